@@ -1,0 +1,33 @@
+/* lock.h: the state directory's lock.
+ *
+ * DIR/lock is flock(2)ed exclusively while a run is live and holds one line
+ * describing the holder: "pid=123 user=root tty=/dev/pts/1 since=2026-...Z".
+ * A lock left by a dead process is free (flock dies with it) and is taken
+ * over; its holder line is rewritten.
+ */
+#ifndef UPSHIFT_LOCK_H
+#define UPSHIFT_LOCK_H
+
+#include <sys/types.h>
+
+#include "diag.h"
+
+struct lock_holder {
+        pid_t pid;
+        char  user[64];
+        char  tty[64];
+        char  since[32];
+};
+
+struct lock;
+
+/* Take the lock. Returns 0; -EWOULDBLOCK when another live process holds it
+ * (then *ret_holder, if given, is filled, and d says "another upshift run
+ * holds DIR/lock: pid 123, user root, tty /dev/pts/1, since ..."); or -errno. */
+int  lock_take(const char *dir, struct lock **ret, struct lock_holder *ret_holder,
+               struct diag *d);
+/* Read who holds it without taking it. Returns 1 if held, 0 if free. */
+int  lock_peek(const char *dir, struct lock_holder *ret_holder);
+void lock_release(struct lock *l);
+
+#endif
