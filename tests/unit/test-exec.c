@@ -1,0 +1,443 @@
+/* test-exec.c: child processes. */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "exec.h"
+#include "util.h"
+
+struct lines {
+        struct strv fd[3];              /* [1] stdout, [2] stderr */
+        size_t      bytes;
+};
+
+static void
+collect(void *ud, int fd, const char *line)
+{
+        struct lines *l = ud;
+
+        assert_true(fd == 1 || fd == 2);
+        strv_push(&l->fd[fd], line);
+        l->bytes += strlen(line);
+}
+
+static void
+lines_release(struct lines *l)
+{
+        strv_release(&l->fd[1]);
+        strv_release(&l->fd[2]);
+}
+
+static void
+sleep_ms(long ms)
+{
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+/* Gone: no such process, or a zombie nobody has reaped yet. */
+static bool
+pid_gone(pid_t pid)
+{
+        char path[64], buf[512], *p;
+        FILE *f;
+        size_t n;
+
+        if (kill(pid, 0) < 0 && errno == ESRCH)
+                return true;
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        f = fopen(path, "r");
+        if (f == NULL)
+                return true;
+        n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        p = strrchr(buf, ')');
+        return p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+static int
+run(struct exec_opts *o, struct exec_result *r, struct lines *l, struct diag *d)
+{
+        o->log_fd = o->log_fd == 0 ? -1 : o->log_fd;
+        o->on_line = collect;
+        o->ud = l;
+        return exec_run(o, r, d);
+}
+
+static void
+test_argv_word_with_space(void **state)
+{
+        char *argv[] = { "printf", "%s\\n", "a b", "c", NULL };
+        struct exec_opts o = { .argv = argv };
+        struct exec_result r;
+        struct lines l = {0};
+        struct diag d = {0};
+
+        assert_int_equal(run(&o, &r, &l, &d), 0);
+        assert_int_equal(r.status, 0);
+        assert_int_equal(l.fd[1].n, 2);
+        assert_string_equal(l.fd[1].v[0], "a b");
+        assert_string_equal(l.fd[1].v[1], "c");
+        assert_int_equal(l.fd[2].n, 0);
+        assert_string_equal(r.out, "a b\nc\n");
+        assert_int_equal(r.out_len, 6);
+        assert_false(r.timed_out);
+        assert_false(r.interrupted);
+        exec_result_release(&r);
+        lines_release(&l);
+}
+
+static void
+test_stdout_stderr_lines(void **state)
+{
+        struct exec_opts o = {
+                .shell = "echo one; echo two >&2; echo three; echo four >&2",
+        };
+        struct exec_result r;
+        struct lines l = {0};
+        struct diag d = {0};
+
+        assert_int_equal(run(&o, &r, &l, &d), 0);
+        assert_int_equal(r.status, 0);
+        assert_int_equal(l.fd[1].n, 2);
+        assert_string_equal(l.fd[1].v[0], "one");
+        assert_string_equal(l.fd[1].v[1], "three");
+        assert_int_equal(l.fd[2].n, 2);
+        assert_string_equal(l.fd[2].v[0], "two");
+        assert_string_equal(l.fd[2].v[1], "four");
+        assert_string_equal(r.out, "one\nthree\n");
+        assert_string_equal(r.err_tail, "two\nfour");
+        exec_result_release(&r);
+        lines_release(&l);
+}
+
+static void
+test_exit_status(void **state)
+{
+        struct exec_opts o = { .shell = "exit 3" };
+        struct exec_result r;
+        struct lines l = {0};
+        struct diag d = {0};
+
+        assert_int_equal(run(&o, &r, &l, &d), 0);
+        assert_int_equal(r.status, 3);
+        exec_result_release(&r);
+}
+
+static void
+test_signal_status(void **state)
+{
+        struct exec_opts o = { .shell = "kill -KILL $$" };
+        struct exec_result r;
+        struct lines l = {0};
+        struct diag d = {0};
+
+        assert_int_equal(run(&o, &r, &l, &d), 0);
+        assert_int_equal(r.status, 128 + SIGKILL);
+        assert_false(r.timed_out);
+        exec_result_release(&r);
+}
+
+static void
+test_missing_program(void **state)
+{
+        char *argv[] = { "upshift-no-such-program", "x", NULL };
+        struct exec_opts o = { .argv = argv };
+        struct exec_result r;
+        struct lines l = {0};
+        struct diag d = {0};
+
+        assert_int_equal(run(&o, &r, &l, &d), -ENOENT);
+        assert_int_equal(r.status, -1);
+        assert_string_equal(d.msg,
+                "cannot run \"upshift-no-such-program\": No such file or directory");
+        assert_int_equal(l.fd[1].n + l.fd[2].n, 0);
+        exec_result_release(&r);
+}
+
+static void
+test_env_added(void **state)
+{
+        char *env[] = { "UPSHIFT_T_NEW=hello world", "UPSHIFT_T_OLD=new", NULL };
+        struct exec_opts o = {
+                .shell = "printf '%s|' \"$UPSHIFT_T_NEW\"; env | grep -c '^UPSHIFT_T_OLD='; "
+                         "printf '%s\\n' \"$UPSHIFT_T_OLD\" \"$UPSHIFT_T_KEEP\"",
+                .env = env,
+        };
+        struct exec_result r;
+        struct lines l = {0};
+        struct diag d = {0};
+
+        setenv("UPSHIFT_T_OLD", "old", 1);
+        setenv("UPSHIFT_T_KEEP", "kept", 1);
+        assert_int_equal(run(&o, &r, &l, &d), 0);
+        assert_int_equal(r.status, 0);
+        assert_string_equal(r.out, "hello world|1\nnew\nkept\n");
+        unsetenv("UPSHIFT_T_OLD");
+        unsetenv("UPSHIFT_T_KEEP");
+        exec_result_release(&r);
+        lines_release(&l);
+}
+
+static void
+test_cwd(void **state)
+{
+        char tmpl[] = "/tmp/upshift-test-exec-XXXXXX";
+        char *dir = mkdtemp(tmpl), *real, *want, *missing;
+        char *argv[] = { "pwd", "-P", NULL };
+        struct exec_opts o = { .argv = argv };
+        struct exec_result r;
+        struct lines l = {0};
+        struct diag d = {0};
+
+        assert_non_null(dir);
+        real = realpath(dir, NULL);
+        assert_non_null(real);
+        o.cwd = dir;
+        assert_int_equal(run(&o, &r, &l, &d), 0);
+        want = xasprintf("%s\n", real);
+        assert_string_equal(r.out, want);
+        exec_result_release(&r);
+
+        missing = path_join(dir, "missing");
+        o.cwd = missing;
+        assert_int_equal(run(&o, &r, &l, &d), -ENOENT);
+        assert_non_null(strstr(d.msg, "cannot run \"pwd\""));
+        assert_non_null(strstr(d.msg, missing));
+        assert_non_null(strstr(d.msg, "No such file or directory"));
+        exec_result_release(&r);
+
+        assert_int_equal(rmdir(dir), 0);
+        free(missing);
+        free(want);
+        free(real);
+        lines_release(&l);
+}
+
+static void
+test_timeout_kills_group(void **state)
+{
+        char tmpl[] = "/tmp/upshift-test-exec-XXXXXX";
+        char *dir = mkdtemp(tmpl), *pidfile, *script, *buf = NULL;
+        struct exec_opts o = { .timeout_ms = 300 };
+        struct exec_result r;
+        struct lines l = {0};
+        struct diag d = {0};
+        pid_t pid;
+        int i;
+
+        assert_non_null(dir);
+        pidfile = path_join(dir, "pid");
+        script = xasprintf("sleep 100 & echo $! > '%s'; wait", pidfile);
+        o.shell = script;
+        assert_int_equal(run(&o, &r, &l, &d), 0);
+        assert_true(r.timed_out);
+        assert_false(r.interrupted);
+        assert_int_equal(r.status, 128 + SIGTERM);
+
+        assert_int_equal(read_file(pidfile, &buf, NULL, &d), 0);
+        pid = (pid_t)atoi(buf);
+        assert_true(pid > 1);
+        for (i = 0; i < 60 && !pid_gone(pid); i++)
+                sleep_ms(50);
+        assert_true(pid_gone(pid));
+
+        unlink(pidfile);
+        rmdir(dir);
+        free(buf);
+        free(script);
+        free(pidfile);
+        exec_result_release(&r);
+}
+
+static void *
+interrupt_later(void *arg)
+{
+        volatile sig_atomic_t *flag = arg;
+
+        sleep_ms(200);
+        *flag = 1;
+        return NULL;
+}
+
+static void
+test_interrupt(void **state)
+{
+        static volatile sig_atomic_t flag;
+        char *argv[] = { "sleep", "30", NULL };
+        struct exec_opts o = { .argv = argv, .interrupt = &flag };
+        struct exec_result r;
+        struct lines l = {0};
+        struct diag d = {0};
+        pthread_t t;
+
+        flag = 0;
+        assert_int_equal(pthread_create(&t, NULL, interrupt_later, (void *)&flag), 0);
+        assert_int_equal(run(&o, &r, &l, &d), 0);
+        pthread_join(t, NULL);
+        assert_true(r.interrupted);
+        assert_false(r.timed_out);
+        assert_int_equal(r.status, 128 + SIGTERM);
+        exec_result_release(&r);
+}
+
+static void
+test_log_fd_and_partial_line(void **state)
+{
+        char tmpl[] = "/tmp/upshift-test-exec-XXXXXX";
+        char *dir = mkdtemp(tmpl), *log, *buf = NULL;
+        struct exec_opts o = { .shell = "echo a; echo b >&2; printf 'c\\nlast'" };
+        struct exec_result r;
+        struct lines l = {0};
+        struct diag d = {0};
+        size_t len;
+
+        assert_non_null(dir);
+        log = path_join(dir, "log");
+        o.log_fd = open(log, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        assert_true(o.log_fd > 0);
+        assert_int_equal(run(&o, &r, &l, &d), 0);
+        close(o.log_fd);
+
+        assert_int_equal(l.fd[1].n, 3);
+        assert_string_equal(l.fd[1].v[2], "last");
+        assert_string_equal(r.out, "a\nc\nlast");
+        assert_int_equal(r.out_len, 8);
+        assert_int_equal(read_file(log, &buf, &len, &d), 0);
+        assert_int_equal(len, 11);
+        assert_non_null(strstr(buf, "a\n"));
+        assert_non_null(strstr(buf, "b\n"));
+        assert_non_null(strstr(buf, "c\n"));
+        /* The partial line comes at EOF, after everything else. */
+        assert_true(str_endswith(buf, "last\n"));
+
+        unlink(log);
+        rmdir(dir);
+        free(buf);
+        free(log);
+        exec_result_release(&r);
+        lines_release(&l);
+}
+
+static void
+test_long_line_chunks_and_capture_cap(void **state)
+{
+        struct exec_opts o = {
+                .shell = "head -c 70000 /dev/zero | tr '\\0' x; echo; "
+                         "head -c 5000000 /dev/zero | tr '\\0' y",
+        };
+        struct exec_result r;
+        struct lines l = {0};
+        struct diag d = {0};
+
+        assert_int_equal(run(&o, &r, &l, &d), 0);
+        assert_int_equal(r.status, 0);
+        assert_true(l.fd[1].n >= 3);
+        assert_int_equal(strlen(l.fd[1].v[0]), 65536);
+        assert_int_equal(strlen(l.fd[1].v[1]), 70000 - 65536);
+        /* Every byte was delivered, but only EXEC_CAPTURE_MAX kept. */
+        assert_int_equal(l.bytes, 70000 + 5000000);
+        assert_int_equal(r.out_len, EXEC_CAPTURE_MAX);
+        assert_int_equal(strlen(r.out), EXEC_CAPTURE_MAX);
+        exec_result_release(&r);
+        lines_release(&l);
+}
+
+static void
+test_err_tail_keeps_last_lines(void **state)
+{
+        struct exec_opts o = {
+                .shell = "i=0; while [ $i -lt 600 ]; do echo \"err line $i\" >&2; "
+                         "i=$((i+1)); done; exit 1",
+        };
+        struct exec_result r;
+        struct lines l = {0};
+        struct diag d = {0};
+
+        assert_int_equal(run(&o, &r, &l, &d), 0);
+        assert_int_equal(r.status, 1);
+        assert_int_equal(l.fd[2].n, 600);
+        assert_true(strlen(r.err_tail) <= 4096);
+        assert_true(strlen(r.err_tail) > 3000);
+        assert_true(str_startswith(r.err_tail, "err line "));
+        assert_true(str_endswith(r.err_tail, "\nerr line 598\nerr line 599"));
+        exec_result_release(&r);
+        lines_release(&l);
+}
+
+static void
+test_daemon_holding_pipes(void **state)
+{
+        struct exec_opts o = { .shell = "sleep 30 & echo $!" };
+        struct exec_result r;
+        struct lines l = {0};
+        struct diag d = {0};
+        pid_t pid;
+        int i;
+
+        /* The shell exits at once; the sleep keeps our pipes open. */
+        assert_int_equal(run(&o, &r, &l, &d), 0);
+        assert_int_equal(r.status, 0);
+        assert_false(r.timed_out);
+        assert_int_equal(l.fd[1].n, 1);
+        pid = (pid_t)atoi(r.out);
+        assert_true(pid > 1);
+        assert_false(pid_gone(pid));
+        kill(pid, SIGTERM);
+        for (i = 0; i < 60 && !pid_gone(pid); i++)
+                sleep_ms(50);
+        assert_true(pid_gone(pid));
+        exec_result_release(&r);
+        lines_release(&l);
+}
+
+static void
+test_argv_display(void **state)
+{
+        char *argv[] = { "echo", "a b", "it's", "", "plain-1.0_x/y:z=w@%+,", "$HOME",
+                         NULL };
+        char *s = exec_argv_display(argv);
+
+        assert_string_equal(s, "echo 'a b' 'it'\\''s' '' plain-1.0_x/y:z=w@%+, '$HOME'");
+        free(s);
+}
+
+int
+main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_argv_word_with_space),
+                cmocka_unit_test(test_stdout_stderr_lines),
+                cmocka_unit_test(test_exit_status),
+                cmocka_unit_test(test_signal_status),
+                cmocka_unit_test(test_missing_program),
+                cmocka_unit_test(test_env_added),
+                cmocka_unit_test(test_cwd),
+                cmocka_unit_test(test_timeout_kills_group),
+                cmocka_unit_test(test_interrupt),
+                cmocka_unit_test(test_log_fd_and_partial_line),
+                cmocka_unit_test(test_long_line_chunks_and_capture_cap),
+                cmocka_unit_test(test_err_tail_keeps_last_lines),
+                cmocka_unit_test(test_daemon_holding_pipes),
+                cmocka_unit_test(test_argv_display),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
