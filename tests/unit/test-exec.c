@@ -1,6 +1,7 @@
 /* test-exec.c: child processes. */
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -70,6 +71,35 @@ pid_gone(pid_t pid)
         buf[n] = '\0';
         p = strrchr(buf, ')');
         return p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+/* A temporary directory per test, removed with what it holds. */
+static int
+setup_dir(void **state)
+{
+        char *dir = xstrdup("/tmp/upshift-test-exec-XXXXXX");
+
+        if (mkdtemp(dir) == NULL)
+                return -1;
+        *state = dir;
+        return 0;
+}
+
+static int
+teardown_dir(void **state)
+{
+        char *dir = *state;
+        struct dirent *e;
+        DIR *dp = opendir(dir);
+
+        while (dp != NULL && (e = readdir(dp)) != NULL)
+                if (e->d_name[0] != '.')
+                        unlinkat(dirfd(dp), e->d_name, 0);
+        if (dp != NULL)
+                closedir(dp);
+        rmdir(dir);
+        free(dir);
+        return 0;
 }
 
 static int
@@ -199,8 +229,7 @@ test_env_added(void **state)
 static void
 test_cwd(void **state)
 {
-        char tmpl[] = "/tmp/upshift-test-exec-XXXXXX";
-        char *dir = mkdtemp(tmpl), *real, *want, *missing;
+        char *dir = *state, *real, *want, *missing;
         char *argv[] = { "pwd", "-P", NULL };
         struct exec_opts o = { .argv = argv };
         struct exec_result r;
@@ -224,7 +253,6 @@ test_cwd(void **state)
         assert_non_null(strstr(d.msg, "No such file or directory"));
         exec_result_release(&r);
 
-        assert_int_equal(rmdir(dir), 0);
         free(missing);
         free(want);
         free(real);
@@ -234,8 +262,7 @@ test_cwd(void **state)
 static void
 test_timeout_kills_group(void **state)
 {
-        char tmpl[] = "/tmp/upshift-test-exec-XXXXXX";
-        char *dir = mkdtemp(tmpl), *pidfile, *script, *buf = NULL;
+        char *dir = *state, *pidfile, *script, *buf = NULL;
         struct exec_opts o = { .timeout_ms = 300 };
         struct exec_result r;
         struct lines l = {0};
@@ -259,8 +286,6 @@ test_timeout_kills_group(void **state)
                 sleep_ms(50);
         assert_true(pid_gone(pid));
 
-        unlink(pidfile);
-        rmdir(dir);
         free(buf);
         free(script);
         free(pidfile);
@@ -301,8 +326,7 @@ test_interrupt(void **state)
 static void
 test_log_fd_and_partial_line(void **state)
 {
-        char tmpl[] = "/tmp/upshift-test-exec-XXXXXX";
-        char *dir = mkdtemp(tmpl), *log, *buf = NULL;
+        char *dir = *state, *log, *buf = NULL;
         struct exec_opts o = { .shell = "echo a; echo b >&2; printf 'c\\nlast'" };
         struct exec_result r;
         struct lines l = {0};
@@ -328,8 +352,6 @@ test_log_fd_and_partial_line(void **state)
         /* The partial line comes at EOF, after everything else. */
         assert_true(str_endswith(buf, "last\n"));
 
-        unlink(log);
-        rmdir(dir);
         free(buf);
         free(log);
         exec_result_release(&r);
@@ -429,10 +451,10 @@ main(void)
                 cmocka_unit_test(test_signal_status),
                 cmocka_unit_test(test_missing_program),
                 cmocka_unit_test(test_env_added),
-                cmocka_unit_test(test_cwd),
-                cmocka_unit_test(test_timeout_kills_group),
+                cmocka_unit_test_setup_teardown(test_cwd, setup_dir, teardown_dir),
+                cmocka_unit_test_setup_teardown(test_timeout_kills_group, setup_dir, teardown_dir),
                 cmocka_unit_test(test_interrupt),
-                cmocka_unit_test(test_log_fd_and_partial_line),
+                cmocka_unit_test_setup_teardown(test_log_fd_and_partial_line, setup_dir, teardown_dir),
                 cmocka_unit_test(test_long_line_chunks_and_capture_cap),
                 cmocka_unit_test(test_err_tail_keeps_last_lines),
                 cmocka_unit_test(test_daemon_holding_pipes),
