@@ -5,6 +5,9 @@
 
 #include "diag.h"
 
+/* Messages longer than DIAG_MAX are cut on purpose. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
 void
 diag_clear(struct diag *d)
 {

@@ -22,11 +22,13 @@ struct lock_holder {
 struct lock;
 
 /* Take the lock. Returns 0; -EWOULDBLOCK when another live process holds it
- * (then *ret_holder, if given, is filled, and d says "another upshift run
- * holds DIR/lock: pid 123, user root, tty /dev/pts/1, since ..."); or -errno. */
+ * (then *ret_holder, if given, is filled, d->code is EXIT_LOCKED and d says
+ * "DIR/lock is held by another upshift run: pid 123, user root, tty
+ * /dev/pts/1, since ..."); or -errno. lock_release(NULL) does nothing. */
 int  lock_take(const char *dir, struct lock **ret, struct lock_holder *ret_holder,
                struct diag *d);
-/* Read who holds it without taking it. Returns 1 if held, 0 if free. */
+/* Read who holds it without taking it. Returns 1 if held, 0 if free (or no
+ * lock file), -errno on other errors. Never creates the file. */
 int  lock_peek(const char *dir, struct lock_holder *ret_holder);
 void lock_release(struct lock *l);
 
