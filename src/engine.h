@@ -1,0 +1,96 @@
+/* engine.h: the engine owns the order of steps, the journal and the lock.
+ *
+ * engine_run() is the whole of `upshift run`: it takes the lock, replays the
+ * journal, and runs the steps that are not done yet, in order, journaling
+ * each step's start, end and facts. It is the only code that moves from one
+ * step to the next. Step modules use the engine_* calls below to talk to the
+ * operator (through the frontend), to run commands (into the run log), and
+ * to record facts (into the journal).
+ *
+ * Facts are journaled key/value strings. Names used by the built-in modules:
+ *   version                 installed version (detect)
+ *   target                  target version (detect)
+ *   fact.NAME               a plan fact captured by detect
+ *   package.sha256, package.version   the staged package (detect)
+ *   staged.N.sha256, staged.N.mode    staged member N (detect)
+ *   backup.path, backup.sha256, backup.size, backup.verified (backup)
+ *   disconnect.clients      clients seen before draining
+ *   stop.at, verify.ready_at   wall-clock ms, for the downtime
+ *   swap.target.N, swap.old.N.sha256, swap.new.N.sha256, swap.done.N (swap)
+ *   version_after           version answering after verify
+ */
+#ifndef UPSHIFT_ENGINE_H
+#define UPSHIFT_ENGINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "answers.h"
+#include "diag.h"
+#include "exec.h"
+#include "frontend.h"
+#include "plan.h"
+#include "service.h"
+#include "vars.h"
+
+struct engine;
+
+struct engine_opts {
+        const char *state_dir;          /* required */
+        const char *target;             /* --target, or NULL */
+        bool        yes;                /* --yes: confirmations are given */
+        bool        interactive;        /* the frontend can ask the operator */
+        volatile sig_atomic_t *interrupt;   /* set by SIGINT/SIGTERM, or NULL */
+        const char *resume_cmd;         /* shown after a failure: how to resume */
+};
+
+/* Run (or resume) the upgrade. Returns an exit code (upshift.h); the
+ * message of a failure has been shown through the frontend and is also in d. */
+int engine_run(const struct plan *p, const struct answers *a,
+               const struct engine_opts *o, struct frontend *fe, struct diag *d);
+
+/* Default directories. New strings. */
+char *engine_default_state_dir(const char *plan_id);
+char *engine_default_backup_dir(const char *plan_id);
+
+/* Fill vs with what the plan's strings may use before anything has run:
+ * answers and defaults, plan, state_dir, backup_dir, staging, target (from
+ * opts or the plan); version only when facts has it. facts may be NULL. */
+int engine_vars(const struct plan *p, const struct answers *a, const char *state_dir,
+                const char *target, const struct kvlist *facts, struct vars *vs,
+                struct diag *d);
+
+/* For step modules ------------------------------------------------------ */
+
+const struct plan *engine_plan(const struct engine *e);
+struct vars       *engine_vars_of(struct engine *e);
+bool               engine_assume_yes(const struct engine *e);
+
+/* Tell the operator (and the log). */
+void engine_say(struct engine *e, enum out_kind kind, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+void engine_progress(struct engine *e, const char *what, uint64_t done, uint64_t total);
+/* Ask for confirmation of a destructive action. STEP_OK or STEP_ABORT. */
+int  engine_confirm(struct engine *e, enum step_id step, const char *what,
+                    const char *consequence);
+
+/* Record a fact: journaled and fsynced before this returns. */
+int         engine_fact_set(struct engine *e, const char *key, const char *value,
+                            struct diag *d);
+const char *engine_fact(const struct engine *e, const char *key);
+
+/* Run a command with the run's log, the frontend's output, the interrupt
+ * flag and the plan's env filled in (o->env, when set, is added after the
+ * plan's). Same returns as exec_run. */
+int  engine_exec(struct engine *e, struct exec_opts *o, struct exec_result *ret,
+                 struct diag *d);
+const struct runner *engine_runner(struct engine *e);
+/* The service with every variable expanded. */
+int  engine_service(struct engine *e, struct service *ret, struct diag *d);
+/* True once SIGINT/SIGTERM asked the run to stop. */
+bool engine_interrupted(const struct engine *e);
+/* Sleep up to ms, waking early on an interrupt. Returns false if interrupted. */
+bool engine_sleep(struct engine *e, long ms);
+
+#endif

@@ -1,0 +1,100 @@
+/* frontend.h: what the engine asks of a frontend (plain, tui, remote).
+ *
+ * The engine calls these methods in this order: begin, then any number of
+ * step_state / output / progress / ask / confirm / failure, then end.
+ * A frontend renders and answers; it never runs commands. Strings passed in
+ * are only valid during the call: copy them to keep them.
+ */
+#ifndef UPSHIFT_FRONTEND_H
+#define UPSHIFT_FRONTEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "plan.h"
+#include "upshift.h"
+
+enum step_status {
+        ST_PENDING,
+        ST_RUNNING,             /* started; after a crash: in doubt */
+        ST_DONE,
+        ST_FAILED,
+        ST_SKIPPED,             /* nothing to do in this plan */
+        ST_UNDONE,              /* rolled back */
+};
+
+enum out_kind {
+        OUT_INFO,               /* what the step is doing, in words */
+        OUT_CMD,                /* the command about to run (display form) */
+        OUT_STDOUT,             /* a line of a command's output */
+        OUT_STDERR,
+        OUT_WARN,               /* something the operator should read */
+};
+
+/* Choices on the failure screen. */
+enum fail_choice {
+        FAIL_QUIT,              /* stop here; resume later */
+        FAIL_RETRY,
+};
+
+struct run_info {
+        const char *plan_id;
+        const char *plan_title;
+        const char *host;
+        const char *version;            /* installed, or NULL before detect */
+        const char *target;
+        const char *state_dir;
+        const char *log_path;
+        bool        resuming;
+        enum step_status status[STEP_COUNT];   /* from the journal */
+};
+
+struct run_report {
+        const char *plan_id;
+        const char *plan_title;
+        const char *version_before;
+        const char *version_after;
+        const char *package_version;    /* or NULL */
+        const char *backup_path;        /* or NULL */
+        const char *backup_sha256;
+        uint64_t    backup_size;
+        enum step_status status[STEP_COUNT];
+        int64_t     step_ms[STEP_COUNT];        /* -1: not run */
+        int64_t     downtime_ms;                /* -1: unknown */
+        const char *log_path;
+        const char *state_dir;
+        const char *resume_hint;        /* command that resumes, or NULL */
+        int         exit_code;
+        const char *message;            /* the error, or NULL when done */
+};
+
+struct frontend;
+
+struct frontend_ops {
+        const char *name;
+        void (*begin)(struct frontend *fe, const struct run_info *ri);
+        /* Ask one question. def is the default (expanded) or NULL. Returns
+         * STEP_OK with *ret_value (new string), STEP_BACK or STEP_ABORT. */
+        int  (*ask)(struct frontend *fe, const struct question *q, const char *def,
+                    char **ret_value);
+        /* Confirm a destructive action. Returns STEP_OK or STEP_ABORT. */
+        int  (*confirm)(struct frontend *fe, enum step_id step, const char *what,
+                        const char *consequence);
+        void (*step_state)(struct frontend *fe, enum step_id step, enum step_status st,
+                           int64_t ms, const char *note);
+        void (*output)(struct frontend *fe, enum out_kind kind, const char *line);
+        /* what: short label; total 0 when unknown. */
+        void (*progress)(struct frontend *fe, const char *what, uint64_t done,
+                         uint64_t total);
+        enum fail_choice (*failure)(struct frontend *fe, enum step_id step,
+                                    const char *message, const char *log_path);
+        void (*end)(struct frontend *fe, const struct run_report *rep);
+};
+
+struct frontend {
+        const struct frontend_ops *ops;
+        void *priv;
+};
+
+#endif
