@@ -1,0 +1,208 @@
+/* backup: the plan's online backup commands, then a tar archive of the data
+ * paths with a SHA-256 manifest, read back and verified before any later
+ * step may run. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "i18n.h"
+#include "step.h"
+
+/* Expanded data paths. */
+static int
+data_paths(struct step_ctx *ctx, struct strv *ret)
+{
+        for (size_t i = 0; i < ctx->plan->backup.paths.n; i++) {
+                char *s;
+
+                if (step_expand(ctx, ctx->plan->backup.paths.v[i], &s) < 0) {
+                        strv_release(ret);
+                        return STEP_FAILED;
+                }
+                strv_push_take(ret, s);
+        }
+        return 0;
+}
+
+static const char *
+suffix_of(const char *compression)
+{
+        if (compression == NULL || strcmp(compression, "zstd") == 0)
+                return ".tar.zst";
+        if (strcmp(compression, "gzip") == 0)
+                return ".tar.gz";
+        if (strcmp(compression, "xz") == 0)
+                return ".tar.xz";
+        return ".tar";
+}
+
+static void
+on_progress(void *ud, uint64_t done, uint64_t total)
+{
+        struct step_ctx *ctx = ud;
+
+        engine_progress(ctx->eng, _("backup"), done, total);
+}
+
+static void
+on_verify_progress(void *ud, uint64_t done, uint64_t total)
+{
+        struct step_ctx *ctx = ud;
+
+        engine_progress(ctx->eng, _("verify backup"), done, total);
+}
+
+/* Is the journaled archive there and whole? */
+static int
+backup_probe(struct step_ctx *ctx)
+{
+        const char *path = engine_fact(ctx->eng, "backup.path");
+        const char *sum = engine_fact(ctx->eng, "backup.sha256");
+        const char *ok = engine_fact(ctx->eng, "backup.verified");
+
+        if (ctx->plan->backup.paths.n == 0)
+                return STEP_FAILED;
+        if (path == NULL || sum == NULL || ok == NULL || access(path, R_OK) != 0)
+                return STEP_FAILED;
+        if (archive_verify(path, sum, on_verify_progress, ctx, ctx->diag) < 0)
+                return STEP_FAILED;
+        return STEP_OK;
+}
+
+int
+backup_make_archive(struct step_ctx *ctx)
+{
+        struct backup_opts o = {
+                .compression = ctx->plan->backup.compression,
+                .level = ctx->plan->backup.level,
+                .progress = on_progress,
+                .ud = ctx,
+        };
+        struct backup_result res = {0};
+        struct strv paths = {0};
+        const char *dir = vars_get(ctx->vars, "backup_dir");
+        char stamp[32], *name, size[32], human[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        int r = STEP_FAILED;
+
+        if (ctx->plan->backup.paths.n == 0)
+                return STEP_OK;
+        if (backup_probe(ctx) == STEP_OK) {
+                engine_say(ctx->eng, OUT_INFO, _("the backup %s is already made and verified"),
+                           engine_fact(ctx->eng, "backup.path"));
+                return STEP_OK;
+        }
+        diag_clear(ctx->diag);
+        if (data_paths(ctx, &paths) < 0)
+                return STEP_FAILED;
+        gmtime_r(&now, &tm);
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+        name = xasprintf("%s-%s%s", ctx->plan->id, stamp, suffix_of(o.compression));
+        engine_say(ctx->eng, OUT_INFO, _("archiving %zu path(s) into %s/%s"), paths.n, dir, name);
+        if (archive_backup(paths.v, paths.n, dir, name, &o, &res, ctx->diag) < 0)
+                goto out;
+        snprintf(size, sizeof size, "%llu", (unsigned long long)res.size);
+        if (engine_fact_set(ctx->eng, "backup.path", res.path, ctx->diag) < 0 ||
+            engine_fact_set(ctx->eng, "backup.sha256", res.sha256, ctx->diag) < 0 ||
+            engine_fact_set(ctx->eng, "backup.size", size, ctx->diag) < 0)
+                goto out;
+        bytes_format(human, sizeof human, res.size);
+        engine_say(ctx->eng, OUT_INFO, _("archive written: %s, %zu members, SHA-256 %s"),
+                   human, res.members, res.sha256);
+        engine_say(ctx->eng, OUT_INFO, _("reading the archive back to verify every member"));
+        if (archive_verify(res.path, res.sha256, on_verify_progress, ctx, ctx->diag) < 0) {
+                diag_prefix(ctx->diag, _("the backup failed verification"));
+                goto out;
+        }
+        if (engine_fact_set(ctx->eng, "backup.verified", "yes", ctx->diag) < 0)
+                goto out;
+        engine_say(ctx->eng, OUT_INFO, _("backup verified: every member matches its SHA-256"));
+        r = STEP_OK;
+out:
+        backup_result_release(&res);
+        strv_release(&paths);
+        free(name);
+        return r;
+}
+
+/* Preflight: is there room for the backup? The archive is compressed, so
+ * the raw size with a 10 % margin is a safe upper bound. */
+static int
+backup_check(struct step_ctx *ctx)
+{
+        struct strv paths = {0};
+        const char *dir = vars_get(ctx->vars, "backup_dir");
+        struct statvfs vfs;
+        uint64_t need = 0, avail;
+        char *probe = NULL;
+        char a[32], b[32];
+        int r = STEP_OK;
+
+        if (ctx->plan->backup.paths.n == 0)
+                return STEP_OK;
+        if (data_paths(ctx, &paths) < 0)
+                return STEP_FAILED;
+        if (archive_measure(paths.v, paths.n, &need, ctx->diag) < 0) {
+                r = STEP_FAILED;
+                goto out;
+        }
+        /* The backup directory may not exist yet: measure its nearest parent. */
+        probe = xstrdup(dir);
+        while (statvfs(probe, &vfs) < 0 && strcmp(probe, "/") != 0) {
+                char *up = path_dirname(probe);
+
+                free(probe);
+                probe = up;
+        }
+        avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+        need += need / 10;
+        if (avail < need) {
+                bytes_format(a, sizeof a, need);
+                bytes_format(b, sizeof b, avail);
+                /* TRANSLATORS: directory, bytes needed, bytes free */
+                diag_set(ctx->diag, _("not enough space for the backup in %s: it needs up to %s and %s is free; free some space or set backup_dir to another filesystem"),
+                         dir, a, b);
+                ctx->diag->code = EXIT_INHIBITED;
+                r = STEP_FAILED;
+        } else {
+                bytes_format(a, sizeof a, need);
+                bytes_format(b, sizeof b, avail);
+                engine_say(ctx->eng, OUT_INFO, _("backup needs up to %s; %s free in %s"), a, b, dir);
+        }
+out:
+        free(probe);
+        strv_release(&paths);
+        return r;
+}
+
+static int
+backup_run(struct step_ctx *ctx)
+{
+        if (step_run_cmdlist(ctx, &ctx->plan->backup.before) < 0)
+                return STEP_FAILED;
+        if (ctx->plan->backup.cold) {
+                engine_say(ctx->eng, OUT_INFO,
+                           _("cold backup: the data is archived once the service has stopped"));
+                return STEP_OK;
+        }
+        return backup_make_archive(ctx);
+}
+
+const struct step_module step_backup = {
+        .abi = STEP_ABI,
+        .id = STEP_BACKUP,
+        .name = "backup",
+        .title = N_("Back up data"),
+        .what = N_("Run the plan's backup commands, archive the data paths with a SHA-256 manifest, and read the archive back to verify it."),
+        .risk = RISK_NONE,
+        .check = backup_check,
+        .probe = backup_probe,
+        .run = backup_run,
+};

@@ -1,0 +1,349 @@
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "i18n.h"
+#include "rx.h"
+#include "step.h"
+#include "util.h"
+
+int
+step_expand(struct step_ctx *ctx, const char *in, char **ret)
+{
+        if (in == NULL) {
+                *ret = NULL;
+                return 0;
+        }
+        if (vars_expand(ctx->vars, in, ret, ctx->diag) < 0)
+                return STEP_FAILED;
+        return 0;
+}
+
+int
+step_cond(struct step_ctx *ctx, const struct cond *c, bool *ret_holds)
+{
+        const char *v;
+
+        *ret_holds = true;
+        if (!c->set)
+                return 0;
+        if (c->version) {
+                v = vars_get(ctx->vars, "version");
+                if (v == NULL || !vrange_match(c->version, v)) {
+                        *ret_holds = false;
+                        return 0;
+                }
+        }
+        if (c->target) {
+                v = vars_get(ctx->vars, "target");
+                if (v == NULL || !vrange_match(c->target, v)) {
+                        *ret_holds = false;
+                        return 0;
+                }
+        }
+        for (size_t i = 0; i < c->facts.n; i++) {
+                char *key = xasprintf("fact.%s", c->facts.v[i].key), *re = NULL;
+                int r;
+
+                v = engine_fact(ctx->eng, key);
+                free(key);
+                if (v == NULL) {
+                        *ret_holds = false;
+                        return 0;
+                }
+                if (vars_expand_regex(ctx->vars, c->facts.v[i].value, &re, ctx->diag) < 0)
+                        return STEP_FAILED;
+                r = rx_match_once(re, v, NULL, ctx->diag);
+                free(re);
+                if (r < 0)
+                        return STEP_FAILED;
+                if (r == 0) {
+                        *ret_holds = false;
+                        return 0;
+                }
+        }
+        for (size_t i = 0; i < c->answers.n; i++) {
+                v = vars_get(ctx->vars, c->answers.v[i].key);
+                if (v == NULL || strcmp(v, c->answers.v[i].value) != 0) {
+                        *ret_holds = false;
+                        return 0;
+                }
+        }
+        return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The value of a command's output, per step_run_cmd's contract. */
+static int
+cmd_value(struct step_ctx *ctx, const struct cmd *c, const char *out, char **ret)
+{
+        struct rx *ign = NULL;
+        char *re = NULL;
+        int r = 0;
+
+        if (c->ignore) {
+                if (vars_expand_regex(ctx->vars, c->ignore, &re, ctx->diag) < 0 ||
+                    rx_compile(re, &ign, NULL, ctx->diag) < 0) {
+                        free(re);
+                        return STEP_FAILED;
+                }
+                free(re);
+        }
+        if (c->lines) {
+                struct strv lines = {0};
+                char *copy = xstrdup(out), *save = NULL;
+
+                for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                        str_rtrim(l);
+                        if (*l == '\0')
+                                continue;
+                        if (ign && rx_search(ign, l, strlen(l), NULL) == 1)
+                                continue;
+                        strv_push(&lines, l);
+                }
+                if (lines.n)
+                        qsort(lines.v, lines.n, sizeof *lines.v, cmp_str);
+                *ret = strv_join(lines.v, lines.n, "\n");
+                strv_release(&lines);
+                free(copy);
+        } else if (c->match) {
+                if (vars_expand_regex(ctx->vars, c->match, &re, ctx->diag) < 0) {
+                        r = STEP_FAILED;
+                } else {
+                        int m = rx_match_once(re, out, ret, ctx->diag);
+
+                        if (m < 0) {
+                                r = STEP_FAILED;
+                        } else if (m == 0) {
+                                /* TRANSLATORS: %s is a regular expression */
+                                diag_set(ctx->diag, _("its output does not match /%s/"), re);
+                                r = STEP_FAILED;
+                        }
+                }
+                free(re);
+        } else {
+                *ret = str_rtrim(xstrdup(out));
+        }
+        rx_free(ign);
+        return r;
+}
+
+int
+step_run_cmd(struct step_ctx *ctx, const struct cmd *c, char **ret_value, int *ret_status)
+{
+        struct exec_opts o = {0};
+        struct exec_result res = {0};
+        struct strv argv = {0}, env = {0};
+        char *shell = NULL, *cwd = NULL, *display = NULL, *value = NULL;
+        bool holds;
+        int r = STEP_FAILED;
+
+        if (step_cond(ctx, &c->when, &holds) < 0)
+                return STEP_FAILED;
+        if (!holds)
+                return 1;
+        for (size_t i = 0; i < c->argv.n; i++) {
+                char *s;
+
+                if (step_expand(ctx, c->argv.v[i], &s) < 0)
+                        goto out;
+                strv_push_take(&argv, s);
+        }
+        if (c->shell) {
+                /* A shell script gets variables only through its environment. */
+                shell = xstrdup(c->shell);
+                for (size_t i = 0; i < ctx->vars->kv.n; i++)
+                        strv_push_take(&env, xasprintf("%s=%s", ctx->vars->kv.v[i].key,
+                                                       ctx->vars->kv.v[i].value));
+        }
+        for (size_t i = 0; i < c->env.n; i++) {
+                char *s;
+
+                if (step_expand(ctx, c->env.v[i].value, &s) < 0)
+                        goto out;
+                strv_push_take(&env, xasprintf("%s=%s", c->env.v[i].key, s));
+                free(s);
+        }
+        if (step_expand(ctx, c->cwd, &cwd) < 0)
+                goto out;
+        if (c->shell) {
+                display = xasprintf("sh -c %s", c->shell);
+        } else {
+                char *masked = NULL;
+                struct strv shown = {0};
+
+                for (size_t i = 0; i < c->argv.n; i++) {
+                        if (vars_expand_masked(ctx->vars, c->argv.v[i], &masked, NULL) < 0)
+                                masked = xstrdup(c->argv.v[i]);
+                        strv_push_take(&shown, masked);
+                }
+                display = exec_argv_display(shown.v);
+                strv_release(&shown);
+        }
+        engine_say(ctx->eng, OUT_CMD, "%s", display);
+        o.argv = argv.v;
+        o.shell = shell;
+        o.env = env.v;
+        o.cwd = cwd;
+        o.timeout_ms = c->timeout_ms ? c->timeout_ms : 600000;
+        if (engine_exec(ctx->eng, &o, &res, ctx->diag) < 0)
+                goto out;
+        if (ret_status)
+                *ret_status = res.status;
+        if (res.timed_out) {
+                diag_set(ctx->diag, _("command \"%s\" did not finish within %lds and was stopped"),
+                         display, o.timeout_ms / 1000);
+                goto out;
+        }
+        if (res.interrupted) {
+                diag_set(ctx->diag, _("command \"%s\" was interrupted"), display);
+                goto out;
+        }
+        if (res.status != 0 && !c->may_fail) {
+                char *tail = res.err_tail ? str_rtrim(xstrdup(res.err_tail)) : xstrdup("");
+                char *last = strrchr(tail, '\n');
+
+                /* TRANSLATORS: command, exit status, its last line of errors */
+                diag_set(ctx->diag, _("command \"%s\" failed with exit status %d%s%s"),
+                         display, res.status, *tail ? ": " : "", last ? last + 1 : tail);
+                free(tail);
+                goto out;
+        }
+        if (cmd_value(ctx, c, res.out ? res.out : "", &value) < 0) {
+                diag_prefix(ctx->diag, _("command \"%s\""), display);
+                goto out;
+        }
+        if (ret_value)
+                *ret_value = value;
+        else
+                free(value);
+        r = 0;
+out:
+        exec_result_release(&res);
+        strv_release(&argv);
+        strv_release(&env);
+        free(shell);
+        free(cwd);
+        free(display);
+        return r;
+}
+
+int
+step_run_cmdlist(struct step_ctx *ctx, const struct cmdlist *l)
+{
+        for (size_t i = 0; i < l->n; i++)
+                if (step_run_cmd(ctx, &l->v[i], NULL, NULL) < 0)
+                        return STEP_FAILED;
+        return STEP_OK;
+}
+
+int
+step_check(struct step_ctx *ctx, const struct check *c)
+{
+        bool holds;
+        int r = 0;
+
+        if (step_cond(ctx, &c->when, &holds) < 0)
+                return STEP_FAILED;
+        if (!holds)
+                return 0;
+        if (c->cmd) {
+                r = step_run_cmd(ctx, c->cmd, NULL, NULL);
+                if (r == 1)
+                        return 0;
+        }
+        if (r == 0 && c->same) {
+                char *key = xasprintf("fact.%s", c->same), *now = NULL;
+                const char *before = engine_fact(ctx->eng, key);
+                const struct fact *f = NULL;
+
+                free(key);
+                for (size_t i = 0; i < ctx->plan->detect.n_facts; i++)
+                        if (strcmp(ctx->plan->detect.facts[i].name, c->same) == 0)
+                                f = &ctx->plan->detect.facts[i];
+                if (f == NULL || before == NULL) {
+                        diag_set(ctx->diag, _("fact \"%s\" was not captured in detect"), c->same);
+                        r = STEP_FAILED;
+                } else if (step_run_cmd(ctx, &f->cmd, &now, NULL) != 0) {
+                        r = STEP_FAILED;
+                } else if (strcmp(now, before) != 0) {
+                        /* TRANSLATORS: fact name, value before, value now */
+                        diag_set(ctx->diag, _("%s changed: it was \"%s\" before the upgrade and is \"%s\" now"),
+                                 c->same, before, now);
+                        r = STEP_FAILED;
+                } else {
+                        engine_say(ctx->eng, OUT_INFO, _("%s is the same as before the upgrade"),
+                                   c->same);
+                }
+                free(now);
+        } else if (r == 0 && c->cmd == NULL && c->fail) {
+                r = STEP_FAILED;        /* a bare condition: it holds, so it fails */
+                diag_clear(ctx->diag);
+        }
+        if (r == 0)
+                return 0;
+        if (c->warn) {
+                char *msg = NULL;
+
+                if (step_expand(ctx, c->warn, &msg) == 0)
+                        engine_say(ctx->eng, OUT_WARN, "%s", msg);
+                free(msg);
+                diag_clear(ctx->diag);
+                return 1;
+        }
+        if (c->fail) {
+                char *msg = NULL, *why = diag_isset(ctx->diag) ? xstrdup(ctx->diag->msg) : NULL;
+
+                if (step_expand(ctx, c->fail, &msg) == 0) {
+                        if (why)
+                                diag_set(ctx->diag, "%s (%s)", msg, why);
+                        else
+                                diag_set(ctx->diag, "%s", msg);
+                }
+                free(msg);
+                free(why);
+        }
+        return STEP_FAILED;
+}
+
+int
+step_count_lines(struct step_ctx *ctx, const struct cmd *c, int *ret_n, char **ret_list)
+{
+        struct cmd copy = *c;
+        char *value = NULL;
+        int n = 0, r;
+
+        copy.lines = true;
+        r = step_run_cmd(ctx, &copy, &value, NULL);
+        if (r != 0) {
+                free(value);
+                return r == 1 ? 0 : STEP_FAILED;
+        }
+        if (*value) {
+                n = 1;
+                for (const char *p = value; *p; p++)
+                        n += *p == '\n';
+        }
+        *ret_n = n;
+        if (ret_list)
+                *ret_list = value;
+        else
+                free(value);
+        return 0;
+}
+
+char *
+step_epoch_ms(void)
+{
+        struct timeval tv;
+
+        gettimeofday(&tv, NULL);
+        return xasprintf("%lld", (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+}

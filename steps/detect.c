@@ -1,0 +1,156 @@
+/* detect: the installed version, the target, facts to compare later,
+ * preflight checks, and the package staged and checksummed ahead of downtime. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+#include "package.h"
+#include "step.h"
+
+/* Stage the swap's package into ${staging}: checksum first, then members. */
+static int
+stage_package(struct step_ctx *ctx)
+{
+        const struct plan *p = ctx->plan;
+        struct staged st = {0};
+        struct strv members = {0};
+        char *pkg = NULL, *sum = NULL, key[64];
+        const char *staging = vars_get(ctx->vars, "staging");
+        int r = STEP_FAILED;
+
+        if (p->swap.package == NULL || p->swap.n_files == 0)
+                return STEP_OK;
+        if (step_expand(ctx, p->swap.package, &pkg) < 0 ||
+            step_expand(ctx, p->swap.sha256, &sum) < 0)
+                goto out;
+        for (size_t i = 0; i < p->swap.n_files; i++)
+                strv_push(&members, p->swap.files[i].member);
+        engine_say(ctx->eng, OUT_INFO, _("staging %zu file(s) from package %s"),
+                   members.n, pkg);
+        if (package_stage(pkg, sum, members.v, members.n, staging, &st, ctx->diag) < 0) {
+                /* A wrong package or checksum is bad input: nothing was changed. */
+                ctx->diag->code = EXIT_USAGE;
+                goto out;
+        }
+        if (engine_fact_set(ctx->eng, "package.sha256", st.sha256, ctx->diag) < 0 ||
+            (st.version &&
+             engine_fact_set(ctx->eng, "package.version", st.version, ctx->diag) < 0))
+                goto out;
+        for (size_t i = 0; i < st.n; i++) {
+                char mode[16];
+
+                snprintf(key, sizeof key, "staged.%zu.sha256", i);
+                if (engine_fact_set(ctx->eng, key, st.files[i].sha256, ctx->diag) < 0)
+                        goto out;
+                snprintf(key, sizeof key, "staged.%zu.mode", i);
+                snprintf(mode, sizeof mode, "%o", (unsigned)(st.files[i].mode & 07777));
+                if (engine_fact_set(ctx->eng, key, mode, ctx->diag) < 0)
+                        goto out;
+        }
+        engine_say(ctx->eng, OUT_INFO, _("package checked (SHA-256 %s)%s%s"), st.sha256,
+                   st.version ? _(", version ") : "", st.version ? st.version : "");
+        r = STEP_OK;
+out:
+        staged_release(&st);
+        strv_release(&members);
+        free(pkg);
+        free(sum);
+        return r;
+}
+
+static int
+detect_run(struct step_ctx *ctx)
+{
+        const struct plan *p = ctx->plan;
+        const char *target = vars_get(ctx->vars, "target");
+        char *version = NULL;
+        int r;
+
+        r = step_run_cmd(ctx, &p->detect.version, &version, NULL);
+        if (r != 0) {
+                diag_prefix(ctx->diag, _("cannot tell the installed version"));
+                return STEP_FAILED;
+        }
+        if (!version_valid(version)) {
+                diag_set(ctx->diag, _("the installed version \"%s\" is not a version number"),
+                         version);
+                free(version);
+                return STEP_FAILED;
+        }
+        if (engine_fact_set(ctx->eng, "version", version, ctx->diag) < 0) {
+                free(version);
+                return STEP_FAILED;
+        }
+        vars_set(ctx->vars, "version", version);
+        engine_say(ctx->eng, OUT_INFO, _("installed version: %s"), version);
+        if (target == NULL) {
+                diag_set(ctx->diag, _("no target version: the plan has no target: and none was given with --target"));
+                ctx->diag->code = EXIT_USAGE;
+                free(version);
+                return STEP_FAILED;
+        }
+        if (version_compare(version, target) > 0) {
+                diag_set(ctx->diag, _("the installed version %s is newer than the target %s: upshift does not downgrade"),
+                         version, target);
+                ctx->diag->code = EXIT_INHIBITED;
+                free(version);
+                return STEP_FAILED;
+        }
+        if (p->min_version && version_compare(version, p->min_version) < 0) {
+                diag_set(ctx->diag, _("the installed version %s is older than %s, the oldest this plan upgrades: upgrade to %s first"),
+                         version, p->min_version, p->min_version);
+                ctx->diag->code = EXIT_INHIBITED;
+                free(version);
+                return STEP_FAILED;
+        }
+        if (version_compare(version, target) == 0)
+                engine_say(ctx->eng, OUT_INFO,
+                           _("the target is the same version (%s): the package is swapped as a rebuild"),
+                           target);
+        free(version);
+        if (engine_fact_set(ctx->eng, "target", target, ctx->diag) < 0)
+                return STEP_FAILED;
+
+        for (size_t i = 0; i < p->detect.n_facts; i++) {
+                const struct fact *f = &p->detect.facts[i];
+                char *value = NULL, *key;
+
+                r = step_run_cmd(ctx, &f->cmd, &value, NULL);
+                if (r < 0) {
+                        diag_prefix(ctx->diag, _("fact \"%s\""), f->name);
+                        return STEP_FAILED;
+                }
+                if (r == 1)
+                        continue;
+                key = xasprintf("fact.%s", f->name);
+                r = engine_fact_set(ctx->eng, key, value, ctx->diag);
+                if (r == 0)
+                        engine_say(ctx->eng, OUT_INFO, _("%s: %s"), f->name,
+                                   strchr(value, '\n') ? _("(several lines)") : value);
+                free(key);
+                free(value);
+                if (r < 0)
+                        return STEP_FAILED;
+        }
+        for (size_t i = 0; i < p->detect.n_checks; i++) {
+                r = step_check(ctx, &p->detect.checks[i]);
+                if (r < 0) {
+                        ctx->diag->code = EXIT_INHIBITED;
+                        return STEP_FAILED;
+                }
+        }
+        return stage_package(ctx);
+}
+
+const struct step_module step_detect = {
+        .abi = STEP_ABI,
+        .id = STEP_DETECT,
+        .name = "detect",
+        .title = N_("Detect"),
+        .what = N_("Find the installed version, record facts to compare after the upgrade, run the preflight checks and stage the new package."),
+        .risk = RISK_NONE,
+        .run = detect_run,
+};

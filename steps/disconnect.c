@@ -1,0 +1,96 @@
+/* disconnect: list connected clients, let them drain, disconnect the rest,
+ * and wait until none is left. */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+#include "step.h"
+#include "util.h"
+
+/* Poll the clients command until none is left or ms have passed.
+ * Returns the last count, or STEP_FAILED. */
+static int
+wait_for_none(struct step_ctx *ctx, long ms, const char *label)
+{
+        int64_t deadline = now_ms() + ms;
+        int n = 0;
+
+        for (unsigned tries = 0; tries < 100000; tries++) {
+                if (step_count_lines(ctx, ctx->plan->disconnect.clients, &n, NULL) < 0)
+                        return STEP_FAILED;
+                if (n == 0 || now_ms() >= deadline)
+                        return n;
+                engine_progress(ctx->eng, label, 0, 0);
+                if (!engine_sleep(ctx->eng, 1000)) {
+                        diag_set(ctx->diag, _("interrupted while waiting for clients to leave"));
+                        return STEP_FAILED;
+                }
+        }
+        return n;
+}
+
+static int
+disconnect_run(struct step_ctx *ctx)
+{
+        const struct plan *p = ctx->plan;
+        char *list = NULL, count[16];
+        long timeout = p->disconnect.timeout_ms ? p->disconnect.timeout_ms : 30000;
+        int n = 0, r;
+
+        if (p->disconnect.clients == NULL) {
+                if (step_run_cmdlist(ctx, &p->disconnect.kick) < 0)
+                        return STEP_FAILED;
+                return step_run_cmdlist(ctx, &p->disconnect.run);
+        }
+        if (step_count_lines(ctx, p->disconnect.clients, &n, &list) < 0)
+                return STEP_FAILED;
+        snprintf(count, sizeof count, "%d", n);
+        if (engine_fact(ctx->eng, "disconnect.clients") == NULL &&
+            engine_fact_set(ctx->eng, "disconnect.clients", count, ctx->diag) < 0) {
+                free(list);
+                return STEP_FAILED;
+        }
+        engine_say(ctx->eng, OUT_INFO, n == 1 ? _("%d client connected") :
+                   _("%d clients connected"), n);
+        free(list);
+        if (n > 0 && p->disconnect.drain_ms > 0) {
+                char d[32];
+
+                duration_format(d, sizeof d, p->disconnect.drain_ms);
+                engine_say(ctx->eng, OUT_INFO, _("waiting up to %s for clients to leave"), d);
+                n = wait_for_none(ctx, p->disconnect.drain_ms, _("draining clients"));
+                if (n < 0)
+                        return STEP_FAILED;
+        }
+        if (n > 0) {
+                engine_say(ctx->eng, OUT_INFO, _("disconnecting %d remaining client(s)"), n);
+                if (step_run_cmdlist(ctx, &p->disconnect.kick) < 0)
+                        return STEP_FAILED;
+                r = wait_for_none(ctx, timeout, _("waiting for clients to go"));
+                if (r < 0)
+                        return STEP_FAILED;
+                if (r > 0) {
+                        char d[32];
+
+                        duration_format(d, sizeof d, timeout);
+                        diag_set(ctx->diag, _("%d client(s) still connected after %s: find them with the plan's clients command and stop them, then resume"),
+                                 r, d);
+                        return STEP_FAILED;
+                }
+        }
+        engine_say(ctx->eng, OUT_INFO, _("no client is connected"));
+        return step_run_cmdlist(ctx, &p->disconnect.run);
+}
+
+const struct step_module step_disconnect = {
+        .abi = STEP_ABI,
+        .id = STEP_DISCONNECT,
+        .name = "disconnect",
+        .title = N_("Disconnect clients"),
+        .what = N_("List the connected clients, let them drain, then disconnect the rest."),
+        .consequence = N_("Clients lose their connection to the service."),
+        .risk = RISK_REVERSIBLE,
+        .run = disconnect_run,
+};

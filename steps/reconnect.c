@@ -1,0 +1,23 @@
+/* reconnect: the plan's reconnect commands; the final report follows. */
+#include <config.h>
+
+#include "i18n.h"
+#include "step.h"
+
+static int
+reconnect_run(struct step_ctx *ctx)
+{
+        if (ctx->plan->reconnect.run.n == 0)
+                engine_say(ctx->eng, OUT_INFO, _("clients may connect again"));
+        return step_run_cmdlist(ctx, &ctx->plan->reconnect.run);
+}
+
+const struct step_module step_reconnect = {
+        .abi = STEP_ABI,
+        .id = STEP_RECONNECT,
+        .name = "reconnect",
+        .title = N_("Reconnect clients"),
+        .what = N_("Let clients back in and write the final report."),
+        .risk = RISK_NONE,
+        .run = reconnect_run,
+};

@@ -1,0 +1,89 @@
+/* step.h: step modules.
+ *
+ * One file per module in steps/, each exporting one const struct step_module,
+ * listed in order in steps/registry.c. A module never draws and never reads
+ * the keyboard: it asks through the engine (engine.h). Methods return
+ * enum step_result; on STEP_FAILED the message is in ctx->diag (and
+ * ctx->diag->code may suggest an exit code, e.g. EXIT_INHIBITED for a
+ * preflight refusal).
+ */
+#ifndef UPSHIFT_STEP_H
+#define UPSHIFT_STEP_H
+
+#include <stdbool.h>
+
+#include "diag.h"
+#include "engine.h"
+#include "plan.h"
+#include "upshift.h"
+
+#define STEP_ABI 1
+
+enum risk {
+        RISK_NONE,              /* reads, or writes only new files */
+        RISK_REVERSIBLE,        /* changes the system, undone from journal facts */
+        RISK_DESTRUCTIVE,       /* downtime or data change: needs confirmation */
+};
+
+struct step_ctx {
+        struct engine     *eng;
+        const struct plan *plan;
+        struct vars       *vars;
+        enum step_id       id;
+        struct diag       *diag;
+};
+
+struct step_module {
+        unsigned     abi;
+        enum step_id id;
+        const char  *name;              /* plan key: "backup" */
+        const char  *title;             /* N_("Back up data") */
+        const char  *what;              /* N_() what it is about to do */
+        const char  *consequence;       /* N_() what it costs, for RISK_DESTRUCTIVE */
+        enum risk    risk;
+        /* preflight: reads only, never changes anything */
+        int (*check)(struct step_ctx *ctx);
+        /* after a crash: STEP_OK = already done, STEP_FAILED = run again */
+        int (*probe)(struct step_ctx *ctx);
+        /* may be entered again after a crash */
+        int (*run)(struct step_ctx *ctx);
+        /* roll back what run did, from journal facts */
+        int (*undo)(struct step_ctx *ctx);
+};
+
+/* The modules, in step order, NULL-terminated. */
+extern const struct step_module *const step_registry[];
+
+/* Check the table at start-up: every module has run, abi matches, ids in order,
+ * and fill unset optional methods with defaults. Returns 0 or -1 with d set. */
+int step_registry_init(struct step_module *out, size_t n, struct diag *d);
+
+/* Helpers shared by modules (steps/common.c) -------------------------------- */
+
+/* Does when: hold now? (version, target, facts, answers). */
+int  step_cond(struct step_ctx *ctx, const struct cond *c, bool *ret_holds);
+
+/* Run one plan command: expand variables, skip when its when: is false
+ * (returns 1), run it, fail on a non-zero exit unless may_fail, fail when
+ * match: does not match. *ret_value (when given) is the command's value:
+ * with lines: its sorted output lines not matching ignore:, joined by "\n";
+ * else with match: the match (group 1 if any); else stdout trimmed.
+ * *ret_status (when given) is the exit status. Returns 0, 1 (skipped),
+ * or STEP_FAILED with the message in ctx->diag. */
+int  step_run_cmd(struct step_ctx *ctx, const struct cmd *c, char **ret_value,
+                  int *ret_status);
+int  step_run_cmdlist(struct step_ctx *ctx, const struct cmdlist *l);
+/* Expand a string against ctx->vars (message in ctx->diag on failure). */
+int  step_expand(struct step_ctx *ctx, const char *in, char **ret);
+/* Evaluate one check. Returns 0 when it passed or did not apply, 1 when it
+ * failed with only a warning (said), STEP_FAILED when it failed. */
+int  step_check(struct step_ctx *ctx, const struct check *c);
+/* Count the lines a "clients" command prints (its value with lines:). */
+int  step_count_lines(struct step_ctx *ctx, const struct cmd *c, int *ret_n, char **ret_list);
+/* Epoch milliseconds as a string, for stop.at / verify.ready_at. */
+char *step_epoch_ms(void);
+
+/* Backup archive making, shared by backup and a cold backup in stop. */
+int  backup_make_archive(struct step_ctx *ctx);
+
+#endif

@@ -1,0 +1,100 @@
+/* stop: the service manager's stop (or the plan's commands), then wait until
+ * the process is gone and the port closed. */
+#include <config.h>
+
+#include <stdlib.h>
+
+#include "i18n.h"
+#include "service.h"
+#include "step.h"
+
+static int
+stop_check(struct step_ctx *ctx)
+{
+        struct service s = {0};
+        int r = engine_service(ctx->eng, &s, ctx->diag);
+
+        service_release(&s);
+        if (r < 0) {
+                ctx->diag->code = EXIT_USAGE;
+                return STEP_FAILED;
+        }
+        return STEP_OK;
+}
+
+static int
+stop_probe(struct step_ctx *ctx)
+{
+        struct service s = {0};
+        int r = STEP_FAILED;
+
+        if (engine_service(ctx->eng, &s, ctx->diag) == 0 &&
+            service_status(&s, engine_runner(ctx->eng), NULL, ctx->diag) == 0)
+                r = STEP_OK;            /* already stopped */
+        service_release(&s);
+        return r;
+}
+
+static int
+stop_run(struct step_ctx *ctx)
+{
+        struct service s = {0};
+        char *at;
+        int r;
+
+        if (engine_fact(ctx->eng, "stop.at") == NULL) {
+                at = step_epoch_ms();
+                r = engine_fact_set(ctx->eng, "stop.at", at, ctx->diag);
+                free(at);
+                if (r < 0)
+                        return STEP_FAILED;
+        }
+        if (ctx->plan->stop.run.n > 0) {
+                if (step_run_cmdlist(ctx, &ctx->plan->stop.run) < 0)
+                        return STEP_FAILED;
+        }
+        if (engine_service(ctx->eng, &s, ctx->diag) < 0)
+                return STEP_FAILED;
+        if (s.manager != SVC_NONE || ctx->plan->stop.run.n == 0) {
+                engine_say(ctx->eng, OUT_INFO, _("stopping the service (%s)"),
+                           service_manager_name(s.manager));
+                r = service_stop(&s, engine_runner(ctx->eng), ctx->diag);
+                if (r < 0) {
+                        service_release(&s);
+                        return STEP_FAILED;
+                }
+        }
+        service_release(&s);
+        engine_say(ctx->eng, OUT_INFO, _("the service has stopped"));
+        if (ctx->plan->backup.cold)
+                return backup_make_archive(ctx);
+        return STEP_OK;
+}
+
+/* Undo: start the service again. */
+static int
+stop_undo(struct step_ctx *ctx)
+{
+        struct service s = {0};
+        int r;
+
+        if (engine_service(ctx->eng, &s, ctx->diag) < 0)
+                return STEP_FAILED;
+        r = service_start(&s, engine_runner(ctx->eng), ctx->diag);
+        service_release(&s);
+        return r < 0 ? STEP_FAILED : STEP_OK;
+}
+
+const struct step_module step_stop = {
+        .abi = STEP_ABI,
+        .id = STEP_STOP,
+        .name = "stop",
+        .title = N_("Stop the service"),
+        .what = N_("Stop the service and wait until its process has exited."),
+        .consequence = N_("The service is down from now until it is verified after the swap."),
+        .risk = RISK_DESTRUCTIVE,
+        .check = stop_check,
+        .probe = stop_probe,
+        .run = stop_run,
+        .undo = stop_undo,
+};
