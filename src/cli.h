@@ -1,0 +1,37 @@
+/* cli.h: the command line (man/upshift.1). main.c parses the options common to
+ * every subcommand into struct cli and calls the subcommand's function, which
+ * returns the exit code (upshift.h) and prints its own output. */
+#ifndef UPSHIFT_CLI_H
+#define UPSHIFT_CLI_H
+
+#include <stdbool.h>
+
+#include "answers.h"
+#include "plan.h"
+
+struct cli {
+        const char *argv0;
+        const char *sub;                /* the subcommand */
+        const char *plan_arg;           /* PLAN as given, or NULL */
+        const char *state_dir;          /* --state-dir, or NULL */
+        const char *plans_dir;          /* --plans-dir, or NULL */
+        const char *answers;            /* --answers, or NULL */
+        const char *target;             /* --target, or NULL */
+        bool        yes;
+        bool        no_color;
+        struct strv raw;                /* the arguments as given, for the resume hint */
+};
+
+/* The plan search path, NULL-terminated (new vector; free with strv_release). */
+void cli_plan_dirs(const struct cli *c, struct strv *ret);
+/* Find and load the plan named by c->plan_arg; prints the error. 0 or EXIT_USAGE. */
+int  cli_load_plan(const struct cli *c, struct plan **ret);
+/* The state directory for plan id (--state-dir or the default). New string. */
+char *cli_state_dir(const struct cli *c, const char *plan_id);
+/* Print "upshift: error: MSG" to stderr. */
+void cli_error(const char *msg);
+
+int cli_plan(struct cli *c);
+int cli_status(struct cli *c);
+
+#endif

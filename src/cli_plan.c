@@ -1,0 +1,281 @@
+/* upshift plan: what would be done, every command resolved; changes nothing. */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "exec.h"
+#include "i18n.h"
+#include "service.h"
+#include "step.h"
+#include "util.h"
+
+struct show {
+        const struct plan *p;
+        struct vars        vars;
+};
+
+/* Expand for display: secrets masked; never fails (unknown names stay as written). */
+static char *
+show_str(struct show *s, const char *in)
+{
+        char *out = NULL;
+
+        if (in == NULL)
+                return xstrdup("");
+        if (vars_expand_masked(&s->vars, in, &out, NULL) < 0)
+                return xstrdup(in);
+        return out;
+}
+
+static void
+show_cond(struct show *s, const struct cond *c)
+{
+        if (!c->set)
+                return;
+        printf(_("      when"));
+        if (c->version)
+                printf(_(" version %s"), vrange_text(c->version));
+        if (c->target)
+                printf(_(" target %s"), vrange_text(c->target));
+        for (size_t i = 0; i < c->facts.n; i++)
+                printf(_(" fact %s =~ /%s/"), c->facts.v[i].key, c->facts.v[i].value);
+        for (size_t i = 0; i < c->answers.n; i++)
+                printf(_(" %s = %s"), c->answers.v[i].key, c->answers.v[i].value);
+        printf(":\n");
+}
+
+static void
+show_cmd(struct show *s, const char *label, const struct cmd *c)
+{
+        char *line;
+
+        if (c == NULL)
+                return;
+        show_cond(s, &c->when);
+        if (c->shell) {
+                line = xasprintf("sh -c %s", c->shell);
+        } else {
+                struct strv v = {0};
+
+                for (size_t i = 0; i < c->argv.n; i++)
+                        strv_push_take(&v, show_str(s, c->argv.v[i]));
+                line = exec_argv_display(v.v);
+                strv_release(&v);
+        }
+        printf("      %s%s$ %s", label ? label : "", label ? ": " : "", line);
+        if (c->match) {
+                char *m = show_str(s, c->match);
+
+                printf(_("   (must match /%s/)"), m);
+                free(m);
+        }
+        if (c->timeout_ms) {
+                char d[32];
+
+                duration_format(d, sizeof d, c->timeout_ms);
+                printf(_("   (timeout %s)"), d);
+        }
+        printf("\n");
+        free(line);
+}
+
+static void
+show_cmds(struct show *s, const char *label, const struct cmdlist *l)
+{
+        for (size_t i = 0; i < l->n; i++)
+                show_cmd(s, label, &l->v[i]);
+}
+
+static void
+show_checks(struct show *s, const struct check *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                if (v[i].cmd)
+                        show_cmd(s, _("check"), v[i].cmd);
+                else
+                        show_cond(s, &v[i].when);
+                if (v[i].same)
+                        printf(_("      check: %s is the same as before the upgrade\n"), v[i].same);
+                if (v[i].fail) {
+                        char *m = show_str(s, v[i].fail);
+
+                        printf(_("      otherwise stop: %s\n"), m);
+                        free(m);
+                }
+                if (v[i].warn) {
+                        char *m = show_str(s, v[i].warn);
+
+                        printf(_("      otherwise warn: %s\n"), m);
+                        free(m);
+                }
+        }
+}
+
+static void
+show_service(struct show *s, const char *verb, const struct cmd *c)
+{
+        const struct service_spec *sp = &s->p->service;
+        char *name = show_str(s, sp->name), *pid = show_str(s, sp->pidfile);
+        char *mgr = sp->manager == SVC_FROM_VAR ? show_str(s, sp->manager_var)
+                                                : xstrdup(service_manager_name(sp->manager));
+
+        printf(_("      %s the service (manager %s%s%s%s%s)\n"), verb, mgr, *name ? ", " : "", name,
+               *pid ? _(", pidfile ") : "", pid);
+        if (c)
+                show_cmd(s, NULL, c);
+        free(name);
+        free(pid);
+        free(mgr);
+}
+
+static void
+show_step(struct show *s, enum step_id id)
+{
+        const struct step_module *m = step_registry[id];
+        const struct plan *p = s->p;
+
+        printf("\n%d. %s: %s%s\n   %s\n", (int)id + 1, m->name, _(m->title),
+               m->risk == RISK_DESTRUCTIVE ? _("  [asks for confirmation]") : "", _(m->what));
+        if (m->consequence)
+                printf(_("   Cost: %s\n"), _(m->consequence));
+        switch (id) {
+        case STEP_DETECT:
+                show_cmd(s, _("version"), &p->detect.version);
+                for (size_t i = 0; i < p->detect.n_facts; i++)
+                        show_cmd(s, p->detect.facts[i].name, &p->detect.facts[i].cmd);
+                show_checks(s, p->detect.checks, p->detect.n_checks);
+                if (p->swap.package) {
+                        char *pkg = show_str(s, p->swap.package), *sum = show_str(s, p->swap.sha256);
+
+                        printf(_("      stage the package %s%s%s\n"), pkg, *sum ? _(", SHA-256 ") : "", sum);
+                        free(pkg);
+                        free(sum);
+                }
+                break;
+        case STEP_BACKUP:
+                show_cmds(s, NULL, &p->backup.before);
+                if (p->backup.paths.n) {
+                        char *dir = show_str(s, "${backup_dir}");
+
+                        printf(_("      archive (%s%s) into %s:\n"),
+                               p->backup.compression ? p->backup.compression : "zstd",
+                               p->backup.cold ? _(", after the service has stopped") : "", dir);
+                        for (size_t i = 0; i < p->backup.paths.n; i++) {
+                                char *x = show_str(s, p->backup.paths.v[i]);
+
+                                printf("        %s\n", x);
+                                free(x);
+                        }
+                        printf(_("      then read it back and check every member's SHA-256\n"));
+                        free(dir);
+                }
+                break;
+        case STEP_DISCONNECT:
+                show_cmd(s, _("clients"), p->disconnect.clients);
+                show_cmds(s, _("disconnect"), &p->disconnect.kick);
+                show_cmds(s, NULL, &p->disconnect.run);
+                break;
+        case STEP_STOP:
+                show_cmds(s, NULL, &p->stop.run);
+                show_service(s, _("stop"), p->service.stop);
+                break;
+        case STEP_SWAP:
+                for (size_t i = 0; i < p->swap.n_files; i++) {
+                        char *t = show_str(s, p->swap.files[i].target);
+
+                        printf(_("      %s <- %s (old file kept as %s.upshift-old)\n"), t,
+                               p->swap.files[i].member, t);
+                        free(t);
+                }
+                show_cmds(s, NULL, &p->swap.run);
+                break;
+        case STEP_MIGRATE:
+                if (p->migrate.n == 0)
+                        printf(_("      nothing to migrate\n"));
+                for (size_t i = 0; i < p->migrate.n; i++) {
+                        show_cond(s, &p->migrate.v[i].when);
+                        if (p->migrate.v[i].point_of_no_return) {
+                                char *x = show_str(s, p->migrate.v[i].point_of_no_return);
+
+                                printf(_("      POINT OF NO RETURN: %s\n"), x);
+                                free(x);
+                        }
+                        show_cmds(s, NULL, &p->migrate.v[i].run);
+                }
+                break;
+        case STEP_VERIFY:
+                show_service(s, _("start"), p->service.start);
+                show_cmd(s, _("ready"), p->verify.ready.cmd);
+                if (p->verify.ready.http)
+                        printf(_("      ready: GET %s\n"), p->verify.ready.http);
+                show_cmd(s, _("version"), &p->detect.version);
+                show_checks(s, p->verify.checks, p->verify.n_checks);
+                break;
+        case STEP_RECONNECT:
+                show_cmds(s, NULL, &p->reconnect.run);
+                break;
+        default:
+                break;
+        }
+        for (size_t i = 0; i < p->step[id].checklist_keys.n; i++) {
+                const struct question *q = plan_question(p, p->step[id].checklist_keys.v[i]);
+
+                if (q)
+                        printf(_("      checklist [%s]: %s\n"), q->key, q->text);
+        }
+}
+
+int
+cli_plan(struct cli *c)
+{
+        struct show s = {0};
+        struct plan *p = NULL;
+        struct answers *a = NULL;
+        struct diag d = {0};
+        char *state;
+        int r = cli_load_plan(c, &p);
+
+        if (r)
+                return r;
+        if (answers_load(c->answers, p, false, &a, &d) < 0) {
+                cli_error(d.msg);
+                plan_free(p);
+                return EXIT_USAGE;
+        }
+        s.p = p;
+        state = cli_state_dir(c, p->id);
+        /* Unanswered questions show as <key>; the version as detect finds it. */
+        for (size_t i = 0; i < p->n_ask; i++) {
+                char *ph = xasprintf("<%s>", p->ask[i].key);
+
+                vars_set(&s.vars, p->ask[i].key, ph);
+                free(ph);
+        }
+        vars_set(&s.vars, "version", _("<installed version>"));
+        if (engine_vars(p, a, state, c->target, NULL, &s.vars, &d) < 0) {
+                cli_error(d.msg);
+                r = EXIT_USAGE;
+                goto out;
+        }
+        printf(_("Plan %s: %s (%s)\n"), p->id, p->title, p->file);
+        if (p->description)
+                printf("%s\n", p->description);
+        printf(_("Target version: %s\n"), vars_get(&s.vars, "target") ? vars_get(&s.vars, "target")
+                                                                     : _("none (give --target)"));
+        printf(_("State directory: %s\nBackup directory: %s\n"), state,
+               vars_get(&s.vars, "backup_dir"));
+        for (int i = 0; i < STEP_COUNT; i++)
+                show_step(&s, (enum step_id)i);
+        printf(_("\nNothing has been changed. Run it with: upshift run %s%s%s\n"), c->plan_arg,
+               c->answers ? " --answers " : "", c->answers ? c->answers : "");
+out:
+        free(state);
+        vars_release(&s.vars);
+        answers_free(a);
+        plan_free(p);
+        return r;
+}

@@ -1,0 +1,119 @@
+/* upshift status: the journal of an upgrade, summarised. Reads only. */
+#include <config.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "i18n.h"
+#include "journal.h"
+#include "lock.h"
+#include "state.h"
+#include "util.h"
+
+static int
+status_of(const char *label, const char *dir)
+{
+        struct journal_damage damage = {0};
+        struct run_state st;
+        struct lock_holder h;
+        struct jrec *recs = NULL;
+        struct diag d = {0};
+        size_t n = 0;
+        int r = EXIT_DONE;
+
+        state_init(&st);
+        if (journal_replay(dir, false, &recs, &n, &damage, &d) < 0) {
+                cli_error(d.msg);
+                return EXIT_USAGE;
+        }
+        if (n == 0) {
+                printf(_("%s: no upgrade has been started (state %s)\n"), label, dir);
+                journal_records_free(recs, n);
+                return EXIT_DONE;
+        }
+        if (state_replay(&st, recs, n, &d) < 0) {
+                cli_error(d.msg);
+                r = EXIT_USAGE;
+                goto out;
+        }
+        printf(_("%s: state %s\n"), label, dir);
+        if (lock_peek(dir, &h) == 1)
+                printf(_("  running now: pid %ld, user %s, tty %s, since %s\n"), (long)h.pid, h.user,
+                       h.tty, h.since);
+        printf(_("  started %s, %d run(s), last record %s\n"), st.first_time ? st.first_time : "?",
+               st.runs, st.last_time ? st.last_time : "?");
+        printf(_("  version %s -> target %s\n"),
+               kvlist_get(&st.facts, "version") ? kvlist_get(&st.facts, "version") : "?",
+               st.target ? st.target : "?");
+        for (int i = 0; i < STEP_COUNT; i++) {
+                char d2[32] = "";
+
+                if (st.ms[i] >= 0)
+                        duration_format(d2, sizeof d2, st.ms[i]);
+                printf("  %-11s %-12s %s\n", step_key((enum step_id)i), state_status_name(st.status[i]), d2);
+                if (st.status[i] == ST_FAILED && st.error[i])
+                        printf(_("              error: %s\n"), st.error[i]);
+        }
+        if (kvlist_get(&st.facts, "backup.path"))
+                printf(_("  backup %s (SHA-256 %s)\n"), kvlist_get(&st.facts, "backup.path"),
+                       kvlist_get(&st.facts, "backup.sha256") ? kvlist_get(&st.facts, "backup.sha256") : "?");
+        if (damage.damaged)
+                printf(_("  warning: the journal is damaged after record %zu; the next run keeps the damaged part aside\n"),
+                       damage.good_records);
+        if (st.complete)
+                printf(_("  finished: nothing left to do\n"));
+        else if (st.live)
+                printf(_("  in progress (or the process that ran it died: run it again to resume)\n"));
+        else
+                printf(_("  stopped (%s) before %s: run it again to resume\n"),
+                       st.last_result ? st.last_result : "?", step_key(state_next_step(&st)));
+out:
+        journal_records_free(recs, n);
+        free(damage.kept_copy);
+        state_release(&st);
+        return r;
+}
+
+int
+cli_status(struct cli *c)
+{
+        struct plan *p = NULL;
+        char *dir;
+        int r;
+
+        if (c->plan_arg) {
+                if ((r = cli_load_plan(c, &p)) != 0)
+                        return r;
+                dir = cli_state_dir(c, p->id);
+                r = status_of(p->id, dir);
+                free(dir);
+                plan_free(p);
+                return r;
+        }
+        if (c->state_dir)
+                return status_of(c->state_dir, c->state_dir);
+        {
+                char *root = xasprintf("%s/lib/upshift", LOCALSTATEDIR);
+                struct dirent **names = NULL;
+                int n = scandir(root, &names, NULL, alphasort), shown = 0;
+
+                for (int i = 0; i < n; i++) {
+                        if (names[i]->d_name[0] != '.') {
+                                dir = path_join(root, names[i]->d_name);
+                                status_of(names[i]->d_name, dir);
+                                free(dir);
+                                shown++;
+                        }
+                        free(names[i]);
+                }
+                free(names);
+                if (shown == 0)
+                        printf(_("no upgrades recorded in %s\n"), root);
+                free(root);
+        }
+        return EXIT_DONE;
+}

@@ -1,0 +1,329 @@
+/* main.c: upshift's command line: options, subcommands, exit codes. */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "answers.h"
+#include "cli.h"
+#include "engine.h"
+#include "exec.h"
+#include "i18n.h"
+#include "plain.h"
+#include "plan.h"
+#include "upshift.h"
+#include "util.h"
+
+/* Signal handlers only set this flag; the engine polls it. */
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal(int sig)
+{
+        interrupted = sig;
+}
+
+void
+cli_error(const char *msg)
+{
+        fprintf(stderr, _("upshift: error: %s\n"), msg);
+}
+
+void
+cli_plan_dirs(const struct cli *c, struct strv *ret)
+{
+        const char *env = getenv("UPSHIFT_PLANS_DIR");
+
+        if (c->plans_dir)
+                strv_push(ret, c->plans_dir);
+        if (env && *env)
+                strv_push(ret, env);
+        strv_push_take(ret, xasprintf("%s/upshift/plans", SYSCONFDIR));
+        strv_push_take(ret, xasprintf("%s/plans", PKGDATADIR));
+}
+
+int
+cli_load_plan(const struct cli *c, struct plan **ret)
+{
+        struct strv dirs = {0};
+        struct diag d = {0};
+        char *path;
+
+        if (c->plan_arg == NULL) {
+                fprintf(stderr, _("upshift: error: %s needs a PLAN (upshift list shows them)\n"), c->sub);
+                return EXIT_USAGE;
+        }
+        cli_plan_dirs(c, &dirs);
+        path = plan_find(c->plan_arg, (const char *const *)dirs.v, &d);
+        strv_release(&dirs);
+        if (path == NULL || plan_load(path, ret, &d) < 0) {
+                cli_error(d.msg);
+                free(path);
+                return EXIT_USAGE;
+        }
+        free(path);
+        return 0;
+}
+
+char *
+cli_state_dir(const struct cli *c, const char *plan_id)
+{
+        return c->state_dir ? xstrdup(c->state_dir) : engine_default_state_dir(plan_id);
+}
+
+static int
+cmd_list(struct cli *c)
+{
+        struct strv dirs = {0};
+        int found = 0;
+
+        cli_plan_dirs(c, &dirs);
+        for (size_t i = 0; i < dirs.n; i++) {
+                struct dirent **names = NULL;
+                int n = scandir(dirs.v[i], &names, NULL, alphasort);
+
+                for (int k = 0; k < n; k++) {
+                        const char *nm = names[k]->d_name;
+
+                        if (nm[0] != '.' && (str_endswith(nm, ".yaml") || str_endswith(nm, ".yml"))) {
+                                char *path = path_join(dirs.v[i], nm);
+                                struct plan *p = NULL;
+                                struct diag d = {0};
+
+                                if (plan_load(path, &p, &d) == 0) {
+                                        printf("%-12s %-28s %s\n", p->id, p->title, path);
+                                        plan_free(p);
+                                        found++;
+                                } else {
+                                        cli_error(d.msg);
+                                }
+                                free(path);
+                        }
+                        free(names[k]);
+                }
+                free(names);
+        }
+        if (found == 0) {
+                char *where = strv_join(dirs.v, dirs.n, ", ");
+
+                fprintf(stderr, _("upshift: no plans found in %s\n"), where);
+                free(where);
+        }
+        strv_release(&dirs);
+        return EXIT_DONE;
+}
+
+static int
+cmd_answers(struct cli *c)
+{
+        struct plan *p = NULL;
+        int r = cli_load_plan(c, &p);
+
+        if (r)
+                return r;
+        answers_template(p, stdout);
+        plan_free(p);
+        return fflush(stdout) == 0 ? EXIT_DONE : EXIT_STEPFAIL;
+}
+
+static char *
+resume_command(const struct cli *c)
+{
+        struct strv v = {0};
+        char *s;
+
+        strv_push(&v, "upshift");
+        for (size_t i = 0; i < c->raw.n; i++)
+                strv_push(&v, c->raw.v[i]);
+        s = exec_argv_display(v.v);
+        strv_release(&v);
+        return s;
+}
+
+static int
+cmd_run(struct cli *c)
+{
+        struct engine_opts o = {0};
+        struct plan *p = NULL;
+        struct answers *a = NULL;
+        struct frontend *fe;
+        struct diag d = {0};
+        struct sigaction sa;
+        char *state, *resume;
+        int r = cli_load_plan(c, &p);
+
+        if (r)
+                return r;
+        if (answers_load(c->answers, p, true, &a, &d) < 0) {
+                cli_error(d.msg);
+                plan_free(p);
+                return EXIT_USAGE;
+        }
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        state = cli_state_dir(c, p->id);
+        resume = resume_command(c);
+        o.state_dir = state;
+        o.target = c->target;
+        o.yes = c->yes;
+        o.interactive = c->answers == NULL && isatty(STDIN_FILENO);
+        o.interrupt = &interrupted;
+        o.resume_cmd = resume;
+        fe = plain_new(stdout, stderr, stdin, o.interactive);
+        r = engine_run(p, a, &o, fe, &d);
+        plain_free(fe);
+        free(state);
+        free(resume);
+        answers_free(a);
+        plan_free(p);
+        return r;
+}
+
+struct subcommand {
+        const char *name;
+        const char *usage;
+        const char *help;
+        int (*fn)(struct cli *c);
+        bool needs_plan;
+        bool takes_plan;
+};
+
+static const struct subcommand subcommands[] = {
+        {"list", "", N_("list the plans found in the plan path"), cmd_list, false, false},
+        {"plan", "PLAN [--answers FILE] [--target VERSION]",
+         N_("show what would be done, every command resolved; changes nothing"), cli_plan, true, true},
+        {"answers", "PLAN", N_("print an answers template: every question, default and help"),
+         cmd_answers, true, true},
+        {"run", "PLAN [--answers FILE] [--yes] [--target VERSION]",
+         N_("run or resume the upgrade"), cmd_run, true, true},
+        {"status", "[PLAN]", N_("summarise the journal of an upgrade"), cli_status, false, true},
+};
+
+static void
+usage(FILE *f)
+{
+        fprintf(f, _("Usage: upshift COMMAND [OPTIONS]\n\n"
+                     "Walks through upgrading a stateful service: detect, back up, disconnect\n"
+                     "clients, stop, swap binaries, migrate, verify, reconnect.\n\nCommands:\n"));
+        for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
+                fprintf(f, "  upshift %s %s\n      %s\n", subcommands[i].name,
+                        subcommands[i].usage, _(subcommands[i].help));
+        fprintf(f, _("\nOptions:\n"
+                     "  --answers FILE    take the answers from FILE (no questions asked)\n"
+                     "  --yes             confirm the steps that stop the service and change data\n"
+                     "  --target VERSION  upgrade to VERSION instead of the plan's target\n"
+                     "  --state-dir DIR   keep the journal, lock and logs in DIR\n"
+                     "                    (default %s/lib/upshift/PLAN)\n"
+                     "  --plans-dir DIR   look for plans in DIR first\n"
+                     "  --no-color        no colours\n"
+                     "  --help            show this help\n"
+                     "  --version         show the version\n\n"
+                     "Exit codes: 0 done; 1 a step failed (resumable); 2 bad usage or input;\n"
+                     "3 refused by a preflight check; 4 rolled back; 75 another run holds the lock.\n"
+                     "See upshift(1), upshift-plan(5), upshift-answers(5).\n"), LOCALSTATEDIR);
+}
+
+int
+main(int argc, char **argv)
+{
+        static const struct option longopts[] = {
+                {"answers", required_argument, NULL, 'a'},
+                {"yes", no_argument, NULL, 'y'},
+                {"target", required_argument, NULL, 't'},
+                {"state-dir", required_argument, NULL, 's'},
+                {"plans-dir", required_argument, NULL, 'p'},
+                {"no-color", no_argument, NULL, 'C'},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},
+                {NULL, 0, NULL, 0},
+        };
+        const struct subcommand *sc = NULL;
+        struct cli c = {.argv0 = argv[0]};
+        int opt, r;
+
+        setlocale(LC_ALL, "");
+#ifdef ENABLE_NLS
+        bindtextdomain(PACKAGE, LOCALEDIR);
+        textdomain(PACKAGE);
+#endif
+        for (int i = 1; i < argc; i++)
+                strv_push(&c.raw, argv[i]);
+        /* Options may stand before or after the subcommand and PLAN. */
+        opterr = 0;
+        while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1 || optind < argc) {
+                if (opt == -1) {
+                        const char *word = argv[optind++];
+
+                        if (c.sub == NULL)
+                                c.sub = word;
+                        else if (c.plan_arg == NULL)
+                                c.plan_arg = word;
+                        else {
+                                fprintf(stderr, _("upshift: error: unexpected argument \"%s\" (see upshift --help)\n"), word);
+                                strv_release(&c.raw);
+                                return EXIT_USAGE;
+                        }
+                        continue;
+                }
+                switch (opt) {
+                case 'a': c.answers = optarg; break;
+                case 'y': c.yes = true; break;
+                case 't': c.target = optarg; break;
+                case 's': c.state_dir = optarg; break;
+                case 'p': c.plans_dir = optarg; break;
+                case 'C': c.no_color = true; break;
+                case 'h':
+                        usage(stdout);
+                        strv_release(&c.raw);
+                        return EXIT_DONE;
+                case 'V':
+                        printf("upshift %s\n", PACKAGE_VERSION);
+                        strv_release(&c.raw);
+                        return EXIT_DONE;
+                default:
+                        if (optopt)
+                                fprintf(stderr, _("upshift: error: option \"%s\" needs a value (see upshift --help)\n"),
+                                        argv[optind - 1]);
+                        else
+                                fprintf(stderr, _("upshift: error: unknown option \"%s\" (see upshift --help)\n"),
+                                        argv[optind - 1]);
+                        strv_release(&c.raw);
+                        return EXIT_USAGE;
+                }
+        }
+        if (c.sub == NULL) {
+                usage(stderr);
+                strv_release(&c.raw);
+                return EXIT_USAGE;
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
+                if (strcmp(subcommands[i].name, c.sub) == 0)
+                        sc = &subcommands[i];
+        if (sc == NULL) {
+                fprintf(stderr, _("upshift: error: unknown command \"%s\" (see upshift --help)\n"), c.sub);
+                strv_release(&c.raw);
+                return EXIT_USAGE;
+        }
+        if (!sc->takes_plan && c.plan_arg) {
+                fprintf(stderr, _("upshift: error: unexpected argument \"%s\" (see upshift --help)\n"),
+                        c.plan_arg);
+                strv_release(&c.raw);
+                return EXIT_USAGE;
+        }
+        if (c.no_color || getenv("NO_COLOR"))
+                c.no_color = true;
+        r = sc->fn(&c);
+        strv_release(&c.raw);
+        return r;
+}
