@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The command line without a service: list, plan, answers, status, help.
+. "$UPSHIFT_SRCDIR/tests/lib/common.sh"
+
+run_upshift --version
+check_eq "--version exits 0" "$T_RC" 0
+check_match "--version names the program" "$T_OUT" '^upshift [0-9]+\.[0-9]+\.[0-9]+$'
+
+run_upshift --help
+check_eq "--help exits 0" "$T_RC" 0
+for sub in list plan answers run status; do
+	check_match "--help lists $sub" "$T_OUT" "upshift $sub"
+done
+for opt in --answers --yes --target --state-dir --plans-dir --no-color; do
+	check_match "--help lists $opt" "$T_OUT" -- "$opt"
+done
+
+run_upshift
+check_eq "no command is a usage error" "$T_RC" 2
+
+# list: the shipped plans, each loading.
+run_upshift list --plans-dir "$PLANS_DIR"
+check_eq "list exits 0" "$T_RC" 0
+for p in "$PLANS_DIR"/*.yaml; do
+	id=$(basename "$p" .yaml)
+	check_match "list shows $id" "$T_OUT" "^$id "
+done
+
+# answers: a template that names every question, and once filled in, loads.
+run_upshift answers redis --plans-dir "$PLANS_DIR"
+check_eq "answers exits 0" "$T_RC" 0
+tmpl=$T_DIR/template.yaml
+printf '%s\n' "$T_OUT" > "$tmpl"
+for key in package package_sha256 bin_dir port data_dir service_manager pidfile config; do
+	check_match "the template has $key" "$T_OUT" "^#? ?$key:"
+done
+check_match "the template explains questions in comments" "$T_OUT" '^# .*redis-tools'
+run_upshift plan redis --plans-dir "$PLANS_DIR" --answers "$tmpl"
+check_eq "the unfilled template is refused" "$T_RC" 2
+check_match "the unfilled template lists what is missing" "$T_OUT" 'missing required answers?: package'
+touch "$T_DIR/new.deb"
+sed "s|^package:.*|package: $T_DIR/new.deb|" "$tmpl" > "$T_DIR/filled.yaml"
+run_upshift plan redis --plans-dir "$PLANS_DIR" --answers "$T_DIR/filled.yaml"
+check_eq "the filled template loads" "$T_RC" 0
+
+# plan: every step, every command resolved, nothing changed.
+cat > "$T_DIR/a.yaml" <<ANS
+package: $T_DIR/new.deb
+bin_dir: /opt/redis/bin
+port: 6390
+data_dir: /srv/redis
+service_manager: pidfile
+pidfile: /srv/redis/redis.pid
+backup_dir: $T_DIR/backups
+ANS
+run_upshift plan redis --plans-dir "$PLANS_DIR" --answers "$T_DIR/a.yaml" --state-dir "$T_DIR/state"
+check_eq "plan exits 0" "$T_RC" 0
+n=1
+for s in detect backup disconnect stop swap migrate verify reconnect; do
+	check_match "plan shows step $n $s" "$T_OUT" "^$n\. $s: "
+	n=$((n + 1))
+done
+check_match "plan resolves variables inside one argument" "$T_OUT" '\$ /opt/redis/bin/redis-cli -h 127.0.0.1 -p 6390 SAVE'
+check_match "plan shows the backup path" "$T_OUT" '^        /srv/redis$'
+check_match "plan shows the swap target" "$T_OUT" '/opt/redis/bin/redis-check-rdb <- usr/bin/redis-check-rdb'
+check_match "plan shows the backup directory" "$T_OUT" "Backup directory: $T_DIR/backups"
+check_match "plan marks the stop as needing confirmation" "$T_OUT" '^4\. stop: .*confirmation'
+check "plan changed nothing" test ! -e "$T_DIR/state"
+check "plan created no backup directory" test ! -e "$T_DIR/backups"
+
+run_upshift plan redis --plans-dir "$PLANS_DIR"
+check_eq "plan without answers exits 0" "$T_RC" 0
+check_match "plan without answers shows placeholders" "$T_OUT" 'stage the package <package>'
+check_match "plan without answers shows defaults" "$T_OUT" '/usr/bin/redis-cli -h 127.0.0.1 -p 6379 DBSIZE'
+
+run_upshift plan redis --plans-dir "$PLANS_DIR" --target 7.2.4
+check_match "--target changes the target" "$T_OUT" 'Target version: 7.2.4'
+
+# status with no journal.
+run_upshift status redis --plans-dir "$PLANS_DIR" --state-dir "$T_DIR/none"
+check_eq "status without a journal exits 0" "$T_RC" 0
+check_match "status says nothing was started" "$T_OUT" 'no upgrade has been started'
+
+# A plan given by path works like one found by name.
+run_upshift plan "$PLANS_DIR/redis.yaml" --answers "$T_DIR/a.yaml"
+check_eq "a plan given by path loads" "$T_RC" 0
+
+# A plan directory writable by others is refused (DESIGN.md, Security).
+mkdir -p "$T_DIR/open"
+cp "$PLANS_DIR/redis.yaml" "$T_DIR/open/"
+chmod 0777 "$T_DIR/open"
+run_upshift plan redis --plans-dir "$T_DIR/open"
+check_eq "a world-writable plan directory is refused" "$T_RC" 2
+check_match "the refusal says why" "$T_OUT" 'writable'
+
+t_done

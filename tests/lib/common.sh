@@ -1,0 +1,112 @@
+# tests/lib/common.sh: helpers for integration tests (sourced, bash).
+#
+# Every test works in its own temporary directory, starts what it needs on
+# 127.0.0.1, records the PIDs it started and stops only those. Loops are
+# bounded in count and time. A test prints "N passed, N failed" last and
+# exits non-zero when anything failed.
+
+set -u
+
+: "${UPSHIFT:?UPSHIFT must point to the upshift binary (make check sets it)}"
+: "${UPSHIFT_SRCDIR:?UPSHIFT_SRCDIR must point to the source tree}"
+PLANS_DIR=${UPSHIFT_PLANS:-$UPSHIFT_SRCDIR/plans}
+
+T_PASS=0
+T_FAIL=0
+T_PIDS=()
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/upshift-test.XXXXXX")
+chmod 0755 "$T_DIR"
+
+t_cleanup() {
+	local pid
+	for pid in "${T_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${T_PIDS[@]}"; do
+		for _ in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null
+	done
+	if [ "${KEEP_TEST_DIR:-0}" = 1 ]; then
+		echo "# kept $T_DIR"
+	else
+		rm -rf "$T_DIR"
+	fi
+}
+trap t_cleanup EXIT
+
+# Remember a PID this test started, so that cleanup stops it.
+t_track() {
+	T_PIDS+=("$1")
+}
+
+ok() {
+	T_PASS=$((T_PASS + 1))
+	echo "ok - $1"
+}
+
+not_ok() {
+	T_FAIL=$((T_FAIL + 1))
+	echo "not ok - $1"
+	shift
+	[ $# -gt 0 ] && printf '#   %s\n' "$@"
+	return 0
+}
+
+# check NAME COMMAND...: passes when COMMAND exits 0.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name" "command: $*"; fi
+}
+
+# check_eq NAME GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got:  $2" "want: $3"; fi
+}
+
+# check_match NAME TEXT EXTENDED-REGEX
+check_match() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
+		ok "$1"
+	else
+		not_ok "$1" "text: $(printf '%s' "$2" | head -c 2000)" "does not match: $3"
+	fi
+}
+
+# wait_for SECONDS COMMAND...: poll every 0.1 s until COMMAND succeeds.
+wait_for() {
+	local secs=$1 i
+	shift
+	for i in $(seq 1 $((secs * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# A free TCP port on 127.0.0.1 (tries at most 50 random ones).
+free_port() {
+	local p i
+	for i in $(seq 1 50); do
+		p=$((20000 + RANDOM % 20000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+t_done() {
+	echo "$T_PASS passed, $T_FAIL failed"
+	[ "$T_FAIL" -eq 0 ]
+}
+
+# run_upshift ARGS...: run upshift with its output in $T_OUT and exit code in $T_RC.
+run_upshift() {
+	T_OUT=$("$UPSHIFT" "$@" 2>&1)
+	T_RC=$?
+}

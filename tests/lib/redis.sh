@@ -1,0 +1,101 @@
+# tests/lib/redis.sh: a throwaway Redis from Debian's redis-tools packages.
+# Source after common.sh.
+
+REDIS_OLD_VERSION=${REDIS_OLD_VERSION:-5:7.0.15-1~deb12u7}
+REDIS_NEW_VERSION=${REDIS_NEW_VERSION:-5:7.0.15-1~deb12u10}
+DEB_CACHE=${UPSHIFT_DEB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/upshift/debs}
+
+# fetch_deb NAME VERSION: print the path of the cached .deb, downloading it once.
+fetch_deb() {
+	local name=$1 version=$2 f
+	mkdir -p "$DEB_CACHE" || return 1
+	f=$(ls "$DEB_CACHE"/"${name}"_*"${version#*:}"_*.deb 2>/dev/null | head -n 1)
+	if [ -z "$f" ]; then
+		(cd "$DEB_CACHE" && apt-get download -q "$name=$version" >/dev/null 2>&1) || {
+			echo "cannot download $name=$version (is apt-get update done?)" >&2
+			return 1
+		}
+		f=$(ls "$DEB_CACHE"/"${name}"_*"${version#*:}"_*.deb 2>/dev/null | head -n 1)
+	fi
+	[ -n "$f" ] && echo "$f"
+}
+
+# redis_sandbox DIR PORT: unpack the old package into DIR/root as Debian lays
+# it out (redis-server a link to redis-check-rdb), write DIR/redis.conf.
+redis_sandbox() {
+	local dir=$1 port=$2
+	OLD_DEB=$(fetch_deb redis-tools "$REDIS_OLD_VERSION") || return 1
+	NEW_DEB=$(fetch_deb redis-tools "$REDIS_NEW_VERSION") || return 1
+	mkdir -p "$dir/root" "$dir/data" "$dir/new" || return 1
+	dpkg-deb -x "$OLD_DEB" "$dir/root" || return 1
+	dpkg-deb -x "$NEW_DEB" "$dir/new" || return 1
+	ln -sf redis-check-rdb "$dir/root/usr/bin/redis-server"
+	cat > "$dir/redis.conf" <<CONF
+bind 127.0.0.1
+port $port
+protected-mode yes
+daemonize yes
+pidfile $dir/redis.pid
+logfile $dir/redis.log
+dir $dir/data
+dbfilename dump.rdb
+save ""
+appendonly no
+enable-debug-command local
+CONF
+	REDIS_DIR=$dir
+	REDIS_PORT=$port
+	REDIS_BIN=$dir/root/usr/bin
+}
+
+rcli() {
+	"$REDIS_BIN/redis-cli" -h 127.0.0.1 -p "$REDIS_PORT" "$@"
+}
+
+redis_ping() {
+	[ "$(rcli PING 2>/dev/null)" = PONG ]
+}
+
+redis_pid() {
+	cat "$REDIS_DIR/redis.pid" 2>/dev/null
+}
+
+# Start the server from the sandbox and wait for PING (at most 20 s).
+redis_start() {
+	"$REDIS_BIN/redis-server" "$REDIS_DIR/redis.conf" || return 1
+	wait_for 20 redis_ping || return 1
+	t_track "$(redis_pid)"
+}
+
+# Fill with 10,000 strings plus a few other types.
+redis_fill() {
+	rcli DEBUG POPULATE 10000 key 32 >/dev/null &&
+	rcli RPUSH list a b c >/dev/null &&
+	rcli HSET hash f1 v1 f2 v2 >/dev/null &&
+	rcli ZADD zset 1 one 2 two >/dev/null
+}
+
+redis_digest() {
+	rcli DEBUG DIGEST
+}
+
+# The SHA-256 of the redis-server binary the running process executes.
+redis_running_binary_sha() {
+	sha256sum "/proc/$(redis_pid)/exe" | cut -d' ' -f1
+}
+
+# An answers file for plans/redis.yaml pointing at the sandbox.
+redis_answers() {
+	local file=$1 pkg=${2:-$NEW_DEB}
+	cat > "$file" <<ANS
+package: $pkg
+bin_dir: $REDIS_BIN
+host: 127.0.0.1
+port: $REDIS_PORT
+data_dir: $REDIS_DIR/data
+service_manager: pidfile
+pidfile: $REDIS_DIR/redis.pid
+config: $REDIS_DIR/redis.conf
+backup_dir: $REDIS_DIR/backups
+ANS
+}

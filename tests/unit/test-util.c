@@ -1,0 +1,193 @@
+/* test-util: the shared base (util.h, diag.h). */
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "upshift.h"
+#include "util.h"
+
+static void
+test_duration(void **state)
+{
+        long ms = -1;
+
+        assert_int_equal(duration_parse("90", &ms), 0);
+        assert_int_equal(ms, 90000);
+        assert_int_equal(duration_parse("500ms", &ms), 0);
+        assert_int_equal(ms, 500);
+        assert_int_equal(duration_parse("5m", &ms), 0);
+        assert_int_equal(ms, 300000);
+        assert_int_equal(duration_parse("1h", &ms), 0);
+        assert_int_equal(ms, 3600000);
+        assert_int_equal(duration_parse("1m30s", &ms), 0);
+        assert_int_equal(ms, 90000);
+        ms = 7;
+        assert_int_not_equal(duration_parse("", &ms), 0);
+        assert_int_not_equal(duration_parse("5x", &ms), 0);
+        assert_int_not_equal(duration_parse("-5s", &ms), 0);
+        assert_int_not_equal(duration_parse("s", &ms), 0);
+        assert_int_not_equal(duration_parse("${drain}", &ms), 0);
+        assert_int_equal(ms, 7);        /* untouched on failure */
+}
+
+static void
+test_duration_format(void **state)
+{
+        char b[32];
+
+        duration_format(b, sizeof b, 1234);
+        assert_string_equal(b, "1.2s");
+        duration_format(b, sizeof b, 42000);
+        assert_string_equal(b, "42s");
+        duration_format(b, sizeof b, 184000);
+        assert_string_equal(b, "3m04s");
+        duration_format(b, sizeof b, 3720000);
+        assert_string_equal(b, "1h02m");
+        bytes_format(b, sizeof b, 512);
+        assert_string_equal(b, "512 B");
+        bytes_format(b, sizeof b, 1536);
+        assert_string_equal(b, "1.5 KiB");
+}
+
+static void
+test_distance(void **state)
+{
+        assert_int_equal(str_distance("match", "mtach"), 2);
+        assert_int_equal(str_distance("port", "prot"), 2);
+        assert_int_equal(str_distance("package", "pakage"), 1);
+        assert_int_equal(str_distance("", "abc"), 3);
+        assert_int_equal(str_distance("same", "same"), 0);
+}
+
+static void
+test_strv_kv(void **state)
+{
+        struct strv v = {0};
+        struct kvlist kv = {0};
+        char *j;
+
+        strv_push(&v, "a b");
+        strv_push(&v, "c");
+        assert_int_equal(v.n, 2);
+        assert_null(v.v[2]);
+        j = strv_join(v.v, v.n, ",");
+        assert_string_equal(j, "a b,c");
+        free(j);
+        assert_int_equal(strv_find(v.v, v.n, "c"), 1);
+        assert_int_equal(strv_find(v.v, v.n, "d"), -1);
+        strv_release(&v);
+        kvlist_set(&kv, "k", "1");
+        kvlist_set(&kv, "k", "2");
+        assert_int_equal(kv.n, 1);
+        assert_string_equal(kvlist_get(&kv, "k"), "2");
+        assert_null(kvlist_get(&kv, "x"));
+        kvlist_release(&kv);
+}
+
+static void
+test_paths(void **state)
+{
+        char *s;
+
+        s = path_dirname("/a/b/c");
+        assert_string_equal(s, "/a/b");
+        free(s);
+        s = path_dirname("/c");
+        assert_string_equal(s, "/");
+        free(s);
+        s = path_basename("/a/b/c");
+        assert_string_equal(s, "c");
+        free(s);
+        s = path_join("/a/", "b");
+        assert_string_equal(s, "/a/b");
+        free(s);
+        s = path_join("/a", "/abs");
+        assert_string_equal(s, "/abs");
+        free(s);
+}
+
+static void
+test_files(void **state)
+{
+        char dir[] = "/tmp/upshift-util.XXXXXX", *sub, *f, *buf = NULL;
+        struct diag d = {0};
+        struct stat st;
+        size_t len = 0;
+
+        assert_non_null(mkdtemp(dir));
+        sub = xasprintf("%s/x/y/z", dir);
+        assert_int_equal(mkdir_p(sub, 0700, &d), 0);
+        assert_int_equal(stat(sub, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0700);
+        f = xasprintf("%s/file", sub);
+        assert_int_equal(write_file_atomic(f, "hello\n", 6, 0600, &d), 0);
+        assert_int_equal(stat(f, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        assert_int_equal(read_file(f, &buf, &len, &d), 0);
+        assert_int_equal(len, 6);
+        assert_string_equal(buf, "hello\n");
+        free(buf);
+        assert_int_equal(read_file("/nonexistent/x", &buf, &len, &d), -2);
+        assert_non_null(strstr(d.msg, "cannot open \"/nonexistent/x\""));
+        unlink(f);
+        free(f);
+        free(sub);
+        f = xasprintf("rm -rf '%s'", dir);
+        assert_int_equal(system(f), 0);
+        free(f);
+}
+
+static void
+test_diag(void **state)
+{
+        struct diag d = {0};
+
+        diag_set_at(&d, "p.yaml", 3, 7, "unknown key \"%s\"", "x");
+        assert_string_equal(d.msg, "p.yaml:3:7: unknown key \"x\"");
+        diag_set_at(&d, "a.yaml", 0, 0, "missing");
+        assert_string_equal(d.msg, "a.yaml: missing");
+        diag_set(&d, "why");
+        diag_prefix(&d, "what %d", 1);
+        assert_string_equal(d.msg, "what 1: why");
+        assert_true(diag_isset(&d));
+        diag_clear(&d);
+        assert_false(diag_isset(&d));
+}
+
+static void
+test_step_keys(void **state)
+{
+        assert_string_equal(step_key(STEP_DETECT), "detect");
+        assert_string_equal(step_key(STEP_RECONNECT), "reconnect");
+        assert_null(step_key(STEP_COUNT));
+        assert_int_equal(step_from_key("swap"), STEP_SWAP);
+        assert_int_equal(step_from_key("nope"), STEP_NONE);
+}
+
+int
+main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_duration),
+                cmocka_unit_test(test_duration_format),
+                cmocka_unit_test(test_distance),
+                cmocka_unit_test(test_strv_kv),
+                cmocka_unit_test(test_paths),
+                cmocka_unit_test(test_files),
+                cmocka_unit_test(test_diag),
+                cmocka_unit_test(test_step_keys),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
