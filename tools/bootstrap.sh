@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# tools/bootstrap.sh: make a fresh Debian 12 machine ready, then build.
+# Installs the packages the build and the tests need (apt-get, only those
+# missing), generates configure, configures out of tree in build/ and runs
+# make. Sourced by tools/demo.sh and tools/check.sh; sets TOP and BUILD.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${UPSHIFT_BUILD:-$TOP/build}
+
+PACKAGES=(
+	build-essential autoconf automake autopoint gettext pkg-config
+	libncurses-dev libyaml-dev libarchive-dev libpcre2-dev libssl-dev zlib1g-dev
+	libcmocka-dev mandoc
+	# for the tests: GNU tar with zstd, dpkg-deb, python3 (CRC check), tmux
+	tar zstd dpkg python3 tmux ca-certificates
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "bootstrap: installing ${missing[*]}"
+	sudo=
+	[ "$(id -u)" = 0 ] || sudo=sudo
+	$sudo apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# apt-get download needs package lists; a fresh machine may have none.
+if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then
+	sudo=
+	[ "$(id -u)" = 0 ] || sudo=sudo
+	$sudo apt-get update -q
+fi
+
+if [ ! -x "$TOP/configure" ] || [ "$TOP/configure.ac" -nt "$TOP/configure" ] ||
+   [ "$TOP/Makefile.am" -nt "$TOP/Makefile.in" ]; then
+	echo "bootstrap: generating configure"
+	(cd "$TOP" && autoreconf --install --force >/dev/null)
+fi
+mkdir -p "$BUILD"
+if [ ! -f "$BUILD/Makefile" ] || [ "$TOP/configure" -nt "$BUILD/Makefile" ]; then
+	echo "bootstrap: configuring in $BUILD"
+	(cd "$BUILD" && "$TOP/configure" --enable-werror ${UPSHIFT_CONFIGURE_FLAGS:-} >/dev/null)
+fi
+echo "bootstrap: building"
+make -C "$BUILD" -j"$(nproc)" >/dev/null
