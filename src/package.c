@@ -1,0 +1,345 @@
+/* package.c: staging files out of a package (.deb, tar, zip, bare file).
+ *
+ * The package file is opened once; its SHA-256 is computed from that
+ * descriptor before anything reads it as an archive. Then two passes over
+ * the archive: the first lists every entry (name, type, link target), so
+ * that requested members can be resolved through symlinks and hard links
+ * whatever their order in the stream; the second extracts the regular files
+ * the requests ended on.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "i18n.h"
+#include "package.h"
+#include "package_int.h"
+#include "util.h"
+
+struct extract {
+        char *const          *members;
+        const struct pkg_entry **target;        /* per request */
+        struct staged        *out;
+        size_t                n, done;
+};
+
+static int
+open_staged(struct pkg *p, const char *path)
+{
+        int fd;
+
+        if (unlink(path) < 0 && errno != ENOENT)
+                fd = -1;
+        else
+                fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                /* TRANSLATORS: a staging file, then the system's reason. */
+                diag_set(p->d, _("cannot create \"%s\": %s"), path, strerror(errno));
+        return fd;
+}
+
+/* Copy the current entry's data into every staged file that wants it. */
+static int
+extract_entry(struct pkg *p, struct archive *a, struct archive_entry *e, size_t idx, void *ud)
+{
+        struct extract *x = ud;
+        struct sha256 *c = NULL;
+        size_t *want, nw = 0;
+        int *fds;
+        uint64_t size = 0;
+        char hex[SHA256_HEX_LEN + 1];
+        int r = 0;
+
+        for (size_t j = 0; j < x->n; j++)
+                if (x->target[j]->idx == idx)
+                        nw++;
+        if (nw == 0)
+                return 0;
+        want = xcalloc(nw, sizeof *want);
+        fds = xcalloc(nw, sizeof *fds);
+        nw = 0;
+        for (size_t j = 0; j < x->n; j++)
+                if (x->target[j]->idx == idx)
+                        want[nw++] = j;
+        for (size_t k = 0; k < nw; k++)
+                fds[k] = -1;
+        for (size_t k = 0; k < nw && r == 0; k++) {
+                fds[k] = open_staged(p, x->out->files[want[k]].path);
+                if (fds[k] < 0)
+                        r = -errno;
+        }
+        c = sha256_new();
+        while (r == 0) {
+                la_ssize_t n = archive_read_data(a, p->buf, PKG_BUF);
+
+                if (n == 0)
+                        break;
+                if (n < 0) {
+                        r = pkg_read_error(p, a, x->members[want[0]]);
+                        break;
+                }
+                size += (uint64_t)n;
+                if (size > PKG_MAX_SIZE) {
+                        diag_set(p->d, _("package \"%s\": member \"%s\" is larger than 4 GiB "
+                                         "(decompression limit)"), p->name, x->members[want[0]]);
+                        r = -EFBIG;
+                        break;
+                }
+                sha256_update(c, p->buf, (size_t)n);
+                for (size_t k = 0; k < nw && r == 0; k++) {
+                        r = write_all(fds[k], p->buf, (size_t)n);
+                        if (r < 0)
+                                diag_set(p->d, _("cannot write \"%s\": %s"),
+                                         x->out->files[want[k]].path, strerror(-r));
+                }
+        }
+        sha256_final_hex(c, hex);
+        for (size_t k = 0; k < nw; k++) {
+                struct staged_file *sf = &x->out->files[want[k]];
+
+                if (fds[k] < 0)
+                        continue;
+                if (r == 0 && (fsync(fds[k]) < 0 || close(fds[k]) < 0)) {
+                        r = -errno;
+                        diag_set(p->d, _("cannot write \"%s\": %s"), sf->path, strerror(-r));
+                } else if (r != 0) {
+                        close(fds[k]);
+                }
+                sf->mode = x->target[want[k]]->perm & 07777;
+                sf->size = size;
+                memcpy(sf->sha256, hex, sizeof hex);
+        }
+        if (r == 0)
+                x->done += nw;
+        free(want);
+        free(fds);
+        return r;
+}
+
+/* Not an archive: the file itself is the single member's content. */
+static int
+stage_bare(struct pkg *p, struct staged *s)
+{
+        struct staged_file *sf = &s->files[0];
+        struct sha256 *c = sha256_new();
+        struct stat st;
+        int out, r = 0;
+
+        if (fstat(p->fd, &st) < 0 || lseek(p->fd, 0, SEEK_SET) < 0) {
+                r = -errno;
+                diag_set(p->d, _("cannot read package \"%s\": %s"), p->name, strerror(-r));
+        }
+        out = r == 0 ? open_staged(p, sf->path) : -1;
+        if (r == 0 && out < 0)
+                r = -errno;
+        while (r == 0) {
+                ssize_t n = read(p->fd, p->buf, PKG_BUF);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        if (n < 0) {
+                                r = -errno;
+                                diag_set(p->d, _("cannot read package \"%s\": %s"), p->name,
+                                         strerror(-r));
+                        }
+                        break;
+                }
+                sha256_update(c, p->buf, (size_t)n);
+                sf->size += (uint64_t)n;
+                r = write_all(out, p->buf, (size_t)n);
+                if (r < 0)
+                        diag_set(p->d, _("cannot write \"%s\": %s"), sf->path, strerror(-r));
+        }
+        sha256_final_hex(c, sf->sha256);
+        if (out >= 0 && r == 0 && (fsync(out) < 0 || close(out) < 0)) {
+                r = -errno;
+                diag_set(p->d, _("cannot write \"%s\": %s"), sf->path, strerror(-r));
+        } else if (out >= 0 && r != 0) {
+                close(out);
+        }
+        /* A downloaded binary often lacks x bits: whoever may read it may run it. */
+        sf->mode = (st.st_mode & 0777) | ((st.st_mode & 0444) >> 2);
+        return r;
+}
+
+/* The staging directory: created 0700, ours, not writable by others. */
+static int
+staging_prepare(struct pkg *p, const char *dir)
+{
+        struct stat st;
+        int r = mkdir_p(dir, 0700, p->d);
+
+        if (r < 0)
+                return r;
+        if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+            (st.st_mode & 022) != 0) {
+                /* TRANSLATORS: %s is a directory. */
+                diag_set(p->d, _("staging directory \"%s\" must be a directory owned by you "
+                                 "and writable only by you"), dir);
+                return -EPERM;
+        }
+        return 0;
+}
+
+/* Hash the package from its descriptor and check want (when given). */
+static int
+pkg_checksum(struct pkg *p, const char *want, char got[SHA256_HEX_LEN + 1])
+{
+        struct sha256 *c = sha256_new();
+        int r = 0;
+
+        for (;;) {
+                ssize_t n = read(p->fd, p->buf, PKG_BUF);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        diag_set(p->d, _("cannot read package \"%s\": %s"), p->name,
+                                 strerror(-r));
+                }
+                if (n <= 0)
+                        break;
+                sha256_update(c, p->buf, (size_t)n);
+        }
+        sha256_final_hex(c, got);
+        if (r == 0 && want != NULL && want[0] != '\0' && strcasecmp(got, want) != 0) {
+                /* TRANSLATORS: a package, then two SHA-256 sums in hex. */
+                diag_set(p->d, _("package \"%s\": SHA-256 is %s, expected %s"), p->name, got,
+                         want);
+                r = -EBADMSG;
+        }
+        return r;
+}
+
+static int
+stage(struct pkg *p, const char *want, char *const *members, size_t n, const char *dir,
+      struct staged *s)
+{
+        struct extract x = { .members = members, .out = s, .n = n };
+        struct stat st;
+        int r;
+
+        if (want != NULL && want[0] != '\0' && !sha256_valid_hex(want)) {
+                /* TRANSLATORS: a checksum as given, then a package. */
+                diag_set(p->d, _("invalid SHA-256 \"%s\" for package \"%s\": expected 64 "
+                                 "hexadecimal digits"), want, p->name);
+                return -EINVAL;
+        }
+        if (fstat(p->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                /* TRANSLATORS: %s is a package file. */
+                diag_set(p->d, _("package \"%s\" is not a regular file"), p->name);
+                return -EINVAL;
+        }
+        r = pkg_checksum(p, want, s->sha256);
+        for (size_t j = 0; r == 0 && j < n; j++) {
+                bool unsafe;
+                char *key = pkg_member_key(members[j], &unsafe);
+
+                free(key);
+                if (unsafe) {
+                        diag_set(p->d, _("package \"%s\": member \"%s\" has an absolute path or "
+                                         "\"..\" and is refused"), p->name, members[j]);
+                        r = -EPERM;
+                }
+        }
+        if (r == 0)
+                r = pkg_list(p);
+        if (r == PKG_BARE) {
+                if (n != 1) {
+                        /* TRANSLATORS: a package, then how many files the plan asked for. */
+                        diag_set(p->d, _("package \"%s\" is not an archive, so it holds one "
+                                         "file, but %zu members were asked for"), p->name, n);
+                        return -EINVAL;
+                }
+                r = staging_prepare(p, dir);
+                return r < 0 ? r : stage_bare(p, s);
+        }
+        x.target = xcalloc(n ? n : 1, sizeof *x.target);
+        for (size_t j = 0; r == 0 && j < n; j++)
+                r = pkg_resolve(p, members[j], &x.target[j]);
+        if (r == 0)
+                r = staging_prepare(p, dir);
+        if (r == 0)
+                r = pkg_each(p, extract_entry, &x, false);
+        if (r == 0 && x.done != n) {
+                /* TRANSLATORS: %s is a package file. */
+                diag_set(p->d, _("package \"%s\" changed while it was being read"), p->name);
+                r = -EIO;
+        }
+        free(x.target);
+        return r;
+}
+
+int
+package_stage(const char *pkg, const char *want_sha256, char *const *members, size_t n,
+              const char *staging_dir, struct staged *ret, struct diag *d)
+{
+        struct pkg p = { .name = pkg, .d = d };
+        struct staged s = {0};
+        int r;
+
+        /* O_NONBLOCK: a FIFO given by mistake must not hang us (fstat refuses it) */
+        p.fd = open(pkg, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (p.fd < 0) {
+                r = -errno;
+                /* TRANSLATORS: a package file, then the system's reason. */
+                diag_set(d, _("cannot open package \"%s\": %s"), pkg, strerror(-r));
+                return r;
+        }
+        p.buf = xmalloc(PKG_BUF);
+        s.n = n;
+        s.files = xcalloc(n ? n : 1, sizeof *s.files);
+        for (size_t j = 0; j < n; j++) {
+                char num[32];
+
+                snprintf(num, sizeof num, "%zu", j);
+                s.files[j].member = xstrdup(members[j]);
+                s.files[j].path = path_join(staging_dir, num);
+        }
+        r = stage(&p, want_sha256, members, n, staging_dir, &s);
+        if (r == 0) {
+                s.version = p.version;
+                p.version = NULL;
+                fsync_dir(staging_dir, NULL);
+                *ret = s;
+        } else {
+                for (size_t j = 0; j < n; j++)
+                        if (s.files[j].size > 0 || s.files[j].sha256[0] != '\0')
+                                unlink(s.files[j].path);
+                staged_release(&s);
+        }
+        for (size_t i = 0; i < p.n; i++) {
+                free(p.v[i].key);
+                free(p.v[i].link);
+        }
+        free(p.v);
+        free(p.version);
+        free(p.buf);
+        close(p.fd);
+        return r;
+}
+
+void
+staged_release(struct staged *s)
+{
+        if (s == NULL)
+                return;
+        for (size_t j = 0; j < s->n; j++) {
+                free(s->files[j].member);
+                free(s->files[j].path);
+        }
+        free(s->files);
+        free(s->version);
+        s->files = NULL;
+        s->version = NULL;
+        s->n = 0;
+}
