@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive_lib.h>
+#include <archive.h>
+#include <archive_entry.h>
 
 #include "archive.h"
 #include "archive_int.h"

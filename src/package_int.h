@@ -8,7 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <archive_lib.h>
+#include <archive.h>
+#include <archive_entry.h>
 
 #include "diag.h"
 

@@ -16,7 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <archive_lib.h>
+#include <archive.h>
+#include <archive_entry.h>
 #include <cmocka.h>
 
 #include "archive.h"
