@@ -67,6 +67,8 @@ show_cmd(struct show *s, const char *label, const struct cmd *c)
                 strv_release(&v);
         }
         printf("      %s%s$ %s", label ? label : "", label ? ": " : "", line);
+        if (c->ignore)
+                printf(_("   (leaving out lines matching /%s/)"), c->ignore);
         if (c->match) {
                 char *m = show_str(s, c->match);
 
@@ -139,7 +141,8 @@ show_step(struct show *s, enum step_id id)
         const struct plan *p = s->p;
 
         printf("\n%d. %s: %s%s\n   %s\n", (int)id + 1, m->name, _(m->title),
-               m->risk == RISK_DESTRUCTIVE ? _("  [asks for confirmation]") : "", _(m->what));
+               m->risk == RISK_DESTRUCTIVE && (id != STEP_MIGRATE || p->migrate.n > 0)
+                       ? _("  [asks for confirmation]") : "", _(m->what));
         if (m->consequence)
                 printf(_("   Cost: %s\n"), _(m->consequence));
         switch (id) {
@@ -241,7 +244,8 @@ cli_plan(struct cli *c)
 
         if (r)
                 return r;
-        if (answers_load(c->answers, p, false, &a, &d) < 0) {
+        /* With an answers file this is a dry run of it: check it as run would. */
+        if (answers_load(c->answers, p, c->answers != NULL, &a, &d) < 0) {
                 cli_error(d.msg);
                 plan_free(p);
                 return EXIT_USAGE;

@@ -97,7 +97,7 @@ cli_status(struct cli *c)
         if (c->state_dir)
                 return status_of(c->state_dir, c->state_dir);
         {
-                char *root = xasprintf("%s/lib/upshift", LOCALSTATEDIR);
+                char *root = xstrdup(ENGINE_STATE_ROOT);
                 struct dirent **names = NULL;
                 int n = scandir(root, &names, NULL, alphasort), shown = 0;
 

@@ -39,7 +39,7 @@ struct engine {
 char *
 engine_default_state_dir(const char *plan_id)
 {
-        return xasprintf("%s/lib/upshift/%s", LOCALSTATEDIR, plan_id);
+        return xasprintf("%s/%s", ENGINE_STATE_ROOT, plan_id);
 }
 
 char *
@@ -398,7 +398,7 @@ run_step(struct engine *e, struct step_ctx *ctx, enum step_id id)
                 }
                 diag_clear(ctx->diag);
         }
-        if (m->risk == RISK_DESTRUCTIVE) {
+        if (m->risk == RISK_DESTRUCTIVE && !m->confirms_itself) {
                 const char *extra = e->plan->step[id].confirm;
                 char *why = extra ? xasprintf("%s %s", _(m->consequence), extra)
                                   : xstrdup(_(m->consequence));
@@ -550,11 +550,11 @@ engine_run(const struct plan *p, const struct answers *a, const struct engine_op
         state_init(&e.st);
         if (step_registry_init(e.mods, STEP_COUNT, d) < 0)
                 return EXIT_STEPFAIL;
+        code = EXIT_USAGE;
         if (!o->yes && !o->interactive) {
                 diag_set(d, _("this run cannot ask for confirmation (no terminal): give --yes to confirm the steps that stop the service and change data"));
-                return EXIT_USAGE;
+                goto out;
         }
-        code = EXIT_USAGE;
         if (validate_inputs(p, a, o, d) < 0 || mkdir_p(o->state_dir, 0700, d) < 0)
                 goto out;
         if (chmod(o->state_dir, 0700) < 0) {

@@ -50,6 +50,10 @@ struct engine_opts {
 int engine_run(const struct plan *p, const struct answers *a,
                const struct engine_opts *o, struct frontend *fe, struct diag *d);
 
+/* State directories live under this root unless --state-dir is given; it
+ * does not follow the install prefix (man/upshift.1 names it). */
+#define ENGINE_STATE_ROOT "/var/lib/upshift"
+
 /* Default directories. New strings. */
 char *engine_default_state_dir(const char *plan_id);
 char *engine_default_backup_dir(const char *plan_id);

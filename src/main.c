@@ -224,14 +224,14 @@ usage(FILE *f)
                      "  --yes             confirm the steps that stop the service and change data\n"
                      "  --target VERSION  upgrade to VERSION instead of the plan's target\n"
                      "  --state-dir DIR   keep the journal, lock and logs in DIR\n"
-                     "                    (default %s/lib/upshift/PLAN)\n"
+                     "                    (default %s/PLAN)\n"
                      "  --plans-dir DIR   look for plans in DIR first\n"
                      "  --no-color        no colours\n"
                      "  --help            show this help\n"
                      "  --version         show the version\n\n"
                      "Exit codes: 0 done; 1 a step failed (resumable); 2 bad usage or input;\n"
                      "3 refused by a preflight check; 4 rolled back; 75 another run holds the lock.\n"
-                     "See upshift(1), upshift-plan(5), upshift-answers(5).\n"), LOCALSTATEDIR);
+                     "See upshift(1), upshift-plan(5), upshift-answers(5).\n"), ENGINE_STATE_ROOT);
 }
 
 int

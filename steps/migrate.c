@@ -7,11 +7,16 @@
 #include "i18n.h"
 #include "step.h"
 
+static const char step_migrate_consequence[] =
+        N_("The data is changed for the new version; the backup is the way back.");
+
 static int
 migrate_run(struct step_ctx *ctx)
 {
         const struct plan *p = ctx->plan;
         size_t ran = 0;
+
+        bool confirmed = false;
 
         for (size_t i = 0; i < p->migrate.n; i++) {
                 const struct migration *m = &p->migrate.v[i];
@@ -26,6 +31,14 @@ migrate_run(struct step_ctx *ctx)
                 if (engine_fact(ctx->eng, key) != NULL) {
                         engine_say(ctx->eng, OUT_INFO, _("migration %zu was done before"), i + 1);
                         continue;
+                }
+                if (!confirmed && !m->point_of_no_return) {
+                        if (engine_confirm(ctx->eng, STEP_MIGRATE, _("Migrate data"),
+                                           _(step_migrate_consequence)) != STEP_OK) {
+                                diag_set(ctx->diag, _("the migration was not confirmed"));
+                                return STEP_ABORT;
+                        }
+                        confirmed = true;
                 }
                 if (m->point_of_no_return) {
                         char *msg = NULL;
@@ -57,7 +70,8 @@ const struct step_module step_migrate = {
         .name = "migrate",
         .title = N_("Migrate data"),
         .what = N_("Run the plan's migration commands for this version."),
-        .consequence = N_("The data is changed for the new version; the backup is the way back."),
+        .consequence = step_migrate_consequence,
         .risk = RISK_DESTRUCTIVE,
+        .confirms_itself = true,
         .run = migrate_run,
 };

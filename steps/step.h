@@ -41,6 +41,10 @@ struct step_module {
         const char  *what;              /* N_() what it is about to do */
         const char  *consequence;       /* N_() what it costs, for RISK_DESTRUCTIVE */
         enum risk    risk;
+        /* RISK_DESTRUCTIVE modules normally get one confirmation from the
+         * engine before run; a module that knows better (migrate: only when a
+         * migration applies) sets this and calls engine_confirm itself. */
+        bool         confirms_itself;
         /* preflight: reads only, never changes anything */
         int (*check)(struct step_ctx *ctx);
         /* after a crash: STEP_OK = already done, STEP_FAILED = run again */
