@@ -35,44 +35,17 @@ journal_records_free(struct jrec *v, size_t n)
         free(v);
 }
 
-/* Read path (not following a symlink) into a NUL-terminated buffer. */
+/* Read path (not following a symlink). A missing journal is -ENOENT with
+ * no message: the caller treats it as empty. */
 static int
 read_journal(const char *path, char **ret_buf, size_t *ret_len, struct diag *d)
 {
-        struct strbuf sb = {0};
-        char chunk[65536];
-        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        int e = 0;
+        struct diag local = {0};
+        int r = read_file_flags(path, O_NOFOLLOW, ret_buf, ret_len, &local);
 
-        if (fd < 0) {
-                e = errno;
-                if (e != ENOENT)
-                        diag_set(d, _("cannot read journal \"%s\": %s"), path, strerror(e));
-                return -e;
-        }
-        strbuf_adds(&sb, "");
-        for (;;) {
-                ssize_t n = read(fd, chunk, sizeof chunk);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        e = errno;
-                        diag_set(d, _("cannot read journal \"%s\": %s"), path, strerror(e));
-                        break;
-                }
-                if (n == 0)
-                        break;
-                strbuf_add(&sb, chunk, (size_t)n);
-        }
-        close(fd);
-        if (e != 0) {
-                strbuf_release(&sb);
-                return -e;
-        }
-        *ret_len = sb.len;
-        *ret_buf = strbuf_detach(&sb);
-        return 0;
+        if (r < 0 && r != -ENOENT)
+                diag_set(d, _("cannot read journal \"%s\": %s"), path, strerror(-r));
+        return r;
 }
 
 /* Check the first record. 0 good; 1 not a header; -EPROTONOSUPPORT. */

@@ -407,7 +407,7 @@ int
 journal_decode(const char *line, size_t len, struct jrec *ret, struct diag *d)
 {
         struct jrec r = {0};
-        unsigned long want, got;
+        unsigned long want = 0, got;
         int e;
 
         if (len < 11 || line[8] != ' ') {

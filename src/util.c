@@ -352,9 +352,16 @@ fsync_dir_of(const char *path, struct diag *d)
 int
 read_file(const char *path, char **ret_buf, size_t *ret_len, struct diag *d)
 {
+        return read_file_flags(path, 0, ret_buf, ret_len, d);
+}
+
+int
+read_file_flags(const char *path, int oflags, char **ret_buf, size_t *ret_len,
+                struct diag *d)
+{
         struct strbuf sb = {0};
         char chunk[65536];
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        int fd = open(path, O_RDONLY | O_CLOEXEC | oflags);
 
         if (fd < 0) {
                 int e = errno;

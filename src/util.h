@@ -83,6 +83,9 @@ int  fsync_dir_of(const char *path, struct diag *d);
 int  fsync_dir(const char *dir, struct diag *d);
 /* Read a whole file into a NUL-terminated buffer (caller frees). */
 int  read_file(const char *path, char **ret_buf, size_t *ret_len, struct diag *d);
+/* The same, with extra open(2) flags (O_NOFOLLOW). */
+int  read_file_flags(const char *path, int oflags, char **ret_buf, size_t *ret_len,
+                     struct diag *d);
 /* Write buf to path atomically: path.tmp with O_EXCL, fsync, rename, fsync dir. */
 int  write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, struct diag *d);
 /* Write all of buf to fd, retrying on EINTR / short writes; -errno on failure. */

@@ -114,8 +114,11 @@ line_start(const char *buf, int line)
 {
         size_t off = 0;
 
-        for (int i = 0; i < line; i++)
-                off = (size_t)(strchr(buf + off, '\n') - buf) + 1;
+        for (int i = 0; i < line; i++) {
+                while (buf[off] != '\n')
+                        off++;
+                off++;
+        }
         return off;
 }
 
