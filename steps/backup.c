@@ -174,7 +174,9 @@ backup_check(struct step_ctx *ctx)
         } else {
                 bytes_format(a, sizeof a, need);
                 bytes_format(b, sizeof b, avail);
-                engine_say(ctx->eng, OUT_INFO, _("backup needs up to %s; %s free in %s"), a, b, dir);
+                /* TRANSLATORS: bytes in the data paths now, bytes free, directory */
+                engine_say(ctx->eng, OUT_INFO, _("the data paths hold %s now (before the plan's backup commands run); %s free in %s"),
+                           a, b, dir);
         }
 out:
         free(probe);
