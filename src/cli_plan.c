@@ -57,7 +57,7 @@ show_cmd(struct show *s, const char *label, const struct cmd *c)
                 return;
         show_cond(s, &c->when);
         if (c->shell) {
-                line = xasprintf("sh -c %s", c->shell);
+                line = exec_shell_display(c->shell);
         } else {
                 struct strv v = {0};
 

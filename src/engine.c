@@ -219,7 +219,7 @@ static int
 runner_run(void *ud, struct exec_opts *o, struct exec_result *ret, struct diag *d)
 {
         struct engine *e = ud;
-        char *shown = o->argv ? exec_argv_display(o->argv) : xasprintf("sh -c %s", o->shell);
+        char *shown = o->argv ? exec_argv_display(o->argv) : exec_shell_display(o->shell);
 
         engine_say(e, OUT_CMD, "%s", shown);
         free(shown);

@@ -550,3 +550,11 @@ exec_argv_display(char *const *argv)
         }
         return strbuf_detach(&sb);
 }
+
+char *
+exec_shell_display(const char *script)
+{
+        char *argv[] = {(char *)"sh", (char *)"-c", (char *)script, NULL};
+
+        return exec_argv_display(argv);
+}

@@ -50,5 +50,7 @@ void exec_result_release(struct exec_result *r);
 
 /* Quote argv for display: words with spaces or quotes get single quotes. New string. */
 char *exec_argv_display(char *const *argv);
+/* How a shell: script is shown: "sh -c 'SCRIPT'", quoted like argv. New string. */
+char *exec_shell_display(const char *script);
 
 #endif

@@ -174,7 +174,7 @@ step_run_cmd(struct step_ctx *ctx, const struct cmd *c, char **ret_value, int *r
         if (step_expand(ctx, c->cwd, &cwd) < 0)
                 goto out;
         if (c->shell) {
-                display = xasprintf("sh -c %s", c->shell);
+                display = exec_shell_display(c->shell);
         } else {
                 char *masked = NULL;
                 struct strv shown = {0};
