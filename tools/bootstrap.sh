@@ -2,7 +2,7 @@
 # tools/bootstrap.sh: make a fresh Debian 12 machine ready, then build.
 # Installs the packages the build and the tests need (apt-get, only those
 # missing), generates configure, configures out of tree in build/ and runs
-# make. Sourced by tools/demo.sh and tools/check.sh; sets TOP and BUILD.
+# make. Sourced by tools/demo.sh and tests/check.sh; sets TOP and BUILD.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

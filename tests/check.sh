@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# tools/check.sh: the whole test suite, from a fresh Debian 12 machine:
+# tests/check.sh: the whole test suite, from a fresh Debian 12 machine:
 # install, bootstrap, build, then make check (unit tests, integration tests
 # against real servers, man page lint) and make distcheck. Prints
 # "N passed, N failed" last and exits non-zero when anything failed.
 set -uo pipefail
-. "$(dirname "$0")/bootstrap.sh"
+. "$(dirname "$0")/../tools/bootstrap.sh"
 set +e
 
 status=0
