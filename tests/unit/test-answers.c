@@ -14,12 +14,13 @@
 #include <cmocka.h>
 
 #include "answers.h"
+#include "testlib.h"
 
 #define PLANS SRCDIR "/tests/data/plans"
 #define DATA SRCDIR "/tests/data/answers"
 
 struct fx {
-        char         dir[64];
+        char        *dir;               /* t_mkdtemp() */
         char         file[96];          /* answers file to write */
         char         pkg[96];           /* an existing regular file */
         struct plan *full;
@@ -32,8 +33,8 @@ setup(void **state)
         struct diag d = {0};
         FILE *fp;
 
-        snprintf(f->dir, sizeof f->dir, "/tmp/test-answers-XXXXXX");
-        if (mkdtemp(f->dir) == NULL)
+        f->dir = t_mkdtemp("answers");
+        if (f->dir == NULL)
                 return -1;
         snprintf(f->file, sizeof f->file, "%s/a.yaml", f->dir);
         snprintf(f->pkg, sizeof f->pkg, "%s/full.tar.gz", f->dir);
@@ -52,24 +53,13 @@ static int
 teardown(void **state)
 {
         struct fx *f = *state;
-        char cmd[128];
 
         plan_free(f->full);
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-        if (system(cmd) != 0)
+        if (t_rm_rf(f->dir) != 0)
                 return -1;
+        free(f->dir);
         free(f);
         return 0;
-}
-
-static void
-write_text(const char *path, const char *text)
-{
-        FILE *fp = fopen(path, "w");
-
-        assert_non_null(fp);
-        fputs(text, fp);
-        assert_int_equal(fclose(fp), 0);
 }
 
 /* All required answers of full.yaml, then extra. */
@@ -82,7 +72,7 @@ write_answers(struct fx *f, const char *extra)
                  "package: %s\nadmin_password: s3cret\ndetect_check_1: yes\n"
                  "backups_ok: true\ndisconnect_check_1: y\nreconnect_check_1: on\n%s",
                  f->pkg, extra);
-        write_text(f->file, buf);
+        t_write_text(f->file, buf);
 }
 
 static void
@@ -137,10 +127,10 @@ test_misspelt(void **state)
         assert_int_equal(answers_load(DATA "/misspelt.yaml", f->full, false, &a, &d), -EINVAL);
         assert_string_equal(d.msg, DATA "/misspelt.yaml:3:1: unknown key \"pakage\" "
                             "(did you mean \"package\"?)");
-        write_text(f->file, "data_dir: /x\nbakcup_dir: /y\n");
+        t_write_text(f->file, "data_dir: /x\nbakcup_dir: /y\n");
         expect_load_error(f, -EINVAL, 2, 1,
                           "unknown key \"bakcup_dir\" (did you mean \"backup_dir\"?)");
-        write_text(f->file, "zzz: 1\n");
+        t_write_text(f->file, "zzz: 1\n");
         expect_load_error(f, -EINVAL, 1, 1,
                           "unknown key \"zzz\" (expected one of: package, package_sha256, "
                           "data_dir, port, mode, use_tls, admin_password, manager, "
@@ -156,7 +146,7 @@ test_missing(void **state)
         struct diag d = {0};
         char want[512];
 
-        write_text(f->file, "data_dir: /x\ndetect_check_1: no\nbackups_ok: yes\n");
+        t_write_text(f->file, "data_dir: /x\ndetect_check_1: no\nbackups_ok: yes\n");
         assert_int_equal(answers_load(f->file, f->full, true, &a, &d), -EINVAL);
         snprintf(want, sizeof want, "%s: missing required answers: package, admin_password, "
                  "detect_check_1, disconnect_check_1, reconnect_check_1", f->file);
@@ -177,11 +167,11 @@ test_missing(void **state)
         answers_free(a);
 
         /* Empty file, or a null document: no answers. */
-        write_text(f->file, "# nothing yet\n");
+        t_write_text(f->file, "# nothing yet\n");
         assert_int_equal(answers_load(f->file, f->full, false, &a, &d), 0);
         assert_int_equal(a->kv.n, 0);
         answers_free(a);
-        write_text(f->file, "---\n...\n");
+        t_write_text(f->file, "---\n...\n");
         assert_int_equal(answers_load(f->file, f->full, false, &a, &d), 0);
         answers_free(a);
 }
@@ -202,9 +192,9 @@ test_type_errors(void **state)
                           "\"package_sha256\" must be 64 hexadecimal digits (a SHA-256)");
         write_answers(f, "port: [1, 2]\n");
         expect_load_error(f, -EINVAL, 7, 7, "\"port\" must be a single value, not a list");
-        write_text(f->file, "- a\n- b\n");
+        t_write_text(f->file, "- a\n- b\n");
         expect_load_error(f, -EINVAL, 1, 1, "expected a mapping of answer keys to values");
-        write_text(f->file, "port: [1\n");
+        t_write_text(f->file, "port: [1\n");
         {
                 struct answers *a = NULL;
                 struct diag d = {0};
@@ -226,10 +216,10 @@ test_file_must_exist(void **state)
         struct fx *f = *state;
         char buf[512];
 
-        write_text(f->file, "package: /nonexistent/x.deb\n");
+        t_write_text(f->file, "package: /nonexistent/x.deb\n");
         expect_load_error(f, -EINVAL, 1, 10, "\"package\": no such file \"/nonexistent/x.deb\"");
         snprintf(buf, sizeof buf, "package: %s\n", f->dir);
-        write_text(f->file, buf);
+        t_write_text(f->file, buf);
         snprintf(buf, sizeof buf, "\"package\": \"%s\" is not a regular file", f->dir);
         expect_load_error(f, -EINVAL, 1, 10, buf);
 }
@@ -327,7 +317,7 @@ test_template_round_trip(void **state)
         text = replace_line(text, "backups_ok: no", "backups_ok: yes");
         text = replace_line(text, "disconnect_check_1: no", "disconnect_check_1: yes");
         text = replace_line(text, "reconnect_check_1: no", "reconnect_check_1: yes");
-        write_text(f->file, text);
+        t_write_text(f->file, text);
         free(text);
         if (answers_load(f->file, f->full, true, &a, &d) != 0)
                 fail_msg("%s", d.msg);
@@ -373,7 +363,7 @@ test_apply(void **state)
         struct diag d = {0};
 
         assert_int_equal(plan_load(DATA "/plan.yaml", &p, &d), 0);
-        write_text(f->file, "base: /opt/x\nbackup_dir: /b\nclients_back: yes\n");
+        t_write_text(f->file, "base: /opt/x\nbackup_dir: /b\nclients_back: yes\n");
         assert_int_equal(answers_load(f->file, p, true, &a, &d), 0);
         vars_set(&vs, "plan", "answers-test");
         assert_int_equal(answers_apply(p, a, &vs, &d), 0);

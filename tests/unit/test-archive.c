@@ -22,10 +22,11 @@
 
 #include "archive.h"
 #include "sha256.h"
+#include "testlib.h"
 #include "util.h"
 
 struct fx {
-        char  base[64];         /* mkdtemp() */
+        char *base;             /* t_mkdtemp() */
         char *src;              /* base/data/srv: the tree we back up */
         char *member;           /* src without the leading "/" */
         char *dest;             /* base/backups */
@@ -66,8 +67,8 @@ setup(void **state)
         char *big = xmalloc(300000), *p, *q;
         struct timespec ts[2] = { { 1577836800, 123456789 }, { 1577836800, 123456789 } };
 
-        snprintf(f->base, sizeof f->base, "/tmp/upshift-test-archive-XXXXXX");
-        assert_non_null(mkdtemp(f->base));
+        f->base = t_mkdtemp("archive");
+        assert_non_null(f->base);
         f->src = xasprintf("%s/data/srv", f->base);
         f->member = xstrdup(f->src + 1);
         f->dest = xasprintf("%s/backups", f->base);
@@ -103,30 +104,14 @@ static int
 teardown(void **state)
 {
         struct fx *f = *state;
-        char *cmd = xasprintf("rm -rf '%s'", f->base);
 
-        assert_int_equal(system(cmd), 0);
-        free(cmd);
+        assert_int_equal(t_rm_rf(f->base), 0);
+        free(f->base);
         free(f->src);
         free(f->member);
         free(f->dest);
         free(f);
         return 0;
-}
-
-static int
-sh(const char *fmt, ...)
-{
-        va_list ap;
-        char *cmd;
-        int st;
-
-        va_start(ap, fmt);
-        cmd = xvasprintf(fmt, ap);
-        va_end(ap);
-        st = system(cmd);
-        free(cmd);
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 static int
@@ -202,7 +187,7 @@ test_backup_result_and_tar(void **state)
         assert_int_equal(archive_verify(res.path, res.sha256, NULL, NULL, &d), 0);
 
         /* a clean zstd stream (no padding after the frame) */
-        assert_int_equal(sh("zstd -tq '%s'", res.path), 0);
+        assert_int_equal(t_sh("zstd -tq '%s'", res.path), 0);
         sv = tar_list(res.path);
         assert_int_equal(sv.n, 13);
         assert_string_equal(sv.v[sv.n - 1], ARCHIVE_MANIFEST);
@@ -215,11 +200,11 @@ test_backup_result_and_tar(void **state)
         strv_release(&sv);
 
         /* Checkable without upshift: tar + sha256sum -c */
-        assert_int_equal(sh("mkdir '%s/x' && tar -xf '%s' -C '%s/x' && cd '%s/x' && "
-                            "sha256sum --quiet -c " ARCHIVE_MANIFEST, f->base, res.path,
-                            f->base, f->base), 0);
-        assert_int_equal(sh("cd '%s/x' && test $(wc -l < " ARCHIVE_MANIFEST ") = 7",
-                            f->base), 0);
+        assert_int_equal(t_sh("mkdir '%s/x' && tar -xf '%s' -C '%s/x' && cd '%s/x' && "
+                              "sha256sum --quiet -c " ARCHIVE_MANIFEST, f->base, res.path,
+                              f->base, f->base), 0);
+        assert_int_equal(t_sh("cd '%s/x' && test $(wc -l < " ARCHIVE_MANIFEST ") = 7",
+                              f->base), 0);
         free(want);
         backup_result_release(&res);
 }
@@ -340,7 +325,7 @@ test_verify_wrong_sha256(void **state)
         memset(zeros, '0', SHA256_HEX_LEN);
         zeros[SHA256_HEX_LEN] = '\0';
         assert_int_equal(backup(f, "gzip", "w.tar.gz", &res, &d), 0);
-        assert_int_equal(sh("gzip -tq '%s'", res.path), 0);
+        assert_int_equal(t_sh("gzip -tq '%s'", res.path), 0);
         assert_int_equal(archive_verify(res.path, NULL, NULL, NULL, &d), 0);
         assert_int_equal(archive_verify(res.path, zeros, NULL, NULL, &d), -EBADMSG);
         assert_non_null(strstr(d.msg, zeros));
@@ -358,7 +343,7 @@ test_xz_and_bad_compression(void **state)
 
         assert_int_equal(backup(f, "xz", "x.tar.xz", &res, &d), 0);
         assert_int_equal(archive_verify(res.path, res.sha256, NULL, NULL, &d), 0);
-        assert_int_equal(sh("xz -t '%s'", res.path), 0);
+        assert_int_equal(t_sh("xz -t '%s'", res.path), 0);
         backup_result_release(&res);
         assert_int_equal(backup(f, "lz5", "y.tar", &res, &d), -EINVAL);
         assert_non_null(strstr(d.msg, "unknown compression \"lz5\""));
@@ -442,10 +427,10 @@ test_odd_names_in_manifest(void **state)
         fx_file(f, "odd\\name\nwith newline", "odd\n", 4, 0644);
         assert_int_equal(backup(f, "gzip", "o.tar.gz", &res, &d), 0);
         assert_int_equal(archive_verify(res.path, NULL, NULL, NULL, &d), 0);
-        assert_int_equal(sh("mkdir '%s/o' && tar -xf '%s' -C '%s/o' && cd '%s/o' && "
-                            "grep -q '^\\\\' " ARCHIVE_MANIFEST " && "
-                            "sha256sum --quiet -c " ARCHIVE_MANIFEST, f->base, res.path,
-                            f->base, f->base), 0);
+        assert_int_equal(t_sh("mkdir '%s/o' && tar -xf '%s' -C '%s/o' && cd '%s/o' && "
+                              "grep -q '^\\\\' " ARCHIVE_MANIFEST " && "
+                              "sha256sum --quiet -c " ARCHIVE_MANIFEST, f->base, res.path,
+                              f->base, f->base), 0);
         backup_result_release(&res);
 }
 

@@ -1,7 +1,6 @@
 /* test-exec.c: child processes. */
 #include <config.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -13,12 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "exec.h"
+#include "testlib.h"
 #include "util.h"
 
 struct lines {
@@ -41,65 +40,6 @@ lines_release(struct lines *l)
 {
         strv_release(&l->fd[1]);
         strv_release(&l->fd[2]);
-}
-
-static void
-sleep_ms(long ms)
-{
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
-/* Gone: no such process, or a zombie nobody has reaped yet. */
-static bool
-pid_gone(pid_t pid)
-{
-        char path[64], buf[512], *p;
-        FILE *f;
-        size_t n;
-
-        if (kill(pid, 0) < 0 && errno == ESRCH)
-                return true;
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        f = fopen(path, "r");
-        if (f == NULL)
-                return true;
-        n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        p = strrchr(buf, ')');
-        return p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
-}
-
-/* A temporary directory per test, removed with what it holds. */
-static int
-setup_dir(void **state)
-{
-        char *dir = xstrdup("/tmp/upshift-test-exec-XXXXXX");
-
-        if (mkdtemp(dir) == NULL)
-                return -1;
-        *state = dir;
-        return 0;
-}
-
-static int
-teardown_dir(void **state)
-{
-        char *dir = *state;
-        struct dirent *e;
-        DIR *dp = opendir(dir);
-
-        while (dp != NULL && (e = readdir(dp)) != NULL)
-                if (e->d_name[0] != '.')
-                        unlinkat(dirfd(dp), e->d_name, 0);
-        if (dp != NULL)
-                closedir(dp);
-        rmdir(dir);
-        free(dir);
-        return 0;
 }
 
 static int
@@ -282,9 +222,9 @@ test_timeout_kills_group(void **state)
         assert_int_equal(read_file(pidfile, &buf, NULL, &d), 0);
         pid = (pid_t)atoi(buf);
         assert_true(pid > 1);
-        for (i = 0; i < 60 && !pid_gone(pid); i++)
-                sleep_ms(50);
-        assert_true(pid_gone(pid));
+        for (i = 0; i < 60 && !t_pid_gone(pid); i++)
+                t_sleep_ms(50);
+        assert_true(t_pid_gone(pid));
 
         free(buf);
         free(script);
@@ -297,7 +237,7 @@ interrupt_later(void *arg)
 {
         volatile sig_atomic_t *flag = arg;
 
-        sleep_ms(200);
+        t_sleep_ms(200);
         *flag = 1;
         return NULL;
 }
@@ -421,11 +361,11 @@ test_daemon_holding_pipes(void **state)
         assert_int_equal(l.fd[1].n, 1);
         pid = (pid_t)atoi(r.out);
         assert_true(pid > 1);
-        assert_false(pid_gone(pid));
+        assert_false(t_pid_gone(pid));
         kill(pid, SIGTERM);
-        for (i = 0; i < 60 && !pid_gone(pid); i++)
-                sleep_ms(50);
-        assert_true(pid_gone(pid));
+        for (i = 0; i < 60 && !t_pid_gone(pid); i++)
+                t_sleep_ms(50);
+        assert_true(t_pid_gone(pid));
         exec_result_release(&r);
         lines_release(&l);
 }
@@ -451,10 +391,12 @@ main(void)
                 cmocka_unit_test(test_signal_status),
                 cmocka_unit_test(test_missing_program),
                 cmocka_unit_test(test_env_added),
-                cmocka_unit_test_setup_teardown(test_cwd, setup_dir, teardown_dir),
-                cmocka_unit_test_setup_teardown(test_timeout_kills_group, setup_dir, teardown_dir),
+                cmocka_unit_test_setup_teardown(test_cwd, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_timeout_kills_group, t_setup_dir,
+                                                t_teardown_dir),
                 cmocka_unit_test(test_interrupt),
-                cmocka_unit_test_setup_teardown(test_log_fd_and_partial_line, setup_dir, teardown_dir),
+                cmocka_unit_test_setup_teardown(test_log_fd_and_partial_line, t_setup_dir,
+                                                t_teardown_dir),
                 cmocka_unit_test(test_long_line_chunks_and_capture_cap),
                 cmocka_unit_test(test_err_tail_keeps_last_lines),
                 cmocka_unit_test(test_daemon_holding_pipes),

@@ -1,7 +1,6 @@
 /* test-journal.c: the journal's line format, appends, replay and repair. */
 #include <config.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -20,56 +19,9 @@
 #include <zlib.h>
 
 #include "journal.h"
+#include "testlib.h"
 
 /* ---- helpers ---- */
-
-static int
-setup_dir(void **state)
-{
-        char *dir = xstrdup("/tmp/upshift-test-journal-XXXXXX");
-
-        if (mkdtemp(dir) == NULL) {
-                free(dir);
-                return -1;
-        }
-        *state = dir;
-        return 0;
-}
-
-static int
-teardown_dir(void **state)
-{
-        char *dir = *state;
-        DIR *dh = opendir(dir);
-        struct dirent *de;
-
-        while (dh != NULL && (de = readdir(dh)) != NULL) {
-                char *p;
-
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                p = path_join(dir, de->d_name);
-                unlink(p);
-                free(p);
-        }
-        if (dh != NULL)
-                closedir(dh);
-        rmdir(dir);
-        free(dir);
-        return 0;
-}
-
-static char *
-slurp(const char *path, size_t *ret_len)
-{
-        char *buf;
-        size_t len;
-
-        assert_int_equal(read_file(path, &buf, &len, NULL), 0);
-        if (ret_len)
-                *ret_len = len;
-        return buf;
-}
 
 static void
 spew(const char *path, const char *buf, size_t len)
@@ -392,7 +344,7 @@ test_crc_mismatch_repair(void **state)
         struct journal *j;
         struct stat st;
         size_t n, len, off, klen;
-        char *orig = slurp(path, &len);
+        char *orig = t_slurp(path, &len);
         char *buf = xstrdup(orig);
         char *kept, *prefix;
 
@@ -425,7 +377,7 @@ test_crc_mismatch_repair(void **state)
         assert_non_null(dmg.kept_copy);
         prefix = xasprintf("%s/journal.damaged-", dir);
         assert_true(str_startswith(dmg.kept_copy, prefix));
-        kept = slurp(dmg.kept_copy, &klen);
+        kept = t_slurp(dmg.kept_copy, &klen);
         assert_int_equal(klen, len - off);
         assert_memory_equal(kept, buf + off, klen);
         assert_int_equal(stat(dmg.kept_copy, &st), 0);
@@ -450,7 +402,7 @@ test_crc_mismatch_repair(void **state)
 
         /* damage again within the same second: a second copy, not overwritten */
         {
-                char *again = slurp(path, &len);
+                char *again = t_slurp(path, &len);
                 char *first = dmg.kept_copy;
 
                 again[len - 1] = 'x';   /* the last newline: torn */
@@ -484,7 +436,7 @@ test_torn_tail(void **state)
         struct journal *j;
         struct jrec *v;
         size_t n, len, last;
-        char *buf = slurp(path, &len);
+        char *buf = t_slurp(path, &len);
 
         last = line_start(buf, 3);
         assert_true(last < len);
@@ -586,7 +538,7 @@ test_newer_format(void **state)
         diag_clear(&d);
         assert_int_equal(journal_open(dir, "pg", &j, &d), -EPROTONOSUPPORT);
         assert_string_equal(d.msg, want);
-        after = slurp(path, &len);
+        after = t_slurp(path, &len);
         assert_string_equal(after, buf);        /* left alone */
         free(after);
         free(want);
@@ -655,7 +607,7 @@ main(void)
                 cmocka_unit_test(test_roundtrip),
                 cmocka_unit_test(test_encode_shape),
                 cmocka_unit_test(test_decode_rejects),
-#define T(f) cmocka_unit_test_setup_teardown(f, setup_dir, teardown_dir)
+#define T(f) cmocka_unit_test_setup_teardown(f, t_setup_dir, t_teardown_dir)
                 T(test_header_once_and_seq),
                 T(test_missing_and_empty),
                 T(test_symlink_refused),

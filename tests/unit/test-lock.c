@@ -19,34 +19,9 @@
 #include <cmocka.h>
 
 #include "lock.h"
+#include "testlib.h"
 #include "upshift.h"
 #include "util.h"
-
-static int
-setup_dir(void **state)
-{
-        char *dir = xstrdup("/tmp/upshift-test-lock-XXXXXX");
-
-        if (mkdtemp(dir) == NULL) {
-                free(dir);
-                return -1;
-        }
-        *state = dir;
-        return 0;
-}
-
-static int
-teardown_dir(void **state)
-{
-        char *dir = *state;
-        char *p = path_join(dir, "lock");
-
-        unlink(p);
-        free(p);
-        rmdir(dir);
-        free(dir);
-        return 0;
-}
 
 static void
 read_all(int fd, char *buf, size_t size)
@@ -273,7 +248,7 @@ int
 main(void)
 {
         const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup_dir, teardown_dir)
+#define T(f) cmocka_unit_test_setup_teardown(f, t_setup_dir, t_teardown_dir)
                 T(test_take_and_release),
                 T(test_child_refused),
                 T(test_holder_exits),

@@ -20,10 +20,11 @@
 
 #include "package.h"
 #include "sha256.h"
+#include "testlib.h"
 #include "util.h"
 
 struct fx {
-        char  base[64];
+        char *base;             /* t_mkdtemp() */
         char *staging;
 };
 
@@ -40,8 +41,8 @@ setup(void **state)
 {
         struct fx *f = xcalloc(1, sizeof *f);
 
-        snprintf(f->base, sizeof f->base, "/tmp/upshift-test-package-XXXXXX");
-        assert_non_null(mkdtemp(f->base));
+        f->base = t_mkdtemp("package");
+        assert_non_null(f->base);
         f->staging = xasprintf("%s/staging/new", f->base);
         *state = f;
         return 0;
@@ -51,10 +52,9 @@ static int
 teardown(void **state)
 {
         struct fx *f = *state;
-        char *cmd = xasprintf("rm -rf '%s'", f->base);
 
-        assert_int_equal(system(cmd), 0);
-        free(cmd);
+        assert_int_equal(t_rm_rf(f->base), 0);
+        free(f->base);
         free(f->staging);
         free(f);
         return 0;
@@ -107,16 +107,6 @@ mk_archive(struct fx *f, const char *file, const char *format, const char *filte
         return path;
 }
 
-static char *
-slurp(const char *path)
-{
-        char *buf;
-        size_t len;
-
-        assert_int_equal(read_file(path, &buf, &len, NULL), 0);
-        return buf;
-}
-
 static void
 assert_staged(const struct staged_file *sf, const char *member, const char *content,
               mode_t mode)
@@ -126,7 +116,7 @@ assert_staged(const struct staged_file *sf, const char *member, const char *cont
         uint64_t size;
 
         assert_string_equal(sf->member, member);
-        got = slurp(sf->path);
+        got = t_slurp(sf->path, NULL);
         assert_string_equal(got, content);
         free(got);
         assert_int_equal(sf->mode, mode);
@@ -285,21 +275,6 @@ test_hostile_archives(void **state)
         free(pkg);
 }
 
-static int
-sh(const char *fmt, ...)
-{
-        va_list ap;
-        char *cmd;
-        int st;
-
-        va_start(ap, fmt);
-        cmd = xvasprintf(fmt, ap);
-        va_end(ap);
-        st = system(cmd);
-        free(cmd);
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void
 test_deb(void **state)
 {
@@ -334,8 +309,8 @@ test_deb(void **state)
         assert_int_equal(fclose(fp), 0);
         assert_int_equal(chmod(p, 0755), 0);
         free(p);
-        assert_int_equal(sh("dpkg-deb --root-owner-group --build '%s' '%s' >/dev/null",
-                            tree, deb), 0);
+        assert_int_equal(t_sh("dpkg-deb --root-owner-group --build '%s' '%s' >/dev/null",
+                              tree, deb), 0);
 
         assert_int_equal(sha256_file(deb, hex, NULL, NULL), 0);
         assert_int_equal(stage(f, deb, hex, members, 1, &s, &d), 0);
@@ -391,7 +366,7 @@ test_zip(void **state)
         struct staged s;
         struct diag d = {0};
 
-        assert_int_equal(sh("unzip -tq '%s' >/dev/null", pkg), 0);
+        assert_int_equal(t_sh("unzip -tq '%s' >/dev/null", pkg), 0);
         assert_int_equal(stage(f, pkg, NULL, members, 2, &s, &d), 0);
         assert_staged(&s.files[0], "tool-1.0/README", "read me\n", 0644);
         assert_staged(&s.files[1], "tool-1.0/bin/tool", "zipped tool\n", 0750);

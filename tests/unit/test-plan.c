@@ -14,11 +14,12 @@
 #include <cmocka.h>
 
 #include "plan.h"
+#include "testlib.h"
 
 #define DATA SRCDIR "/tests/data/plans"
 
 struct tmp {
-        char dir[64];
+        char *dir;              /* t_mkdtemp() */
         char file[96];
 };
 
@@ -27,8 +28,8 @@ setup(void **state)
 {
         struct tmp *t = calloc(1, sizeof *t);
 
-        snprintf(t->dir, sizeof t->dir, "/tmp/test-plan-XXXXXX");
-        if (mkdtemp(t->dir) == NULL)
+        t->dir = t_mkdtemp("plan");
+        if (t->dir == NULL)
                 return -1;
         snprintf(t->file, sizeof t->file, "%s/bad.yaml", t->dir);
         *state = t;
@@ -39,23 +40,12 @@ static int
 teardown(void **state)
 {
         struct tmp *t = *state;
-        char cmd[128];
 
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->dir);
-        if (system(cmd) != 0)
+        if (t_rm_rf(t->dir) != 0)
                 return -1;
+        free(t->dir);
         free(t);
         return 0;
-}
-
-static void
-write_text(const char *path, const char *text)
-{
-        FILE *f = fopen(path, "w");
-
-        assert_non_null(f);
-        fputs(text, f);
-        assert_int_equal(fclose(f), 0);
 }
 
 static const char head[] = "schema: 1\nid: t\ntitle: T\n";
@@ -75,7 +65,7 @@ expect_error(struct tmp *t, bool with_head, const char *text, unsigned line,
         all = malloc(strlen(head) + strlen(text) + 1);
         strcpy(all, with_head ? head : "");
         strcat(all, text);
-        write_text(t->file, all);
+        t_write_text(t->file, all);
         free(all);
         assert_int_equal(plan_load(t->file, &p, &d), -EINVAL);
         assert_null(p);
@@ -364,18 +354,18 @@ test_err_unknown_variable(void **state)
                 struct plan *p = NULL;
                 struct diag d = {0};
 
-                write_text(t->file, "schema: 1\nid: t\ntitle: T\n"
-                           "stop: {run: [a, '${later}', '${stop_check_1}', '${k2}', "
-                           "'$${not_a_var}']}\n"
-                           "reconnect: {checklist: [{key: k2, text: done}]}\n"
-                           "stop2: 1\n");
+                t_write_text(t->file, "schema: 1\nid: t\ntitle: T\n"
+                             "stop: {run: [a, '${later}', '${stop_check_1}', '${k2}', "
+                             "'$${not_a_var}']}\n"
+                             "reconnect: {checklist: [{key: k2, text: done}]}\n"
+                             "stop2: 1\n");
                 assert_int_equal(plan_load(t->file, &p, &d), -EINVAL);
                 assert_non_null(strstr(d.msg, "stop2"));
-                write_text(t->file, "schema: 1\nid: t\ntitle: T\n"
-                           "stop: {run: [a, '${later}', '${stop_check_1}', '${k2}', "
-                           "'$${not_a_var}'], checklist: [x]}\n"
-                           "reconnect: {checklist: [{key: k2, text: done}]}\n"
-                           "ask: [{key: later, text: L}]\n");
+                t_write_text(t->file, "schema: 1\nid: t\ntitle: T\n"
+                             "stop: {run: [a, '${later}', '${stop_check_1}', '${k2}', "
+                             "'$${not_a_var}'], checklist: [x]}\n"
+                             "reconnect: {checklist: [{key: k2, text: done}]}\n"
+                             "ask: [{key: later, text: L}]\n");
                 assert_int_equal(plan_load(t->file, &p, &d), 0);
                 plan_free(p);
         }
@@ -495,7 +485,7 @@ test_empty_and_missing_file(void **state)
         struct diag d = {0};
         char want[160];
 
-        write_text(t->file, "# nothing\n");
+        t_write_text(t->file, "# nothing\n");
         assert_int_equal(plan_load(t->file, &p, &d), -EINVAL);
         snprintf(want, sizeof want, "%s: the plan is empty", t->file);
         assert_true(strncmp(d.msg, want, strlen(want)) == 0);
@@ -519,7 +509,7 @@ test_find(void **state)
         assert_int_equal(mkdir(a, 0755), 0);
         assert_int_equal(mkdir(b, 0755), 0);
         snprintf(path, sizeof path, "%s/redis.yml", b);
-        write_text(path, "x");
+        t_write_text(path, "x");
         chmod(path, 0644);
 
         found = plan_find("redis", dirs, &d);
@@ -529,7 +519,7 @@ test_find(void **state)
 
         /* .yaml wins over .yml, the first directory over the second. */
         snprintf(path, sizeof path, "%s/redis.yaml", b);
-        write_text(path, "x");
+        t_write_text(path, "x");
         chmod(path, 0644);
         found = plan_find("redis", dirs, &d);
         assert_string_equal(found, path);

@@ -2,7 +2,6 @@
 #include <config.h>
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,18 +16,18 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "service.h"
+#include "testlib.h"
 #include "util.h"
 
 static char self_exe[PATH_MAX];
 
 struct fix {
-        char    dir[64];
+        char   *dir;                    /* t_mkdtemp() */
         char   *pidfile;
         pid_t   started[8];             /* processes to kill at teardown, if still there */
         size_t  nstarted;
@@ -54,35 +53,6 @@ test_runner_run(void *ud, struct exec_opts *o, struct exec_result *ret, struct d
         return rc;
 }
 
-static void
-sleep_ms(long ms)
-{
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
-static bool
-pid_gone(pid_t pid)
-{
-        char path[64], buf[512], *p;
-        FILE *fp;
-        size_t n;
-
-        if (kill(pid, 0) < 0 && errno == ESRCH)
-                return true;
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        fp = fopen(path, "r");
-        if (fp == NULL)
-                return true;
-        n = fread(buf, 1, sizeof buf - 1, fp);
-        fclose(fp);
-        buf[n] = '\0';
-        p = strrchr(buf, ')');
-        return p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
-}
-
 static pid_t
 read_pid(struct fix *f)
 {
@@ -104,9 +74,11 @@ setup(void **state)
 {
         struct fix *f = xcalloc(1, sizeof *f);
 
-        strcpy(f->dir, "/tmp/upshift-test-service-XXXXXX");
-        if (mkdtemp(f->dir) == NULL)
+        f->dir = t_mkdtemp("service");
+        if (f->dir == NULL) {
+                free(f);
                 return -1;
+        }
         f->pidfile = path_join(f->dir, "pid");
         *state = f;
         return 0;
@@ -116,27 +88,21 @@ static int
 teardown(void **state)
 {
         struct fix *f = *state;
-        struct dirent *e;
-        DIR *dir;
         size_t i;
+        int r;
 
         for (i = 0; i < f->nstarted; i++)
-                if (!pid_gone(f->started[i]))
+                if (!t_pid_gone(f->started[i]))
                         kill(f->started[i], SIGKILL);
         if (f->old_path != NULL) {
                 setenv("PATH", f->old_path, 1);
                 free(f->old_path);
         }
-        dir = opendir(f->dir);
-        while (dir != NULL && (e = readdir(dir)) != NULL)
-                if (e->d_name[0] != '.')
-                        unlinkat(dirfd(dir), e->d_name, 0);
-        if (dir != NULL)
-                closedir(dir);
-        rmdir(f->dir);
+        r = t_rm_rf(f->dir);
+        free(f->dir);
         free(f->pidfile);
         free(f);
-        return 0;
+        return r < 0 ? -1 : 0;
 }
 
 static void
@@ -179,7 +145,7 @@ test_pidfile_start_status_stop(void **state)
         pid = read_pid(f);
         assert_int_equal(service_status(&s, &r, &got, &d), 1);
         assert_int_equal(got, pid);
-        assert_false(pid_gone(pid));
+        assert_false(t_pid_gone(pid));
 
         /* Starting a running service does not start a second one. */
         assert_int_equal(service_start(&s, &r, &d), 0);
@@ -187,9 +153,9 @@ test_pidfile_start_status_stop(void **state)
 
         /* No stop command: SIGTERM, and service_stop returns once it is gone. */
         assert_int_equal(service_stop(&s, &r, &d), 0);
-        for (i = 0; i < 5 && !pid_gone(pid); i++)       /* its reaper may lag */
-                sleep_ms(20);
-        assert_true(pid_gone(pid));
+        for (i = 0; i < 5 && !t_pid_gone(pid); i++)     /* its reaper may lag */
+                t_sleep_ms(20);
+        assert_true(t_pid_gone(pid));
         assert_int_equal(service_status(&s, &r, &got, &d), 0);
         assert_int_equal(service_stop(&s, &r, &d), 0);
         assert_false(diag_isset(&d));
@@ -270,7 +236,7 @@ test_stop_times_out_without_sigkill(void **state)
                          (int)pid);
         assert_string_equal(d.msg, want);
         /* It was not killed behind our back. */
-        assert_false(pid_gone(pid));
+        assert_false(t_pid_gone(pid));
         assert_int_equal(service_status(&s, &r, NULL, &d), 1);
         free(want);
         free(script);
@@ -294,7 +260,7 @@ test_failing_stop_command_but_process_exits(void **state)
         assert_int_equal(service_start(&s, &r, &d), 0);
         pid = read_pid(f);
         assert_int_equal(service_stop(&s, &r, &d), 0);
-        assert_true(pid_gone(pid));
+        assert_true(t_pid_gone(pid));
         free(start);
         free(stop);
 }
@@ -313,7 +279,7 @@ listener_main(int port, const char *pidfile)
         if (pfd < 0 || write(pfd, buf, strlen(buf)) < 0)
                 return 1;
         close(pfd);
-        sleep_ms(300);
+        t_sleep_ms(300);
         sa.sin_port = htons((uint16_t)port);
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -367,7 +333,7 @@ test_port_wait(void **state)
         assert_true(port_open(port));
         assert_int_equal(service_stop(&s, &r, &d), 0);
         assert_false(port_open(port));
-        assert_true(pid_gone(pid));
+        assert_true(t_pid_gone(pid));
         free(start);
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "testlib.h"
 #include "upshift.h"
 #include "util.h"
 
@@ -120,12 +121,12 @@ test_paths(void **state)
 static void
 test_files(void **state)
 {
-        char dir[] = "/tmp/upshift-util.XXXXXX", *sub, *f, *buf = NULL;
+        char *dir = t_mkdtemp("util"), *sub, *f, *buf = NULL;
         struct diag d = {0};
         struct stat st;
         size_t len = 0;
 
-        assert_non_null(mkdtemp(dir));
+        assert_non_null(dir);
         sub = xasprintf("%s/x/y/z", dir);
         assert_int_equal(mkdir_p(sub, 0700, &d), 0);
         assert_int_equal(stat(sub, &st), 0);
@@ -143,9 +144,8 @@ test_files(void **state)
         unlink(f);
         free(f);
         free(sub);
-        f = xasprintf("rm -rf '%s'", dir);
-        assert_int_equal(system(f), 0);
-        free(f);
+        assert_int_equal(t_rm_rf(dir), 0);
+        free(dir);
 }
 
 static void
