@@ -5,7 +5,6 @@
  */
 #include <config.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,12 +24,6 @@
 #define BACKUP_BUF (1024 * 1024)
 #define PROGRESS_MS 250
 
-struct link_seen {
-        dev_t  dev;
-        ino_t  ino;
-        char  *member;
-};
-
 struct bk {
         struct archive   *a;
         struct archive   *disk;
@@ -46,172 +39,6 @@ struct bk {
         const struct backup_opts *o;
         struct diag      *d;
 };
-
-/* Lexically normalise path into an absolute path without "." and ".."
- * components, without a trailing "/" (except for "/" itself). */
-static char *
-abs_normalise(const char *path)
-{
-        struct strbuf sb = {0};
-        char *tmp, *save = NULL;
-
-        if (path[0] != '/') {
-                char *cwd = getcwd(NULL, 0);
-
-                tmp = xasprintf("%s/%s", cwd != NULL ? cwd : "", path);
-                free(cwd);
-        } else {
-                tmp = xstrdup(path);
-        }
-        for (char *c = strtok_r(tmp, "/", &save); c != NULL; c = strtok_r(NULL, "/", &save)) {
-                if (strcmp(c, ".") == 0)
-                        continue;
-                if (strcmp(c, "..") == 0) {
-                        char *slash = sb.buf != NULL ? strrchr(sb.buf, '/') : NULL;
-
-                        if (slash != NULL) {
-                                sb.len = (size_t)(slash - sb.buf);
-                                sb.buf[sb.len] = '\0';
-                        }
-                        continue;
-                }
-                strbuf_addch(&sb, '/');
-                strbuf_adds(&sb, c);
-        }
-        free(tmp);
-        if (sb.len == 0)
-                strbuf_adds(&sb, "/");
-        return strbuf_detach(&sb);
-}
-
-static int
-name_cmp(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted names in the directory open on fd (which is consumed). */
-static int
-dir_names(int fd, const char *src, struct strv *ret, struct diag *d)
-{
-        DIR *dir = fdopendir(fd);
-        struct dirent *de;
-
-        if (dir == NULL) {
-                int e = errno;
-
-                close(fd);
-                /* TRANSLATORS: %s is a directory, then the system's reason. */
-                diag_set(d, _("cannot read directory \"%s\": %s"), src, strerror(e));
-                return -e;
-        }
-        errno = 0;
-        while ((de = readdir(dir)) != NULL) {
-                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-                        strv_push(ret, de->d_name);
-                errno = 0;
-        }
-        if (errno != 0) {
-                int e = errno;
-
-                closedir(dir);
-                diag_set(d, _("cannot read directory \"%s\": %s"), src, strerror(e));
-                return -e;
-        }
-        closedir(dir);
-        if (ret->n > 0)
-                qsort(ret->v, ret->n, sizeof *ret->v, name_cmp);
-        return 0;
-}
-
-struct measure {
-        uint64_t          sum;
-        struct link_seen *links;        /* files with more than one name */
-        size_t            n, alloc;
-};
-
-/* True when st was seen before under another name; remembers it if not. */
-static bool
-link_seen_before(struct link_seen **links, size_t *n, size_t *alloc, const struct stat *st,
-                 const char *member, const char **ret_member)
-{
-        if (S_ISDIR(st->st_mode) || st->st_nlink < 2)
-                return false;
-        for (size_t i = 0; i < *n; i++) {
-                if ((*links)[i].dev == st->st_dev && (*links)[i].ino == st->st_ino) {
-                        if (ret_member != NULL)
-                                *ret_member = (*links)[i].member;
-                        return true;
-                }
-        }
-        xgrow((void **)links, alloc, *n + 1, sizeof **links);
-        (*links)[(*n)++] = (struct link_seen){ st->st_dev, st->st_ino, xstrdup(member) };
-        return false;
-}
-
-/* Walk one path for archive_measure: sum regular-file sizes, each file once. */
-static int
-measure_walk(const char *src, bool top, struct measure *m, struct diag *d)
-{
-        struct strv names = {0};
-        struct stat st;
-        int fd, r;
-
-        if ((top ? stat(src, &st) : lstat(src, &st)) < 0) {
-                if (!top && errno == ENOENT)
-                        return 0;       /* vanished meanwhile: not ours to judge */
-                r = -errno;
-                /* TRANSLATORS: %s is a data path, then the system's reason. */
-                diag_set(d, _("cannot back up \"%s\": %s"), src, strerror(-r));
-                return r;
-        }
-        if (S_ISREG(st.st_mode) && !link_seen_before(&m->links, &m->n, &m->alloc, &st, NULL,
-                                                     NULL))
-                m->sum += (uint64_t)st.st_size;
-        if (!S_ISDIR(st.st_mode))
-                return 0;
-        fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (top ? 0 : O_NOFOLLOW));
-        if (fd < 0) {
-                r = -errno;
-                diag_set(d, _("cannot back up \"%s\": %s"), src, strerror(-r));
-                return r;
-        }
-        r = dir_names(fd, src, &names, d);
-        for (size_t i = 0; r == 0 && i < names.n; i++) {
-                char *child = path_join(src, names.v[i]);
-
-                r = measure_walk(child, false, m, d);
-                free(child);
-        }
-        strv_release(&names);
-        return r;
-}
-
-static void
-links_free(struct link_seen *links, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                free(links[i].member);
-        free(links);
-}
-
-int
-archive_measure(char *const *paths, size_t n, uint64_t *ret_bytes, struct diag *d)
-{
-        struct measure m = {0};
-        int r = 0;
-
-        for (size_t i = 0; r == 0 && i < n; i++) {
-                char *p = abs_normalise(paths[i]);
-
-                r = measure_walk(p, true, &m, d);
-                free(p);
-        }
-        links_free(m.links, m.n);
-        if (r == 0)
-                *ret_bytes = m.sum;
-        return r;
-}
 
 static void
 bk_progress(struct bk *b, bool force)
@@ -312,7 +139,7 @@ static int
 bk_children(struct bk *b, int dirfd, const char *src, const char *member)
 {
         struct strv names = {0};
-        int r = dir_names(dirfd, src, &names, b->d);
+        int r = archive_dir_names(dirfd, src, &names, b->d);
 
         for (size_t i = 0; r == 0 && i < names.n; i++) {
                 char *csrc = path_join(src, names.v[i]);
@@ -502,7 +329,7 @@ bk_run(struct bk *b, char *const *paths, size_t n, const char *comp,
         if (archive_write_open(b->a, b, NULL, bk_write_cb, NULL) != ARCHIVE_OK)
                 return bk_write_error(b);
         for (size_t i = 0; r == 0 && i < n; i++) {
-                char *src = abs_normalise(paths[i]);
+                char *src = archive_abs_normalise(paths[i]);
 
                 r = bk_walk(b, src, src + 1, true);
                 free(src);

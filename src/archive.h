@@ -56,9 +56,67 @@ int  archive_verify(const char *path, const char *want_sha256, progress_fn progr
                     void *ud, struct diag *d);
 
 /* Extract the archive under root (members keep their relative paths),
- * restoring modes, owners and times, refusing absolute and ".." paths.
- * Used by migrate's undo. Returns 0 or -errno. */
+ * restoring modes, owners, times, xattrs, ACLs, hard links and holes
+ * (runs of zeros become holes again), refusing absolute and ".." paths.
+ * The manifest is not extracted and not checked (archive_verify does).
+ * Returns 0 or -errno. */
 int  archive_restore(const char *path, const char *root, progress_fn progress, void *ud,
                      struct diag *d);
+
+/* Put each data path back from the archive, in place. Used by migrate's
+ * undo and by upshift rollback.
+ *
+ * paths are the data paths as given to archive_backup() (absolute or not,
+ * normalised the same way; "/" is refused). Each path P is first resolved
+ * to T: P with its symlinks followed (a data path that is a symlink to
+ * /data/pg is restored at /data/pg, and the symlink stays). Then:
+ *   1. the members under P are extracted into T.upshift-restore, a sibling
+ *      on the same filesystem (a stale one is removed first), every regular
+ *      file hashed while it is written; once the archive is read to its end
+ *      each hash is checked against the manifest, and every manifest line
+ *      under P must have been extracted. A mismatch returns -EBADMSG naming
+ *      the member, removes the T.upshift-restore trees and changes nothing
+ *      else. The new trees are then flushed to disk (syncfs).
+ *   2. for every path: rename(T, T.upshift-replaced) when T exists, then
+ *      rename(T.upshift-restore, T), fsyncing the parent after each.
+ * All paths are extracted in one pass over the archive, and no rename
+ * happens before every path is extracted and checked. A path that is a
+ * single file works the same way. T must not be a mount point (the rename
+ * would cross filesystems): that is refused before anything is written.
+ * The replaced trees are kept until archive_restore_commit().
+ *
+ * Crash safety: calling it again after a crash at any point finishes the
+ * work. On entry each path is in one of these states, told apart by which
+ * of T, T.upshift-replaced and T.upshift-restore exist:
+ *   - no T.upshift-replaced: step 1 had not finished (or had not begun);
+ *     any T.upshift-restore is stale: removed, and the path is restored
+ *     from the start.
+ *   - T.upshift-replaced and T.upshift-restore exist, T does not: the
+ *     crash came between the two renames; T.upshift-restore is complete
+ *     (renames only start after every path was extracted, checked and
+ *     flushed), so only the second rename is left to do.
+ *   - T.upshift-replaced exists, T and T.upshift-restore do not: as above
+ *     but the new tree is gone; it is extracted again, then renamed to T.
+ *   - T and T.upshift-replaced exist (a T.upshift-restore beside them is
+ *     stale and removed): both renames were done by an earlier call that
+ *     was not committed. The files under T are hashed against the manifest:
+ *     when they match, the path is left as it is; when they do not, the
+ *     call fails with -EEXIST naming T.upshift-replaced (move it away, or
+ *     commit, before restoring again) and changes nothing.
+ * Progress is reported as archive bytes read of the archive's size.
+ * Returns 0 or -errno with the message in d. */
+int  archive_restore_paths(const char *archive, char *const *paths, size_t n,
+                           progress_fn progress, void *ud, struct diag *d);
+
+/* Confirm a restore: remove every T.upshift-replaced tree (and any stale
+ * T.upshift-restore) left by archive_restore_paths() for these paths. A path
+ * with nothing to remove is fine. Returns 0 or -errno with the message in d. */
+int  archive_restore_commit(char *const *paths, size_t n, struct diag *d);
+
+/* The sibling archive_restore_paths() uses for path: T + suffix, where T is
+ * path with its symlinks resolved as above (suffix ".upshift-replaced" or
+ * ".upshift-restore"). New string, or NULL with the message in d when the
+ * path cannot be resolved. */
+char *archive_restore_sibling(const char *path, const char *suffix, struct diag *d);
 
 #endif

@@ -1,8 +1,8 @@
-/* archive_read.c: reading backups back: the manifest, verification, restore. */
+/* archive_read.c: reading backups back: the manifest and verification.
+ * Restoring them is in archive_restore.c. */
 #include <config.h>
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +18,6 @@
 #include "i18n.h"
 #include "util.h"
 
-#define READ_BLOCK (1024 * 1024)
-#define PROGRESS_MS 250
 #define MANIFEST_MAX (256u * 1024 * 1024)
 
 void
@@ -118,8 +116,8 @@ line_cmp(const void *a, const void *b)
 /* -errno for a read error: a system error when libarchive has one, else
  * the data is bad (libarchive reports bad data as EILSEQ or EINVAL on Linux,
  * or as -1). */
-static int
-read_errno(struct archive *a)
+int
+archive_read_errno(struct archive *a)
 {
         int e = archive_errno(a);
 
@@ -128,14 +126,14 @@ read_errno(struct archive *a)
         return -e;
 }
 
-static struct archive *
-open_backup(const char *path, struct diag *d, int *ret_err)
+struct archive *
+archive_open_backup(const char *path, struct diag *d, int *ret_err)
 {
         struct archive *a = archive_read_new();
 
         archive_read_support_filter_all(a);
         archive_read_support_format_all(a);
-        if (archive_read_open_filename(a, path, READ_BLOCK) != ARCHIVE_OK) {
+        if (archive_read_open_filename(a, path, ARCHIVE_READ_BLOCK) != ARCHIVE_OK) {
                 *ret_err = archive_errno(a) > 0 ? -archive_errno(a) : -EBADMSG;
                 /* TRANSLATORS: %s is a backup archive, then libarchive's reason. */
                 diag_set(d, _("cannot open backup \"%s\": %s"), path, archive_error_string(a));
@@ -145,23 +143,23 @@ open_backup(const char *path, struct diag *d, int *ret_err)
         return a;
 }
 
-static void
-read_progress(struct archive *a, progress_fn progress, void *ud, uint64_t total,
-              int64_t *last, bool force)
+void
+archive_read_progress(struct archive *a, progress_fn progress, void *ud, uint64_t total,
+                      int64_t *last, bool force)
 {
         int64_t now;
 
         if (progress == NULL)
                 return;
         now = now_ms();
-        if (!force && now - *last < PROGRESS_MS)
+        if (!force && now - *last < ARCHIVE_PROGRESS_MS)
                 return;
         *last = now;
         progress(ud, force ? total : (uint64_t)archive_filter_bytes(a, -1), total);
 }
 
-static int
-header_error(struct archive *a, const char *path, const char *prev, struct diag *d)
+int
+archive_header_error(struct archive *a, const char *path, const char *prev, struct diag *d)
 {
         if (prev[0] != '\0')
                 /* TRANSLATORS: a backup, the member read last, then the reason. */
@@ -169,16 +167,16 @@ header_error(struct archive *a, const char *path, const char *prev, struct diag 
                          archive_error_string(a));
         else
                 diag_set(d, _("cannot read backup \"%s\": %s"), path, archive_error_string(a));
-        return read_errno(a);
+        return archive_read_errno(a);
 }
 
 /* Hash (or, with sb, collect) the data of the current member. */
-static int
-read_member(struct archive *a, const char *path, const char *name, char *buf,
-            struct sha256 *c, struct strbuf *sb, struct diag *d)
+int
+archive_read_member(struct archive *a, const char *path, const char *name, char *buf,
+                    struct sha256 *c, struct strbuf *sb, struct diag *d)
 {
         for (;;) {
-                la_ssize_t n = archive_read_data(a, buf, READ_BLOCK);
+                la_ssize_t n = archive_read_data(a, buf, ARCHIVE_READ_BLOCK);
 
                 if (n == 0)
                         return 0;
@@ -186,7 +184,7 @@ read_member(struct archive *a, const char *path, const char *name, char *buf,
                         /* TRANSLATORS: a backup, the member being read, then the reason. */
                         diag_set(d, _("cannot read backup \"%s\" at member \"%s\": %s"), path,
                                  name, archive_error_string(a));
-                        return read_errno(a);
+                        return archive_read_errno(a);
                 }
                 if (c != NULL)
                         sha256_update(c, buf, (size_t)n);
@@ -202,8 +200,8 @@ read_member(struct archive *a, const char *path, const char *name, char *buf,
 }
 
 /* Every member must match its line and every line must have a member. */
-static int
-compare_manifest(const char *path, struct manifest_line *files, size_t nf,
+int
+manifest_compare(const char *path, struct manifest_line *files, size_t nf,
                  struct manifest_line *lines, size_t nl, struct diag *d)
 {
         size_t i = 0, j = 0;
@@ -243,7 +241,7 @@ verify_members(struct archive *a, const char *path, struct manifest_line **files
                uint64_t total, struct diag *d)
 {
         struct archive_entry *e;
-        char *buf = xmalloc(READ_BLOCK);
+        char *buf = xmalloc(ARCHIVE_READ_BLOCK);
         char *prev = xstrdup("");
         bool seen = false;
         size_t alloc = 0;
@@ -259,7 +257,7 @@ verify_members(struct archive *a, const char *path, struct manifest_line **files
                         break;
                 }
                 if (r < ARCHIVE_WARN) {
-                        r = header_error(a, path, prev, d);
+                        r = archive_header_error(a, path, prev, d);
                         break;
                 }
                 name = archive_entry_pathname(e);
@@ -276,22 +274,22 @@ verify_members(struct archive *a, const char *path, struct manifest_line **files
                 prev = xstrdup(name);
                 if (strcmp(name, ARCHIVE_MANIFEST) == 0) {
                         seen = true;
-                        r = read_member(a, path, name, buf, NULL, manifest, d);
+                        r = archive_read_member(a, path, name, buf, NULL, manifest, d);
                 } else if (archive_entry_filetype(e) == AE_IFREG &&
                            archive_entry_hardlink(e) == NULL) {
                         struct sha256 *c = sha256_new();
 
                         xgrow((void **)files, &alloc, *nf + 1, sizeof **files);
-                        r = read_member(a, path, name, buf, c, NULL, d);
+                        r = archive_read_member(a, path, name, buf, c, NULL, d);
                         (*files)[*nf].name = xstrdup(name);
                         sha256_final_hex(c, (*files)[*nf].hex);
                         (*nf)++;
                 } else {
-                        r = read_member(a, path, name, buf, NULL, NULL, d);
+                        r = archive_read_member(a, path, name, buf, NULL, NULL, d);
                 }
                 if (r < 0)
                         break;
-                read_progress(a, progress, ud, total, &last, false);
+                archive_read_progress(a, progress, ud, total, &last, false);
         }
         if (r == 0 && !seen) {
                 /* TRANSLATORS: %s is a backup archive. */
@@ -332,7 +330,7 @@ archive_verify(const char *path, const char *want_sha256, progress_fn progress,
                         return -EBADMSG;
                 }
         }
-        a = open_backup(path, d, &r);
+        a = archive_open_backup(path, d, &r);
         if (a == NULL)
                 return r;
         r = verify_members(a, path, &files, &nf, &manifest, progress, ud,
@@ -345,164 +343,15 @@ archive_verify(const char *path, const char *want_sha256, progress_fn progress,
                 r = -EBADMSG;
         }
         if (r == 0)
-                r = compare_manifest(path, files, nf, lines, nl, d);
+                r = manifest_compare(path, files, nf, lines, nl, d);
         if (r == 0) {
                 int64_t last = 0;
 
-                read_progress(a, progress, ud, (uint64_t)st.st_size, &last, true);
+                archive_read_progress(a, progress, ud, (uint64_t)st.st_size, &last, true);
         }
         archive_read_free(a);
         manifest_lines_free(files, nf);
         manifest_lines_free(lines, nl);
         strbuf_release(&manifest);
-        return r;
-}
-
-/* A member name we are willing to put under root: relative, no "..". */
-static bool
-member_safe(const char *name)
-{
-        if (name == NULL || name[0] == '\0' || name[0] == '/')
-                return false;
-        for (const char *p = name; *p != '\0'; ) {
-                size_t l = strcspn(p, "/");
-
-                if (l == 2 && p[0] == '.' && p[1] == '.')
-                        return false;
-                p += l;
-                while (*p == '/')
-                        p++;
-        }
-        return true;
-}
-
-static int
-restore_entry(struct archive *a, struct archive *ext, struct archive_entry *e,
-              const char *path, const char *root, struct diag *d)
-{
-        char *name = xstrdup(archive_entry_pathname(e));
-        char *hard = xstrdup(archive_entry_hardlink(e));
-        const char *sep = strcmp(root, "/") == 0 ? "" : "/";
-        char *dest = NULL;
-        int r = 0;
-
-        if (!member_safe(name) || (hard != NULL && !member_safe(hard))) {
-                /* TRANSLATORS: a backup, then a member with an absolute path or "..". */
-                diag_set(d, _("backup \"%s\": member \"%s\" has an absolute path or \"..\" "
-                              "and is not restored"), path, name != NULL ? name : "");
-                r = -EPERM;
-                goto out;
-        }
-        dest = xasprintf("%s%s%s", root, sep, name);
-        archive_entry_copy_pathname(e, dest);
-        if (hard != NULL) {
-                char *h = xasprintf("%s%s%s", root, sep, hard);
-
-                archive_entry_copy_hardlink(e, h);
-                free(h);
-        }
-        if (archive_write_header(ext, e) < ARCHIVE_WARN)
-                goto fail;
-        for (;;) {
-                const void *blk;
-                size_t size;
-                la_int64_t off;
-                int rr = archive_read_data_block(a, &blk, &size, &off);
-
-                if (rr == ARCHIVE_EOF)
-                        break;
-                if (rr < ARCHIVE_WARN) {
-                        diag_set(d, _("cannot read backup \"%s\" at member \"%s\": %s"), path,
-                                 name, archive_error_string(a));
-                        r = read_errno(a);
-                        goto out;
-                }
-                if (archive_write_data_block(ext, blk, size, off) < ARCHIVE_WARN)
-                        goto fail;
-        }
-        if (archive_write_finish_entry(ext) < ARCHIVE_WARN)
-                goto fail;
-        goto out;
-fail:
-        r = archive_errno(ext) > 0 ? -archive_errno(ext) : -EIO;
-        /* TRANSLATORS: a file being restored, the backup, then the reason. */
-        diag_set(d, _("cannot restore \"%s\" from backup \"%s\": %s"), dest, path,
-                 archive_error_string(ext));
-out:
-        free(dest);
-        free(name);
-        free(hard);
-        return r;
-}
-
-int
-archive_restore(const char *path, const char *root, progress_fn progress, void *ud,
-                struct diag *d)
-{
-        int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_ACL |
-                    ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                    ARCHIVE_EXTRACT_SECURE_SYMLINKS;
-        struct archive *a, *ext;
-        struct archive_entry *e;
-        char real[PATH_MAX];
-        struct stat st;
-        int64_t last = now_ms();
-        int r;
-
-        if (geteuid() == 0)
-                flags |= ARCHIVE_EXTRACT_OWNER;
-        if (stat(path, &st) < 0) {
-                r = -errno;
-                diag_set(d, _("cannot open backup \"%s\": %s"), path, strerror(-r));
-                return r;
-        }
-        r = mkdir_p(root, 0700, d);
-        if (r < 0)
-                return r;
-        /* Pathnames are built as real root + "/" + member after checking the
-         * member, so root's own symlinks never trip SECURE_SYMLINKS. */
-        if (realpath(root, real) == NULL) {
-                r = -errno;
-                /* TRANSLATORS: %s is a directory, then the system's reason. */
-                diag_set(d, _("cannot restore into \"%s\": %s"), root, strerror(-r));
-                return r;
-        }
-        a = open_backup(path, d, &r);
-        if (a == NULL)
-                return r;
-        ext = archive_write_disk_new();
-        archive_write_disk_set_options(ext, flags);
-        archive_write_disk_set_standard_lookup(ext);
-        for (;;) {
-                r = archive_read_next_header(a, &e);
-                if (r == ARCHIVE_EOF) {
-                        r = 0;
-                        break;
-                }
-                if (r < ARCHIVE_WARN) {
-                        r = header_error(a, path, "", d);
-                        break;
-                }
-                /* The manifest describes the backup, not the data: not restored. */
-                if (archive_entry_pathname(e) != NULL &&
-                    strcmp(archive_entry_pathname(e), ARCHIVE_MANIFEST) == 0) {
-                        r = 0;
-                        continue;
-                }
-                r = restore_entry(a, ext, e, path, real, d);
-                if (r < 0)
-                        break;
-                read_progress(a, progress, ud, (uint64_t)st.st_size, &last, false);
-        }
-        /* Directory modes and times are set on close. */
-        if (archive_write_close(ext) < ARCHIVE_WARN && r == 0) {
-                r = archive_errno(ext) > 0 ? -archive_errno(ext) : -EIO;
-                diag_set(d, _("cannot restore backup \"%s\" into \"%s\": %s"), path, root,
-                         archive_error_string(ext));
-        }
-        if (r == 0)
-                read_progress(a, progress, ud, (uint64_t)st.st_size, &last, true);
-        archive_write_free(ext);
-        archive_read_free(a);
         return r;
 }
