@@ -1,4 +1,4 @@
-/* package.c: staging files out of a package (.deb, tar, zip, bare file).
+/* package.c: staging files out of a package (.deb, .rpm, tar, zip, bare file).
  *
  * The package file is opened once; its SHA-256 is computed from that
  * descriptor before anything reads it as an archive. Then two passes over
@@ -28,6 +28,7 @@ struct extract {
         const struct pkg_entry **target;        /* per request */
         struct staged        *out;
         size_t                n, done;
+        uint64_t              written;  /* by all staged files together */
 };
 
 static int
@@ -86,12 +87,19 @@ extract_entry(struct pkg *p, struct archive *a, struct archive_entry *e, size_t 
                         break;
                 }
                 size += (uint64_t)n;
-                if (size > PKG_MAX_SIZE) {
-                        diag_set(p->d, _("package \"%s\": member \"%s\" is larger than 4 GiB "
-                                         "(decompression limit)"), p->name, x->members[want[0]]);
+                /* Counted as it is decompressed, before it is written. */
+                if ((uint64_t)n * nw > p->max_bytes - x->written) {
+                        char lim[32];
+
+                        bytes_format(lim, sizeof lim, p->max_bytes);
+                        /* TRANSLATORS: a package, a member, then a size like "4.0 GiB". */
+                        diag_set(p->d, _("package \"%s\": member \"%s\" expands past the size "
+                                         "limit of %s and is refused (extraction stopped "
+                                         "there)"), p->name, x->members[want[0]], lim);
                         r = -EFBIG;
                         break;
                 }
+                x->written += (uint64_t)n * nw;
                 sha256_update(c, p->buf, (size_t)n);
                 for (size_t k = 0; k < nw && r == 0; k++) {
                         r = write_all(fds[k], p->buf, (size_t)n);
@@ -123,6 +131,24 @@ extract_entry(struct pkg *p, struct archive *a, struct archive_entry *e, size_t 
         return r;
 }
 
+/* Add a member's declared size to *sum; refuse when all of them together
+ * would pass the limit. */
+static int
+declared_size(struct pkg *p, const char *member, uint64_t size, uint64_t *sum)
+{
+        char lim[32];
+
+        if (size <= p->max_bytes - *sum) {
+                *sum += size;
+                return 0;
+        }
+        bytes_format(lim, sizeof lim, p->max_bytes);
+        /* TRANSLATORS: a package, a member, then a size like "4.0 GiB". */
+        diag_set(p->d, _("package \"%s\": member \"%s\" takes the staged files past the size "
+                         "limit of %s and is refused"), p->name, member, lim);
+        return -EFBIG;
+}
+
 /* Not an archive: the file itself is the single member's content. */
 static int
 stage_bare(struct pkg *p, struct staged *s)
@@ -135,6 +161,9 @@ stage_bare(struct pkg *p, struct staged *s)
         if (fstat(p->fd, &st) < 0 || lseek(p->fd, 0, SEEK_SET) < 0) {
                 r = -errno;
                 diag_set(p->d, _("cannot read package \"%s\": %s"), p->name, strerror(-r));
+        } else {
+                r = declared_size(p, sf->member, (uint64_t)st.st_size, &sf->size);
+                sf->size = 0;
         }
         out = r == 0 ? open_staged(p, sf->path) : -1;
         if (r == 0 && out < 0)
@@ -225,6 +254,7 @@ stage(struct pkg *p, const char *want, char *const *members, size_t n, const cha
       struct staged *s)
 {
         struct extract x = { .members = members, .out = s, .n = n };
+        uint64_t declared = 0;
         struct stat st;
         int r;
 
@@ -264,8 +294,12 @@ stage(struct pkg *p, const char *want, char *const *members, size_t n, const cha
                 return r < 0 ? r : stage_bare(p, s);
         }
         x.target = xcalloc(n ? n : 1, sizeof *x.target);
-        for (size_t j = 0; r == 0 && j < n; j++)
+        for (size_t j = 0; r == 0 && j < n; j++) {
                 r = pkg_resolve(p, members[j], &x.target[j]);
+                if (r == 0 && x.target[j]->size > 0)
+                        r = declared_size(p, members[j], (uint64_t)x.target[j]->size,
+                                          &declared);
+        }
         if (r == 0)
                 r = staging_prepare(p, dir);
         if (r == 0)
@@ -281,9 +315,10 @@ stage(struct pkg *p, const char *want, char *const *members, size_t n, const cha
 
 int
 package_stage(const char *pkg, const char *want_sha256, char *const *members, size_t n,
-              const char *staging_dir, struct staged *ret, struct diag *d)
+              const char *staging_dir, const struct stage_opts *o, struct staged *ret,
+              struct diag *d)
 {
-        struct pkg p = { .name = pkg, .d = d };
+        struct pkg p = { .name = pkg, .d = d, .max_bytes = PKG_MAX_SIZE };
         struct staged s = {0};
         int r;
 
@@ -294,6 +329,11 @@ package_stage(const char *pkg, const char *want_sha256, char *const *members, si
                 /* TRANSLATORS: a package file, then the system's reason. */
                 diag_set(d, _("cannot open package \"%s\": %s"), pkg, strerror(-r));
                 return r;
+        }
+        if (o != NULL) {
+                p.allow_setid = o->allow_setid;
+                if (o->max_bytes > 0)
+                        p.max_bytes = o->max_bytes;
         }
         p.buf = xmalloc(PKG_BUF);
         s.n = n;

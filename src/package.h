@@ -1,16 +1,27 @@
 /* package.h: staging files out of a package.
  *
- * A package is a .deb (ar with data.tar.{gz,xz,zst}), a tar (.tar, .tar.gz,
- * .tgz, .tar.xz, .tar.zst, .tar.bz2), a .zip, or a bare executable (any file
- * libarchive does not recognise as an archive). package_stage() checks the
+ * A package is a .deb (ar with data.tar.{gz,xz,zst,bz2}), an .rpm, a tar
+ * (.tar, .tar.gz, .tgz, .tar.xz, .tar.zst, .tar.bz2), a .zip, or a bare
+ * executable (any file libarchive does not recognise as an archive). package_stage() checks the
  * SHA-256 first (when given), then extracts only the mapped members into a
  * staging directory. A member that is a symlink is followed inside the
- * package (relative to its directory, never outside the package). Absolute
- * paths and ".." are refused naming the member.
+ * package (relative to its directory, never outside the package), and so is
+ * a symlink among its parent directories. Refused, each naming the member:
+ * absolute paths and ".."; links (the member's or a parent's) that lead out
+ * of the package; device nodes, FIFOs and sockets; the setuid or setgid bit
+ * (unless allowed); more than the size limit in all (the data is counted as
+ * it is decompressed, so a small package that expands past the limit stops
+ * there). Nothing is ever written outside the staging directory: members are
+ * read from the archive and copied into staging_dir/<n>, never extracted by
+ * their own names.
+ *
+ * An .rpm is read through libarchive's rpm filter (its cpio payload,
+ * compressed with gzip, xz, zstd or bzip2); its version is not read.
  */
 #ifndef UPSHIFT_PACKAGE_H
 #define UPSHIFT_PACKAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -33,14 +44,22 @@ struct staged {
         char                sha256[SHA256_HEX_LEN + 1];  /* of the package file */
 };
 
+/* Limits for package_stage(); NULL means all defaults. */
+struct stage_opts {
+        bool     allow_setid;           /* accept members with the setuid/setgid bit */
+        uint64_t max_bytes;             /* all staged members together; 0: 4 GiB */
+};
+
 /* members: n member paths ("usr/bin/x"; for a bare executable, any name).
  * want_sha256: NULL or "" to skip the check, else 64 hex digits.
  * staging_dir is created 0700 when missing; files in it are 0600 until the
  * swap installs them with their own mode. Returns 0; -EBADMSG on a checksum
  * mismatch ("package \"x.deb\": SHA-256 is <got>, expected <want>"); -ENOENT
- * when a member is not in the package; -EPERM for a refused member. */
+ * when a member is not in the package; -EPERM for a refused member; -EFBIG
+ * past the size limit. On failure no staged file is left behind. */
 int  package_stage(const char *pkg, const char *want_sha256, char *const *members,
-                   size_t n, const char *staging_dir, struct staged *ret, struct diag *d);
+                   size_t n, const char *staging_dir, const struct stage_opts *o,
+                   struct staged *ret, struct diag *d);
 void staged_release(struct staged *s);
 
 #endif

@@ -15,7 +15,7 @@
 
 #define PKG_BUF (256 * 1024)
 #define PKG_MAX_LINKS 8
-#define PKG_MAX_SIZE (UINT64_C(4) << 30)
+#define PKG_MAX_SIZE (UINT64_C(4) << 30)        /* default stage_opts.max_bytes */
 #define CONTROL_MAX (1024 * 1024)
 #define PKG_BARE 1              /* pkg_each(): the file is not an archive */
 
@@ -38,6 +38,8 @@ struct pkg {
         size_t            n, alloc;
         char             *version;
         char             *buf;
+        bool              allow_setid;
+        uint64_t          max_bytes;    /* never 0 */
         struct diag      *d;
 };
 
@@ -57,10 +59,12 @@ int   pkg_read_error(struct pkg *p, struct archive *a, const char *member);
 int   pkg_each(struct pkg *p, visit_fn fn, void *ud, bool want_version);
 /* pkg_each() filling p->v with every entry (and p->version). */
 int   pkg_list(struct pkg *p);
-/* Follow member through symlinks and hard links (at most PKG_MAX_LINKS,
- * never outside the package) to the regular file holding its data. Returns
- * 0 with *ret pointing into p->v, or -ENOENT, -EPERM, -ELOOP, -EISDIR,
- * -EINVAL, -EFBIG with the message in p->d. */
+/* Follow member through symlinks and hard links, its own and its parent
+ * directories' (at most PKG_MAX_LINKS, never outside the package), to the
+ * regular file holding its data. Refuses device nodes, FIFOs, sockets and
+ * (unless p->allow_setid) setuid/setgid files, and a declared size past
+ * p->max_bytes. Returns 0 with *ret pointing into p->v, or -ENOENT, -EPERM,
+ * -ELOOP, -EISDIR, -EINVAL, -EFBIG with the message in p->d. */
 int   pkg_resolve(struct pkg *p, const char *member, const struct pkg_entry **ret);
 
 #endif

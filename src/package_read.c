@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "i18n.h"
@@ -233,6 +234,7 @@ pkg_each(struct pkg *p, visit_fn fn, void *ud, bool want_version)
         archive_read_support_format_tar(a);
         archive_read_support_format_zip(a);
         archive_read_support_format_ar(a);
+        archive_read_support_format_cpio(a);    /* an .rpm's payload */
         r = archive_read_open_fd(a, p->fd, PKG_BUF);
         if (r == ARCHIVE_OK)
                 r = archive_read_next_header(a, &e);
@@ -343,6 +345,83 @@ link_next(const struct pkg_entry *e)
         return link_resolve(e->key, e->link);
 }
 
+/* When a parent directory of key is a symlink in the package: true, with
+ * *ret_prefix that parent and *ret_next key as reached through the link
+ * (NULL when the link leads outside the package); new strings. */
+static bool
+parent_link(const struct pkg *p, const char *key, char **ret_prefix, char **ret_next)
+{
+        for (const char *s = strchr(key, '/'); s != NULL; s = strchr(s + 1, '/')) {
+                char *prefix = xstrndup(key, (size_t)(s - key));
+                const struct pkg_entry *e = find_last(p, prefix);
+
+                if (e != NULL && !e->hard && e->type == AE_IFLNK) {
+                        char *to = link_next(e);
+
+                        *ret_prefix = prefix;
+                        *ret_next = to == NULL ? NULL
+                                               : to[0] == '\0' ? xstrdup(s + 1)
+                                                                : xasprintf("%s%s", to, s);
+                        free(to);
+                        return true;
+                }
+                free(prefix);
+        }
+        return false;
+}
+
+/* The checks on the regular file (or other non-link) a member ended on. */
+static int
+check_target(struct pkg *p, const char *member, const struct pkg_entry *e)
+{
+        char lim[32];
+
+        switch (e->type) {
+        case AE_IFREG:
+                break;
+        case AE_IFDIR:
+                /* TRANSLATORS: a package, then a member. */
+                diag_set(p->d, _("package \"%s\": member \"%s\" is a directory, not a file"),
+                         p->name, member);
+                return -EISDIR;
+        case AE_IFCHR:
+        case AE_IFBLK:
+                /* TRANSLATORS: a package, then a member. */
+                diag_set(p->d, _("package \"%s\": member \"%s\" is a device node and is "
+                                 "refused"), p->name, member);
+                return -EPERM;
+        case AE_IFIFO:
+                /* TRANSLATORS: a package, then a member. */
+                diag_set(p->d, _("package \"%s\": member \"%s\" is a FIFO and is refused"),
+                         p->name, member);
+                return -EPERM;
+        case AE_IFSOCK:
+                /* TRANSLATORS: a package, then a member. */
+                diag_set(p->d, _("package \"%s\": member \"%s\" is a socket and is refused"),
+                         p->name, member);
+                return -EPERM;
+        default:
+                diag_set(p->d, _("package \"%s\": member \"%s\" is not a regular file"),
+                         p->name, member);
+                return -EINVAL;
+        }
+        if ((e->perm & (S_ISUID | S_ISGID)) != 0 && !p->allow_setid) {
+                /* TRANSLATORS: a package, a member, then its mode in octal. */
+                diag_set(p->d, _("package \"%s\": member \"%s\" has the setuid or setgid bit "
+                                 "(mode %04o) and is refused"), p->name, member,
+                         (unsigned)(e->perm & 07777));
+                return -EPERM;
+        }
+        if (e->size > 0 && (uint64_t)e->size > p->max_bytes) {
+                bytes_format(lim, sizeof lim, p->max_bytes);
+                /* TRANSLATORS: a package, a member, then a size like "4.0 GiB". */
+                diag_set(p->d, _("package \"%s\": member \"%s\" is larger than the size limit "
+                                 "of %s and is refused"), p->name, member, lim);
+                return -EFBIG;
+        }
+        return 0;
+}
+
 /* Follow member through links to the entry holding its data. */
 int
 pkg_resolve(struct pkg *p, const char *member, const struct pkg_entry **ret)
@@ -353,8 +432,26 @@ pkg_resolve(struct pkg *p, const char *member, const struct pkg_entry **ret)
 
         for (int hop = 0; r == 0; hop++) {
                 const struct pkg_entry *e = find_last(p, key);
+                char *prefix = NULL, *next = NULL;
 
-                if (e == NULL && hop == 0) {
+                if (hop > PKG_MAX_LINKS) {
+                        /* TRANSLATORS: a package, a member, then the limit. */
+                        diag_set(p->d, _("package \"%s\": member \"%s\" is a chain of more "
+                                         "than %d links"), p->name, member, PKG_MAX_LINKS);
+                        r = -ELOOP;
+                } else if (parent_link(p, key, &prefix, &next) && next == NULL) {
+                        /* TRANSLATORS: a package, the member asked for, then a
+                         * directory above it in the package. */
+                        diag_set(p->d, _("package \"%s\": member \"%s\" is under \"%s\", a link "
+                                         "that leads outside the package"), p->name, member,
+                                 prefix);
+                        r = -EPERM;
+                } else if (next != NULL && e == NULL) {
+                        /* reached through a link among its parents */
+                        free(key);
+                        key = next;
+                        next = NULL;
+                } else if (e == NULL && hop == 0) {
                         /* TRANSLATORS: a package, then the member the plan asked for. */
                         diag_set(p->d, _("package \"%s\" has no member \"%s\""), p->name,
                                  member);
@@ -375,40 +472,26 @@ pkg_resolve(struct pkg *p, const char *member, const struct pkg_entry **ret)
                                          "leads outside the package"), p->name, member);
                         r = -EPERM;
                 } else if (e->hard || e->type == AE_IFLNK) {
-                        char *next = link_next(e);
+                        char *to = link_next(e);
 
-                        if (next == NULL) {
+                        if (to == NULL) {
                                 /* TRANSLATORS: a package, then the member asked for. */
                                 diag_set(p->d, _("package \"%s\": member \"%s\" is a link that "
                                                  "leads outside the package"), p->name, member);
                                 r = -EPERM;
-                        } else if (hop >= PKG_MAX_LINKS) {
-                                /* TRANSLATORS: a package, a member, then the limit. */
-                                diag_set(p->d, _("package \"%s\": member \"%s\" is a chain of "
-                                                 "more than %d links"), p->name, member,
-                                         PKG_MAX_LINKS);
-                                r = -ELOOP;
                         }
                         free(key);
-                        key = next;
-                } else if (e->type == AE_IFDIR) {
-                        /* TRANSLATORS: a package, then a member. */
-                        diag_set(p->d, _("package \"%s\": member \"%s\" is a directory, not a "
-                                         "file"), p->name, member);
-                        r = -EISDIR;
-                } else if (e->type != AE_IFREG) {
-                        diag_set(p->d, _("package \"%s\": member \"%s\" is not a regular file"),
-                                 p->name, member);
-                        r = -EINVAL;
-                } else if (e->size > 0 && (uint64_t)e->size > PKG_MAX_SIZE) {
-                        /* TRANSLATORS: a package, then a member. */
-                        diag_set(p->d, _("package \"%s\": member \"%s\" is larger than 4 GiB "
-                                         "(decompression limit)"), p->name, member);
-                        r = -EFBIG;
+                        key = to;
                 } else {
-                        *ret = e;
+                        r = check_target(p, member, e);
+                        if (r == 0)
+                                *ret = e;
+                        free(prefix);
+                        free(next);
                         break;
                 }
+                free(prefix);
+                free(next);
         }
         free(key);
         return r;

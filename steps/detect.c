@@ -30,7 +30,7 @@ stage_package(struct step_ctx *ctx)
                 strv_push(&members, p->swap.files[i].member);
         engine_say(ctx->eng, OUT_INFO, _("staging %zu file(s) from package %s"),
                    members.n, pkg);
-        if (package_stage(pkg, sum, members.v, members.n, staging, &st, ctx->diag) < 0) {
+        if (package_stage(pkg, sum, members.v, members.n, staging, NULL, &st, ctx->diag) < 0) {
                 /* A wrong package or checksum is bad input: nothing was changed. */
                 ctx->diag->code = EXIT_USAGE;
                 goto out;

@@ -1,4 +1,5 @@
-/* test-package.c: staging files out of .deb, tar, zip and bare packages. */
+/* test-package.c: staging files out of .deb, .rpm, tar, zip and bare packages.
+ * Hostile packages are in test-package-hostile.c. */
 #include <config.h>
 
 #include <errno.h>
@@ -133,7 +134,7 @@ stage(struct fx *f, const char *pkg, const char *want, char *const *members, siz
 {
         diag_clear(d);
         memset(s, 0, sizeof *s);
-        return package_stage(pkg, want, members, n, f->staging, s, d);
+        return package_stage(pkg, want, members, n, f->staging, NULL, s, d);
 }
 
 /* The link comes before its target in the stream, names start with "./". */
@@ -374,6 +375,54 @@ test_zip(void **state)
         free(pkg);
 }
 
+/* Every compression a tar package may come in. */
+static void
+test_compressed_tars(void **state)
+{
+        struct fx *f = *state;
+        static const char *const filters[][2] = {
+                { "xz", "p.tar.xz" }, { "zstd", "p.tar.zst" }, { "bzip2", "p.tar.bz2" },
+                { "gzip", "p.tgz" }, { NULL, "p.tar" },
+        };
+        char *members[] = { "usr/bin/link", "usr/lib/up" };
+        struct staged s;
+        struct diag d = {0};
+
+        for (size_t i = 0; i < ARRAY_SIZE(filters); i++) {
+                char *pkg = mk_archive(f, filters[i][1], "pax", filters[i][0], tgz_ents,
+                                       ARRAY_SIZE(tgz_ents));
+
+                assert_int_equal(stage(f, pkg, NULL, members, 2, &s, &d), 0);
+                assert_staged(&s.files[0], "usr/bin/link", "real binary\n", 0755);
+                assert_staged(&s.files[1], "usr/lib/up", "real binary\n", 0755);
+                staged_release(&s);
+                free(pkg);
+        }
+}
+
+/* An .rpm (fixture built with rpmbuild: tests/data/packages/README). */
+static void
+test_rpm(void **state)
+{
+        struct fx *f = *state;
+        char *pkg = xstrdup(SRCDIR "/tests/data/packages/upshift-test-tool-2.3-4.noarch.rpm");
+        char *members[] = { "usr/bin/tool", "usr/bin/tool-link" }, hex[SHA256_HEX_LEN + 1];
+        static const char tool[] = "#!/bin/sh\necho rpm tool 2.3\n";
+        struct staged s;
+        struct diag d = {0};
+
+        assert_int_equal(sha256_file(pkg, hex, NULL, NULL), 0);
+        assert_int_equal(stage(f, pkg, hex, members, 2, &s, &d), 0);
+        assert_staged(&s.files[0], "usr/bin/tool", tool, 0755);
+        assert_staged(&s.files[1], "usr/bin/tool-link", tool, 0755);
+        assert_string_equal(s.sha256, hex);
+        staged_release(&s);
+        members[0] = "usr/bin/redis-server";
+        assert_int_equal(stage(f, pkg, NULL, members, 1, &s, &d), -ENOENT);
+        assert_non_null(strstr(d.msg, "has no member \"usr/bin/redis-server\""));
+        free(pkg);
+}
+
 static void
 test_not_a_package(void **state)
 {
@@ -401,6 +450,8 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_deb, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bare_executable, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_zip, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_compressed_tars, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_rpm, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_not_a_package, setup, teardown),
         };
 
