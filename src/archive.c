@@ -238,8 +238,9 @@ out:
         return r;
 }
 
-static int
-bk_set_filter(struct archive *a, const char *comp, int level, struct diag *d)
+int
+backup_set_filter(struct archive *a, const char *comp, int level, bool threads,
+                  struct diag *d)
 {
         char buf[32];
         int r;
@@ -271,7 +272,7 @@ bk_set_filter(struct archive *a, const char *comp, int level, struct diag *d)
                         return -EINVAL;
                 }
         }
-        if (strcmp(comp, "zstd") == 0) {
+        if (threads && strcmp(comp, "zstd") == 0) {
                 long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
                 /* libarchive 3.6 knows "threads"; older ones warn, which is fine. */
@@ -321,7 +322,7 @@ bk_run(struct bk *b, char *const *paths, size_t n, const char *comp,
                 diag_set(b->d, "%s", archive_error_string(b->a));
                 return -EINVAL;
         }
-        r = bk_set_filter(b->a, comp, b->o != NULL ? b->o->level : 0, b->d);
+        r = backup_set_filter(b->a, comp, b->o != NULL ? b->o->level : 0, true, b->d);
         if (r < 0)
                 return r;
         /* No zero padding after the compressed stream: zstd refuses it. */

@@ -42,6 +42,24 @@ struct backup_result {
 /* Sum of the sizes of the regular files under paths (for estimates). */
 int  archive_measure(char *const *paths, size_t n, uint64_t *ret_bytes, struct diag *d);
 
+/* Estimate the size of the archive archive_backup() would write, for a
+ * free-space check before it. *ret_raw is the bytes of file data (as
+ * archive_measure gives). *ret_estimate is ratio * raw + overhead:
+ *   - ratio: windows of 64 KiB are read from the data, in the order the
+ *     backup reads it, and compressed in memory as one stream with o's
+ *     compression and level (1 when "none"). Up to 200 windows, spread
+ *     evenly over the bytes, so each file is sampled in proportion to its
+ *     size, and a window may span several small files as the tar stream
+ *     does. At most 12.5 MiB is read and compressed.
+ *   - overhead: per member, its tar header and padding and its manifest
+ *     line (96 bytes compressed, 1 KiB and the line uncompressed), half the
+ *     length of the names, and the end of the archive.
+ * It is an estimate, not a bound: data that compresses worse where it was
+ * not sampled gives a bigger archive. The caller adds a safety margin.
+ * Returns 0 or -errno with the message in d. */
+int  archive_estimate(char *const *paths, size_t n, const struct backup_opts *o,
+                      uint64_t *ret_raw, uint64_t *ret_estimate, struct diag *d);
+
 /* Archive paths into dest_dir/<name> (name like "redis-20261122T030405Z.tar.zst").
  * Returns 0, or -errno (-ENOSPC when the disk filled: the partial archive is
  * gone) with the message in d. */

@@ -1,6 +1,7 @@
 /* archive_int.h: what the archive_*.c files share: archive.c (writing),
  * archive_walk.c (walking data paths), archive_read.c (manifest, verify),
- * archive_restore.c (restore), archive_estimate.c. Not a public contract. */
+ * archive_restore.c, archive_swap.c (restore), archive_estimate.c. Not a
+ * public contract. */
 #ifndef UPSHIFT_ARCHIVE_INT_H
 #define UPSHIFT_ARCHIVE_INT_H
 
@@ -50,6 +51,11 @@ typedef int (*walk_fn)(void *ud, const char *src, const char *rel, const struct 
  * symlink, nothing below it is; names sorted; entries that vanish during
  * the walk are skipped. Returns 0, fn's non-zero value, or -errno. */
 int   archive_walk(char *const *paths, size_t n, walk_fn fn, void *ud, struct diag *d);
+
+/* Add the compression filter comp ("zstd", "gzip", "xz", "none") at level
+ * (0: the default) to a writer; with threads, zstd uses one per CPU. */
+int   backup_set_filter(struct archive *a, const char *comp, int level, bool threads,
+                        struct diag *d);
 
 /* Append one sha256sum(1) line for member to sb. A name holding a newline or
  * a backslash is written the way sha256sum does: the line starts with "\"

@@ -491,6 +491,81 @@ test_sha256(void **state)
         free(p);
 }
 
+/* A deterministic mix: text-like small files, a random and a repetitive
+ * large one, more than the estimate reads (so it samples). It must be
+ * within 15 % of the real archive. */
+#define BIG (8u << 20)
+static void
+test_estimate(void **state)
+{
+        struct fx *f = *state;
+        static const char *const words[] = {
+                "checkpoint ", "segment ", "wal ", "page ", "tuple ", "index ", "vacuum ",
+                "0x7f3a ", "commit ", "\n",
+        };
+        static const char *const comps[] = { "zstd", "gzip", "xz", "none" };
+        char *dir = xasprintf("%s/est", f->base), *paths[] = { dir }, *p, *buf;
+        uint32_t x = 12345;
+        uint64_t raw, est, measured;
+        struct diag d = {0};
+        size_t len;
+
+        assert_int_equal(mkdir(dir, 0700), 0);
+        buf = xmalloc(BIG);
+        for (int i = 0; i < 60; i++) {
+                len = 0;
+                for (size_t want = 1024 + (size_t)i * 150; len < want; ) {
+                        const char *w;
+
+                        x = x * 1103515245u + 12345u;
+                        w = words[(x >> 16) % ARRAY_SIZE(words)];
+                        memcpy(buf + len, w, strlen(w));
+                        len += strlen(w);
+                }
+                p = xasprintf("%s/f%02d.txt", dir, i);
+                write_file(p, buf, len, 0644);
+                free(p);
+        }
+        for (size_t i = 0; i < BIG; i++) {
+                x = x * 1103515245u + 12345u;
+                buf[i] = (char)(x >> 16);
+        }
+        p = xasprintf("%s/random.bin", dir);
+        write_file(p, buf, BIG, 0600);
+        free(p);
+        for (size_t i = 0; i < BIG; i++)
+                buf[i] = "row 42, status ok; "[i % 19];
+        p = xasprintf("%s/repeat.log", dir);
+        write_file(p, buf, BIG, 0600);
+        free(p);
+        free(buf);
+        assert_int_equal(archive_measure(paths, 1, &measured, &d), 0);
+        for (size_t i = 0; i < ARRAY_SIZE(comps); i++) {
+                struct backup_opts o = { .compression = comps[i] };
+                struct backup_result res = {0};
+                char name[32];
+                double err;
+
+                assert_int_equal(archive_estimate(paths, 1, &o, &raw, &est, &d), 0);
+                assert_int_equal(raw, measured);
+                snprintf(name, sizeof name, "e-%s.tar", comps[i]);
+                assert_int_equal(archive_backup(paths, 1, f->dest, name, &o, &res, &d), 0);
+                err = ((double)est - (double)res.size) / (double)res.size;
+                print_message("estimate %s: %llu for %llu (%+.1f %%)\n", comps[i],
+                              (unsigned long long)est, (unsigned long long)res.size,
+                              err * 100);
+                assert_true(err > -0.15 && err < 0.15);
+                backup_result_release(&res);
+        }
+        diag_clear(&d);
+        free(dir);
+        dir = xasprintf("%s/nope", f->base);
+        paths[0] = dir;
+        assert_int_equal(archive_estimate(paths, 1, NULL, &raw, &est, &d), -ENOENT);
+        assert_non_null(strstr(d.msg, dir));
+        free(dir);
+}
+
 int
 main(void)
 {
@@ -508,6 +583,7 @@ main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_odd_names_in_manifest, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_manifest, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_estimate, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
