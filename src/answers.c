@@ -13,7 +13,7 @@
 #include "i18n.h"
 #include "ynode.h"
 
-const char *const answers_builtin_keys[] = { "backup_dir", NULL };
+const char *const answers_builtin_keys[] = { "backup_dir", "on_doubt", NULL };
 
 static bool
 is_builtin_key(const char *key)
@@ -186,6 +186,12 @@ load_pairs(struct answers *a, const char *file, const struct plan *p,
                 if (ynode_is_null(v))
                         continue;               /* not answered */
                 if (q == NULL) {
+                        if (strcmp(k->str, "on_doubt") == 0 && strcmp(v->str, "stop") != 0 &&
+                            strcmp(v->str, "rerun") != 0 && strcmp(v->str, "done") != 0) {
+                                diag_set_at(d, file, v->line, v->col,
+                                            _("\"on_doubt\" must be one of: stop, rerun, done"));
+                                return -EINVAL;
+                        }
                         kvlist_set(&a->kv, k->str, v->str);
                         continue;
                 }
@@ -435,6 +441,10 @@ answers_template(const struct plan *p, FILE *out)
         strbuf_addf(&sb, "# %s\n", _("Built-in: the directory for the backup"));
         strbuf_addf(&sb, _("# type: dir; default: /var/backups/upshift/%s\n"), p->id);
         strbuf_addf(&sb, "# backup_dir: /var/backups/upshift/%s\n", p->id);
+        strbuf_adds(&sb, _("#\n# What to do with a migration that was interrupted (the process died\n"
+                           "# inside it) when the plan has no probe: to tell whether it finished:\n"
+                           "# stop (ask the operator), rerun, or done.\n"));
+        strbuf_adds(&sb, "# on_doubt: stop\n");
         fputs(sb.buf, out);
         strbuf_release(&sb);
 }

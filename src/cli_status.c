@@ -41,6 +41,13 @@ status_of(const char *label, const char *dir)
                 goto out;
         }
         printf(_("%s: state %s\n"), label, dir);
+        if (st.rolled_back && !st.started) {
+                printf(_("  the last upgrade was rolled back (last record %s); the next run starts a new one\n"),
+                       st.last_time ? st.last_time : "?");
+                goto out;
+        }
+        if (st.rolling_back)
+                printf(_("  a rollback is in progress or was interrupted: finish it with upshift rollback\n"));
         if (lock_peek(dir, &h) == 1)
                 printf(_("  running now: pid %ld, user %s, tty %s, since %s\n"), (long)h.pid, h.user,
                        h.tty, h.since);

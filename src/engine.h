@@ -54,6 +54,15 @@ int engine_run(const struct plan *p, const struct answers *a,
  * does not follow the install prefix (man/upshift.1 names it). */
 #define ENGINE_STATE_ROOT "/var/lib/upshift"
 
+/* Undo, in reverse, every step the journal says was started (upshift
+ * rollback): restore the data from the verified backup, put the old files
+ * back, start the service, and check the old version against the facts
+ * captured in detect. Survives a crash: running it again finishes it.
+ * Returns EXIT_ROLLEDBACK, EXIT_DONE when there was nothing to roll back,
+ * or an exit code. */
+int engine_rollback(const struct plan *p, const struct answers *a,
+                    const struct engine_opts *o, struct frontend *fe, struct diag *d);
+
 /* Default directories. New strings. */
 char *engine_default_state_dir(const char *plan_id);
 char *engine_default_backup_dir(const char *plan_id);
@@ -92,7 +101,10 @@ int  engine_exec(struct engine *e, struct exec_opts *o, struct exec_result *ret,
 const struct runner *engine_runner(struct engine *e);
 /* The service with every variable expanded. */
 int  engine_service(struct engine *e, struct service *ret, struct diag *d);
-/* True once SIGINT/SIGTERM asked the run to stop. */
+/* While false, a running command is not asked to stop on SIGINT/SIGTERM/
+ * SIGHUP: it finishes, and the run stops at the next safe point (a migration). */
+void engine_set_interruptible(struct engine *e, bool yes);
+/* True once SIGINT/SIGTERM/SIGHUP asked the run to stop. */
 bool engine_interrupted(const struct engine *e);
 /* Sleep up to ms, waking early on an interrupt. Returns false if interrupted. */
 bool engine_sleep(struct engine *e, long ms);

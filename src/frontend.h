@@ -36,6 +36,7 @@ enum out_kind {
 enum fail_choice {
         FAIL_QUIT,              /* stop here; resume later */
         FAIL_RETRY,
+        FAIL_ROLLBACK,          /* undo what was done (upshift rollback) */
 };
 
 struct run_info {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "i18n.h"
+#include "fault.h"
 #include "journal.h"
 
 struct journal {
@@ -260,6 +261,7 @@ journal_write(struct journal *j, struct jrec *r, struct diag *d)
         }
         j->end += (off_t)len;
         j->next_seq++;
+        fault_after_record((unsigned long)(j->next_seq - 1));
 
         /* Put seq and time into r, in front. */
         kvlist_set(&r->kv, "seq", seq);

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "engine.h"
 #include "exec.h"
+#include "fault.h"
 #include "i18n.h"
 #include "plain.h"
 #include "plan.h"
@@ -148,8 +149,12 @@ resume_command(const struct cli *c)
         return s;
 }
 
+typedef int (*engine_fn)(const struct plan *, const struct answers *,
+                         const struct engine_opts *, struct frontend *, struct diag *);
+
+/* run and rollback: load, install the signal handlers, hand over to the engine. */
 static int
-cmd_run(struct cli *c)
+engine_command(struct cli *c, engine_fn fn, bool saved_answers)
 {
         struct engine_opts o = {0};
         struct plan *p = NULL;
@@ -157,22 +162,37 @@ cmd_run(struct cli *c)
         struct frontend *fe;
         struct diag d = {0};
         struct sigaction sa;
-        char *state, *resume;
+        char *state, *resume, *answers = NULL;
         int r = cli_load_plan(c, &p);
 
         if (r)
                 return r;
-        if (answers_load(c->answers, p, true, &a, &d) < 0) {
+        state = cli_state_dir(c, p->id);
+        if (c->answers)
+                answers = xstrdup(c->answers);
+        else if (saved_answers)
+                answers = path_join(state, "answers.yaml");
+        if (answers && c->answers == NULL && !path_exists(answers)) {
+                free(answers);
+                answers = NULL;
+        }
+        if (answers_load(answers, p, true, &a, &d) < 0) {
                 cli_error(d.msg);
+                free(answers);
+                free(state);
                 plan_free(p);
                 return EXIT_USAGE;
         }
+        /* Signals only set a flag; the engine stops at the next safe point.
+         * A closed terminal (SIGHUP) stops like Ctrl-C but never kills a
+         * running migration; writes to a vanished terminal must not kill us. */
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_signal;
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
-        state = cli_state_dir(c, p->id);
+        sigaction(SIGHUP, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
         resume = resume_command(c);
         o.state_dir = state;
         o.target = c->target;
@@ -181,13 +201,26 @@ cmd_run(struct cli *c)
         o.interrupt = &interrupted;
         o.resume_cmd = resume;
         fe = plain_new(stdout, stderr, stdin, o.interactive);
-        r = engine_run(p, a, &o, fe, &d);
+        r = fn(p, a, &o, fe, &d);
         plain_free(fe);
+        free(answers);
         free(state);
         free(resume);
         answers_free(a);
         plan_free(p);
         return r;
+}
+
+static int
+cmd_run(struct cli *c)
+{
+        return engine_command(c, engine_run, false);
+}
+
+static int
+cmd_rollback(struct cli *c)
+{
+        return engine_command(c, engine_rollback, true);
 }
 
 struct subcommand {
@@ -208,6 +241,9 @@ static const struct subcommand subcommands[] = {
         {"run", "PLAN [--answers FILE] [--yes] [--target VERSION]",
          N_("run or resume the upgrade"), cmd_run, true, true},
         {"status", "[PLAN]", N_("summarise the journal of an upgrade"), cli_status, false, true},
+        {"rollback", "PLAN [--answers FILE] [--yes]",
+         N_("undo the upgrade: data from the backup, old files back, service started"),
+         cmd_rollback, true, true},
 };
 
 static void
@@ -220,7 +256,8 @@ usage(FILE *f)
                 fprintf(f, "  upshift %s %s\n      %s\n", subcommands[i].name,
                         subcommands[i].usage, _(subcommands[i].help));
         fprintf(f, _("\nOptions:\n"
-                     "  --answers FILE    take the answers from FILE (no questions asked)\n"
+                     "  --answers FILE    take the answers from FILE (no questions asked);\n"
+                     "                    rollback uses the answers saved in the state directory\n"
                      "  --yes             confirm the steps that stop the service and change data\n"
                      "  --target VERSION  upgrade to VERSION instead of the plan's target\n"
                      "  --state-dir DIR   keep the journal, lock and logs in DIR\n"
@@ -252,6 +289,7 @@ main(int argc, char **argv)
         struct cli c = {.argv0 = argv[0]};
         int opt, r;
 
+        fault_init();
         setlocale(LC_ALL, "");
 #ifdef ENABLE_NLS
         bindtextdomain(PACKAGE, LOCALEDIR);

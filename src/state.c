@@ -65,6 +65,8 @@ state_apply(struct run_state *s, const struct jrec *r, struct diag *d)
         if (t != NULL)
                 replace(&s->last_time, t);
         if (strcmp(ev, "run_start") == 0) {
+                if (jrec_get(r, "action") && strcmp(jrec_get(r, "action"), "run") == 0)
+                        s->rolled_back = false;
                 s->runs++;
                 s->live = true;
                 if (jrec_get(r, "target"))
@@ -96,6 +98,34 @@ state_apply(struct run_state *s, const struct jrec *r, struct diag *d)
                         return -1;
                 s->status[id] = ST_PENDING;
                 s->ms[id] = -1;
+        } else if (strcmp(ev, "rollback_start") == 0) {
+                s->rolling_back = true;
+        } else if (strcmp(ev, "undo_done") == 0) {
+                if (record_step(r, &id, d) < 0)
+                        return -1;
+                s->undone[id] = true;
+                s->status[id] = ST_UNDONE;
+        } else if (strcmp(ev, "undo_start") == 0 || strcmp(ev, "undo_failed") == 0) {
+                if (record_step(r, &id, d) < 0)
+                        return -1;
+                if (ev[5] == 'f')
+                        replace(&s->error[id], jrec_get(r, "error") ? jrec_get(r, "error") : "");
+        } else if (strcmp(ev, "rollback_end") == 0) {
+                const char *res = jrec_get(r, "result");
+
+                if (res && strcmp(res, "done") == 0) {
+                        /* The upgrade is over: the next run starts afresh. */
+                        int runs = s->runs;
+                        char *first = s->first_time, *last = s->last_time;
+
+                        s->first_time = s->last_time = NULL;
+                        state_release(s);
+                        s->runs = runs;
+                        s->first_time = first;
+                        s->last_time = last;
+                        s->rolled_back = true;
+                        return 0;
+                }
         } else if (strcmp(ev, "fact") == 0) {
                 const char *k = jrec_get(r, "key"), *v = jrec_get(r, "value");
 
@@ -105,7 +135,7 @@ state_apply(struct run_state *s, const struct jrec *r, struct diag *d)
                 }
                 kvlist_set(&s->facts, k, v);
         }
-        s->complete = state_next_step(s) == STEP_COUNT;
+        s->complete = state_next_step(s) == STEP_COUNT && !s->rolling_back;
         return 0;
 }
 

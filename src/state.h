@@ -11,7 +11,12 @@
  *   {ev: step_failed, step, error}                    it failed (resumable)
  *   {ev: step_reset, step}                            back to pending (inhibited detect)
  *   {ev: run_end, result, exit}                       the process stopped working
- * result is one of done, failed, inhibited, aborted.
+ *   {ev: rollback_start}                              a rollback began
+ *   {ev: undo_start, step} / {ev: undo_done, step}    one step's undo
+ *   {ev: undo_failed, step, error}                    it failed (run rollback again)
+ *   {ev: rollback_end, result}                        done: the upgrade is over,
+ *                                                     the next run starts afresh
+ * result is one of done, failed, inhibited, refused.
  */
 #ifndef UPSHIFT_STATE_H
 #define UPSHIFT_STATE_H
@@ -28,6 +33,9 @@ struct run_state {
         bool              started;              /* any step started */
         bool              complete;             /* every step done */
         bool              live;                 /* last run_start has no run_end */
+        bool              rolling_back;         /* rollback_start without rollback_end */
+        bool              rolled_back;          /* the last upgrade was rolled back */
+        bool              undone[STEP_COUNT];   /* undo_done in this rollback */
         enum step_status  status[STEP_COUNT];
         int64_t           ms[STEP_COUNT];       /* -1 unless done */
         char             *error[STEP_COUNT];    /* last failure, or NULL */

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "i18n.h"
 #include "util.h"
 
@@ -398,7 +399,10 @@ int
 write_all(int fd, const void *buf, size_t len)
 {
         const char *p = buf;
+        int f = fault_write();
 
+        if (f < 0)
+                return f;
         while (len > 0) {
                 ssize_t n = write(fd, p, len);
 

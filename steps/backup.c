@@ -4,6 +4,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -75,6 +76,26 @@ backup_probe(struct step_ctx *ctx)
         return STEP_OK;
 }
 
+/* The archive's path: <plan>-<time><suffix>, with -N when taken. New string. */
+static char *
+archive_path(struct step_ctx *ctx, const char *dir, const char *suffix)
+{
+        char stamp[32], *path = NULL;
+        time_t now = time(NULL);
+        struct tm tm;
+
+        gmtime_r(&now, &tm);
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+        for (int n = 0; n < 1000; n++) {
+                free(path);
+                path = n ? xasprintf("%s/%s-%s-%d%s", dir, ctx->plan->id, stamp, n, suffix)
+                         : xasprintf("%s/%s-%s%s", dir, ctx->plan->id, stamp, suffix);
+                if (!path_exists(path))
+                        break;
+        }
+        return path;
+}
+
 int
 backup_make_archive(struct step_ctx *ctx)
 {
@@ -87,9 +108,8 @@ backup_make_archive(struct step_ctx *ctx)
         struct backup_result res = {0};
         struct strv paths = {0};
         const char *dir = vars_get(ctx->vars, "backup_dir");
-        char stamp[32], *name, size[32], human[32];
-        time_t now = time(NULL);
-        struct tm tm;
+        const char *pending = engine_fact(ctx->eng, "backup.pending");
+        char *path = NULL, *name, size[32], human[32];
         int r = STEP_FAILED;
 
         if (ctx->plan->backup.paths.n == 0)
@@ -100,14 +120,33 @@ backup_make_archive(struct step_ctx *ctx)
                 return STEP_OK;
         }
         diag_clear(ctx->diag);
+        /* An archive an interrupted attempt started is ours and unverified:
+         * it goes, so that exactly one verified backup is left. */
+        if (pending && path_exists(pending)) {
+                engine_say(ctx->eng, OUT_INFO, _("removing the unfinished backup %s"), pending);
+                if (unlink(pending) < 0) {
+                        diag_set(ctx->diag, _("cannot remove the unfinished backup \"%s\": %s"),
+                                 pending, strerror(errno));
+                        return STEP_FAILED;
+                }
+        }
         if (data_paths(ctx, &paths) < 0)
                 return STEP_FAILED;
-        gmtime_r(&now, &tm);
-        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-        name = xasprintf("%s-%s%s", ctx->plan->id, stamp, suffix_of(o.compression));
-        engine_say(ctx->eng, OUT_INFO, _("archiving %zu path(s) into %s/%s"), paths.n, dir, name);
-        if (archive_backup(paths.v, paths.n, dir, name, &o, &res, ctx->diag) < 0)
+        if (mkdir_p(dir, 0700, ctx->diag) < 0)
                 goto out;
+        path = archive_path(ctx, dir, suffix_of(o.compression));
+        /* Journaled before the file exists: a crash leaves no unknown archive. */
+        if (engine_fact_set(ctx->eng, "backup.pending", path, ctx->diag) < 0)
+                goto out;
+        name = path_basename(path);
+        engine_say(ctx->eng, OUT_INFO, _("archiving %zu path(s) into %s"), paths.n, path);
+        r = archive_backup(paths.v, paths.n, dir, name, &o, &res, ctx->diag);
+        free(name);
+        if (r < 0) {
+                r = STEP_FAILED;
+                goto out;
+        }
+        r = STEP_FAILED;
         snprintf(size, sizeof size, "%llu", (unsigned long long)res.size);
         if (engine_fact_set(ctx->eng, "backup.path", res.path, ctx->diag) < 0 ||
             engine_fact_set(ctx->eng, "backup.sha256", res.sha256, ctx->diag) < 0 ||
@@ -128,7 +167,63 @@ backup_make_archive(struct step_ctx *ctx)
 out:
         backup_result_release(&res);
         strv_release(&paths);
-        free(name);
+        free(path);
+        return r;
+}
+
+static void
+on_restore_progress(void *ud, uint64_t done, uint64_t total)
+{
+        struct step_ctx *ctx = ud;
+
+        engine_progress(ctx->eng, _("restore"), done, total);
+}
+
+int
+backup_restore(struct step_ctx *ctx)
+{
+        const char *path = engine_fact(ctx->eng, "backup.path");
+        const char *sum = engine_fact(ctx->eng, "backup.sha256");
+        struct strv paths = {0};
+        char stamp[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        int r = STEP_FAILED;
+
+        if (ctx->plan->backup.paths.n == 0 || engine_fact(ctx->eng, "restore.done"))
+                return STEP_OK;
+        if (path == NULL || sum == NULL || engine_fact(ctx->eng, "backup.verified") == NULL) {
+                diag_set(ctx->diag, _("there is no verified backup to restore the data from"));
+                return STEP_FAILED;
+        }
+        if (data_paths(ctx, &paths) < 0)
+                return STEP_FAILED;
+        engine_say(ctx->eng, OUT_INFO, _("checking the backup %s before restoring from it"), path);
+        if (archive_verify(path, sum, on_verify_progress, ctx, ctx->diag) < 0) {
+                diag_prefix(ctx->diag, _("the data was not restored"));
+                goto out;
+        }
+        if (archive_restore_paths(path, paths.v, paths.n, on_restore_progress, ctx, ctx->diag) < 0)
+                goto out;
+        /* Keep what the restore replaced (writes made after the backup),
+         * under a name no later restore will take for its own. */
+        gmtime_r(&now, &tm);
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+        for (size_t i = 0; i < paths.n; i++) {
+                char *from = archive_restore_sibling(paths.v[i], ".upshift-replaced", NULL);
+                char *to = from ? xasprintf("%s-%s", from, stamp) : NULL;
+
+                if (from && path_exists(from) && rename(from, to) == 0)
+                        engine_say(ctx->eng, OUT_INFO, _("the data the restore replaced is kept in %s"), to);
+                free(from);
+                free(to);
+        }
+        if (engine_fact_set(ctx->eng, "restore.done", "yes", ctx->diag) < 0)
+                goto out;
+        engine_say(ctx->eng, OUT_INFO, _("data restored from %s"), path);
+        r = STEP_OK;
+out:
+        strv_release(&paths);
         return r;
 }
 

@@ -52,7 +52,7 @@ stage_package(struct step_ctx *ctx)
         }
         engine_say(ctx->eng, OUT_INFO, _("package checked (SHA-256 %s)%s%s"), st.sha256,
                    st.version ? _(", version ") : "", st.version ? st.version : "");
-        r = STEP_OK;
+        r = swap_prestage(ctx);
 out:
         staged_release(&st);
         strv_release(&members);
@@ -145,6 +145,13 @@ detect_run(struct step_ctx *ctx)
         return stage_package(ctx);
 }
 
+/* Undo: remove what was staged beside the targets. */
+static int
+detect_undo(struct step_ctx *ctx)
+{
+        return swap_unstage(ctx);
+}
+
 const struct step_module step_detect = {
         .abi = STEP_ABI,
         .id = STEP_DETECT,
@@ -153,4 +160,5 @@ const struct step_module step_detect = {
         .what = N_("Find the installed version, record facts to compare after the upgrade, run the preflight checks and stage the new package."),
         .risk = RISK_NONE,
         .run = detect_run,
+        .undo = detect_undo,
 };

@@ -1,8 +1,17 @@
 /* migrate: the plan's migration commands whose condition holds, output
- * streamed, a point of no return confirmed as such. */
+ * streamed, a point of no return confirmed as such.
+ *
+ * A migration is never run twice blindly: migrate.started.N is journaled
+ * before it runs and migrate.done.N after. One started but not done (the
+ * process died inside it) is in doubt: the plan's probe: command decides
+ * (exit 0: it finished), else the answers file's on_doubt: policy (stop,
+ * the default: ask the operator; rerun; done). A running migration command
+ * is not interrupted by SIGINT/SIGTERM/SIGHUP: it finishes, then the run
+ * stops. Undo restores the data paths from the verified backup. */
 #include <config.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "i18n.h"
 #include "step.h"
@@ -10,58 +19,116 @@
 static const char step_migrate_consequence[] =
         N_("The data is changed for the new version; the backup is the way back.");
 
+/* A migration that was started and not finished: 1 done, 0 run it again,
+ * STEP_FAILED stop and ask. */
+static int
+in_doubt(struct step_ctx *ctx, const struct migration *m, size_t i)
+{
+        const char *policy = vars_get(ctx->vars, "on_doubt");
+
+        engine_say(ctx->eng, OUT_WARN, _("migration %zu was interrupted last time"), i + 1);
+        if (m->probe) {
+                int status = -1, r;
+                struct cmd probe = *m->probe;
+
+                probe.may_fail = true;
+                r = step_run_cmd(ctx, &probe, NULL, &status);
+                if (r == 0 && status == 0) {
+                        engine_say(ctx->eng, OUT_INFO, _("its probe says it finished"));
+                        return 1;
+                }
+                engine_say(ctx->eng, OUT_INFO, _("its probe says it did not finish: running it again"));
+                return 0;
+        }
+        if (policy && strcmp(policy, "rerun") == 0) {
+                engine_say(ctx->eng, OUT_INFO, _("on_doubt: rerun: running it again"));
+                return 0;
+        }
+        if (policy && strcmp(policy, "done") == 0) {
+                engine_say(ctx->eng, OUT_INFO, _("on_doubt: done: taking it as finished"));
+                return 1;
+        }
+        diag_set(ctx->diag, _("migration %zu was interrupted and the plan has no probe to tell whether it finished: check the data, then run again with on_doubt: rerun or on_doubt: done in the answers file (or roll back)"),
+                 i + 1);
+        return STEP_FAILED;
+}
+
 static int
 migrate_run(struct step_ctx *ctx)
 {
         const struct plan *p = ctx->plan;
-        size_t ran = 0;
-
         bool confirmed = false;
+        size_t ran = 0;
 
         for (size_t i = 0; i < p->migrate.n; i++) {
                 const struct migration *m = &p->migrate.v[i];
-                char key[48];
+                char started[48], done[48];
                 bool holds;
+                int r;
 
                 if (step_cond(ctx, &m->when, &holds) < 0)
                         return STEP_FAILED;
                 if (!holds)
                         continue;
-                snprintf(key, sizeof key, "migrate.done.%zu", i);
-                if (engine_fact(ctx->eng, key) != NULL) {
+                snprintf(started, sizeof started, "migrate.started.%zu", i);
+                snprintf(done, sizeof done, "migrate.done.%zu", i);
+                if (engine_fact(ctx->eng, done) != NULL) {
                         engine_say(ctx->eng, OUT_INFO, _("migration %zu was done before"), i + 1);
                         continue;
                 }
-                if (!confirmed && !m->point_of_no_return) {
-                        if (engine_confirm(ctx->eng, STEP_MIGRATE, _("Migrate data"),
-                                           _(step_migrate_consequence)) != STEP_OK) {
-                                diag_set(ctx->diag, _("the migration was not confirmed"));
-                                return STEP_ABORT;
+                if (engine_fact(ctx->eng, started) != NULL) {
+                        r = in_doubt(ctx, m, i);
+                        if (r < 0)
+                                return STEP_FAILED;
+                        if (r == 1) {
+                                if (engine_fact_set(ctx->eng, done, "yes", ctx->diag) < 0)
+                                        return STEP_FAILED;
+                                continue;
                         }
-                        confirmed = true;
-                }
-                if (m->point_of_no_return) {
+                } else {
                         char *msg = NULL;
 
-                        if (step_expand(ctx, m->point_of_no_return, &msg) < 0)
+                        if (m->point_of_no_return &&
+                            step_expand(ctx, m->point_of_no_return, &msg) < 0)
                                 return STEP_FAILED;
-                        engine_say(ctx->eng, OUT_WARN, _("point of no return: %s"), msg);
-                        if (engine_confirm(ctx->eng, STEP_MIGRATE, _("Run the migration"), msg) != STEP_OK) {
+                        if (msg)
+                                engine_say(ctx->eng, OUT_WARN, _("point of no return: %s"), msg);
+                        if ((msg || !confirmed) &&
+                            engine_confirm(ctx->eng, STEP_MIGRATE,
+                                           msg ? _("Run the migration") : _("Migrate data"),
+                                           msg ? msg : _(step_migrate_consequence)) != STEP_OK) {
                                 diag_set(ctx->diag, _("the migration was not confirmed"));
                                 free(msg);
                                 return STEP_ABORT;
                         }
                         free(msg);
+                        confirmed = true;
+                        if (engine_fact_set(ctx->eng, started, "yes", ctx->diag) < 0)
+                                return STEP_FAILED;
                 }
-                if (step_run_cmdlist(ctx, &m->run) < 0)
+                engine_set_interruptible(ctx->eng, false);
+                r = step_run_cmdlist(ctx, &m->run);
+                engine_set_interruptible(ctx->eng, true);
+                if (r < 0)
                         return STEP_FAILED;
-                if (engine_fact_set(ctx->eng, key, "yes", ctx->diag) < 0)
+                if (engine_fact_set(ctx->eng, done, "yes", ctx->diag) < 0)
                         return STEP_FAILED;
                 ran++;
+                if (engine_interrupted(ctx->eng)) {
+                        diag_set(ctx->diag, _("interrupted after migration %zu finished"), i + 1);
+                        return STEP_FAILED;
+                }
         }
         if (ran == 0)
                 engine_say(ctx->eng, OUT_INFO, _("nothing to migrate for this version"));
         return STEP_OK;
+}
+
+/* Undo: the data paths back from the verified backup. */
+static int
+migrate_undo(struct step_ctx *ctx)
+{
+        return backup_restore(ctx);
 }
 
 const struct step_module step_migrate = {
@@ -74,4 +141,5 @@ const struct step_module step_migrate = {
         .risk = RISK_DESTRUCTIVE,
         .confirms_itself = true,
         .run = migrate_run,
+        .undo = migrate_undo,
 };

@@ -1,11 +1,13 @@
 /* swap: put the staged package files in place by atomic rename, keeping each
  * old file as <target>.upshift-old for undo.
  *
- * Order for each file, so that a crash anywhere leaves a state that a second
- * run (or undo) understands:
+ * detect has already written each new file beside its target as
+ * target.upshift-new (swap_prestage), so the downtime is renames. Order for
+ * each file, so that a crash anywhere leaves a state that a second run (or
+ * undo) understands:
  *   1. journal swap.old.N.sha256 (the hash of the file in place now)
  *   2. hard-link target -> target.upshift-old (the target never disappears)
- *   3. write target.upshift-new from the staging copy, fsync, check its hash
+ *   3. check target.upshift-new by hash (copy it again from staging if needed)
  *   4. rename target.upshift-new -> target, fsync the directory
  *   5. journal swap.done.N
  * A file whose hash already equals the new one is never saved as "old". */
@@ -94,15 +96,17 @@ copy_staged(struct step_ctx *ctx, const char *from, const char *to, mode_t mode,
         return 0;
 }
 
+/* Make TARGET.upshift-new hold the new file, checked by hash: copied from
+ * the staging directory unless it is there already. *ret_target is the
+ * real target path (new string). */
 static int
-swap_one(struct step_ctx *ctx, size_t i)
+prestage_one(struct step_ctx *ctx, size_t i, char **ret_target)
 {
         const char *staging = vars_get(ctx->vars, "staging");
-        char key[48], *target = NULL, *old = NULL, *new = NULL, *staged = NULL;
+        char key[48], *target = NULL, *new = NULL, *staged = NULL;
         char now[SHA256_HEX_LEN + 1] = "";
         const char *want, *mode_s;
         struct stat st;
-        bool exists;
         int r = STEP_FAILED;
 
         snprintf(key, sizeof key, "staged.%zu.sha256", i);
@@ -119,15 +123,92 @@ swap_one(struct step_ctx *ctx, size_t i)
         if (engine_fact(ctx->eng, key) == NULL &&
             engine_fact_set(ctx->eng, key, target, ctx->diag) < 0)
                 goto out;
+        new = xasprintf("%s%s", target, NEW_SUFFIX);
+        if (path_exists(new) && sha256_file(new, now, NULL, NULL) == 0 && strcmp(now, want) == 0) {
+                r = STEP_OK;
+                goto out;
+        }
+        staged = xasprintf("%s/%zu", staging, i);
+        if (copy_staged(ctx, staged, new, (mode_t)strtoul(mode_s, NULL, 8),
+                        stat(target, &st) == 0 ? &st : NULL) < 0)
+                goto out;
+        if (sha256_file(new, now, NULL, ctx->diag) < 0)
+                goto out;
+        if (strcmp(now, want) != 0) {
+                diag_set(ctx->diag, _("the staged copy of \"%s\" changed: SHA-256 is %s, expected %s"),
+                         ctx->plan->swap.files[i].member, now, want);
+                unlink(new);
+                goto out;
+        }
+        if (fsync_dir_of(new, ctx->diag) < 0)
+                goto out;
+        r = STEP_OK;
+out:
+        if (r == STEP_OK)
+                *ret_target = target;
+        else
+                free(target);
+        free(new);
+        free(staged);
+        return r;
+}
+
+int
+swap_prestage(struct step_ctx *ctx)
+{
+        for (size_t i = 0; i < ctx->plan->swap.n_files; i++) {
+                char *target = NULL;
+
+                if (prestage_one(ctx, i, &target) < 0)
+                        return STEP_FAILED;
+                engine_say(ctx->eng, OUT_INFO, _("%s%s is ready beside its target"), target, NEW_SUFFIX);
+                free(target);
+        }
+        return STEP_OK;
+}
+
+int
+swap_unstage(struct step_ctx *ctx)
+{
+        for (size_t i = 0; i < ctx->plan->swap.n_files; i++) {
+                char key[48], *new;
+                const char *target;
+
+                snprintf(key, sizeof key, "swap.target.%zu", i);
+                target = engine_fact(ctx->eng, key);
+                if (target == NULL)
+                        continue;
+                new = xasprintf("%s%s", target, NEW_SUFFIX);
+                if (unlink(new) == 0)
+                        engine_say(ctx->eng, OUT_INFO, _("removed %s"), new);
+                free(new);
+        }
+        return STEP_OK;
+}
+
+static int
+swap_one(struct step_ctx *ctx, size_t i)
+{
+        char key[48], *target = NULL, *old = NULL, *new = NULL;
+        char now[SHA256_HEX_LEN + 1] = "";
+        const char *want;
+        bool exists;
+        int r = STEP_FAILED;
+
+        snprintf(key, sizeof key, "staged.%zu.sha256", i);
+        want = engine_fact(ctx->eng, key);
+        if (target_path(ctx, i, &target) < 0)
+                return STEP_FAILED;
         old = xasprintf("%s%s", target, OLD_SUFFIX);
         new = xasprintf("%s%s", target, NEW_SUFFIX);
-        staged = xasprintf("%s/%zu", staging, i);
-        exists = stat(target, &st) == 0;
+        exists = path_exists(target);
         if (exists && sha256_file(target, now, NULL, ctx->diag) < 0)
                 goto out;
-        if (exists && strcmp(now, want) == 0) {
+        if (want && exists && strcmp(now, want) == 0) {
                 engine_say(ctx->eng, OUT_INFO, _("%s is already the new file"), target);
         } else {
+                char *t2 = NULL;
+
                 snprintf(key, sizeof key, "swap.old.%zu.sha256", i);
                 if (engine_fact(ctx->eng, key) == NULL) {
                         if (engine_fact_set(ctx->eng, key, exists ? now : "none", ctx->diag) < 0)
@@ -142,20 +223,12 @@ swap_one(struct step_ctx *ctx, size_t i)
                         if (fsync_dir_of(target, ctx->diag) < 0)
                                 goto out;
                 }
-                if (copy_staged(ctx, staged, new, (mode_t)strtoul(mode_s, NULL, 8),
-                                exists ? &st : NULL) < 0)
+                /* Normally ready since detect; checked by hash all the same. */
+                if (prestage_one(ctx, i, &t2) < 0)
                         goto out;
-                if (sha256_file(new, now, NULL, ctx->diag) < 0)
-                        goto out;
-                if (strcmp(now, want) != 0) {
-                        diag_set(ctx->diag, _("the staged copy of \"%s\" changed: SHA-256 is %s, expected %s"),
-                                 ctx->plan->swap.files[i].member, now, want);
-                        unlink(new);
-                        goto out;
-                }
+                free(t2);
                 if (rename(new, target) < 0) {
                         diag_set(ctx->diag, _("cannot put \"%s\" in place: %s"), target, strerror(errno));
-                        unlink(new);
                         goto out;
                 }
                 if (fsync_dir_of(target, ctx->diag) < 0)
@@ -170,7 +243,6 @@ out:
         free(target);
         free(old);
         free(new);
-        free(staged);
         return r;
 }
 
@@ -216,10 +288,11 @@ swap_run(struct step_ctx *ctx)
         return step_run_cmdlist(ctx, &ctx->plan->swap.run);
 }
 
-/* Undo: put the old files back. */
+/* Undo: put the old files back, remove what was staged beside them. */
 static int
 swap_undo(struct step_ctx *ctx)
 {
+        swap_unstage(ctx);
         for (size_t i = 0; i < ctx->plan->swap.n_files; i++) {
                 char key[48], *old;
                 const char *target, *was;

@@ -109,6 +109,21 @@ verify_run(struct step_ctx *ctx)
         return STEP_OK;
 }
 
+/* Undo: stop the new version if verify started it; stop's undo starts the old. */
+static int
+verify_undo(struct step_ctx *ctx)
+{
+        struct service s = {0};
+        int r;
+
+        if (engine_service(ctx->eng, &s, ctx->diag) < 0)
+                return STEP_FAILED;
+        engine_say(ctx->eng, OUT_INFO, _("stopping the new version"));
+        r = service_stop(&s, engine_runner(ctx->eng), ctx->diag);
+        service_release(&s);
+        return r < 0 ? STEP_FAILED : STEP_OK;
+}
+
 const struct step_module step_verify = {
         .abi = STEP_ABI,
         .id = STEP_VERIFY,
@@ -118,4 +133,5 @@ const struct step_module step_verify = {
         .risk = RISK_NONE,
         .check = verify_check,
         .run = verify_run,
+        .undo = verify_undo,
 };

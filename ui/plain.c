@@ -100,7 +100,7 @@ plain_confirm(struct frontend *fe, enum step_id step, const char *what, const ch
         if (!p->interactive)
                 return STEP_ABORT;
         fprintf(p->out, _("%s: %s\n%s\nType \"yes\" to go on, anything else stops here: "),
-                step_key(step), what, consequence);
+                step_key(step) ? step_key(step) : "upshift", what, consequence);
         fflush(p->out);
         if (read_line(p, &line) < 0)
                 return STEP_ABORT;
@@ -133,6 +133,9 @@ plain_step_state(struct frontend *fe, enum step_id step, enum step_status st, in
                 break;
         case ST_SKIPPED:
                 fprintf(p->out, _("    %s: skipped\n"), step_key(step));
+                break;
+        case ST_UNDONE:
+                fprintf(p->out, _("<== %s undone\n"), step_key(step));
                 break;
         case ST_FAILED:
                 fprintf(p->out, _("!!! %s failed after %s: %s\n"), step_key(step), d,
@@ -219,6 +222,15 @@ plain_end(struct frontend *fe, const struct run_report *r)
         struct plain *p = P(fe);
         char d[32], size[32];
 
+        if (r->exit_code == EXIT_ROLLEDBACK) {
+                fprintf(p->out, "\n%s\n", r->message ? r->message : _("rolled back"));
+                if (r->backup_path)
+                        fprintf(p->out, _("  backup:   %s (kept)\n"), r->backup_path);
+                if (r->log_path)
+                        fprintf(p->out, _("  log:      %s\n"), r->log_path);
+                fflush(p->out);
+                return;
+        }
         if (r->exit_code != 0) {
                 fprintf(p->err, _("upshift: error: %s\n"), r->message ? r->message : _("failed"));
                 if (r->log_path)

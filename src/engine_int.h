@@ -1,0 +1,51 @@
+/* engine_int.h: what engine.c, engine_run.c and engine_undo.c share.
+ * Not for step modules: they use engine.h. */
+#ifndef UPSHIFT_ENGINE_INT_H
+#define UPSHIFT_ENGINE_INT_H
+
+#include "engine.h"
+#include "journal.h"
+#include "lock.h"
+#include "runlog.h"
+#include "state.h"
+#include "step.h"
+
+struct engine {
+        const struct plan        *plan;
+        const struct answers     *answers;
+        const struct engine_opts *opts;
+        struct frontend          *fe;
+        struct vars               vars;
+        struct run_state          st;
+        struct journal           *journal;
+        struct lock              *lock;
+        struct runlog             log;
+        struct runner             runner;
+        struct step_module        mods[STEP_COUNT];
+        enum step_id              current;
+        bool                      uninterruptible;  /* let a running command finish */
+        bool                      ended;            /* the frontend's end was called */
+};
+
+/* Append r to the journal and fold it into e->st; releases r. */
+int  engine_journal(struct engine *e, struct jrec *r, struct diag *d);
+/* A record {ev, step?, k: v?}. */
+int  engine_event(struct engine *e, const char *ev, enum step_id id, const char *k,
+                  const char *v);
+/* Everything before the first step: checks of the inputs, state directory,
+ * lock, journal replay, vars, run log, saved answers, {ev: run_start}.
+ * Returns 0; -1 when there is nothing to do (the upgrade finished, or there
+ * is nothing to roll back: said through the frontend); or an exit code with
+ * the message in d. */
+int  engine_open(struct engine *e, const char *action, struct diag *d);
+/* Journal {ev: run_end}, show the report, release everything. */
+int  engine_close(struct engine *e, int code, struct diag *d);
+/* The report from the journal's facts. */
+void engine_report(struct engine *e, struct run_report *rep, int code, const char *msg);
+/* struct runner's run for the engine: shows the command, then engine_exec. */
+int  engine_runner_run(void *ud, struct exec_opts *o, struct exec_result *ret, struct diag *d);
+/* Undo the started steps in reverse and check the old version (engine_undo.c).
+ * Returns EXIT_ROLLEDBACK or an exit code. */
+int  engine_undo_all(struct engine *e, struct diag *d);
+
+#endif

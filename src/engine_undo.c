@@ -1,0 +1,128 @@
+/* engine_undo.c: upshift rollback. Every step the journal says was started
+ * is undone in reverse order, each undo journaled (undo_start, undo_done),
+ * so that a rollback interrupted anywhere is finished by running it again.
+ * Then the old version must answer with the facts captured in detect. */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_int.h"
+#include "i18n.h"
+#include "service.h"
+
+/* The old version answers, and every fact is what it was before. */
+static int
+check_old(struct engine *e, struct step_ctx *ctx)
+{
+        const struct plan *p = e->plan;
+        const char *was = engine_fact(e, "version");
+        char *now = NULL;
+        int r;
+
+        e->current = STEP_NONE;
+        engine_say(e, OUT_INFO, _("checking that the old version answers as before"));
+        if (p->verify.ready.cmd) {
+                long timeout = p->verify.ready.timeout_ms ? p->verify.ready.timeout_ms : 60000;
+                int64_t deadline = now_ms() + timeout;
+
+                for (unsigned tries = 0; tries < 100000; tries++) {
+                        diag_clear(ctx->diag);
+                        r = step_run_cmd(ctx, p->verify.ready.cmd, NULL, NULL);
+                        if (r == 0 || r == 1)
+                                break;
+                        if (now_ms() >= deadline || !engine_sleep(e, 500)) {
+                                diag_prefix(ctx->diag, _("the old version is not ready"));
+                                return STEP_FAILED;
+                        }
+                }
+        }
+        if (was) {
+                if (step_run_cmd(ctx, &p->detect.version, &now, NULL) != 0) {
+                        diag_prefix(ctx->diag, _("cannot tell the version after the rollback"));
+                        return STEP_FAILED;
+                }
+                if (version_compare(now, was) != 0) {
+                        diag_set(ctx->diag, _("after the rollback the service reports version %s, expected %s"),
+                                 now, was);
+                        free(now);
+                        return STEP_FAILED;
+                }
+                free(now);
+        }
+        for (size_t i = 0; i < p->detect.n_facts; i++) {
+                struct check same = {.same = p->detect.facts[i].name};
+                char *key = xasprintf("fact.%s", p->detect.facts[i].name);
+                bool known = engine_fact(e, key) != NULL;
+
+                free(key);
+                if (known && step_check(ctx, &same) < 0)
+                        return STEP_FAILED;
+        }
+        return STEP_OK;
+}
+
+int
+engine_undo_all(struct engine *e, struct diag *d)
+{
+        struct step_ctx ctx = {
+                .eng = e, .plan = e->plan, .vars = &e->vars, .diag = d,
+        };
+        char *was;
+
+        if (!e->st.rolling_back) {
+                if (engine_confirm(e, STEP_NONE, _("Roll back the upgrade"),
+                                   _("The service is stopped, its data restored from the verified backup and the old files put back.")) != STEP_OK) {
+                        diag_set(d, _("the rollback was not confirmed: nothing was changed"));
+                        return EXIT_STEPFAIL;
+                }
+                if (engine_event(e, "rollback_start", STEP_NONE, NULL, NULL) < 0) {
+                        diag_set(d, _("cannot write the journal: the rollback did not start"));
+                        return EXIT_STEPFAIL;
+                }
+        }
+        for (int i = STEP_COUNT - 1; i >= 0; i--) {
+                enum step_id id = (enum step_id)i;
+                const struct step_module *m = &e->mods[id];
+                enum step_status st = e->st.status[id];
+
+                if (st == ST_PENDING || st == ST_SKIPPED || e->st.undone[id])
+                        continue;
+                if (engine_interrupted(e)) {
+                        diag_set(d, _("interrupted before undoing %s"), m->name);
+                        return EXIT_STEPFAIL;
+                }
+                e->current = id;
+                ctx.id = id;
+                diag_clear(d);
+                if (engine_event(e, "undo_start", id, NULL, NULL) < 0)
+                        return EXIT_STEPFAIL;
+                e->fe->ops->step_state(e->fe, id, ST_RUNNING, 0, _("undo"));
+                if (m->undo(&ctx) != STEP_OK) {
+                        if (!diag_isset(d))
+                                diag_set(d, _("undoing %s failed"), m->name);
+                        diag_prefix(d, _("rollback stopped at %s"), m->name);
+                        engine_event(e, "undo_failed", id, "error", d->msg);
+                        e->fe->ops->step_state(e->fe, id, ST_FAILED, 0, d->msg);
+                        return EXIT_STEPFAIL;
+                }
+                if (engine_event(e, "undo_done", id, NULL, NULL) < 0)
+                        return EXIT_STEPFAIL;
+                e->fe->ops->step_state(e->fe, id, ST_UNDONE, 0, NULL);
+        }
+        diag_clear(d);
+        if (check_old(e, &ctx) != STEP_OK) {
+                diag_prefix(d, _("the files and data are back, but"));
+                return EXIT_STEPFAIL;
+        }
+        was = xstrdup(engine_fact(e, "version") ? engine_fact(e, "version") : "?");
+        if (engine_event(e, "rollback_end", STEP_NONE, "result", "done") < 0) {
+                free(was);
+                return EXIT_STEPFAIL;
+        }
+        /* TRANSLATORS: plan title, version */
+        diag_set(d, _("%s is rolled back to %s and answers as before the upgrade"),
+                 e->plan->title, was);
+        free(was);
+        return EXIT_ROLLEDBACK;
+}
