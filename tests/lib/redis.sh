@@ -99,3 +99,36 @@ config: $REDIS_DIR/redis.conf
 backup_dir: $REDIS_DIR/backups
 ANS
 }
+
+# Stop the server whose pid the sandbox's pidfile names (a server this test
+# started, directly or through upshift), and wait until it is gone (10 s).
+redis_stop() {
+	local pid
+	pid=$(redis_pid) || return 0
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null || return 0
+	wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
+}
+
+# Save the dataset to dump.rdb and keep the old binaries aside, so that
+# redis_reset can put the sandbox back as it was before an upgrade.
+redis_snapshot() {
+	rcli SAVE >/dev/null || return 1
+	rm -rf "$REDIS_DIR/pristine-bin"
+	cp -a "$REDIS_BIN" "$REDIS_DIR/pristine-bin"
+}
+
+# Back to the state redis_snapshot saw: old binaries, no upshift state or
+# backups, the server running on the saved dataset.
+redis_reset() {
+	local state=$1
+	redis_stop
+	rm -rf "$REDIS_BIN" "$state" "$REDIS_DIR/backups"
+	cp -a "$REDIS_DIR/pristine-bin" "$REDIS_BIN"
+	redis_start
+}
+
+# The number of backup archives in the sandbox's backup directory.
+redis_backups() {
+	find "$REDIS_DIR/backups" -maxdepth 1 -name 'redis-*.tar*' 2>/dev/null | wc -l
+}

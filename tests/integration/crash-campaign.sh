@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The crash campaign: a full Redis upgrade killed with SIGKILL right after
+# each journal record in turn (fault injection), and at 20 random moments;
+# after each kill, `upshift run` again must finish the upgrade correctly.
+. "$UPSHIFT_SRCDIR/tests/lib/common.sh"
+. "$UPSHIFT_SRCDIR/tests/lib/redis.sh"
+
+if [ "${UPSHIFT_FAULT_INJECTION:-no}" != yes ]; then
+	echo "SKIP: needs a build configured with --enable-fault-injection (tests/check.sh makes one)"
+	exit 77
+fi
+
+port=$(free_port) || { echo "no free port"; exit 1; }
+redis_sandbox "$T_DIR/redis" "$port" || { echo "cannot set up the Redis sandbox"; exit 1; }
+redis_start && redis_fill && redis_snapshot || { echo "cannot start and fill redis"; exit 1; }
+digest=$(redis_digest)
+old_sha=$(sha256sum "$REDIS_BIN/redis-check-rdb" | cut -d' ' -f1)
+new_sha=$(sha256sum "$REDIS_DIR/new/usr/bin/redis-check-rdb" | cut -d' ' -f1)
+answers=$T_DIR/answers.yaml
+redis_answers "$answers"
+state=$T_DIR/state
+run=(run redis --plans-dir "$PLANS_DIR" --answers "$answers" --yes --state-dir "$state")
+
+# after NAME: the state every trial must end in.
+after() {
+	local why=()
+	[ "$T_RC" = 0 ] || why+=("the last run exited $T_RC: $(printf '%s' "$T_OUT" | tail -n 3)")
+	[ "$(sha256sum "$REDIS_BIN/redis-check-rdb" | cut -d' ' -f1)" = "$new_sha" ] || why+=("the binary in place is not the new one")
+	[ "$(sha256sum "$REDIS_BIN/redis-check-rdb.upshift-old" 2>/dev/null | cut -d' ' -f1)" = "$old_sha" ] || why+=("the kept old file is not the original")
+	[ "$(redis_running_binary_sha 2>/dev/null)" = "$new_sha" ] || why+=("the running server is not the new binary")
+	[ "$(redis_digest 2>/dev/null)" = "$digest" ] || why+=("DEBUG DIGEST changed")
+	[ "$(redis_backups)" = 1 ] || why+=("$(redis_backups) backup archives, expected 1")
+	grep -q 'key: backup.verified, value: "yes"' "$state/journal" || why+=("no verified backup in the journal")
+	local st
+	st=$("$UPSHIFT" status redis --plans-dir "$PLANS_DIR" --state-dir "$state" 2>&1)
+	printf '%s\n' "$st" | grep -q 'finished: nothing left to do' || why+=("status does not say finished")
+	printf '%s\n' "$st" | grep -q 'damaged' && why+=("the journal does not replay cleanly")
+	if [ ${#why[@]} -eq 0 ]; then ok "$1"; else not_ok "$1" "${why[@]}"; fi
+}
+
+# A clean run first: how many records does a full run write?
+redis_reset "$state" || { echo "cannot reset"; exit 1; }
+run_upshift "${run[@]}"
+after "a run without faults"
+records=$(wc -l < "$state/journal")
+echo "# a full run writes $records journal records"
+
+for n in $(seq 0 $((records - 1))); do
+	redis_reset "$state" || { not_ok "crash after record $n" "cannot reset the sandbox"; continue; }
+	sh -c 'UPSHIFT_FAULT=crash-after-record=$0 exec "$@"' "$n" "$UPSHIFT" "${run[@]}" > "$T_DIR/crash.out" 2>&1
+	rc=$?
+	if [ $rc -ne 137 ] && [ $n -lt $((records - 1)) ]; then
+		not_ok "crash after record $n" "the run was not killed (exit $rc)"
+		continue
+	fi
+	run_upshift "${run[@]}"
+	[ "$T_RC" = 75 ] && { sleep 0.5; run_upshift "${run[@]}"; }
+	after "crash after record $n, then resume"
+done
+
+# Kills at random moments of a run (the clean run above takes about this long).
+for i in $(seq 1 20); do
+	redis_reset "$state" || { not_ok "random kill $i" "cannot reset the sandbox"; continue; }
+	"$UPSHIFT" "${run[@]}" > "$T_DIR/kill.out" 2>&1 &
+	pid=$!
+	sleep "0.$(printf '%03d' $((RANDOM % 1000)))"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	run_upshift "${run[@]}"
+	# If that one was killed too (it was not: no fault), once more.
+	[ "$T_RC" = 137 ] && run_upshift "${run[@]}"
+	after "random kill $i, then resume"
+done
+
+t_track "$(redis_pid)"
+t_done
