@@ -206,8 +206,11 @@ manifest_compare(const char *path, struct manifest_line *files, size_t nf,
 {
         size_t i = 0, j = 0;
 
-        qsort(files, nf, sizeof *files, line_cmp);
-        qsort(lines, nl, sizeof *lines, line_cmp);
+        /* qsort's base must not be NULL, even for no elements. */
+        if (nf > 0)
+                qsort(files, nf, sizeof *files, line_cmp);
+        if (nl > 0)
+                qsort(lines, nl, sizeof *lines, line_cmp);
         while (i < nf || j < nl) {
                 int c = i == nf ? 1 : j == nl ? -1 : strcmp(files[i].name, lines[j].name);
 
