@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# tests/check.sh: the whole test suite, from a fresh Debian 12 machine:
-# install, bootstrap, build, then make check (unit tests, integration tests
-# against real servers, man page lint) and make distcheck. Prints
-# "N passed, N failed" last and exits non-zero when anything failed.
+# tests/check.sh: the whole test suite, from a fresh Debian 12 machine.
+# Installs what is missing, bootstraps and builds (tools/bootstrap.sh), then:
+#   1. build/: make check (unit tests, integration tests against a real
+#      Redis, man page lint), then make distcheck;
+#   2. build-faults/: a second build with --enable-fault-injection and
+#      --enable-sanitizers (ASan + UBSan): make check again, the whole suite,
+#      now with the crash and rollback campaigns, which need fault injection.
+# Prints "N passed, N failed" last and exits non-zero when anything failed.
 set -uo pipefail
 . "$(dirname "$0")/../tools/bootstrap.sh"
 set +e
 
 status=0
-make -C "$BUILD" -j2 check
-rc=$?
-[ $rc -eq 0 ] || status=1
+make -C "$BUILD" -j2 check || status=1
 "$TOP/tools/summary.sh" "$BUILD"
 
-if [ $rc -eq 0 ] && [ "${UPSHIFT_SKIP_DISTCHECK:-0}" != 1 ]; then
+if [ $status -eq 0 ] && [ "${UPSHIFT_SKIP_DISTCHECK:-0}" != 1 ]; then
 	echo "check: make distcheck"
 	if make -C "$BUILD" distcheck > "$BUILD/distcheck.log" 2>&1; then
 		echo "check: distcheck passed"
@@ -23,5 +25,20 @@ if [ $rc -eq 0 ] && [ "${UPSHIFT_SKIP_DISTCHECK:-0}" != 1 ]; then
 		status=1
 	fi
 fi
-"$TOP/tools/summary.sh" "$BUILD" --line "$status"
+
+FAULTS=${UPSHIFT_FAULT_BUILD:-$TOP/build-faults}
+if [ "${UPSHIFT_SKIP_FAULTS:-0}" != 1 ]; then
+	echo "check: building with fault injection and sanitizers in $FAULTS"
+	mkdir -p "$FAULTS"
+	if [ ! -f "$FAULTS/Makefile" ] || [ "$TOP/configure" -nt "$FAULTS/Makefile" ]; then
+		(cd "$FAULTS" && "$TOP/configure" --enable-werror --enable-fault-injection \
+			--enable-sanitizers >/dev/null) || status=1
+	fi
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	make -C "$FAULTS" -j2 >/dev/null || status=1
+	make -C "$FAULTS" -j2 check || status=1
+	"$TOP/tools/summary.sh" "$FAULTS"
+fi
+
+"$TOP/tools/summary.sh" "$BUILD" "$FAULTS" --line "$status"
 exit $status
