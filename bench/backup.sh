@@ -1,0 +1,106 @@
+#!/bin/bash
+# backup.sh: upshift's backup against tar | zstd and tar -czf on one tree.
+#
+#     bench/backup.sh BUILD_DIR          (make bench runs it)
+#
+# BENCH_DIR: where the tree and archives go (default /var/tmp, the main
+# disk: about 3 times BENCH_MIB must be free). BENCH_MIB: the tree's size
+# in MiB (default 1024). BENCH_RUNS: runs of each, the best counts (3).
+#
+# bench/gen-tree writes a deterministic tree that looks like a database's
+# data directory. Dropping the page cache needs root and is not reliable
+# in containers, so instead the tree is read once before anything is timed:
+# every run reads it from memory, the same for upshift and for tar.
+#
+# Timed, each from outside with the same clock:
+#   upshift      bench-backup backup: archive_backup(), zstd at its default
+#                level (3), threads as the library sets them, the SHA-256
+#                manifest, the archive's own SHA-256, fsync of the archive
+#                and its directory
+#   tar|zstd     tar -cf - data | zstd -T0 -3 > out, then sync out (fsync:
+#                upshift makes its archive durable, so the baseline does too;
+#                the time without the fsync is printed as well)
+#   tar -czf     tar -czf out data, then sync out
+#   verify       bench-backup verify: archive_verify(), which reads the whole
+#                archive back, hashes it and every member
+# The last line is
+#   backup: time_ratio=R size_ratio=S verify_ratio=V
+# R = upshift / (tar|zstd + fsync), S = upshift size / tar|zstd size,
+# V = verify / upshift backup; the raw figures are printed above it.
+set -euo pipefail
+
+build=${1:?usage: backup.sh BUILD_DIR}
+bb=$build/bench/bench-backup
+gen=$build/bench/gen-tree
+mib=${BENCH_MIB:-1024}
+runs=${BENCH_RUNS:-3}
+parent=${BENCH_DIR:-/var/tmp}
+
+for t in "$bb" "$gen"; do
+        [ -x "$t" ] || { echo "backup.sh: $t is missing (make bench builds it)" >&2; exit 2; }
+done
+for t in tar zstd gzip sync; do
+        command -v "$t" >/dev/null || { echo "backup.sh: $t is not installed" >&2; exit 2; }
+done
+need=$((mib * 3))
+avail=$(df -Pm "$parent" | awk 'NR == 2 { print $4 }')
+if [ "$avail" -lt "$need" ]; then
+        echo "backup.sh: $need MiB must be free in $parent, $avail MiB are" >&2
+        exit 2
+fi
+work=$(mktemp -d "$parent/upshift-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+now() { date +%s%N; }
+# ms since $1
+since() { echo $(( ($(now) - $1) / 1000000 )); }
+secs() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
+best() { printf '%s\n' "$@" | sort -n | head -n 1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+echo "tree: $("$gen" "$work/data" "$mib") ($mib MiB asked) in $work"
+echo "cpus: $(nproc), $(tar --version | head -n 1), $(zstd --version)"
+# Warm the page cache: every timed run then reads the tree from memory.
+tar -cf - -C "$work" data > /dev/null
+
+u_t=() z_t=() zs_t=() g_t=() v_t=()
+for run in $(seq 1 "$runs"); do
+        rm -rf "$work/out" "$work/t.tar.zst" "$work/t.tar.gz"
+
+        t0=$(now)
+        read -r sum u_size raw < <("$bb" backup "$work/data" "$work/out" u.tar.zst)
+        u_t+=("$(since "$t0")")
+
+        t0=$(now)
+        tar -cf - -C "$work" data | zstd -T0 -3 -q > "$work/t.tar.zst"
+        z_t+=("$(since "$t0")")
+        sync "$work/t.tar.zst"
+        zs_t+=("$(since "$t0")")
+
+        t0=$(now)
+        tar -czf "$work/t.tar.gz" -C "$work" data
+        sync "$work/t.tar.gz"
+        g_t+=("$(since "$t0")")
+
+        t0=$(now)
+        "$bb" verify "$work/out/u.tar.zst" "$sum"
+        v_t+=("$(since "$t0")")
+        echo "run $run: upshift $(secs "${u_t[-1]}") s, tar|zstd $(secs "${z_t[-1]}") s" \
+             "(+fsync $(secs "${zs_t[-1]}") s), tar -czf $(secs "${g_t[-1]}") s," \
+             "verify $(secs "${v_t[-1]}") s"
+done
+z_size=$(stat -c %s "$work/t.tar.zst")
+g_size=$(stat -c %s "$work/t.tar.gz")
+read -r _ est < <("$bb" estimate "$work/data")
+u=$(best "${u_t[@]}") z=$(best "${z_t[@]}") zs=$(best "${zs_t[@]}")
+g=$(best "${g_t[@]}") v=$(best "${v_t[@]}")
+
+echo "data: $raw bytes"
+echo "upshift backup:       best $(secs "$u") s, $u_size bytes"
+echo "tar | zstd -T0 -3:    best $(secs "$z") s without fsync, $(secs "$zs") s with, $z_size bytes"
+echo "tar -czf:             best $(secs "$g") s, $g_size bytes"
+echo "upshift verify:       best $(secs "$v") s"
+echo "upshift estimate:     $est bytes ($(ratio "$est" "$u_size") of the real size)"
+echo "time_ratio without the baseline's fsync: $(ratio "$u" "$z")"
+echo "backup: time_ratio=$(ratio "$u" "$zs") size_ratio=$(ratio "$u_size" "$z_size")" \
+     "verify_ratio=$(ratio "$v" "$u")"
