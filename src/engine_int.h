@@ -29,9 +29,10 @@ struct engine {
 
 /* Append r to the journal and fold it into e->st; releases r. */
 int  engine_journal(struct engine *e, struct jrec *r, struct diag *d);
-/* A record {ev, step?, k: v?}. */
+/* A record {ev, step?, k: v?}. A failure to write it is said in d (which
+ * may be NULL when a message is already there to keep). */
 int  engine_event(struct engine *e, const char *ev, enum step_id id, const char *k,
-                  const char *v);
+                  const char *v, struct diag *d);
 /* Everything before the first step: checks of the inputs, state directory,
  * lock, journal replay, vars, run log, saved answers, {ev: run_start}.
  * Returns 0; -1 when there is nothing to do (the upgrade finished, or there

@@ -44,7 +44,8 @@ engine_report(struct engine *e, struct run_report *rep, int code, const char *ms
 }
 
 int
-engine_event(struct engine *e, const char *ev, enum step_id id, const char *k, const char *v)
+engine_event(struct engine *e, const char *ev, enum step_id id, const char *k, const char *v,
+             struct diag *d)
 {
         struct jrec r = {0};
 
@@ -53,7 +54,7 @@ engine_event(struct engine *e, const char *ev, enum step_id id, const char *k, c
                 jrec_set(&r, "step", step_key(id));
         if (k)
                 jrec_set(&r, k, v);
-        return engine_journal(e, &r, NULL);
+        return engine_journal(e, &r, d);
 }
 
 static int
@@ -91,14 +92,14 @@ run_step(struct engine *e, struct step_ctx *ctx, enum step_id id)
                 r = m->probe(ctx);
                 if (r == STEP_OK) {
                         engine_say(e, OUT_INFO, _("step %s had finished"), m->name);
-                        if (engine_event(e, "step_done", id, "ms", "0") < 0)
+                        if (engine_event(e, "step_done", id, "ms", "0", ctx->diag) < 0)
                                 return EXIT_STEPFAIL;
                         e->fe->ops->step_state(e->fe, id, ST_DONE, 0, NULL);
                         return 0;
                 }
                 if (r == STEP_ABORT) {
                         /* The probe cannot tell and running it again could do harm. */
-                        engine_event(e, "step_failed", id, "error", ctx->diag->msg);
+                        engine_event(e, "step_failed", id, "error", ctx->diag->msg, NULL);
                         e->fe->ops->step_state(e->fe, id, ST_FAILED, 0, ctx->diag->msg);
                         return EXIT_STEPFAIL;
                 }
@@ -117,8 +118,8 @@ run_step(struct engine *e, struct step_ctx *ctx, enum step_id id)
                         return EXIT_STEPFAIL;
                 }
         }
-        if (engine_event(e, "step_start", id, NULL, NULL) < 0) {
-                diag_set(ctx->diag, _("cannot write the journal: stopping before step %s"), m->name);
+        if (engine_event(e, "step_start", id, NULL, NULL, ctx->diag) < 0) {
+                diag_prefix(ctx->diag, _("stopping before step %s"), m->name);
                 return EXIT_STEPFAIL;
         }
         e->fe->ops->step_state(e->fe, id, ST_RUNNING, 0, _(m->what));
@@ -129,7 +130,7 @@ run_step(struct engine *e, struct step_ctx *ctx, enum step_id id)
                 char ms[32];
 
                 snprintf(ms, sizeof ms, "%lld", (long long)(now_ms() - t0));
-                if (engine_event(e, "step_done", id, "ms", ms) < 0)
+                if (engine_event(e, "step_done", id, "ms", ms, ctx->diag) < 0)
                         return EXIT_STEPFAIL;
                 e->fe->ops->step_state(e->fe, id, ST_DONE, now_ms() - t0, NULL);
                 return 0;
@@ -138,7 +139,7 @@ run_step(struct engine *e, struct step_ctx *ctx, enum step_id id)
                 diag_set(ctx->diag, _("interrupted"));
         if (!diag_isset(ctx->diag))
                 diag_set(ctx->diag, _("step %s failed"), m->name);
-        engine_event(e, "step_failed", id, "error", ctx->diag->msg);
+        engine_event(e, "step_failed", id, "error", ctx->diag->msg, NULL);
         e->fe->ops->step_state(e->fe, id, ST_FAILED, now_ms() - t0, ctx->diag->msg);
         return ctx->diag->code ? ctx->diag->code : EXIT_STEPFAIL;
 }

@@ -76,8 +76,8 @@ engine_undo_all(struct engine *e, struct diag *d)
                         diag_set(d, _("the rollback was not confirmed: nothing was changed"));
                         return EXIT_STEPFAIL;
                 }
-                if (engine_event(e, "rollback_start", STEP_NONE, NULL, NULL) < 0) {
-                        diag_set(d, _("cannot write the journal: the rollback did not start"));
+                if (engine_event(e, "rollback_start", STEP_NONE, NULL, NULL, d) < 0) {
+                        diag_prefix(d, _("the rollback did not start"));
                         return EXIT_STEPFAIL;
                 }
         }
@@ -95,18 +95,18 @@ engine_undo_all(struct engine *e, struct diag *d)
                 e->current = id;
                 ctx.id = id;
                 diag_clear(d);
-                if (engine_event(e, "undo_start", id, NULL, NULL) < 0)
+                if (engine_event(e, "undo_start", id, NULL, NULL, d) < 0)
                         return EXIT_STEPFAIL;
                 e->fe->ops->step_state(e->fe, id, ST_RUNNING, 0, _("undo"));
                 if (m->undo(&ctx) != STEP_OK) {
                         if (!diag_isset(d))
                                 diag_set(d, _("undoing %s failed"), m->name);
                         diag_prefix(d, _("rollback stopped at %s"), m->name);
-                        engine_event(e, "undo_failed", id, "error", d->msg);
+                        engine_event(e, "undo_failed", id, "error", d->msg, NULL);
                         e->fe->ops->step_state(e->fe, id, ST_FAILED, 0, d->msg);
                         return EXIT_STEPFAIL;
                 }
-                if (engine_event(e, "undo_done", id, NULL, NULL) < 0)
+                if (engine_event(e, "undo_done", id, NULL, NULL, d) < 0)
                         return EXIT_STEPFAIL;
                 e->fe->ops->step_state(e->fe, id, ST_UNDONE, 0, NULL);
         }
@@ -116,7 +116,7 @@ engine_undo_all(struct engine *e, struct diag *d)
                 return EXIT_STEPFAIL;
         }
         was = xstrdup(engine_fact(e, "version") ? engine_fact(e, "version") : "?");
-        if (engine_event(e, "rollback_end", STEP_NONE, "result", "done") < 0) {
+        if (engine_event(e, "rollback_end", STEP_NONE, "result", "done", d) < 0) {
                 free(was);
                 return EXIT_STEPFAIL;
         }

@@ -288,6 +288,28 @@ swap_run(struct step_ctx *ctx)
         return step_run_cmdlist(ctx, &ctx->plan->swap.run);
 }
 
+/* After a crash inside swap: done when every target already holds the new
+ * file (by hash). A vendor installer (run:) cannot be told: run again. */
+static int
+swap_probe(struct step_ctx *ctx)
+{
+        if (ctx->plan->swap.run.n > 0)
+                return STEP_FAILED;
+        for (size_t i = 0; i < ctx->plan->swap.n_files; i++) {
+                char key[48], now[SHA256_HEX_LEN + 1];
+                const char *target, *want;
+
+                snprintf(key, sizeof key, "swap.target.%zu", i);
+                target = engine_fact(ctx->eng, key);
+                snprintf(key, sizeof key, "staged.%zu.sha256", i);
+                want = engine_fact(ctx->eng, key);
+                if (target == NULL || want == NULL ||
+                    sha256_file(target, now, NULL, NULL) < 0 || strcmp(now, want) != 0)
+                        return STEP_FAILED;
+        }
+        return STEP_OK;
+}
+
 /* Undo: put the old files back, remove what was staged beside them. */
 static int
 swap_undo(struct step_ctx *ctx)
@@ -329,6 +351,7 @@ const struct step_module step_swap = {
         .consequence = N_("The old binaries are replaced; they are kept as .upshift-old files."),
         .risk = RISK_REVERSIBLE,
         .check = swap_check,
+        .probe = swap_probe,
         .run = swap_run,
         .undo = swap_undo,
 };
