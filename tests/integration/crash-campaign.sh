@@ -21,21 +21,8 @@ redis_answers "$answers"
 state=$T_DIR/state
 run=(run redis --plans-dir "$PLANS_DIR" --answers "$answers" --yes --state-dir "$state")
 
-# after NAME: the state every trial must end in.
 after() {
-	local why=()
-	[ "$T_RC" = 0 ] || why+=("the last run exited $T_RC: $(printf '%s' "$T_OUT" | tail -n 3)")
-	[ "$(sha256sum "$REDIS_BIN/redis-check-rdb" | cut -d' ' -f1)" = "$new_sha" ] || why+=("the binary in place is not the new one")
-	[ "$(sha256sum "$REDIS_BIN/redis-check-rdb.upshift-old" 2>/dev/null | cut -d' ' -f1)" = "$old_sha" ] || why+=("the kept old file is not the original")
-	[ "$(redis_running_binary_sha 2>/dev/null)" = "$new_sha" ] || why+=("the running server is not the new binary")
-	[ "$(redis_digest 2>/dev/null)" = "$digest" ] || why+=("DEBUG DIGEST changed")
-	[ "$(redis_backups)" = 1 ] || why+=("$(redis_backups) backup archives, expected 1")
-	grep -q 'key: backup.verified, value: "yes"' "$state/journal" || why+=("no verified backup in the journal")
-	local st
-	st=$("$UPSHIFT" status redis --plans-dir "$PLANS_DIR" --state-dir "$state" 2>&1)
-	printf '%s\n' "$st" | grep -q 'finished: nothing left to do' || why+=("status does not say finished")
-	printf '%s\n' "$st" | grep -q 'damaged' && why+=("the journal does not replay cleanly")
-	if [ ${#why[@]} -eq 0 ]; then ok "$1"; else not_ok "$1" "${why[@]}"; fi
+	redis_upgraded "$1" "$state" "$old_sha" "$new_sha" "$digest"
 }
 
 # A clean run first: how many records does a full run write?
@@ -72,5 +59,4 @@ for i in $(seq 1 20); do
 	after "random kill $i, then resume"
 done
 
-t_track "$(redis_pid)"
 t_done

@@ -132,3 +132,24 @@ redis_reset() {
 redis_backups() {
 	find "$REDIS_DIR/backups" -maxdepth 1 -name 'redis-*.tar*' 2>/dev/null | wc -l
 }
+
+# redis_upgraded NAME STATE OLD_SHA NEW_SHA DIGEST: one check that the
+# upgrade ended as it must, whatever happened on the way: the last upshift
+# ($T_RC, $T_OUT) exited 0; the new binary in place and running; the kept
+# old file is the original; the data is the same; exactly one backup,
+# verified; the journal says finished and replays cleanly.
+redis_upgraded() {
+	local name=$1 state=$2 old_sha=$3 new_sha=$4 digest=$5 why=() st
+	[ "$T_RC" = 0 ] || why+=("the last run exited $T_RC: $(printf '%s' "$T_OUT" | tail -n 3)")
+	[ "$(sha256sum "$REDIS_BIN/redis-check-rdb" | cut -d' ' -f1)" = "$new_sha" ] || why+=("the binary in place is not the new one")
+	[ "$(sha256sum "$REDIS_BIN/redis-check-rdb.upshift-old" 2>/dev/null | cut -d' ' -f1)" = "$old_sha" ] || why+=("the kept old file is not the original")
+	[ "$(redis_running_binary_sha 2>/dev/null)" = "$new_sha" ] || why+=("the running server is not the new binary")
+	[ "$(redis_digest 2>/dev/null)" = "$digest" ] || why+=("DEBUG DIGEST changed")
+	[ "$(redis_backups)" = 1 ] || why+=("$(redis_backups) backup archives, expected 1")
+	grep -q 'key: backup.verified, value: "yes"' "$state/journal" || why+=("no verified backup in the journal")
+	st=$("$UPSHIFT" status redis --plans-dir "$PLANS_DIR" --state-dir "$state" 2>&1)
+	printf '%s\n' "$st" | grep -q 'finished: nothing left to do' || why+=("status does not say finished")
+	printf '%s\n' "$st" | grep -q 'damaged' && why+=("the journal does not replay cleanly")
+	if [ ${#why[@]} -eq 0 ]; then ok "$name"; else not_ok "$name" "${why[@]}"; fi
+	t_track "$(redis_pid)"
+}
