@@ -23,12 +23,18 @@
 
 #define BACKUP_BUF (1024 * 1024)
 #define PROGRESS_MS 250
+/* Start writing the archive out every WRITEBACK bytes, so that the fsync at
+ * the end has little left to wait for. */
+#define WRITEBACK (32 * 1024 * 1024)
 
 struct bk {
         struct archive   *a;
         struct archive   *disk;
         int               fd;           /* the archive being written */
         int               werr;         /* errno of the first failed write */
+        struct sha256    *arch;         /* of the archive, as it is written */
+        uint64_t          written;      /* archive bytes written */
+        uint64_t          synced;       /* up to where writeback was started */
         struct link_seen *links;
         size_t            nlinks, links_alloc;
         struct strbuf     manifest;
@@ -68,6 +74,16 @@ bk_write_cb(struct archive *a, void *ud, const void *buf, size_t len)
 
                 if (r < 0)
                         b->werr = -r;
+        }
+        if (b->werr == 0) {
+                sha256_update(b->arch, buf, len);
+                b->written += len;
+                if (b->written - b->synced >= WRITEBACK) {
+                        sync_file_range(b->fd, (off_t)b->synced,
+                                        (off_t)(b->written - b->synced),
+                                        SYNC_FILE_RANGE_WRITE);
+                        b->synced = b->written;
+                }
         }
         return (la_ssize_t)len;
 }
@@ -225,6 +241,7 @@ bk_walk(struct bk *b, const char *src, const char *member, bool top)
                 goto out;
         }
         b->members++;
+        bk_progress(b, false);
         if (S_ISREG(st.st_mode) && link == NULL)
                 r = bk_data(b, fd, src, member, (uint64_t)st.st_size);
         else if (S_ISDIR(st.st_mode)) {
@@ -325,8 +342,12 @@ bk_run(struct bk *b, char *const *paths, size_t n, const char *comp,
         r = backup_set_filter(b->a, comp, b->o != NULL ? b->o->level : 0, true, b->d);
         if (r < 0)
                 return r;
-        /* No zero padding after the compressed stream: zstd refuses it. */
+        /* No zero padding after the compressed stream: zstd refuses it.
+         * Compressed output goes to the file as the compressor gives it
+         * (blocks of 10 KiB would cost a write each); a plain tar is
+         * written in blocks of 128 KiB. */
         archive_write_set_bytes_in_last_block(b->a, 1);
+        archive_write_set_bytes_per_block(b->a, strcmp(comp, "none") == 0 ? 128 * 1024 : 0);
         if (archive_write_open(b->a, b, NULL, bk_write_cb, NULL) != ARCHIVE_OK)
                 return bk_write_error(b);
         for (size_t i = 0; r == 0 && i < n; i++) {
@@ -379,6 +400,7 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
                 return r;
         }
         b.fd = fd;
+        b.arch = sha256_new();
         b.buf = xmalloc(BACKUP_BUF);
         b.last_progress = now_ms();
         r = bk_run(&b, paths, n, comp, &res);
@@ -390,11 +412,14 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
                 r = -errno;
                 diag_set(d, "%s", strerror(-r));
         }
-        if (r == 0)
-                r = sha256_file(res.path, res.sha256, &res.size, d);
+        /* The archive's SHA-256 was taken as it was written: it must be
+         * all of the file. */
+        sha256_final_hex(b.arch, res.sha256);
+        res.size = b.written;
         if (r == 0)
                 r = fsync_dir(dest_dir, d);
-        if (r == 0 && (stat(res.path, &st) < 0 || !S_ISREG(st.st_mode))) {
+        if (r == 0 && (stat(res.path, &st) < 0 || !S_ISREG(st.st_mode) ||
+                       (uint64_t)st.st_size != res.size)) {
                 r = -EIO;
                 diag_set(d, "%s", strerror(EIO));
         }

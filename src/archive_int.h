@@ -88,10 +88,16 @@ int  archive_read_errno(struct archive *a);
 /* Set d for a failed header read after member prev ("" for none). */
 int  archive_header_error(struct archive *a, const char *path, const char *prev,
                           struct diag *d);
-/* Progress as archive bytes read, at most every ARCHIVE_PROGRESS_MS unless
- * force (which reports total as done). */
-void archive_read_progress(struct archive *a, progress_fn progress, void *ud, uint64_t total,
-                           int64_t *last, bool force);
+/* Progress while reading a backup: archive bytes read of total. */
+struct read_progress {
+        progress_fn  fn;                /* may be NULL */
+        void        *ud;
+        uint64_t     total;             /* the archive's size */
+        int64_t      last;              /* now_ms() of the last report */
+};
+/* Report, at most every ARCHIVE_PROGRESS_MS unless force (which reports
+ * total as done). Called between members and inside long ones. */
+void archive_read_progress(struct archive *a, struct read_progress *p, bool force);
 /* Read the current member's data through buf (ARCHIVE_READ_BLOCK bytes),
  * hashing it into c and/or collecting it into sb (either may be NULL). */
 int  archive_read_member(struct archive *a, const char *path, const char *name, char *buf,
@@ -106,6 +112,7 @@ struct restore_to {
         char          *dest;            /* absolute path to create */
         char          *hard_dest;       /* the hard link's target path, or NULL */
         struct sha256 *hash;            /* hash the data into it, or NULL */
+        struct read_progress *prog;     /* or NULL */
 };
 /* A disk writer with the flags restores use (owners when root, holes). */
 int  restore_writer_new(struct archive **ret);
@@ -146,9 +153,10 @@ struct rp_pass {
         size_t                nfiles, files_alloc;
         struct strbuf         manifest;
         bool                  have_manifest;
+        struct read_progress  prog;
 };
 /* Extract the members of every path that rp_extracts() into its restore
  * sibling, hashing regular files into ps->files, collecting the manifest. */
-int  rp_extract(struct rp_pass *ps, progress_fn progress, void *ud, struct diag *d);
+int  rp_extract(struct rp_pass *ps, struct diag *d);
 
 #endif

@@ -1,5 +1,5 @@
-/* archive_read.c: reading backups back: the manifest and verification.
- * Restoring them is in archive_restore.c. */
+/* archive_read.c: reading backups back: the manifest and what verifying
+ * (archive_verify.c) and restoring (archive_restore.c) share. */
 #include <config.h>
 
 #include <errno.h>
@@ -144,18 +144,19 @@ archive_open_backup(const char *path, struct diag *d, int *ret_err)
 }
 
 void
-archive_read_progress(struct archive *a, progress_fn progress, void *ud, uint64_t total,
-                      int64_t *last, bool force)
+archive_read_progress(struct archive *a, struct read_progress *p, bool force)
 {
+        uint64_t done;
         int64_t now;
 
-        if (progress == NULL)
+        if (p == NULL || p->fn == NULL)
                 return;
         now = now_ms();
-        if (!force && now - *last < ARCHIVE_PROGRESS_MS)
+        if (!force && now - p->last < ARCHIVE_PROGRESS_MS)
                 return;
-        *last = now;
-        progress(ud, force ? total : (uint64_t)archive_filter_bytes(a, -1), total);
+        p->last = now;
+        done = force ? p->total : (uint64_t)archive_filter_bytes(a, -1);
+        p->fn(p->ud, done < p->total ? done : p->total, p->total);
 }
 
 int
@@ -236,125 +237,4 @@ manifest_compare(const char *path, struct manifest_line *files, size_t nf,
                 j++;
         }
         return 0;
-}
-
-static int
-verify_members(struct archive *a, const char *path, struct manifest_line **files,
-               size_t *nf, struct strbuf *manifest, progress_fn progress, void *ud,
-               uint64_t total, struct diag *d)
-{
-        struct archive_entry *e;
-        char *buf = xmalloc(ARCHIVE_READ_BLOCK);
-        char *prev = xstrdup("");
-        bool seen = false;
-        size_t alloc = 0;
-        int64_t last = now_ms();
-        int r = 0;
-
-        for (;;) {
-                const char *name;
-
-                r = archive_read_next_header(a, &e);
-                if (r == ARCHIVE_EOF) {
-                        r = 0;
-                        break;
-                }
-                if (r < ARCHIVE_WARN) {
-                        r = archive_header_error(a, path, prev, d);
-                        break;
-                }
-                name = archive_entry_pathname(e);
-                if (name == NULL)
-                        name = "";
-                if (seen) {
-                        /* TRANSLATORS: a backup, then the member found after the manifest. */
-                        diag_set(d, _("backup \"%s\": the manifest is not the last member "
-                                      "(\"%s\" follows it)"), path, name);
-                        r = -EBADMSG;
-                        break;
-                }
-                free(prev);
-                prev = xstrdup(name);
-                if (strcmp(name, ARCHIVE_MANIFEST) == 0) {
-                        seen = true;
-                        r = archive_read_member(a, path, name, buf, NULL, manifest, d);
-                } else if (archive_entry_filetype(e) == AE_IFREG &&
-                           archive_entry_hardlink(e) == NULL) {
-                        struct sha256 *c = sha256_new();
-
-                        xgrow((void **)files, &alloc, *nf + 1, sizeof **files);
-                        r = archive_read_member(a, path, name, buf, c, NULL, d);
-                        (*files)[*nf].name = xstrdup(name);
-                        sha256_final_hex(c, (*files)[*nf].hex);
-                        (*nf)++;
-                } else {
-                        r = archive_read_member(a, path, name, buf, NULL, NULL, d);
-                }
-                if (r < 0)
-                        break;
-                archive_read_progress(a, progress, ud, total, &last, false);
-        }
-        if (r == 0 && !seen) {
-                /* TRANSLATORS: %s is a backup archive. */
-                diag_set(d, _("backup \"%s\" has no manifest"), path);
-                r = -EBADMSG;
-        }
-        free(buf);
-        free(prev);
-        return r;
-}
-
-int
-archive_verify(const char *path, const char *want_sha256, progress_fn progress,
-               void *ud, struct diag *d)
-{
-        struct manifest_line *files = NULL, *lines = NULL;
-        size_t nf = 0, nl = 0, bad = 0;
-        struct strbuf manifest = {0};
-        struct archive *a;
-        struct stat st;
-        int r = 0;
-
-        if (stat(path, &st) < 0) {
-                r = -errno;
-                diag_set(d, _("cannot open backup \"%s\": %s"), path, strerror(-r));
-                return r;
-        }
-        if (want_sha256 != NULL && want_sha256[0] != '\0') {
-                char got[SHA256_HEX_LEN + 1];
-
-                r = sha256_file(path, got, NULL, d);
-                if (r < 0)
-                        return r;
-                if (strcasecmp(got, want_sha256) != 0) {
-                        /* TRANSLATORS: a backup, then two SHA-256 sums in hex. */
-                        diag_set(d, _("backup \"%s\" changed since it was written: SHA-256 is "
-                                      "%s, expected %s"), path, got, want_sha256);
-                        return -EBADMSG;
-                }
-        }
-        a = archive_open_backup(path, d, &r);
-        if (a == NULL)
-                return r;
-        r = verify_members(a, path, &files, &nf, &manifest, progress, ud,
-                           (uint64_t)st.st_size, d);
-        if (r == 0 && manifest_parse(manifest.buf != NULL ? manifest.buf : "", manifest.len,
-                                     &lines, &nl, &bad) < 0) {
-                /* TRANSLATORS: a backup, then a line number in its manifest. */
-                diag_set(d, _("backup \"%s\": line %zu of the manifest is not in sha256sum "
-                              "format"), path, bad);
-                r = -EBADMSG;
-        }
-        if (r == 0)
-                r = manifest_compare(path, files, nf, lines, nl, d);
-        if (r == 0) {
-                int64_t last = 0;
-
-                archive_read_progress(a, progress, ud, (uint64_t)st.st_size, &last, true);
-        }
-        archive_read_free(a);
-        manifest_lines_free(files, nf);
-        manifest_lines_free(lines, nl);
-        strbuf_release(&manifest);
-        return r;
 }

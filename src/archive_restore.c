@@ -102,6 +102,7 @@ restore_entry(struct archive *a, struct archive *ext, struct archive_entry *e,
                 }
                 if (archive_write_data_block(ext, blk, size, off) < ARCHIVE_WARN)
                         goto fail;
+                archive_read_progress(a, to->prog, false);
         }
         if (to->hash != NULL && archive_entry_size_is_set(e) &&
             (uint64_t)archive_entry_size(e) > pos)
@@ -147,11 +148,11 @@ int
 archive_restore(const char *path, const char *root, progress_fn progress, void *ud,
                 struct diag *d)
 {
+        struct read_progress prog = { .fn = progress, .ud = ud, .last = now_ms() };
         struct archive *a, *ext;
         struct archive_entry *e;
         char real[PATH_MAX];
         struct stat st;
-        int64_t last = now_ms();
         int r;
 
         if (stat(path, &st) < 0) {
@@ -159,6 +160,7 @@ archive_restore(const char *path, const char *root, progress_fn progress, void *
                 diag_set(d, _("cannot open backup \"%s\": %s"), path, strerror(-r));
                 return r;
         }
+        prog.total = (uint64_t)st.st_size;
         r = mkdir_p(root, 0700, d);
         if (r < 0)
                 return r;
@@ -176,7 +178,7 @@ archive_restore(const char *path, const char *root, progress_fn progress, void *
         restore_writer_new(&ext);
         for (;;) {
                 const char *sep = strcmp(real, "/") == 0 ? "" : "/";
-                struct restore_to to = { .archive = path };
+                struct restore_to to = { .archive = path, .prog = &prog };
                 char *hard;
 
                 r = archive_read_next_header(a, &e);
@@ -209,11 +211,11 @@ archive_restore(const char *path, const char *root, progress_fn progress, void *
                 free(hard);
                 if (r < 0)
                         break;
-                archive_read_progress(a, progress, ud, (uint64_t)st.st_size, &last, false);
+                archive_read_progress(a, &prog, false);
         }
         r = restore_close(ext, path, root, r, d);
         if (r == 0)
-                archive_read_progress(a, progress, ud, (uint64_t)st.st_size, &last, true);
+                archive_read_progress(a, &prog, true);
         archive_read_free(a);
         return r;
 }
@@ -263,7 +265,7 @@ rp_member(struct rp_pass *ps, struct archive *a, struct archive *ext, struct arc
           const char *name, struct diag *d)
 {
         const char *hard = archive_entry_hardlink(e);
-        struct restore_to to = { .archive = ps->archive, .name = name };
+        struct restore_to to = { .archive = ps->archive, .name = name, .prog = &ps->prog };
         ssize_t i = rp_match(ps->v, ps->n, name), j = -1;
         bool data = archive_entry_filetype(e) == AE_IFREG && hard == NULL;
         int r;
@@ -303,12 +305,11 @@ rp_member(struct rp_pass *ps, struct archive *a, struct archive *ext, struct arc
 }
 
 int
-rp_extract(struct rp_pass *ps, progress_fn progress, void *ud, struct diag *d)
+rp_extract(struct rp_pass *ps, struct diag *d)
 {
         struct archive *a, *ext;
         struct archive_entry *e;
         char *buf = NULL;
-        int64_t last = now_ms();
         int r;
 
         a = archive_open_backup(ps->archive, d, &r);
@@ -342,11 +343,11 @@ rp_extract(struct rp_pass *ps, progress_fn progress, void *ud, struct diag *d)
                 }
                 if (r < 0)
                         break;
-                archive_read_progress(a, progress, ud, ps->archive_size, &last, false);
+                archive_read_progress(a, &ps->prog, false);
         }
         r = restore_close(ext, ps->archive, ps->archive, r, d);
         if (r == 0)
-                archive_read_progress(a, progress, ud, ps->archive_size, &last, true);
+                archive_read_progress(a, &ps->prog, true);
         archive_read_free(a);
         free(buf);
         return r;

@@ -397,6 +397,7 @@ archive_restore_paths(const char *archive, char *const *paths, size_t n,
                 return r;
         }
         ps.archive_size = (uint64_t)st.st_size;
+        ps.prog = (struct read_progress){ progress, ud, ps.archive_size, now_ms() };
         ps.v = xcalloc(n ? n : 1, sizeof *ps.v);
         for (size_t i = 0; r == 0 && i < n; i++) {
                 r = rp_prepare(&ps.v[i], paths[i], d);
@@ -405,7 +406,7 @@ archive_restore_paths(const char *archive, char *const *paths, size_t n,
         /* One pass extracts what is to be extracted and reads the manifest
          * (a check needs it too); only second renames need no pass. */
         if (r == 0 && pass)
-                r = rp_extract(&ps, progress, ud, d);
+                r = rp_extract(&ps, d);
         if (r == 0 && pass)
                 r = rp_verify(&ps, d);
         for (size_t i = 0; r == 0 && i < n; i++)
