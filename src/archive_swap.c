@@ -160,6 +160,32 @@ remove_tree(const char *path, struct diag *d)
         return r;
 }
 
+/* Two data paths, one inside the other, would be renamed under each other. */
+static int
+rp_overlap(char *const *paths, size_t n, struct diag *d)
+{
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                char *a = archive_abs_normalise(paths[i]);
+
+                for (size_t j = 0; r == 0 && j < n; j++) {
+                        char *b = archive_abs_normalise(paths[j]);
+                        size_t la = strlen(a);
+
+                        if (i != j && strncmp(a, b, la) == 0 && (b[la] == '/' || b[la] == '\0')) {
+                                /* TRANSLATORS: two data paths. */
+                                diag_set(d, _("cannot restore \"%s\" and \"%s\" together: one is "
+                                              "inside the other"), paths[i], paths[j]);
+                                r = -EINVAL;
+                        }
+                        free(b);
+                }
+                free(a);
+        }
+        return r;
+}
+
 /* Resolve path and tell its state; remove a stale restore tree. */
 static int
 rp_prepare(struct rp *p, const char *path, struct diag *d)
@@ -399,6 +425,7 @@ archive_restore_paths(const char *archive, char *const *paths, size_t n,
         ps.archive_size = (uint64_t)st.st_size;
         ps.prog = (struct read_progress){ progress, ud, ps.archive_size, now_ms() };
         ps.v = xcalloc(n ? n : 1, sizeof *ps.v);
+        r = rp_overlap(paths, n, d);
         for (size_t i = 0; r == 0 && i < n; i++) {
                 r = rp_prepare(&ps.v[i], paths[i], d);
                 pass = pass || ps.v[i].state != RP_SECOND;

@@ -557,6 +557,12 @@ test_restore_paths_file_and_symlink(void **state)
         p = xasprintf("%s.upshift-replaced", real);
         assert_false(path_exists(p));
         free(p);
+        /* one data path inside another cannot be swapped by rename */
+        paths[0] = real;
+        paths[1] = xasprintf("%s/db", real);
+        assert_int_equal(archive_restore_paths(res.path, paths, 2, NULL, NULL, &d), -EINVAL);
+        assert_non_null(strstr(d.msg, "one is inside the other"));
+        free(paths[1]);
         backup_result_release(&res);
         free(conf);
         free(real);
