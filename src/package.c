@@ -283,6 +283,8 @@ stage(struct pkg *p, const char *want, char *const *members, size_t n, const cha
         }
         if (r == 0)
                 r = pkg_list(p);
+        if (r == 0 && p->version == NULL)
+                p->version = pkg_rpm_version(p->fd);
         if (r == PKG_BARE) {
                 if (n != 1) {
                         /* TRANSLATORS: a package, then how many files the plan asked for. */

@@ -16,7 +16,8 @@
  * their own names.
  *
  * An .rpm is read through libarchive's rpm filter (its cpio payload,
- * compressed with gzip, xz, zstd or bzip2); its version is not read.
+ * compressed with gzip, xz, zstd or bzip2); its version comes from its
+ * header.
  */
 #ifndef UPSHIFT_PACKAGE_H
 #define UPSHIFT_PACKAGE_H
@@ -40,7 +41,9 @@ struct staged_file {
 struct staged {
         struct staged_file *files;
         size_t              n;
-        char               *version;    /* Version: of a .deb's control file, or NULL */
+        /* Version: of a .deb's control file, [EPOCH:]VERSION-RELEASE of an
+         * .rpm, or NULL */
+        char               *version;
         char                sha256[SHA256_HEX_LEN + 1];  /* of the package file */
 };
 

@@ -57,6 +57,9 @@ int   pkg_read_error(struct pkg *p, struct archive *a, const char *member);
  * .deb's data.tar.*; with want_version also reads the .deb's Version:).
  * Returns 0, PKG_BARE when the file is no archive at all, or -errno. */
 int   pkg_each(struct pkg *p, visit_fn fn, void *ud, bool want_version);
+/* VERSION-RELEASE (EPOCH:VERSION-RELEASE when it has an epoch) from the
+ * header of the .rpm open on fd; NULL when it is no .rpm or has none. */
+char *pkg_rpm_version(int fd);
 /* pkg_each() filling p->v with every entry (and p->version). */
 int   pkg_list(struct pkg *p);
 /* Follow member through symlinks and hard links, its own and its parent

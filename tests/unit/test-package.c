@@ -416,6 +416,8 @@ test_rpm(void **state)
         assert_staged(&s.files[0], "usr/bin/tool", tool, 0755);
         assert_staged(&s.files[1], "usr/bin/tool-link", tool, 0755);
         assert_string_equal(s.sha256, hex);
+        assert_non_null(s.version);
+        assert_string_equal(s.version, "2.3-4");
         staged_release(&s);
         members[0] = "usr/bin/redis-server";
         assert_int_equal(stage(f, pkg, NULL, members, 1, &s, &d), -ENOENT);
