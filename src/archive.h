@@ -7,6 +7,16 @@
  *     tar -xf B -C x && cd x && sha256sum -c UPSHIFT-MANIFEST.sha256
  * checks it without upshift. The archive is created 0600 with O_EXCL, fsynced
  * before archive_backup() returns; on any error the partial file is removed.
+ *
+ * Kept for every member: owner and group (by name and number), mode, times,
+ * xattrs, POSIX ACLs, symlink targets, hard links (a later name of a file is
+ * a hard-link member to its first name). A sparse file's holes are stored
+ * as zeros, which compress to almost nothing; restores make holes of runs
+ * of zeros again. Sockets are left out, as tar does.
+ *
+ * zstd runs with one thread per CPU (libarchive's zstd:threads); the level
+ * is the plan's (backup_opts.level, 0 for the compressor's default: 3 for
+ * zstd, 6 for gzip and xz).
  */
 #ifndef UPSHIFT_ARCHIVE_H
 #define UPSHIFT_ARCHIVE_H
