@@ -13,7 +13,29 @@
 #include "i18n.h"
 #include "ynode.h"
 
-const char *const answers_builtin_keys[] = { "backup_dir", "on_doubt", NULL };
+const char *const answers_builtin_keys[] = {
+        "backup_dir", "backup_compression", "backup_level", "on_doubt", NULL,
+};
+
+/* Why a built-in key's value is wrong, or NULL when it is right. */
+static const char *
+builtin_value_bad(const char *key, const char *v)
+{
+        if (strcmp(key, "on_doubt") == 0 && strcmp(v, "stop") != 0 &&
+            strcmp(v, "rerun") != 0 && strcmp(v, "done") != 0)
+                return _("\"on_doubt\" must be one of: stop, rerun, done");
+        if (strcmp(key, "backup_compression") == 0 && strcmp(v, "zstd") != 0 &&
+            strcmp(v, "gzip") != 0 && strcmp(v, "xz") != 0 && strcmp(v, "none") != 0)
+                return _("\"backup_compression\" must be one of: zstd, gzip, xz, none");
+        if (strcmp(key, "backup_level") == 0) {
+                char *end;
+                long n = strtol(v, &end, 10);
+
+                if (*v == '\0' || *end != '\0' || n < 1 || n > 19)
+                        return _("\"backup_level\" must be an integer from 1 to 19");
+        }
+        return NULL;
+}
 
 static bool
 is_builtin_key(const char *key)
@@ -186,10 +208,9 @@ load_pairs(struct answers *a, const char *file, const struct plan *p,
                 if (ynode_is_null(v))
                         continue;               /* not answered */
                 if (q == NULL) {
-                        if (strcmp(k->str, "on_doubt") == 0 && strcmp(v->str, "stop") != 0 &&
-                            strcmp(v->str, "rerun") != 0 && strcmp(v->str, "done") != 0) {
-                                diag_set_at(d, file, v->line, v->col,
-                                            _("\"on_doubt\" must be one of: stop, rerun, done"));
+                        if (builtin_value_bad(k->str, v->str)) {
+                                diag_set_at(d, file, v->line, v->col, "%s",
+                                            builtin_value_bad(k->str, v->str));
                                 return -EINVAL;
                         }
                         kvlist_set(&a->kv, k->str, v->str);
@@ -445,6 +466,11 @@ answers_template(const struct plan *p, FILE *out)
                            "# inside it) when the plan has no probe: to tell whether it finished:\n"
                            "# stop (ask the operator), rerun, or done.\n"));
         strbuf_adds(&sb, "# on_doubt: stop\n");
+        strbuf_adds(&sb, _("#\n# The backup's compression (zstd, gzip, xz, none) and level (1 to 19;\n"
+                           "# 1 to 9 for gzip and xz), when not the plan's.\n"));
+        strbuf_addf(&sb, "# backup_compression: %s\n",
+                    p->backup.compression ? p->backup.compression : "zstd");
+        strbuf_adds(&sb, "# backup_level: 3\n");
         fputs(sb.buf, out);
         strbuf_release(&sb);
 }

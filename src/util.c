@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,6 +447,30 @@ write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode,
         }
         free(tmp);
         return fsync_dir_of(path, d);
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void)st;
+        (void)ftw;
+        return (flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int
+rm_tree(const char *path, struct diag *d)
+{
+        struct stat st;
+
+        if (lstat(path, &st) < 0 && errno == ENOENT)
+                return 0;
+        if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+                int e = errno;
+
+                diag_set(d, _("cannot remove \"%s\": %s"), path, strerror(e));
+                return -e;
+        }
+        return 0;
 }
 
 char *

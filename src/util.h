@@ -90,6 +90,8 @@ int  read_file_flags(const char *path, int oflags, char **ret_buf, size_t *ret_l
 int  write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, struct diag *d);
 /* Write all of buf to fd, retrying on EINTR / short writes; -errno on failure. */
 int  write_all(int fd, const void *buf, size_t len);
+/* Remove a tree (rm -rf), never following symbolic links. Missing is fine. */
+int  rm_tree(const char *path, struct diag *d);
 char *path_join(const char *a, const char *b);
 /* Directory part / last part of a path, as new strings. */
 char *path_dirname(const char *path);

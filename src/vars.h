@@ -15,7 +15,7 @@
 #include "util.h"
 
 /* Built-in variable names, NULL-terminated: version, target, backup_dir,
- * staging, state_dir, plan. */
+ * backup_work, staging, state_dir, plan. */
 extern const char *const vars_builtin[];
 
 struct vars {

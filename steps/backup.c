@@ -3,6 +3,7 @@
  * step may run. */
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,35 @@
 #include "i18n.h"
 #include "step.h"
 
-/* Expanded data paths. */
+/* Compression and level: the answers' built-in keys, else the plan's. */
+static void
+backup_options(struct step_ctx *ctx, struct backup_opts *o)
+{
+        const char *comp = vars_get(ctx->vars, "backup_compression");
+        const char *level = vars_get(ctx->vars, "backup_level");
+
+        o->compression = comp ? comp : ctx->plan->backup.compression;
+        o->level = level ? atoi(level) : ctx->plan->backup.level;
+}
+
+/* The directory online backup commands write to, when they wrote anything. */
+static bool
+work_used(struct step_ctx *ctx)
+{
+        const char *work = vars_get(ctx->vars, "backup_work");
+        DIR *dh = work ? opendir(work) : NULL;
+        struct dirent *de;
+        bool used = false;
+
+        while (dh && (de = readdir(dh)) != NULL)
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                        used = true;
+        if (dh)
+                closedir(dh);
+        return used;
+}
+
+/* Expanded data paths, and ${backup_work} when online commands wrote there. */
 static int
 data_paths(struct step_ctx *ctx, struct strv *ret)
 {
@@ -28,6 +57,8 @@ data_paths(struct step_ctx *ctx, struct strv *ret)
                 }
                 strv_push_take(ret, s);
         }
+        if (work_used(ctx))
+                strv_push(ret, vars_get(ctx->vars, "backup_work"));
         return 0;
 }
 
@@ -100,8 +131,6 @@ int
 backup_make_archive(struct step_ctx *ctx)
 {
         struct backup_opts o = {
-                .compression = ctx->plan->backup.compression,
-                .level = ctx->plan->backup.level,
                 .progress = on_progress,
                 .ud = ctx,
         };
@@ -112,7 +141,8 @@ backup_make_archive(struct step_ctx *ctx)
         char *path = NULL, *name, size[32], human[32];
         int r = STEP_FAILED;
 
-        if (ctx->plan->backup.paths.n == 0)
+        backup_options(ctx, &o);
+        if (ctx->plan->backup.paths.n == 0 && !work_used(ctx))
                 return STEP_OK;
         if (backup_probe(ctx) == STEP_OK) {
                 engine_say(ctx->eng, OUT_INFO, _("the backup %s is already made and verified"),
@@ -163,6 +193,9 @@ backup_make_archive(struct step_ctx *ctx)
         if (engine_fact_set(ctx->eng, "backup.verified", "yes", ctx->diag) < 0)
                 goto out;
         engine_say(ctx->eng, OUT_INFO, _("backup verified: every member matches its SHA-256"));
+        /* What the online commands wrote is in the verified archive now. */
+        if (work_used(ctx) && rm_tree(vars_get(ctx->vars, "backup_work"), ctx->diag) < 0)
+                goto out;
         r = STEP_OK;
 out:
         backup_result_release(&res);
@@ -227,24 +260,26 @@ out:
         return r;
 }
 
-/* Preflight: is there room for the backup? The archive is compressed, so
- * the raw size with a 10 % margin is a safe upper bound. */
+/* Preflight: is there room for the backup? The archive's size is estimated
+ * from a sampled compression ratio, with a 20 % margin and 1 MiB more. */
 static int
 backup_check(struct step_ctx *ctx)
 {
+        struct backup_opts o = {0};
         struct strv paths = {0};
         const char *dir = vars_get(ctx->vars, "backup_dir");
         struct statvfs vfs;
-        uint64_t need = 0, avail;
+        uint64_t raw = 0, est = 0, need, avail;
         char *probe = NULL;
-        char a[32], b[32];
+        char a[32], b[32], c[32];
         int r = STEP_OK;
 
         if (ctx->plan->backup.paths.n == 0)
                 return STEP_OK;
+        backup_options(ctx, &o);
         if (data_paths(ctx, &paths) < 0)
                 return STEP_FAILED;
-        if (archive_measure(paths.v, paths.n, &need, ctx->diag) < 0) {
+        if (archive_estimate(paths.v, paths.n, &o, &raw, &est, ctx->diag) < 0) {
                 r = STEP_FAILED;
                 goto out;
         }
@@ -257,21 +292,20 @@ backup_check(struct step_ctx *ctx)
                 probe = up;
         }
         avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-        need += need / 10;
+        need = est + est / 5 + (1u << 20);
+        bytes_format(a, sizeof a, need);
+        bytes_format(b, sizeof b, avail);
+        bytes_format(c, sizeof c, raw);
         if (avail < need) {
-                bytes_format(a, sizeof a, need);
-                bytes_format(b, sizeof b, avail);
-                /* TRANSLATORS: directory, bytes needed, bytes free */
-                diag_set(ctx->diag, _("not enough space for the backup in %s: it needs up to %s and %s is free; free some space or set backup_dir to another filesystem"),
-                         dir, a, b);
+                /* TRANSLATORS: directory, bytes needed, bytes of data, bytes free */
+                diag_set(ctx->diag, _("not enough space for the backup in %s: it needs about %s (%s of data, compressed, with a margin) and %s is free; free some space or set backup_dir to another filesystem"),
+                         dir, a, c, b);
                 ctx->diag->code = EXIT_INHIBITED;
                 r = STEP_FAILED;
         } else {
-                bytes_format(a, sizeof a, need);
-                bytes_format(b, sizeof b, avail);
-                /* TRANSLATORS: bytes in the data paths now, bytes free, directory */
-                engine_say(ctx->eng, OUT_INFO, _("the data paths hold %s now (before the plan's backup commands run); %s free in %s"),
-                           a, b, dir);
+                /* TRANSLATORS: bytes needed, bytes of data, bytes free, directory */
+                engine_say(ctx->eng, OUT_INFO, _("the backup needs about %s (%s of data now, before the plan's backup commands run); %s free in %s"),
+                           a, c, b, dir);
         }
 out:
         free(probe);
@@ -282,6 +316,9 @@ out:
 static int
 backup_run(struct step_ctx *ctx)
 {
+        if (ctx->plan->backup.before.n > 0 &&
+            mkdir_p(vars_get(ctx->vars, "backup_work"), 0700, ctx->diag) < 0)
+                return STEP_FAILED;
         if (step_run_cmdlist(ctx, &ctx->plan->backup.before) < 0)
                 return STEP_FAILED;
         if (ctx->plan->backup.cold) {

@@ -21,7 +21,7 @@ old_sha=$(redis_running_binary_sha)
 
 small=$T_DIR/small
 mkdir -p "$small"
-mount -t tmpfs -o size=1m tmpfs "$small" || { echo "SKIP: cannot mount a tmpfs here"; exit 77; }
+mount -t tmpfs -o size=2m tmpfs "$small" || { echo "SKIP: cannot mount a tmpfs here"; exit 77; }
 t_unmount() { umount "$small" 2>/dev/null; }
 trap 't_unmount; t_cleanup' EXIT
 

@@ -135,7 +135,8 @@ test_misspelt(void **state)
                           "unknown key \"zzz\" (expected one of: package, package_sha256, "
                           "data_dir, port, mode, use_tls, admin_password, manager, "
                           "detect_check_1, backups_ok, disconnect_check_1, "
-                          "reconnect_check_1, backup_dir, on_doubt)");
+                          "reconnect_check_1, backup_dir, backup_compression, backup_level, "
+                          "on_doubt)");
         /* The built-in on_doubt takes only its three policies. */
         t_write_text(f->file, "on_doubt: maybe\n");
         expect_load_error(f, -EINVAL, 1, 11, "\"on_doubt\" must be one of: stop, rerun, done");

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Backup options against a real Redis: an online backup command writing an
+# RDB snapshot into ${backup_work} (archived with the data, the work
+# directory removed after), the compression set from the answers file, and
+# the preflight refusing a backup directory too small for the estimate.
+. "$UPSHIFT_SRCDIR/tests/lib/common.sh"
+. "$UPSHIFT_SRCDIR/tests/lib/redis.sh"
+
+port=$(free_port) || { echo "no free port"; exit 1; }
+redis_sandbox "$T_DIR/redis" "$port" || { echo "cannot set up the Redis sandbox"; exit 1; }
+redis_start && redis_fill || { echo "cannot start and fill redis"; exit 1; }
+state=$T_DIR/state
+
+# A plan whose online backup is redis-cli --rdb into ${backup_work}.
+mkdir -p "$T_DIR/plans"
+python3 - "$PLANS_DIR/redis.yaml" "$T_DIR/plans/redis.yaml" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+s = s.replace('''    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", SAVE]
+''', '''    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", SAVE]
+    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", --rdb, "${backup_work}/online.rdb"]
+''')
+open(sys.argv[2], "w").write(s)
+PY
+answers=$T_DIR/answers.yaml
+redis_answers "$answers"
+echo "backup_compression: gzip" >> "$answers"
+run_upshift run redis --plans-dir "$T_DIR/plans" --answers "$answers" --yes --state-dir "$state"
+check_eq "the upgrade exits 0" "$T_RC" 0
+t_track "$(redis_pid)"
+backup=$(ls "$REDIS_DIR"/backups/redis-*.tar.gz 2>/dev/null | head -n 1)
+check "the answers' gzip gives a .tar.gz" test -f "$backup"
+check "it is gzip" gzip -t "$backup"
+listing=$(tar -tzf "$backup" 2>&1)
+check_match "the online RDB is in the archive" "$listing" "^${REDIS_DIR#/}/backups/redis\\.work/online\\.rdb$"
+check_match "the data directory is in the archive" "$listing" "^${REDIS_DIR#/}/data/dump\\.rdb$"
+check "the work directory is gone after verification" test ! -e "$REDIS_DIR/backups/redis.work"
+mkdir -p "$T_DIR/x"
+tar -xzf "$backup" -C "$T_DIR/x"
+check "the manifest checks the online RDB too" sh -c "cd '$T_DIR/x' && sha256sum --quiet -c UPSHIFT-MANIFEST.sha256 && grep -q online.rdb UPSHIFT-MANIFEST.sha256"
+
+# A backup directory too small for the estimate: refused before anything.
+if [ "$(id -u)" = 0 ]; then
+	head -c 3145728 /dev/urandom > "$T_DIR/blob"
+	rcli -x SET blob < "$T_DIR/blob" >/dev/null
+	rcli SAVE >/dev/null
+	small=$T_DIR/small
+	mkdir -p "$small"
+	if mount -t tmpfs -o size=1m tmpfs "$small"; then
+		trap 'umount "$small" 2>/dev/null; t_cleanup' EXIT
+		redis_answers "$answers"
+		sed -i "s|^backup_dir:.*|backup_dir: $small/backups|" "$answers"
+		digest=$(redis_digest)
+		err=$("$UPSHIFT" run redis --plans-dir "$PLANS_DIR" --answers "$answers" --yes \
+			--state-dir "$T_DIR/state2" 2>&1 >/dev/null)
+		check_eq "too little space is a preflight refusal: exit 3" "$?" 3
+		check_match "it names both figures" "$err" 'needs about [0-9.]+ [KMG]iB .* and [0-9.]+ [KMG]?i?B is free'
+		check "no step after detect started" sh -c "! grep -q 'ev: step_start, step: backup' '$T_DIR/state2/journal'"
+		check_eq "the data is untouched" "$(redis_digest)" "$digest"
+	else
+		echo "# cannot mount a tmpfs: the space refusal is not checked here"
+	fi
+fi
+
+t_done
