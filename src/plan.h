@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 #include "upshift.h"
@@ -203,6 +204,8 @@ struct plan {
                 struct filemap *files;
                 size_t          n_files;
                 struct cmdlist  run;    /* vendor installer instead of files */
+                bool            allow_setid;    /* accept setuid/setgid members */
+                uint64_t        max_bytes;      /* staging limit; 0: 4 GiB */
         } swap;
 
         struct {

@@ -36,7 +36,8 @@ static const char *const disconnect_keys[] = {
 };
 static const char *const run_keys[] = { "run", "checklist", "confirm", NULL };
 static const char *const swap_keys[] = {
-        "package", "sha256", "files", "run", "checklist", "confirm", NULL,
+        "package", "sha256", "files", "run", "allow_setid", "max_size", "checklist",
+        "confirm", NULL,
 };
 static const char *const migrate_keys[] = { "steps", "checklist", "confirm", NULL };
 static const char *const migration_keys[] = {
@@ -337,6 +338,12 @@ pswap(struct pctx *c, const struct ynode *n)
                 return perr(c, v, _("expected 64 hexadecimal digits (a SHA-256)"));
         if ((v = popt(n, "run")) && (r = pcmdlist(c, v, &p->swap.run)) < 0)
                 return r;
+        if ((v = popt(n, "allow_setid")) && (r = pbool(c, v, &p->swap.allow_setid)) < 0)
+                return r;
+        if ((v = popt(n, "max_size"))) {
+                if (v->kind != YNODE_SCALAR || size_parse(v->str, &p->swap.max_bytes) < 0)
+                        return perr(c, v, _("expected a size such as 512M or 2G"));
+        }
         if (files == NULL)
                 return 0;
         if (files->kind != YNODE_MAP)

@@ -575,6 +575,33 @@ duration_parse(const char *s, long *ret_ms)
         return 0;
 }
 
+int
+size_parse(const char *s, uint64_t *ret_bytes)
+{
+        unsigned long long n;
+        unsigned shift = 0;
+        char *end;
+
+        if (s == NULL || *s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        n = strtoull(s, &end, 10);
+        if (errno)
+                return -EINVAL;
+        switch (*end) {
+        case '\0': break;
+        case 'K': shift = 10; end++; break;
+        case 'M': shift = 20; end++; break;
+        case 'G': shift = 30; end++; break;
+        case 'T': shift = 40; end++; break;
+        default: return -EINVAL;
+        }
+        if (*end != '\0' || n > (UINT64_MAX >> shift))
+                return -EINVAL;
+        *ret_bytes = (uint64_t)n << shift;
+        return 0;
+}
+
 void
 duration_format(char *buf, size_t size, int64_t ms)
 {

@@ -105,6 +105,9 @@ void    time_iso8601(char *buf, size_t size, time_t t);
 /* Parse "90", "90s", "500ms", "5m", "1h", "1m30s" into milliseconds.
  * Returns 0, or -EINVAL. */
 int     duration_parse(const char *s, long *ret_ms);
+/* Parse "4096", "512K", "512M", "2G", "1T" (powers of 1024) into bytes.
+ * Returns 0, or -EINVAL. */
+int     size_parse(const char *s, uint64_t *ret_bytes);
 /* "1.2s", "3m04s", "1h02m" into buf. */
 void    duration_format(char *buf, size_t size, int64_t ms);
 /* "1.5 GiB" style into buf. */

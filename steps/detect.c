@@ -19,6 +19,10 @@ stage_package(struct step_ctx *ctx)
         struct strv members = {0};
         char *pkg = NULL, *sum = NULL, key[64];
         const char *staging = vars_get(ctx->vars, "staging");
+        struct stage_opts opts = {
+                .allow_setid = p->swap.allow_setid,
+                .max_bytes = p->swap.max_bytes,
+        };
         int r = STEP_FAILED;
 
         if (p->swap.package == NULL || p->swap.n_files == 0)
@@ -30,7 +34,7 @@ stage_package(struct step_ctx *ctx)
                 strv_push(&members, p->swap.files[i].member);
         engine_say(ctx->eng, OUT_INFO, _("staging %zu file(s) from package %s"),
                    members.n, pkg);
-        if (package_stage(pkg, sum, members.v, members.n, staging, NULL, &st, ctx->diag) < 0) {
+        if (package_stage(pkg, sum, members.v, members.n, staging, &opts, &st, ctx->diag) < 0) {
                 /* A wrong package or checksum is bad input: nothing was changed. */
                 ctx->diag->code = EXIT_USAGE;
                 goto out;

@@ -73,6 +73,22 @@ expect_error "missing package file" 2 "nopkg\\.yaml:[0-9]+:[0-9]+: .*package.*no
 	"${run[@]}" --answers "$T_DIR/nopkg.yaml"
 untouched "missing package file"
 
+# A hostile package: the binary is setuid. Detect refuses it while staging,
+# naming the member; nothing past detect runs, nothing is installed.
+mkdir -p "$T_DIR/evil/usr/bin"
+cp "$REDIS_DIR/new/usr/bin/redis-check-rdb" "$REDIS_DIR/new/usr/bin/redis-cli" "$T_DIR/evil/usr/bin/"
+chmod 4755 "$T_DIR/evil/usr/bin/redis-check-rdb"
+tar -czf "$T_DIR/evil.tar.gz" -C "$T_DIR/evil" usr
+sed "s|^package:.*|package: $T_DIR/evil.tar.gz|" "$good" > "$T_DIR/evil.yaml"
+err=$("$UPSHIFT" "${run[@]}" --answers "$T_DIR/evil.yaml" 2>&1 >/dev/null)
+check_eq "setuid package: exit 2" "$?" 2
+check_match "setuid package: the error names the member" "$(printf '%s\n' "$err" | grep '^upshift: error:')" 'usr/bin/redis-check-rdb.*setuid'
+check "setuid package: nothing past detect ran" sh -c "! grep -q 'ev: step_start, step: backup' '$state/journal'"
+check_eq "setuid package: redis still runs (same pid)" "$(redis_pid)" "$pid"
+check_eq "setuid package: the binary on disk is the old one" "$(sha256sum "$REDIS_BIN/redis-check-rdb" | cut -d' ' -f1)" "$old_sha"
+check "setuid package: nothing staged beside the target" test ! -e "$REDIS_BIN/redis-check-rdb.upshift-new"
+rm -rf "$state"
+
 # Malformed plans, one per class of error. Each file in tests/data/bad-plans
 # says on its first line the error it must produce, as "# expect: REGEX".
 for plan in "$UPSHIFT_SRCDIR"/tests/data/bad-plans/*.yaml; do

@@ -216,6 +216,8 @@ test_full(void **state)
         assert_int_equal(p->swap.n_files, 2);
         assert_string_equal(p->swap.files[1].member, "usr/bin/full-cli");
         assert_string_equal(p->swap.files[1].target, "/usr/local/bin/full-cli");
+        assert_true(p->swap.allow_setid);
+        assert_int_equal(p->swap.max_bytes, 512ull << 20);
 
         /* Migrate, mapping form. */
         assert_int_equal(p->migrate.n, 2);
@@ -475,6 +477,8 @@ test_err_misc(void **state)
                      5, 23, "unknown question key \"mdoe\" (did you mean \"mode\"?)", NULL);
         expect_error(*state, true, "ask: [{key: p, text: P, type: integer, default: x1}]\n",
                      4, 49, "expected an integer", NULL);
+        expect_error(*state, true, "swap:\n  package: p\n  max_size: 12Q\n  files: {a: /a}\n",
+                     6, 13, "expected a size such as 512M or 2G", NULL);
 }
 
 static void

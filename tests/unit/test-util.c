@@ -43,6 +43,26 @@ test_duration(void **state)
 }
 
 static void
+test_size(void **state)
+{
+        uint64_t b = 7;
+
+        assert_int_equal(size_parse("4096", &b), 0);
+        assert_int_equal(b, 4096);
+        assert_int_equal(size_parse("512M", &b), 0);
+        assert_int_equal(b, 512ull << 20);
+        assert_int_equal(size_parse("2G", &b), 0);
+        assert_int_equal(b, 2ull << 30);
+        b = 7;
+        assert_int_not_equal(size_parse("", &b), 0);
+        assert_int_not_equal(size_parse("12Q", &b), 0);
+        assert_int_not_equal(size_parse("-1K", &b), 0);
+        assert_int_not_equal(size_parse("1KB", &b), 0);
+        assert_int_not_equal(size_parse("99999999999999T", &b), 0);
+        assert_int_equal(b, 7);         /* untouched on failure */
+}
+
+static void
 test_duration_format(void **state)
 {
         char b[32];
@@ -180,6 +200,7 @@ main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_duration),
+                cmocka_unit_test(test_size),
                 cmocka_unit_test(test_duration_format),
                 cmocka_unit_test(test_distance),
                 cmocka_unit_test(test_strv_kv),
