@@ -13,7 +13,10 @@
  *   fact.NAME               a plan fact captured by detect
  *   package.sha256, package.version   the staged package (detect)
  *   staged.N.sha256, staged.N.mode    staged member N (detect)
- *   backup.path, backup.sha256, backup.size, backup.verified (backup)
+ *   backup.pending (before the archive exists), backup.path, backup.sha256,
+ *   backup.size, backup.manifest_sha256, backup.verified (backup)
+ *   restore.done            data restored from the backup (migrate's undo)
+ *   migrate.started.N, migrate.done.N (migrate)
  *   disconnect.clients      clients seen before draining
  *   stop.at, verify.ready_at   wall-clock ms, for the downtime
  *   swap.target.N, swap.old.N.sha256, swap.new.N.sha256, swap.done.N (swap)

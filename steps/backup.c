@@ -180,7 +180,9 @@ backup_make_archive(struct step_ctx *ctx)
         snprintf(size, sizeof size, "%llu", (unsigned long long)res.size);
         if (engine_fact_set(ctx->eng, "backup.path", res.path, ctx->diag) < 0 ||
             engine_fact_set(ctx->eng, "backup.sha256", res.sha256, ctx->diag) < 0 ||
-            engine_fact_set(ctx->eng, "backup.size", size, ctx->diag) < 0)
+            engine_fact_set(ctx->eng, "backup.size", size, ctx->diag) < 0 ||
+            engine_fact_set(ctx->eng, "backup.manifest_sha256", res.manifest_sha256,
+                            ctx->diag) < 0)
                 goto out;
         bytes_format(human, sizeof human, res.size);
         engine_say(ctx->eng, OUT_INFO, _("archive written: %s, %zu members, SHA-256 %s"),

@@ -8,7 +8,7 @@
 
 port=$(free_port) || { echo "no free port"; exit 1; }
 redis_sandbox "$T_DIR/redis" "$port" || { echo "cannot set up the Redis sandbox"; exit 1; }
-redis_start && redis_fill || { echo "cannot start and fill redis"; exit 1; }
+redis_start && redis_fill && redis_snapshot || { echo "cannot start and fill redis"; exit 1; }
 state=$T_DIR/state
 
 # A plan whose online backup is redis-cli --rdb into ${backup_work}.
@@ -38,6 +38,18 @@ check "the work directory is gone after verification" test ! -e "$REDIS_DIR/back
 mkdir -p "$T_DIR/x"
 tar -xzf "$backup" -C "$T_DIR/x"
 check "the manifest checks the online RDB too" sh -c "cd '$T_DIR/x' && sha256sum --quiet -c UPSHIFT-MANIFEST.sha256 && grep -q online.rdb UPSHIFT-MANIFEST.sha256"
+
+# A cold backup: archived after the service has stopped, before the swap.
+sed 's/^backup:$/backup:\n  cold: true/' "$PLANS_DIR/redis.yaml" > "$T_DIR/plans/redis.yaml"
+redis_answers "$answers"
+redis_reset "$T_DIR/state-cold" || { echo "cannot reset the sandbox"; exit 1; }
+run_upshift run redis --plans-dir "$T_DIR/plans" --answers "$answers" --yes --state-dir "$T_DIR/state-cold"
+check_eq "a cold backup upgrade exits 0" "$T_RC" 0
+t_track "$(redis_pid)"
+order=$(grep -o 'ev: step_start, step: [a-z]*\|key: backup.verified' "$T_DIR/state-cold/journal" | tr '\n' ' ')
+check_match "the cold archive is made after stop and before swap" "$order" \
+	'step: stop key: backup.verified ev: step_start, step: swap'
+check_eq "one cold archive" "$(redis_backups)" 1
 
 # A backup directory too small for the estimate: refused before anything.
 if [ "$(id -u)" = 0 ]; then

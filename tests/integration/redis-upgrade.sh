@@ -60,6 +60,9 @@ check_match "tar -tf lists the manifest" "$listing" '^UPSHIFT-MANIFEST\.sha256$'
 mkdir -p "$T_DIR/x"
 tar -xf "$backup" -C "$T_DIR/x"
 check "every hash in the manifest matches its member" sh -c "cd '$T_DIR/x' && sha256sum --quiet -c UPSHIFT-MANIFEST.sha256"
+check_eq "the journal holds the manifest's SHA-256" \
+	"$(sed -n 's/.*key: backup.manifest_sha256, value: \([0-9a-f]*\)}.*/\1/p' "$state/journal")" \
+	"$(sha256sum "$T_DIR/x/UPSHIFT-MANIFEST.sha256" | cut -d' ' -f1)"
 check_match "the manifest lists dump.rdb" "$(cat "$T_DIR/x/UPSHIFT-MANIFEST.sha256")" "  ${REDIS_DIR#/}/data/dump.rdb$"
 check "the report names the backup and its SHA-256" grep -q "$(sha256sum "$backup" | cut -d' ' -f1)" "$T_DIR/run.out"
 check_match "the report gives the downtime" "$T_OUT" 'downtime: [0-9.]+s'
