@@ -5,14 +5,7 @@
 . "$UPSHIFT_SRCDIR/tests/lib/common.sh"
 . "$UPSHIFT_SRCDIR/tests/lib/redis.sh"
 
-port=$(free_port) || { echo "no free port"; exit 1; }
-redis_sandbox "$T_DIR/redis" "$port" || { echo "cannot set up the Redis sandbox"; exit 1; }
-redis_start && redis_fill && redis_snapshot || { echo "cannot start and fill redis"; exit 1; }
-digest=$(redis_digest)
-new_sha=$(sha256sum "$REDIS_DIR/new/usr/bin/redis-check-rdb" | cut -d' ' -f1)
-answers=$T_DIR/answers.yaml
-redis_answers "$answers"
-state=$T_DIR/state
+redis_upgrade_setup
 
 # The Redis plan with a slow online backup command and a slow migration
 # that leaves a mark when it completes.

@@ -6,19 +6,9 @@
 . "$UPSHIFT_SRCDIR/tests/lib/common.sh"
 . "$UPSHIFT_SRCDIR/tests/lib/redis.sh"
 
-if [ "${UPSHIFT_FAULT_INJECTION:-no}" != yes ]; then
-	echo "SKIP: needs a build configured with --enable-fault-injection (tests/check.sh makes one)"
-	exit 77
-fi
+need_fault_injection
 
-port=$(free_port) || { echo "no free port"; exit 1; }
-redis_sandbox "$T_DIR/redis" "$port" || { echo "cannot set up the Redis sandbox"; exit 1; }
-redis_start && redis_fill && redis_snapshot || { echo "cannot start and fill redis"; exit 1; }
-digest=$(redis_digest)
-old_sha=$(sha256sum "$REDIS_BIN/redis-check-rdb" | cut -d' ' -f1)
-answers=$T_DIR/answers.yaml
-redis_answers "$answers"
-state=$T_DIR/state
+redis_upgrade_setup
 
 # An upgrade that fails at verify: Redis reads its configuration only at
 # start, so a bad line now stops the new version from starting.

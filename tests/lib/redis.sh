@@ -153,3 +153,27 @@ redis_upgraded() {
 	if [ ${#why[@]} -eq 0 ]; then ok "$name"; else not_ok "$name" "${why[@]}"; fi
 	t_track "$(redis_pid)"
 }
+
+# Skip (exit 77) unless upshift was built with --enable-fault-injection.
+need_fault_injection() {
+	if [ "${UPSHIFT_FAULT_INJECTION:-no}" != yes ]; then
+		echo "SKIP: needs a build configured with --enable-fault-injection (tests/check.sh makes one)"
+		exit 77
+	fi
+}
+
+# A running, filled, snapshotted sandbox, ready to be upgraded again and
+# again (redis_reset), and what the checks compare with: digest, old_sha,
+# new_sha (of redis-check-rdb), answers (the answers file), state.
+redis_upgrade_setup() {
+	local port
+	port=$(free_port) || { echo "no free port"; exit 1; }
+	redis_sandbox "$T_DIR/redis" "$port" || { echo "cannot set up the Redis sandbox"; exit 1; }
+	redis_start && redis_fill && redis_snapshot || { echo "cannot start and fill redis"; exit 1; }
+	digest=$(redis_digest)
+	old_sha=$(sha256sum "$REDIS_BIN/redis-check-rdb" | cut -d' ' -f1)
+	new_sha=$(sha256sum "$REDIS_DIR/new/usr/bin/redis-check-rdb" | cut -d' ' -f1)
+	answers=$T_DIR/answers.yaml
+	redis_answers "$answers"
+	state=$T_DIR/state
+}
