@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -36,15 +35,6 @@ struct fx {
         char *outside;          /* base/outside: must stay empty */
 };
 
-/* One entry: 'f' file (data, or zeros bytes of zeros), 'l' symlink to data,
- * 'c' character device, 'p' FIFO, 'd' directory. */
-struct ent {
-        const char *name;
-        char        type;
-        const char *data;
-        mode_t      mode;
-        size_t      zeros;
-};
 
 static int
 setup(void **state)
@@ -73,65 +63,14 @@ teardown(void **state)
         return 0;
 }
 
-static void
-write_entry(struct archive *a, const struct ent *en, bool sizeless)
-{
-        struct archive_entry *e = archive_entry_new();
-        size_t len = en->type != 'f' ? 0 : en->zeros > 0 ? en->zeros : strlen(en->data);
-
-        archive_entry_set_pathname(e, en->name);
-        archive_entry_set_perm(e, en->mode != 0 ? en->mode : 0644);
-        archive_entry_set_mtime(e, 1700000000, 0);
-        switch (en->type) {
-        case 'f':
-                archive_entry_set_filetype(e, AE_IFREG);
-                break;
-        case 'l':
-                archive_entry_set_filetype(e, AE_IFLNK);
-                archive_entry_set_symlink(e, en->data);
-                break;
-        case 'c':
-                archive_entry_set_filetype(e, AE_IFCHR);
-                archive_entry_set_rdev(e, makedev(8, 0));
-                break;
-        case 'p':
-                archive_entry_set_filetype(e, AE_IFIFO);
-                break;
-        default:
-                archive_entry_set_filetype(e, AE_IFDIR);
-                break;
-        }
-        if (!sizeless)
-                archive_entry_set_size(e, (la_int64_t)len);
-        assert_true(archive_write_header(a, e) >= ARCHIVE_WARN);
-        if (en->zeros > 0) {
-                char *z = xcalloc(1, MiB);
-
-                for (size_t done = 0; done < len; done += MiB)
-                        assert_true(archive_write_data(a, z, MiB) > 0);
-                free(z);
-        } else if (len > 0) {
-                assert_int_equal(archive_write_data(a, en->data, len), len);
-        }
-        archive_entry_free(e);
-}
-
 /* Write a package; sizeless leaves the sizes out (zip then streams them). */
 static char *
 mk_pkg(struct fx *f, const char *file, const char *format, const char *filter,
-       const struct ent *ents, size_t n, bool sizeless)
+       const struct t_ent *ents, size_t n, bool sizeless)
 {
         char *path = xasprintf("%s/%s", f->base, file);
-        struct archive *a = archive_write_new();
 
-        assert_int_equal(archive_write_set_format_by_name(a, format), ARCHIVE_OK);
-        if (filter != NULL)
-                assert_int_equal(archive_write_add_filter_by_name(a, filter), ARCHIVE_OK);
-        assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
-        for (size_t i = 0; i < n; i++)
-                write_entry(a, &ents[i], sizeless);
-        assert_int_equal(archive_write_close(a), ARCHIVE_OK);
-        archive_write_free(a);
+        t_mk_archive(path, format, filter, ents, n, sizeless);
         return path;
 }
 
@@ -186,7 +125,7 @@ test_symlink_parent_escape(void **state)
 {
         struct fx *f = *state;
         char *up = xasprintf("../../..%s", f->outside);
-        struct ent ents[] = {
+        struct t_ent ents[] = {
                 { "evil", 'l', f->outside, 0, 0 },
                 { "evil/file", 'f', "written through the link\n", 0755, 0 },
                 { "up", 'l', up, 0, 0 },
@@ -224,7 +163,7 @@ static void
 test_device_fifo(void **state)
 {
         struct fx *f = *state;
-        static const struct ent ents[] = {
+        static const struct t_ent ents[] = {
                 { "dev/sda", 'c', NULL, 0660, 0 },
                 { "run/fifo", 'p', NULL, 0644, 0 },
                 { "usr/bin/disk", 'l', "../../dev/sda", 0, 0 },
@@ -241,7 +180,7 @@ static void
 test_setuid(void **state)
 {
         struct fx *f = *state;
-        static const struct ent ents[] = {
+        static const struct t_ent ents[] = {
                 { "bin/su", 'f', "#!/bin/sh\nid\n", 04755, 0 },
                 { "bin/sg", 'f', "#!/bin/sh\nid -g\n", 02711, 0 },
                 { "bin/link", 'l', "su", 0, 0 },
@@ -268,7 +207,7 @@ static void
 test_bomb_declared(void **state)
 {
         struct fx *f = *state;
-        static const struct ent ents[] = {
+        static const struct t_ent ents[] = {
                 { "small", 'f', "fits\n", 0644, 0 },
                 { "zeros", 'f', NULL, 0644, 64 * MiB },
         };
@@ -329,7 +268,7 @@ static void
 test_bomb_streamed(void **state)
 {
         struct fx *f = *state;
-        static const struct ent ents[] = {
+        static const struct t_ent ents[] = {
                 { "zeros", 'f', NULL, 0644, 64 * MiB },
         };
         char *pkg = mk_pkg(f, "bomb.zip", "zip", NULL, ents, ARRAY_SIZE(ents), true);

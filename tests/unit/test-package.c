@@ -29,13 +29,6 @@ struct fx {
         char *staging;
 };
 
-/* One entry of a test archive. */
-struct ent {
-        const char *name;
-        char        type;               /* 'f' file, 'l' symlink, 'h' hard link, 'd' dir */
-        const char *data;               /* content, or link target */
-        mode_t      mode;
-};
 
 static int
 setup(void **state)
@@ -65,46 +58,11 @@ teardown(void **state)
  * filter "gzip" or NULL. Returns the path (caller frees). */
 static char *
 mk_archive(struct fx *f, const char *file, const char *format, const char *filter,
-           const struct ent *ents, size_t n)
+           const struct t_ent *ents, size_t n)
 {
         char *path = xasprintf("%s/%s", f->base, file);
-        struct archive *a = archive_write_new();
 
-        assert_int_equal(archive_write_set_format_by_name(a, format), ARCHIVE_OK);
-        if (filter != NULL)
-                assert_int_equal(archive_write_add_filter_by_name(a, filter), ARCHIVE_OK);
-        assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
-        for (size_t i = 0; i < n; i++) {
-                struct archive_entry *e = archive_entry_new();
-                size_t len = ents[i].type == 'f' ? strlen(ents[i].data) : 0;
-
-                archive_entry_set_pathname(e, ents[i].name);
-                archive_entry_set_perm(e, ents[i].mode != 0 ? ents[i].mode : 0644);
-                archive_entry_set_mtime(e, 1700000000, 0);
-                switch (ents[i].type) {
-                case 'f':
-                        archive_entry_set_filetype(e, AE_IFREG);
-                        break;
-                case 'l':
-                        archive_entry_set_filetype(e, AE_IFLNK);
-                        archive_entry_set_symlink(e, ents[i].data);
-                        break;
-                case 'h':
-                        archive_entry_set_filetype(e, AE_IFREG);
-                        archive_entry_set_hardlink(e, ents[i].data);
-                        break;
-                default:
-                        archive_entry_set_filetype(e, AE_IFDIR);
-                        break;
-                }
-                archive_entry_set_size(e, (la_int64_t)len);
-                assert_true(archive_write_header(a, e) >= ARCHIVE_WARN);
-                if (len > 0)
-                        assert_int_equal(archive_write_data(a, ents[i].data, len), len);
-                archive_entry_free(e);
-        }
-        assert_int_equal(archive_write_close(a), ARCHIVE_OK);
-        archive_write_free(a);
+        t_mk_archive(path, format, filter, ents, n, false);
         return path;
 }
 
@@ -138,16 +96,16 @@ stage(struct fx *f, const char *pkg, const char *want, char *const *members, siz
 }
 
 /* The link comes before its target in the stream, names start with "./". */
-static const struct ent tgz_ents[] = {
-        { "./usr/", 'd', NULL, 0755 },
-        { "./usr/bin/", 'd', NULL, 0755 },
-        { "./usr/bin/link", 'l', "real", 0 },
-        { "./usr/bin/real", 'f', "real binary\n", 0755 },
-        { "./usr/bin/hard", 'h', "./usr/bin/real", 0 },
-        { "./usr/lib/up", 'l', "../bin/link", 0 },
-        { "./loop/a", 'l', "b", 0 },
-        { "./loop/b", 'l', "a", 0 },
-        { "./usr/bin/gone", 'l', "missing", 0 },
+static const struct t_ent tgz_ents[] = {
+        { "./usr/", 'd', NULL, 0755, 0 },
+        { "./usr/bin/", 'd', NULL, 0755, 0 },
+        { "./usr/bin/link", 'l', "real", 0, 0 },
+        { "./usr/bin/real", 'f', "real binary\n", 0755, 0 },
+        { "./usr/bin/hard", 'h', "./usr/bin/real", 0, 0 },
+        { "./usr/lib/up", 'l', "../bin/link", 0, 0 },
+        { "./loop/a", 'l', "b", 0, 0 },
+        { "./loop/b", 'l', "a", 0, 0 },
+        { "./usr/bin/gone", 'l', "missing", 0, 0 },
 };
 
 static void
@@ -235,15 +193,15 @@ static void
 test_hostile_archives(void **state)
 {
         struct fx *f = *state;
-        static const struct ent ents[] = {
-                { "../evil", 'f', "evil\n", 0755 },
-                { "/etc/x", 'f', "abs\n", 0644 },
-                { "bin/x", 'l', "../../etc/passwd", 0 },
-                { "usr/bin/abs", 'l', "/etc/passwd", 0 },
-                { "usr/bin/up", 'l', "../../bin/x", 0 },
-                { "usr/bin/hl", 'h', "../outside", 0 },
-                { "usr/bin/toabs", 'l', "../../etc/x", 0 },
-                { "etc/passwd", 'f', "not really\n", 0644 },
+        static const struct t_ent ents[] = {
+                { "../evil", 'f', "evil\n", 0755, 0 },
+                { "/etc/x", 'f', "abs\n", 0644, 0 },
+                { "bin/x", 'l', "../../etc/passwd", 0, 0 },
+                { "usr/bin/abs", 'l', "/etc/passwd", 0, 0 },
+                { "usr/bin/up", 'l', "../../bin/x", 0, 0 },
+                { "usr/bin/hl", 'h', "../outside", 0, 0 },
+                { "usr/bin/toabs", 'l', "../../etc/x", 0, 0 },
+                { "etc/passwd", 'f', "not really\n", 0644, 0 },
         };
         char *pkg = mk_archive(f, "h.tar", "gnutar", NULL, ents, ARRAY_SIZE(ents));
         static const struct {
@@ -357,10 +315,10 @@ static void
 test_zip(void **state)
 {
         struct fx *f = *state;
-        static const struct ent ents[] = {
-                { "tool-1.0/", 'd', NULL, 0755 },
-                { "tool-1.0/bin/tool", 'f', "zipped tool\n", 0750 },
-                { "tool-1.0/README", 'f', "read me\n", 0644 },
+        static const struct t_ent ents[] = {
+                { "tool-1.0/", 'd', NULL, 0755, 0 },
+                { "tool-1.0/bin/tool", 'f', "zipped tool\n", 0750, 0 },
+                { "tool-1.0/README", 'f', "read me\n", 0644, 0 },
         };
         char *pkg = mk_archive(f, "t.zip", "zip", NULL, ents, ARRAY_SIZE(ents));
         char *members[] = { "tool-1.0/README", "tool-1.0/bin/tool" };

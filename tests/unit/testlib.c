@@ -12,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <cmocka.h>
 
 #include "testlib.h"
@@ -150,4 +153,68 @@ t_slurp(const char *path, size_t *ret_len)
         if (ret_len != NULL)
                 *ret_len = len;
         return buf;
+}
+
+static void
+write_ent(struct archive *a, const struct t_ent *en, bool sizeless)
+{
+        const size_t chunk = 1024u * 1024;
+        struct archive_entry *e = archive_entry_new();
+        size_t len = en->type != 'f' ? 0 : en->zeros > 0 ? en->zeros : strlen(en->data);
+
+        archive_entry_set_pathname(e, en->name);
+        archive_entry_set_perm(e, en->mode != 0 ? en->mode : 0644);
+        archive_entry_set_mtime(e, 1700000000, 0);
+        switch (en->type) {
+        case 'f':
+                archive_entry_set_filetype(e, AE_IFREG);
+                break;
+        case 'l':
+                archive_entry_set_filetype(e, AE_IFLNK);
+                archive_entry_set_symlink(e, en->data);
+                break;
+        case 'h':
+                archive_entry_set_filetype(e, AE_IFREG);
+                archive_entry_set_hardlink(e, en->data);
+                break;
+        case 'c':
+                archive_entry_set_filetype(e, AE_IFCHR);
+                archive_entry_set_rdev(e, makedev(8, 0));
+                break;
+        case 'p':
+                archive_entry_set_filetype(e, AE_IFIFO);
+                break;
+        default:
+                archive_entry_set_filetype(e, AE_IFDIR);
+                break;
+        }
+        if (!sizeless)
+                archive_entry_set_size(e, (la_int64_t)len);
+        assert_true(archive_write_header(a, e) >= ARCHIVE_WARN);
+        if (en->zeros > 0) {
+                char *z = xcalloc(1, chunk);
+
+                for (size_t done = 0; done < len; done += chunk)
+                        assert_true(archive_write_data(a, z, chunk) > 0);
+                free(z);
+        } else if (len > 0) {
+                assert_int_equal(archive_write_data(a, en->data, len), len);
+        }
+        archive_entry_free(e);
+}
+
+void
+t_mk_archive(const char *path, const char *format, const char *filter,
+             const struct t_ent *ents, size_t n, bool sizeless)
+{
+        struct archive *a = archive_write_new();
+
+        assert_int_equal(archive_write_set_format_by_name(a, format), ARCHIVE_OK);
+        if (filter != NULL)
+                assert_int_equal(archive_write_add_filter_by_name(a, filter), ARCHIVE_OK);
+        assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+        for (size_t i = 0; i < n; i++)
+                write_ent(a, &ents[i], sizeless);
+        assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+        archive_write_free(a);
 }

@@ -58,4 +58,22 @@ void t_write_text(const char *path, const char *text);
  * into *ret_len unless ret_len is NULL. */
 char *t_slurp(const char *path, size_t *ret_len);
 
+/* One entry of an archive a test builds: type 'f' a file (data, or zeros
+ * bytes of zeros when zeros > 0), 'l' a symlink to data, 'h' a hard link to
+ * the member data, 'c' a character device, 'p' a FIFO, 'd' a directory.
+ * mode 0 means 0644. */
+struct t_ent {
+        const char *name;
+        char        type;
+        const char *data;
+        mode_t      mode;
+        size_t      zeros;
+};
+
+/* Asserting: write an archive of the n entries at path with libarchive,
+ * format and filter named as libarchive names them (filter may be NULL).
+ * sizeless leaves the entries' sizes out (zip then streams them). */
+void t_mk_archive(const char *path, const char *format, const char *filter,
+                  const struct t_ent *ents, size_t n, bool sizeless);
+
 #endif
