@@ -3,35 +3,6 @@
 
 REDIS_OLD_VERSION=${REDIS_OLD_VERSION:-5:7.0.15-1~deb12u7}
 REDIS_NEW_VERSION=${REDIS_NEW_VERSION:-5:7.0.15-1~deb12u10}
-DEB_CACHE=${UPSHIFT_DEB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/upshift/debs}
-
-# fetch_deb NAME VERSION: print the path of the cached .deb, downloading it
-# once. Tests run in parallel: the cache is locked while it is looked at and
-# filled, and a download lands in a private directory and is moved in whole,
-# so nobody ever sees a half-written package.
-fetch_deb() {
-	local name=$1 version=$2 pattern
-	pattern="${name}_*${version#*:}_*.deb"
-	mkdir -p "$DEB_CACHE" || return 1
-	(
-		flock -w 600 9 || { echo "cannot lock $DEB_CACHE/.lock" >&2; exit 1; }
-		ls "$DEB_CACHE"/$pattern >/dev/null 2>&1 && exit 0
-		tmp=$(mktemp -d "$DEB_CACHE/.download.XXXXXX") || exit 1
-		ok=1
-		for try in 1 2 3; do
-			if (cd "$tmp" && apt-get download -q "$name=$version" >/dev/null 2>&1); then
-				ok=0
-				break
-			fi
-			sleep "$try"
-		done
-		[ $ok = 0 ] && mv "$tmp"/$pattern "$DEB_CACHE/"
-		rm -rf "$tmp"
-		[ $ok = 0 ] || echo "cannot download $name=$version (is apt-get update done?)" >&2
-		exit $ok
-	) 9>"$DEB_CACHE/.lock" || return 1
-	ls "$DEB_CACHE"/$pattern 2>/dev/null | head -n 1
-}
 
 # redis_sandbox DIR PORT: unpack the old package into DIR/root as Debian lays
 # it out (redis-server a link to redis-check-rdb), write DIR/redis.conf.
