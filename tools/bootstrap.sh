@@ -14,6 +14,8 @@ PACKAGES=(
 	libcmocka-dev mandoc
 	# for the tests: GNU tar with zstd, dpkg-deb, python3 (CRC check), tmux
 	tar zstd dpkg python3 tmux ca-certificates
+	# the real servers of the plans' tests (issue 6)
+	influxdb influxdb-client restic etcd-server etcd-client sqlite3
 )
 
 missing=()
