@@ -16,6 +16,8 @@ PACKAGES=(
 	tar zstd dpkg python3 tmux ca-certificates
 	# the real servers of the plans' tests (issue 6)
 	influxdb influxdb-client restic etcd-server etcd-client sqlite3
+	# what the unpacked postgresql-15 and postgresql-client-15 link against
+	libpq5 libicu72 libllvm14 libxml2 libxslt1.1 libldap-2.5-0 libgssapi-krb5-2 libedit2 liblz4-1 libpam0g libuuid1 tzdata
 )
 
 missing=()

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# A real PostgreSQL minor upgrade in scripted mode: postgresql-15
+# 15.18-0+deb12u1 -> 15.20-0+deb12u1, run as an unprivileged user, with a
+# pgbench database and pgbench clients writing while the upgrade runs.
+# Asserts on PostgreSQL's own data: the rows pgbench reported committed are
+# all there, TPC-B's balances still add up, the running server says 15.20.
+. "$UPSHIFT_SRCDIR/tests/lib/common.sh"
+. "$UPSHIFT_SRCDIR/tests/lib/postgresql.sh"
+
+pg_need_root
+port=$(free_port) || { echo "no free port"; exit 1; }
+pg_sandbox "$T_DIR/pg" "$port" || { echo "cannot set up the PostgreSQL sandbox"; exit 1; }
+pg_start || { echo "postgresql did not start"; exit 1; }
+
+psql_ -d postgres -c 'CREATE DATABASE bench' || { echo "cannot create the database"; exit 1; }
+"$PG_BIN/pgbench" -h 127.0.0.1 -p "$port" -U postgres -i -s 3 -q bench > "$T_DIR/pgbench-init.log" 2>&1 ||
+	{ tail -n 20 "$T_DIR/pgbench-init.log"; echo "pgbench -i failed"; exit 1; }
+
+check_match "the old server says 15.18" "$(psql_ -d bench -c 'SELECT version()')" '^PostgreSQL 15\.18 '
+new_postgres=$T_DIR/pg/new/usr/lib/postgresql/15/bin/postgres
+check "the two packages hold different servers" sh -c "! cmp -s '$PG_BIN/postgres' '$new_postgres'"
+counts() {
+	psql_ -d bench -c "SELECT (SELECT count(*) FROM pgbench_accounts) || ' ' ||
+		(SELECT count(*) FROM pgbench_branches) || ' ' || (SELECT count(*) FROM pgbench_tellers)"
+}
+counts_before=$(counts)
+check_eq "300,000 accounts, 3 branches, 30 tellers before" "$counts_before" "300000 3 30"
+databases_before=$(psql_ -d postgres -c 'SELECT datname FROM pg_database ORDER BY 1')
+
+# pgbench clients writing during the upgrade (time-bounded by -T; the
+# upgrade must disconnect them long before).
+"$PG_BIN/pgbench" -h 127.0.0.1 -p "$port" -U postgres -n -c 4 -j 2 -T 240 bench \
+	> "$T_DIR/pgbench.out" 2> "$T_DIR/pgbench.err" &
+pgbench=$!
+t_track "$pgbench"
+clients() {
+	psql_ -d postgres -c "SELECT count(*) FROM pg_stat_activity
+		WHERE application_name = 'pgbench' AND backend_type = 'client backend'"
+}
+history() {
+	psql_ -d bench -c 'SELECT count(*) FROM pgbench_history'
+}
+wait_for 30 sh -c "[ \"\$(PGCONNECT_TIMEOUT=5 '$PG_BIN/psql' -XAtq -h 127.0.0.1 -p $port -U postgres -d bench -c 'SELECT count(*) FROM pgbench_history')\" -gt 100 ]"
+check_eq "4 pgbench clients are connected" "$(clients)" 4
+history_before=$(history)
+check "pgbench is committing transactions" test "${history_before:-0}" -gt 100
+
+answers=$T_DIR/answers.yaml
+pg_answers "$answers"
+state=$T_DIR/state
+
+# upshift plan shows every command resolved from the answers.
+run_upshift plan postgresql --plans-dir "$PLANS_DIR" --answers "$answers"
+check_eq "upshift plan exits 0" "$T_RC" 0
+check_match "plan: detect runs the sandbox's postgres --version" "$T_OUT" \
+	"version: \\$ $PG_BIN/postgres --version"
+check_match "plan: stop is pg_ctl stop -m fast as $PG_OS_USER" "$T_OUT" \
+	"runuser -u $PG_OS_USER -- $PG_BIN/pg_ctl stop -w -t 120 -D $PG_DATA -m fast"
+check_match "plan: the start command names the log file" "$T_OUT" \
+	"pg_ctl start -w -t 120 -D $PG_DATA -l $PG_LOG"
+check_match "plan: the cold backup archives the data directory" "$T_OUT" \
+	"after the service has stopped"
+check_match "plan: the backup lists the data directory" "$T_OUT" "^ +$PG_DATA\$"
+check_match "plan: the server binary is swapped in the sandbox" "$T_OUT" \
+	"$PG_BIN/postgres <- usr/lib/postgresql/15/bin/postgres"
+check_match "plan: clients are listed from pg_stat_activity" "$T_OUT" \
+	"clients: .*-p $port -U postgres -d bench .*pg_stat_activity"
+check_match "plan: verify waits for pg_isready" "$T_OUT" \
+	"ready: \\$ $PG_BIN/pg_isready -h 127.0.0.1 -p $port"
+check_match "plan: verify checks SELECT version() for 15.20" "$T_OUT" 'must match /\^PostgreSQL 15\.20 /'
+check_match "plan: verify compares the row counts" "$T_OUT" 'row_counts is the same'
+
+# upshift answers gives a template that loads once filled.
+run_upshift answers postgresql --plans-dir "$PLANS_DIR"
+check_eq "upshift answers exits 0" "$T_RC" 0
+printf '%s\n' "$T_OUT" > "$T_DIR/template.yaml"
+check_match "the template asks for the package" "$T_OUT" '^package:'
+check_match "the template gives the default data directory" "$T_OUT" '^data_dir: /var/lib/postgresql/15/main$'
+sed -e "s|^package:.*|package: $PG_NEW_DEB|" \
+    -e "s|^pg_root:.*|pg_root: $PG_ROOT|" \
+    -e "s|^port:.*|port: 6543|" \
+    -e "s|^database:.*|database: appdb|" \
+    "$T_DIR/template.yaml" > "$T_DIR/filled.yaml"
+run_upshift plan postgresql --plans-dir "$PLANS_DIR" --answers "$T_DIR/filled.yaml"
+check_eq "the filled template loads (upshift plan exits 0)" "$T_RC" 0
+check_match "the filled template's answers are used" "$T_OUT" \
+	"$PG_BIN/pg_isready -h /var/run/postgresql -p 6543"
+check_match "the filled template keeps the default service" "$T_OUT" 'manager systemd, postgresql@15-main'
+run_upshift plan postgresql --plans-dir "$PLANS_DIR" --answers "$T_DIR/template.yaml"
+check_eq "the unfilled template is refused (exit 2)" "$T_RC" 2
+
+# The upgrade, with pgbench writing.
+run_upshift run postgresql --plans-dir "$PLANS_DIR" --answers "$answers" --yes --state-dir "$state"
+echo "$T_OUT" > "$T_DIR/run.out"
+check_eq "upshift run exits 0" "$T_RC" 0
+[ "$T_RC" = 0 ] || sed 's/^/#   /' "$T_DIR/run.out" | tail -n 40
+t_track "$(pg_pid)"
+
+# pgbench was disconnected, with an error, and reported what it committed.
+wait_for 30 sh -c "! kill -0 $pgbench 2>/dev/null"
+wait "$pgbench"
+pgbench_rc=$?
+check "pgbench exited" sh -c "! kill -0 $pgbench 2>/dev/null"
+check_eq "pgbench exited with status 2 (aborted)" "$pgbench_rc" 2
+check_match "pgbench's clients lost their connection" "$(cat "$T_DIR/pgbench.err")" \
+	'terminating connection due to administrator command|server closed the connection'
+committed=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$T_DIR/pgbench.out")
+check_match "pgbench reports the transactions it committed" "$committed" '^[0-9]+$'
+check_match "upshift saw the pgbench clients" "$(cat "$T_DIR/run.out")" '[4] clients connected'
+
+# The new server runs, on the same data.
+check "postgresql answers after the upgrade" pg_ready
+check_match "SELECT version() says 15.20" "$(psql_ -d bench -c 'SELECT version()')" \
+	'^PostgreSQL 15\.20 \(Debian 15\.20-0\+deb12u1\)'
+check "the postgres binary is the 15.20 package's" cmp -s "$PG_BIN/postgres" "$new_postgres"
+check_eq "the running postmaster is the new binary" \
+	"$(sha256sum "/proc/$(pg_pid)/exe" 2>/dev/null | cut -d' ' -f1)" \
+	"$(sha256sum "$new_postgres" | cut -d' ' -f1)"
+check "plpgsql.so is the 15.20 package's" cmp -s "$PG_ROOT/usr/lib/postgresql/15/lib/plpgsql.so" \
+	"$T_DIR/pg/new/usr/lib/postgresql/15/lib/plpgsql.so"
+check_eq "the same databases after" "$(psql_ -d postgres -c 'SELECT datname FROM pg_database ORDER BY 1')" \
+	"$databases_before"
+check_eq "the same accounts, branches and tellers after" "$(counts)" "$counts_before"
+history_after=$(history)
+check "no history row seen before the upgrade is lost" test "${history_after:-0}" -ge "$history_before"
+check "every transaction pgbench committed is there" test "${history_after:-0}" -ge "${committed:-999999999}"
+# TPC-B: each transaction adds the same delta to an account, a teller, a
+# branch and a history row, so the four sums agree unless a committed
+# transaction was lost in part.
+sums=$(psql_ -d bench -c "SELECT (SELECT sum(abalance) FROM pgbench_accounts) || ' ' ||
+	(SELECT sum(tbalance) FROM pgbench_tellers) || ' ' || (SELECT sum(bbalance) FROM pgbench_branches) || ' ' ||
+	(SELECT coalesce(sum(delta), 0) FROM pgbench_history)")
+check_match "the balances add up to the history's deltas" "$sums" '^(-?[0-9]+) \1 \1 \1$'
+check "the server still accepts writes" psql_ -d bench -c 'INSERT INTO pgbench_history VALUES (1, 1, 1, 0, now())'
+
+# The backup: a cold archive of the data directory, verified.
+backup=$(ls "$PG_DIR"/backups/postgresql-*.tar.zst 2>/dev/null | head -n 1)
+check "a backup archive was written" test -f "$backup"
+check_match "it holds the data directory" "$(tar -tf "$backup" 2>&1)" "^${PG_DATA#/}/PG_VERSION$"
+check "the journal says the backup was verified" grep -q 'key: backup.verified, value: "yes"' "$state/journal"
+
+for s in detect backup disconnect stop swap migrate verify reconnect; do
+	check "journal: $s done" grep -q "ev: step_done, step: $s[,}]" "$state/journal"
+done
+run_upshift status postgresql --plans-dir "$PLANS_DIR" --state-dir "$state"
+check_match "upshift status says it finished" "$T_OUT" 'finished: nothing left to do'
+
+# A second run has nothing left to do and leaves the server alone.
+pid_before=$(pg_pid)
+run_upshift run postgresql --plans-dir "$PLANS_DIR" --answers "$answers" --yes --state-dir "$state"
+check_eq "a second run exits 0" "$T_RC" 0
+check_match "a second run says there is nothing left to do" "$T_OUT" 'nothing left to do'
+check_eq "a second run leaves the server alone" "$(pg_pid)" "$pid_before"
+
+pg_stop
+t_done

@@ -1,0 +1,128 @@
+# tests/lib/postgresql.sh: a throwaway PostgreSQL 15 from Debian's packages,
+# run as an unprivileged user. Source after common.sh.
+#
+# The server packages are unpacked with dpkg-deb -x into DIR/root (Debian's
+# binaries find their share directory relative to themselves), the cluster
+# is initdb'd into DIR/pg/data and listens on 127.0.0.1:PORT and on a socket
+# in DIR/pg/run. PostgreSQL refuses to run as root: when the test runs as
+# root (CI does), the server and every command that controls it run as
+# PG_OS_USER through runuser; the plan does the same.
+
+PG_OLD_VERSION=${PG_OLD_VERSION:-15.18-0+deb12u1}
+PG_NEW_VERSION=${PG_NEW_VERSION:-15.20-0+deb12u1}
+PG_OS_USER=${PG_OS_USER:-upshift-pg}
+
+# Skip unless root: runuser (how the plan runs commands as the cluster's
+# owner) works only for root, and PostgreSQL will not run as root itself.
+pg_need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP: needs root, to run PostgreSQL as an unprivileged user with runuser"
+		exit 77
+	fi
+}
+
+# The unprivileged user the server runs as: created (a system user without
+# a home or a login shell) when it does not exist yet.
+pg_os_user() {
+	getent passwd "$PG_OS_USER" >/dev/null && return 0
+	useradd --system --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin "$PG_OS_USER" 2>/dev/null && return 0
+	# Another test may have created it meanwhile.
+	getent passwd "$PG_OS_USER" >/dev/null
+}
+
+pg_as() {
+	runuser -u "$PG_OS_USER" -- "$@"
+}
+
+# pg_sandbox DIR PORT: unpack postgresql-15 and postgresql-client-15 of the
+# old version into DIR/root and the new server package into DIR/new; initdb
+# the cluster (superuser "postgres", trust authentication: it listens on
+# 127.0.0.1 and in a socket directory only this user can enter).
+pg_sandbox() {
+	local dir=$1 port=$2 client_deb
+	pg_os_user || return 1
+	PG_OLD_DEB=$(fetch_deb postgresql-15 "$PG_OLD_VERSION") || return 1
+	PG_NEW_DEB=$(fetch_deb postgresql-15 "$PG_NEW_VERSION") || return 1
+	client_deb=$(fetch_deb postgresql-client-15 "$PG_OLD_VERSION") || return 1
+	mkdir -p "$dir/root" "$dir/new" "$dir/pg/data" "$dir/pg/run" || return 1
+	dpkg-deb -x "$PG_OLD_DEB" "$dir/root" || return 1
+	dpkg-deb -x "$client_deb" "$dir/root" || return 1
+	dpkg-deb -x "$PG_NEW_DEB" "$dir/new" || return 1
+	chown -R "$PG_OS_USER:" "$dir/pg" || return 1
+	chmod 0700 "$dir/pg" "$dir/pg/data" || return 1
+	PG_DIR=$dir
+	PG_PORT=$port
+	PG_ROOT=$dir/root
+	PG_BIN=$dir/root/usr/lib/postgresql/15/bin
+	PG_DATA=$dir/pg/data
+	PG_RUN=$dir/pg/run
+	PG_LOG=$dir/pg/postgresql.log
+	pg_as "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 \
+		--locale=C.UTF-8 -N > "$dir/initdb.log" 2>&1 || { tail -n 20 "$dir/initdb.log"; return 1; }
+	cat >> "$PG_DATA/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$PG_RUN'
+external_pid_file = '$PG_RUN/postgresql.pid'
+max_connections = 40
+shared_buffers = 32MB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+CONF
+}
+
+psql_() {
+	"$PG_BIN/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"
+}
+
+pg_ready() {
+	"$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"
+}
+
+pg_pid() {
+	head -n 1 "$PG_RUN/postgresql.pid" 2>/dev/null
+}
+
+# Start the server and wait until it accepts connections (pg_ctl -w, and at
+# most 60 s more).
+pg_start() {
+	pg_as "$PG_BIN/pg_ctl" start -w -t 120 -D "$PG_DATA" -l "$PG_LOG" >/dev/null || {
+		tail -n 20 "$PG_LOG"
+		return 1
+	}
+	wait_for 60 pg_ready || return 1
+	t_track "$(pg_pid)"
+}
+
+# Stop the server this test started (through its external pid file), and
+# wait until it is gone.
+pg_stop() {
+	local pid
+	pid=$(pg_pid)
+	[ -n "$pid" ] || return 0
+	kill -INT "$pid" 2>/dev/null || return 0
+	wait_for 60 sh -c "! kill -0 $pid 2>/dev/null"
+}
+
+# An answers file for plans/postgresql.yaml pointing at the sandbox.
+pg_answers() {
+	local file=$1 pkg=${2:-$PG_NEW_DEB}
+	cat > "$file" <<ANS
+package: $pkg
+pg_root: $PG_ROOT
+os_user: $PG_OS_USER
+data_dir: $PG_DATA
+config_dir: $PG_DATA
+host: 127.0.0.1
+port: $PG_PORT
+db_user: postgres
+database: bench
+stable_tables: '^public\\.pgbench_(accounts|branches|tellers)$'
+service_manager: pidfile
+pidfile: $PG_RUN/postgresql.pid
+log_file: $PG_LOG
+backup_dir: $PG_DIR/backups
+ANS
+}
