@@ -2,13 +2,54 @@
  * compare facts with those captured in detect. */
 #include <config.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "http.h"
 #include "i18n.h"
 #include "service.h"
 #include "step.h"
 #include "util.h"
+
+static bool
+ready_cancelled(void *ud)
+{
+        return engine_interrupted(ud);
+}
+
+/* One readiness try: 0 when ready, else STEP_FAILED with why in ctx->diag. */
+static int
+ready_try(struct step_ctx *ctx, const char *url, const char *shown, int64_t deadline)
+{
+        const struct ready_spec *rs = &ctx->plan->verify.ready;
+        int64_t left = deadline - now_ms();
+        struct http_opts ho = {
+                /* one try never blocks longer than 5 s, nor past the deadline */
+                .timeout_ms = left < 200 ? 200 : left > 5000 ? 5000 : (long)left,
+                .cancelled = ready_cancelled,
+                .ud = ctx->eng,
+        };
+        struct cmd quiet;
+        int status = 0, r;
+
+        diag_clear(ctx->diag);
+        if (url == NULL) {
+                quiet = *rs->cmd;
+                quiet.may_fail = false;
+                r = step_run_cmd(ctx, &quiet, NULL, NULL);
+                return r == 0 || r == 1 ? 0 : STEP_FAILED;
+        }
+        if (http_get_status(url, &ho, &status, ctx->diag) < 0) {
+                diag_prefix(ctx->diag, "GET %s", shown);
+                return STEP_FAILED;
+        }
+        if (http_status_ok(status))
+                return 0;
+        /* TRANSLATORS: a URL, then an HTTP status code such as 503 */
+        diag_set(ctx->diag, _("GET %s: the answer is HTTP %d, not 2xx"), shown, status);
+        return STEP_FAILED;
+}
 
 static int
 wait_ready(struct step_ctx *ctx)
@@ -17,44 +58,76 @@ wait_ready(struct step_ctx *ctx)
         long timeout = rs->timeout_ms ? rs->timeout_ms : 60000;
         long interval = rs->interval_ms ? rs->interval_ms : 500;
         int64_t deadline = now_ms() + timeout;
+        char *url = NULL, *shown = NULL, *what = NULL, *last = NULL;
         char d[32];
+        int r = STEP_FAILED;
 
-        if (rs->cmd == NULL)
+        if (rs->cmd == NULL && rs->http == NULL)
                 return STEP_OK;
+        if (rs->http != NULL &&
+            (step_expand(ctx, rs->http, &url) < 0 ||
+             vars_expand_masked(ctx->vars, rs->http, &shown, ctx->diag) < 0))
+                goto out;
         duration_format(d, sizeof d, timeout);
-        engine_say(ctx->eng, OUT_INFO, _("waiting up to %s for the service to be ready"), d);
+        if (url != NULL)
+                /* TRANSLATORS: a duration, then a URL */
+                what = xasprintf(_("waiting up to %s for GET %s to answer 2xx"), d, shown);
+        else
+                what = xasprintf(_("waiting up to %s for the service to be ready"), d);
+        engine_say(ctx->eng, OUT_INFO, "%s", what);
         for (unsigned tries = 0; tries < 100000; tries++) {
-                struct cmd quiet = *rs->cmd;
-                int r;
-
-                quiet.may_fail = false;
-                diag_clear(ctx->diag);
-                r = step_run_cmd(ctx, &quiet, NULL, NULL);
-                if (r == 0 || r == 1)
-                        return STEP_OK;
+                if (ready_try(ctx, url, shown, deadline) == 0) {
+                        r = STEP_OK;
+                        goto out;
+                }
+                /* Say why it is not ready yet, once each time the reason changes. */
+                if (url != NULL && (last == NULL || strcmp(last, ctx->diag->msg) != 0)) {
+                        free(last);
+                        last = xstrdup(ctx->diag->msg);
+                        engine_say(ctx->eng, OUT_INFO, _("not ready yet: %s"), last);
+                }
                 if (now_ms() >= deadline)
                         break;
-                engine_progress(ctx->eng, _("waiting for the service"), 0, 0);
+                engine_progress(ctx->eng, what, 0, 0);
                 if (!engine_sleep(ctx->eng, interval)) {
                         diag_set(ctx->diag, _("interrupted while waiting for the service"));
-                        return STEP_FAILED;
+                        goto out;
                 }
         }
         diag_prefix(ctx->diag, _("the service was not ready within %s"), d);
-        return STEP_FAILED;
+out:
+        free(url);
+        free(shown);
+        free(what);
+        free(last);
+        return r;
 }
 
-/* Preflight: refuse what this version cannot verify, before anything changes. */
+/* Preflight: refuse what this version cannot verify, before anything changes.
+ * An http: URL is checked once its variables are known: plain http only. */
 static int
 verify_check(struct step_ctx *ctx)
 {
-        if (ctx->plan->verify.ready.http) {
-                diag_set(ctx->diag, _("%s:%u:%u: readiness over HTTP (ready: http:) is not supported by this upshift yet: use a ready: run: command"),
-                         ctx->plan->file, ctx->plan->verify.ready.pos.line,
-                         ctx->plan->verify.ready.pos.col);
-                ctx->diag->code = EXIT_INHIBITED;
+        const struct ready_spec *rs = &ctx->plan->verify.ready;
+        struct http_url u;
+        char *url = NULL;
+        int r;
+
+        if (rs->http == NULL)
+                return STEP_OK;
+        if (step_expand(ctx, rs->http, &url) < 0) {
+                ctx->diag->code = EXIT_USAGE;
                 return STEP_FAILED;
         }
+        r = http_url_parse(url, &u, ctx->diag);
+        free(url);
+        if (r < 0) {
+                diag_prefix(ctx->diag, _("%s:%u:%u: ready: http:"), ctx->plan->file,
+                            rs->pos.line, rs->pos.col);
+                ctx->diag->code = r == -EPROTONOSUPPORT ? EXIT_INHIBITED : EXIT_USAGE;
+                return STEP_FAILED;
+        }
+        http_url_release(&u);
         return STEP_OK;
 }
 
