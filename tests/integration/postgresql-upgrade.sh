@@ -107,6 +107,15 @@ check_match "pgbench's clients lost their connection" "$(cat "$T_DIR/pgbench.err
 committed=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$T_DIR/pgbench.out")
 check_match "pgbench reports the transactions it committed" "$committed" '^[0-9]+$'
 check_match "upshift saw the pgbench clients" "$(cat "$T_DIR/run.out")" '[4] clients connected'
+# The server's own log: the four clients were terminated (disconnect's
+# pg_terminate_backend) before the fast shutdown (stop's pg_ctl -m fast).
+before_stop=$(sed '/received fast shutdown request/q' "$PG_LOG")
+check_eq "server log: 4 clients terminated before the shutdown" \
+	"$(printf '%s\n' "$before_stop" | grep -c 'FATAL:  terminating connection due to administrator command')" 4
+check_match "server log: the old server got a fast shutdown" "$(tail -n 1 <<<"$before_stop")" \
+	'received fast shutdown request'
+check_match "server log: then 15.20 started" "$(sed -n '/received fast shutdown request/,$p' "$PG_LOG")" \
+	'starting PostgreSQL 15\.20 '
 
 # The new server runs, on the same data.
 check "postgresql answers after the upgrade" pg_ready

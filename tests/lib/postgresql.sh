@@ -78,7 +78,7 @@ psql_() {
 }
 
 pg_ready() {
-	"$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"
+	"$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres
 }
 
 pg_pid() {
