@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "engine.h"
 #include "exec.h"
 #include "i18n.h"
+#include "package.h"
 #include "service.h"
 #include "step.h"
 #include "util.h"
@@ -134,6 +136,34 @@ show_service(struct show *s, const char *verb, const struct cmd *c)
         free(mgr);
 }
 
+/* A files: mapping of a directory: every file below it in the package,
+ * when the package can be read now; else the mapping itself. */
+static void
+show_swap_dir(struct show *s, const struct filemap *fm, const char *t)
+{
+        struct strv members = {0}, rels = {0}, links = {0};
+        char *pkg = show_str(s, s->p->swap.package), *const one[] = { fm->member };
+
+        if (strstr(pkg, "${") != NULL || access(pkg, R_OK) != 0 ||
+            package_list(pkg, one, 1, &members, &rels, &links, NULL) < 0) {
+                printf(_("      %s <- %s (every file and symlink below it; old files kept as .upshift-old)\n"),
+                        t, fm->member);
+        } else {
+                for (size_t j = 0; j < members.n; j++) {
+                        if (*links.v[j])
+                                printf(_("      %s%s <- %s (a symlink to %s)\n"), t,
+                                        rels.v[j], members.v[j], links.v[j]);
+                        else
+                                printf(_("      %s%s <- %s (old file kept as %s%s.upshift-old)\n"),
+                                        t, rels.v[j], members.v[j], t, rels.v[j]);
+                }
+        }
+        strv_release(&members);
+        strv_release(&rels);
+        strv_release(&links);
+        free(pkg);
+}
+
 static void
 show_step(struct show *s, enum step_id id)
 {
@@ -190,8 +220,11 @@ show_step(struct show *s, enum step_id id)
                 for (size_t i = 0; i < p->swap.n_files; i++) {
                         char *t = show_str(s, p->swap.files[i].target);
 
-                        printf(_("      %s <- %s (old file kept as %s.upshift-old)\n"), t,
-                               p->swap.files[i].member, t);
+                        if (p->swap.files[i].dir)
+                                show_swap_dir(s, &p->swap.files[i], t);
+                        else
+                                printf(_("      %s <- %s (old file kept as %s.upshift-old)\n"), t,
+                                       p->swap.files[i].member, t);
                         free(t);
                 }
                 show_cmds(s, NULL, &p->swap.run);

@@ -104,6 +104,15 @@ int  engine_exec(struct engine *e, struct exec_opts *o, struct exec_result *ret,
 const struct runner *engine_runner(struct engine *e);
 /* The service with every variable expanded. */
 int  engine_service(struct engine *e, struct service *ret, struct diag *d);
+/* Paths of several hops (src/engine_hop.c). The current hop, from 1, and
+ * how many there are (1 until detect has worked them out). */
+unsigned engine_hop(const struct engine *e);
+unsigned engine_hop_count(const struct engine *e);
+/* The fact key fmt... names for the current hop: as it is in hop 1, with
+ * "hopN." in front in hop N >= 2, so that a path of one hop journals what
+ * upshift always did. */
+void engine_hop_key(const struct engine *e, char *buf, size_t n, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 /* While false, a running command is not asked to stop on SIGINT/SIGTERM/
  * SIGHUP: it finishes, and the run stops at the next safe point (a migration). */
 void engine_set_interruptible(struct engine *e, bool yes);

@@ -23,6 +23,8 @@ struct engine {
         struct runner             runner;
         struct step_module        mods[STEP_COUNT];
         enum step_id              current;
+        unsigned                  hop;              /* current hop, from 1 (engine_hop.c) */
+        struct strv               hops;             /* each hop's target, from detect */
         bool                      uninterruptible;  /* let a running command finish */
         bool                      ended;            /* the frontend's end was called */
 };

@@ -24,8 +24,7 @@
 #include "util.h"
 
 struct extract {
-        char *const          *members;
-        const struct pkg_entry **target;        /* per request */
+        const struct pkg_entry **target;        /* per staged file; NULL for a link */
         struct staged        *out;
         size_t                n, done;
         uint64_t              written;  /* by all staged files together */
@@ -59,7 +58,7 @@ extract_entry(struct pkg *p, struct archive *a, struct archive_entry *e, size_t 
         int r = 0;
 
         for (size_t j = 0; j < x->n; j++)
-                if (x->target[j]->idx == idx)
+                if (x->target[j] != NULL && x->target[j]->idx == idx)
                         nw++;
         if (nw == 0)
                 return 0;
@@ -67,7 +66,7 @@ extract_entry(struct pkg *p, struct archive *a, struct archive_entry *e, size_t 
         fds = xcalloc(nw, sizeof *fds);
         nw = 0;
         for (size_t j = 0; j < x->n; j++)
-                if (x->target[j]->idx == idx)
+                if (x->target[j] != NULL && x->target[j]->idx == idx)
                         want[nw++] = j;
         for (size_t k = 0; k < nw; k++)
                 fds[k] = -1;
@@ -83,7 +82,7 @@ extract_entry(struct pkg *p, struct archive *a, struct archive_entry *e, size_t 
                 if (n == 0)
                         break;
                 if (n < 0) {
-                        r = pkg_read_error(p, a, x->members[want[0]]);
+                        r = pkg_read_error(p, a, x->out->files[want[0]].member);
                         break;
                 }
                 size += (uint64_t)n;
@@ -95,7 +94,7 @@ extract_entry(struct pkg *p, struct archive *a, struct archive_entry *e, size_t 
                         /* TRANSLATORS: a package, a member, then a size like "4.0 GiB". */
                         diag_set(p->d, _("package \"%s\": member \"%s\" expands past the size "
                                          "limit of %s and is refused (extraction stopped "
-                                         "there)"), p->name, x->members[want[0]], lim);
+                                         "there)"), p->name, x->out->files[want[0]].member, lim);
                         r = -EFBIG;
                         break;
                 }
@@ -249,12 +248,98 @@ pkg_checksum(struct pkg *p, const char *want, char got[SHA256_HEX_LEN + 1])
         return r;
 }
 
+/* Add a file to stage to s; its content goes to dir/<index>. */
+static struct staged_file *
+staged_add(struct staged *s, size_t *alloc, const char *member, const char *rel,
+           size_t request, const char *dir)
+{
+        struct staged_file *sf;
+        char num[32];
+
+        xgrow((void **)&s->files, alloc, s->n + 1, sizeof *s->files);
+        sf = &s->files[s->n];
+        memset(sf, 0, sizeof *sf);
+        snprintf(num, sizeof num, "%zu", s->n);
+        sf->member = xstrdup(member);
+        sf->rel = rel ? xstrdup(rel) : NULL;
+        sf->request = request;
+        sf->path = path_join(dir, num);
+        s->n++;
+        return sf;
+}
+
+/* Fill s with what to stage: each member asked for by name, and for a
+ * member ending in "/" every entry below it that is not a directory (the
+ * last of each name, in stream order). */
+static int
+expand(struct pkg *p, char *const *members, size_t n, const char *dir, struct staged *s)
+{
+        size_t alloc = 0;
+
+        for (size_t j = 0; j < n; j++) {
+                size_t len, found = 0;
+                bool unsafe;
+                char *key;
+                int r = 0;
+
+                if (!str_endswith(members[j], "/")) {
+                        staged_add(s, &alloc, members[j], NULL, j, dir);
+                        continue;
+                }
+                key = pkg_member_key(members[j], &unsafe);
+                len = strlen(key);
+                for (size_t i = 0; i < p->n && r == 0; i++) {
+                        const struct pkg_entry *e = &p->v[i];
+                        struct staged_file *sf;
+                        const char *rel;
+
+                        if (len > 0 && (strncmp(e->key, key, len) != 0 || e->key[len] != '/'))
+                                continue;
+                        rel = len > 0 ? e->key + len + 1 : e->key;
+                        if (*rel == '\0' || e->type == AE_IFDIR || pkg_find_last(p, e->key) != e)
+                                continue;
+                        found++;
+                        if (e->unsafe) {
+                                diag_set(p->d, _("package \"%s\": member \"%s\" has an absolute "
+                                                 "path or \"..\" and is refused"), p->name, e->key);
+                                r = -EPERM;
+                                break;
+                        }
+                        sf = staged_add(s, &alloc, e->key, rel, j, dir);
+                        if (e->type != AE_IFLNK || e->hard)
+                                continue;
+                        if (e->link == NULL || e->link[0] == '\0') {
+                                /* TRANSLATORS: a package, then a member. */
+                                diag_set(p->d, _("package \"%s\": member \"%s\" is a link to "
+                                                 "nothing"), p->name, e->key);
+                                r = -EINVAL;
+                                break;
+                        }
+                        sf->link = xstrdup(e->link);
+                        sf->mode = 0777;
+                        sf->size = strlen(e->link);
+                        package_link_sha256(e->link, sf->sha256);
+                }
+                if (r == 0 && found == 0) {
+                        /* TRANSLATORS: a package, then a directory in it ("usr/lib/x/"). */
+                        diag_set(p->d, _("package \"%s\" has no files under \"%s\""), p->name,
+                                 members[j]);
+                        r = -ENOENT;
+                }
+                free(key);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int
 stage(struct pkg *p, const char *want, char *const *members, size_t n, const char *dir,
       struct staged *s)
 {
-        struct extract x = { .members = members, .out = s, .n = n };
+        struct extract x = { .out = s };
         uint64_t declared = 0;
+        size_t files = 0;
         struct stat st;
         int r;
 
@@ -286,27 +371,45 @@ stage(struct pkg *p, const char *want, char *const *members, size_t n, const cha
         if (r == 0 && p->version == NULL)
                 p->version = pkg_rpm_version(p->fd);
         if (r == PKG_BARE) {
+                size_t alloc = 0;
+
                 if (n != 1) {
                         /* TRANSLATORS: a package, then how many files the plan asked for. */
                         diag_set(p->d, _("package \"%s\" is not an archive, so it holds one "
                                          "file, but %zu members were asked for"), p->name, n);
                         return -EINVAL;
                 }
+                if (str_endswith(members[0], "/")) {
+                        /* TRANSLATORS: a package, then a directory the plan asked for. */
+                        diag_set(p->d, _("package \"%s\" is not an archive, so it has no "
+                                         "directory \"%s\""), p->name, members[0]);
+                        return -EINVAL;
+                }
+                staged_add(s, &alloc, members[0], NULL, 0, dir);
                 r = staging_prepare(p, dir);
                 return r < 0 ? r : stage_bare(p, s);
         }
-        x.target = xcalloc(n ? n : 1, sizeof *x.target);
-        for (size_t j = 0; r == 0 && j < n; j++) {
-                r = pkg_resolve(p, members[j], &x.target[j]);
+        if (r == 0)
+                r = expand(p, members, n, dir, s);
+        if (r < 0)
+                return r;
+        x.n = s->n;
+        x.target = xcalloc(s->n ? s->n : 1, sizeof *x.target);
+        for (size_t j = 0; r == 0 && j < s->n; j++) {
+                const char *m = s->files[j].member;
+
+                if (s->files[j].link != NULL)
+                        continue;
+                files++;
+                r = pkg_resolve(p, m, &x.target[j]);
                 if (r == 0 && x.target[j]->size > 0)
-                        r = declared_size(p, members[j], (uint64_t)x.target[j]->size,
-                                          &declared);
+                        r = declared_size(p, m, (uint64_t)x.target[j]->size, &declared);
         }
         if (r == 0)
                 r = staging_prepare(p, dir);
         if (r == 0)
                 r = pkg_each(p, extract_entry, &x, false);
-        if (r == 0 && x.done != n) {
+        if (r == 0 && x.done != files) {
                 /* TRANSLATORS: %s is a package file. */
                 diag_set(p->d, _("package \"%s\" changed while it was being read"), p->name);
                 r = -EIO;
@@ -338,15 +441,6 @@ package_stage(const char *pkg, const char *want_sha256, char *const *members, si
                         p.max_bytes = o->max_bytes;
         }
         p.buf = xmalloc(PKG_BUF);
-        s.n = n;
-        s.files = xcalloc(n ? n : 1, sizeof *s.files);
-        for (size_t j = 0; j < n; j++) {
-                char num[32];
-
-                snprintf(num, sizeof num, "%zu", j);
-                s.files[j].member = xstrdup(members[j]);
-                s.files[j].path = path_join(staging_dir, num);
-        }
         r = stage(&p, want_sha256, members, n, staging_dir, &s);
         if (r == 0) {
                 s.version = p.version;
@@ -354,8 +448,9 @@ package_stage(const char *pkg, const char *want_sha256, char *const *members, si
                 fsync_dir(staging_dir, NULL);
                 *ret = s;
         } else {
-                for (size_t j = 0; j < n; j++)
-                        if (s.files[j].size > 0 || s.files[j].sha256[0] != '\0')
+                for (size_t j = 0; j < s.n; j++)
+                        if (s.files[j].link == NULL &&
+                            (s.files[j].size > 0 || s.files[j].sha256[0] != '\0'))
                                 unlink(s.files[j].path);
                 staged_release(&s);
         }
@@ -378,10 +473,63 @@ staged_release(struct staged *s)
         for (size_t j = 0; j < s->n; j++) {
                 free(s->files[j].member);
                 free(s->files[j].path);
+                free(s->files[j].rel);
+                free(s->files[j].link);
         }
         free(s->files);
         free(s->version);
         s->files = NULL;
         s->version = NULL;
         s->n = 0;
+}
+
+void
+package_link_sha256(const char *text, char hex[SHA256_HEX_LEN + 1])
+{
+        struct sha256 *c = sha256_new();
+
+        sha256_update(c, "symlink:", 8);
+        sha256_update(c, text, strlen(text));
+        sha256_final_hex(c, hex);
+}
+
+int
+package_list(const char *pkg, char *const *members, size_t n, struct strv *ret_members,
+             struct strv *ret_rels, struct strv *ret_links, struct diag *d)
+{
+        struct pkg p = { .name = pkg, .d = d, .max_bytes = PKG_MAX_SIZE };
+        struct staged s = {0};
+        size_t alloc = 0;
+        int r;
+
+        p.fd = open(pkg, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (p.fd < 0) {
+                r = -errno;
+                diag_set(d, _("cannot open package \"%s\": %s"), pkg, strerror(-r));
+                return r;
+        }
+        p.buf = xmalloc(PKG_BUF);
+        r = pkg_list(&p);
+        if (r == PKG_BARE) {
+                for (size_t j = 0; j < n; j++)
+                        staged_add(&s, &alloc, members[j], NULL, j, "");
+                r = 0;
+        } else if (r == 0) {
+                r = expand(&p, members, n, "", &s);
+        }
+        for (size_t j = 0; r == 0 && j < s.n; j++) {
+                strv_push(ret_members, s.files[j].member);
+                strv_push(ret_rels, s.files[j].rel ? s.files[j].rel : "");
+                strv_push(ret_links, s.files[j].link ? s.files[j].link : "");
+        }
+        staged_release(&s);
+        for (size_t i = 0; i < p.n; i++) {
+                free(p.v[i].key);
+                free(p.v[i].link);
+        }
+        free(p.v);
+        free(p.version);
+        free(p.buf);
+        close(p.fd);
+        return r;
 }

@@ -29,10 +29,15 @@
 
 #include "diag.h"
 #include "sha256.h"
+#include "util.h"
 
 struct staged_file {
-        char    *member;                /* as asked for */
+        char    *member;                /* as asked for; under a directory: its full key */
         char    *path;                  /* staging_dir/<n>: the extracted content */
+        char    *rel;                   /* under a directory: the path below it, else NULL */
+        char    *link;                  /* under a directory, a symlink: its text (no
+                                         * file is staged; sha256 is package_link_sha256) */
+        size_t   request;               /* index of the member asked for it came from */
         mode_t   mode;                  /* permission bits from the package */
         uint64_t size;
         char     sha256[SHA256_HEX_LEN + 1];
@@ -54,6 +59,12 @@ struct stage_opts {
 };
 
 /* members: n member paths ("usr/bin/x"; for a bare executable, any name).
+ * A member ending in "/" is a directory of the package: it stands for every
+ * file below it, recursively, in the package's order (directories are not
+ * staged; a symlink is kept as a link, with its text in ->link and nothing
+ * extracted; anything else is resolved and refused like a member asked for
+ * by name). ret->files then has one entry per file found, each with ->rel
+ * and ->request set; a directory with no file below it is -ENOENT.
  * want_sha256: NULL or "" to skip the check, else 64 hex digits.
  * staging_dir is created 0700 when missing; files in it are 0600 until the
  * swap installs them with their own mode. Returns 0; -EBADMSG on a checksum
@@ -64,5 +75,19 @@ int  package_stage(const char *pkg, const char *want_sha256, char *const *member
                    size_t n, const char *staging_dir, const struct stage_opts *o,
                    struct staged *ret, struct diag *d);
 void staged_release(struct staged *s);
+
+/* The files package_stage() would stage for members (directories expanded),
+ * without staging anything (for upshift plan): ret_members gets each member
+ * key, ret_rels the path below its directory ("" for a member asked for by
+ * name), ret_links the symlink text or "". All three are appended to in
+ * step. The package's checksum is not checked and members are not resolved.
+ * Returns 0 or -errno with the message in d. */
+int  package_list(const char *pkg, char *const *members, size_t n,
+                  struct strv *ret_members, struct strv *ret_rels, struct strv *ret_links,
+                  struct diag *d);
+
+/* The hash that stands for a symlink whose text is text: SHA-256 of
+ * "symlink:" followed by the text. Swap compares it with the link in place. */
+void package_link_sha256(const char *text, char hex[SHA256_HEX_LEN + 1]);
 
 #endif

@@ -60,6 +60,8 @@ int   pkg_each(struct pkg *p, visit_fn fn, void *ud, bool want_version);
 /* VERSION-RELEASE (EPOCH:VERSION-RELEASE when it has an epoch) from the
  * header of the .rpm open on fd; NULL when it is no .rpm or has none. */
 char *pkg_rpm_version(int fd);
+/* The last entry named key (a later one wins, as when extracting), or NULL. */
+const struct pkg_entry *pkg_find_last(const struct pkg *p, const char *key);
 /* pkg_each() filling p->v with every entry (and p->version). */
 int   pkg_list(struct pkg *p);
 /* Follow member through symlinks and hard links, its own and its parent

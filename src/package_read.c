@@ -323,8 +323,8 @@ list_entry(struct pkg *p, struct archive *a, struct archive_entry *e, size_t idx
         return 0;
 }
 
-static const struct pkg_entry *
-find_last(const struct pkg *p, const char *key)
+const struct pkg_entry *
+pkg_find_last(const struct pkg *p, const char *key)
 {
         for (size_t i = p->n; i > 0; i--)
                 if (strcmp(p->v[i - 1].key, key) == 0)
@@ -353,7 +353,7 @@ parent_link(const struct pkg *p, const char *key, char **ret_prefix, char **ret_
 {
         for (const char *s = strchr(key, '/'); s != NULL; s = strchr(s + 1, '/')) {
                 char *prefix = xstrndup(key, (size_t)(s - key));
-                const struct pkg_entry *e = find_last(p, prefix);
+                const struct pkg_entry *e = pkg_find_last(p, prefix);
 
                 if (e != NULL && !e->hard && e->type == AE_IFLNK) {
                         char *to = link_next(e);
@@ -431,7 +431,7 @@ pkg_resolve(struct pkg *p, const char *member, const struct pkg_entry **ret)
         int r = 0;
 
         for (int hop = 0; r == 0; hop++) {
-                const struct pkg_entry *e = find_last(p, key);
+                const struct pkg_entry *e = pkg_find_last(p, key);
                 char *prefix = NULL, *next = NULL;
 
                 if (hop > PKG_MAX_LINKS) {

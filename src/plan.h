@@ -135,6 +135,7 @@ struct service_spec {
 struct filemap {
         char       *member;             /* path inside the package ("usr/bin/x") */
         char       *target;             /* where it goes (may hold ${...}) */
+        bool        dir;                /* both end in "/": every file under member */
         struct pos  pos;
 };
 

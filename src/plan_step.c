@@ -366,6 +366,18 @@ pswap(struct pctx *c, const struct ynode *n)
                 fm->pos = pnode_pos(k);
                 if ((r = pstr(c, files->pairs[i].value, &fm->target)) < 0)
                         return r;
+                fm->dir = str_endswith(m, "/");
+                if (fm->dir && !str_endswith(fm->target, "/"))
+                        /* TRANSLATORS: a package member ending in "/", then its target. */
+                        return perr(c, files->pairs[i].value,
+                                    _("\"%s\" is a directory of the package, so its target "
+                                      "must be a directory too: end \"%s\" with \"/\""),
+                                    m, fm->target);
+                if (!fm->dir && str_endswith(fm->target, "/"))
+                        return perr(c, files->pairs[i].value,
+                                    _("the target \"%s\" ends in \"/\" but \"%s\" is one "
+                                      "file: end the member with \"/\" to map a directory, "
+                                      "or name the target file"), fm->target, m);
         }
         return 0;
 }

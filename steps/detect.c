@@ -10,15 +10,74 @@
 #include "package.h"
 #include "step.h"
 
-/* Stage the swap's package into ${staging}: checksum first, then members. */
+/* Journal a fact under the current hop's key. */
+static int
+hfact_set(struct step_ctx *ctx, const char *key, const char *value)
+{
+        char k[128];
+
+        engine_hop_key(ctx->eng, k, sizeof k, "%s", key);
+        return engine_fact_set(ctx->eng, k, value, ctx->diag);
+}
+
+static bool
+has_dir_mapping(const struct plan *p)
+{
+        for (size_t i = 0; i < p->swap.n_files; i++)
+                if (p->swap.files[i].dir)
+                        return true;
+        return false;
+}
+
+/* The facts of staged file i (swap.c reads them). */
+static int
+journal_staged(struct step_ctx *ctx, const struct staged_file *f, size_t i, bool dirs,
+               char **dir_targets)
+{
+        char key[64], mode[16], *t;
+        int r;
+
+        snprintf(key, sizeof key, "staged.%zu.sha256", i);
+        if (hfact_set(ctx, key, f->sha256) < 0)
+                return STEP_FAILED;
+        snprintf(key, sizeof key, "staged.%zu.mode", i);
+        snprintf(mode, sizeof mode, "%o", (unsigned)(f->mode & 07777));
+        if (hfact_set(ctx, key, mode) < 0)
+                return STEP_FAILED;
+        if (!dirs)
+                return 0;
+        snprintf(key, sizeof key, "staged.%zu.member", i);
+        if (hfact_set(ctx, key, f->member) < 0)
+                return STEP_FAILED;
+        snprintf(key, sizeof key, "staged.%zu.map", i);
+        snprintf(mode, sizeof mode, "%zu", f->request);
+        if (hfact_set(ctx, key, mode) < 0)
+                return STEP_FAILED;
+        if (f->link) {
+                snprintf(key, sizeof key, "staged.%zu.link", i);
+                if (hfact_set(ctx, key, f->link) < 0)
+                        return STEP_FAILED;
+        }
+        if (f->rel == NULL)
+                return 0;
+        t = xasprintf("%s%s", dir_targets[f->request], f->rel);
+        snprintf(key, sizeof key, "swap.target.%zu", i);
+        r = hfact_set(ctx, key, t);
+        free(t);
+        return r < 0 ? STEP_FAILED : 0;
+}
+
+/* Stage the swap's package into ${staging}: checksum first, then members
+ * (a directory mapping stands for every file below it). */
 static int
 stage_package(struct step_ctx *ctx)
 {
         const struct plan *p = ctx->plan;
         struct staged st = {0};
         struct strv members = {0};
-        char *pkg = NULL, *sum = NULL, key[64];
+        char *pkg = NULL, *sum = NULL, **dir_targets = NULL, count[32];
         const char *staging = vars_get(ctx->vars, "staging");
+        bool dirs = has_dir_mapping(p);
         struct stage_opts opts = {
                 .allow_setid = p->swap.allow_setid,
                 .max_bytes = p->swap.max_bytes,
@@ -30,8 +89,13 @@ stage_package(struct step_ctx *ctx)
         if (step_expand(ctx, p->swap.package, &pkg) < 0 ||
             step_expand(ctx, p->swap.sha256, &sum) < 0)
                 goto out;
-        for (size_t i = 0; i < p->swap.n_files; i++)
+        dir_targets = xcalloc(p->swap.n_files, sizeof *dir_targets);
+        for (size_t i = 0; i < p->swap.n_files; i++) {
                 strv_push(&members, p->swap.files[i].member);
+                if (p->swap.files[i].dir &&
+                    step_expand(ctx, p->swap.files[i].target, &dir_targets[i]) < 0)
+                        goto out;
+        }
         engine_say(ctx->eng, OUT_INFO, _("staging %zu file(s) from package %s"),
                    members.n, pkg);
         if (package_stage(pkg, sum, members.v, members.n, staging, &opts, &st, ctx->diag) < 0) {
@@ -39,25 +103,26 @@ stage_package(struct step_ctx *ctx)
                 ctx->diag->code = EXIT_USAGE;
                 goto out;
         }
-        if (engine_fact_set(ctx->eng, "package.sha256", st.sha256, ctx->diag) < 0 ||
-            (st.version &&
-             engine_fact_set(ctx->eng, "package.version", st.version, ctx->diag) < 0))
+        if (hfact_set(ctx, "package.sha256", st.sha256) < 0 ||
+            (st.version && hfact_set(ctx, "package.version", st.version) < 0))
                 goto out;
-        for (size_t i = 0; i < st.n; i++) {
-                char mode[16];
-
-                snprintf(key, sizeof key, "staged.%zu.sha256", i);
-                if (engine_fact_set(ctx->eng, key, st.files[i].sha256, ctx->diag) < 0)
+        snprintf(count, sizeof count, "%zu", st.n);
+        if (dirs && hfact_set(ctx, "staged.count", count) < 0)
+                goto out;
+        for (size_t i = 0; i < st.n; i++)
+                if (journal_staged(ctx, &st.files[i], i, dirs, dir_targets) < 0)
                         goto out;
-                snprintf(key, sizeof key, "staged.%zu.mode", i);
-                snprintf(mode, sizeof mode, "%o", (unsigned)(st.files[i].mode & 07777));
-                if (engine_fact_set(ctx->eng, key, mode, ctx->diag) < 0)
-                        goto out;
-        }
+        if (st.n != members.n)
+                /* TRANSLATORS: a number of files found in a package's mapped directories. */
+                engine_say(ctx->eng, OUT_INFO, _("%zu file(s) to install in all"), st.n);
         engine_say(ctx->eng, OUT_INFO, _("package checked (SHA-256 %s)%s%s"), st.sha256,
                    st.version ? _(", version ") : "", st.version ? st.version : "");
         r = swap_prestage(ctx);
 out:
+        if (dir_targets)
+                for (size_t i = 0; i < p->swap.n_files; i++)
+                        free(dir_targets[i]);
+        free(dir_targets);
         staged_release(&st);
         strv_release(&members);
         free(pkg);

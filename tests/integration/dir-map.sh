@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Directory mappings in swap: "opt/toy/": "${root}/opt/toy/" installs every
+# file and symlink below the package's opt/toy/ at the same place below the
+# target. Upgrades the toy service (tests/lib/toy.sh) from 0.30.0 to 0.80.2,
+# whose release has a file in a directory that 0.30.0 lacks, and checks the
+# installed tree file by file against the release; then rolls back and
+# checks that the tree is the old one again, the new directory gone. With a
+# fault-injection build, crashes inside the swap and resumes or rolls back.
+. "$UPSHIFT_SRCDIR/tests/lib/common.sh"
+. "$UPSHIFT_SRCDIR/tests/lib/toy.sh"
+
+plan=$UPSHIFT_SRCDIR/tests/data/plans/toy.yaml
+root=$T_DIR/root
+state=$T_DIR/state
+answers=$T_DIR/answers.yaml
+pkg=$T_DIR/toy-0.80.2.tar.gz
+
+setup() {
+	toy_stop
+	rm -rf "$root" "$state" "$T_DIR/backups"
+	toy_sandbox "$root" 0.30.0 && toy_start
+}
+
+toy_release 0.80.2 "$pkg" || { echo "cannot build the release"; exit 1; }
+new_tree=$(toy_release_tree 0.80.2)
+old_tree=$(toy_release_tree 0.30.0)
+cat > "$answers" <<EOF
+root: $root
+package: $pkg
+backup_dir: $T_DIR/backups
+EOF
+run=(run "$plan" --answers "$answers" --yes --state-dir "$state")
+
+setup || { echo "cannot set up the toy sandbox"; exit 1; }
+check_eq "the sandbox holds release 0.30.0" "$(toy_tree)" "$old_tree"
+
+# upshift plan lists each file below the mapped directory.
+run_upshift plan "$plan" --answers "$answers"
+check_eq "plan: exit 0" "$T_RC" 0
+check_match "plan: a file two directories down" "$T_OUT" "$root/opt/toy/lib/sub/deep/notes <- opt/toy/lib/sub/deep/notes"
+check_match "plan: a file in a directory that is new" "$T_OUT" "$root/opt/toy/lib/extra/0.80.2 <- opt/toy/lib/extra/0.80.2"
+check_match "plan: a symlink" "$T_OUT" "$root/opt/toy/bin/toyctl <- opt/toy/bin/toyctl \\(a symlink to toyd\\)"
+
+# upgraded NAME: the tree is the new release's, nothing staged is left, the
+# data was migrated and the new version serves it.
+upgraded() {
+	check_eq "$1: exit 0" "$T_RC" 0
+	[ "$T_RC" = 0 ] || printf '%s\n' "$T_OUT" | tail -n 5
+	check_eq "$1: every file and symlink is the new release's" \
+		"$(toy_tree | grep -v '\.upshift-old')" "$new_tree"
+	check "$1: toyctl is still a symlink" test -L "$root/opt/toy/bin/toyctl"
+	check_eq "$1: the old toy.sh is kept" "$(sed -n 1p "$root/opt/toy/lib/toy.sh.upshift-old")" "VERSION=0.30.0"
+	check_eq "$1: nothing staged is left" \
+		"$(find "$root" -name '*.upshift-new*' | wc -l)" 0
+	check_eq "$1: the installed version" "$(toy_version)" 0.80.2
+	check_eq "$1: the data has the new schema" "$(cat "$root/data/schema")" 3
+	check_eq "$1: the new version serves it" "$(tail -n 1 "$root/data/served.log")" "v0.80.2 schema 3"
+	check "$1: the service runs" toy_running
+}
+
+# rolled_back NAME: the old tree, no new directory, old data, old version.
+rolled_back() {
+	check_eq "$1: exit 4" "$T_RC" 4
+	[ "$T_RC" = 4 ] || printf '%s\n' "$T_OUT" | tail -n 5
+	check_eq "$1: every file and symlink is the old release's" "$(toy_tree)" "$old_tree"
+	check "$1: the new directory is gone" test ! -e "$root/opt/toy/lib/extra"
+	check "$1: toyctl is a symlink again" test -L "$root/opt/toy/bin/toyctl"
+	check_eq "$1: the old version" "$(toy_version)" 0.30.0
+	check_eq "$1: the old schema" "$(cat "$root/data/schema")" 2
+	check "$1: the service runs" toy_running
+}
+
+run_upshift "${run[@]}"
+upgraded "upgrade"
+t_track "$(cat "$TOY_PIDFILE" 2>/dev/null || echo 0)"
+run_upshift rollback "$plan" --answers "$answers" --yes --state-dir "$state"
+rolled_back "rollback"
+t_track "$(cat "$TOY_PIDFILE" 2>/dev/null || echo 0)"
+
+if [ "${UPSHIFT_FAULT_INJECTION:-no}" = yes ]; then
+	# Record numbers of the swap's first fact and of its last.
+	setup || { echo "cannot set up the toy sandbox"; exit 1; }
+	run_upshift "${run[@]}"
+	first=$(grep -n 'ev: step_start, step: swap' "$state/journal" | head -n 1 | cut -d: -f1)
+	last=$(grep -n 'ev: step_done, step: swap' "$state/journal" | head -n 1 | cut -d: -f1)
+	t_track "$(cat "$TOY_PIDFILE" 2>/dev/null || echo 0)"
+	for n in $((first + 1)) $(((first + last) / 2)) $((last - 2)); do
+		for then in resume rollback; do
+			setup || { not_ok "crash after record $n: cannot set up"; continue; }
+			# records are numbered from 0: line L is record L-1
+			sh -c 'UPSHIFT_FAULT=crash-after-record=$0 exec "$@"' "$((n - 1))" "$UPSHIFT" "${run[@]}" \
+				> "$T_DIR/crash.out" 2>&1
+			check_eq "crash after record $n: killed" "$?" 137
+			if [ $then = resume ]; then
+				run_upshift "${run[@]}"
+				upgraded "crash after record $n inside the swap, then resume"
+			else
+				run_upshift rollback "$plan" --answers "$answers" --yes --state-dir "$state"
+				rolled_back "crash after record $n inside the swap, then roll back"
+			fi
+			t_track "$(cat "$TOY_PIDFILE" 2>/dev/null || echo 0)"
+		done
+	done
+fi
+
+toy_stop
+t_done
