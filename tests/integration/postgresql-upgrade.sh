@@ -24,6 +24,7 @@ counts() {
 		(SELECT count(*) FROM pgbench_branches) || ' ' || (SELECT count(*) FROM pgbench_tellers)"
 }
 counts_before=$(counts)
+psql_sha=$(sha256sum "$PG_BIN/psql" | cut -d' ' -f1)
 check_eq "300,000 accounts, 3 branches, 30 tellers before" "$counts_before" "300000 3 30"
 databases_before=$(psql_ -d postgres -c 'SELECT datname FROM pg_database ORDER BY 1')
 
@@ -63,6 +64,8 @@ check_match "plan: the cold backup archives the data directory" "$T_OUT" \
 check_match "plan: the backup lists the data directory" "$T_OUT" "^ +$PG_DATA\$"
 check_match "plan: the server binary is swapped in the sandbox" "$T_OUT" \
 	"$PG_BIN/postgres <- usr/lib/postgresql/15/bin/postgres"
+check_match "plan: share/ is swapped in the sandbox" "$T_OUT" \
+	"$PG_ROOT/usr/share/postgresql/15/postgres.bki <- usr/share/postgresql/15/postgres.bki"
 check_match "plan: clients are listed from pg_stat_activity" "$T_OUT" \
 	"clients: .*-p $port -U postgres -d bench .*pg_stat_activity"
 check_match "plan: verify waits for pg_isready" "$T_OUT" \
@@ -125,8 +128,18 @@ check "the postgres binary is the 15.20 package's" cmp -s "$PG_BIN/postgres" "$n
 check_eq "the running postmaster is the new binary" \
 	"$(sha256sum "/proc/$(pg_pid)/exe" 2>/dev/null | cut -d' ' -f1)" \
 	"$(sha256sum "$new_postgres" | cut -d' ' -f1)"
-check "plpgsql.so is the 15.20 package's" cmp -s "$PG_ROOT/usr/lib/postgresql/15/lib/plpgsql.so" \
-	"$T_DIR/pg/new/usr/lib/postgresql/15/lib/plpgsql.so"
+# Every file of the new package below the two mapped directories is in
+# place, byte for byte; links stay links; the client package's files are
+# untouched.
+(cd "$T_DIR/pg/new" && find usr/lib/postgresql/15 usr/share/postgresql/15 -type f -print0 |
+	xargs -0 sha256sum) > "$T_DIR/new.sha256"
+files=$(wc -l < "$T_DIR/new.sha256")
+differ=$(cd "$PG_ROOT" && sha256sum -c --quiet "$T_DIR/new.sha256" 2>&1 | tee "$T_DIR/differ.txt" | wc -l)
+[ "$differ" = 0 ] || sed 's/^/#   /' "$T_DIR/differ.txt" | head -n 10
+check_eq "bin/postmaster is still a link to postgres" "$(readlink "$PG_BIN/postmaster")" postgres
+check "more than 1,000 files in the package's two directories" test "$files" -gt 1000
+check_eq "every one of them is in place, as in the package" "$differ" 0
+check_eq "psql (client package) is untouched" "$(sha256sum "$PG_BIN/psql" | cut -d' ' -f1)" "$psql_sha"
 check_eq "the same databases after" "$(psql_ -d postgres -c 'SELECT datname FROM pg_database ORDER BY 1')" \
 	"$databases_before"
 check_eq "the same accounts, branches and tellers after" "$(counts)" "$counts_before"
