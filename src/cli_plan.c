@@ -17,7 +17,8 @@
 
 struct show {
         const struct plan *p;
-        struct vars        vars;
+        struct vars       *vars;
+        FILE              *out;
 };
 
 /* Expand for display: secrets masked; never fails (unknown names stay as written). */
@@ -28,7 +29,7 @@ show_str(struct show *s, const char *in)
 
         if (in == NULL)
                 return xstrdup("");
-        if (vars_expand_masked(&s->vars, in, &out, NULL) < 0)
+        if (vars_expand_masked(s->vars, in, &out, NULL) < 0)
                 return xstrdup(in);
         return out;
 }
@@ -38,16 +39,16 @@ show_cond(struct show *s, const struct cond *c)
 {
         if (!c->set)
                 return;
-        printf(_("      when"));
+        fprintf(s->out, _("      when"));
         if (c->version)
-                printf(_(" version %s"), vrange_text(c->version));
+                fprintf(s->out, _(" version %s"), vrange_text(c->version));
         if (c->target)
-                printf(_(" target %s"), vrange_text(c->target));
+                fprintf(s->out, _(" target %s"), vrange_text(c->target));
         for (size_t i = 0; i < c->facts.n; i++)
-                printf(_(" fact %s =~ /%s/"), c->facts.v[i].key, c->facts.v[i].value);
+                fprintf(s->out, _(" fact %s =~ /%s/"), c->facts.v[i].key, c->facts.v[i].value);
         for (size_t i = 0; i < c->answers.n; i++)
-                printf(_(" %s = %s"), c->answers.v[i].key, c->answers.v[i].value);
-        printf(":\n");
+                fprintf(s->out, _(" %s = %s"), c->answers.v[i].key, c->answers.v[i].value);
+        fprintf(s->out, ":\n");
 }
 
 static void
@@ -58,6 +59,11 @@ show_cmd(struct show *s, const char *label, const struct cmd *c)
         if (c == NULL)
                 return;
         show_cond(s, &c->when);
+        if (c->foreach) {
+                /* TRANSLATORS: %s is a fact name; ${item} is plan syntax. */
+                fprintf(s->out, _("      for each line of %s, as ${item}:\n"), c->foreach);
+                vars_set(s->vars, "item", "${item}");
+        }
         if (c->shell) {
                 line = exec_shell_display(c->shell);
         } else {
@@ -68,22 +74,22 @@ show_cmd(struct show *s, const char *label, const struct cmd *c)
                 line = exec_argv_display(v.v);
                 strv_release(&v);
         }
-        printf("      %s%s$ %s", label ? label : "", label ? ": " : "", line);
+        fprintf(s->out, "      %s%s$ %s", label ? label : "", label ? ": " : "", line);
         if (c->ignore)
-                printf(_("   (leaving out lines matching /%s/)"), c->ignore);
+                fprintf(s->out, _("   (leaving out lines matching /%s/)"), c->ignore);
         if (c->match) {
                 char *m = show_str(s, c->match);
 
-                printf(_("   (must match /%s/)"), m);
+                fprintf(s->out, _("   (must match /%s/)"), m);
                 free(m);
         }
         if (c->timeout_ms) {
                 char d[32];
 
                 duration_format(d, sizeof d, c->timeout_ms);
-                printf(_("   (timeout %s)"), d);
+                fprintf(s->out, _("   (timeout %s)"), d);
         }
-        printf("\n");
+        fprintf(s->out, "\n");
         free(line);
 }
 
@@ -103,17 +109,17 @@ show_checks(struct show *s, const struct check *v, size_t n)
                 else
                         show_cond(s, &v[i].when);
                 if (v[i].same)
-                        printf(_("      check: %s is the same as before the upgrade\n"), v[i].same);
+                        fprintf(s->out, _("      check: %s is the same as before the upgrade\n"), v[i].same);
                 if (v[i].fail) {
                         char *m = show_str(s, v[i].fail);
 
-                        printf(_("      otherwise stop: %s\n"), m);
+                        fprintf(s->out, _("      otherwise stop: %s\n"), m);
                         free(m);
                 }
                 if (v[i].warn) {
                         char *m = show_str(s, v[i].warn);
 
-                        printf(_("      otherwise warn: %s\n"), m);
+                        fprintf(s->out, _("      otherwise warn: %s\n"), m);
                         free(m);
                 }
         }
@@ -127,7 +133,7 @@ show_service(struct show *s, const char *verb, const struct cmd *c)
         char *mgr = sp->manager == SVC_FROM_VAR ? show_str(s, sp->manager_var)
                                                 : xstrdup(service_manager_name(sp->manager));
 
-        printf(_("      %s the service (manager %s%s%s%s%s)\n"), verb, mgr, *name ? ", " : "", name,
+        fprintf(s->out, _("      %s the service (manager %s%s%s%s%s)\n"), verb, mgr, *name ? ", " : "", name,
                *pid ? _(", pidfile ") : "", pid);
         if (c)
                 show_cmd(s, NULL, c);
@@ -146,15 +152,15 @@ show_swap_dir(struct show *s, const struct filemap *fm, const char *t)
 
         if (strstr(pkg, "${") != NULL || access(pkg, R_OK) != 0 ||
             package_list(pkg, one, 1, &members, &rels, &links, NULL) < 0) {
-                printf(_("      %s <- %s (every file and symlink below it; old files kept as .upshift-old)\n"),
+                fprintf(s->out, _("      %s <- %s (every file and symlink below it; old files kept as .upshift-old)\n"),
                         t, fm->member);
         } else {
                 for (size_t j = 0; j < members.n; j++) {
                         if (*links.v[j])
-                                printf(_("      %s%s <- %s (a symlink to %s)\n"), t,
+                                fprintf(s->out, _("      %s%s <- %s (a symlink to %s)\n"), t,
                                         rels.v[j], members.v[j], links.v[j]);
                         else
-                                printf(_("      %s%s <- %s (old file kept as %s%s.upshift-old)\n"),
+                                fprintf(s->out, _("      %s%s <- %s (old file kept as %s%s.upshift-old)\n"),
                                         t, rels.v[j], members.v[j], t, rels.v[j]);
                 }
         }
@@ -170,11 +176,11 @@ show_step(struct show *s, enum step_id id)
         const struct step_module *m = step_registry[id];
         const struct plan *p = s->p;
 
-        printf("\n%d. %s: %s%s\n   %s\n", (int)id + 1, m->name, _(m->title),
+        fprintf(s->out, "\n%d. %s: %s%s\n   %s\n", (int)id + 1, m->name, _(m->title),
                m->risk == RISK_DESTRUCTIVE && (id != STEP_MIGRATE || p->migrate.n > 0)
                        ? _("  [asks for confirmation]") : "", _(m->what));
         if (m->consequence)
-                printf(_("   Cost: %s\n"), _(m->consequence));
+                fprintf(s->out, _("   Cost: %s\n"), _(m->consequence));
         switch (id) {
         case STEP_DETECT:
                 show_cmd(s, _("version"), &p->detect.version);
@@ -184,7 +190,7 @@ show_step(struct show *s, enum step_id id)
                 if (p->swap.package) {
                         char *pkg = show_str(s, p->swap.package), *sum = show_str(s, p->swap.sha256);
 
-                        printf(_("      stage the package %s%s%s\n"), pkg, *sum ? _(", SHA-256 ") : "", sum);
+                        fprintf(s->out, _("      stage the package %s%s%s\n"), pkg, *sum ? _(", SHA-256 ") : "", sum);
                         free(pkg);
                         free(sum);
                 }
@@ -194,20 +200,33 @@ show_step(struct show *s, enum step_id id)
                 if (p->backup.paths.n) {
                         char *dir = show_str(s, "${backup_dir}");
 
-                        printf(_("      archive (%s%s) into %s:\n"),
+                        fprintf(s->out, _("      archive (%s%s) into %s:\n"),
                                p->backup.compression ? p->backup.compression : "zstd",
                                p->backup.cold ? _(", after the service has stopped") : "", dir);
                         for (size_t i = 0; i < p->backup.paths.n; i++) {
                                 char *x = show_str(s, p->backup.paths.v[i]);
 
-                                printf("        %s\n", x);
+                                fprintf(s->out, "        %s\n", x);
                                 free(x);
                         }
-                        printf(_("      then read it back and check every member's SHA-256\n"));
+                        fprintf(s->out, _("      then read it back and check every member's SHA-256\n"));
                         free(dir);
                 }
                 break;
         case STEP_DISCONNECT:
+                for (size_t i = 0; i < p->disconnect.n_disable; i++) {
+                        const struct disable_item *it = &p->disconnect.disable[i];
+                        char *x = show_str(s, it->unit ? it->unit : it->file);
+
+                        show_cond(s, &it->when);
+                        if (it->unit)
+                                fprintf(s->out, _("      turn off (systemctl disable --now) the systemd units %s that are enabled or active\n"),
+                                        x);
+                        else
+                                fprintf(s->out, _("      comment out the lines of %s matching /%s/\n"),
+                                        x, it->match);
+                        free(x);
+                }
                 show_cmd(s, _("clients"), p->disconnect.clients);
                 show_cmds(s, _("disconnect"), &p->disconnect.kick);
                 show_cmds(s, NULL, &p->disconnect.run);
@@ -223,7 +242,7 @@ show_step(struct show *s, enum step_id id)
                         if (p->swap.files[i].dir)
                                 show_swap_dir(s, &p->swap.files[i], t);
                         else
-                                printf(_("      %s <- %s (old file kept as %s.upshift-old)\n"), t,
+                                fprintf(s->out, _("      %s <- %s (old file kept as %s.upshift-old)\n"), t,
                                        p->swap.files[i].member, t);
                         free(t);
                 }
@@ -231,13 +250,13 @@ show_step(struct show *s, enum step_id id)
                 break;
         case STEP_MIGRATE:
                 if (p->migrate.n == 0)
-                        printf(_("      nothing to migrate\n"));
+                        fprintf(s->out, _("      nothing to migrate\n"));
                 for (size_t i = 0; i < p->migrate.n; i++) {
                         show_cond(s, &p->migrate.v[i].when);
                         if (p->migrate.v[i].point_of_no_return) {
                                 char *x = show_str(s, p->migrate.v[i].point_of_no_return);
 
-                                printf(_("      POINT OF NO RETURN: %s\n"), x);
+                                fprintf(s->out, _("      POINT OF NO RETURN: %s\n"), x);
                                 free(x);
                         }
                         show_cmds(s, NULL, &p->migrate.v[i].run);
@@ -247,11 +266,13 @@ show_step(struct show *s, enum step_id id)
                 show_service(s, _("start"), p->service.start);
                 show_cmd(s, _("ready"), p->verify.ready.cmd);
                 if (p->verify.ready.http)
-                        printf(_("      ready: GET %s\n"), p->verify.ready.http);
+                        fprintf(s->out, _("      ready: GET %s\n"), p->verify.ready.http);
                 show_cmd(s, _("version"), &p->detect.version);
                 show_checks(s, p->verify.checks, p->verify.n_checks);
                 break;
         case STEP_RECONNECT:
+                if (p->disconnect.n_disable)
+                        fprintf(s->out, _("      turn back on exactly what disconnect turned off\n"));
                 show_cmds(s, NULL, &p->reconnect.run);
                 break;
         default:
@@ -261,14 +282,30 @@ show_step(struct show *s, enum step_id id)
                 const struct question *q = plan_question(p, p->step[id].checklist_keys.v[i]);
 
                 if (q)
-                        printf(_("      checklist [%s]: %s\n"), q->key, q->text);
+                        fprintf(s->out, _("      checklist [%s]: %s\n"), q->key, q->text);
         }
+}
+
+void
+cli_plan_write(FILE *out, const struct plan *p, struct vars *vs, const char *state_dir)
+{
+        struct show s = {.p = p, .vars = vs, .out = out};
+
+        fprintf(out, _("Plan %s: %s (%s)\n"), p->id, p->title, p->file);
+        if (p->description)
+                fprintf(out, "%s\n", p->description);
+        fprintf(out, _("Target version: %s\n"), vars_get(vs, "target") ? vars_get(vs, "target")
+                                                                       : _("none (give --target)"));
+        fprintf(out, _("State directory: %s\nBackup directory: %s\n"), state_dir,
+                vars_get(vs, "backup_dir"));
+        for (int i = 0; i < STEP_COUNT; i++)
+                show_step(&s, (enum step_id)i);
 }
 
 int
 cli_plan(struct cli *c)
 {
-        struct show s = {0};
+        struct vars vars = {0};
         struct plan *p = NULL;
         struct answers *a = NULL;
         struct diag d = {0};
@@ -283,35 +320,26 @@ cli_plan(struct cli *c)
                 plan_free(p);
                 return EXIT_USAGE;
         }
-        s.p = p;
         state = cli_state_dir(c, p->id);
         /* Unanswered questions show as <key>; the version as detect finds it. */
         for (size_t i = 0; i < p->n_ask; i++) {
                 char *ph = xasprintf("<%s>", p->ask[i].key);
 
-                vars_set(&s.vars, p->ask[i].key, ph);
+                vars_set(&vars, p->ask[i].key, ph);
                 free(ph);
         }
-        vars_set(&s.vars, "version", _("<installed version>"));
-        if (engine_vars(p, a, state, c->target, NULL, &s.vars, &d) < 0) {
+        vars_set(&vars, "version", _("<installed version>"));
+        if (engine_vars(p, a, state, c->target, NULL, &vars, &d) < 0) {
                 cli_error(d.msg);
                 r = EXIT_USAGE;
                 goto out;
         }
-        printf(_("Plan %s: %s (%s)\n"), p->id, p->title, p->file);
-        if (p->description)
-                printf("%s\n", p->description);
-        printf(_("Target version: %s\n"), vars_get(&s.vars, "target") ? vars_get(&s.vars, "target")
-                                                                     : _("none (give --target)"));
-        printf(_("State directory: %s\nBackup directory: %s\n"), state,
-               vars_get(&s.vars, "backup_dir"));
-        for (int i = 0; i < STEP_COUNT; i++)
-                show_step(&s, (enum step_id)i);
+        cli_plan_write(stdout, p, &vars, state);
         printf(_("\nNothing has been changed. Run it with: upshift run %s%s%s\n"), c->plan_arg,
                c->answers ? " --answers " : "", c->answers ? c->answers : "");
 out:
         free(state);
-        vars_release(&s.vars);
+        vars_release(&vars);
         answers_free(a);
         plan_free(p);
         return r;

@@ -23,7 +23,7 @@ static const char *const top_keys[] = {
 };
 static const char *const path_keys[] = { "stops", NULL };
 static const char *const question_keys[] = {
-        "key", "text", "type", "default", "required", "help", "choices", NULL,
+        "key", "text", "type", "default", "required", "help", "choices", "per_hop", NULL,
 };
 static const char *const item_keys[] = { "key", "text", NULL };
 
@@ -201,6 +201,8 @@ pquestion(struct pctx *c, const struct ynode *n, struct question *q)
         q->required = q->def == NULL;
         if ((v = popt(n, "required")) && (r = pbool(c, v, &q->required)) < 0)
                 return r;
+        if ((v = popt(n, "per_hop")) && (r = pbool(c, v, &q->per_hop)) < 0)
+                return r;
         return 0;
 }
 
@@ -313,6 +315,9 @@ check_ref(void *ud, const char *name, size_t off)
                             rc->ref->name);
         if (is_builtin(name) || plan_question(p, name))
                 return 0;
+        if (strcmp(name, "item") == 0)          /* foreach: commands escaped theirs */
+                return perr(c, &at, _("\"${item}\" is only set in a command with foreach: "
+                                      "(it holds one line of the fact that foreach: names)"));
         best = closest(name, vars_builtin, p->ask, p->n_ask, NULL, 0);
         if (best)
                 /* TRANSLATORS: 'unknown variable "${nmae}" (did you mean "${name}"?)' */
@@ -454,6 +459,7 @@ plan_free(struct plan *p)
         cmd_free(p->disconnect.clients);
         cmdlist_release(&p->disconnect.kick);
         cmdlist_release(&p->disconnect.run);
+        disable_release(p->disconnect.disable, p->disconnect.n_disable);
         cmdlist_release(&p->stop.run);
         free(p->swap.package);
         free(p->swap.sha256);

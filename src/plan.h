@@ -50,6 +50,7 @@ struct question {
         enum qtype   type;
         char        *def;               /* default value (may hold ${...}), or NULL */
         bool         required;          /* default: true when def is NULL */
+        bool         per_hop;           /* one value per hop of the path (answers.h) */
         struct strv  choices;           /* Q_CHOICE only */
         enum step_id step;              /* STEP_NONE for ask:, else the checklist's step */
         struct pos   pos;
@@ -76,6 +77,7 @@ struct cmd {
         char         *ignore;           /* regex of output lines to leave out, or NULL */
         bool          lines;            /* the value is the list of lines (sorted) */
         bool          may_fail;         /* a non-zero exit is not an error */
+        char         *foreach;          /* fact name: run once per line, as ${item}; or NULL */
         struct cond   when;
         struct pos    pos;
 };
@@ -109,6 +111,21 @@ struct migration {
         char           *point_of_no_return;   /* message, or NULL */
         struct cmd     *probe;                /* "already done?" command, or NULL */
         struct pos      pos;
+};
+
+/* disconnect: disable: one item. Facts journaled: see steps/disable.h. */
+enum disable_kind {
+        DISABLE_SYSTEMD,        /* a unit or timer (or a glob pattern of them) */
+        DISABLE_CRONTAB,        /* lines of a crontab file matching a regex */
+};
+
+struct disable_item {
+        enum disable_kind kind;
+        char        *unit;              /* systemd: unit name or pattern (may hold ${...}) */
+        char        *file;              /* crontab: the file (may hold ${...}) */
+        char        *match;             /* crontab: regex of the lines to comment out */
+        struct cond  when;
+        struct pos   pos;
 };
 
 enum svc_manager {
@@ -193,6 +210,8 @@ struct plan {
                 struct cmdlist kick;    /* then run these to disconnect the rest */
                 long           timeout_ms;    /* then wait at most this long for none left */
                 struct cmdlist run;     /* other commands */
+                struct disable_item *disable;   /* units, timers, crontab lines to disable */
+                size_t         n_disable;
         } disconnect;
 
         struct {

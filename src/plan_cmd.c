@@ -13,10 +13,11 @@
 
 #include "i18n.h"
 #include "plan_int.h"
+#include "vars.h"
 
 static const char *const cmd_keys[] = {
         "run", "shell", "env", "cwd", "timeout", "match", "ignore", "lines",
-        "may_fail", "when", NULL,
+        "may_fail", "when", "foreach", NULL,
 };
 
 static const char *const cond_keys[] = {
@@ -291,6 +292,7 @@ cmd_release(struct cmd *cmd)
         free(cmd->cwd);
         free(cmd->match);
         free(cmd->ignore);
+        free(cmd->foreach);
         cond_release(&cmd->when);
         memset(cmd, 0, sizeof *cmd);
 }
@@ -325,6 +327,85 @@ check_release(struct check *ck)
         memset(ck, 0, sizeof *ck);
 }
 
+/* ${item} ---------------------------------------------------------------- */
+
+struct item_refs {
+        size_t offs[64];                /* where each ${item} starts */
+        size_t n;
+};
+
+static int
+item_ref(void *ud, const char *name, size_t off)
+{
+        struct item_refs *ir = ud;
+
+        if (name && strcmp(name, "item") == 0 && ir->n < ARRAY_SIZE(ir->offs))
+                ir->offs[ir->n++] = off;
+        return 0;
+}
+
+/* ${item} is bound only while a command with foreach: runs. Look at the
+ * strings recorded since refs index first: outside such a command an
+ * ${item} is an error; inside one, the recorded copy (not the plan's
+ * string) gets it escaped as "$${item}", so that the check of names once
+ * the plan is read does not take it for an unknown variable. */
+static int
+pitem_refs(struct pctx *c, size_t first, bool bound)
+{
+        for (size_t i = first; i < c->refs.n; i++) {
+                struct pname *ref = &c->refs.v[i];
+                struct item_refs ir = { .n = 0 };
+                struct strbuf sb = {0};
+                size_t from = 0;
+
+                vars_each_ref(ref->name, item_ref, &ir);
+                if (ir.n == 0)
+                        continue;
+                if (!bound) {
+                        struct ynode at = { .line = ref->pos.line, .col = ref->pos.col };
+
+                        /* TRANSLATORS: ${item} and foreach: are plan syntax. */
+                        return perr(c, &at, _("\"${item}\" is only set in a command with "
+                                              "foreach: (it holds one line of the fact that "
+                                              "foreach: names)"));
+                }
+                strbuf_adds(&sb, "");
+                for (size_t j = 0; j < ir.n; j++) {
+                        strbuf_add(&sb, ref->name + from, ir.offs[j] - from);
+                        strbuf_addch(&sb, '$');
+                        from = ir.offs[j];
+                }
+                strbuf_adds(&sb, ref->name + from);
+                free(ref->name);
+                ref->name = strbuf_detach(&sb);
+        }
+        return 0;
+}
+
+/* foreach: FACT, a fact of detect captured with lines: true. */
+static int
+pforeach(struct pctx *c, const struct ynode *n, struct cmd *cmd)
+{
+        const struct plan *p = c->p;
+
+        if (n->kind != YNODE_SCALAR || !pis_key(n->str, false))
+                return perr(c, n, _("expected the name of a fact (foreach: runs the command "
+                                    "once per line of it)"));
+        for (size_t i = 0; i < p->detect.n_facts; i++)
+                if (strcmp(p->detect.facts[i].name, n->str) == 0 &&
+                    !p->detect.facts[i].cmd.lines)
+                        /* TRANSLATORS: %s is a fact name; lines: true is plan syntax. */
+                        return perr(c, n, _("fact \"%s\" is not captured with lines: true "
+                                            "(foreach: runs the command once per line of it)"),
+                                    n->str);
+        if (plan_question(p, "item"))
+                return perr(c, n, _("foreach: sets ${item}, but a question or checklist "
+                                    "item has the key \"item\" (choose another key)"));
+        pname_add(&c->facts_used, n->str, n);
+        cmd->foreach = xstrdup(n->str);
+        return 0;
+}
+
 /* The program and its arguments: a list of scalars. */
 static int
 pargv(struct pctx *c, const struct ynode *n, struct strv *ret)
@@ -345,6 +426,7 @@ pcmd_fields(struct pctx *c, const struct ynode *n, struct cmd *cmd,
 {
         struct ynode *run = popt(n, "run"), *shell = popt(n, "shell");
         struct ynode *v;
+        size_t first_ref = c->refs.n;
         int r;
 
         cmd->pos = pnode_pos(n);
@@ -382,23 +464,40 @@ pcmd_fields(struct pctx *c, const struct ynode *n, struct cmd *cmd,
         if (!(flags & PCMD_NO_WHEN) && (v = popt(n, "when")) &&
             (r = pcond(c, v, &cmd->when)) < 0)
                 return r;
-        return 0;
+        if ((v = popt(n, "foreach")) && (r = pforeach(c, v, cmd)) < 0)
+                return r;
+        return pitem_refs(c, first_ref, cmd->foreach != NULL);
+}
+
+/* A command given as a list: the program and its arguments. */
+static int
+pcmd_argv(struct pctx *c, const struct ynode *n, struct cmd *cmd)
+{
+        size_t first_ref = c->refs.n;
+        int r;
+
+        cmd->pos = pnode_pos(n);
+        if ((r = pargv(c, n, &cmd->argv)) < 0)
+                return r;
+        return pitem_refs(c, first_ref, false);
 }
 
 int
 pcmd(struct pctx *c, const struct ynode *n, struct cmd *cmd)
 {
+        struct ynode *v;
         int r;
 
-        if (n->kind == YNODE_SEQ) {
-                cmd->pos = pnode_pos(n);
-                return pargv(c, n, &cmd->argv);
-        }
+        if (n->kind == YNODE_SEQ)
+                return pcmd_argv(c, n, cmd);
         if (n->kind != YNODE_MAP)
                 return perr(c, n, _("expected a command: a list such as [redis-cli, ping] "
                                     "or a mapping with run: or shell:"));
         if ((r = pkeys(c, n, cmd_keys, _("a command"))) < 0)
                 return r;
+        if ((v = popt(n, "foreach")))
+                return perr(c, v, _("foreach: is only for a command in a list of commands "
+                                    "(such as run:, before: or kick:)"));
         return pcmd_fields(c, n, cmd, 0, -1);
 }
 
@@ -457,22 +556,15 @@ pcmdlist(struct pctx *c, const struct ynode *n, struct cmdlist *l)
                 return perr(c, n, _("expected a list of commands"));
         if (n->n == 0)
                 return 0;
-        if (n->items[0]->kind == YNODE_SCALAR) {
-                struct cmd *cmd = cmdlist_add(l);
-
-                cmd->pos = pnode_pos(n);
-                return pargv(c, n, &cmd->argv);
-        }
+        if (n->items[0]->kind == YNODE_SCALAR)
+                return pcmd_argv(c, n, cmdlist_add(l));
         for (size_t i = 0; i < n->n; i++) {
                 const struct ynode *it = n->items[i];
 
                 if (it->kind == YNODE_MAP) {
                         r = pcmd_multi(c, it, l);
                 } else if (it->kind == YNODE_SEQ) {
-                        struct cmd *cmd = cmdlist_add(l);
-
-                        cmd->pos = pnode_pos(it);
-                        r = pargv(c, it, &cmd->argv);
+                        r = pcmd_argv(c, it, cmdlist_add(l));
                 } else {
                         r = perr(c, it, _("expected a command: a list such as "
                                           "[redis-cli, ping] or a mapping with run: "

@@ -97,6 +97,10 @@ int  pcmd_new(struct pctx *c, const struct ynode *n, struct cmd **ret);
 int  pcmdlist(struct pctx *c, const struct ynode *n, struct cmdlist *ret);
 int  pcond(struct pctx *c, const struct ynode *n, struct cond *ret);
 
+/* plan_disable.c: disconnect: disable: (a list of systemd:/crontab: items) */
+int  pdisable(struct pctx *c, const struct ynode *n);
+void disable_release(struct disable_item *v, size_t n);
+
 void cmd_release(struct cmd *cmd);
 void cmd_free(struct cmd *cmd);
 void cmdlist_release(struct cmdlist *l);

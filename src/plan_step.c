@@ -32,7 +32,7 @@ static const char *const backup_keys[] = {
         "paths", "before", "cold", "compression", "level", "checklist", "confirm", NULL,
 };
 static const char *const disconnect_keys[] = {
-        "clients", "drain", "kick", "timeout", "run", "checklist", "confirm", NULL,
+        "clients", "drain", "kick", "timeout", "run", "disable", "checklist", "confirm", NULL,
 };
 static const char *const run_keys[] = { "run", "checklist", "confirm", NULL };
 static const char *const swap_keys[] = {
@@ -314,6 +314,8 @@ pdisconnect(struct pctx *c, const struct ynode *n)
             (r = pduration(c, v, &p->disconnect.timeout_ms)) < 0)
                 return r;
         if ((v = popt(n, "run")) && (r = pcmdlist(c, v, &p->disconnect.run)) < 0)
+                return r;
+        if ((v = popt(n, "disable")) && (r = pdisable(c, v)) < 0)
                 return r;
         return 0;
 }

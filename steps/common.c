@@ -135,6 +135,8 @@ cmd_value(struct step_ctx *ctx, const struct cmd *c, const char *out, char **ret
         return r;
 }
 
+static int run_foreach(struct step_ctx *ctx, const struct cmd *c, size_t index, bool journal);
+
 int
 step_run_cmd(struct step_ctx *ctx, const struct cmd *c, char **ret_value, int *ret_status)
 {
@@ -145,6 +147,8 @@ step_run_cmd(struct step_ctx *ctx, const struct cmd *c, char **ret_value, int *r
         bool holds;
         int r = STEP_FAILED;
 
+        if (c->foreach)         /* the loader allows it only in lists of commands */
+                return run_foreach(ctx, c, 0, false);
         if (step_cond(ctx, &c->when, &holds) < 0)
                 return STEP_FAILED;
         if (!holds)
@@ -235,12 +239,87 @@ out:
         return r;
 }
 
+/* foreach: the command once per line of its fact, ${item} bound to the
+ * line. With journal set, each item done is journaled as the fact
+ * foreach.STEP.LINE.COL.INDEX.N (its value the item; "hopH." in front in
+ * hop H >= 2 of a multi-hop path), and an item journaled as done is not run
+ * again when the step is entered again after a crash or a failure: LINE.COL
+ * is where the command is in the plan, INDEX its place in its list (which
+ * tells apart the commands of one mapping, run: [[a], [b]]). Returns 0, 1
+ * (skipped by when:) or STEP_FAILED. */
+static int
+run_foreach(struct step_ctx *ctx, const struct cmd *c, size_t index, bool journal)
+{
+        struct cmd one = *c;
+        struct strv items = {0};
+        const char *value;
+        char *fkey, *copy, *save = NULL;
+        bool holds;
+        int r = 0;
+
+        if (step_cond(ctx, &c->when, &holds) < 0)
+                return STEP_FAILED;
+        if (!holds)
+                return 1;
+        fkey = xasprintf("fact.%s", c->foreach);
+        value = engine_fact(ctx->eng, fkey);
+        free(fkey);
+        if (value == NULL) {
+                /* TRANSLATORS: %s is a fact name. */
+                diag_set(ctx->diag, _("foreach: fact \"%s\" was not captured in detect (check the when: of the fact and of this command)"),
+                         c->foreach);
+                return STEP_FAILED;
+        }
+        copy = xstrdup(value);
+        for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+                strv_push(&items, l);
+        free(copy);
+        if (items.n == 0)
+                engine_say(ctx->eng, OUT_INFO, _("%s has no lines: nothing to run for each"),
+                           c->foreach);
+        one.foreach = NULL;
+        one.when.set = false;
+        for (size_t i = 0; i < items.n && r == 0; i++) {
+                char key[128];
+                const char *done;
+
+                engine_hop_key(ctx->eng, key, sizeof key, "foreach.%s.%u.%u.%zu.%zu",
+                               step_key(ctx->id), c->pos.line, c->pos.col, index, i);
+                done = journal ? engine_fact(ctx->eng, key) : NULL;
+
+                if (done && strcmp(done, items.v[i]) == 0) {
+                        /* TRANSLATORS: item number, count, the item */
+                        engine_say(ctx->eng, OUT_INFO, _("%zu/%zu %s: done in an earlier run"),
+                                   i + 1, items.n, items.v[i]);
+                        continue;
+                }
+                engine_say(ctx->eng, OUT_INFO, _("%zu/%zu %s"), i + 1, items.n, items.v[i]);
+                vars_set(ctx->vars, "item", items.v[i]);
+                r = step_run_cmd(ctx, &one, NULL, NULL);
+                if (r < 0) {
+                        /* TRANSLATORS: %s is one line of a fact (a foreach: item). */
+                        diag_prefix(ctx->diag, _("for %s"), items.v[i]);
+                        r = STEP_FAILED;
+                } else if (journal &&
+                           engine_fact_set(ctx->eng, key, items.v[i], ctx->diag) < 0) {
+                        r = STEP_FAILED;
+                }
+        }
+        vars_set(ctx->vars, "item", "");
+        strv_release(&items);
+        return r;
+}
+
 int
 step_run_cmdlist(struct step_ctx *ctx, const struct cmdlist *l)
 {
-        for (size_t i = 0; i < l->n; i++)
-                if (step_run_cmd(ctx, &l->v[i], NULL, NULL) < 0)
+        for (size_t i = 0; i < l->n; i++) {
+                int r = l->v[i].foreach ? run_foreach(ctx, &l->v[i], i, true)
+                                        : step_run_cmd(ctx, &l->v[i], NULL, NULL);
+
+                if (r < 0)
                         return STEP_FAILED;
+        }
         return STEP_OK;
 }
 

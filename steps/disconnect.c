@@ -1,10 +1,12 @@
-/* disconnect: list connected clients, let them drain, disconnect the rest,
- * and wait until none is left. */
+/* disconnect: turn off what starts new clients (disable:, see disable.h),
+ * list connected clients, let them drain, disconnect the rest, and wait
+ * until none is left. Undo turns back on what was turned off. */
 #include <config.h>
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "disable.h"
 #include "i18n.h"
 #include "step.h"
 #include "util.h"
@@ -39,6 +41,8 @@ disconnect_run(struct step_ctx *ctx)
         long timeout = p->disconnect.timeout_ms ? p->disconnect.timeout_ms : 30000;
         int n = 0, r;
 
+        if (disable_apply(ctx) < 0)
+                return STEP_FAILED;
         if (p->disconnect.clients == NULL) {
                 if (step_run_cmdlist(ctx, &p->disconnect.kick) < 0)
                         return STEP_FAILED;
@@ -84,13 +88,21 @@ disconnect_run(struct step_ctx *ctx)
         return step_run_cmdlist(ctx, &p->disconnect.run);
 }
 
+/* Undo: turn back on exactly what the journal says was turned off. */
+static int
+disconnect_undo(struct step_ctx *ctx)
+{
+        return disable_restore(ctx);
+}
+
 const struct step_module step_disconnect = {
         .abi = STEP_ABI,
         .id = STEP_DISCONNECT,
         .name = "disconnect",
         .title = N_("Disconnect clients"),
-        .what = N_("List the connected clients, let them drain, then disconnect the rest."),
+        .what = N_("Turn off what starts new clients, list the connected clients, let them drain, then disconnect the rest."),
         .consequence = N_("Clients lose their connection to the service."),
         .risk = RISK_REVERSIBLE,
         .run = disconnect_run,
+        .undo = disconnect_undo,
 };

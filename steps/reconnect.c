@@ -1,12 +1,16 @@
-/* reconnect: the plan's reconnect commands; the final report follows. */
+/* reconnect: turn back on what disconnect turned off (disable.h), then the
+ * plan's reconnect commands; the final report follows. */
 #include <config.h>
 
+#include "disable.h"
 #include "i18n.h"
 #include "step.h"
 
 static int
 reconnect_run(struct step_ctx *ctx)
 {
+        if (disable_restore(ctx) < 0)
+                return STEP_FAILED;
         if (ctx->plan->reconnect.run.n == 0)
                 engine_say(ctx->eng, OUT_INFO, _("clients may connect again"));
         return step_run_cmdlist(ctx, &ctx->plan->reconnect.run);
@@ -17,7 +21,7 @@ const struct step_module step_reconnect = {
         .id = STEP_RECONNECT,
         .name = "reconnect",
         .title = N_("Reconnect clients"),
-        .what = N_("Let clients back in and write the final report."),
+        .what = N_("Turn back on what disconnect turned off, let clients back in and write the final report."),
         .risk = RISK_NONE,
         .run = reconnect_run,
 };

@@ -1,0 +1,206 @@
+/* test-plan-foreach.c: foreach: on commands and disconnect: disable: as the
+ * plan loader reads them (plan.h, src/plan_cmd.c, src/plan_disable.c). */
+#include <config.h>
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "plan.h"
+#include "testlib.h"
+
+static const char head[] =
+        "schema: 1\n"                                           /* 1 */
+        "id: t\n"                                               /* 2 */
+        "title: T\n"                                            /* 3 */
+        "target: 2.0.0\n"                                       /* 4 */
+        "ask:\n"                                                /* 5 */
+        "  - {key: out, text: Out, default: /tmp}\n"            /* 6 */
+        "detect:\n"                                             /* 7 */
+        "  version: {run: [b, -V], match: '(\\d+\\.\\d+)'}\n"   /* 8 */
+        "  facts:\n"                                            /* 9 */
+        "    uids: {run: [b, ls], lines: true}\n"               /* 10 */
+        "    count: {run: [b, count]}\n";                       /* 11 */
+
+/* Load head + text from a file in the test's directory. */
+static int
+load(void **state, const char *text, struct plan **ret, struct diag *d)
+{
+        char *path = NULL, *all = NULL;
+        int r;
+
+        assert_true(asprintf(&path, "%s/p.yaml", (char *)*state) > 0);
+        assert_true(asprintf(&all, "%s%s", head, text) > 0);
+        t_write_text(path, all);
+        r = plan_load(path, ret, d);
+        free(all);
+        free(path);
+        return r;
+}
+
+/* The error is at line:col and holds want. */
+static void
+expect_error(void **state, const char *text, unsigned line, unsigned col, const char *want)
+{
+        struct plan *p = NULL;
+        struct diag d = {0};
+        char at[64];
+
+        assert_int_equal(load(state, text, &p, &d), -EINVAL);
+        assert_null(p);
+        snprintf(at, sizeof at, "p.yaml:%u:%u: ", line, col);
+        if (strstr(d.msg, at) == NULL)
+                fail_msg("message \"%s\" is not at %s", d.msg, at);
+        if (strstr(d.msg, want) == NULL)
+                fail_msg("message \"%s\" lacks \"%s\"", d.msg, want);
+}
+
+static void
+test_foreach_loads(void **state)
+{
+        struct plan *p = NULL;
+        struct diag d = {0};
+
+        assert_int_equal(load(state,
+                              "stop:\n"
+                              "  run:\n"
+                              "    - {run: [b, export, '${item}', '${out}/${item}.csv'], foreach: uids}\n"
+                              "    - [b, ls]\n"
+                              "    - {shell: 'echo \"$item\"', foreach: uids, when: {answers: {out: /x}}}\n",
+                              &p, &d), 0);
+        assert_non_null(p);
+        assert_int_equal(p->stop.run.n, 3);
+        assert_string_equal(p->stop.run.v[0].foreach, "uids");
+        assert_string_equal(p->stop.run.v[0].argv.v[2], "${item}");
+        assert_string_equal(p->stop.run.v[0].argv.v[3], "${out}/${item}.csv");
+        assert_null(p->stop.run.v[1].foreach);
+        assert_string_equal(p->stop.run.v[2].foreach, "uids");
+        assert_true(p->stop.run.v[2].when.set);
+        plan_free(p);
+}
+
+static void
+test_foreach_each_of_run_list(void **state)
+{
+        struct plan *p = NULL;
+        struct diag d = {0};
+
+        /* run: [[a], [b]] gives one command per list, each with foreach:. */
+        assert_int_equal(load(state,
+                              "migrate:\n"
+                              "  - run:\n"
+                              "      - run: [[b, import, '${item}'], [b, check, '${item}']]\n"
+                              "        foreach: uids\n",
+                              &p, &d), 0);
+        assert_int_equal(p->migrate.n, 1);
+        assert_int_equal(p->migrate.v[0].run.n, 2);
+        assert_string_equal(p->migrate.v[0].run.v[0].foreach, "uids");
+        assert_string_equal(p->migrate.v[0].run.v[1].foreach, "uids");
+        plan_free(p);
+}
+
+static void
+test_item_outside_foreach(void **state)
+{
+        /* in a plain argv command */
+        expect_error(state, "stop:\n  run: [b, export, '${item}']\n", 13, 20,
+                     "\"${item}\" is only set in a command with foreach:");
+        /* in a command mapping without foreach: */
+        expect_error(state, "stop:\n  run:\n    - {run: [b, '${item}']}\n", 14, 17,
+                     "\"${item}\" is only set in a command with foreach:");
+        /* in a check */
+        expect_error(state, "verify:\n  checks:\n    - {run: [b, '${item}']}\n", 14, 17,
+                     "\"${item}\" is only set");
+        /* anywhere else: a checklist item */
+        expect_error(state, "stop:\n  checklist: ['Stop ${item}']\n", 13, 15,
+                     "\"${item}\" is only set");
+        /* the other variables of a foreach: command are still checked */
+        expect_error(state, "stop:\n  run:\n    - {run: [b, '${item}', '${uot}'], foreach: uids}\n",
+                     14, 28, "unknown variable \"${uot}\" (did you mean \"${out}\"?)");
+}
+
+static void
+test_foreach_errors(void **state)
+{
+        expect_error(state, "stop:\n  run:\n    - {run: [b], foreach: uid}\n", 14, 27,
+                     "unknown fact \"uid\" (did you mean \"uids\"?)");
+        expect_error(state, "stop:\n  run:\n    - {run: [b], foreach: count}\n", 14, 27,
+                     "fact \"count\" is not captured with lines: true");
+        expect_error(state, "stop:\n  run:\n    - {run: [b], foreach: [uids]}\n", 14, 27,
+                     "expected the name of a fact");
+        /* a single command (here a migration's probe) takes no foreach: */
+        expect_error(state, "migrate:\n  - run: [b]\n    probe: {run: [b, '${item}'], foreach: uids}\n",
+                     14, 43, "foreach: is only for a command in a list of commands");
+        /* nor does a check */
+        expect_error(state, "verify:\n  checks:\n    - {run: [b], foreach: uids}\n", 14, 18,
+                     "unknown key \"foreach\" in a check");
+}
+
+static void
+test_disable_loads(void **state)
+{
+        struct plan *p = NULL;
+        struct diag d = {0};
+
+        assert_int_equal(load(state,
+                              "disconnect:\n"
+                              "  disable:\n"
+                              "    - systemd: 'kopia*.timer'\n"
+                              "    - {crontab: '${out}/root', match: '\\bkopia\\b'}\n"
+                              "    - {systemd: kopia-server.service, when: {answers: {out: /x}}}\n",
+                              &p, &d), 0);
+        assert_int_equal(p->disconnect.n_disable, 3);
+        assert_int_equal(p->disconnect.disable[0].kind, DISABLE_SYSTEMD);
+        assert_string_equal(p->disconnect.disable[0].unit, "kopia*.timer");
+        assert_int_equal(p->disconnect.disable[1].kind, DISABLE_CRONTAB);
+        assert_string_equal(p->disconnect.disable[1].file, "${out}/root");
+        assert_string_equal(p->disconnect.disable[1].match, "\\bkopia\\b");
+        assert_true(p->disconnect.disable[2].when.set);
+        plan_free(p);
+}
+
+static void
+test_disable_errors(void **state)
+{
+        expect_error(state, "disconnect:\n  disable: {systemd: x}\n", 13, 12,
+                     "expected a list of things to disable");
+        expect_error(state, "disconnect:\n  disable:\n    - {systemd: x, crontab: y, match: z}\n",
+                     14, 7, "exactly one of systemd:");
+        expect_error(state, "disconnect:\n  disable:\n    - {match: z}\n", 14, 7,
+                     "exactly one of systemd:");
+        expect_error(state, "disconnect:\n  disable:\n    - {crontab: /c}\n", 14, 7,
+                     "missing required key \"match\" in a crontab: item");
+        expect_error(state, "disconnect:\n  disable:\n    - {systemd: x, match: k}\n", 14, 27,
+                     "match: is for crontab: items");
+        expect_error(state, "disconnect:\n  disable:\n    - {crontab: /c, match: '(k'}\n", 14, 28,
+                     "bad regular expression");
+        expect_error(state, "disconnect:\n  disable:\n    - {systemd: 'a b'}\n", 14, 17,
+                     "expected a systemd unit name");
+        expect_error(state, "disconnect:\n  disable:\n    - {sytemd: x}\n", 14, 8,
+                     "unknown key \"sytemd\" in a disable: item (did you mean \"systemd\"?)");
+        expect_error(state, "disconnect:\n  disable:\n    - {crontab: '${uot}/c', match: k}\n",
+                     14, 17, "unknown variable \"${uot}\"");
+}
+
+int
+main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_foreach_loads, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_foreach_each_of_run_list, t_setup_dir,
+                                                t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_item_outside_foreach, t_setup_dir,
+                                                t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_foreach_errors, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_disable_loads, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_disable_errors, t_setup_dir, t_teardown_dir),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
