@@ -8,9 +8,9 @@
 . "$UPSHIFT_SRCDIR/tests/lib/postgresql.sh"
 
 pg_need_root
-port=$(free_port) || { echo "no free port"; exit 1; }
-pg_sandbox "$T_DIR/pg" "$port" || { echo "cannot set up the PostgreSQL sandbox"; exit 1; }
-pg_start || { echo "postgresql did not start"; exit 1; }
+pg_sandbox "$T_DIR/pg" || { echo "cannot set up the PostgreSQL sandbox"; exit 1; }
+pg_start_free || { echo "postgresql did not start"; exit 1; }
+port=$PG_PORT
 
 psql_ -d postgres -c 'CREATE DATABASE bench' || { echo "cannot create the database"; exit 1; }
 "$PG_BIN/pgbench" -h 127.0.0.1 -p "$port" -U postgres -i -s 3 -q bench > "$T_DIR/pgbench-init.log" 2>&1 ||

@@ -35,12 +35,12 @@ pg_as() {
 	runuser -u "$PG_OS_USER" -- "$@"
 }
 
-# pg_sandbox DIR PORT: unpack postgresql-15 and postgresql-client-15 of the
+# pg_sandbox DIR: unpack postgresql-15 and postgresql-client-15 of the
 # old version into DIR/root and the new server package into DIR/new; initdb
 # the cluster (superuser "postgres", trust authentication: it listens on
 # 127.0.0.1 and in a socket directory only this user can enter).
 pg_sandbox() {
-	local dir=$1 port=$2 client_deb
+	local dir=$1 client_deb
 	pg_os_user || return 1
 	PG_OLD_DEB=$(fetch_deb postgresql-15 "$PG_OLD_VERSION") || return 1
 	PG_NEW_DEB=$(fetch_deb postgresql-15 "$PG_NEW_VERSION") || return 1
@@ -52,7 +52,7 @@ pg_sandbox() {
 	chown -R "$PG_OS_USER:" "$dir/pg" || return 1
 	chmod 0700 "$dir/pg" "$dir/pg/data" || return 1
 	PG_DIR=$dir
-	PG_PORT=$port
+	PG_PORT=
 	PG_ROOT=$dir/root
 	PG_BIN=$dir/root/usr/lib/postgresql/15/bin
 	PG_DATA=$dir/pg/data
@@ -62,7 +62,7 @@ pg_sandbox() {
 		--locale=C.UTF-8 -N > "$dir/initdb.log" 2>&1 || { tail -n 20 "$dir/initdb.log"; return 1; }
 	cat >> "$PG_DATA/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
-port = $port
+port = 5432
 unix_socket_directories = '$PG_RUN'
 external_pid_file = '$PG_RUN/postgresql.pid'
 max_connections = 40
@@ -88,12 +88,24 @@ pg_pid() {
 # Start the server and wait until it accepts connections (pg_ctl -w, and at
 # most 60 s more).
 pg_start() {
-	pg_as "$PG_BIN/pg_ctl" start -w -t 120 -D "$PG_DATA" -l "$PG_LOG" >/dev/null || {
-		tail -n 20 "$PG_LOG"
-		return 1
-	}
+	pg_as "$PG_BIN/pg_ctl" start -w -t 120 -D "$PG_DATA" -l "$PG_LOG" >/dev/null 2>&1 || return 1
 	wait_for 60 pg_ready || return 1
 	t_track "$(pg_pid)"
+}
+
+# The first start: on a free port (PG_PORT), trying another one when
+# something took the port between free_port and the bind (5 tries).
+pg_start_free() {
+	local try
+	for try in 1 2 3 4 5; do
+		PG_PORT=$(free_port) || return 1
+		pg_as sed -i "s/^port = .*/port = $PG_PORT/" "$PG_DATA/postgresql.conf" || return 1
+		rm -f "$PG_LOG"
+		pg_start && return 0
+		grep -q 'could not bind' "$PG_LOG" 2>/dev/null || break
+	done
+	tail -n 20 "$PG_LOG" 2>/dev/null
+	return 1
 }
 
 # Stop the server this test started (through its external pid file), and
