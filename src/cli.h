@@ -5,8 +5,10 @@
 #define UPSHIFT_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "answers.h"
+#include "engine.h"
 #include "plan.h"
 
 struct cli {
@@ -19,6 +21,7 @@ struct cli {
         const char *target;             /* --target, or NULL */
         bool        yes;
         bool        no_color;
+        bool        plain;              /* --plain: the line frontend even on a terminal */
         struct strv raw;                /* the arguments as given, for the resume hint */
 };
 
@@ -32,6 +35,16 @@ char *cli_state_dir(const struct cli *c, const char *plan_id);
 void cli_error(const char *msg);
 
 int cli_plan(struct cli *c);
+/* run / rollback on a terminal: the wizard here, the engine in a worker
+ * process (cli_wizard.c). on_signal is the handler that sets o->interrupt.
+ * Returns the exit code, or -1 when the terminal cannot be used (then
+ * nothing was done: use the line frontend). */
+int cli_wizard(const struct cli *c, const struct plan *p, const struct answers *a,
+               const struct engine_opts *o, bool rollback, const char *rollback_cmd,
+               void (*on_signal)(int));
+/* What upshift plan shows, with vs's values (secrets masked), to out; the
+ * wizard's review screen shows the same. */
+void cli_plan_write(FILE *out, const struct plan *p, struct vars *vs, const char *state_dir);
 int cli_status(struct cli *c);
 
 #endif

@@ -153,12 +153,16 @@ int
 engine_fact_set(struct engine *e, const char *key, const char *value, struct diag *d)
 {
         struct jrec r = {0};
+        int ret;
 
         jrec_set(&r, "ev", "fact");
         jrec_set(&r, "step", step_key(e->current) ? step_key(e->current) : "none");
         jrec_set(&r, "key", key);
         jrec_set(&r, "value", value);
-        return engine_journal(e, &r, d);
+        ret = engine_journal(e, &r, d);
+        if (ret == 0 && e->fe->ops->fact)
+                e->fe->ops->fact(e->fe, key, value);
+        return ret;
 }
 
 const char *

@@ -27,6 +27,7 @@ struct engine {
         struct strv               hops;             /* each hop's target, from detect */
         bool                      uninterruptible;  /* let a running command finish */
         bool                      ended;            /* the frontend's end was called */
+        struct answers           *asked;            /* what engine_ask gathered, or NULL */
 };
 
 /* Append r to the journal and fold it into e->st; releases r. */
@@ -50,5 +51,13 @@ int  engine_runner_run(void *ud, struct exec_opts *o, struct exec_result *ret, s
 /* Undo the started steps in reverse and check the old version (engine_undo.c).
  * Returns EXIT_ROLLEDBACK or an exit code. */
 int  engine_undo_all(struct engine *e, struct diag *d);
+/* Read-only checks of the answers before anything changes: the package is
+ * readable and matches its SHA-256. 0, or -1 with the message in d. */
+int  engine_validate_inputs(const struct plan *p, const struct answers *a,
+                            const struct engine_opts *o, struct diag *d);
+/* An interactive run: ask what the answers lack, show the review, check the
+ * inputs (engine_ask.c). 0 with e->answers replaced (owned by e->asked), or
+ * an exit code with the message in d. */
+int  engine_ask(struct engine *e, struct diag *d);
 
 #endif

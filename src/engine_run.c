@@ -193,8 +193,8 @@ engine_loop(struct engine *e, struct diag *d)
 
 /* Read-only checks of what the operator gave, before the state directory or
  * the journal is touched: bad input must leave both as they were. */
-static int
-validate_inputs(const struct plan *p, const struct answers *a, const struct engine_opts *o,
+int
+engine_validate_inputs(const struct plan *p, const struct answers *a, const struct engine_opts *o,
                 struct diag *d)
 {
         struct vars vs = {0};
@@ -262,7 +262,7 @@ engine_open(struct engine *e, const char *action, struct diag *d)
                 diag_set(d, _("this run cannot ask for confirmation (no terminal): give --yes to confirm the steps that stop the service and change data"));
                 return EXIT_USAGE;
         }
-        if (!rollback && validate_inputs(e->plan, e->answers, o, d) < 0)
+        if (!rollback && !o->interactive && engine_validate_inputs(e->plan, e->answers, o, d) < 0)
                 return EXIT_USAGE;
         if (mkdir_p(o->state_dir, 0700, d) < 0)
                 return EXIT_USAGE;
@@ -296,6 +296,8 @@ engine_open(struct engine *e, const char *action, struct diag *d)
                 code = -1;
                 goto out;
         }
+        if (!rollback && o->interactive && (code = engine_ask(e, d)) != 0)
+                goto out;
         code = EXIT_STEPFAIL;
         if (journal_open(o->state_dir, e->plan->id, &e->journal, d) < 0)
                 goto out;
@@ -373,6 +375,7 @@ engine_close(struct engine *e, int code, struct diag *d)
         lock_release(e->lock);
         vars_release(&e->vars);
         state_release(&e->st);
+        answers_free(e->asked);
         return code;
 }
 

@@ -14,6 +14,7 @@
 #include "diag.h"
 #include "plan.h"
 #include "upshift.h"
+#include "vars.h"
 
 enum step_status {
         ST_PENDING,
@@ -70,6 +71,35 @@ struct run_report {
         const char *message;            /* the error, or NULL when done */
 };
 
+/* A form: the questions of one group, asked on one screen (engine_ask.c).
+ * The engine owns every string; a frontend replaces a field's value by
+ * freeing it and storing a new string (xstrdup). */
+struct form_field {
+        const struct question *q;
+        char                  *value;   /* in: what to show (answer, default or ""); out: what was entered */
+        const char            *error;   /* why the last value was refused, or NULL */
+};
+
+struct form {
+        const char        *title;       /* "Questions", "Checklist before disconnect" */
+        const char        *intro;       /* text above the fields, or NULL */
+        const char        *error;       /* about the whole form (the package's SHA-256), or NULL */
+        unsigned           index;       /* this form's place, 1-based, among count */
+        unsigned           count;
+        struct form_field *fields;
+        size_t             n;
+};
+
+/* What the review screen shows before anything runs. */
+struct review {
+        const struct plan *plan;
+        struct vars       *vars;        /* the answers applied: expands every command */
+        const char        *state_dir;
+        const char        *backup_dir;
+        uint64_t           data_bytes;  /* size of the data paths now; 0: unknown */
+        uint64_t           free_bytes;  /* free in backup_dir (or its parent); 0: unknown */
+};
+
 struct frontend;
 
 struct frontend_ops {
@@ -91,6 +121,18 @@ struct frontend_ops {
         enum fail_choice (*failure)(struct frontend *fe, enum step_id step,
                                     const char *message, const char *log_path);
         void (*end)(struct frontend *fe, const struct run_report *rep);
+        /* Optional (NULL: the engine asks question by question with ask, and
+         * shows no review). Ask a whole form; values are replaced in place.
+         * Returns STEP_OK, STEP_BACK (to the previous form) or STEP_ABORT. */
+        int  (*form)(struct frontend *fe, struct form *f);
+        /* Show what will be done. STEP_OK starts, STEP_BACK returns to the
+         * last form, STEP_ABORT stops before anything was changed. */
+        int  (*review)(struct frontend *fe, const struct review *rv);
+        /* The run's variables once the questions are answered (secrets
+         * included): the wizard gives them to the operator's shell. */
+        void (*vars)(struct frontend *fe, const struct vars *vs);
+        /* A fact was journaled (engine.h lists them: version, backup.path...). */
+        void (*fact)(struct frontend *fe, const char *key, const char *value);
 };
 
 struct frontend {

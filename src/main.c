@@ -135,24 +135,44 @@ cmd_answers(struct cli *c)
         return fflush(stdout) == 0 ? EXIT_DONE : EXIT_STEPFAIL;
 }
 
+/* The command line as given, with the subcommand replaced by sub when not NULL. */
 static char *
-resume_command(const struct cli *c)
+resume_command(const struct cli *c, const char *sub)
 {
         struct strv v = {0};
+        bool replaced = false;
         char *s;
 
         strv_push(&v, "upshift");
-        for (size_t i = 0; i < c->raw.n; i++)
+        for (size_t i = 0; i < c->raw.n; i++) {
+                if (sub && !replaced && strcmp(c->raw.v[i], c->sub) == 0) {
+                        strv_push(&v, sub);
+                        replaced = true;
+                        continue;
+                }
                 strv_push(&v, c->raw.v[i]);
+        }
         s = exec_argv_display(v.v);
         strv_release(&v);
         return s;
 }
 
+/* The wizard: a terminal on both sides, no answers file, not --plain. */
+static bool
+use_wizard(const struct cli *c)
+{
+        const char *term = getenv("TERM");
+
+        return c->answers == NULL && !c->plain && isatty(STDIN_FILENO) &&
+               isatty(STDOUT_FILENO) && term && *term && strcmp(term, "dumb") != 0;
+}
+
 typedef int (*engine_fn)(const struct plan *, const struct answers *,
                          const struct engine_opts *, struct frontend *, struct diag *);
 
-/* run and rollback: load, install the signal handlers, hand over to the engine. */
+/* run and rollback: load, install the signal handlers, hand over to the
+ * engine: in a worker process under the wizard on a terminal, or here with
+ * the line frontend. */
 static int
 engine_command(struct cli *c, engine_fn fn, bool saved_answers)
 {
@@ -162,7 +182,9 @@ engine_command(struct cli *c, engine_fn fn, bool saved_answers)
         struct frontend *fe;
         struct diag d = {0};
         struct sigaction sa;
-        char *state, *resume, *answers = NULL;
+        char *state, *resume, *rollback, *answers = NULL;
+        bool interactive = c->answers == NULL && isatty(STDIN_FILENO);
+        bool required = c->answers != NULL || !interactive || saved_answers;
         int r = cli_load_plan(c, &p);
 
         if (r)
@@ -170,13 +192,16 @@ engine_command(struct cli *c, engine_fn fn, bool saved_answers)
         state = cli_state_dir(c, p->id);
         if (c->answers)
                 answers = xstrdup(c->answers);
-        else if (saved_answers)
+        else if (saved_answers || interactive)
                 answers = path_join(state, "answers.yaml");
         if (answers && c->answers == NULL && !path_exists(answers)) {
                 free(answers);
                 answers = NULL;
         }
-        if (answers_load(answers, p, true, &a, &d) < 0) {
+        /* An interactive run asks for what is missing; saved answers it
+         * cannot use (the plan changed) are only a starting point. */
+        if (answers_load(answers, p, required, &a, &d) < 0 &&
+            (required || answers_load(NULL, p, false, &a, &d) < 0)) {
                 cli_error(d.msg);
                 free(answers);
                 free(state);
@@ -193,19 +218,26 @@ engine_command(struct cli *c, engine_fn fn, bool saved_answers)
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGHUP, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
-        resume = resume_command(c);
+        resume = resume_command(c, NULL);
+        rollback = resume_command(c, "rollback");
         o.state_dir = state;
         o.target = c->target;
         o.yes = c->yes;
-        o.interactive = c->answers == NULL && isatty(STDIN_FILENO);
+        o.interactive = interactive;
         o.interrupt = &interrupted;
         o.resume_cmd = resume;
-        fe = plain_new(stdout, stderr, stdin, o.interactive);
-        r = fn(p, a, &o, fe, &d);
-        plain_free(fe);
+        r = -1;
+        if (use_wizard(c))
+                r = cli_wizard(c, p, a, &o, saved_answers, rollback, on_signal);
+        if (r < 0) {
+                fe = plain_new(stdout, stderr, stdin, o.interactive);
+                r = fn(p, a, &o, fe, &d);
+                plain_free(fe);
+        }
         free(answers);
         free(state);
         free(resume);
+        free(rollback);
         answers_free(a);
         plan_free(p);
         return r;
@@ -263,7 +295,8 @@ usage(FILE *f)
                      "  --state-dir DIR   keep the journal, lock and logs in DIR\n"
                      "                    (default %s/PLAN)\n"
                      "  --plans-dir DIR   look for plans in DIR first\n"
-                     "  --no-color        no colours\n"
+                     "  --no-color        no colours (also when NO_COLOR is set)\n"
+                     "  --plain           line output even on a terminal (no wizard)\n"
                      "  --help            show this help\n"
                      "  --version         show the version\n\n"
                      "Exit codes: 0 done; 1 a step failed (resumable); 2 bad usage or input;\n"
@@ -281,6 +314,7 @@ main(int argc, char **argv)
                 {"state-dir", required_argument, NULL, 's'},
                 {"plans-dir", required_argument, NULL, 'p'},
                 {"no-color", no_argument, NULL, 'C'},
+                {"plain", no_argument, NULL, 'P'},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
                 {NULL, 0, NULL, 0},
@@ -321,6 +355,7 @@ main(int argc, char **argv)
                 case 's': c.state_dir = optarg; break;
                 case 'p': c.plans_dir = optarg; break;
                 case 'C': c.no_color = true; break;
+                case 'P': c.plain = true; break;
                 case 'h':
                         usage(stdout);
                         strv_release(&c.raw);

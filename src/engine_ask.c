@@ -1,0 +1,385 @@
+/* engine_ask.c: the questions of an interactive run (o->interactive).
+ *
+ * Before anything changes, every question the answers do not settle is
+ * asked through the frontend: one form per group (the plan's ask: items
+ * with the built-in backup directory, then each step's checklist), each
+ * value checked by the same code as the answers file (answers.c), and
+ * asked again with the error in place. Then the review (what upshift plan
+ * shows) and the package's checksum. A resumed upgrade only asks for what
+ * the saved answers lack (secrets are never saved). A frontend without
+ * form asks question by question (the line frontend on a terminal).
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "archive.h"
+#include "engine_int.h"
+#include "i18n.h"
+
+struct group {
+        char                   *title;
+        struct form_field      *fields;
+        size_t                  n;
+};
+
+struct asking {
+        struct engine          *e;
+        struct group           *groups;
+        size_t                  n_groups;
+        struct question         backup_q;       /* the built-in backup_dir */
+        struct strv             errors;         /* messages the fields point to */
+        char                   *form_error;
+};
+
+static void
+add_field(struct group *g, const struct question *q)
+{
+        g->fields = xrealloc(g->fields, (g->n + 1) * sizeof *g->fields);
+        g->fields[g->n++] = (struct form_field){ .q = q };
+}
+
+static struct group *
+add_group(struct asking *a, char *title)
+{
+        a->groups = xrealloc(a->groups, (a->n_groups + 1) * sizeof *a->groups);
+        a->groups[a->n_groups] = (struct group){ .title = title };
+        return &a->groups[a->n_groups++];
+}
+
+/* Does this question still need an answer on a resumed upgrade? */
+static bool
+missing(const struct engine *e, const struct question *q)
+{
+        const char *v = e->answers ? kvlist_get(&e->answers->kv, q->key) : NULL;
+
+        if (q->type == Q_CONFIRM)
+                return v == NULL || strcmp(v, "yes") != 0;
+        return v == NULL && q->required && q->def == NULL;
+}
+
+static void
+make_groups(struct asking *a, bool only_missing)
+{
+        const struct plan *p = a->e->plan;
+        struct group *g = NULL;
+
+        for (size_t i = 0; i < p->n_ask; i++) {
+                const struct question *q = &p->ask[i];
+
+                if (q->step != STEP_NONE || (only_missing && !missing(a->e, q)))
+                        continue;
+                if (g == NULL)
+                        g = add_group(a, xstrdup(_("Questions")));
+                add_field(g, q);
+        }
+        if (!only_missing) {
+                if (g == NULL)
+                        g = add_group(a, xstrdup(_("Questions")));
+                a->backup_q = (struct question){
+                        .key = (char *)"backup_dir",
+                        .text = (char *)_("Directory for the backup"),
+                        .help = (char *)_("The data is archived and verified here before the service is touched."),
+                        .type = Q_DIR, .step = STEP_NONE,
+                };
+                add_field(g, &a->backup_q);
+        }
+        for (int s = 0; s < STEP_COUNT; s++) {
+                const struct strv *keys = &p->step[s].checklist_keys;
+
+                g = NULL;
+                for (size_t i = 0; i < keys->n; i++) {
+                        const struct question *q = plan_question(p, keys->v[i]);
+
+                        if (q == NULL || (only_missing && !missing(a->e, q)))
+                                continue;
+                        if (g == NULL)
+                                /* TRANSLATORS: %s is a step's name ("disconnect") */
+                                g = add_group(a, xasprintf(_("Checklist before %s"),
+                                                           step_key((enum step_id)s)));
+                        add_field(g, q);
+                }
+        }
+}
+
+/* The answers as the fields now stand (values already checked), on top of
+ * what was given. Empty values are left out: the default applies. */
+static struct answers *
+collect(struct asking *a)
+{
+        struct answers *ans = xcalloc(1, sizeof *ans);
+        const struct answers *given = a->e->answers;
+
+        for (size_t i = 0; given && i < given->kv.n; i++)
+                kvlist_set(&ans->kv, given->kv.v[i].key, given->kv.v[i].value);
+        for (size_t g = 0; g < a->n_groups; g++)
+                for (size_t i = 0; i < a->groups[g].n; i++) {
+                        const struct form_field *f = &a->groups[g].fields[i];
+
+                        if (f->value && *f->value && f->error == NULL)
+                                kvlist_set(&ans->kv, f->q->key, f->value);
+                }
+        return ans;
+}
+
+/* Fill the fields never shown with the answer or the default, worked out
+ * from the answers so far (a default may use an earlier answer). */
+static void
+fill_defaults(struct asking *a, struct group *g)
+{
+        struct answers *ans = collect(a);
+        struct vars vs = {0};
+        struct diag d = {0};
+        bool ok = engine_vars(a->e->plan, ans, a->e->opts->state_dir, a->e->opts->target,
+                              &a->e->st.facts, &vs, &d) == 0;
+
+        for (size_t i = 0; i < g->n; i++) {
+                struct form_field *f = &g->fields[i];
+                const char *v = ok ? vars_get(&vs, f->q->key) : NULL;
+
+                if (f->value != NULL)
+                        continue;
+                if (f->q->type == Q_CONFIRM)
+                        v = kvlist_get(&ans->kv, f->q->key);
+                f->value = xstrdup(v ? v : "");
+        }
+        vars_release(&vs);
+        answers_free(ans);
+}
+
+/* Check every field of g; true when all are right. */
+static bool
+check_group(struct asking *a, struct group *g)
+{
+        bool all = true;
+
+        for (size_t i = 0; i < g->n; i++) {
+                struct form_field *f = &g->fields[i];
+                const struct question *q = f->q;
+                struct diag d = {0};
+                char *norm = NULL;
+
+                f->error = NULL;
+                if (*f->value == '\0') {
+                        if (q->type == Q_CONFIRM)
+                                diag_set(&d, _("answer yes once this is done: the upgrade waits for it"));
+                        else if (q->required && q->def == NULL)
+                                diag_set(&d, _("an answer is needed"));
+                        else
+                                continue;
+                } else if (answers_check_value(q, f->value, &norm, &d) == 0) {
+                        if (q->type == Q_CONFIRM && strcmp(norm, "yes") != 0) {
+                                diag_set(&d, _("answer yes once this is done: the upgrade waits for it"));
+                        } else {
+                                free(f->value);
+                                f->value = norm;
+                                continue;
+                        }
+                        free(norm);
+                }
+                strv_push(&a->errors, d.msg);
+                f->error = a->errors.v[a->errors.n - 1];
+                all = false;
+        }
+        return all;
+}
+
+/* One question at a time, for a frontend without forms. */
+static int
+ask_one_by_one(struct asking *a, struct group *g)
+{
+        struct frontend *fe = a->e->fe;
+
+        for (size_t i = 0; i < g->n; i++) {
+                struct form_field *f = &g->fields[i];
+
+                for (unsigned tries = 0; tries < 100; tries++) {
+                        char *v = NULL;
+                        int r;
+
+                        r = fe->ops->ask(fe, f->q, *f->value ? f->value : NULL, &v);
+                        if (r != STEP_OK)
+                                return r;
+                        free(f->value);
+                        f->value = v ? v : xstrdup("");
+                        if (check_group(a, &(struct group){ .fields = f, .n = 1 }))
+                                break;
+                        fe->ops->output(fe, OUT_WARN, f->error);
+                }
+        }
+        return STEP_OK;
+}
+
+static int
+ask_group(struct asking *a, size_t gi)
+{
+        struct group *g = &a->groups[gi];
+        struct frontend *fe = a->e->fe;
+        struct form f = {
+                .title = g->title, .index = (unsigned)gi + 1, .count = (unsigned)a->n_groups,
+                .fields = g->fields, .n = g->n, .error = a->form_error,
+                .intro = gi == 0 ? a->e->plan->description : NULL,
+        };
+        int r;
+
+        fill_defaults(a, g);
+        if (fe->ops->form == NULL)
+                return ask_one_by_one(a, g);
+        for (unsigned tries = 0; tries < 1000; tries++) {
+                r = fe->ops->form(fe, &f);
+                f.error = NULL;
+                if (r != STEP_OK || check_group(a, g))
+                        return r;
+        }
+        return STEP_ABORT;
+}
+
+/* The nearest existing directory at or above path. */
+static uint64_t
+free_space(const char *path)
+{
+        char *p = xstrdup(path);
+        struct statvfs v;
+        uint64_t r = 0;
+
+        for (unsigned i = 0; i < 64; i++) {
+                char *up;
+
+                if (statvfs(p, &v) == 0) {
+                        r = (uint64_t)v.f_bavail * v.f_frsize;
+                        break;
+                }
+                if (strcmp(p, "/") == 0 || strcmp(p, ".") == 0)
+                        break;
+                up = path_dirname(p);
+                free(p);
+                p = up;
+        }
+        free(p);
+        return r;
+}
+
+static int
+review(struct asking *a, struct answers *ans)
+{
+        struct engine *e = a->e;
+        struct vars vs = {0};
+        struct strv paths = {0};
+        struct diag d = {0};
+        struct review rv = { .plan = e->plan, .vars = &vs, .state_dir = e->opts->state_dir };
+        int r;
+
+        if (e->fe->ops->review == NULL)
+                return STEP_OK;
+        if (engine_vars(e->plan, ans, e->opts->state_dir, e->opts->target, &e->st.facts, &vs,
+                        &d) < 0) {
+                vars_release(&vs);
+                return STEP_OK;         /* said again, and stopped at, by the caller */
+        }
+        rv.backup_dir = vars_get(&vs, "backup_dir");
+        for (size_t i = 0; i < e->plan->backup.paths.n; i++) {
+                char *x = NULL;
+
+                if (vars_expand(&vs, e->plan->backup.paths.v[i], &x, &d) == 0)
+                        strv_push_take(&paths, x);
+        }
+        if (paths.n && archive_measure(paths.v, paths.n, &rv.data_bytes, &d) < 0)
+                rv.data_bytes = 0;
+        if (rv.backup_dir)
+                rv.free_bytes = free_space(rv.backup_dir);
+        r = e->fe->ops->review(e->fe, &rv);
+        strv_release(&paths);
+        vars_release(&vs);
+        return r;
+}
+
+/* Give the frontend the run's variables (the operator's shell). */
+static void
+tell_vars(struct engine *e)
+{
+        struct vars vs = {0};
+        struct diag d = {0};
+
+        if (e->fe->ops->vars && engine_vars(e->plan, e->answers, e->opts->state_dir,
+                                            e->opts->target, &e->st.facts, &vs, &d) == 0)
+                e->fe->ops->vars(e->fe, &vs);
+        vars_release(&vs);
+}
+
+static void
+asking_release(struct asking *a)
+{
+        for (size_t g = 0; g < a->n_groups; g++) {
+                for (size_t i = 0; i < a->groups[g].n; i++)
+                        free(a->groups[g].fields[i].value);
+                free(a->groups[g].fields);
+                free(a->groups[g].title);
+        }
+        free(a->groups);
+        strv_release(&a->errors);
+        free(a->form_error);
+}
+
+int
+engine_ask(struct engine *e, struct diag *d)
+{
+        struct asking a = { .e = e };
+        bool resuming = e->st.started;
+        size_t gi = 0;
+        int code = EXIT_STEPFAIL;
+
+        make_groups(&a, resuming);
+        for (unsigned rounds = 0; rounds < 1000; rounds++) {
+                struct answers *ans;
+                int r = STEP_OK;
+
+                while (gi < a.n_groups) {
+                        r = ask_group(&a, gi);
+                        if (r == STEP_BACK) {
+                                gi = gi > 0 ? gi - 1 : 0;
+                                continue;
+                        }
+                        if (r != STEP_OK)
+                                break;
+                        free(a.form_error);
+                        a.form_error = NULL;
+                        gi++;
+                }
+                if (r != STEP_OK && r != STEP_BACK)
+                        break;
+                ans = collect(&a);
+                r = resuming ? STEP_OK : review(&a, ans);
+                if (r == STEP_BACK) {
+                        answers_free(ans);
+                        gi = a.n_groups ? a.n_groups - 1 : 0;
+                        continue;
+                }
+                if (r != STEP_OK) {
+                        answers_free(ans);
+                        break;
+                }
+                if (engine_validate_inputs(e->plan, ans, e->opts, d) < 0) {
+                        if (a.n_groups == 0 || resuming) {
+                                answers_free(ans);
+                                return EXIT_USAGE;
+                        }
+                        free(a.form_error);
+                        a.form_error = xstrdup(d->msg);
+                        diag_clear(d);
+                        answers_free(ans);
+                        gi = 0;
+                        continue;
+                }
+                e->asked = ans;
+                e->answers = ans;
+                tell_vars(e);
+                asking_release(&a);
+                return 0;
+        }
+        diag_set(d, _("stopped before anything was changed"));
+        asking_release(&a);
+        return code;
+}

@@ -1,0 +1,132 @@
+# tests/lib/tui.sh: drive the wizard inside tmux (source after common.sh).
+#
+# Each test gets a tmux server of its own on a private socket
+# (tmux -L upshift-test-PID, no configuration file), one session "t" whose
+# pane stays after the command exits; tui_stop (run at exit) kills that
+# server and nothing else. Waits are bounded and look for text on the
+# screen, never sleep for a fixed time.
+
+TUI_SOCK=upshift-test-$$
+TUI_RC=$T_DIR/tui.rc
+
+tui_tmux() {
+	tmux -L "$TUI_SOCK" -f /dev/null "$@"
+}
+
+tui_stop() {
+	tui_tmux kill-server >/dev/null 2>&1
+}
+
+trap 'tui_stop; t_cleanup' EXIT
+
+# tui_start COLS ROWS CMD...: run CMD in a detached session of that size;
+# its exit code lands in $TUI_RC. The environment given to CMD is this
+# shell's, with TERM set to what tmux emulates.
+tui_start() {
+	local cols=$1 rows=$2 cmd q
+	shift 2
+	command -v tmux >/dev/null || { echo "SKIP: tmux is not installed"; exit 77; }
+	rm -f "$TUI_RC"
+	q=$(printf '%q ' "$@")
+	cmd="$q; echo \$? > $(printf '%q' "$TUI_RC")"
+	tui_tmux new-session -d -s t -x "$cols" -y "$rows" "$cmd" \; \
+		set-option -t t remain-on-exit on \; set-option -t t status off
+}
+
+# The screen as text (one line per row).
+tui_screen() {
+	tui_tmux capture-pane -p -t t 2>/dev/null
+}
+
+# The screen with escape sequences for attributes and colours.
+tui_screen_escapes() {
+	tui_tmux capture-pane -p -e -t t 2>/dev/null
+}
+
+# tui_keys KEY...: tmux send-keys names (Enter, Tab, BTab, Up, Escape, F10,
+# C-c) or text (use -l for literal text).
+tui_keys() {
+	tui_tmux send-keys -t t "$@"
+}
+
+# tui_type TEXT: type text literally.
+tui_type() {
+	tui_tmux send-keys -t t -l "$1"
+}
+
+# tui_wait TEXT SECS: until the screen shows TEXT (a fixed string).
+tui_wait() {
+	local text=$1 secs=${2:-30} i
+	for i in $(seq 1 $((secs * 10))); do
+		tui_screen | grep -qF -- "$text" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# tui_wait_re REGEX SECS: the same with an extended regex.
+tui_wait_re() {
+	local re=$1 secs=${2:-30} i
+	for i in $(seq 1 $((secs * 10))); do
+		tui_screen | grep -qE -- "$re" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# tui_exited SECS: until the command has exited; its code in $TUI_CODE.
+tui_exited() {
+	local secs=${1:-30} i
+	for i in $(seq 1 $((secs * 10))); do
+		if [ -s "$TUI_RC" ]; then
+			TUI_CODE=$(cat "$TUI_RC")
+			return 0
+		fi
+		sleep 0.1
+	done
+	TUI_CODE=
+	return 1
+}
+
+# check_screen NAME TEXT SECS: a check that the screen shows TEXT in time;
+# prints the screen when it does not.
+check_screen() {
+	if tui_wait "$2" "${3:-30}"; then
+		ok "$1"
+	else
+		not_ok "$1" "screen does not show: $2" "$(tui_screen | sed 's/^/| /')"
+	fi
+}
+
+# tui_resize COLS ROWS
+tui_resize() {
+	tui_tmux resize-window -t t -x "$1" -y "$2"
+}
+
+# tui_answer_redis [PACKAGE]: fill the Redis plan's question form for the
+# sandbox of tests/lib/redis.sh, moving down field by field (Tab would
+# complete paths), and leave the focus on the last field.
+tui_answer_redis() {
+	local pkg=${1:-$NEW_DEB}
+	tui_type "$pkg"
+	tui_keys Down Down C-u
+	tui_type "$REDIS_BIN"
+	tui_keys Down Down C-u
+	tui_type "$REDIS_PORT"
+	tui_keys Down C-u
+	tui_type "$REDIS_DIR/data"
+	tui_keys Down Right Right Down Down C-u
+	tui_type "$REDIS_DIR/redis.pid"
+	tui_keys Down C-u
+	tui_type "$REDIS_DIR/redis.conf"
+	tui_keys Down C-u
+	tui_type "$REDIS_DIR/backups"
+}
+
+# The wizard on the Redis plan, in a UTF-8 locale unless LANG says otherwise.
+tui_start_redis() {
+	local cols=$1 rows=$2
+	shift 2
+	tui_start "$cols" "$rows" env LANG="${TUI_LANG:-C.UTF-8}" "$UPSHIFT" "$@" redis \
+		--plans-dir "${TUI_PLANS:-$PLANS_DIR}" --state-dir "$state"
+}

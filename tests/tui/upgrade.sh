@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The wizard, in tmux, upgrades a real Redis answered from the keyboard:
+# the questions form, the review, the confirmation of the stop, the live
+# log, the end screen; the data and binaries checked on the server itself.
+. "$UPSHIFT_SRCDIR/tests/lib/common.sh"
+. "$UPSHIFT_SRCDIR/tests/lib/redis.sh"
+. "$UPSHIFT_SRCDIR/tests/lib/tui.sh"
+
+redis_upgrade_setup
+rm -f "$answers"
+
+tui_start_redis 120 40 run
+check_screen "the wizard opens on the questions" "New redis-tools package" 30
+screen=$(tui_screen)
+check_match "the title names the plan and the target" "$screen" "upshift: Redis on .*7\.0\.15"
+for s in Detect "Back up data" "Stop the service" "Swap binaries" Verify "Reconnect clients"; do
+	check_match "the step list shows $s" "$screen" "$s"
+done
+
+tui_answer_redis
+tui_keys Enter
+check_screen "the review follows the questions" "What will be done" 30
+check_screen "the review resolves the commands with the answers" "$REDIS_PORT" 5
+check_screen "the review gives the backup's size and room" "of data now, into $REDIS_DIR/backups" 5
+check_eq "nothing ran before the start: no state directory" "$(test -e "$state/journal" && echo yes || echo no)" no
+tui_keys Enter
+
+check_screen "the stop asks for confirmation" "Yes: Stop the service" 60
+check_screen "the confirmation names the consequence" "The service is down from now" 5
+check_screen "the log pane shows the backup's commands" "SAVE" 5
+check_match "the title shows the version detect found" "$(tui_screen)" "7\.0\.15 . 7\.0\.15"
+check "redis still runs before the confirmation" redis_ping
+tui_keys Down Enter
+
+check_screen "the end screen says it is upgraded" "Redis upgraded" 90
+check_screen "the end screen names the backup" "Backup: $REDIS_DIR/backups/redis-" 5
+check_screen "the end screen says how to roll back" "To roll back: upshift rollback redis" 5
+screen=$(tui_screen)
+check_match "every step is done in the list" "$screen" "✓ 8 Reconnect"
+tui_keys Enter
+tui_exited 20
+T_RC=$TUI_CODE
+T_OUT=$(tui_screen)
+check_eq "the wizard exits 0" "$TUI_CODE" 0
+check_match "the report is printed when the wizard leaves" "$T_OUT" "Redis upgraded: 7\.0\.15 -> 7\.0\.15"
+redis_upgraded "the upgrade from the keyboard ends as a scripted one" "$state" "$old_sha" "$new_sha" "$digest"
+check_eq "DBSIZE is the same" "$(rcli DBSIZE)" 10003
+check "the answers were saved for a later run" grep -q "port: \"*$REDIS_PORT" "$state/answers.yaml"
+
+t_done

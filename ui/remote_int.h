@@ -1,0 +1,61 @@
+/* remote_int.h: what remote.c and remote_io.c share. */
+#ifndef UPSHIFT_REMOTE_INT_H
+#define UPSHIFT_REMOTE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto.h"
+#include "remote.h"
+
+/* Queued bytes beyond which log lines are skipped: the client is behind. */
+#define REMOTE_BACKLOG   (1u << 20)
+/* How long remote_free waits for a client that does not read. */
+#define REMOTE_DRAIN_MS  10000
+
+struct remote_line {
+        char          *text;
+        unsigned char  kind;            /* enum out_kind */
+};
+
+struct remote {
+        struct frontend     fe;
+        struct remote_opts  o;
+        pthread_t           thread;
+        bool                thread_started;
+        pthread_mutex_t     mu;         /* guards everything below */
+        pthread_cond_t      cv;         /* a reply came, or the client went away */
+        int                 wake[2];    /* engine thread -> I/O thread */
+        bool                woken;      /* a wake byte is unread */
+        struct strbuf       q;          /* encoded messages not yet written */
+        size_t              q_off;      /* written up to here */
+        struct remote_line  ring[REMOTE_RING];
+        uint64_t            seq_next;   /* sequence number of the next line */
+        uint64_t            seq_sent;   /* lines before this were sent (or skipped) */
+        int64_t             last_flush;
+        bool                lost;       /* the client went away */
+        bool                stopping;   /* remote_free: write what is left, then end */
+        bool                hello;      /* the client's hello came */
+        long                next_id;
+        long                want_id;    /* the request waiting for its reply, or 0 */
+        struct proto_msg    reply;
+        bool                have_reply;
+        struct proto_reader rd;
+        /* Engine thread only. */
+        int64_t             last_progress;
+        char               *last_progress_what;
+        char               *ponr_prefix;        /* "point of no return: " translated */
+        bool                ponr_pending;       /* the last warning was one */
+        /* What a client connecting now needs (remote_snapshot). */
+        char               *snap_plan, *snap_begin, *snap_state[STEP_COUNT];
+        char               *snap_progress, *snap_pending, *snap_end;
+        struct kvlist       facts;      /* the facts sent */
+};
+
+void        remote_flush_lines_locked(struct remote *r);
+int         remote_thread_start(struct remote *r);
+/* Let the thread write what is queued (bounded by REMOTE_DRAIN_MS), then join it. */
+void        remote_thread_stop(struct remote *r);
+
+#endif

@@ -1,0 +1,787 @@
+/* tui.c: the wizard's life: the terminal, the poll loop over the keyboard,
+ * the worker's socket and the signals, and the worker's messages (tui.h). */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "i18n.h"
+#include "plain.h"
+#include "step.h"
+#include "tui_int.h"
+
+/* The self-pipe's write end, for the signal handler: the one place a
+ * handler can find it. */
+static volatile sig_atomic_t sig_fd = -1;
+
+static void
+on_signal(int sig)
+{
+        int saved = errno;
+        unsigned char c = (unsigned char)sig;
+
+        if (sig_fd >= 0 && write(sig_fd, &c, 1) < 0) {
+                /* full pipe: a signal is already waiting */
+        }
+        errno = saved;
+}
+
+static const int tui_signals[] = { SIGWINCH, SIGCHLD, SIGHUP, SIGINT, SIGTERM };
+
+void
+tui_set(char **slot, const char *value)
+{
+        free(*slot);
+        *slot = xstrdup(value);
+}
+
+void
+tui_dirty(struct tui *t)
+{
+        t->dirty = true;
+}
+
+static void
+flush_out(struct tui *t)
+{
+        while (t->fd >= 0 && t->outq.len > 0) {
+                ssize_t n = send(t->fd, t->outq.buf, t->outq.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return;         /* later, on POLLOUT; a lost worker shows at read */
+                memmove(t->outq.buf, t->outq.buf + n, t->outq.len - (size_t)n);
+                t->outq.len -= (size_t)n;
+        }
+}
+
+void
+tui_send(struct tui *t, struct proto_msg *m)
+{
+        if (t->fd < 0)
+                return;
+        proto_encode(m, &t->outq);
+        flush_out(t);
+}
+
+void
+tui_reply(struct tui *t, const char *result, struct proto_msg *extra)
+{
+        struct proto_msg m;
+
+        proto_init(&m, "reply");
+        proto_set_int(&m, "id", t->req_id);
+        proto_set(&m, "result", result);
+        for (size_t i = 0; extra && i < extra->kv.n; i++)
+                proto_set(&m, extra->kv.v[i].key, extra->kv.v[i].value);
+        tui_send(t, &m);
+        proto_release(&m);
+        t->req_id = 0;
+        t->scr = t->log_path ? SCR_RUN : SCR_START;
+        t->help = false;
+        tui_dirty(t);
+}
+
+void
+tui_interrupt(struct tui *t)
+{
+        struct proto_msg m;
+
+        if (t->interrupt_sent || t->fd < 0)
+                return;
+        proto_init(&m, "interrupt");
+        tui_send(t, &m);
+        proto_release(&m);
+        t->interrupt_sent = true;
+        tui_set(&t->status, _("stopping at the next safe point..."));
+        tui_dirty(t);
+}
+
+void
+tui_leave(struct tui *t)
+{
+        t->quit_loop = true;
+}
+
+static int
+step_index(const char *key)
+{
+        enum step_id id = key ? step_from_key(key) : STEP_NONE;
+
+        return id == STEP_NONE ? -1 : (int)id;
+}
+
+static void
+msg_state(struct tui *t, const struct proto_msg *m)
+{
+        int i = step_index(proto_get(m, "step"));
+        int st = proto_status_from_name(proto_get(m, "status"));
+
+        if (i < 0 || st < 0)
+                return;
+        t->steps[i].st = (enum step_status)st;
+        t->steps[i].ms = proto_get_int(m, "ms", -1);
+        tui_set(&t->steps[i].note, proto_get(m, "note"));
+        if (st == ST_RUNNING) {
+                t->current = i;
+                t->steps[i].t0 = now_ms();
+                free(t->prog_what);
+                t->prog_what = NULL;
+        } else if (t->current < 0 || st == ST_FAILED) {
+                t->current = i;
+        }
+}
+
+static void
+msg_progress(struct tui *t, const struct proto_msg *m)
+{
+        const char *what = proto_get(m, "what");
+        uint64_t done = (uint64_t)proto_get_int(m, "done", 0);
+        int64_t now = now_ms();
+
+        if (what == NULL)
+                return;
+        if (t->prog_what == NULL || strcmp(t->prog_what, what) != 0 || done < t->prog_done) {
+                tui_set(&t->prog_what, what);
+                t->prog_t0 = now;
+                t->prog_last = now;
+                t->prog_rate = 0;
+        } else if (now > t->prog_last) {
+                double inst = (double)(done - t->prog_done) * 1000.0 / (double)(now - t->prog_last);
+
+                t->prog_rate = t->prog_rate > 0 ? 0.7 * t->prog_rate + 0.3 * inst : inst;
+                t->prog_last = now;
+        }
+        t->prog_done = done;
+        t->prog_total = (uint64_t)proto_get_int(m, "total", 0);
+}
+
+static void
+msg_plan(struct tui *t, const struct proto_msg *m)
+{
+        for (int i = 0; i < STEP_COUNT; i++) {
+                char k[32];
+
+                snprintf(k, sizeof k, "s.%d.title", i);
+                if (proto_get(m, k))
+                        tui_set(&t->steps[i].title, proto_get(m, k));
+                snprintf(k, sizeof k, "s.%d.what", i);
+                if (proto_get(m, k))
+                        tui_set(&t->steps[i].what, proto_get(m, k));
+                snprintf(k, sizeof k, "s.%d.consequence", i);
+                tui_set(&t->steps[i].consequence, proto_get(m, k));
+                snprintf(k, sizeof k, "s.%d.risk", i);
+                t->steps[i].destructive = proto_get(m, k) &&
+                                          strcmp(proto_get(m, k), "destructive") == 0;
+        }
+        if (proto_get(m, "host"))
+                tui_set(&t->host, proto_get(m, "host"));
+}
+
+static void
+msg_begin(struct tui *t, const struct proto_msg *m)
+{
+        tui_set(&t->version, proto_get(m, "version"));
+        if (proto_get(m, "target"))
+                tui_set(&t->target, proto_get(m, "target"));
+        tui_set(&t->log_path, proto_get(m, "log"));
+        for (int i = 0; i < STEP_COUNT; i++) {
+                char k[16];
+                int st;
+
+                snprintf(k, sizeof k, "st.%d", i);
+                if ((st = proto_status_from_name(proto_get(m, k))) >= 0)
+                        t->steps[i].st = (enum step_status)st;
+        }
+        if (t->req_id == 0)
+                t->scr = SCR_RUN;
+}
+
+static void
+handle_msg(struct tui *t, struct proto_msg *m)
+{
+        const char *type = m->type;
+
+        if (strcmp(type, "hello") == 0) {
+                if (proto_get_int(m, "v", 0) != PROTO_VERSION) {
+                        tui_set(&t->status, _("the worker speaks another protocol version"));
+                        close(t->fd);
+                        t->fd = -1;
+                }
+        } else if (strcmp(type, "plan") == 0) {
+                msg_plan(t, m);
+        } else if (strcmp(type, "begin") == 0) {
+                msg_begin(t, m);
+        } else if (strcmp(type, "state") == 0) {
+                msg_state(t, m);
+        } else if (strcmp(type, "out") == 0) {
+                int kind = proto_kind_from_name(proto_get(m, "kind"));
+                const char *text = proto_get(m, "text") ? proto_get(m, "text") : "";
+
+                if (kind < 0)
+                        kind = OUT_INFO;
+                tui_log_add(&t->log, (enum out_kind)kind, text);
+                if (kind == OUT_INFO || kind == OUT_WARN)
+                        tui_set(&t->info, text);
+        } else if (strcmp(type, "skip") == 0) {
+                tui_log_skip(&t->log, (uint64_t)proto_get_int(m, "n", 0));
+        } else if (strcmp(type, "progress") == 0) {
+                msg_progress(t, m);
+        } else if (strcmp(type, "ask") == 0 || strcmp(type, "form") == 0) {
+                tui_form_load(t, m, strcmp(type, "ask") == 0);
+                t->req_id = (long)proto_get_int(m, "id", 0);
+                t->scr = SCR_FORM;
+        } else if (strcmp(type, "confirm") == 0) {
+                tui_set(&t->what, proto_get(m, "what"));
+                tui_set(&t->text, proto_get(m, "consequence"));
+                tui_set(&t->req_step, proto_get(m, "step"));
+                t->ponr = proto_get_int(m, "ponr", 0) != 0;
+                t->req_id = (long)proto_get_int(m, "id", 0);
+                t->menu = 0;
+                t->scr = SCR_CONFIRM;
+        } else if (strcmp(type, "failure") == 0) {
+                tui_set(&t->req_step, proto_get(m, "step"));
+                tui_set(&t->text, proto_get(m, "message"));
+                tui_set(&t->fail_log, proto_get(m, "log"));
+                t->req_id = (long)proto_get_int(m, "id", 0);
+                t->menu = 0;
+                t->scr = SCR_FAILURE;
+        } else if (strcmp(type, "review") == 0) {
+                tui_set(&t->text, proto_get(m, "text"));
+                t->review_top = 0;
+                t->req_id = (long)proto_get_int(m, "id", 0);
+                t->menu = 0;
+                t->scr = SCR_REVIEW;
+        } else if (strcmp(type, "fact") == 0) {
+                const char *k = proto_get(m, "key"), *v = proto_get(m, "value");
+
+                if (k && v && strcmp(k, "version") == 0)
+                        tui_set(&t->version, v);
+                else if (k && v && strcmp(k, "target") == 0)
+                        tui_set(&t->target, v);
+        } else if (strcmp(type, "vars") == 0) {
+                strv_release(&t->env);
+                for (size_t i = 0; i < m->kv.n; i++)
+                        strv_push(&t->env, m->kv.v[i].value);
+        } else if (strcmp(type, "end") == 0) {
+                proto_release(&t->end);
+                t->end = *m;
+                memset(m, 0, sizeof *m);
+                t->ended = true;
+                t->code = (int)proto_get_int(&t->end, "code", EXIT_STEPFAIL);
+                t->req_id = 0;
+                t->menu = 0;
+                t->scr = SCR_END;
+                free(t->status);
+                t->status = NULL;
+        }
+        tui_dirty(t);
+}
+
+static void
+read_worker(struct tui *t)
+{
+        for (unsigned i = 0; i < 16 && t->fd >= 0; i++) {
+                struct proto_msg m = {0};
+                struct diag d = {0};
+                int n = proto_read(&t->rd, t->fd);
+
+                if (n == -EAGAIN)
+                        return;
+                if (n <= 0) {
+                        close(t->fd);
+                        t->fd = -1;
+                        break;
+                }
+                while ((n = proto_next(&t->rd, &m, &d)) != 0) {
+                        if (n == 1)
+                                handle_msg(t, &m);
+                        proto_release(&m);
+                        if (n == -EMSGSIZE)
+                                break;
+                }
+        }
+        if (t->fd < 0 && !t->ended) {
+                /* The worker went away without its report. */
+                t->ended = true;
+                t->code = EXIT_STEPFAIL;
+                proto_release(&t->end);
+                proto_init(&t->end, "end");
+                proto_set(&t->end, "message", _("the engine's process stopped without finishing: what was done is kept in the journal"));
+                proto_set(&t->end, "resume", t->o.resume_cmd);
+                proto_set(&t->end, "state_dir", t->state_dir);
+                proto_set(&t->end, "log", t->log_path);
+                t->req_id = 0;
+                t->scr = SCR_END;
+                tui_dirty(t);
+        }
+}
+
+static void
+resize(struct tui *t)
+{
+        struct winsize ws;
+
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+                resizeterm(ws.ws_row, ws.ws_col);
+        getmaxyx(stdscr, t->rows, t->cols);
+        clearok(curscr, TRUE);
+        tui_dirty(t);
+}
+
+static void
+handle_signals(struct tui *t)
+{
+        unsigned char buf[64];
+        ssize_t n;
+
+        while ((n = read(t->sig[0], buf, sizeof buf)) > 0) {
+                for (ssize_t i = 0; i < n; i++) {
+                        int status;
+
+                        switch (buf[i]) {
+                        case SIGWINCH:
+                                resize(t);
+                                break;
+                        case SIGCHLD:
+                                if (t->worker > 0 && !t->worker_gone &&
+                                    waitpid(t->worker, &status, WNOHANG) == t->worker) {
+                                        t->worker_gone = true;
+                                        t->worker_status = status;
+                                }
+                                break;
+                        case SIGHUP:
+                                /* The terminal is gone: the worker stops at its
+                                 * next safe point when it sees the socket close. */
+                                t->quit_loop = true;
+                                t->code = EXIT_STEPFAIL;
+                                t->resume_choice = TUI_QUIT;
+                                t->hangup = true;
+                                break;
+                        default:
+                                tui_interrupt(t);
+                                break;
+                        }
+                }
+        }
+}
+
+/* F1/?, q/F10/Ctrl-C and the log keys; the rest to the screen. */
+static void
+handle_key(struct tui *t, int key, wint_t wc, bool is_key)
+{
+        bool typing = t->scr == SCR_FORM && !t->log.full && t->form.focus < t->form.n &&
+                      t->form.f[t->form.focus].type != Q_YESNO &&
+                      t->form.f[t->form.focus].type != Q_CONFIRM &&
+                      t->form.f[t->form.focus].type != Q_CHOICE;
+        bool ctrl_c = !is_key && wc == 3;
+
+        if (is_key && key == KEY_RESIZE) {
+                resize(t);
+                return;
+        }
+        tui_dirty(t);
+        if (t->help) {
+                t->help = false;
+                return;
+        }
+        if (t->quitting) {
+                if ((is_key && (key == KEY_UP || key == KEY_DOWN || key == KEY_BTAB)) ||
+                    (!is_key && wc == '\t'))
+                        t->quit_menu = !t->quit_menu;
+                else if (!is_key && (wc == 27 || wc == 'n'))
+                        t->quitting = false;
+                else if (!is_key && (wc == '\n' || wc == '\r' || wc == 'y' || wc == ' ')) {
+                        t->quitting = false;
+                        if (t->quit_menu == 0 || wc == 'y') {
+                                if (t->scr == SCR_RESUME) {
+                                        t->resume_choice = TUI_QUIT;
+                                        tui_leave(t);
+                                } else if (t->scr == SCR_END) {
+                                        tui_leave(t);
+                                } else {
+                                        if (t->req_id)
+                                                tui_reply(t, "abort", NULL);
+                                        tui_interrupt(t);
+                                }
+                        }
+                }
+                return;
+        }
+        if (t->log.searching || t->log.full) {
+                if (tui_log_key(t, key, wc, is_key))
+                        return;
+        }
+        if ((is_key && key == KEY_F(1)) || (!typing && !is_key && wc == '?')) {
+                t->help = true;
+                return;
+        }
+        if ((is_key && key == KEY_F(10)) || ctrl_c || (!typing && !is_key && wc == 'q')) {
+                if (t->scr == SCR_END) {
+                        tui_leave(t);
+                        return;
+                }
+                t->quitting = true;
+                t->quit_menu = 1;
+                return;
+        }
+        if (t->scr == SCR_FORM && tui_form_key(t, key, wc, is_key))
+                return;
+        if (t->scr != SCR_FORM && tui_screen_key(t, key, wc, is_key))
+                return;
+        tui_log_key(t, key, wc, is_key);
+}
+
+static void
+read_keys(struct tui *t)
+{
+        for (unsigned i = 0; i < 256; i++) {
+                wint_t wc;
+                int r = get_wch(&wc);
+
+                if (r == ERR)
+                        return;
+                handle_key(t, r == KEY_CODE_YES ? (int)wc : 0, wc, r == KEY_CODE_YES);
+                if (t->quit_loop)
+                        return;
+        }
+}
+
+static bool
+running(const struct tui *t)
+{
+        return t->current >= 0 && t->steps[t->current].st == ST_RUNNING;
+}
+
+static void
+stamp(struct tui *t, const char *what)
+{
+        struct timespec ts;
+
+        if (t->trace == NULL)
+                return;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        fprintf(t->trace, "%s %lld\n", what, (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+        fflush(t->trace);
+}
+
+static void
+draw_now(struct tui *t)
+{
+        tui_draw(t);
+        t->dirty = false;
+        t->last_draw = now_ms();
+        if (!t->drawn) {
+                t->drawn = true;
+                stamp(t, "first_frame");
+        }
+}
+
+static void
+loop(struct tui *t)
+{
+        int64_t tick = now_ms();
+
+        while (!t->quit_loop) {
+                struct pollfd pfd[3];
+                int64_t now = now_ms();
+                int timeout = -1;
+
+                if (t->dirty && now - t->last_draw >= TUI_FRAME_MS)
+                        draw_now(t);
+                if (t->dirty)
+                        timeout = (int)(t->last_draw + TUI_FRAME_MS - now);
+                else if (running(t) || t->prog_what)
+                        timeout = (int)(tick + 1000 - now);
+                if (timeout < -1 || (timeout < 0 && (t->dirty || running(t))))
+                        timeout = 0;
+                pfd[0] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+                pfd[1] = (struct pollfd){ .fd = t->fd, .events = POLLIN };
+                if (t->fd >= 0 && t->outq.len)
+                        pfd[1].events |= POLLOUT;
+                pfd[2] = (struct pollfd){ .fd = t->sig[0], .events = POLLIN };
+                if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
+                        break;
+                if (pfd[2].revents & POLLIN)
+                        handle_signals(t);
+                if (t->quit_loop)
+                        break;
+                if (pfd[0].revents & (POLLHUP | POLLERR)) {
+                        t->quit_loop = true;    /* the terminal is gone */
+                        t->hangup = true;
+                        break;
+                }
+                if (pfd[0].revents & POLLIN)
+                        read_keys(t);
+                if (pfd[1].revents & POLLOUT)
+                        flush_out(t);
+                if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
+                        read_worker(t);
+                if (now_ms() - tick >= 1000) {
+                        tick = now_ms();
+                        if (running(t) || t->prog_what)
+                                tui_dirty(t);
+                }
+        }
+}
+
+static void
+init_plan(struct tui *t)
+{
+        const struct plan *p = t->o.plan;
+        char host[256] = "";
+
+        gethostname(host, sizeof host - 1);
+        t->plan_id = xstrdup(p->id);
+        t->title = xstrdup(p->title);
+        t->host = xstrdup(host);
+        t->target = xstrdup(p->target);
+        t->state_dir = xstrdup(t->o.state_dir);
+        t->current = -1;
+        for (int i = 0; i < STEP_COUNT && step_registry[i]; i++) {
+                const struct step_module *s = step_registry[i];
+
+                t->steps[i].title = xstrdup(_(s->title));
+                t->steps[i].what = xstrdup(_(s->what));
+                t->steps[i].consequence = s->consequence ? xstrdup(_(s->consequence)) : NULL;
+                t->steps[i].destructive = s->risk == RISK_DESTRUCTIVE;
+                t->steps[i].ms = -1;
+                t->steps[i].st = ST_PENDING;
+        }
+}
+
+struct tui *
+tui_new(const struct tui_opts *o, struct diag *d)
+{
+        struct tui *t;
+        struct sigaction sa;
+        const char *tr = getenv("UPSHIFT_TUI_TRACE");
+
+        if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+                diag_set(d, _("the wizard needs a terminal"));
+                return NULL;
+        }
+        t = xcalloc(1, sizeof *t);
+        t->o = *o;
+        t->fd = -1;
+        t->sig[0] = t->sig[1] = -1;
+        if (tr && *tr)
+                t->trace = fopen(tr, "ae");
+        stamp(t, "start");
+        if (pipe2(t->sig, O_CLOEXEC | O_NONBLOCK) < 0) {
+                diag_set(d, _("cannot make a pipe: %s"), strerror(errno));
+                goto fail;
+        }
+        sig_fd = t->sig[1];
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < ARRAY_SIZE(tui_signals); i++)
+                sigaction(tui_signals[i], &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        t->screen = newterm(NULL, stdout, stdin);
+        if (t->screen == NULL) {
+                diag_set(d, _("cannot use the terminal \"%s\" (see TERM)"),
+                         getenv("TERM") ? getenv("TERM") : "");
+                goto fail;
+        }
+        t->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+        raw();
+        noecho();
+        nonl();
+        keypad(stdscr, TRUE);
+        nodelay(stdscr, TRUE);
+        set_escdelay(25);
+        curs_set(0);
+        tui_init_look(t);
+        getmaxyx(stdscr, t->rows, t->cols);
+        init_plan(t);
+        t->scr = SCR_START;
+        draw_now(t);
+        return t;
+fail:
+        if (t->sig[0] >= 0) {
+                close(t->sig[0]);
+                close(t->sig[1]);
+        }
+        sig_fd = -1;
+        if (t->trace)
+                fclose(t->trace);
+        free(t);
+        return NULL;
+}
+
+enum tui_resume
+tui_resume(struct tui *t, const struct run_state *st, const char *log_path)
+{
+        t->resume = st;
+        t->resume_choice = TUI_QUIT;
+        tui_set(&t->log_path, log_path);
+        for (int i = 0; i < STEP_COUNT; i++) {
+                t->steps[i].st = st->status[i];
+                t->steps[i].ms = st->ms[i];
+        }
+        if (kvlist_get(&st->facts, "version"))
+                tui_set(&t->version, kvlist_get(&st->facts, "version"));
+        if (st->target)
+                tui_set(&t->target, st->target);
+        t->scr = SCR_RESUME;
+        t->menu = 0;
+        t->quit_loop = false;
+        tui_dirty(t);
+        loop(t);
+        t->quit_loop = false;
+        t->resume = NULL;
+        free(t->log_path);
+        t->log_path = NULL;
+        tui_log_release(&t->log);
+        t->log.full = false;
+        t->scr = SCR_START;
+        tui_dirty(t);
+        return t->resume_choice;
+}
+
+int
+tui_run(struct tui *t, int fd, pid_t worker)
+{
+        struct proto_msg m;
+
+        t->fd = fd;
+        t->worker = worker;
+        t->code = EXIT_STEPFAIL;
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        proto_init(&m, "hello");
+        proto_set_int(&m, "v", PROTO_VERSION);
+        proto_set(&m, "role", "client");
+        tui_send(t, &m);
+        proto_release(&m);
+        t->log.pane = true;
+        loop(t);
+        if (t->fd >= 0) {
+                close(t->fd);
+                t->fd = -1;
+        }
+        if (!t->hangup && !t->worker_gone && t->worker > 0) {
+                int status;
+
+                /* The run has ended: the worker is writing its last bytes. */
+                if (t->ended && waitpid(t->worker, &status, 0) == t->worker) {
+                        t->worker_gone = true;
+                        t->worker_status = status;
+                }
+        }
+        if (!t->ended && t->worker_gone && WIFEXITED(t->worker_status))
+                t->code = WEXITSTATUS(t->worker_status);
+        stamp(t, "end");
+        return t->code;
+}
+
+void
+tui_forget(struct tui *t)
+{
+        sig_fd = -1;
+        for (size_t i = 0; i < ARRAY_SIZE(tui_signals); i++)
+                signal(tui_signals[i], SIG_DFL);
+        close(t->sig[0]);
+        close(t->sig[1]);
+        if (t->trace)
+                fclose(t->trace);
+        t->trace = NULL;
+}
+
+/* After the terminal is given back: the report as the line frontend says it. */
+static void
+print_report(struct tui *t)
+{
+        struct run_report r = {0};
+        struct frontend *fe;
+        const struct proto_msg *m = &t->end;
+
+        if (!t->ended || m->type == NULL)
+                return;
+        r.plan_id = proto_get(m, "plan");
+        r.plan_title = proto_get(m, "title") ? proto_get(m, "title") : t->title;
+        r.version_before = proto_get(m, "version_before");
+        r.version_after = proto_get(m, "version_after");
+        r.package_version = proto_get(m, "package_version");
+        r.backup_path = proto_get(m, "backup_path");
+        r.backup_sha256 = proto_get(m, "backup_sha256");
+        r.backup_size = (uint64_t)proto_get_int(m, "backup_size", 0);
+        r.downtime_ms = proto_get_int(m, "downtime_ms", -1);
+        r.log_path = proto_get(m, "log");
+        r.state_dir = proto_get(m, "state_dir") ? proto_get(m, "state_dir") : t->state_dir;
+        r.resume_hint = proto_get(m, "resume");
+        r.exit_code = t->code;
+        r.message = proto_get(m, "message");
+        for (int i = 0; i < STEP_COUNT; i++) {
+                char k[16];
+
+                snprintf(k, sizeof k, "ms.%d", i);
+                r.step_ms[i] = proto_get_int(m, k, -1);
+                r.status[i] = t->steps[i].st;
+        }
+        fe = plain_new(stdout, stderr, stdin, false);
+        fe->ops->end(fe, &r);
+        plain_free(fe);
+}
+
+void
+tui_free(struct tui *t)
+{
+        if (t == NULL)
+                return;
+        endwin();
+        delscreen(t->screen);
+        sig_fd = -1;
+        for (size_t i = 0; i < ARRAY_SIZE(tui_signals); i++)
+                if (tui_signals[i] != SIGINT && tui_signals[i] != SIGTERM &&
+                    tui_signals[i] != SIGHUP)
+                        signal(tui_signals[i], SIG_DFL);
+        if (!t->hangup)
+                print_report(t);
+        close(t->sig[0]);
+        close(t->sig[1]);
+        if (t->fd >= 0)
+                close(t->fd);
+        if (t->trace)
+                fclose(t->trace);
+        free(t->plan_id);
+        free(t->title);
+        free(t->host);
+        free(t->version);
+        free(t->target);
+        free(t->state_dir);
+        free(t->log_path);
+        for (int i = 0; i < STEP_COUNT; i++) {
+                free(t->steps[i].title);
+                free(t->steps[i].what);
+                free(t->steps[i].consequence);
+                free(t->steps[i].note);
+        }
+        free(t->info);
+        free(t->prog_what);
+        strv_release(&t->env);
+        tui_log_release(&t->log);
+        tui_form_release(&t->form);
+        free(t->text);
+        free(t->what);
+        free(t->req_step);
+        free(t->fail_log);
+        free(t->status);
+        proto_release(&t->end);
+        proto_reader_release(&t->rd);
+        strbuf_release(&t->outq);
+        free(t);
+}

@@ -1,0 +1,649 @@
+/* tui_form.c: the questions: a form of typed fields (or one question),
+ * a small line editor, and path completion for file and directory fields.
+ * Values are checked for good by the engine (answers.c) when the form is
+ * sent; here only what helps while typing (digits, hex, a count). */
+#include <config.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "i18n.h"
+#include "tui_int.h"
+
+/* Line editor ------------------------------------------------------------ */
+
+void
+tui_edit_set(struct tui_edit *e, const char *s)
+{
+        strbuf_release(&e->buf);
+        strbuf_adds(&e->buf, s ? s : "");
+        e->cur = e->buf.len;
+        e->scroll = 0;
+}
+
+static const char *
+edit_text(const struct tui_edit *e)
+{
+        return e->buf.buf ? e->buf.buf : "";
+}
+
+/* Length of the UTF-8 character before / at offset i. */
+static size_t
+char_before(const char *s, size_t i)
+{
+        size_t n = 0;
+
+        while (i > 0) {
+                i--;
+                n++;
+                if (((unsigned char)s[i] & 0xc0) != 0x80)
+                        break;
+        }
+        return n;
+}
+
+static size_t
+char_at(const char *s, size_t i)
+{
+        size_t n = 1;
+
+        if (s[i] == '\0')
+                return 0;
+        while (s[i + n] && ((unsigned char)s[i + n] & 0xc0) == 0x80)
+                n++;
+        return n;
+}
+
+static void
+edit_delete(struct tui_edit *e, size_t at, size_t n)
+{
+        memmove(e->buf.buf + at, e->buf.buf + at + n, e->buf.len - at - n + 1);
+        e->buf.len -= n;
+}
+
+bool
+tui_edit_key(struct tui_edit *e, int key, wint_t wc, bool is_key)
+{
+        const char *s;
+        char mb[MB_LEN_MAX + 1];
+        mbstate_t st;
+        size_t n;
+
+        strbuf_adds(&e->buf, "");
+        s = edit_text(e);
+        if (is_key) {
+                switch (key) {
+                case KEY_LEFT:
+                        e->cur -= char_before(s, e->cur);
+                        return true;
+                case KEY_RIGHT:
+                        e->cur += char_at(s, e->cur);
+                        return true;
+                case KEY_HOME:
+                        e->cur = 0;
+                        return true;
+                case KEY_END:
+                        e->cur = e->buf.len;
+                        return true;
+                case KEY_BACKSPACE:
+                        n = char_before(s, e->cur);
+                        e->cur -= n;
+                        edit_delete(e, e->cur, n);
+                        return true;
+                case KEY_DC:
+                        edit_delete(e, e->cur, char_at(s, e->cur));
+                        return true;
+                default:
+                        return false;
+                }
+        }
+        switch (wc) {
+        case 127: case 8:               /* Backspace sent as DEL or ^H */
+                n = char_before(s, e->cur);
+                e->cur -= n;
+                edit_delete(e, e->cur, n);
+                return true;
+        case 1:                         /* ^A */
+                e->cur = 0;
+                return true;
+        case 5:                         /* ^E */
+                e->cur = e->buf.len;
+                return true;
+        case 21:                        /* ^U */
+                edit_delete(e, 0, e->cur);
+                e->cur = 0;
+                return true;
+        case 11:                        /* ^K */
+                e->buf.len = e->cur;
+                e->buf.buf[e->cur] = '\0';
+                return true;
+        default:
+                break;
+        }
+        if (wc < 0x20 || wc == 0x7f)
+                return false;
+        memset(&st, 0, sizeof st);
+        n = wcrtomb(mb, (wchar_t)wc, &st);
+        if (n == (size_t)-1)
+                return true;
+        {
+                struct strbuf nb = {0};
+
+                strbuf_add(&nb, s, e->cur);
+                strbuf_add(&nb, mb, n);
+                strbuf_adds(&nb, s + e->cur);
+                strbuf_release(&e->buf);
+                e->buf = nb;
+                e->cur += n;
+        }
+        return true;
+}
+
+void
+tui_edit_draw(struct tui *t, struct tui_edit *e, int y, int x, int w, bool masked, bool focused)
+{
+        const char *s = edit_text(e);
+        char *shown;
+        int cur_col;
+
+        if (w < 2)
+                return;
+        if (masked) {
+                size_t chars = 0, cur = 0;
+
+                for (size_t i = 0; s[i]; i += char_at(s, i)) {
+                        if (i < e->cur)
+                                cur++;
+                        chars++;
+                }
+                shown = xmalloc(chars + 1);
+                memset(shown, '*', chars);
+                shown[chars] = '\0';
+                cur_col = (int)cur;
+        } else {
+                char *before = xstrndup(s, e->cur);
+
+                shown = xstrdup(s);
+                cur_col = tui_text_width(before);
+                free(before);
+        }
+        /* Scroll so that the cursor is inside the field. */
+        {
+                int first = 0;
+
+                if (cur_col >= w - 1)
+                        first = cur_col - (w - 2);
+                tui_attr_on(t, TA_FIELD);
+                move(y, x);
+                for (int c = 0; c < w; c++)
+                        addch(' ');
+                {
+                        const char *p = shown;
+                        int skipped = 0;
+
+                        while (*p && skipped < first) {
+                                p += masked ? 1 : char_at(p, 0);
+                                skipped++;
+                        }
+                        tui_put(t, y, x, w, p);
+                }
+                tui_attr_off(t, TA_FIELD);
+                if (focused) {
+                        t->cur_on = true;
+                        t->cur_y = y;
+                        t->cur_x = x + cur_col - first;
+                }
+        }
+        free(shown);
+}
+
+/* The form ------------------------------------------------------------- */
+
+static void
+field_release(struct tui_field *f)
+{
+        free(f->key);
+        free(f->text);
+        free(f->help);
+        free(f->def);
+        free(f->error);
+        free(f->hint);
+        strv_release(&f->choices);
+        strbuf_release(&f->ed.buf);
+}
+
+void
+tui_form_release(struct tui_form *f)
+{
+        for (size_t i = 0; i < f->n; i++)
+                field_release(&f->f[i]);
+        free(f->f);
+        free(f->title);
+        free(f->intro);
+        free(f->error);
+        memset(f, 0, sizeof *f);
+}
+
+static void
+load_field(struct tui_field *f, const struct proto_msg *m, const char *pre)
+{
+        char k[64];
+        int type;
+
+#define G(name) (snprintf(k, sizeof k, "%s%s", pre, name), proto_get(m, k))
+        f->key = xstrdup(G("key"));
+        f->text = xstrdup(G("text") ? G("text") : G("key"));
+        f->help = xstrdup(G("help"));
+        f->def = xstrdup(G("default"));
+        type = qtype_from_name(G("type") ? G("type") : "string");
+        f->type = type < 0 ? Q_STRING : (enum qtype)type;
+        f->required = G("required") && strcmp(G("required"), "1") == 0;
+        f->error = xstrdup(G("error"));
+        tui_edit_set(&f->ed, G("value"));
+        for (int i = 0; i < 256; i++) {
+                snprintf(k, sizeof k, "%sc.%d", pre, i);
+                if (proto_get(m, k) == NULL)
+                        break;
+                strv_push(&f->choices, proto_get(m, k));
+        }
+#undef G
+}
+
+void
+tui_form_load(struct tui *t, const struct proto_msg *m, bool single)
+{
+        struct tui_form *f = &t->form;
+        long long n = single ? 1 : proto_get_int(m, "n", 0);
+        size_t first_bad = (size_t)-1;
+
+        tui_form_release(f);
+        f->single = single;
+        f->title = xstrdup(single ? _("Question") : proto_get(m, "title"));
+        f->intro = xstrdup(proto_get(m, "intro"));
+        f->error = xstrdup(proto_get(m, "error"));
+        f->index = (int)proto_get_int(m, "index", 1);
+        f->count = (int)proto_get_int(m, "count", 1);
+        if (n < 0 || n > 256)
+                n = 0;
+        f->n = (size_t)n;
+        f->f = xcalloc(f->n ? f->n : 1, sizeof *f->f);
+        for (size_t i = 0; i < f->n; i++) {
+                char pre[32];
+
+                snprintf(pre, sizeof pre, "f%zu.", i);
+                load_field(&f->f[i], m, single ? "" : pre);
+                if (f->f[i].error && first_bad == (size_t)-1)
+                        first_bad = i;
+        }
+        f->focus = first_bad != (size_t)-1 ? first_bad : 0;
+        f->button = 0;
+        f->top = 0;
+}
+
+static bool
+is_toggle(const struct tui_field *f)
+{
+        return f->type == Q_YESNO || f->type == Q_CONFIRM || f->type == Q_CHOICE;
+}
+
+static void
+send_form(struct tui *t, const char *result)
+{
+        struct tui_form *f = &t->form;
+        struct proto_msg extra = {0};
+
+        for (size_t i = 0; i < f->n; i++) {
+                char k[32];
+
+                snprintf(k, sizeof k, f->single ? "value" : "f%zu", i);
+                proto_set(&extra, k, edit_text(&f->f[i].ed));
+        }
+        tui_reply(t, result, &extra);
+        kvlist_release(&extra.kv);
+}
+
+/* Choices and yes/no: move to the next or previous value. */
+static void
+toggle(struct tui_field *f, int dir)
+{
+        const char *v = edit_text(&f->ed);
+
+        if (f->type == Q_CHOICE) {
+                ssize_t i = strv_find(f->choices.v, f->choices.n, v);
+                size_t n = f->choices.n;
+
+                if (n == 0)
+                        return;
+                i = i < 0 ? 0 : (ssize_t)(((size_t)i + n + (size_t)(dir < 0 ? n - 1 : 1)) % n);
+                tui_edit_set(&f->ed, f->choices.v[i]);
+                return;
+        }
+        tui_edit_set(&f->ed, strcmp(v, "yes") == 0 ? "no" : "yes");
+}
+
+/* Complete the path in a file or directory field. Returns true when it
+ * changed the text or listed candidates. */
+static bool
+complete(struct tui_field *f)
+{
+        const char *text = edit_text(&f->ed);
+        char *dir, *base, *expanded = NULL, *common = NULL;
+        const char *slash;
+        struct strv names = {0};
+        DIR *dp;
+        struct dirent *de;
+        bool changed = false;
+
+        if (text[0] == '~' && text[1] == '/' && getenv("HOME"))
+                text = expanded = xasprintf("%s%s", getenv("HOME"), text + 1);
+        {
+                struct stat st;
+
+                /* Already complete: Tab moves on. */
+                if (*text && stat(text, &st) == 0 &&
+                    ((f->type == Q_DIR && S_ISDIR(st.st_mode)) ||
+                     (f->type == Q_FILE && S_ISREG(st.st_mode)))) {
+                        free(expanded);
+                        return false;
+                }
+        }
+        slash = strrchr(text, '/');
+        dir = slash ? xstrndup(text, (size_t)(slash - text) + 1) : xstrdup("");
+        base = xstrdup(slash ? slash + 1 : text);
+        dp = opendir(*dir ? dir : ".");
+        while (dp && (de = readdir(dp)) != NULL && names.n < 10000) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (de->d_name[0] == '.' && base[0] != '.')
+                        continue;
+                if (str_startswith(de->d_name, base))
+                        strv_push(&names, de->d_name);
+        }
+        if (dp)
+                closedir(dp);
+        free(f->hint);
+        f->hint = NULL;
+        if (names.n > 0) {
+                size_t len = strlen(names.v[0]);
+
+                for (size_t i = 1; i < names.n; i++) {
+                        size_t k = 0;
+
+                        while (k < len && names.v[i][k] == names.v[0][k])
+                                k++;
+                        len = k;
+                }
+                common = xstrndup(names.v[0], len);
+        }
+        if (common && strlen(common) > strlen(base)) {
+                char *full = xasprintf("%s%s", dir, common);
+                struct stat st;
+
+                if (names.n == 1 && stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+                        char *d2 = xasprintf("%s/", full);
+
+                        free(full);
+                        full = d2;
+                }
+                tui_edit_set(&f->ed, full);
+                free(full);
+                changed = true;
+        } else if (names.n == 1) {
+                char *full = xasprintf("%s%s", dir, names.v[0]);
+                struct stat st;
+
+                if (stat(full, &st) == 0 && S_ISDIR(st.st_mode) && !str_endswith(full, "/")) {
+                        char *d2 = xasprintf("%s/", full);
+
+                        tui_edit_set(&f->ed, d2);
+                        free(d2);
+                        changed = true;
+                }
+                free(full);
+        } else if (names.n > 1) {
+                struct strbuf sb = {0};
+
+                /* TRANSLATORS: followed by a list of file names */
+                strbuf_addf(&sb, _("%zu matches:"), names.n);
+                for (size_t i = 0; i < names.n && i < 20; i++)
+                        strbuf_addf(&sb, " %s", names.v[i]);
+                f->hint = strbuf_detach(&sb);
+                changed = true;
+        }
+        free(common);
+        free(dir);
+        free(base);
+        free(expanded);
+        strv_release(&names);
+        return changed;
+}
+
+/* What typing may add to a field: digits for integers, hex for SHA-256. */
+static bool
+accepts(const struct tui_field *f, wint_t wc)
+{
+        if (f->type == Q_INTEGER)
+                return (wc >= '0' && wc <= '9') || (wc == '-' && f->ed.cur == 0);
+        if (f->type == Q_SHA256)
+                return wc < 128 && isxdigit((int)wc) && f->ed.buf.len < 64;
+        return true;
+}
+
+static void
+move_focus(struct tui_form *f, int dir)
+{
+        size_t stops = f->n + 2;        /* fields, Next, Back */
+        size_t pos = f->focus < f->n ? f->focus : f->n + (size_t)f->button;
+
+        pos = (pos + stops + (size_t)(dir < 0 ? stops - 1 : 1)) % stops;
+        if (pos < f->n) {
+                f->focus = pos;
+        } else {
+                f->focus = f->n;
+                f->button = (int)(pos - f->n);
+        }
+}
+
+bool
+tui_form_key(struct tui *t, int key, wint_t wc, bool is_key)
+{
+        struct tui_form *f = &t->form;
+        struct tui_field *fl = f->focus < f->n ? &f->f[f->focus] : NULL;
+
+        if (!is_key && wc == 27) {
+                send_form(t, "back");
+                return true;
+        }
+        if ((is_key && key == KEY_DOWN) ||
+            (!is_key && wc == '\t' && !(fl && (fl->type == Q_FILE || fl->type == Q_DIR) &&
+                                          complete(fl)))) {
+                move_focus(f, 1);
+                return true;
+        }
+        if (is_key && (key == KEY_UP || key == KEY_BTAB)) {
+                move_focus(f, -1);
+                return true;
+        }
+        if (!is_key && wc == '\t')
+                return true;            /* completed */
+        if (!is_key && (wc == '\r' || wc == '\n')) {
+                if (fl && f->focus + 1 < f->n) {
+                        move_focus(f, 1);
+                } else if (fl || f->button == 0) {
+                        send_form(t, "ok");
+                } else {
+                        send_form(t, "back");
+                }
+                return true;
+        }
+        if (fl == NULL) {
+                if ((is_key && (key == KEY_LEFT || key == KEY_RIGHT)))
+                        f->button = !f->button;
+                return is_key && (key == KEY_LEFT || key == KEY_RIGHT);
+        }
+        if (is_toggle(fl)) {
+                if ((is_key && key == KEY_LEFT) || (!is_key && wc == ' ') ||
+                    (is_key && key == KEY_RIGHT)) {
+                        toggle(fl, is_key && key == KEY_LEFT ? -1 : 1);
+                        return true;
+                }
+                if (!is_key && fl->type != Q_CHOICE && (wc == 'y' || wc == 'n')) {
+                        tui_edit_set(&fl->ed, wc == 'y' ? "yes" : "no");
+                        return true;
+                }
+                return false;
+        }
+        if (!is_key && wc >= 0x20 && wc != 0x7f && !accepts(fl, wc))
+                return true;            /* refused as typed */
+        if (tui_edit_key(&fl->ed, key, wc, is_key)) {
+                free(fl->hint);
+                fl->hint = NULL;
+                return true;
+        }
+        return false;
+}
+
+/* What a field shows under itself: its error, a completion, a check as
+ * typed, or its help. */
+static const char *
+field_note(struct tui_field *f, bool focused, char *buf, size_t size, enum tui_attr *a)
+{
+        *a = TA_DIM;
+        if (f->error) {
+                *a = TA_FAIL;
+                return f->error;
+        }
+        if (focused && f->hint)
+                return f->hint;
+        if (f->type == Q_SHA256 && f->ed.buf.len > 0) {
+                if (f->ed.buf.len == 64) {
+                        *a = TA_DONE;
+                        return _("a SHA-256: 64 hexadecimal digits");
+                }
+                /* TRANSLATORS: how many of the 64 hex digits were typed */
+                snprintf(buf, size, _("%zu of 64 hexadecimal digits"), f->ed.buf.len);
+                *a = TA_WARN;
+                return buf;
+        }
+        return focused ? f->help : NULL;
+}
+
+static void
+draw_value(struct tui *t, struct tui_field *f, int y, int x, int w, bool focused)
+{
+        const char *v = edit_text(&f->ed);
+        char *s;
+
+        if (f->type == Q_YESNO || f->type == Q_CONFIRM) {
+                bool yes = strcmp(v, "yes") == 0;
+
+                s = f->type == Q_CONFIRM
+                    ? xasprintf("[%s] %s", yes ? "x" : " ", yes ? _("done") : _("not done yet"))
+                    : xasprintf("(%s) %s   (%s) %s", yes ? "*" : " ", _("yes"), yes ? " " : "*",
+                                _("no"));
+        } else if (f->type == Q_CHOICE) {
+                s = xasprintf("< %s >", *v ? v : "?");
+        } else {
+                tui_edit_draw(t, &f->ed, y, x, w, f->type == Q_SECRET, focused);
+                return;
+        }
+        if (focused)
+                tui_attr_on(t, TA_SEL);
+        tui_put(t, y, x, w, s);
+        if (focused)
+                tui_attr_off(t, TA_SEL);
+        free(s);
+}
+
+void
+tui_form_draw(struct tui *t, int y, int x, int h, int w)
+{
+        struct tui_form *f = &t->form;
+        struct strv intro = {0};
+        int row = 0, focus_row = 0, focus_h = 3, bottom = h - 2;
+        char *head;
+
+        head = f->count > 1 ? xasprintf(_("%s (%d of %d)"), f->title, f->index, f->count)
+                            : xstrdup(f->title);
+        tui_attr_on(t, TA_HEAD);
+        tui_put(t, y, x + 1, w - 2, head);
+        tui_attr_off(t, TA_HEAD);
+        free(head);
+        if (f->error)
+                tui_wrap(f->error, w - 2, &intro);
+        else if (f->intro)
+                tui_wrap(f->intro, w - 2, &intro);
+        for (size_t i = 0; i < intro.n && i < 3; i++) {
+                if (f->error)
+                        tui_attr_on(t, TA_FAIL);
+                tui_put(t, y + 1 + (int)i, x + 1, w - 2, intro.v[i]);
+                if (f->error)
+                        tui_attr_off(t, TA_FAIL);
+        }
+        y += 2 + (int)(intro.n < 3 ? intro.n : 3);
+        h -= 2 + (int)(intro.n < 3 ? intro.n : 3);
+        bottom = h - 2;
+        strv_release(&intro);
+        /* Scroll so that the focused field (3 rows) is shown. */
+        for (size_t i = 0; i < f->n && i < f->focus; i++)
+                focus_row += 3;
+        if (focus_row < f->top)
+                f->top = focus_row;
+        if (focus_row + focus_h > f->top + bottom)
+                f->top = focus_row + focus_h - bottom;
+        if (f->focus >= f->n)
+                f->top = 3 * (int)f->n + 1 > bottom ? 3 * (int)f->n + 1 - bottom : 0;
+        for (size_t i = 0; i < f->n; i++, row += 3) {
+                struct tui_field *fl = &f->f[i];
+                bool focused = i == f->focus;
+                int r = row - f->top;
+                char buf[64];
+                enum tui_attr a;
+                const char *note;
+
+                if (r < 0 || r + 2 > bottom)
+                        continue;
+                if (focused)
+                        tui_attr_on(t, TA_HEAD);
+                mvaddstr(y + r, x + 1, focused ? t->g.pointer : " ");
+                tui_put(t, y + r, x + 3, w - 4, fl->text);
+                if (focused)
+                        tui_attr_off(t, TA_HEAD);
+                draw_value(t, fl, y + r + 1, x + 3, w - 5, focused);
+                note = field_note(fl, focused, buf, sizeof buf, &a);
+                if (note && r + 2 < bottom) {
+                        tui_attr_on(t, a);
+                        tui_put(t, y + r + 2, x + 5, w - 6, note);
+                        tui_attr_off(t, a);
+                }
+        }
+        {
+                const char *next = f->index < f->count ? _("[ Next ]") : _("[ Go on ]");
+                const char *back = _("[ Back ]");
+                int by = y + h - 1, bx = x + 3;
+
+                if (f->focus >= f->n && f->button == 0)
+                        tui_attr_on(t, TA_SEL);
+                bx += tui_put(t, by, bx, w - 4, next);
+                if (f->focus >= f->n && f->button == 0)
+                        tui_attr_off(t, TA_SEL);
+                bx += 3;
+                if (f->focus >= f->n && f->button == 1)
+                        tui_attr_on(t, TA_SEL);
+                tui_put(t, by, bx, w - (bx - x), back);
+                if (f->focus >= f->n && f->button == 1)
+                        tui_attr_off(t, TA_SEL);
+        }
+        if (f->focus < f->n && !is_toggle(&f->f[f->focus])) {
+                /* Put the cursor back into the focused field. */
+                int r = 3 * (int)f->focus - f->top;
+
+                if (r >= 0 && r + 2 <= bottom)
+                        tui_edit_draw(t, &f->f[f->focus].ed, y + r + 1, x + 3, w - 5,
+                                      f->f[f->focus].type == Q_SECRET, true);
+        }
+}

@@ -1,0 +1,227 @@
+/* tui_int.h: what the wizard's files share (ui/tui*.c). Only these files
+ * include curses. */
+#ifndef UPSHIFT_TUI_INT_H
+#define UPSHIFT_TUI_INT_H
+
+#ifndef NCURSES_WIDECHAR
+#define NCURSES_WIDECHAR 1
+#endif
+#include <curses.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <wchar.h>
+
+#include "frontend.h"
+#include "proto.h"
+#include "tui.h"
+#include "util.h"
+
+#define TUI_MIN_COLS    80
+#define TUI_MIN_ROWS    24
+#define TUI_SIDEBAR     26              /* columns of the step list, its border included */
+#define TUI_LOG_LINES   2000            /* log lines kept in memory */
+#define TUI_LOG_WIDTH   1024            /* bytes of a log line kept */
+#define TUI_PANE_ROWS   8               /* rows of the log pane under a screen */
+#define TUI_FRAME_MS    40              /* at most 25 frames a second */
+
+enum tui_screen {
+        SCR_START,              /* waiting for the worker */
+        SCR_FORM,               /* questions (a form, or one ask) */
+        SCR_REVIEW,             /* what will be done; start from here */
+        SCR_RUN,                /* the steps run */
+        SCR_CONFIRM,            /* a destructive step or a point of no return */
+        SCR_FAILURE,
+        SCR_RESUME,
+        SCR_END,
+};
+
+/* Colour pairs (attributes only when there is no colour). */
+enum tui_attr {
+        TA_TITLE = 1,           /* the title and key bars */
+        TA_DONE,
+        TA_FAIL,
+        TA_RUN,
+        TA_WARN,
+        TA_DIM,
+        TA_SEL,                 /* the focused item */
+        TA_FIELD,               /* an input field */
+        TA_MATCH,               /* a search match */
+        TA_HEAD,                /* a heading */
+};
+
+/* Glyphs: UTF-8 line drawing, or ASCII. */
+struct tui_glyphs {
+        const char *vline, *hline, *tl, *tr, *bl, *br, *arrow, *done, *fail, *run,
+                   *skip, *undone, *pend, *bar_full, *bar_empty, *ell, *pointer;
+};
+
+/* A line editor over a UTF-8 buffer. */
+struct tui_edit {
+        struct strbuf buf;
+        size_t        cur;              /* byte offset of the cursor */
+        size_t        scroll;           /* first byte shown */
+};
+
+struct tui_field {
+        char            *key, *text, *help, *def;
+        enum qtype       type;
+        bool             required;
+        struct strv      choices;
+        struct tui_edit  ed;
+        char            *error;         /* from the worker, or NULL */
+        char            *hint;          /* completion candidates, or NULL */
+};
+
+struct tui_form {
+        long              id;
+        bool              single;       /* an ask: one question, value in "value" */
+        char             *title, *intro, *error;
+        int               index, count;
+        struct tui_field *f;
+        size_t            n;
+        size_t            focus;        /* a field, or n: the buttons */
+        int               button;       /* 0 Next, 1 Back */
+        int               top;          /* first row shown */
+};
+
+struct tui_step {
+        char             *title, *what, *consequence;
+        bool              destructive;
+        enum step_status  st;
+        int64_t           ms;           /* -1: none */
+        int64_t           t0;           /* when it started running (now_ms) */
+        char             *note;
+};
+
+struct tui_logline {
+        unsigned char  kind;            /* enum out_kind, or TUI_SKIP */
+        uint64_t       skipped;
+        char          *text;
+};
+#define TUI_SKIP 255
+
+struct tui_log {
+        struct tui_logline line[TUI_LOG_LINES];
+        size_t             head;        /* index of the oldest */
+        size_t             n;
+        size_t             scroll;      /* lines up from the newest; 0 follows */
+        bool               pane;        /* shown under the screen */
+        bool               full;        /* shown full screen */
+        bool               searching;   /* typing a search */
+        struct tui_edit    search;
+        char              *pattern;     /* the last search */
+        size_t             match;       /* lines up from the newest of the match */
+        bool               have_match;
+        char              *file;        /* shown from a file (resume: Show log) */
+};
+
+struct tui {
+        struct tui_opts    o;
+        SCREEN            *screen;
+        bool               color, utf8;
+        struct tui_glyphs  g;
+        int                rows, cols;
+        int                sig[2];      /* self-pipe: signal numbers */
+        bool               quit_loop;   /* leave the loop */
+        FILE              *trace;       /* UPSHIFT_TUI_TRACE: times for bench/tui.sh */
+        bool               drawn;
+
+        /* The worker. */
+        int                fd;          /* -1: none */
+        pid_t              worker;
+        bool               worker_gone;
+        int                worker_status;
+        struct proto_reader rd;
+        struct strbuf      outq;
+        bool               interrupt_sent;
+
+        /* The run. */
+        char              *plan_id, *title, *host, *version, *target, *state_dir, *log_path;
+        struct tui_step    steps[STEP_COUNT];
+        int                current;     /* the step shown, or -1 */
+        char              *info;        /* the last info line */
+        char              *prog_what;
+        uint64_t           prog_done, prog_total;
+        int64_t            prog_t0, prog_last;
+        double             prog_rate;   /* bytes a second, smoothed */
+        struct strv        env;         /* NAME=VALUE for the operator's shell */
+        struct tui_log     log;
+
+        /* The screen. */
+        enum tui_screen    scr;
+        long               req_id;      /* the request waiting for its reply, or 0 */
+        struct tui_form    form;
+        char              *text;        /* review / failure message / confirm consequence */
+        char              *what, *req_step, *fail_log;
+        bool               ponr;
+        int                review_top;
+        int                menu;        /* focused item of the screen's menu */
+        struct proto_msg   end;
+        bool               ended;
+        int                code;
+        const struct run_state *resume;
+        enum tui_resume    resume_choice;
+        bool               help;
+        bool               quitting;    /* the quit question is shown */
+        int                quit_menu;
+        char              *status;      /* a line for the key bar ("stopping...") */
+        bool               dirty;
+        int64_t            last_draw;
+        bool               cur_on;      /* show the cursor at (cur_y, cur_x) */
+        int                cur_y, cur_x;
+        bool               hangup;      /* the terminal went away */
+};
+
+/* tui.c */
+void tui_send(struct tui *t, struct proto_msg *m);
+void tui_reply(struct tui *t, const char *result, struct proto_msg *extra);
+void tui_interrupt(struct tui *t);
+void tui_set(char **slot, const char *value);
+void tui_dirty(struct tui *t);
+void tui_leave(struct tui *t);          /* the operator leaves the last screen */
+
+/* tui_draw.c */
+void tui_draw(struct tui *t);
+void tui_attr_on(struct tui *t, enum tui_attr a);
+void tui_attr_off(struct tui *t, enum tui_attr a);
+void tui_init_look(struct tui *t);
+/* Print s from (y, x) in at most w columns; returns the columns used. */
+int  tui_put(struct tui *t, int y, int x, int w, const char *s);
+/* Wrap s into lines of at most w columns; returns the number of lines. */
+size_t tui_wrap(const char *s, int w, struct strv *ret);
+int  tui_text_width(const char *s);
+void tui_box(struct tui *t, int y, int x, int h, int w, const char *title);
+/* The area right of the step list: top row, left column, height, width. */
+void tui_body(struct tui *t, int *y, int *x, int *h, int *w);
+/* A vertical menu; items NULL-terminated. Returns the rows used. */
+int  tui_menu(struct tui *t, int y, int x, int w, const char *const *items, int focus);
+
+/* tui_form.c */
+void tui_form_load(struct tui *t, const struct proto_msg *m, bool single);
+void tui_form_release(struct tui_form *f);
+void tui_form_draw(struct tui *t, int y, int x, int h, int w);
+bool tui_form_key(struct tui *t, int key, wint_t wc, bool is_key);
+
+/* tui_edit (in tui_form.c) */
+void tui_edit_set(struct tui_edit *e, const char *s);
+bool tui_edit_key(struct tui_edit *e, int key, wint_t wc, bool is_key);
+/* Draw the editor in w columns at (y, x); masked shows '*'. */
+void tui_edit_draw(struct tui *t, struct tui_edit *e, int y, int x, int w, bool masked,
+                   bool focused);
+
+/* tui_log.c */
+void tui_log_add(struct tui_log *l, enum out_kind kind, const char *text);
+void tui_log_skip(struct tui_log *l, uint64_t n);
+void tui_log_release(struct tui_log *l);
+void tui_log_load_file(struct tui_log *l, const char *path);
+void tui_log_draw(struct tui *t, int y, int x, int h, int w);
+bool tui_log_key(struct tui *t, int key, wint_t wc, bool is_key);
+/* The last n lines as text (the failure screen). */
+const struct tui_logline *tui_log_at(const struct tui_log *l, size_t up);
+
+/* tui_screens.c */
+void tui_draw_screen(struct tui *t, int y, int x, int h, int w);
+bool tui_screen_key(struct tui *t, int key, wint_t wc, bool is_key);
+void tui_open_shell(struct tui *t);
+
+#endif
