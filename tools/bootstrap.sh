@@ -16,6 +16,7 @@ PACKAGES=(
 	tar zstd dpkg python3 tmux ca-certificates
 	# the real servers of the plans' tests (issue 6)
 	influxdb influxdb-client restic etcd-server etcd-client sqlite3
+	curl	# plans/etcd.yaml reads the cluster version from /version
 	# what the unpacked postgresql-15 and postgresql-client-15 link against
 	libpq5 libicu72 libllvm14 libxml2 libxslt1.1 libldap-2.5-0 libgssapi-krb5-2 libedit2 liblz4-1 libpam0g libuuid1 tzdata
 )
