@@ -362,8 +362,8 @@ step_check(struct step_ctx *ctx, const struct check *c)
                                    c->same);
                 }
                 free(now);
-        } else if (r == 0 && c->cmd == NULL && c->fail) {
-                r = STEP_FAILED;        /* a bare condition: it holds, so it fails */
+        } else if (r == 0 && c->cmd == NULL && (c->fail || c->warn)) {
+                r = STEP_FAILED;        /* a bare condition: it holds, so it fails (or warns) */
                 diag_clear(ctx->diag);
         }
         if (r == 0)
