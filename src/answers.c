@@ -11,6 +11,7 @@
 
 #include "answers.h"
 #include "i18n.h"
+#include "version.h"
 #include "ynode.h"
 
 const char *const answers_builtin_keys[] = {
@@ -53,6 +54,11 @@ answers_free(struct answers *a)
                 return;
         free(a->file);
         kvlist_release(&a->kv);
+        for (size_t i = 0; i < a->n_maps; i++) {
+                free(a->maps[i].key);
+                kvlist_release(&a->maps[i].byver);
+        }
+        free(a->maps);
         free(a);
 }
 
@@ -185,6 +191,58 @@ unknown_key(const char *file, const struct plan *p, const struct ynode *k,
         return -EINVAL;
 }
 
+static struct answer_map *
+map_add(struct answers *a, const char *key, const struct ynode *v)
+{
+        struct answer_map *m;
+
+        a->maps = xrealloc(a->maps, (a->n_maps + 1) * sizeof *a->maps);
+        m = &a->maps[a->n_maps++];
+        memset(m, 0, sizeof *m);
+        m->key = xstrdup(key);
+        m->line = v->line;
+        m->col = v->col;
+        return m;
+}
+
+/* A per_hop question answered with a map: hop version -> value. */
+static int
+load_map(struct answers *a, const char *file, const struct question *q,
+         const struct ynode *v, struct diag *d)
+{
+        struct answer_map *m = map_add(a, q->key, v);
+
+        for (size_t i = 0; i < v->n; i++) {
+                const struct ynode *k = v->pairs[i].key, *x = v->pairs[i].value;
+                struct diag d2 = {0};
+                char *norm = NULL;
+
+                if (k->kind != YNODE_SCALAR || !version_valid(k->str)) {
+                        /* TRANSLATORS: a question key, then what was written. */
+                        diag_set_at(d, file, k->line, k->col,
+                                    _("\"%s\": \"%s\" is not a version (a per-hop answer maps "
+                                      "each hop's target version to its value)"), q->key,
+                                    k->kind == YNODE_SCALAR ? k->str : ynode_kind_text(k));
+                        return -EINVAL;
+                }
+                if (x->kind != YNODE_SCALAR) {
+                        diag_set_at(d, file, x->line, x->col,
+                                    _("\"%s\" must be a single value, not %s"), q->key,
+                                    ynode_kind_text(x));
+                        return -EINVAL;
+                }
+                if (ynode_is_null(x))
+                        continue;
+                if (answers_check_value(q, x->str, &norm, &d2) < 0) {
+                        diag_set_at(d, file, x->line, x->col, "%s", d2.msg);
+                        return -EINVAL;
+                }
+                kvlist_set(&m->byver, k->str, norm);
+                free(norm);
+        }
+        return 0;
+}
+
 static int
 load_pairs(struct answers *a, const char *file, const struct plan *p,
            const struct ynode *root, struct diag *d)
@@ -198,6 +256,11 @@ load_pairs(struct answers *a, const char *file, const struct plan *p,
 
                 if (q == NULL && !is_builtin_key(k->str))
                         return unknown_key(file, p, k, d);
+                if (q && q->per_hop && v->kind == YNODE_MAP) {
+                        if ((r = load_map(a, file, q, v, d)) < 0)
+                                return r;
+                        continue;
+                }
                 if (v->kind != YNODE_SCALAR) {
                         /* TRANSLATORS: '"port" must be a single value, not a list' */
                         diag_set_at(d, file, v->line, v->col,
@@ -222,6 +285,8 @@ load_pairs(struct answers *a, const char *file, const struct plan *p,
                 }
                 kvlist_set(&a->kv, k->str, norm);
                 free(norm);
+                if (q->per_hop)
+                        map_add(a, q->key, v)->scalar = true;
         }
         return 0;
 }
@@ -236,7 +301,7 @@ check_missing(const struct answers *a, const struct plan *p, struct diag *d)
                 const struct question *q = &p->ask[i];
                 const char *v = kvlist_get(&a->kv, q->key);
 
-                if (!q->required || q->def != NULL)
+                if (!q->required || q->def != NULL || answers_map(a, q->key))
                         continue;
                 if (v == NULL || (q->type == Q_CONFIRM && strcmp(v, "yes") != 0))
                         strv_push(&miss, q->key);
@@ -287,6 +352,110 @@ answers_load(const char *path, const struct plan *p, bool check_required,
         return 0;
 }
 
+const struct answer_map *
+answers_map(const struct answers *a, const char *key)
+{
+        for (size_t i = 0; a && i < a->n_maps; i++)
+                if (!a->maps[i].scalar && strcmp(a->maps[i].key, key) == 0)
+                        return &a->maps[i];
+        return NULL;
+}
+
+static const struct answer_map *
+answer_pos(const struct answers *a, const char *key)
+{
+        for (size_t i = 0; a && i < a->n_maps; i++)
+                if (strcmp(a->maps[i].key, key) == 0)
+                        return &a->maps[i];
+        return NULL;
+}
+
+int
+answers_check_hops(const struct plan *p, const struct answers *a, char *const *hops,
+                   size_t n, struct diag *d)
+{
+        const char *file = a && a->file ? a->file : _("the answers");
+
+        for (size_t i = 0; i < p->n_ask; i++) {
+                const struct question *q = &p->ask[i];
+                const struct answer_map *m = answer_pos(a, q->key);
+
+                if (!q->per_hop || m == NULL)
+                        continue;
+                if (m->scalar && n > 1) {
+                        char *all = strv_join(hops, n, ", ");
+
+                        /* TRANSLATORS: a question key, a number of hops, their versions,
+                         * then the key again. */
+                        diag_set_at(d, file, m->line, m->col,
+                                    _("\"%s\" has one value but the upgrade has %zu hops (%s): "
+                                      "answer it with a map from each hop's version to its value, "
+                                      "such as %s: {%s: VALUE, ...}"), q->key, n, all, q->key,
+                                    hops[0]);
+                        free(all);
+                        return -EINVAL;
+                }
+                for (size_t h = 0; !m->scalar && h < n; h++) {
+                        if (kvlist_get(&m->byver, hops[h]) || q->def)
+                                continue;
+                        /* TRANSLATORS: a question key, a version, then both again. */
+                        diag_set_at(d, file, m->line, m->col,
+                                    _("\"%s\" has no value for the hop to %s: add \"%s: VALUE\" "
+                                      "to the map of \"%s\""), q->key, hops[h], hops[h], q->key);
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
+static void
+set_answer(struct vars *vs, const struct question *q, const char *name, const char *v)
+{
+        if (q->type == Q_SECRET)
+                vars_set_secret(vs, name, v);
+        else
+                vars_set(vs, name, v);
+}
+
+int
+answers_apply_hop(const struct plan *p, struct vars *vs, const char *target, struct diag *d)
+{
+        for (size_t i = 0; i < p->n_ask; i++) {
+                const struct question *q = &p->ask[i];
+                char *name, *v = NULL;
+                const char *how, *given;
+                int r;
+
+                if (!q->per_hop)
+                        continue;
+                name = xasprintf("%s@", q->key);
+                how = vars_get(vs, name);
+                free(name);
+                if (how && strcmp(how, "scalar") == 0)
+                        continue;
+                name = xasprintf("%s@%s", q->key, target ? target : "");
+                given = vars_get(vs, name);
+                free(name);
+                if (given) {
+                        set_answer(vs, q, q->key, given);
+                        continue;
+                }
+                if (q->def == NULL) {
+                        /* a map without this hop: answers_check_hops said so */
+                        if (how && strcmp(how, "map") == 0)
+                                vars_set(vs, q->key, "");
+                        continue;
+                }
+                if ((r = vars_expand(vs, q->def, &v, d)) < 0) {
+                        diag_prefix(d, _("cannot use the default of \"%s\""), q->key);
+                        return r;
+                }
+                set_answer(vs, q, q->key, v);
+                free(v);
+        }
+        return 0;
+}
+
 int
 answers_apply(const struct plan *p, const struct answers *a, struct vars *vs,
               struct diag *d)
@@ -304,19 +473,37 @@ answers_apply(const struct plan *p, const struct answers *a, struct vars *vs,
                 const struct question *q = &p->ask[i];
                 const char *v = kv ? kvlist_get(kv, q->key) : NULL;
 
-                if (v == NULL)
+                const struct answer_map *m = answers_map(a, q->key);
+
+                if (m) {
+                        const char *t = vars_get(vs, "target");
+
+                        for (size_t j = 0; j < m->byver.n; j++) {
+                                char *name = xasprintf("%s@%s", q->key, m->byver.v[j].key);
+
+                                set_answer(vs, q, name, m->byver.v[j].value);
+                                free(name);
+                        }
+                        /* Outside the hops: the last hop's value. */
+                        v = t ? kvlist_get(&m->byver, t) : NULL;
+                        set_answer(vs, q, q->key, v ? v : "");
+                }
+                if (q->per_hop) {
+                        char *name = xasprintf("%s@", q->key);
+
+                        vars_set(vs, name, m ? "map" : v ? "scalar" : "default");
+                        free(name);
+                }
+                if (v == NULL || m)
                         continue;
-                if (q->type == Q_SECRET)
-                        vars_set_secret(vs, q->key, v);
-                else
-                        vars_set(vs, q->key, v);
+                set_answer(vs, q, q->key, v);
         }
         for (size_t i = 0; i < p->n_ask; i++) {
                 const struct question *q = &p->ask[i];
                 char *v = NULL;
                 int r;
 
-                if ((kv && kvlist_get(kv, q->key)) || q->def == NULL)
+                if ((kv && kvlist_get(kv, q->key)) || answers_map(a, q->key) || q->def == NULL)
                         continue;
                 if ((r = vars_expand(vs, q->def, &v, d)) < 0) {
                         /* TRANSLATORS: %s is a question key. */
@@ -394,7 +581,7 @@ add_comment(struct strbuf *sb, const char *text)
 }
 
 static void
-template_question(struct strbuf *sb, const struct question *q)
+template_question(struct strbuf *sb, const struct plan *p, const struct question *q)
 {
         strbuf_addch(sb, '\n');
         if (q->type == Q_CONFIRM) {
@@ -429,6 +616,20 @@ template_question(struct strbuf *sb, const struct question *q)
         else
                 strbuf_addf(sb, "; %s", _("optional"));
         strbuf_addch(sb, '\n');
+        if (q->per_hop && q->def == NULL) {
+                /* One value per hop: each version the path may stop at. */
+                const char *c = q->required ? "" : "# ";
+
+                strbuf_addf(sb, "# %s\n", _("one value per hop: a map from each hop's version to "
+                                            "its value (hops below the installed version are "
+                                            "not needed)"));
+                strbuf_addf(sb, "%s%s:\n", c, q->key);
+                for (size_t i = 0; i < p->path_stops.n; i++)
+                        strbuf_addf(sb, "%s  %s:\n", c, p->path_stops.v[i]);
+                if (p->target)
+                        strbuf_addf(sb, "%s  %s:\n", c, p->target);
+                return;
+        }
         if (q->def && strstr(q->def, "${")) {
                 /* Left commented: the default is worked out at run time. */
                 strbuf_addf(sb, "# %s: ", q->key);
@@ -457,7 +658,7 @@ answers_template(const struct plan *p, FILE *out)
         strbuf_addf(&sb, _("# is done, then run: upshift run %s --answers FILE\n"), p->id);
         strbuf_addf(&sb, "# %s\n", _("The format is described in upshift-answers(5)."));
         for (size_t i = 0; i < p->n_ask; i++)
-                template_question(&sb, &p->ask[i]);
+                template_question(&sb, p, &p->ask[i]);
         strbuf_addch(&sb, '\n');
         strbuf_addf(&sb, "# %s\n", _("Built-in: the directory for the backup"));
         strbuf_addf(&sb, _("# type: dir; default: /var/backups/upshift/%s\n"), p->id);
@@ -492,6 +693,21 @@ answers_save(const struct plan *p, const struct answers *a, const char *path,
                 strbuf_addf(&sb, "%s: ", a->kv.v[i].key);
                 add_quoted(&sb, a->kv.v[i].value);
                 strbuf_addch(&sb, '\n');
+        }
+        for (size_t i = 0; i < a->n_maps; i++) {
+                const struct answer_map *m = &a->maps[i];
+                const struct question *q = plan_question(p, m->key);
+
+                if (m->scalar || (q && q->type == Q_SECRET))
+                        continue;
+                strbuf_addf(&sb, "%s:\n", m->key);
+                for (size_t j = 0; j < m->byver.n; j++) {
+                        strbuf_adds(&sb, "  ");
+                        add_quoted(&sb, m->byver.v[j].key);
+                        strbuf_adds(&sb, ": ");
+                        add_quoted(&sb, m->byver.v[j].value);
+                        strbuf_addch(&sb, '\n');
+                }
         }
         r = write_file_atomic(path, sb.buf, sb.len, 0600, d);
         strbuf_release(&sb);

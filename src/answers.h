@@ -23,10 +23,42 @@
  * backup_dir (where backups go; default /var/backups/upshift/<plan>). */
 extern const char *const answers_builtin_keys[];
 
+/* Where a per_hop question was answered: with a map (hop version -> value)
+ * or with one value. */
+struct answer_map {
+        char          *key;
+        struct kvlist  byver;           /* version -> checked value (nulls left out) */
+        bool           scalar;          /* answered with one value (in kv), not a map */
+        unsigned       line, col;       /* of the value, for messages */
+};
+
 struct answers {
         char          *file;            /* NULL when not loaded from a file */
         struct kvlist  kv;              /* key -> value, as given (yes/no normalised) */
+        struct answer_map *maps;        /* per_hop questions answered with a map */
+        size_t         n_maps;
 };
+
+/* Per-hop answers. A question with per_hop: true may be answered with a
+ * map from each hop's target version to its value
+ *     package: {0.30.0: /p/a-0.30.0.tgz, 0.80.2: /p/a-0.80.2.tgz, 1.0.0: ...}
+ * or with one value when the path has one hop. answers_apply() puts each
+ * map entry in the variables as "KEY@VERSION" (names no plan can use), and
+ * answers_apply_hop() sets KEY itself for one hop; a question answered by
+ * neither gets its default, expanded again in each hop (so a default may
+ * use ${target}). */
+/* The map answering per_hop question key, or NULL (not answered by a map). */
+const struct answer_map *answers_map(const struct answers *a, const char *key);
+/* Every per_hop question can be answered in each of the n hops (targets):
+ * a map needs an entry for each hop (unless the question has a default),
+ * a single value needs exactly one hop. -EINVAL with "FILE:LINE:COL: ..."
+ * naming the missing version and what to add. */
+int  answers_check_hops(const struct plan *p, const struct answers *a,
+                        char *const *hops, size_t n, struct diag *d);
+/* Set each per_hop question's variable for the hop to target (vs holds
+ * what answers_apply put there, and target). */
+int  answers_apply_hop(const struct plan *p, struct vars *vs, const char *target,
+                       struct diag *d);
 
 /* Load and validate. Returns 0, or -EINVAL/-errno with the message in d.
  * Q_FILE answers must name an existing regular file; Q_SHA256 answers are

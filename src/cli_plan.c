@@ -19,6 +19,7 @@ struct show {
         const struct plan *p;
         struct vars       *vars;
         FILE              *out;
+        unsigned           hop, n_hops;        /* showing hop N of a path, or 0 */
 };
 
 /* Expand for display: secrets masked; never fails (unknown names stay as written). */
@@ -252,6 +253,11 @@ show_step(struct show *s, enum step_id id)
                 if (p->migrate.n == 0)
                         fprintf(s->out, _("      nothing to migrate\n"));
                 for (size_t i = 0; i < p->migrate.n; i++) {
+                        const struct vrange *t = p->migrate.v[i].when.target;
+
+                        /* In a hop, only what its target runs. */
+                        if (s->hop > 0 && t && !vrange_match(t, vars_get(s->vars, "target")))
+                                continue;
                         show_cond(s, &p->migrate.v[i].when);
                         if (p->migrate.v[i].point_of_no_return) {
                                 char *x = show_str(s, p->migrate.v[i].point_of_no_return);
@@ -269,6 +275,8 @@ show_step(struct show *s, enum step_id id)
                         fprintf(s->out, _("      ready: GET %s\n"), p->verify.ready.http);
                 show_cmd(s, _("version"), &p->detect.version);
                 show_checks(s, p->verify.checks, p->verify.n_checks);
+                if (s->hop > 0 && s->hop < s->n_hops)
+                        show_service(s, _("then, for the next hop, stop"), p->service.stop);
                 break;
         case STEP_RECONNECT:
                 if (p->disconnect.n_disable)
@@ -286,6 +294,52 @@ show_step(struct show *s, enum step_id id)
         }
 }
 
+/* A path with stops: swap, migrate and verify once per hop, each with the
+ * hop's variables. The installed version is not known here, so the path is
+ * shown from before the first stop. */
+static void
+show_hops(struct show *s, const char *state_dir)
+{
+        const struct plan *p = s->p;
+        struct strv hops = {0};
+        char *target = xstrdup(vars_get(s->vars, "target")), *list;
+        const char *installed = vars_get(s->vars, "version");
+
+        for (size_t i = 0; i < p->path_stops.n; i++)
+                if (version_compare(p->path_stops.v[i], target) < 0)
+                        strv_push(&hops, p->path_stops.v[i]);
+        strv_push(&hops, target);
+        list = strv_join(hops.v, hops.n, ", ");
+        /* TRANSLATORS: a list of versions. */
+        fprintf(s->out, _("Upgrade path: %s (a stop at or below the installed version is left out)\n"),
+                list);
+        free(list);
+        for (int i = 0; i < STEP_SWAP; i++)
+                show_step(s, (enum step_id)i);
+        s->n_hops = (unsigned)hops.n;
+        for (unsigned h = 1; h <= hops.n; h++) {
+                s->hop = h;
+                engine_hop_vars(p, &hops, h, installed, state_dir, s->vars, NULL);
+                /* TRANSLATORS: hop number, how many, then two versions. */
+                fprintf(s->out, _("\nHop %u of %zu: %s to %s\n"), h, hops.n,
+                        vars_get(s->vars, "hop_from"), hops.v[h - 1]);
+                if (p->swap.package) {
+                        char *pkg = show_str(s, p->swap.package);
+
+                        fprintf(s->out, _("      package %s\n"), pkg);
+                        free(pkg);
+                }
+                for (int i = STEP_SWAP; i <= STEP_VERIFY; i++)
+                        show_step(s, (enum step_id)i);
+        }
+        s->hop = 0;
+        engine_hop_vars(p, &hops, (unsigned)hops.n, installed, state_dir, s->vars, NULL);
+        for (int i = STEP_VERIFY + 1; i < STEP_COUNT; i++)
+                show_step(s, (enum step_id)i);
+        strv_release(&hops);
+        free(target);
+}
+
 void
 cli_plan_write(FILE *out, const struct plan *p, struct vars *vs, const char *state_dir)
 {
@@ -298,6 +352,10 @@ cli_plan_write(FILE *out, const struct plan *p, struct vars *vs, const char *sta
                                                                        : _("none (give --target)"));
         fprintf(out, _("State directory: %s\nBackup directory: %s\n"), state_dir,
                 vars_get(vs, "backup_dir"));
+        if (p->path_stops.n > 0 && vars_get(vs, "target")) {
+                show_hops(&s, state_dir);
+                return;
+        }
         for (int i = 0; i < STEP_COUNT; i++)
                 show_step(&s, (enum step_id)i);
 }

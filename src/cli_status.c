@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "engine.h"
+#include "hops.h"
 #include "i18n.h"
 #include "journal.h"
 #include "lock.h"
@@ -56,6 +57,18 @@ status_of(const char *label, const char *dir)
         printf(_("  version %s -> target %s\n"),
                kvlist_get(&st.facts, "version") ? kvlist_get(&st.facts, "version") : "?",
                st.target ? st.target : "?");
+        if (st.n_hops > 1) {
+                struct strv hops = {0};
+                char *list;
+
+                hops_split(kvlist_get(&st.facts, "hops"), &hops);
+                list = strv_join(hops.v, hops.n, ", ");
+                /* TRANSLATORS: the hop's number, how many, then the hops' targets. */
+                printf(_("  hop %u of %u (path: %s); swap, migrate and verify below are this hop's\n"),
+                       st.hop, st.n_hops, list);
+                free(list);
+                strv_release(&hops);
+        }
         for (int i = 0; i < STEP_COUNT; i++) {
                 char d2[32] = "";
 

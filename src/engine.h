@@ -21,6 +21,13 @@
  *   stop.at, verify.ready_at   wall-clock ms, for the downtime
  *   swap.target.N, swap.old.N.sha256, swap.new.N.sha256, swap.done.N (swap)
  *   version_after           version answering after verify
+ *   hops                    each hop's target, space-separated (detect)
+ *   staged.count, staged.N.member, staged.N.map, staged.N.link, swap.mkdir.K
+ *                           with a directory mapping (steps/swap.c)
+ *   swap.begun              the first swap of the upgrade began
+ *   verify.stopped          verify of a hop before the last stopped the service
+ * Facts of the swap, migrate and verify of hop N >= 2, and the staged
+ * package of that hop, carry the prefix "hopN." (engine_hop_key).
  */
 #ifndef UPSHIFT_ENGINE_H
 #define UPSHIFT_ENGINE_H
@@ -113,6 +120,18 @@ unsigned engine_hop_count(const struct engine *e);
  * upshift always did. */
 void engine_hop_key(const struct engine *e, char *buf, size_t n, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
+/* Set the hops worked out by detect (each hop's target), and move to hop
+ * (1..count): ${target}, ${hop_from}, ${staging} and the per_hop answers
+ * become the hop's. */
+void engine_set_hops(struct engine *e, const struct strv *hops);
+/* The answers the run uses (for answers_check_hops). */
+const struct answers *engine_answers(const struct engine *e);
+int  engine_set_hop(struct engine *e, unsigned hop, struct diag *d);
+/* What engine_set_hop does to vs, for upshift plan: installed is the
+ * version before the first hop (or NULL). */
+int  engine_hop_vars(const struct plan *p, const struct strv *hops, unsigned hop,
+                     const char *installed, const char *state_dir, struct vars *vs,
+                     struct diag *d);
 /* While false, a running command is not asked to stop on SIGINT/SIGTERM/
  * SIGHUP: it finishes, and the run stops at the next safe point (a migration). */
 void engine_set_interruptible(struct engine *e, bool yes);

@@ -48,6 +48,17 @@ int  engine_close(struct engine *e, int code, struct diag *d);
 void engine_report(struct engine *e, struct run_report *rep, int code, const char *msg);
 /* struct runner's run for the engine: shows the command, then engine_exec. */
 int  engine_runner_run(void *ud, struct exec_opts *o, struct exec_result *ret, struct diag *d);
+/* engine_hop.c: true when the plan has path: stops or per_hop questions. */
+bool engine_plan_has_hops(const struct plan *p);
+/* The package (in vs) is readable and matches its SHA-256: 0, or -1 (d). */
+int  engine_check_package(const struct plan *p, struct vars *vs, struct diag *d);
+/* Before anything changes: run detect's version command, work out the
+ * hops, and check the per-hop answers and each hop's package. 0 also when
+ * the hops cannot be known yet (detect checks them); -1 with d. */
+int  engine_validate_hops(const struct plan *p, const struct answers *a,
+                          const struct engine_opts *o, struct vars *vs, struct diag *d);
+/* The hops and current hop from the replayed journal. */
+void engine_load_hops(struct engine *e);
 /* Undo the started steps in reverse and check the old version (engine_undo.c).
  * Returns EXIT_ROLLEDBACK or an exit code. */
 int  engine_undo_all(struct engine *e, struct diag *d);

@@ -52,26 +52,54 @@ engine_event(struct engine *e, const char *ev, enum step_id id, const char *k, c
         jrec_set(&r, "ev", ev);
         if (id != STEP_NONE)
                 jrec_set(&r, "step", step_key(id));
+        if (id != STEP_NONE && state_is_hop_step(id) && engine_hop_count(e) > 1 &&
+            strncmp(ev, "undo", 4) != 0)
+                jrec_setf(&r, "hop", "%u", engine_hop(e));
         if (k)
                 jrec_set(&r, k, v);
         return engine_journal(e, &r, d);
 }
 
+static bool
+step_finished(const struct engine *e, enum step_id id)
+{
+        return e->st.status[id] == ST_DONE || e->st.status[id] == ST_SKIPPED;
+}
+
+/* Every pending step's check; swap, migrate and verify once for each hop
+ * still to come (with that hop's variables). */
 static int
 preflight(struct engine *e, struct step_ctx *ctx)
 {
-        for (int i = STEP_DETECT + 1; i < STEP_COUNT; i++) {
-                if (e->st.status[i] == ST_DONE || e->st.status[i] == ST_SKIPPED)
-                        continue;
-                e->current = (enum step_id)i;
-                ctx->id = (enum step_id)i;
-                if (e->mods[i].check(ctx) != STEP_OK) {
-                        if (ctx->diag->code == 0)
-                                ctx->diag->code = EXIT_INHIBITED;
-                        return -1;
+        unsigned n = engine_hop_count(e), first = e->st.hop;
+        int r = 0;
+
+        for (int i = STEP_DETECT + 1; i < STEP_COUNT && r == 0; i++) {
+                enum step_id id = (enum step_id)i;
+                bool hop_step = state_is_hop_step(id);
+
+                for (unsigned h = first; h <= (hop_step ? n : first) && r == 0; h++) {
+                        if (h == e->st.hop && step_finished(e, id))
+                                continue;
+                        if (hop_step && engine_set_hop(e, h, ctx->diag) < 0)
+                                return -1;
+                        e->current = id;
+                        ctx->id = id;
+                        if (e->mods[i].check(ctx) != STEP_OK) {
+                                if (ctx->diag->code == 0)
+                                        ctx->diag->code = EXIT_INHIBITED;
+                                if (hop_step && n > 1)
+                                        /* TRANSLATORS: a hop's number, then its target. */
+                                        diag_prefix(ctx->diag, _("hop %u (to %s)"), h,
+                                                    vars_get(&e->vars, "target"));
+                                r = -1;
+                        }
                 }
         }
-        return 0;
+        /* Steps outside the hops see the last hop's target. */
+        if (r == 0 && engine_set_hop(e, n, ctx->diag) < 0)
+                return -1;
+        return r;
 }
 
 /* Run one step to its end. Returns 0 or an exit code. */
@@ -144,48 +172,109 @@ run_step(struct engine *e, struct step_ctx *ctx, enum step_id id)
         return ctx->diag->code ? ctx->diag->code : EXIT_STEPFAIL;
 }
 
+/* One step of the run, unless it finished before: preflight first when it
+ * is the first step after detect; a failure offers retry or rollback.
+ * Returns 0 or an exit code; *ret_over when a rollback ended the run. */
+static int
+loop_step(struct engine *e, struct step_ctx *ctx, enum step_id id, bool *checked,
+          bool *ret_over, struct diag *d)
+{
+        int code = 0;
+
+        if (engine_interrupted(e)) {
+                diag_set(d, _("interrupted before step %s"), step_key(id));
+                return EXIT_STEPFAIL;
+        }
+        if (id > STEP_DETECT && !*checked) {
+                e->current = STEP_NONE;
+                engine_say(e, OUT_INFO, _("preflight checks"));
+                if (preflight(e, ctx) < 0)
+                        return d->code;
+                *checked = true;
+        }
+        if (step_finished(e, id)) {
+                e->fe->ops->step_state(e->fe, id, e->st.status[id], e->st.ms[id],
+                                       _("done in an earlier run"));
+                return 0;
+        }
+        for (unsigned tries = 0; tries < 100; tries++) {
+                enum fail_choice choice;
+
+                code = run_step(e, ctx, id);
+                if (code == 0 || code == EXIT_USAGE || code == EXIT_INHIBITED ||
+                    engine_interrupted(e))
+                        break;
+                choice = e->fe->ops->failure(e->fe, id, d->msg, e->log.path);
+                if (choice == FAIL_ROLLBACK) {
+                        *ret_over = true;
+                        return engine_undo_all(e, d);
+                }
+                if (choice != FAIL_RETRY)
+                        break;
+                code = 0;
+        }
+        return code;
+}
+
+/* Swap, migrate and verify for each hop from the current one. A hop after
+ * the first begins with {ev: hop_start}, journaled before its swap. */
+static int
+run_hops(struct engine *e, struct step_ctx *ctx, bool *checked, bool *ret_over,
+         struct diag *d)
+{
+        unsigned n = engine_hop_count(e);
+        int code = 0;
+
+        for (unsigned h = e->st.hop; h <= n && code == 0; h++) {
+                if (engine_set_hop(e, h, d) < 0)
+                        return EXIT_STEPFAIL;
+                if (h > e->st.hop) {
+                        char num[16];
+                        struct jrec r = {0};
+
+                        if (engine_interrupted(e)) {
+                                diag_set(d, _("interrupted before hop %u"), h);
+                                return EXIT_STEPFAIL;
+                        }
+                        snprintf(num, sizeof num, "%u", h);
+                        jrec_set(&r, "ev", "hop_start");
+                        jrec_set(&r, "hop", num);
+                        jrec_set(&r, "target", vars_get(&e->vars, "target"));
+                        if (engine_journal(e, &r, d) < 0)
+                                return EXIT_STEPFAIL;
+                }
+                if (n > 1) {
+                        e->current = STEP_NONE;
+                        /* TRANSLATORS: hop number, how many, then two versions. */
+                        engine_say(e, OUT_INFO, _("hop %u of %u: %s to %s"), h, n,
+                                   vars_get(&e->vars, "hop_from"), vars_get(&e->vars, "target"));
+                }
+                for (int i = STEP_SWAP; i <= STEP_VERIFY && code == 0 && !*ret_over; i++)
+                        code = loop_step(e, ctx, (enum step_id)i, checked, ret_over, d);
+                if (*ret_over)
+                        return code;
+        }
+        if (code == 0 && engine_set_hop(e, n, d) < 0)
+                return EXIT_STEPFAIL;
+        return code;
+}
+
 static int
 engine_loop(struct engine *e, struct diag *d)
 {
         struct step_ctx ctx = {
                 .eng = e, .plan = e->plan, .vars = &e->vars, .diag = d,
         };
-        bool checked = false;
+        bool checked = false, over = false;
         int code = 0;
 
-        for (int i = 0; i < STEP_COUNT && code == 0; i++) {
-                enum step_id id = (enum step_id)i;
-
-                if (engine_interrupted(e)) {
-                        diag_set(d, _("interrupted before step %s"), step_key(id));
-                        return EXIT_STEPFAIL;
-                }
-                if (id > STEP_DETECT && !checked) {
-                        e->current = STEP_NONE;
-                        engine_say(e, OUT_INFO, _("preflight checks"));
-                        if (preflight(e, &ctx) < 0)
-                                return d->code;
-                        checked = true;
-                }
-                if (e->st.status[id] == ST_DONE || e->st.status[id] == ST_SKIPPED) {
-                        e->fe->ops->step_state(e->fe, id, e->st.status[id], e->st.ms[id],
-                                               _("done in an earlier run"));
+        for (int i = 0; i < STEP_COUNT && code == 0 && !over; i++) {
+                if (i == STEP_SWAP) {
+                        code = run_hops(e, &ctx, &checked, &over, d);
+                        i = STEP_VERIFY;
                         continue;
                 }
-                for (unsigned tries = 0; tries < 100; tries++) {
-                        enum fail_choice choice;
-
-                        code = run_step(e, &ctx, id);
-                        if (code == 0 || code == EXIT_USAGE || code == EXIT_INHIBITED ||
-                            engine_interrupted(e))
-                                break;
-                        choice = e->fe->ops->failure(e->fe, id, d->msg, e->log.path);
-                        if (choice == FAIL_ROLLBACK)
-                                return engine_undo_all(e, d);
-                        if (choice != FAIL_RETRY)
-                                break;
-                        code = 0;
-                }
+                code = loop_step(e, &ctx, (enum step_id)i, &checked, &over, d);
         }
         e->current = STEP_NONE;
         return code;
@@ -205,7 +294,9 @@ engine_validate_inputs(const struct plan *p, const struct answers *a, const stru
                 vars_release(&vs);
                 return -1;
         }
-        if (p->swap.package && p->swap.n_files > 0) {
+        if (engine_plan_has_hops(p)) {
+                r = engine_validate_hops(p, a, o, &vs, d);
+        } else if (p->swap.package && p->swap.n_files > 0) {
                 if (vars_expand(&vs, p->swap.package, &pkg, d) < 0 ||
                     (p->swap.sha256 && vars_expand(&vs, p->swap.sha256, &sum, d) < 0)) {
                         r = -1;
@@ -298,6 +389,13 @@ engine_open(struct engine *e, const char *action, struct diag *d)
         }
         if (!rollback && o->interactive && (code = engine_ask(e, d)) != 0)
                 goto out;
+        /* Resuming a path of several hops: every hop still needs its answers. */
+        engine_load_hops(e);
+        if (!rollback && e->hops.n > 0 &&
+            answers_check_hops(e->plan, e->answers, e->hops.v, e->hops.n, d) < 0) {
+                code = EXIT_USAGE;
+                goto out;
+        }
         code = EXIT_STEPFAIL;
         if (journal_open(o->state_dir, e->plan->id, &e->journal, d) < 0)
                 goto out;
@@ -339,6 +437,10 @@ engine_open(struct engine *e, const char *action, struct diag *d)
                         ri.status[i] = e->st.status[i];
                 e->fe->ops->begin(e->fe, &ri);
         }
+        if (engine_set_hop(e, e->st.hop, d) < 0) {
+                code = EXIT_USAGE;
+                goto out;
+        }
         if (damage.damaged)
                 engine_say(e, OUT_WARN, _("the journal was damaged after record %zu; the damaged part was kept in %s"),
                            damage.good_records, damage.kept_copy ? damage.kept_copy : "?");
@@ -374,6 +476,7 @@ engine_close(struct engine *e, int code, struct diag *d)
         runlog_close(&e->log);
         lock_release(e->lock);
         vars_release(&e->vars);
+        strv_release(&e->hops);
         state_release(&e->st);
         answers_free(e->asked);
         return code;

@@ -62,6 +62,35 @@ check_old(struct engine *e, struct step_ctx *ctx)
         return STEP_OK;
 }
 
+/* One step's undo. Swap and detect undo every hop, the last first: each
+ * hop's swap kept its own old files, and those of the first hop are the
+ * ones from before the upgrade (a later hop never replaces an .upshift-old),
+ * so undoing the hops in reverse puts the original files back. The other
+ * steps undo once: migrate's restore of the backup covers every hop's
+ * migrations. Undo is idempotent, so a rollback interrupted among the hops
+ * is finished by running it again. */
+static int
+undo_step(struct engine *e, struct step_ctx *ctx, const struct step_module *m)
+{
+        unsigned n = engine_hop_count(e);
+        int r = STEP_OK;
+
+        if (m->id != STEP_SWAP && m->id != STEP_DETECT)
+                return m->undo(ctx);
+        for (unsigned h = n; h >= 1 && r == STEP_OK; h--) {
+                if (engine_set_hop(e, h, ctx->diag) < 0)
+                        return STEP_FAILED;
+                if (n > 1)
+                        /* TRANSLATORS: a hop's number, then its target. */
+                        engine_say(e, OUT_INFO, _("undoing %s of hop %u (to %s)"), m->name, h,
+                                   vars_get(&e->vars, "target"));
+                r = m->undo(ctx);
+        }
+        if (engine_set_hop(e, n, ctx->diag) < 0)
+                return STEP_FAILED;
+        return r;
+}
+
 int
 engine_undo_all(struct engine *e, struct diag *d)
 {
@@ -86,7 +115,9 @@ engine_undo_all(struct engine *e, struct diag *d)
                 const struct step_module *m = &e->mods[id];
                 enum step_status st = e->st.status[id];
 
-                if (st == ST_PENDING || st == ST_SKIPPED || e->st.undone[id])
+                /* begun: a step of an earlier hop counts (status[] is the current hop's) */
+                if (((st == ST_PENDING || st == ST_SKIPPED) && !e->st.begun[id]) ||
+                    e->st.undone[id])
                         continue;
                 if (engine_interrupted(e)) {
                         diag_set(d, _("interrupted before undoing %s"), m->name);
@@ -98,7 +129,7 @@ engine_undo_all(struct engine *e, struct diag *d)
                 if (engine_event(e, "undo_start", id, NULL, NULL, d) < 0)
                         return EXIT_STEPFAIL;
                 e->fe->ops->step_state(e->fe, id, ST_RUNNING, 0, _("undo"));
-                if (m->undo(&ctx) != STEP_OK) {
+                if (undo_step(e, &ctx, m) != STEP_OK) {
                         if (!diag_isset(d))
                                 diag_set(d, _("undoing %s failed"), m->name);
                         diag_prefix(d, _("rollback stopped at %s"), m->name);

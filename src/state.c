@@ -12,6 +12,41 @@ state_init(struct run_state *s)
         memset(s, 0, sizeof *s);
         for (int i = 0; i < STEP_COUNT; i++)
                 s->ms[i] = -1;
+        s->hop = 1;
+        s->n_hops = 1;
+}
+
+bool
+state_is_hop_step(enum step_id id)
+{
+        return id == STEP_SWAP || id == STEP_MIGRATE || id == STEP_VERIFY;
+}
+
+/* Swap, migrate and verify begin again for hop. */
+static void
+enter_hop(struct run_state *s, unsigned hop)
+{
+        if (hop <= s->hop)
+                return;
+        s->hop = hop;
+        for (int i = 0; i < STEP_COUNT; i++) {
+                if (!state_is_hop_step((enum step_id)i))
+                        continue;
+                s->status[i] = ST_PENDING;
+                s->ms[i] = -1;
+                free(s->error[i]);
+                s->error[i] = NULL;
+        }
+}
+
+/* The hop a step record names (1 without one). */
+static unsigned
+record_hop(const struct jrec *r)
+{
+        const char *h = jrec_get(r, "hop");
+        unsigned long n = h ? strtoul(h, NULL, 10) : 1;
+
+        return n >= 1 && n < 100000 ? (unsigned)n : 1;
 }
 
 void
@@ -76,10 +111,15 @@ state_apply(struct run_state *s, const struct jrec *r, struct diag *d)
         } else if (strcmp(ev, "run_end") == 0) {
                 s->live = false;
                 replace(&s->last_result, jrec_get(r, "result") ? jrec_get(r, "result") : "?");
+        } else if (strcmp(ev, "hop_start") == 0) {
+                enter_hop(s, record_hop(r));
         } else if (strcmp(ev, "step_start") == 0) {
                 if (record_step(r, &id, d) < 0)
                         return -1;
+                if (state_is_hop_step(id))
+                        enter_hop(s, record_hop(r));
                 s->status[id] = ST_RUNNING;
+                s->begun[id] = true;
                 s->started = true;
         } else if (strcmp(ev, "step_done") == 0 || strcmp(ev, "step_skipped") == 0) {
                 if (record_step(r, &id, d) < 0)
@@ -134,6 +174,18 @@ state_apply(struct run_state *s, const struct jrec *r, struct diag *d)
                         return -1;
                 }
                 kvlist_set(&s->facts, k, v);
+                if (strcmp(k, "hops") == 0) {
+                        unsigned n = 0;
+
+                        for (const char *p = v; *p; ) {
+                                size_t l = strcspn(p, " ");
+
+                                n += l > 0;
+                                p += l;
+                                p += strspn(p, " ");
+                        }
+                        s->n_hops = n > 0 ? n : 1;
+                }
         }
         s->complete = state_next_step(s) == STEP_COUNT && !s->rolling_back;
         return 0;
@@ -151,10 +203,14 @@ state_replay(struct run_state *s, const struct jrec *recs, size_t n, struct diag
 enum step_id
 state_next_step(const struct run_state *s)
 {
-        for (int i = 0; i < STEP_COUNT; i++)
-                if (s->status[i] != ST_DONE && s->status[i] != ST_SKIPPED)
-                        return (enum step_id)i;
-        return STEP_COUNT;
+        for (int i = 0; i < STEP_COUNT; i++) {
+                if (s->status[i] == ST_DONE || s->status[i] == ST_SKIPPED)
+                        continue;
+                if (i > STEP_VERIFY && s->hop < s->n_hops)
+                        return STEP_SWAP;       /* of the next hop */
+                return (enum step_id)i;
+        }
+        return s->hop < s->n_hops ? STEP_SWAP : STEP_COUNT;
 }
 
 const char *

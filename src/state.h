@@ -5,7 +5,7 @@
  * far, and whether the upgrade finished. The records and their meaning:
  *   {ev: journal, format, plan}                       header
  *   {ev: run_start, run, action, pid, user, target}   a process started working
- *   {ev: step_start, step}                            a step began
+ *   {ev: step_start, step, hop?}                      a step began (hop: see below)
  *   {ev: fact, key, value}                            a fact (see engine.h)
  *   {ev: step_done, step, ms}                         it ended well
  *   {ev: step_failed, step, error}                    it failed (resumable)
@@ -16,7 +16,15 @@
  *   {ev: undo_failed, step, error}                    it failed (run rollback again)
  *   {ev: rollback_end, result}                        done: the upgrade is over,
  *                                                     the next run starts afresh
+ *   {ev: hop_start, hop}                              swap, migrate and verify
+ *                                                     begin again, for hop N >= 2
  * result is one of done, failed, inhibited, refused.
+ *
+ * A path of several hops (the fact "hops" lists each hop's target) runs
+ * swap, migrate and verify once per hop. Their step records then carry
+ * hop: N; status[] holds the current hop's (hop_start sets them pending
+ * again), and the next step after the current hop's verify is the next
+ * hop's swap. Journals without hops read as one hop.
  */
 #ifndef UPSHIFT_STATE_H
 #define UPSHIFT_STATE_H
@@ -36,6 +44,9 @@ struct run_state {
         bool              rolling_back;         /* rollback_start without rollback_end */
         bool              rolled_back;          /* the last upgrade was rolled back */
         bool              undone[STEP_COUNT];   /* undo_done in this rollback */
+        bool              begun[STEP_COUNT];    /* step_start seen, in any hop */
+        unsigned          hop;                  /* current hop, from 1 */
+        unsigned          n_hops;               /* from the fact "hops"; 1 without it */
         enum step_status  status[STEP_COUNT];
         int64_t           ms[STEP_COUNT];       /* -1 unless done */
         char             *error[STEP_COUNT];    /* last failure, or NULL */
@@ -53,8 +64,11 @@ int  state_apply(struct run_state *s, const struct jrec *r, struct diag *d);
 int  state_replay(struct run_state *s, const struct jrec *recs, size_t n, struct diag *d);
 void state_release(struct run_state *s);
 
-/* First step that is not done, or STEP_COUNT when all are. */
+/* First step that is not done, or STEP_COUNT when all are (in every hop:
+ * after a hop's verify, the next hop's swap). */
 enum step_id state_next_step(const struct run_state *s);
 const char  *state_status_name(enum step_status st);
+/* Swap, migrate and verify: the steps run once per hop. */
+bool         state_is_hop_step(enum step_id id);
 
 #endif

@@ -9,7 +9,8 @@
 #include "vars.h"
 
 const char *const vars_builtin[] = {
-        "version", "target", "backup_dir", "backup_work", "staging", "state_dir", "plan", NULL,
+        "version", "target", "hop_from", "backup_dir", "backup_work", "staging", "state_dir",
+        "plan", NULL,
 };
 
 #define VARS_MASK "********"

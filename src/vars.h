@@ -14,8 +14,8 @@
 #include "diag.h"
 #include "util.h"
 
-/* Built-in variable names, NULL-terminated: version, target, backup_dir,
- * backup_work, staging, state_dir, plan. */
+/* Built-in variable names, NULL-terminated: version, target, hop_from,
+ * backup_dir, backup_work, staging, state_dir, plan. */
 extern const char *const vars_builtin[];
 
 struct vars {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hops.h"
 #include "i18n.h"
 #include "package.h"
 #include "step.h"
@@ -130,6 +131,68 @@ out:
         return r;
 }
 
+/* The hops from version to target: shown, journaled (fact "hops") and set
+ * in the engine. Refused (exit 3): a downgrade, a version older than the
+ * plan's min_version. The per-hop answers must cover every hop (exit 2). */
+static int
+decide_hops(struct step_ctx *ctx, const char *version, const char *target)
+{
+        struct strv hops = {0};
+        char *list;
+        int r;
+
+        r = hops_compute(ctx->plan, version, target, &hops, ctx->diag);
+        if (r < 0) {
+                ctx->diag->code = EXIT_INHIBITED;
+                return STEP_FAILED;
+        }
+        if (version_compare(version, target) == 0)
+                engine_say(ctx->eng, OUT_INFO,
+                           _("the target is the same version (%s): the package is swapped as a rebuild"),
+                           target);
+        list = strv_join(hops.v, hops.n, ", ");
+        if (hops.n > 1)
+                /* TRANSLATORS: a number of hops, then their target versions. */
+                engine_say(ctx->eng, OUT_INFO, _("upgrade path: %zu hops, to %s"), hops.n, list);
+        free(list);
+        list = hops_join(&hops);
+        r = engine_fact_set(ctx->eng, "hops", list, ctx->diag);
+        free(list);
+        if (r == 0) {
+                engine_set_hops(ctx->eng, &hops);
+                r = answers_check_hops(ctx->plan, engine_answers(ctx->eng), hops.v, hops.n,
+                                       ctx->diag);
+                if (r < 0)
+                        ctx->diag->code = EXIT_USAGE;
+        }
+        strv_release(&hops);
+        return r < 0 ? STEP_FAILED : 0;
+}
+
+/* Stage every hop's package, each checked before anything changes; the
+ * variables are the last hop's afterwards. */
+static int
+stage_hops(struct step_ctx *ctx)
+{
+        unsigned n = engine_hop_count(ctx->eng);
+        int r = 0;
+
+        for (unsigned h = 1; h <= n && r == 0; h++) {
+                r = engine_set_hop(ctx->eng, h, ctx->diag);
+                if (r == 0 && n > 1)
+                        /* TRANSLATORS: a hop's number, how many, then its target. */
+                        engine_say(ctx->eng, OUT_INFO, _("hop %u of %u (to %s):"), h, n,
+                                   vars_get(ctx->vars, "target"));
+                if (r == 0)
+                        r = stage_package(ctx);
+                if (r < 0 && n > 1)
+                        diag_prefix(ctx->diag, _("hop %u (to %s)"), h, vars_get(ctx->vars, "target"));
+        }
+        if (r == 0)
+                r = engine_set_hop(ctx->eng, n, ctx->diag);
+        return r < 0 ? STEP_FAILED : STEP_OK;
+}
+
 static int
 detect_run(struct step_ctx *ctx)
 {
@@ -161,25 +224,10 @@ detect_run(struct step_ctx *ctx)
                 free(version);
                 return STEP_FAILED;
         }
-        if (version_compare(version, target) > 0) {
-                diag_set(ctx->diag, _("the installed version %s is newer than the target %s: upshift does not downgrade"),
-                         version, target);
-                ctx->diag->code = EXIT_INHIBITED;
-                free(version);
-                return STEP_FAILED;
-        }
-        if (p->min_version && version_compare(version, p->min_version) < 0) {
-                diag_set(ctx->diag, _("the installed version %s is older than %s, the oldest this plan upgrades: upgrade to %s first"),
-                         version, p->min_version, p->min_version);
-                ctx->diag->code = EXIT_INHIBITED;
-                free(version);
-                return STEP_FAILED;
-        }
-        if (version_compare(version, target) == 0)
-                engine_say(ctx->eng, OUT_INFO,
-                           _("the target is the same version (%s): the package is swapped as a rebuild"),
-                           target);
+        r = decide_hops(ctx, version, target);
         free(version);
+        if (r < 0)
+                return STEP_FAILED;
         if (engine_fact_set(ctx->eng, "target", target, ctx->diag) < 0)
                 return STEP_FAILED;
 
@@ -211,7 +259,7 @@ detect_run(struct step_ctx *ctx)
                         return STEP_FAILED;
                 }
         }
-        return stage_package(ctx);
+        return stage_hops(ctx);
 }
 
 /* Undo: remove what was staged beside the targets. */

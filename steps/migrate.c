@@ -7,7 +7,12 @@
  * (exit 0: it finished), else the answers file's on_doubt: policy (stop,
  * the default: ask the operator; rerun; done). A running migration command
  * is not interrupted by SIGINT/SIGTERM/SIGHUP: it finishes, then the run
- * stops. Undo restores the data paths from the verified backup. */
+ * stops. Undo restores the data paths from the verified backup.
+ *
+ * In a path of several hops migrate runs once per hop, with ${target} the
+ * hop's target and ${hop_from} the version before it, so that when:
+ * {target: ...} picks each hop's migrations; the facts carry the hop's key
+ * prefix (hop2.migrate.started.N). One restore undoes every hop's. */
 #include <config.h>
 
 #include <stdlib.h>
@@ -62,7 +67,7 @@ migrate_run(struct step_ctx *ctx)
 
         for (size_t i = 0; i < p->migrate.n; i++) {
                 const struct migration *m = &p->migrate.v[i];
-                char started[48], done[48];
+                char started[64], done[64];
                 bool holds;
                 int r;
 
@@ -70,8 +75,8 @@ migrate_run(struct step_ctx *ctx)
                         return STEP_FAILED;
                 if (!holds)
                         continue;
-                snprintf(started, sizeof started, "migrate.started.%zu", i);
-                snprintf(done, sizeof done, "migrate.done.%zu", i);
+                engine_hop_key(ctx->eng, started, sizeof started, "migrate.started.%zu", i);
+                engine_hop_key(ctx->eng, done, sizeof done, "migrate.done.%zu", i);
                 if (engine_fact(ctx->eng, done) != NULL) {
                         engine_say(ctx->eng, OUT_INFO, _("migration %zu was done before"), i + 1);
                         continue;

@@ -131,10 +131,36 @@ verify_check(struct step_ctx *ctx)
         return STEP_OK;
 }
 
+/* A hop before the last: its version checked, the service stops again so
+ * that the next hop's swap finds it stopped (journaled: verify.stopped). */
+static int
+stop_for_next_hop(struct step_ctx *ctx)
+{
+        struct service s = {0};
+        char key[64];
+        int r;
+
+        if (engine_service(ctx->eng, &s, ctx->diag) < 0)
+                return STEP_FAILED;
+        /* TRANSLATORS: the version this hop installed. */
+        engine_say(ctx->eng, OUT_INFO, _("stopping %s again for the next hop"),
+                   vars_get(ctx->vars, "target"));
+        /* As the stop step does: the plan's commands, then the manager's stop. */
+        r = step_run_cmdlist(ctx, &ctx->plan->stop.run);
+        if (r == 0 && (s.manager != SVC_NONE || ctx->plan->stop.run.n == 0))
+                r = service_stop(&s, engine_runner(ctx->eng), ctx->diag);
+        service_release(&s);
+        if (r < 0)
+                return STEP_FAILED;
+        engine_hop_key(ctx->eng, key, sizeof key, "verify.stopped");
+        return engine_fact_set(ctx->eng, key, "yes", ctx->diag) < 0 ? STEP_FAILED : STEP_OK;
+}
+
 static int
 verify_run(struct step_ctx *ctx)
 {
         const struct plan *p = ctx->plan;
+        bool last = engine_hop(ctx->eng) >= engine_hop_count(ctx->eng);
         struct service s = {0};
         char *after = NULL, *at;
         int r;
@@ -153,7 +179,7 @@ verify_run(struct step_ctx *ctx)
         service_release(&s);
         if (wait_ready(ctx) < 0)
                 return STEP_FAILED;
-        if (engine_fact(ctx->eng, "verify.ready_at") == NULL) {
+        if (last && engine_fact(ctx->eng, "verify.ready_at") == NULL) {
                 at = step_epoch_ms();
                 r = engine_fact_set(ctx->eng, "verify.ready_at", at, ctx->diag);
                 free(at);
@@ -179,7 +205,7 @@ verify_run(struct step_ctx *ctx)
         for (size_t i = 0; i < p->verify.n_checks; i++)
                 if (step_check(ctx, &p->verify.checks[i]) < 0)
                         return STEP_FAILED;
-        return STEP_OK;
+        return last ? STEP_OK : stop_for_next_hop(ctx);
 }
 
 /* Undo: stop the new version if verify started it; stop's undo starts the old. */

@@ -38,7 +38,7 @@ check_eq "the sandbox holds release 0.30.0" "$(toy_tree)" "$old_tree"
 run_upshift plan "$plan" --answers "$answers"
 check_eq "plan: exit 0" "$T_RC" 0
 check_match "plan: a file two directories down" "$T_OUT" "$root/opt/toy/lib/sub/deep/notes <- opt/toy/lib/sub/deep/notes"
-check_match "plan: a file in a directory that is new" "$T_OUT" "$root/opt/toy/lib/extra/0.80.2 <- opt/toy/lib/extra/0.80.2"
+check_match "plan: a file in a directory that is new" "$T_OUT" "$root/opt/toy/lib/extra/since <- opt/toy/lib/extra/since"
 check_match "plan: a symlink" "$T_OUT" "$root/opt/toy/bin/toyctl <- opt/toy/bin/toyctl \\(a symlink to toyd\\)"
 
 # upgraded NAME: the tree is the new release's, nothing staged is left, the

@@ -7,7 +7,7 @@
 #   bin/toyctl -> toyd    a symlink: toyctl is toyd under another name
 #   lib/toy.sh            sourced by toyd: holds VERSION and SCHEMA
 #   lib/sub/deep/notes    a file two directories down
-#   lib/extra/VERSION     only in releases from 0.80 on (a directory that is new)
+#   lib/extra/since       only in releases from 0.80 on (a directory that is new)
 # Each release reads and writes one data schema (toy_schema VERSION), kept
 # in DATA/schema:
 #   toyd --version                    "toyd vVERSION"
@@ -19,6 +19,9 @@
 #   toyctl migrate DATA               schema S-1 -> S (refused otherwise),
 #                                     appends VERSION to DATA/migrations.log
 #   toyctl schema DATA                prints the schema
+#   toyctl note DATA TEXT             appends TEXT to DATA/notes.log
+#   toyctl crash-once DATA            SIGKILLs its parent (upshift), once:
+#                                     a crash at a chosen point of a plan
 # The server stops on SIGTERM (the pidfile manager's default stop).
 
 # toy_schema VERSION: the data schema a release reads.
@@ -81,6 +84,13 @@ ping)
 	pid=$(cat "$2" 2>/dev/null) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null ;;
 schema)
 	cat "$2/schema" ;;
+note)
+	echo "$3" >> "$2/notes.log" ;;
+crash-once)
+	# Kill the process that ran us (upshift) with SIGKILL, the first time only.
+	[ -e "$2/crashed" ] && exit 0
+	: > "$2/crashed"
+	kill -9 "$PPID" ;;
 migrate)
 	data=$2
 	s=$(cat "$data/schema")
@@ -100,7 +110,7 @@ EOF
 	echo "notes of toy $v" > "$d/opt/toy/lib/sub/deep/notes"
 	case $v in
 	0.2*|0.3*) ;;
-	*) mkdir -p "$d/opt/toy/lib/extra" && echo "$v" > "$d/opt/toy/lib/extra/$v" ;;
+	*) mkdir -p "$d/opt/toy/lib/extra" && echo "0.80" > "$d/opt/toy/lib/extra/since" ;;
 	esac
 	tar -C "$d" -czf "$out" opt || return 1
 	rm -rf "$d"
