@@ -42,6 +42,13 @@ sqlite3 "$db" "UPDATE blocks SET date='garbage' WHERE version_uid='$bad' AND id=
 db_sha=$(sha "$db")
 bin_sha=$(sha "$B2_BIN")
 
+run_upshift plan backy2 --plans-dir "$PLANS_DIR" --answers "$T_DIR/s.yaml"
+check_eq "upshift plan reads the plan" "$T_RC" 0
+check_match "upshift plan shows the export of each version" "$T_OUT" \
+	'for each line of uids, as \$\{item\}:'
+check_match "upshift plan shows the import of each version" "$T_OUT" \
+	"import $T_DIR/s/exports/\\\$\\{item\\}\\.csv|import '$T_DIR/s/exports/\\\$\\{item\\}\\.csv'"
+
 run_upshift run backy2 --plans-dir "$PLANS_DIR" --answers "$T_DIR/s.yaml" --yes --state-dir "$state"
 echo "$T_OUT" > "$T_DIR/s1.out"
 check_eq "failed export: upshift exits 1" "$T_RC" 1
