@@ -285,6 +285,8 @@ handle_msg(struct tui *t, struct proto_msg *m)
                 t->scr = SCR_END;
                 free(t->status);
                 t->status = NULL;
+                if (t->leave_on_end)
+                        tui_leave(t);
         }
         tui_dirty(t);
 }
@@ -388,7 +390,9 @@ handle_key(struct tui *t, int key, wint_t wc, bool is_key)
         bool ctrl_c = !is_key && wc == 3;
 
         if (is_key && key == KEY_RESIZE) {
-                resize(t);
+                /* curses has the new size already (resizeterm queues this key). */
+                getmaxyx(stdscr, t->rows, t->cols);
+                tui_dirty(t);
                 return;
         }
         tui_dirty(t);
@@ -411,6 +415,9 @@ handle_key(struct tui *t, int key, wint_t wc, bool is_key)
                                 } else if (t->scr == SCR_END) {
                                         tui_leave(t);
                                 } else {
+                                        /* Before the run began there is nothing
+                                         * to show at the end: leave with it. */
+                                        t->leave_on_end = t->log_path == NULL;
                                         if (t->req_id)
                                                 tui_reply(t, "abort", NULL);
                                         tui_interrupt(t);

@@ -367,6 +367,7 @@ draw_help(struct tui *t)
                 N_("Arrows, Tab, Shift-Tab  move between fields and choices"),
                 N_("Enter                   next field; choose"),
                 N_("Esc                     back to the previous form"),
+                N_("PgDn / PgUp in a form   to its Next button / its first field"),
                 N_("Tab in a file field     complete the path"),
                 N_("Space, Left, Right      change a yes/no or a choice"),
                 N_("l                       show or hide the log"),

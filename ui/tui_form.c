@@ -468,6 +468,12 @@ tui_form_key(struct tui *t, int key, wint_t wc, bool is_key)
                 move_focus(f, -1);
                 return true;
         }
+        if (is_key && (key == KEY_NPAGE || key == KEY_PPAGE)) {
+                /* PgDn: to [ Next ]; PgUp: to the first field. */
+                f->focus = key == KEY_NPAGE ? f->n : 0;
+                f->button = 0;
+                return true;
+        }
         if (!is_key && wc == '\t')
                 return true;            /* completed */
         if (!is_key && (wc == '\r' || wc == '\n')) {
@@ -564,7 +570,7 @@ tui_form_draw(struct tui *t, int y, int x, int h, int w)
 {
         struct tui_form *f = &t->form;
         struct strv intro = {0};
-        int row = 0, focus_row = 0, focus_h = 3, bottom = h - 2;
+        int bottom;
         char *head;
 
         head = f->count > 1 ? xasprintf(_("%s (%d of %d)"), f->title, f->index, f->count)
@@ -588,38 +594,60 @@ tui_form_draw(struct tui *t, int y, int x, int h, int w)
         h -= 2 + (int)(intro.n < 3 ? intro.n : 3);
         bottom = h - 2;
         strv_release(&intro);
-        /* Scroll so that the focused field (3 rows) is shown. */
-        for (size_t i = 0; i < f->n && i < f->focus; i++)
-                focus_row += 3;
-        if (focus_row < f->top)
-                f->top = focus_row;
-        if (focus_row + focus_h > f->top + bottom)
-                f->top = focus_row + focus_h - bottom;
-        if (f->focus >= f->n)
-                f->top = 3 * (int)f->n + 1 > bottom ? 3 * (int)f->n + 1 - bottom : 0;
-        for (size_t i = 0; i < f->n; i++, row += 3) {
-                struct tui_field *fl = &f->f[i];
-                bool focused = i == f->focus;
-                int r = row - f->top;
-                char buf[64];
-                enum tui_attr a;
-                const char *note;
+        /* Each field: its label, its value, and its note wrapped (at
+         * least one row, for air). Scroll so that the focused one shows. */
+        {
+                struct strv *notes = xcalloc(f->n ? f->n : 1, sizeof *notes);
+                enum tui_attr *attrs = xcalloc(f->n ? f->n : 1, sizeof *attrs);
+                int *start = xcalloc(f->n + 1, sizeof *start);
 
-                if (r < 0 || r + 2 > bottom)
-                        continue;
-                if (focused)
-                        tui_attr_on(t, TA_HEAD);
-                mvaddstr(y + r, x + 1, focused ? t->g.pointer : " ");
-                tui_put(t, y + r, x + 3, w - 4, fl->text);
-                if (focused)
-                        tui_attr_off(t, TA_HEAD);
-                draw_value(t, fl, y + r + 1, x + 3, w - 5, focused);
-                note = field_note(fl, focused, buf, sizeof buf, &a);
-                if (note && r + 2 < bottom) {
-                        tui_attr_on(t, a);
-                        tui_put(t, y + r + 2, x + 5, w - 6, note);
-                        tui_attr_off(t, a);
+                for (size_t i = 0; i < f->n; i++) {
+                        char buf[64];
+                        const char *note = field_note(&f->f[i], i == f->focus, buf, sizeof buf,
+                                                      &attrs[i]);
+
+                        if (note)
+                                tui_wrap(note, w - 6, &notes[i]);
+                        while (notes[i].n > 3) {
+                                free(notes[i].v[--notes[i].n]);
+                                notes[i].v[notes[i].n] = NULL;
+                        }
+                        start[i + 1] = start[i] + 2 + (notes[i].n ? (int)notes[i].n : 1);
                 }
+                if (f->focus < f->n) {
+                        int fr = start[f->focus], fh = start[f->focus + 1] - fr;
+
+                        if (fr < f->top)
+                                f->top = fr;
+                        if (fr + fh > f->top + bottom)
+                                f->top = fr + fh - bottom;
+                } else {
+                        f->top = start[f->n] > bottom ? start[f->n] - bottom : 0;
+                }
+                for (size_t i = 0; i < f->n; i++) {
+                        struct tui_field *fl = &f->f[i];
+                        bool focused = i == f->focus;
+                        int r = start[i] - f->top;
+
+                        if (r < 0 || r + 2 > bottom)
+                                continue;
+                        if (focused)
+                                tui_attr_on(t, TA_HEAD);
+                        mvaddstr(y + r, x + 1, focused ? t->g.pointer : " ");
+                        tui_put(t, y + r, x + 3, w - 4, fl->text);
+                        if (focused)
+                                tui_attr_off(t, TA_HEAD);
+                        draw_value(t, fl, y + r + 1, x + 3, w - 5, focused);
+                        tui_attr_on(t, attrs[i]);
+                        for (size_t k = 0; k < notes[i].n && r + 2 + (int)k < bottom; k++)
+                                tui_put(t, y + r + 2 + (int)k, x + 5, w - 6, notes[i].v[k]);
+                        tui_attr_off(t, attrs[i]);
+                }
+                for (size_t i = 0; i < f->n; i++)
+                        strv_release(&notes[i]);
+                free(notes);
+                free(attrs);
+                free(start);
         }
         {
                 const char *next = f->index < f->count ? _("[ Next ]") : _("[ Go on ]");
@@ -637,13 +665,5 @@ tui_form_draw(struct tui *t, int y, int x, int h, int w)
                 tui_put(t, by, bx, w - (bx - x), back);
                 if (f->focus >= f->n && f->button == 1)
                         tui_attr_off(t, TA_SEL);
-        }
-        if (f->focus < f->n && !is_toggle(&f->f[f->focus])) {
-                /* Put the cursor back into the focused field. */
-                int r = 3 * (int)f->focus - f->top;
-
-                if (r >= 0 && r + 2 <= bottom)
-                        tui_edit_draw(t, &f->f[f->focus].ed, y + r + 1, x + 3, w - 5,
-                                      f->f[f->focus].type == Q_SECRET, true);
         }
 }

@@ -134,6 +134,7 @@ struct tui {
         struct proto_reader rd;
         struct strbuf      outq;
         bool               interrupt_sent;
+        bool               leave_on_end;        /* quit before the run began */
 
         /* The run. */
         char              *plan_id, *title, *host, *version, *target, *state_dir, *log_path;

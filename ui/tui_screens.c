@@ -220,7 +220,7 @@ draw_failure(struct tui *t, int y, int x, int h, int w)
                         tui_put(t, y + row++, x, w, _("Last lines of output:"));
                         tui_attr_on(t, TA_DIM);
                         for (int i = shown - 1; i >= 0; i--) {
-                                tui_put(t, y + row, x + 2, 2, "| ");
+                                tui_put(t, y + row, x + 2, 2, l[i]->kind == OUT_CMD ? "$ " : "| ");
                                 tui_put(t, y + row++, x + 4, w - 4, l[i]->text);
                         }
                         tui_attr_off(t, TA_DIM);

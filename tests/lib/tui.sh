@@ -130,3 +130,25 @@ tui_start_redis() {
 	tui_start "$cols" "$rows" env LANG="${TUI_LANG:-C.UTF-8}" "$UPSHIFT" "$@" redis \
 		--plans-dir "${TUI_PLANS:-$PLANS_DIR}" --state-dir "$state"
 }
+
+# The colour parameters (SGR 30-38, 40-48, 90-97, 100-107) in the screen
+# with its escape sequences, one a line; nothing when it has no colour.
+# 39 and 49 (default colours) are resets, not colours.
+tui_colours() {
+	tui_screen_escapes | python3 -c '
+import re, sys
+for seq in re.findall(r"\x1b\[([0-9;:]*)m", sys.stdin.read()):
+    for p in re.split(r"[;:]", seq):
+        if p and (30 <= int(p) <= 38 or 40 <= int(p) <= 48 or 90 <= int(p) <= 97 or 100 <= int(p) <= 107):
+            print(p)'
+}
+
+# The SGR attribute parameters (bold 1, dim 2, underline 4, reverse 7).
+tui_attributes() {
+	tui_screen_escapes | python3 -c '
+import re, sys
+for seq in re.findall(r"\x1b\[([0-9;:]*)m", sys.stdin.read()):
+    for p in re.split(r"[;:]", seq):
+        if p in ("1", "2", "4", "7"):
+            print(p)' | sort -u | tr '\n' ' '
+}

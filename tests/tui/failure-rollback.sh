@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# A failure in the wizard: the new version cannot start (a bad line in
+# redis.conf makes verify fail), the failure screen shows the error, the
+# last lines and the log; Roll back, confirmed, puts the old binary back
+# and starts it on the same data.
+. "$UPSHIFT_SRCDIR/tests/lib/common.sh"
+. "$UPSHIFT_SRCDIR/tests/lib/redis.sh"
+. "$UPSHIFT_SRCDIR/tests/lib/tui.sh"
+
+redis_upgrade_setup
+# Saved answers (as a run before would leave them) fill the form.
+mkdir -p "$state"
+chmod 700 "$state"
+cp "$answers" "$state/answers.yaml"
+cp "$REDIS_DIR/redis.conf" "$T_DIR/redis.conf.good"
+echo "no-such-directive yes" >> "$REDIS_DIR/redis.conf"
+
+tui_start_redis 120 40 run
+check_screen "the form is filled from the saved answers" "$REDIS_DIR/redis.pid" 30
+tui_keys NPage Enter        # PgDn: to [ Go on ]
+check_screen "the review" "What will be done" 30
+tui_keys Enter
+check_screen "the stop asks for confirmation" "Yes: Stop the service" 60
+tui_keys Down Enter
+check_screen "verify fails: the failure screen" "Verify failed" 90
+screen=$(tui_screen)
+check_match "it offers to retry" "$screen" "Retry the step"
+check_match "it offers to roll back" "$screen" "Roll back the upgrade"
+check_match "it offers a shell" "$screen" "Open a shell"
+check_match "it offers to quit and resume later" "$screen" "Quit and resume later"
+check_match "it names the log file" "$screen" "Full log: $state/log/run-1-"
+check_match "it shows the last lines of output" "$screen" "Last lines of output"
+check "the new binary is in place while it fails" cmp -s "$REDIS_BIN/redis-check-rdb" "$REDIS_DIR/new/usr/bin/redis-check-rdb"
+
+cp "$T_DIR/redis.conf.good" "$REDIS_DIR/redis.conf"
+tui_keys Down Enter         # Roll back the upgrade
+check_screen "the rollback asks for confirmation" "Yes: Roll back the upgrade" 30
+check_screen "its confirmation names the consequence" "data restored from the verified backup" 5
+tui_keys Down Enter
+check_screen "the end screen says it was rolled back" "Rolled back" 120
+tui_keys Enter
+tui_exited 20
+check_eq "the wizard exits 4 (rolled back)" "$TUI_CODE" 4
+check_eq "the old binary is back" "$(sha256sum "$REDIS_BIN/redis-check-rdb" | cut -d' ' -f1)" "$old_sha"
+check_eq "the running server is the old binary" "$(redis_running_binary_sha)" "$old_sha"
+t_track "$(redis_pid)"
+check_eq "DEBUG DIGEST is as before" "$(redis_digest)" "$digest"
+check "the journal records the rollback" grep -q 'ev: rollback_end, result: done' "$state/journal"
+
+t_done

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# A destructive step refused at its confirmation: the run stops there, the
+# service keeps running the old binary with its data, and the end screen
+# says how to resume.
+. "$UPSHIFT_SRCDIR/tests/lib/common.sh"
+. "$UPSHIFT_SRCDIR/tests/lib/redis.sh"
+. "$UPSHIFT_SRCDIR/tests/lib/tui.sh"
+
+redis_upgrade_setup
+pid_before=$(redis_pid)
+
+tui_start_redis 120 40 run
+check_screen "the wizard opens on the questions" "New redis-tools package" 30
+tui_answer_redis
+tui_keys Enter
+check_screen "the review" "Start the upgrade" 30
+tui_keys Enter
+check_screen "the stop asks for confirmation" "Yes: Stop the service" 60
+screen=$(tui_screen)
+check_match "the refusal is the choice in focus" "$screen" "▸ No: stop here"
+tui_keys Enter              # No: stop here
+check_screen "the refusal is said on the failure screen" "was not confirmed: nothing more was changed" 30
+check_screen "which offers to quit and resume later" "Quit and resume later" 5
+tui_keys Up Enter           # the last choice: Quit and resume later
+check_screen "the end screen says it stopped" "Stopped" 30
+check_screen "it says how to resume" "resume with: upshift run redis" 5
+tui_keys Enter
+tui_exited 20
+check_eq "the wizard exits 1" "$TUI_CODE" 1
+check "redis still answers" redis_ping
+check_eq "it is the same server process" "$(redis_pid)" "$pid_before"
+check_eq "the running server is the old binary" "$(redis_running_binary_sha)" "$old_sha"
+check_eq "the binary in place is the old one" "$(sha256sum "$REDIS_BIN/redis-check-rdb" | cut -d' ' -f1)" "$old_sha"
+check_eq "the data is the same" "$(redis_digest)" "$digest"
+check "the journal has no stop" sh -c "! grep -q 'ev: step_start, step: stop' '$state/journal'"
+check "the backup was done" grep -q 'key: backup.verified, value: "yes"' "$state/journal"
+
+t_done
