@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -692,6 +693,20 @@ tui_run(struct tui *t, int fd, pid_t worker)
         if (!t->ended && t->worker_gone && WIFEXITED(t->worker_status))
                 t->code = WEXITSTATUS(t->worker_status);
         stamp(t, "end");
+        if (t->trace) {
+                struct rusage self, kids;
+
+                /* For bench/tui.sh: the wizard's CPU and peak RSS, and the
+                 * CPU of the worker and its commands (reaped above). */
+                getrusage(RUSAGE_SELF, &self);
+                getrusage(RUSAGE_CHILDREN, &kids);
+                fprintf(t->trace, "cpu_self_us %lld\ncpu_children_us %lld\nmaxrss_kb %ld\n",
+                        (long long)(self.ru_utime.tv_sec + self.ru_stime.tv_sec) * 1000000 +
+                        self.ru_utime.tv_usec + self.ru_stime.tv_usec,
+                        (long long)(kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) * 1000000 +
+                        kids.ru_utime.tv_usec + kids.ru_stime.tv_usec, self.ru_maxrss);
+                fflush(t->trace);
+        }
         return t->code;
 }
 
