@@ -22,6 +22,7 @@
 
 struct group {
         char                   *title;
+        char                   *hop;            /* per_hop questions of the hop to this version */
         struct form_field      *fields;
         size_t                  n;
 };
@@ -33,6 +34,9 @@ struct asking {
         struct question         backup_q;       /* the built-in backup_dir */
         struct strv             errors;         /* messages the fields point to */
         char                   *form_error;
+        bool                    hop_groups;     /* per_hop questions asked after the others */
+        bool                    hops_added;
+        bool                    checklists_added;
 };
 
 static void
@@ -58,6 +62,8 @@ missing(const struct engine *e, const struct question *q)
 
         if (q->type == Q_CONFIRM)
                 return v == NULL || strcmp(v, "yes") != 0;
+        if (q->per_hop && answers_map(e->answers, q->key))
+                return false;
         return v == NULL && q->required && q->def == NULL;
 }
 
@@ -67,10 +73,15 @@ make_groups(struct asking *a, bool only_missing)
         const struct plan *p = a->e->plan;
         struct group *g = NULL;
 
+        for (size_t i = 0; i < p->n_ask; i++)
+                if (p->ask[i].per_hop && p->path_stops.n > 0 &&
+                    !(only_missing && !missing(a->e, &p->ask[i])))
+                        a->hop_groups = true;
         for (size_t i = 0; i < p->n_ask; i++) {
                 const struct question *q = &p->ask[i];
 
-                if (q->step != STEP_NONE || (only_missing && !missing(a->e, q)))
+                if (q->step != STEP_NONE || (only_missing && !missing(a->e, q)) ||
+                    (q->per_hop && a->hop_groups))
                         continue;
                 if (g == NULL)
                         g = add_group(a, xstrdup(_("Questions")));
@@ -87,6 +98,16 @@ make_groups(struct asking *a, bool only_missing)
                 };
                 add_field(g, &a->backup_q);
         }
+}
+
+/* Each step's checklist, a form each, after the questions. */
+static void
+add_checklists(struct asking *a, bool only_missing)
+{
+        const struct plan *p = a->e->plan;
+        struct group *g;
+
+        a->checklists_added = true;
         for (int s = 0; s < STEP_COUNT; s++) {
                 const struct strv *keys = &p->step[s].checklist_keys;
 
@@ -105,6 +126,44 @@ make_groups(struct asking *a, bool only_missing)
         }
 }
 
+/* How many checklist forms add_checklists would add. */
+static unsigned
+count_checklists(const struct asking *a, bool only_missing)
+{
+        const struct plan *p = a->e->plan;
+        unsigned n = 0;
+
+        for (int s = 0; s < STEP_COUNT; s++) {
+                const struct strv *keys = &p->step[s].checklist_keys;
+
+                for (size_t i = 0; i < keys->n; i++) {
+                        const struct question *q = plan_question(p, keys->v[i]);
+
+                        if (q && !(only_missing && !missing(a->e, q))) {
+                                n++;
+                                break;
+                        }
+                }
+        }
+        return n;
+}
+
+/* The map of per-hop answers for key in ans, added when missing. */
+static struct answer_map *
+map_of(struct answers *ans, const char *key)
+{
+        struct answer_map *m;
+
+        for (size_t i = 0; i < ans->n_maps; i++)
+                if (strcmp(ans->maps[i].key, key) == 0)
+                        return &ans->maps[i];
+        ans->maps = xrealloc(ans->maps, (ans->n_maps + 1) * sizeof *ans->maps);
+        m = &ans->maps[ans->n_maps++];
+        memset(m, 0, sizeof *m);
+        m->key = xstrdup(key);
+        return m;
+}
+
 /* The answers as the fields now stand (values already checked), on top of
  * what was given. Empty values are left out: the default applies. */
 static struct answers *
@@ -115,11 +174,26 @@ collect(struct asking *a)
 
         for (size_t i = 0; given && i < given->kv.n; i++)
                 kvlist_set(&ans->kv, given->kv.v[i].key, given->kv.v[i].value);
+        for (size_t i = 0; given && i < given->n_maps; i++) {
+                const struct answer_map *m = &given->maps[i];
+                struct answer_map *c = map_of(ans, m->key);
+
+                c->scalar = m->scalar;
+                c->line = m->line;
+                c->col = m->col;
+                for (size_t k = 0; k < m->byver.n; k++)
+                        kvlist_set(&c->byver, m->byver.v[k].key, m->byver.v[k].value);
+        }
         for (size_t g = 0; g < a->n_groups; g++)
                 for (size_t i = 0; i < a->groups[g].n; i++) {
                         const struct form_field *f = &a->groups[g].fields[i];
 
-                        if (f->value && *f->value && f->error == NULL)
+                        if (f->value == NULL || *f->value == '\0' || f->error != NULL)
+                                continue;
+                        if (a->groups[g].hop)
+                                kvlist_set(&map_of(ans, f->q->key)->byver, a->groups[g].hop,
+                                           f->value);
+                        else
                                 kvlist_set(&ans->kv, f->q->key, f->value);
                 }
         return ans;
@@ -136,9 +210,20 @@ fill_defaults(struct asking *a, struct group *g)
         bool ok = engine_vars(a->e->plan, ans, a->e->opts->state_dir, a->e->opts->target,
                               &a->e->st.facts, &vs, &d) == 0;
 
+        if (ok && g->hop) {
+                /* A hop's defaults see that hop's target. */
+                vars_set(&vs, "target", g->hop);
+                for (size_t i = 0; i < g->n; i++) {
+                        char *v = NULL;
+
+                        if (g->fields[i].value == NULL && g->fields[i].q->def &&
+                            vars_expand(&vs, g->fields[i].q->def, &v, &d) == 0)
+                                g->fields[i].value = v;
+                }
+        }
         for (size_t i = 0; i < g->n; i++) {
                 struct form_field *f = &g->fields[i];
-                const char *v = ok ? vars_get(&vs, f->q->key) : NULL;
+                const char *v = ok && !g->hop ? vars_get(&vs, f->q->key) : NULL;
 
                 if (f->value != NULL)
                         continue;
@@ -219,8 +304,10 @@ ask_group(struct asking *a, size_t gi)
         struct group *g = &a->groups[gi];
         struct frontend *fe = a->e->fe;
         struct form f = {
-                .title = g->title, .index = (unsigned)gi + 1, .count = (unsigned)a->n_groups,
+                .title = g->title, .index = (unsigned)gi + 1,
                 .fields = g->fields, .n = g->n, .error = a->form_error,
+                .count = (unsigned)a->n_groups + (a->hop_groups && !a->hops_added) +
+                         (a->checklists_added ? 0 : count_checklists(a, a->e->st.started)),
                 .intro = gi == 0 ? a->e->plan->description : NULL,
         };
         int r;
@@ -317,10 +404,42 @@ asking_release(struct asking *a)
                         free(a->groups[g].fields[i].value);
                 free(a->groups[g].fields);
                 free(a->groups[g].title);
+                free(a->groups[g].hop);
         }
         free(a->groups);
         strv_release(&a->errors);
         free(a->form_error);
+}
+
+/* The per_hop questions, once the others are answered: one form for each
+ * hop of the path as detect will find it, or one form when the path cannot
+ * be known yet (detect then checks that there is a single hop). */
+static void
+add_hop_groups(struct asking *a)
+{
+        const struct plan *p = a->e->plan;
+        struct answers *ans = collect(a);
+        struct strv hops = {0};
+        struct vars vs = {0};
+        struct diag d = {0};
+
+        a->hops_added = true;
+        if (engine_vars(p, ans, a->e->opts->state_dir, a->e->opts->target, &a->e->st.facts, &vs,
+                        &d) < 0 || engine_probe_hops(p, &vs, &hops) < 0 || hops.n == 0)
+                strv_push(&hops, vars_get(&vs, "target") ? vars_get(&vs, "target") : "?");
+        for (size_t h = 0; h < hops.n; h++) {
+                /* TRANSLATORS: a hop's number, how many, its target version */
+                struct group *g = add_group(a, xasprintf(_("Hop %zu of %zu: to %s"), h + 1,
+                                                         hops.n, hops.v[h]));
+
+                g->hop = hops.n > 1 ? xstrdup(hops.v[h]) : NULL;
+                for (size_t i = 0; i < p->n_ask; i++)
+                        if (p->ask[i].per_hop)
+                                add_field(g, &p->ask[i]);
+        }
+        strv_release(&hops);
+        vars_release(&vs);
+        answers_free(ans);
 }
 
 int
@@ -336,7 +455,14 @@ engine_ask(struct engine *e, struct diag *d)
                 struct answers *ans;
                 int r = STEP_OK;
 
-                while (gi < a.n_groups) {
+                while (gi < a.n_groups || (a.hop_groups && !a.hops_added) ||
+                       !a.checklists_added) {
+                        if (gi == a.n_groups && a.hop_groups && !a.hops_added)
+                                add_hop_groups(&a);
+                        else if (gi == a.n_groups && !a.checklists_added)
+                                add_checklists(&a, resuming);
+                        if (gi == a.n_groups)
+                                continue;
                         r = ask_group(&a, gi);
                         if (r == STEP_BACK) {
                                 gi = gi > 0 ? gi - 1 : 0;

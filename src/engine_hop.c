@@ -198,6 +198,19 @@ out:
 }
 
 int
+engine_probe_hops(const struct plan *p, struct vars *vs, struct strv *ret)
+{
+        const char *target = vars_get(vs, "target");
+        char *installed = NULL;
+        int r = -1;
+
+        if (target && probe_installed(p, vs, &installed) == 0)
+                r = hops_compute(p, installed, target, ret, NULL);
+        free(installed);
+        return r < 0 ? -1 : 0;
+}
+
+int
 engine_validate_hops(const struct plan *p, const struct answers *a,
                      const struct engine_opts *o, struct vars *vs, struct diag *d)
 {

@@ -57,6 +57,10 @@ int  engine_check_package(const struct plan *p, struct vars *vs, struct diag *d)
  * the hops cannot be known yet (detect checks them); -1 with d. */
 int  engine_validate_hops(const struct plan *p, const struct answers *a,
                           const struct engine_opts *o, struct vars *vs, struct diag *d);
+/* The hops as detect will find them (the version command run now, with
+ * vs): 0 with ret filled, or -1 when they cannot be known yet (the wizard
+ * asks per_hop questions once per hop, engine_ask.c). */
+int  engine_probe_hops(const struct plan *p, struct vars *vs, struct strv *ret);
 /* The hops and current hop from the replayed journal. */
 void engine_load_hops(struct engine *e);
 /* Undo the started steps in reverse and check the old version (engine_undo.c).
