@@ -280,20 +280,25 @@ ask_one_by_one(struct asking *a, struct group *g)
 
         for (size_t i = 0; i < g->n; i++) {
                 struct form_field *f = &g->fields[i];
+                char *def = *f->value ? xstrdup(f->value) : NULL;
 
                 for (unsigned tries = 0; tries < 100; tries++) {
                         char *v = NULL;
                         int r;
 
-                        r = fe->ops->ask(fe, f->q, *f->value ? f->value : NULL, &v);
-                        if (r != STEP_OK)
+                        /* A refused value is not offered again as the default. */
+                        r = fe->ops->ask(fe, f->q, def, &v);
+                        if (r != STEP_OK) {
+                                free(def);
                                 return r;
+                        }
                         free(f->value);
                         f->value = v ? v : xstrdup("");
                         if (check_group(a, &(struct group){ .fields = f, .n = 1 }))
                                 break;
                         fe->ops->output(fe, OUT_WARN, f->error);
                 }
+                free(def);
         }
         return STEP_OK;
 }
