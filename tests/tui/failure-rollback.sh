@@ -8,6 +8,7 @@
 . "$UPSHIFT_SRCDIR/tests/lib/tui.sh"
 
 redis_upgrade_setup
+export SHELL=/bin/sh
 # Saved answers (as a run before would leave them) fill the form.
 mkdir -p "$state"
 chmod 700 "$state"
@@ -32,8 +33,18 @@ check_match "it names the log file" "$screen" "Full log: $state/log/run-1-"
 check_match "it shows the last lines of output" "$screen" "Last lines of output"
 check "the new binary is in place while it fails" cmp -s "$REDIS_BIN/redis-check-rdb" "$REDIS_DIR/new/usr/bin/redis-check-rdb"
 
-cp "$T_DIR/redis.conf.good" "$REDIS_DIR/redis.conf"
-tui_keys Down Enter         # Roll back the upgrade
+# Open a shell: the plan's variables are in its environment; the wizard
+# comes back to the failure when it exits. The fix is made from there.
+tui_keys Down Down Enter    # Open a shell
+check_screen "the shell says the wizard comes back" "the wizard comes back when it exits" 20
+tui_type "echo \"dd=\$data_dir port=\$port\"; cp $T_DIR/redis.conf.good $REDIS_DIR/redis.conf"
+tui_keys Enter
+check_screen "the shell has the plan's variables" "dd=$REDIS_DIR/data port=$REDIS_PORT" 20
+tui_type "exit"
+tui_keys Enter
+check_screen "the wizard comes back to the failure screen" "Retry the step" 20
+check "the fix made in the shell is there" cmp -s "$T_DIR/redis.conf.good" "$REDIS_DIR/redis.conf"
+tui_keys Up Enter           # Roll back the upgrade
 check_screen "the rollback asks for confirmation" "Yes: Roll back the upgrade" 30
 check_screen "its confirmation names the consequence" "data restored from the verified backup" 5
 tui_keys Down Enter
