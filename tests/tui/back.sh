@@ -22,6 +22,12 @@ TUI_PLANS=$T_DIR/plans
 
 tui_start_redis 100 40 run
 check_screen "the first form says it is one of two" "Questions (1 of 2)" 30
+# The SHA-256 field takes only hexadecimal digits, and counts them.
+tui_keys Down
+tui_type "xyzAB12"
+check_screen "a SHA-256 field counts the digits as they are typed" "4 of 64 hexadecimal digits" 10
+check_match "and refuses what is not one" "$(tui_screen)" "│ +AB12 *$"
+tui_keys C-u Up
 tui_answer_redis "$T_DIR/no-such-package.deb"
 tui_keys NPage Enter
 check_screen "a missing package is refused in place" "\"package\": no such file" 30
