@@ -337,7 +337,7 @@ draw_keys(struct tui *t)
         if (t->log.full)
                 keys = _("Up/Down/PgUp/PgDn scroll  / search  n next  End follow  f or Esc close");
         else if (t->scr == SCR_FORM)
-                keys = _("Tab/Down next  Up back a field  PgDn buttons  Esc back  F1 help  F10 quit");
+                keys = _("Tab/Down next  Up previous  PgDn buttons  Esc back form  F1 help  F10 quit");
         else if (t->scr == SCR_RUN || t->scr == SCR_START)
                 keys = _("l log  f full log  / search  PgUp/PgDn scroll  ? help  q quit");
         else if (t->scr == SCR_END)
