@@ -18,11 +18,6 @@
 #include "remote_int.h"
 #include "step.h"
 
-static struct remote *
-R(struct frontend *fe)
-{
-        return fe->priv;
-}
 
 static void
 wake_locked(struct remote *r)
@@ -34,8 +29,8 @@ wake_locked(struct remote *r)
         }
 }
 
-static void
-set_snap(char **slot, const struct proto_msg *m)
+void
+remote_set_snap(char **slot, const struct proto_msg *m)
 {
         struct strbuf sb = {0};
 
@@ -88,8 +83,8 @@ remote_flush_lines_locked(struct remote *r)
 }
 
 /* Queue a message, after the log lines that came before it. */
-static void
-send_locked(struct remote *r, const struct proto_msg *m)
+void
+remote_send_locked(struct remote *r, const struct proto_msg *m)
 {
         remote_flush_lines_locked(r);
         if (!r->lost)
@@ -101,48 +96,8 @@ static void
 send_msg(struct remote *r, const struct proto_msg *m)
 {
         pthread_mutex_lock(&r->mu);
-        send_locked(r, m);
+        remote_send_locked(r, m);
         pthread_mutex_unlock(&r->mu);
-}
-
-/* Send a request and wait for its reply. Returns 0 with *ret filled, or -1
- * when the client went away (or asked to stop) without answering. */
-static int
-request(struct remote *r, struct proto_msg *m, struct proto_msg *ret)
-{
-        long id;
-        int rc = -1;
-
-        pthread_mutex_lock(&r->mu);
-        id = ++r->next_id;
-        proto_set_int(m, "id", id);
-        r->want_id = id;
-        set_snap(&r->snap_pending, m);
-        send_locked(r, m);
-        while (!r->lost && !r->have_reply)
-                pthread_cond_wait(&r->cv, &r->mu);
-        if (r->have_reply) {
-                *ret = r->reply;
-                memset(&r->reply, 0, sizeof r->reply);
-                r->have_reply = false;
-                rc = 0;
-        }
-        r->want_id = 0;
-        set_snap(&r->snap_pending, NULL);
-        pthread_mutex_unlock(&r->mu);
-        return rc;
-}
-
-static int
-result_of(const struct proto_msg *m)
-{
-        const char *v = proto_get(m, "result");
-
-        if (v && strcmp(v, "ok") == 0)
-                return STEP_OK;
-        if (v && strcmp(v, "back") == 0)
-                return STEP_BACK;
-        return STEP_ABORT;
 }
 
 static void
@@ -167,117 +122,10 @@ remote_begin(struct frontend *fe, const struct run_info *ri)
                 proto_set(&m, k, proto_status_name(ri->status[i]));
         }
         pthread_mutex_lock(&r->mu);
-        set_snap(&r->snap_begin, &m);
-        send_locked(r, &m);
+        remote_set_snap(&r->snap_begin, &m);
+        remote_send_locked(r, &m);
         pthread_mutex_unlock(&r->mu);
         proto_release(&m);
-}
-
-static void
-put_question(struct proto_msg *m, const char *pre, const struct question *q)
-{
-        char k[64];
-
-#define K(name) (snprintf(k, sizeof k, "%s%s", pre, name), k)
-        proto_set(m, K("key"), q->key);
-        proto_set(m, K("text"), q->text);
-        proto_set(m, K("help"), q->help);
-        proto_set(m, K("type"), qtype_name(q->type));
-        proto_set_int(m, K("required"), q->required);
-        proto_set(m, K("default"), q->def);
-        for (size_t i = 0; i < q->choices.n; i++) {
-                snprintf(k, sizeof k, "%sc.%zu", pre, i);
-                proto_set(m, k, q->choices.v[i]);
-        }
-#undef K
-}
-
-static int
-remote_ask(struct frontend *fe, const struct question *q, const char *def, char **ret_value)
-{
-        struct remote *r = R(fe);
-        struct proto_msg m, rep;
-        int rc;
-
-        proto_init(&m, "ask");
-        put_question(&m, "", q);
-        proto_set(&m, "value", def);
-        rc = request(r, &m, &rep);
-        proto_release(&m);
-        if (rc < 0)
-                return STEP_ABORT;
-        rc = result_of(&rep);
-        if (rc == STEP_OK)
-                *ret_value = xstrdup(proto_get(&rep, "value") ? proto_get(&rep, "value") : "");
-        proto_release(&rep);
-        return rc;
-}
-
-static int
-remote_form(struct frontend *fe, struct form *f)
-{
-        struct remote *r = R(fe);
-        struct proto_msg m, rep;
-        int rc;
-
-        proto_init(&m, "form");
-        proto_set(&m, "title", f->title);
-        proto_set(&m, "intro", f->intro);
-        proto_set(&m, "error", f->error);
-        proto_set_int(&m, "index", f->index);
-        proto_set_int(&m, "count", f->count);
-        proto_set_int(&m, "n", (long long)f->n);
-        for (size_t i = 0; i < f->n; i++) {
-                char pre[32], k[48];
-
-                snprintf(pre, sizeof pre, "f%zu.", i);
-                put_question(&m, pre, f->fields[i].q);
-                snprintf(k, sizeof k, "%svalue", pre);
-                proto_set(&m, k, f->fields[i].value);
-                snprintf(k, sizeof k, "%serror", pre);
-                proto_set(&m, k, f->fields[i].error);
-        }
-        rc = request(r, &m, &rep);
-        proto_release(&m);
-        if (rc < 0)
-                return STEP_ABORT;
-        rc = result_of(&rep);
-        for (size_t i = 0; rc != STEP_ABORT && i < f->n; i++) {
-                char k[32];
-                const char *v;
-
-                snprintf(k, sizeof k, "f%zu", i);
-                if ((v = proto_get(&rep, k)) != NULL) {
-                        free(f->fields[i].value);
-                        f->fields[i].value = xstrdup(v);
-                }
-        }
-        proto_release(&rep);
-        return rc;
-}
-
-static int
-remote_confirm(struct frontend *fe, enum step_id step, const char *what, const char *consequence)
-{
-        struct remote *r = R(fe);
-        struct proto_msg m, rep;
-        int rc;
-
-        proto_init(&m, "confirm");
-        proto_set(&m, "step", step_key(step));
-        proto_set(&m, "what", what);
-        proto_set(&m, "consequence", consequence);
-        pthread_mutex_lock(&r->mu);
-        proto_set_int(&m, "ponr", r->ponr_pending);
-        r->ponr_pending = false;
-        pthread_mutex_unlock(&r->mu);
-        rc = request(r, &m, &rep);
-        proto_release(&m);
-        if (rc < 0)
-                return STEP_ABORT;
-        rc = result_of(&rep) == STEP_OK ? STEP_OK : STEP_ABORT;
-        proto_release(&rep);
-        return rc;
 }
 
 static void
@@ -295,10 +143,10 @@ remote_step_state(struct frontend *fe, enum step_id step, enum step_status st, i
         proto_set_int(&m, "ms", ms);
         proto_set(&m, "note", note);
         pthread_mutex_lock(&r->mu);
-        set_snap(&r->snap_state[step], &m);
+        remote_set_snap(&r->snap_state[step], &m);
         if (st == ST_RUNNING)
-                set_snap(&r->snap_progress, NULL);
-        send_locked(r, &m);
+                remote_set_snap(&r->snap_progress, NULL);
+        remote_send_locked(r, &m);
         pthread_mutex_unlock(&r->mu);
         proto_release(&m);
 }
@@ -343,84 +191,10 @@ remote_progress(struct frontend *fe, const char *what, uint64_t done, uint64_t t
         proto_set_int(&m, "done", (long long)done);
         proto_set_int(&m, "total", (long long)total);
         pthread_mutex_lock(&r->mu);
-        set_snap(&r->snap_progress, &m);
-        send_locked(r, &m);
+        remote_set_snap(&r->snap_progress, &m);
+        remote_send_locked(r, &m);
         pthread_mutex_unlock(&r->mu);
         proto_release(&m);
-}
-
-static enum fail_choice
-remote_failure(struct frontend *fe, enum step_id step, const char *message, const char *log_path)
-{
-        struct remote *r = R(fe);
-        struct proto_msg m, rep;
-        enum fail_choice c = FAIL_QUIT;
-        const char *v;
-
-        proto_init(&m, "failure");
-        proto_set(&m, "step", step_key(step));
-        proto_set(&m, "message", message);
-        proto_set(&m, "log", log_path);
-        if (request(r, &m, &rep) == 0) {
-                v = proto_get(&rep, "choice");
-                if (v && strcmp(v, "retry") == 0)
-                        c = FAIL_RETRY;
-                else if (v && strcmp(v, "rollback") == 0)
-                        c = FAIL_ROLLBACK;
-                proto_release(&rep);
-        }
-        proto_release(&m);
-        return c;
-}
-
-/* What the review says before the plan: the backup's size and room, and
- * what the downtime spans. */
-static void
-review_summary(FILE *f, const struct review *rv)
-{
-        char data[32], room[32];
-
-        bytes_format(data, sizeof data, rv->data_bytes);
-        bytes_format(room, sizeof room, rv->free_bytes);
-        if (rv->plan->backup.paths.n && rv->backup_dir)
-                /* TRANSLATORS: size of the data, backup directory, free space there */
-                fprintf(f, _("Backup: about %s of data now, into %s (%s free there).\n"),
-                        rv->data_bytes ? data : _("an unknown amount"), rv->backup_dir,
-                        rv->free_bytes ? room : _("unknown"));
-        fprintf(f, _("Downtime: the service is down from step 4 (stop) until step 7 (verify) finds it ready: the swap and the migrations run in between.\n"));
-        fprintf(f, _("Nothing has been changed yet.\n\n"));
-}
-
-static int
-remote_review(struct frontend *fe, const struct review *rv)
-{
-        struct remote *r = R(fe);
-        struct proto_msg m, rep;
-        char *text = NULL;
-        size_t len = 0;
-        FILE *f;
-        int rc;
-
-        f = open_memstream(&text, &len);
-        if (f == NULL)
-                return STEP_OK;
-        review_summary(f, rv);
-        if (r->o.show_plan)
-                r->o.show_plan(f, rv->plan, rv->vars, rv->state_dir);
-        fclose(f);
-        proto_init(&m, "review");
-        proto_set(&m, "text", text);
-        proto_set(&m, "backup_dir", rv->backup_dir);
-        proto_set_int(&m, "data_bytes", (long long)rv->data_bytes);
-        proto_set_int(&m, "free_bytes", (long long)rv->free_bytes);
-        free(text);
-        rc = request(r, &m, &rep);
-        proto_release(&m);
-        if (rc < 0)
-                return STEP_ABORT;
-        rc = result_of(&rep);
-        proto_release(&rep);
-        return rc;
 }
 
 static void
@@ -454,7 +228,7 @@ remote_fact(struct frontend *fe, const char *key, const char *value)
         proto_set(&m, "value", value);
         pthread_mutex_lock(&r->mu);
         kvlist_set(&r->facts, key, value);
-        send_locked(r, &m);
+        remote_send_locked(r, &m);
         pthread_mutex_unlock(&r->mu);
         proto_release(&m);
 }
@@ -489,8 +263,8 @@ remote_end(struct frontend *fe, const struct run_report *rep)
                 proto_set_int(&m, k, rep->step_ms[i]);
         }
         pthread_mutex_lock(&r->mu);
-        set_snap(&r->snap_end, &m);
-        send_locked(r, &m);
+        remote_set_snap(&r->snap_end, &m);
+        remote_send_locked(r, &m);
         pthread_mutex_unlock(&r->mu);
         proto_release(&m);
 }
@@ -541,8 +315,8 @@ send_plan(struct remote *r)
                 }
         }
         pthread_mutex_lock(&r->mu);
-        set_snap(&r->snap_plan, &m);
-        send_locked(r, &m);
+        remote_set_snap(&r->snap_plan, &m);
+        remote_send_locked(r, &m);
         pthread_mutex_unlock(&r->mu);
         proto_release(&m);
 }

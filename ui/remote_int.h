@@ -53,7 +53,26 @@ struct remote {
         struct kvlist       facts;      /* the facts sent */
 };
 
+static inline struct remote *
+R(struct frontend *fe)
+{
+        return fe->priv;
+}
+
 void        remote_flush_lines_locked(struct remote *r);
+/* Queue m after the log lines before it (mu held). */
+void        remote_send_locked(struct remote *r, const struct proto_msg *m);
+/* Keep m, encoded, in a snapshot slot (NULL empties it; mu held). */
+void        remote_set_snap(char **slot, const struct proto_msg *m);
+/* The calls that wait for a reply (remote_ask.c). */
+int         remote_ask(struct frontend *fe, const struct question *q, const char *def,
+                       char **ret_value);
+int         remote_form(struct frontend *fe, struct form *f);
+int         remote_confirm(struct frontend *fe, enum step_id step, const char *what,
+                           const char *consequence);
+enum fail_choice remote_failure(struct frontend *fe, enum step_id step, const char *message,
+                                const char *log_path);
+int         remote_review(struct frontend *fe, const struct review *rv);
 int         remote_thread_start(struct remote *r);
 /* Let the thread write what is queued (bounded by REMOTE_DRAIN_MS), then join it. */
 void        remote_thread_stop(struct remote *r);

@@ -181,6 +181,12 @@ void tui_set(char **slot, const char *value);
 void tui_dirty(struct tui *t);
 void tui_leave(struct tui *t);          /* the operator leaves the last screen */
 
+/* tui_msg.c */
+/* Read what the worker sent and act on each message. */
+void tui_read_worker(struct tui *t);
+/* The run's report on stdout, as the line frontend says it (after endwin). */
+void tui_print_report(struct tui *t);
+
 /* tui_draw.c */
 void tui_draw(struct tui *t);
 void tui_attr_on(struct tui *t, enum tui_attr a);
@@ -203,8 +209,13 @@ void tui_form_release(struct tui_form *f);
 void tui_form_draw(struct tui *t, int y, int x, int h, int w);
 bool tui_form_key(struct tui *t, int key, wint_t wc, bool is_key);
 
-/* tui_edit (in tui_form.c) */
+/* tui_edit.c */
 void tui_edit_set(struct tui_edit *e, const char *s);
+const char *tui_edit_text(const struct tui_edit *e);
+/* Complete the path in a file or directory field: true when it changed the
+ * text or listed the candidates (in f->hint); false when there was nothing
+ * to do (Tab then moves on). */
+bool tui_complete_path(struct tui_field *f);
 bool tui_edit_key(struct tui_edit *e, int key, wint_t wc, bool is_key);
 /* Draw the editor in w columns at (y, x); masked shows '*'. */
 void tui_edit_draw(struct tui *t, struct tui_edit *e, int y, int x, int w, bool masked,

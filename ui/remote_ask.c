@@ -1,0 +1,234 @@
+/* remote_ask.c: the worker frontend's calls that wait for the client's
+ * reply: a question, a form, a confirmation, a failure's choice, the
+ * review (remote.h). */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+#include "proto.h"
+#include "remote_int.h"
+#include "step.h"
+
+/* Send a request and wait for its reply. Returns 0 with *ret filled, or -1
+ * when the client went away (or asked to stop) without answering. */
+static int
+request(struct remote *r, struct proto_msg *m, struct proto_msg *ret)
+{
+        long id;
+        int rc = -1;
+
+        pthread_mutex_lock(&r->mu);
+        id = ++r->next_id;
+        proto_set_int(m, "id", id);
+        r->want_id = id;
+        remote_set_snap(&r->snap_pending, m);
+        remote_send_locked(r, m);
+        while (!r->lost && !r->have_reply)
+                pthread_cond_wait(&r->cv, &r->mu);
+        if (r->have_reply) {
+                *ret = r->reply;
+                memset(&r->reply, 0, sizeof r->reply);
+                r->have_reply = false;
+                rc = 0;
+        }
+        r->want_id = 0;
+        remote_set_snap(&r->snap_pending, NULL);
+        pthread_mutex_unlock(&r->mu);
+        return rc;
+}
+
+static int
+result_of(const struct proto_msg *m)
+{
+        const char *v = proto_get(m, "result");
+
+        if (v && strcmp(v, "ok") == 0)
+                return STEP_OK;
+        if (v && strcmp(v, "back") == 0)
+                return STEP_BACK;
+        return STEP_ABORT;
+}
+
+static void
+put_question(struct proto_msg *m, const char *pre, const struct question *q)
+{
+        char k[64];
+
+#define K(name) (snprintf(k, sizeof k, "%s%s", pre, name), k)
+        proto_set(m, K("key"), q->key);
+        proto_set(m, K("text"), q->text);
+        proto_set(m, K("help"), q->help);
+        proto_set(m, K("type"), qtype_name(q->type));
+        proto_set_int(m, K("required"), q->required);
+        proto_set(m, K("default"), q->def);
+        for (size_t i = 0; i < q->choices.n; i++) {
+                snprintf(k, sizeof k, "%sc.%zu", pre, i);
+                proto_set(m, k, q->choices.v[i]);
+        }
+#undef K
+}
+
+int
+remote_ask(struct frontend *fe, const struct question *q, const char *def, char **ret_value)
+{
+        struct remote *r = R(fe);
+        struct proto_msg m, rep;
+        int rc;
+
+        proto_init(&m, "ask");
+        put_question(&m, "", q);
+        proto_set(&m, "value", def);
+        rc = request(r, &m, &rep);
+        proto_release(&m);
+        if (rc < 0)
+                return STEP_ABORT;
+        rc = result_of(&rep);
+        if (rc == STEP_OK)
+                *ret_value = xstrdup(proto_get(&rep, "value") ? proto_get(&rep, "value") : "");
+        proto_release(&rep);
+        return rc;
+}
+
+int
+remote_form(struct frontend *fe, struct form *f)
+{
+        struct remote *r = R(fe);
+        struct proto_msg m, rep;
+        int rc;
+
+        proto_init(&m, "form");
+        proto_set(&m, "title", f->title);
+        proto_set(&m, "intro", f->intro);
+        proto_set(&m, "error", f->error);
+        proto_set_int(&m, "index", f->index);
+        proto_set_int(&m, "count", f->count);
+        proto_set_int(&m, "n", (long long)f->n);
+        for (size_t i = 0; i < f->n; i++) {
+                char pre[32], k[48];
+
+                snprintf(pre, sizeof pre, "f%zu.", i);
+                put_question(&m, pre, f->fields[i].q);
+                snprintf(k, sizeof k, "%svalue", pre);
+                proto_set(&m, k, f->fields[i].value);
+                snprintf(k, sizeof k, "%serror", pre);
+                proto_set(&m, k, f->fields[i].error);
+        }
+        rc = request(r, &m, &rep);
+        proto_release(&m);
+        if (rc < 0)
+                return STEP_ABORT;
+        rc = result_of(&rep);
+        for (size_t i = 0; rc != STEP_ABORT && i < f->n; i++) {
+                char k[32];
+                const char *v;
+
+                snprintf(k, sizeof k, "f%zu", i);
+                if ((v = proto_get(&rep, k)) != NULL) {
+                        free(f->fields[i].value);
+                        f->fields[i].value = xstrdup(v);
+                }
+        }
+        proto_release(&rep);
+        return rc;
+}
+
+int
+remote_confirm(struct frontend *fe, enum step_id step, const char *what, const char *consequence)
+{
+        struct remote *r = R(fe);
+        struct proto_msg m, rep;
+        int rc;
+
+        proto_init(&m, "confirm");
+        proto_set(&m, "step", step_key(step));
+        proto_set(&m, "what", what);
+        proto_set(&m, "consequence", consequence);
+        pthread_mutex_lock(&r->mu);
+        proto_set_int(&m, "ponr", r->ponr_pending);
+        r->ponr_pending = false;
+        pthread_mutex_unlock(&r->mu);
+        rc = request(r, &m, &rep);
+        proto_release(&m);
+        if (rc < 0)
+                return STEP_ABORT;
+        rc = result_of(&rep) == STEP_OK ? STEP_OK : STEP_ABORT;
+        proto_release(&rep);
+        return rc;
+}
+
+enum fail_choice
+remote_failure(struct frontend *fe, enum step_id step, const char *message, const char *log_path)
+{
+        struct remote *r = R(fe);
+        struct proto_msg m, rep;
+        enum fail_choice c = FAIL_QUIT;
+        const char *v;
+
+        proto_init(&m, "failure");
+        proto_set(&m, "step", step_key(step));
+        proto_set(&m, "message", message);
+        proto_set(&m, "log", log_path);
+        if (request(r, &m, &rep) == 0) {
+                v = proto_get(&rep, "choice");
+                if (v && strcmp(v, "retry") == 0)
+                        c = FAIL_RETRY;
+                else if (v && strcmp(v, "rollback") == 0)
+                        c = FAIL_ROLLBACK;
+                proto_release(&rep);
+        }
+        proto_release(&m);
+        return c;
+}
+
+/* What the review says before the plan: the backup's size and room, and
+ * what the downtime spans. */
+static void
+review_summary(FILE *f, const struct review *rv)
+{
+        char data[32], room[32];
+
+        bytes_format(data, sizeof data, rv->data_bytes);
+        bytes_format(room, sizeof room, rv->free_bytes);
+        if (rv->plan->backup.paths.n && rv->backup_dir)
+                /* TRANSLATORS: size of the data, backup directory, free space there */
+                fprintf(f, _("Backup: about %s of data now, into %s (%s free there).\n"),
+                        rv->data_bytes ? data : _("an unknown amount"), rv->backup_dir,
+                        rv->free_bytes ? room : _("unknown"));
+        fprintf(f, _("Downtime: the service is down from step 4 (stop) until step 7 (verify) finds it ready: the swap and the migrations run in between.\n"));
+        fprintf(f, _("Nothing has been changed yet.\n\n"));
+}
+
+int
+remote_review(struct frontend *fe, const struct review *rv)
+{
+        struct remote *r = R(fe);
+        struct proto_msg m, rep;
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f;
+        int rc;
+
+        f = open_memstream(&text, &len);
+        if (f == NULL)
+                return STEP_OK;
+        review_summary(f, rv);
+        if (r->o.show_plan)
+                r->o.show_plan(f, rv->plan, rv->vars, rv->state_dir);
+        fclose(f);
+        proto_init(&m, "review");
+        proto_set(&m, "text", text);
+        proto_set(&m, "backup_dir", rv->backup_dir);
+        proto_set_int(&m, "data_bytes", (long long)rv->data_bytes);
+        proto_set_int(&m, "free_bytes", (long long)rv->free_bytes);
+        free(text);
+        rc = request(r, &m, &rep);
+        proto_release(&m);
+        if (rc < 0)
+                return STEP_ABORT;
+        rc = result_of(&rep);
+        proto_release(&rep);
+        return rc;
+}
