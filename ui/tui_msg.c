@@ -4,8 +4,10 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "i18n.h"
@@ -214,13 +216,29 @@ tui_read_worker(struct tui *t)
                 }
         }
         if (t->fd < 0 && !t->ended) {
-                /* The worker went away without its report. */
+                int status = 0;
+
+                /* The worker closed the socket without a report: either
+                 * there was nothing to do (it said so) or it died. It
+                 * closes the socket just before it exits. */
+                if (!t->worker_gone && t->worker > 0 &&
+                    waitpid(t->worker, &status, 0) == t->worker) {
+                        t->worker_gone = true;
+                        t->worker_status = status;
+                }
                 t->ended = true;
-                t->code = EXIT_STEPFAIL;
+                t->code = t->worker_gone && WIFEXITED(t->worker_status)
+                          ? WEXITSTATUS(t->worker_status) : EXIT_STEPFAIL;
                 proto_release(&t->end);
                 proto_init(&t->end, "end");
-                proto_set(&t->end, "message", _("the engine's process stopped without finishing: what was done is kept in the journal"));
-                proto_set(&t->end, "resume", t->o.resume_cmd);
+                if (t->code == EXIT_DONE && t->info) {
+                        proto_set(&t->end, "message", t->info);
+                } else {
+                        if (t->code == EXIT_DONE)
+                                t->code = EXIT_STEPFAIL;
+                        proto_set(&t->end, "message", _("the engine's process stopped without finishing: what was done is kept in the journal"));
+                        proto_set(&t->end, "resume", t->o.resume_cmd);
+                }
                 proto_set(&t->end, "state_dir", t->state_dir);
                 proto_set(&t->end, "log", t->log_path);
                 t->req_id = 0;
@@ -239,6 +257,11 @@ tui_print_report(struct tui *t)
 
         if (!t->ended || m->type == NULL)
                 return;
+        if (t->code == EXIT_DONE && proto_get(m, "version_after") == NULL) {
+                if (proto_get(m, "message"))
+                        printf("upshift: %s\n", proto_get(m, "message"));
+                return;
+        }
         r.plan_id = proto_get(m, "plan");
         r.plan_title = proto_get(m, "title") ? proto_get(m, "title") : t->title;
         r.version_before = proto_get(m, "version_before");

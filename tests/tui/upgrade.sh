@@ -47,4 +47,14 @@ redis_upgraded "the upgrade from the keyboard ends as a scripted one" "$state" "
 check_eq "DBSIZE is the same" "$(rcli DBSIZE)" 10003
 check "the answers were saved for a later run" grep -q "port: \"*$REDIS_PORT" "$state/answers.yaml"
 
+# The wizard again on the finished upgrade: nothing left to do.
+pid_before=$(redis_pid)
+tui_stop
+tui_start_redis 120 40 run
+check_screen "a second wizard says there is nothing left to do" "nothing left to do" 30
+tui_keys Enter
+tui_exited 20
+check_eq "and exits 0" "$TUI_CODE" 0
+check_eq "and leaves the server alone" "$(redis_pid)" "$pid_before"
+
 t_done
