@@ -35,4 +35,20 @@ check_eq "the data is the same" "$(redis_digest)" "$digest"
 check "the journal has no stop" sh -c "! grep -q 'ev: step_start, step: stop' '$state/journal'"
 check "the backup was done" grep -q 'key: backup.verified, value: "yes"' "$state/journal"
 
+# upshift rollback on a terminal: the wizard asks to confirm, then undoes
+# what the refused run did (the backup is kept, the staged files go).
+tui_stop
+tui_start_redis 120 40 rollback
+check_screen "the rollback wizard asks for confirmation" "Yes: Roll back the upgrade" 30
+check_match "its title says it is a rollback" "$(tui_screen)" "upshift rollback: Redis"
+tui_keys Down Enter
+check_screen "it ends rolled back" "Rolled back" 90
+tui_keys Enter
+tui_exited 20
+check_eq "the rollback wizard exits 4" "$TUI_CODE" 4
+check_eq "the running server is still the old binary" "$(redis_running_binary_sha)" "$old_sha"
+t_track "$(redis_pid)"
+check_eq "the data is still the same" "$(redis_digest)" "$digest"
+check "no staged new file is left beside the binary" test ! -e "$REDIS_BIN/redis-check-rdb.upshift-new"
+
 t_done
