@@ -197,7 +197,25 @@ review_summary(FILE *f, const struct review *rv)
                 fprintf(f, _("Backup: about %s of data now, into %s (%s free there).\n"),
                         rv->data_bytes ? data : _("an unknown amount"), rv->backup_dir,
                         rv->free_bytes ? room : _("unknown"));
-        fprintf(f, _("Downtime: the service is down from step 4 (stop) until step 7 (verify) finds it ready: the swap and the migrations run in between.\n"));
+        {
+                const struct plan *p = rv->plan;
+                long stop = p->service.timeout_ms ? p->service.timeout_ms : 60000;
+                long ready = p->verify.ready.timeout_ms ? p->verify.ready.timeout_ms : 60000;
+                size_t migrations = 0;
+                char bound[32];
+
+                for (size_t i = 0; i < p->migrate.n; i++)
+                        migrations += p->migrate.v[i].run.n;
+                duration_format(bound, sizeof bound, stop + ready);
+                if (migrations)
+                        /* TRANSLATORS: a duration, then a number of commands */
+                        fprintf(f, _("Downtime: from step 4 (stop) until step 7 (verify) finds the service ready; the waits allow up to %s, plus the time of %zu migration command(s).\n"),
+                                bound, migrations);
+                else
+                        /* TRANSLATORS: a duration */
+                        fprintf(f, _("Downtime: from step 4 (stop) until step 7 (verify) finds the service ready; the swap is renames, the waits allow up to %s.\n"),
+                                bound);
+        }
         fprintf(f, _("Nothing has been changed yet.\n\n"));
 }
 
