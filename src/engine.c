@@ -229,29 +229,44 @@ engine_runner(struct engine *e)
         return &e->runner;
 }
 
+/* A service command with its variables expanded, as a step's command is
+ * (steps/common.c): a shell script gets the variables only through its
+ * environment; the command's env: is expanded and added. */
 static int
 expand_cmd(struct engine *e, const struct cmd *c, char ***ret_argv, char **ret_shell,
-           struct diag *d)
+           char ***ret_env, struct diag *d)
 {
-        struct strv argv = {0};
+        struct strv argv = {0}, env = {0};
+        char *s;
 
         if (c == NULL)
                 return 0;
         if (c->shell) {
-                *ret_shell = xstrdup(c->shell);
-                return 0;
+                for (size_t i = 0; i < e->vars.kv.n; i++)
+                        strv_push_take(&env, xasprintf("%s=%s", e->vars.kv.v[i].key,
+                                                       e->vars.kv.v[i].value));
+        }
+        for (size_t i = 0; i < c->env.n; i++) {
+                if (vars_expand(&e->vars, c->env.v[i].value, &s, d) < 0)
+                        goto fail;
+                strv_push_take(&env, xasprintf("%s=%s", c->env.v[i].key, s));
+                free(s);
         }
         for (size_t i = 0; i < c->argv.n; i++) {
-                char *s;
-
-                if (vars_expand(&e->vars, c->argv.v[i], &s, d) < 0) {
-                        strv_release(&argv);
-                        return -EINVAL;
-                }
+                if (vars_expand(&e->vars, c->argv.v[i], &s, d) < 0)
+                        goto fail;
                 strv_push_take(&argv, s);
         }
-        *ret_argv = argv.v;
+        if (c->shell)
+                *ret_shell = xstrdup(c->shell);
+        else
+                *ret_argv = argv.v;
+        *ret_env = env.v;
         return 0;
+fail:
+        strv_release(&argv);
+        strv_release(&env);
+        return -EINVAL;
 }
 
 int
@@ -282,8 +297,8 @@ engine_service(struct engine *e, struct service *ret, struct diag *d)
         if (vars_expand(&e->vars, sp->name ? sp->name : "", &s.name, d) < 0 ||
             (sp->pidfile && vars_expand(&e->vars, sp->pidfile, &s.pidfile, d) < 0) ||
             (sp->port && vars_expand(&e->vars, sp->port, &port, d) < 0) ||
-            expand_cmd(e, sp->start, &s.start_argv, &s.start_shell, d) < 0 ||
-            expand_cmd(e, sp->stop, &s.stop_argv, &s.stop_shell, d) < 0)
+            expand_cmd(e, sp->start, &s.start_argv, &s.start_shell, &s.start_env, d) < 0 ||
+            expand_cmd(e, sp->stop, &s.stop_argv, &s.stop_shell, &s.stop_env, d) < 0)
                 goto fail;
         if (port) {
                 char *end;

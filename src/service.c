@@ -198,12 +198,13 @@ last_lines(const struct exec_result *res)
 /* Run one command through the caller's runner. Learns the interrupt flag
  * the runner uses, so the waits below can honour it too. */
 static int
-run_cmd(struct svc_call *c, char *const *argv, const char *shell,
+run_cmd(struct svc_call *c, char *const *argv, const char *shell, char *const *env,
         struct exec_result *res, struct diag *d)
 {
         struct exec_opts o = {
                 .argv = shell != NULL ? NULL : argv,
                 .shell = shell,
+                .env = env,
                 .timeout_ms = c->timeout_ms,
                 .log_fd = -1,
         };
@@ -321,7 +322,7 @@ manager_status(struct svc_call *c, pid_t *ret_pid, struct diag *d)
         int rc, running;
 
         manager_argv(s, "status", argv);
-        rc = run_cmd(c, argv, NULL, &res, d);
+        rc = run_cmd(c, argv, NULL, NULL, &res, d);
         if (rc < 0) {
                 diag_prefix(d, _("cannot tell whether service \"%s\" runs"), c->what);
                 return rc;
@@ -340,7 +341,7 @@ manager_status(struct svc_call *c, pid_t *ret_pid, struct diag *d)
                 char *show[] = { "systemctl", "show", "-p", "MainPID", "--value",
                                  s->name, NULL };
 
-                rc = run_cmd(c, show, NULL, &res, d);
+                rc = run_cmd(c, show, NULL, NULL, &res, d);
                 if (rc < 0)
                         return rc;
                 if (res.status == 0 && res.out != NULL)
@@ -511,7 +512,7 @@ service_stop(const struct service *s, const struct runner *r, struct diag *d)
         /* TRANSLATORS: %s is a service name. */
         snprintf(prefix, sizeof prefix, _("cannot stop service \"%s\""), c.what);
         if (stop_argv != NULL || stop_shell != NULL) {
-                rc = run_cmd(&c, stop_argv, stop_shell, &res, d);
+                rc = run_cmd(&c, stop_argv, stop_shell, s->stop_env, &res, d);
                 if (rc < 0) {
                         diag_prefix(d, "%s", prefix);
                         return rc;
@@ -577,7 +578,7 @@ service_start(const struct service *s, const struct runner *r, struct diag *d)
         if (s->manager == SVC_PIDFILE && pidfile_live(s->pidfile, NULL, d) == 1)
                 return 0;               /* already running */
         if (start_argv != NULL || start_shell != NULL) {
-                rc = run_cmd(&c, start_argv, start_shell, &res, d);
+                rc = run_cmd(&c, start_argv, start_shell, s->start_env, &res, d);
                 if (rc < 0) {
                         diag_prefix(d, "%s", prefix);
                         return rc;
@@ -614,8 +615,10 @@ service_release(struct service *s)
         free(s->start_shell);
         strv_free_null(s->stop_argv);
         free(s->stop_shell);
+        strv_free_null(s->start_env);
+        strv_free_null(s->stop_env);
         s->name = s->pidfile = s->start_shell = s->stop_shell = NULL;
-        s->start_argv = s->stop_argv = NULL;
+        s->start_argv = s->stop_argv = s->start_env = s->stop_env = NULL;
 }
 
 bool

@@ -27,6 +27,8 @@ struct service {
         char   *start_shell;
         char  **stop_argv;
         char   *stop_shell;
+        char  **start_env;              /* NAME=value added to the start command's, or NULL */
+        char  **stop_env;
         int     port;                   /* 0: none */
         long    timeout_ms;
 };
