@@ -64,8 +64,11 @@ stop_run(struct step_ctx *ctx)
                         return STEP_FAILED;
                 }
         }
+        if (s.manager != SVC_NONE || ctx->plan->stop.run.n > 0)
+                engine_say(ctx->eng, OUT_INFO, _("the service has stopped"));
+        else
+                engine_say(ctx->eng, OUT_INFO, _("no service to stop (service manager none)"));
         service_release(&s);
-        engine_say(ctx->eng, OUT_INFO, _("the service has stopped"));
         if (ctx->plan->backup.cold)
                 return backup_make_archive(ctx);
         return STEP_OK;
