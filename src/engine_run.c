@@ -102,6 +102,27 @@ preflight(struct engine *e, struct step_ctx *ctx)
         return r;
 }
 
+/* A preflight refusal changes nothing: what detect staged beside the
+ * targets (TARGET.upshift-new) is removed again, for every hop. The staged
+ * copies in the state directory stay, so a later run swaps from them. */
+static void
+preflight_unstage(struct engine *e, struct step_ctx *ctx)
+{
+        struct diag quiet = {0};
+        struct diag *keep = ctx->diag;
+
+        ctx->diag = &quiet;
+        for (unsigned h = 1; h <= engine_hop_count(e); h++) {
+                if (engine_set_hop(e, h, &quiet) < 0)
+                        break;
+                e->current = STEP_DETECT;
+                ctx->id = STEP_DETECT;
+                if (e->mods[STEP_DETECT].undo != NULL)
+                        (void)e->mods[STEP_DETECT].undo(ctx);
+        }
+        ctx->diag = keep;
+}
+
 /* Run one step to its end. Returns 0 or an exit code. */
 static int
 run_step(struct engine *e, struct step_ctx *ctx, enum step_id id)
@@ -188,8 +209,10 @@ loop_step(struct engine *e, struct step_ctx *ctx, enum step_id id, bool *checked
         if (id > STEP_DETECT && !*checked) {
                 e->current = STEP_NONE;
                 engine_say(e, OUT_INFO, _("preflight checks"));
-                if (preflight(e, ctx) < 0)
+                if (preflight(e, ctx) < 0) {
+                        preflight_unstage(e, ctx);
                         return d->code;
+                }
                 *checked = true;
         }
         if (step_finished(e, id)) {

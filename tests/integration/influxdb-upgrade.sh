@@ -278,6 +278,7 @@ check_match "... saying https is not supported" "$T_OUT" 'https:// is not suppor
 check_eq "... and influxd still runs, untouched" "$(ix_pid)" "$pid_before"
 check "... and no backup was made" test ! -e "$IX/backups"
 check_eq "... and influxd is the old file still" "$(sha256sum "$IX/bin/influxd" | cut -d' ' -f1)" "$OLD_SHA"
+check "... and nothing staged is left beside it" test ! -e "$IX/bin/influxd.upshift-new"
 touch "$IX/meta/raft.db"
 run_upshift run influxdb --plans-dir "$PLANS_DIR" --answers "$answers" --yes --state-dir "$T_DIR/state-raft"
 rm -f "$IX/meta/raft.db"
