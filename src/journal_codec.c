@@ -31,13 +31,10 @@ void
 jrec_setf(struct jrec *r, const char *key, const char *fmt, ...)
 {
         va_list ap;
-        char *v;
 
         va_start(ap, fmt);
-        v = xvasprintf(fmt, ap);
+        kvlist_vsetf(&r->kv, key, fmt, ap);
         va_end(ap);
-        kvlist_set(&r->kv, key, v);
-        free(v);
 }
 
 const char *

@@ -219,6 +219,15 @@ kvlist_set(struct kvlist *l, const char *key, const char *value)
         l->n++;
 }
 
+void
+kvlist_vsetf(struct kvlist *l, const char *key, const char *fmt, va_list ap)
+{
+        char *v = xvasprintf(fmt, ap);
+
+        kvlist_set(l, key, v);
+        free(v);
+}
+
 const char *
 kvlist_get(const struct kvlist *l, const char *key)
 {
@@ -421,11 +430,24 @@ int
 write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode,
                   struct diag *d)
 {
-        char *tmp = xasprintf("%s.tmp", path);
+        return write_file_atomic_like(path, buf, len, mode, NULL, d);
+}
+
+/* The temporary file is hidden (".NAME.upshift-tmp" beside NAME): programs
+ * that read every file of a directory, cron among them, skip dot files. */
+int
+write_file_atomic_like(const char *path, const void *buf, size_t len, mode_t mode,
+                       const struct stat *like, struct diag *d)
+{
+        char *dir = path_dirname(path), *base = path_basename(path);
+        char *tmp = xasprintf("%s/.%s.upshift-tmp", dir, base);
         int fd, r;
 
+        free(dir);
+        free(base);
         unlink(tmp);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  like != NULL ? 0600 : mode);
         if (fd < 0) {
                 r = -errno;
                 diag_set(d, _("cannot create \"%s\": %s"), tmp, strerror(errno));
@@ -433,6 +455,9 @@ write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode,
                 return r;
         }
         r = write_all(fd, buf, len);
+        if (r == 0 && like != NULL &&
+            (fchown(fd, like->st_uid, like->st_gid) < 0 || fchmod(fd, like->st_mode & 07777) < 0))
+                r = -errno;
         if (r == 0 && fsync(fd) < 0)
                 r = -errno;
         if (close(fd) < 0 && r == 0)

@@ -64,6 +64,9 @@ struct kvlist {
         size_t     alloc;
 };
 void        kvlist_set(struct kvlist *l, const char *key, const char *value);
+/* kvlist_set with a printf-formatted value, for setters taking "...". */
+void        kvlist_vsetf(struct kvlist *l, const char *key, const char *fmt, va_list ap)
+        __attribute__((format(printf, 3, 0)));
 const char *kvlist_get(const struct kvlist *l, const char *key); /* NULL if absent */
 void        kvlist_release(struct kvlist *l);
 
@@ -86,8 +89,13 @@ int  read_file(const char *path, char **ret_buf, size_t *ret_len, struct diag *d
 /* The same, with extra open(2) flags (O_NOFOLLOW). */
 int  read_file_flags(const char *path, int oflags, char **ret_buf, size_t *ret_len,
                      struct diag *d);
-/* Write buf to path atomically: path.tmp with O_EXCL, fsync, rename, fsync dir. */
+/* Write buf to path atomically: a hidden .NAME.upshift-tmp beside it with O_EXCL,
+ * fsync, rename, fsync dir. */
 int  write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, struct diag *d);
+/* The same, but the new file takes like's owner and mode (when like is not NULL). */
+struct stat;
+int  write_file_atomic_like(const char *path, const void *buf, size_t len, mode_t mode,
+                            const struct stat *like, struct diag *d);
 /* Write all of buf to fd, retrying on EINTR / short writes; -errno on failure. */
 int  write_all(int fd, const void *buf, size_t len);
 /* Remove a tree (rm -rf), never following symbolic links. Missing is fine. */

@@ -278,43 +278,6 @@ is_comment_or_blank(const char *l)
         return *l == '\0' || *l == '#';
 }
 
-/* Replace path by buf, keeping its mode and owner: a hidden file beside it
- * (cron skips names starting with a dot), fsynced, renamed over it. */
-static int
-write_like(const char *path, const struct stat *st, const char *buf, struct diag *d)
-{
-        char *dir = path_dirname(path), *base = path_basename(path);
-        char *tmp = xasprintf("%s/.%s.upshift-tmp", dir, base);
-        int fd, r = 0;
-
-        unlink(tmp);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) {
-                diag_set(d, _("cannot create \"%s\": %s"), tmp, strerror(errno));
-                r = -errno;
-                goto out;
-        }
-        if ((r = write_all(fd, buf, strlen(buf))) == 0 &&
-            (fchown(fd, st->st_uid, st->st_gid) < 0 || fchmod(fd, st->st_mode & 07777) < 0 ||
-             fsync(fd) < 0))
-                r = -errno;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0) {
-                diag_set(d, _("cannot write \"%s\": %s"), path, strerror(-r));
-                unlink(tmp);
-                goto out;
-        }
-        r = fsync_dir_of(path, d);
-out:
-        free(tmp);
-        free(dir);
-        free(base);
-        return r;
-}
-
 struct crontab {
         char        *path;
         struct stat  st;
@@ -365,7 +328,7 @@ static int
 crontab_write(struct crontab *ct, struct diag *d)
 {
         char *buf = strv_join(ct->lines.v, ct->lines.n, "\n");
-        int r = write_like(ct->path, &ct->st, buf, d);
+        int r = write_file_atomic_like(ct->path, buf, strlen(buf), 0600, &ct->st, d);
 
         free(buf);
         return r < 0 ? STEP_FAILED : 0;

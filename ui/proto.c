@@ -37,13 +37,10 @@ void
 proto_setf(struct proto_msg *m, const char *key, const char *fmt, ...)
 {
         va_list ap;
-        char *s;
 
         va_start(ap, fmt);
-        s = xvasprintf(fmt, ap);
+        kvlist_vsetf(&m->kv, key, fmt, ap);
         va_end(ap);
-        kvlist_set(&m->kv, key, s);
-        free(s);
 }
 
 void
