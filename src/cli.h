@@ -46,5 +46,9 @@ int cli_wizard(const struct cli *c, const struct plan *p, const struct answers *
  * wizard's review screen shows the same. */
 void cli_plan_write(FILE *out, const struct plan *p, struct vars *vs, const char *state_dir);
 int cli_status(struct cli *c);
+/* Signals only set a flag through handler: SIGINT, SIGTERM and SIGHUP (a
+ * closed terminal) stop the run at the next safe point; SIGPIPE is ignored,
+ * so that writes to a vanished terminal or client never kill the run. */
+void cli_catch_signals(void (*handler)(int));
 
 #endif

@@ -93,7 +93,6 @@ worker(struct tui *t, int fd, const struct plan *p, const struct answers *a,
                 .fd = fd, .plan = p, .state_dir = o->state_dir, .interrupt = o->interrupt,
                 .show_plan = cli_plan_write,
         };
-        struct sigaction sa;
         struct frontend *fe;
         struct diag d = {0};
         int null, r;
@@ -107,13 +106,7 @@ worker(struct tui *t, int fd, const struct plan *p, const struct answers *a,
                 dup2(null, STDERR_FILENO);
                 close(null);
         }
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGHUP, &sa, NULL);
-        signal(SIGPIPE, SIG_IGN);
+        cli_catch_signals(on_signal);
         fe = remote_new(&ro);
         r = (rollback ? engine_rollback : engine_run)(p, a, o, fe, &d);
         remote_free(fe);

@@ -310,35 +310,16 @@ engine_validate_inputs(const struct plan *p, const struct answers *a, const stru
                 struct diag *d)
 {
         struct vars vs = {0};
-        char *pkg = NULL, *sum = NULL, got[SHA256_HEX_LEN + 1];
-        int r = 0;
+        int r;
 
         if (engine_vars(p, a, o->state_dir, o->target, NULL, &vs, d) < 0) {
                 vars_release(&vs);
                 return -1;
         }
-        if (engine_plan_has_hops(p)) {
+        if (engine_plan_has_hops(p))
                 r = engine_validate_hops(p, a, o, &vs, d);
-        } else if (p->swap.package && p->swap.n_files > 0) {
-                if (vars_expand(&vs, p->swap.package, &pkg, d) < 0 ||
-                    (p->swap.sha256 && vars_expand(&vs, p->swap.sha256, &sum, d) < 0)) {
-                        r = -1;
-                } else if (access(pkg, R_OK) != 0) {
-                        diag_set(d, _("cannot read package \"%s\": %s"), pkg, strerror(errno));
-                        r = -1;
-                } else if (sum && *sum) {
-                        if (sha256_file(pkg, got, NULL, d) < 0) {
-                                r = -1;
-                        } else if (strcasecmp(got, sum) != 0) {
-                                /* TRANSLATORS: package file, SHA-256 found, SHA-256 expected */
-                                diag_set(d, _("package \"%s\": SHA-256 is %s, expected %s: nothing was changed; check that this is the right file"),
-                                         pkg, got, sum);
-                                r = -1;
-                        }
-                }
-        }
-        free(pkg);
-        free(sum);
+        else
+                r = engine_check_package(p, &vs, d);
         vars_release(&vs);
         return r;
 }

@@ -33,6 +33,20 @@ on_signal(int sig)
 }
 
 void
+cli_catch_signals(void (*handler)(int))
+{
+        struct sigaction sa;
+
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = handler;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+}
+
+void
 cli_error(const char *msg)
 {
         fprintf(stderr, _("upshift: error: %s\n"), msg);
@@ -181,7 +195,6 @@ engine_command(struct cli *c, engine_fn fn, bool saved_answers)
         struct answers *a = NULL;
         struct frontend *fe;
         struct diag d = {0};
-        struct sigaction sa;
         char *state, *resume, *rollback, *answers = NULL;
         bool interactive = c->answers == NULL && isatty(STDIN_FILENO);
         bool required = c->answers != NULL || !interactive || saved_answers;
@@ -211,13 +224,7 @@ engine_command(struct cli *c, engine_fn fn, bool saved_answers)
         /* Signals only set a flag; the engine stops at the next safe point.
          * A closed terminal (SIGHUP) stops like Ctrl-C but never kills a
          * running migration; writes to a vanished terminal must not kill us. */
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGHUP, &sa, NULL);
-        signal(SIGPIPE, SIG_IGN);
+        cli_catch_signals(on_signal);
         resume = resume_command(c, NULL);
         rollback = resume_command(c, "rollback");
         o.state_dir = state;
