@@ -123,6 +123,17 @@ engine_progress(struct engine *e, const char *what, uint64_t done, uint64_t tota
         e->fe->ops->progress(e->fe, what, done, total);
 }
 
+void
+engine_countdown(struct engine *e, const char *what, int64_t left_ms, int64_t total_ms)
+{
+        if (left_ms < 0)
+                left_ms = 0;
+        if (e->fe->ops->countdown != NULL)
+                e->fe->ops->countdown(e->fe, what, left_ms, total_ms);
+        else
+                e->fe->ops->progress(e->fe, what, 0, 0);
+}
+
 int
 engine_confirm(struct engine *e, enum step_id step, const char *what, const char *consequence)
 {

@@ -94,6 +94,8 @@ bool               engine_assume_yes(const struct engine *e);
 void engine_say(struct engine *e, enum out_kind kind, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 void engine_progress(struct engine *e, const char *what, uint64_t done, uint64_t total);
+/* A wait with a limit (a drain, a readiness wait): left_ms of total_ms remain. */
+void engine_countdown(struct engine *e, const char *what, int64_t left_ms, int64_t total_ms);
 /* Ask for confirmation of a destructive action. STEP_OK or STEP_ABORT. */
 int  engine_confirm(struct engine *e, enum step_id step, const char *what,
                     const char *consequence);

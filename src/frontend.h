@@ -133,6 +133,10 @@ struct frontend_ops {
         void (*vars)(struct frontend *fe, const struct vars *vs);
         /* A fact was journaled (engine.h lists them: version, backup.path...). */
         void (*fact)(struct frontend *fe, const char *key, const char *value);
+        /* Optional (NULL: shown as progress with no total). A wait with a
+         * limit: left_ms of total_ms remain (a drain, a readiness wait). */
+        void (*countdown)(struct frontend *fe, const char *what, int64_t left_ms,
+                          int64_t total_ms);
 };
 
 struct frontend {

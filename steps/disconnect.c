@@ -24,7 +24,13 @@ wait_for_none(struct step_ctx *ctx, long ms, const char *label)
                         return STEP_FAILED;
                 if (n == 0 || now_ms() >= deadline)
                         return n;
-                engine_progress(ctx->eng, label, 0, 0);
+                {
+                        /* TRANSLATORS: what is waited for, then how many clients are left */
+                        char *what = xasprintf(_("%s (%d connected)"), label, n);
+
+                        engine_countdown(ctx->eng, what, deadline - now_ms(), ms);
+                        free(what);
+                }
                 if (!engine_sleep(ctx->eng, 1000)) {
                         diag_set(ctx->diag, _("interrupted while waiting for clients to leave"));
                         return STEP_FAILED;

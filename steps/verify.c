@@ -88,7 +88,7 @@ wait_ready(struct step_ctx *ctx)
                 }
                 if (now_ms() >= deadline)
                         break;
-                engine_progress(ctx->eng, what, 0, 0);
+                engine_countdown(ctx->eng, what, deadline - now_ms(), timeout);
                 if (!engine_sleep(ctx->eng, interval)) {
                         diag_set(ctx->diag, _("interrupted while waiting for the service"));
                         goto out;

@@ -172,10 +172,30 @@ remote_output(struct frontend *fe, enum out_kind kind, const char *line)
         pthread_mutex_unlock(&r->mu);
 }
 
+static void send_progress(struct remote *r, const char *what, uint64_t done,
+                          uint64_t total, const char *unit);
+
 static void
 remote_progress(struct frontend *fe, const char *what, uint64_t done, uint64_t total)
 {
-        struct remote *r = R(fe);
+        send_progress(R(fe), what, done, total, NULL);
+}
+
+/* A countdown is a progress message in milliseconds: done is the time
+ * waited, total the limit. */
+static void
+remote_countdown(struct frontend *fe, const char *what, int64_t left_ms, int64_t total_ms)
+{
+        uint64_t total = total_ms > 0 ? (uint64_t)total_ms : 0;
+        uint64_t left = left_ms > 0 ? (uint64_t)left_ms : 0;
+
+        send_progress(R(fe), what, left < total ? total - left : 0, total, "ms");
+}
+
+static void
+send_progress(struct remote *r, const char *what, uint64_t done, uint64_t total,
+              const char *unit)
+{
         int64_t now = now_ms();
         struct proto_msg m;
 
@@ -190,6 +210,7 @@ remote_progress(struct frontend *fe, const char *what, uint64_t done, uint64_t t
         proto_set(&m, "what", what);
         proto_set_int(&m, "done", (long long)done);
         proto_set_int(&m, "total", (long long)total);
+        proto_set(&m, "unit", unit);
         pthread_mutex_lock(&r->mu);
         remote_set_snap(&r->snap_progress, &m);
         remote_send_locked(r, &m);
@@ -277,6 +298,7 @@ static const struct frontend_ops remote_ops = {
         .step_state = remote_step_state,
         .output = remote_output,
         .progress = remote_progress,
+        .countdown = remote_countdown,
         .failure = remote_failure,
         .end = remote_end,
         .form = remote_form,

@@ -145,6 +145,7 @@ struct tui {
         uint64_t           prog_done, prog_total;
         int64_t            prog_t0, prog_last;
         double             prog_rate;   /* bytes a second, smoothed */
+        bool               prog_ms;     /* a countdown: done and total are ms */
         struct strv        env;         /* NAME=VALUE for the operator's shell */
         struct tui_log     log;
 

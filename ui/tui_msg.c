@@ -66,6 +66,7 @@ msg_progress(struct tui *t, const struct proto_msg *m)
         }
         t->prog_done = done;
         t->prog_total = (uint64_t)proto_get_int(m, "total", 0);
+        t->prog_ms = proto_get(m, "unit") != NULL && strcmp(proto_get(m, "unit"), "ms") == 0;
 }
 
 static void

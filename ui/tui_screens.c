@@ -78,6 +78,14 @@ draw_progress(struct tui *t, int y, int x, int w)
                         addstr(i < fill ? t->g.bar_full : t->g.bar_empty);
                 tui_attr_off(t, TA_RUN);
                 printw(" %3d%%", pct);
+                if (t->prog_ms) {
+                        duration_format(a, sizeof a, (int64_t)(t->prog_total - done));
+                        duration_format(b, sizeof b, (int64_t)t->prog_total);
+                        /* TRANSLATORS: a countdown: time left, then the whole wait */
+                        snprintf(line, sizeof line, _("%s left of %s"), a, b);
+                        tui_put(t, y + 1, x + 2, w - 2, line);
+                        return;
+                }
                 bytes_format(a, sizeof a, done);
                 bytes_format(b, sizeof b, t->prog_total);
                 bytes_format(rate, sizeof rate, (uint64_t)t->prog_rate);
