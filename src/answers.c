@@ -379,6 +379,7 @@ answers_check_hops(const struct plan *p, const struct answers *a, char *const *h
         for (size_t i = 0; i < p->n_ask; i++) {
                 const struct question *q = &p->ask[i];
                 const struct answer_map *m = answer_pos(a, q->key);
+                struct strv miss = {0};
 
                 if (!q->per_hop || m == NULL)
                         continue;
@@ -395,13 +396,30 @@ answers_check_hops(const struct plan *p, const struct answers *a, char *const *h
                         free(all);
                         return -EINVAL;
                 }
-                for (size_t h = 0; !m->scalar && h < n; h++) {
-                        if (kvlist_get(&m->byver, hops[h]) || q->def)
-                                continue;
+                for (size_t h = 0; !m->scalar && !q->def && h < n; h++)
+                        if (!kvlist_get(&m->byver, hops[h]))
+                                strv_push(&miss, hops[h]);
+                if (miss.n == 1) {
                         /* TRANSLATORS: a question key, a version, then both again. */
                         diag_set_at(d, file, m->line, m->col,
                                     _("\"%s\" has no value for the hop to %s: add \"%s: VALUE\" "
-                                      "to the map of \"%s\""), q->key, hops[h], hops[h], q->key);
+                                      "to the map of \"%s\""), q->key, miss.v[0], miss.v[0], q->key);
+                } else if (miss.n > 1) {
+                        char *all = strv_join(miss.v, miss.n, ", ");
+                        struct strbuf add = {0};
+
+                        for (size_t h = 0; h < miss.n; h++)
+                                strbuf_addf(&add, "%s\"%s: VALUE\"", h ? ", " : "", miss.v[h]);
+                        /* TRANSLATORS: a question key, a list of versions, a list of
+                         * "VERSION: VALUE" lines to add, then the key again. */
+                        diag_set_at(d, file, m->line, m->col,
+                                    _("\"%s\" has no value for the hops to %s: add %s "
+                                      "to the map of \"%s\""), q->key, all, add.buf, q->key);
+                        strbuf_release(&add);
+                        free(all);
+                }
+                if (miss.n > 0) {
+                        strv_release(&miss);
                         return -EINVAL;
                 }
         }

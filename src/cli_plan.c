@@ -22,17 +22,44 @@ struct show {
         unsigned           hop, n_hops;        /* showing hop N of a path, or 0 */
 };
 
-/* Expand for display: secrets masked; never fails (unknown names stay as written). */
+/* Expand for display: secrets masked; never fails. Each ${name} is
+ * expanded on its own, so an unknown one stays as written and the known
+ * ones around it are still shown resolved. */
 static char *
 show_str(struct show *s, const char *in)
 {
-        char *out = NULL;
+        struct strbuf sb = {0};
+        const char *p = in;
 
         if (in == NULL)
                 return xstrdup("");
-        if (vars_expand_masked(s->vars, in, &out, NULL) < 0)
-                return xstrdup(in);
-        return out;
+        strbuf_adds(&sb, "");
+        while (*p) {
+                const char *end = p[0] == '$' && p[1] == '{' ? strchr(p + 2, '}') : NULL;
+                char *one, *out = NULL;
+
+                if (p[0] == '$' && p[1] == '$') {
+                        strbuf_addch(&sb, '$');
+                        p += 2;
+                        continue;
+                }
+                if (end == NULL) {
+                        size_t n = strcspn(p + 1, "$") + 1;
+
+                        strbuf_add(&sb, p, n);
+                        p += n;
+                        continue;
+                }
+                one = xstrndup(p, (size_t)(end + 1 - p));
+                if (vars_expand_masked(s->vars, one, &out, NULL) < 0)
+                        strbuf_adds(&sb, one);
+                else
+                        strbuf_adds(&sb, out);
+                free(out);
+                free(one);
+                p = end + 1;
+        }
+        return strbuf_detach(&sb);
 }
 
 static void
@@ -105,10 +132,9 @@ static void
 show_checks(struct show *s, const struct check *v, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
+                show_cond(s, &v[i].when);
                 if (v[i].cmd)
                         show_cmd(s, _("check"), v[i].cmd);
-                else
-                        show_cond(s, &v[i].when);
                 if (v[i].same)
                         fprintf(s->out, _("      check: %s is the same as before the upgrade\n"), v[i].same);
                 if (v[i].fail) {
@@ -271,8 +297,12 @@ show_step(struct show *s, enum step_id id)
         case STEP_VERIFY:
                 show_service(s, _("start"), p->service.start);
                 show_cmd(s, _("ready"), p->verify.ready.cmd);
-                if (p->verify.ready.http)
-                        fprintf(s->out, _("      ready: GET %s\n"), p->verify.ready.http);
+                if (p->verify.ready.http) {
+                        char *u = show_str(s, p->verify.ready.http);
+
+                        fprintf(s->out, _("      ready: GET %s\n"), u);
+                        free(u);
+                }
                 show_cmd(s, _("version"), &p->detect.version);
                 show_checks(s, p->verify.checks, p->verify.n_checks);
                 if (s->hop > 0 && s->hop < s->n_hops)
@@ -289,8 +319,12 @@ show_step(struct show *s, enum step_id id)
         for (size_t i = 0; i < p->step[id].checklist_keys.n; i++) {
                 const struct question *q = plan_question(p, p->step[id].checklist_keys.v[i]);
 
-                if (q)
-                        fprintf(s->out, _("      checklist [%s]: %s\n"), q->key, q->text);
+                if (q) {
+                        char *t = show_str(s, q->text);
+
+                        fprintf(s->out, _("      checklist [%s]: %s\n"), q->key, t);
+                        free(t);
+                }
         }
 }
 

@@ -93,4 +93,42 @@ run_upshift plan redis --plans-dir "$T_DIR/open"
 check_eq "a world-writable plan directory is refused" "$T_RC" 2
 check_match "the refusal says why" "$T_OUT" 'writable'
 
+# plan shows a check's when:, and expands the readiness URL, checklist
+# texts and points of no return as far as the variables are known.
+mkdir -p "$T_DIR/show"
+cat > "$T_DIR/show/show.yaml" <<'PLAN'
+schema: 1
+id: show
+title: What plan shows
+target: 2.0.0
+ask:
+  - {key: port, text: Port, default: "7001"}
+  - {key: strict, text: Strict, type: choice, choices: ["yes", "no"], default: "no"}
+service: {systemd: show.service}
+detect:
+  version: {run: [show-ctl, version], match: 'v(\d+\.\d+\.\d+)'}
+  checks:
+    - when: {answers: {strict: "yes"}}
+      run: [show-ctl, fsck, "${port}"]
+      fail: "the data of ${target} is damaged"
+  checklist: ["Nobody else upgrades to ${target} from ${hop_from}"]
+stop: {}
+migrate:
+  - run: [show-ctl, migrate]
+    point_of_no_return: "${hop_from} cannot read the data once ${target} has migrated it"
+verify:
+  ready: {http: "http://127.0.0.1:${port}/ping", timeout: 30s}
+PLAN
+run_upshift plan "$T_DIR/show/show.yaml" --state-dir "$T_DIR/show-state"
+check_eq "plan of the display test plan exits 0" "$T_RC" 0
+check_eq "plan shows a check's when: before its command" \
+	"$(printf '%s\n' "$T_OUT" | grep -B1 'check: \$ show-ctl fsck 7001$' | head -n 1)" \
+	"      when strict = yes:"
+check_match "plan expands the readiness URL" "$T_OUT" '^      ready: GET http://127\.0\.0\.1:7001/ping$'
+check_match "plan expands a checklist text, leaving unknown names" "$T_OUT" \
+	'checklist \[detect_check_1\]: Nobody else upgrades to 2\.0\.0 from \$\{hop_from\}$'
+check_match "plan expands a point of no return, leaving unknown names" "$T_OUT" \
+	'POINT OF NO RETURN: \$\{hop_from\} cannot read the data once 2\.0\.0 has migrated it$'
+check "plan of the display test plan changed nothing" test ! -e "$T_DIR/show-state"
+
 t_done

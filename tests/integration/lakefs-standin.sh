@@ -113,7 +113,8 @@ lk_run jump "$T_DIR/jump.yaml"
 check "a jump without the intermediate packages is refused (exit 2 or 3)" \
 	test "$T_RC" = 2 -o "$T_RC" = 3
 check_match "the refusal names the mandatory version without a package" "$T_OUT" '0\.30\.0'
-check_match "the refusal says what to do" "$T_OUT" 'add "0\.30\.0: VALUE" to the map of "package"'
+check_match "the refusal says what to do" "$T_OUT" 'add "0\.30\.0: VALUE", "0\.80\.2: VALUE" to the map of "package"'
+check_match "the refusal names both versions without a package" "$T_OUT" 'no value for the hops to 0\.30\.0, 0\.80\.2: '
 check_eq "refused: the database is untouched" "$(sha "$LK_DB/lakefs.json")" "$db_sha"
 check_eq "refused: the configuration is untouched" "$(sha "$LK_CONFIG")" "$config_sha"
 check_eq "refused: the binary is untouched" "$(sha "$LK_BIN")" "$bin_sha"

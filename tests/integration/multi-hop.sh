@@ -166,6 +166,15 @@ check_match "missing hop package: file:line:col, the version, what to add" "$T_O
 check "missing hop package: no journal" test ! -e "$state/journal"
 untouched "missing hop package" "$pid" "$tree" "$data"
 
+# Two hops without a package: one refusal names both.
+grep -v '0\.[38]0\.[02]:' "$answers" > "$T_DIR/missing2.yaml"
+run_upshift run "$plan" --answers "$T_DIR/missing2.yaml" --yes --state-dir "$state"
+check_eq "two missing hop packages: exit 2" "$T_RC" 2
+check_match "two missing hop packages: names both in one line" "$T_OUT" \
+	"missing2\\.yaml:[0-9]+:3: \"package\" has no value for the hops to 0\\.30\\.0, 0\\.80\\.2: add \"0\\.30\\.0: VALUE\", \"0\\.80\\.2: VALUE\" to the map of \"package\"$"
+check "two missing hop packages: no journal" test ! -e "$state/journal"
+untouched "two missing hop packages" "$pid" "$tree" "$data"
+
 # One package for three hops.
 { echo "root: $root"; echo "package: $T_DIR/toy-1.0.0.tar.gz"; } > "$T_DIR/scalar.yaml"
 run_upshift run "$plan" --answers "$T_DIR/scalar.yaml" --yes --state-dir "$state"
