@@ -418,6 +418,20 @@ stage(struct pkg *p, const char *want, char *const *members, size_t n, const cha
         return r;
 }
 
+/* Release what the package readers (package_read.c) filled in p, and close it. */
+static void
+pkg_close(struct pkg *p)
+{
+        for (size_t i = 0; i < p->n; i++) {
+                free(p->v[i].key);
+                free(p->v[i].link);
+        }
+        free(p->v);
+        free(p->version);
+        free(p->buf);
+        close(p->fd);
+}
+
 int
 package_stage(const char *pkg, const char *want_sha256, char *const *members, size_t n,
               const char *staging_dir, const struct stage_opts *o, struct staged *ret,
@@ -454,14 +468,7 @@ package_stage(const char *pkg, const char *want_sha256, char *const *members, si
                                 unlink(s.files[j].path);
                 staged_release(&s);
         }
-        for (size_t i = 0; i < p.n; i++) {
-                free(p.v[i].key);
-                free(p.v[i].link);
-        }
-        free(p.v);
-        free(p.version);
-        free(p.buf);
-        close(p.fd);
+        pkg_close(&p);
         return r;
 }
 
@@ -523,13 +530,6 @@ package_list(const char *pkg, char *const *members, size_t n, struct strv *ret_m
                 strv_push(ret_links, s.files[j].link ? s.files[j].link : "");
         }
         staged_release(&s);
-        for (size_t i = 0; i < p.n; i++) {
-                free(p.v[i].key);
-                free(p.v[i].link);
-        }
-        free(p.v);
-        free(p.version);
-        free(p.buf);
-        close(p.fd);
+        pkg_close(&p);
         return r;
 }
