@@ -21,29 +21,31 @@ deb=$(fetch_deb etcd-server "$ETCD_DEB_VERSION") || { echo "cannot fetch etcd-se
 mkdir -p "$T_DIR/new" && dpkg-deb -x "$deb" "$T_DIR/new" || { echo "cannot unpack $deb"; exit 1; }
 NEW_BIN=$T_DIR/new/usr/bin/etcd
 
-# Six distinct free ports: a client and a peer port for each member.
-ports=()
-for _ in $(seq 1 20); do
-	p=$(free_port) || break
-	case " ${ports[*]} " in *" $p "*) continue ;; esac
-	ports+=("$p")
-	[ ${#ports[@]} = 6 ] && break
-done
-[ ${#ports[@]} = 6 ] || { echo "no free ports"; exit 1; }
-
 NAMES=(m1 m2 m3)
 declare -A CPORT PPORT DIR BIN PID OLD_SHA
-initial=
-for i in 0 1 2; do
-	n=${NAMES[$i]}
-	CPORT[$n]=${ports[$((2 * i))]}
-	PPORT[$n]=${ports[$((2 * i + 1))]}
-	DIR[$n]=$T_DIR/$n
-	BIN[$n]=$T_DIR/$n/root/usr/bin/etcd
-	initial+="${initial:+,}$n=http://127.0.0.1:${PPORT[$n]}"
-done
+# choose_ports: six distinct free ports, a client and a peer port for each
+# member, and what follows from them.
+choose_ports() {
+	local p i n ports=()
+	for _ in $(seq 1 20); do
+		p=$(free_port) || break
+		case " ${ports[*]} " in *" $p "*) continue ;; esac
+		ports+=("$p")
+		[ ${#ports[@]} = 6 ] && break
+	done
+	[ ${#ports[@]} = 6 ] || return 1
+	initial=
+	for i in 0 1 2; do
+		n=${NAMES[$i]}
+		CPORT[$n]=${ports[$((2 * i))]}
+		PPORT[$n]=${ports[$((2 * i + 1))]}
+		DIR[$n]=$T_DIR/$n
+		BIN[$n]=$T_DIR/$n/root/usr/bin/etcd
+		initial+="${initial:+,}$n=http://127.0.0.1:${PPORT[$n]}"
+	done
+	ENDPOINTS="$(endpoint m1),$(endpoint m2),$(endpoint m3)"
+}
 endpoint() { echo "http://127.0.0.1:${CPORT[$1]}"; }
-ENDPOINTS="$(endpoint m1),$(endpoint m2),$(endpoint m3)"
 
 ectl() {
 	"$ETCDCTL" --dial-timeout=2s --command-timeout=5s "$@"
@@ -126,14 +128,47 @@ clients_failover: yes
 ANS
 }
 
-for n in "${NAMES[@]}"; do
-	member_setup "$n" || { echo "cannot set up member $n"; exit 1; }
-	answers_for "$n"
+# healthy, or a member has exited (a port taken by someone else first)
+healthy_or_dead() {
+	local n
+	for n in "${NAMES[@]}"; do
+		alive "${PID[$n]}" || return 0
+	done
+	cluster_healthy
+}
+
+cluster_up() {
+	local n
+	choose_ports || return 1
+	for n in "${NAMES[@]}"; do
+		member_setup "$n" || return 1
+		answers_for "$n"
+	done
+	for n in "${NAMES[@]}"; do
+		member_start "$n"
+	done
+	wait_for 60 healthy_or_dead && cluster_healthy
+}
+
+# A port found free may be taken by another test before etcd binds it: then
+# the cluster starts again from nothing on other ports (three tries at most).
+up=
+for attempt in 1 2 3; do
+	if cluster_up; then
+		up=1
+		break
+	fi
+	tail -n 3 "$T_DIR"/m*/etcd.log
+	echo "# the cluster did not start (try $attempt); again on other ports"
+	for n in "${NAMES[@]}"; do
+		[ -n "${PID[$n]:-}" ] && kill "${PID[$n]}" 2>/dev/null
+	done
+	for n in "${NAMES[@]}"; do
+		[ -n "${PID[$n]:-}" ] && wait_for 30 sh -c "! kill -0 ${PID[$n]} 2>/dev/null || grep -q '^State:.*Z' /proc/${PID[$n]}/status"
+	done
+	rm -rf "$T_DIR/m1" "$T_DIR/m2" "$T_DIR/m3"
 done
-for n in "${NAMES[@]}"; do
-	member_start "$n"
-done
-wait_for 60 cluster_healthy || { tail -n 20 "$T_DIR"/m*/etcd.log; echo "the cluster did not become healthy"; exit 1; }
+[ -n "$up" ] || { echo "the cluster did not become healthy"; exit 1; }
 ok "three members are healthy"
 check "each member's binary differs from the package's" sh -c "! cmp -s '${BIN[m1]}' '$NEW_BIN'"
 check_match "the old build says 3.4.23" "$("${BIN[m1]}" --version)" '^etcd Version: 3\.4\.23$'

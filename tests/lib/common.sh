@@ -76,12 +76,15 @@ check_match() {
 	fi
 }
 
-# wait_for SECONDS COMMAND...: poll every 0.1 s until COMMAND succeeds.
+# wait_for SECONDS COMMAND...: poll every 0.1 s until COMMAND succeeds, for
+# at most SECONDS of wall time (a slow COMMAND counts) and secs*10 tries.
 wait_for() {
-	local secs=$1 i
+	local secs=$1 i end
 	shift
+	end=$((SECONDS + secs))
 	for i in $(seq 1 $((secs * 10))); do
 		"$@" && return 0
+		[ "$SECONDS" -ge "$end" ] && return 1
 		sleep 0.1
 	done
 	return 1
