@@ -19,6 +19,8 @@ PACKAGES=(
 	curl	# plans/etcd.yaml reads the cluster version from /version
 	procps	# pgrep: plans/kopia.yaml and plans/backy2.yaml look for their processes
 	python3-yaml	# the lakefs stand-in reads lakeFS's YAML configuration
+	# what the unpacked redis-tools links against
+	libjemalloc2 liblzf1 libatomic1
 	# what the unpacked postgresql-15 and postgresql-client-15 link against
 	libpq5 libicu72 libllvm14 libxml2 libxslt1.1 libldap-2.5-0 libgssapi-krb5-2 libedit2 liblz4-1 libpam0g libuuid1 tzdata
 )

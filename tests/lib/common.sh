@@ -90,11 +90,13 @@ wait_for() {
 	return 1
 }
 
-# A free TCP port on 127.0.0.1 (tries at most 50 random ones).
+# A free TCP port on 127.0.0.1 (tries at most 50 random ones). The range
+# stays below Linux's ephemeral ports (32768 and up), where outgoing
+# connections of the other tests running alongside would take them.
 free_port() {
 	local p i
 	for i in $(seq 1 50); do
-		p=$((20000 + RANDOM % 20000))
+		p=$((20000 + RANDOM % 12000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0

@@ -44,11 +44,54 @@ redis_pid() {
 	cat "$REDIS_DIR/redis.pid" 2>/dev/null
 }
 
-# Start the server from the sandbox and wait for PING (at most 20 s).
+# Start the server from the sandbox and wait for PING (at most 20 s). The
+# first start may find its port taken by another test since free_port looked:
+# then it says what the server logged and tries again on another port (3
+# tries). Later starts (after an upgrade, a reset) keep the port: answers
+# files name it.
 redis_start() {
-	"$REDIS_BIN/redis-server" "$REDIS_DIR/redis.conf" || return 1
-	wait_for 20 redis_ping || return 1
-	t_track "$(redis_pid)"
+	local try tries=1
+	[ -n "${REDIS_STARTED:-}" ] || tries=3
+	for try in $(seq 1 $tries); do
+		if [ "$try" -gt 1 ]; then
+			echo "# redis did not start on port $REDIS_PORT: $(tail -n 1 "$REDIS_DIR/redis.log" 2>/dev/null)"
+			REDIS_PORT=$(free_port) || return 1
+			sed -i "s/^port .*/port $REDIS_PORT/" "$REDIS_DIR/redis.conf" || return 1
+		fi
+		# A pidfile left by a dead server would read as "gone" at once.
+		redis_gone && rm -f "$REDIS_DIR/redis.pid"
+		REDIS_LOG_FROM=$(($(cat "$REDIS_DIR/redis.log" 2>/dev/null | wc -l) + 1))
+		"$REDIS_BIN/redis-server" "$REDIS_DIR/redis.conf" || continue
+		# A server that cannot bind exits: stop waiting as soon as its pid
+		# is gone, and never mistake another test's server for ours.
+		wait_for 20 redis_up_or_gone && redis_ours_answers || continue
+		REDIS_STARTED=1
+		t_track "$(redis_pid)"
+		return 0
+	done
+	return 1
+}
+
+# True when the pidfile names a process that is no longer there.
+redis_gone() {
+	local pid
+	pid=$(redis_pid) && [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null
+}
+
+# True once the sandbox's server answers, or once it has given up: the pid
+# it wrote is dead, or it logged since REDIS_LOG_FROM that it is aborting
+# (and removed its pidfile on the way out).
+redis_up_or_gone() {
+	redis_ours_answers || redis_gone ||
+		tail -n +"$REDIS_LOG_FROM" "$REDIS_DIR/redis.log" 2>/dev/null | grep -q 'aborting'
+}
+
+# True when the server answering on REDIS_PORT is the one whose pid the
+# sandbox's pidfile names.
+redis_ours_answers() {
+	local pid
+	pid=$(redis_pid) && [ -n "$pid" ] && redis_ping &&
+		[ "$(rcli INFO server 2>/dev/null | tr -d '\r' | sed -n 's/^process_id://p')" = "$pid" ]
 }
 
 # Fill with 10,000 strings plus a few other types.
@@ -153,7 +196,8 @@ redis_upgrade_setup() {
 	local port
 	port=$(free_port) || { echo "no free port"; exit 1; }
 	redis_sandbox "$T_DIR/redis" "$port" || { echo "cannot set up the Redis sandbox"; exit 1; }
-	redis_start && redis_fill && redis_snapshot || { echo "cannot start and fill redis"; exit 1; }
+	redis_start || { echo "redis did not start: $(tail -n 3 "$REDIS_DIR/redis.log")"; exit 1; }
+	redis_fill && redis_snapshot || { echo "cannot fill and save redis: $(tail -n 3 "$REDIS_DIR/redis.log")"; exit 1; }
 	digest=$(redis_digest)
 	old_sha=$(sha256sum "$REDIS_BIN/redis-check-rdb" | cut -d' ' -f1)
 	new_sha=$(sha256sum "$REDIS_DIR/new/usr/bin/redis-check-rdb" | cut -d' ' -f1)
