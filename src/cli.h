@@ -42,6 +42,10 @@ int cli_plan(struct cli *c);
 int cli_wizard(const struct cli *c, const struct plan *p, const struct answers *a,
                const struct engine_opts *o, bool rollback, const char *rollback_cmd,
                void (*on_signal)(int));
+/* upshift attach: the wizard as a client of the worker already running in
+ * o->state_dir (o->resume_cmd says how to resume). Returns the run's exit
+ * code, or EXIT_USAGE when no worker runs there or there is no terminal. */
+int cli_attach(const struct cli *c, const struct plan *p, const struct engine_opts *o);
 /* What upshift plan shows, with vs's values (secrets masked), to out; the
  * wizard's review screen shows the same. */
 void cli_plan_write(FILE *out, const struct plan *p, struct vars *vs, const char *state_dir);

@@ -1,4 +1,6 @@
-/* upshift status: the journal of an upgrade, summarised. Reads only. */
+/* upshift status: the journal of an upgrade, summarised, and what its
+ * worker says when one runs (ui/worker.h). Reads only, but for removing
+ * the socket of a worker that died. */
 #include <config.h>
 
 #include <dirent.h>
@@ -14,9 +16,37 @@
 #include "lock.h"
 #include "state.h"
 #include "util.h"
+#include "worker.h"
+
+/* What the worker running the upgrade says: who is attached, and whether
+ * it waits for the operator. */
+static void
+worker_status(const char *plan_id, const char *dir)
+{
+        struct worker_info wi;
+        struct diag d = {0};
+        int r = worker_query(dir, &wi, &d);
+
+        if (r < 0) {
+                printf(_("  worker: %s\n"), d.msg);
+                return;
+        }
+        if (r == 0)
+                return;
+        if (wi.client)
+                printf(_("  worker pid %ld, the wizard of %s attached\n"), wi.pid, wi.client);
+        else
+                printf(_("  worker pid %ld, no wizard attached (the terminal went away)\n"), wi.pid);
+        if (wi.waiting && wi.client == NULL)
+                printf(_("  waiting for the operator: %s; attach with: upshift attach %s\n"),
+                       wi.what ? wi.what : "?", plan_id ? plan_id : "PLAN");
+        else if (wi.waiting)
+                printf(_("  waiting for an answer in the wizard: %s\n"), wi.what ? wi.what : "?");
+        worker_info_release(&wi);
+}
 
 static int
-status_of(const char *label, const char *dir)
+status_of(const char *label, const char *plan_id, const char *dir)
 {
         struct journal_damage damage = {0};
         struct run_state st;
@@ -49,9 +79,11 @@ status_of(const char *label, const char *dir)
         }
         if (st.rolling_back)
                 printf(_("  a rollback is in progress or was interrupted: finish it with upshift rollback\n"));
-        if (lock_peek(dir, &h) == 1)
+        if (lock_peek(dir, &h) == 1) {
                 printf(_("  running now: pid %ld, user %s, tty %s, since %s\n"), (long)h.pid, h.user,
                        h.tty, h.since);
+                worker_status(plan_id, dir);
+        }
         printf(_("  started %s, %d run(s), last record %s\n"), st.first_time ? st.first_time : "?",
                st.runs, st.last_time ? st.last_time : "?");
         printf(_("  version %s -> target %s\n"),
@@ -109,13 +141,13 @@ cli_status(struct cli *c)
                 if ((r = cli_load_plan(c, &p)) != 0)
                         return r;
                 dir = cli_state_dir(c, p->id);
-                r = status_of(p->id, dir);
+                r = status_of(p->id, p->id, dir);
                 free(dir);
                 plan_free(p);
                 return r;
         }
         if (c->state_dir)
-                return status_of(c->state_dir, c->state_dir);
+                return status_of(c->state_dir, NULL, c->state_dir);
         {
                 char *root = xstrdup(ENGINE_STATE_ROOT);
                 struct dirent **names = NULL;
@@ -124,7 +156,7 @@ cli_status(struct cli *c)
                 for (int i = 0; i < n; i++) {
                         if (names[i]->d_name[0] != '.') {
                                 dir = path_join(root, names[i]->d_name);
-                                status_of(names[i]->d_name, dir);
+                                status_of(names[i]->d_name, names[i]->d_name, dir);
                                 free(dir);
                                 shown++;
                         }

@@ -1,9 +1,10 @@
-/* cli_wizard.c: upshift run and rollback on a terminal. The wizard (ui/tui.h)
- * draws in this process; the engine runs in a child, the worker, in a
- * session of its own and with the lock, talking to the wizard over a
- * socket pair through the remote frontend (ui/remote.h). A wizard that
- * goes away (the terminal closed) does not stop a running command: the
- * worker stops at its next safe point, as on SIGHUP. */
+/* cli_wizard.c: upshift run, rollback and attach on a terminal. The wizard
+ * (ui/tui.h) draws in this process; the engine runs in a child, the
+ * worker, in a session of its own, with the lock and no terminal, through
+ * the remote frontend (ui/remote.h). The worker listens on a socket in
+ * the state directory (ui/worker.h) and the wizard is its client: when the
+ * terminal goes away the worker runs on and waits for the operator at the
+ * next question; upshift run (or attach) on another terminal re-attaches. */
 #include <config.h>
 
 #include <dirent.h>
@@ -25,6 +26,7 @@
 #include "remote.h"
 #include "state.h"
 #include "tui.h"
+#include "worker.h"
 
 /* The newest log file of the state directory, or NULL. New string. */
 static char *
@@ -86,12 +88,12 @@ ask_resume(struct tui *t, const char *state_dir)
 }
 
 static void
-worker(struct tui *t, int fd, const struct plan *p, const struct answers *a,
+worker(struct tui *t, struct worker_sock *ws, const struct plan *p, const struct answers *a,
        const struct engine_opts *o, bool rollback, void (*on_signal)(int))
 {
         struct remote_opts ro = {
-                .fd = fd, .plan = p, .state_dir = o->state_dir, .interrupt = o->interrupt,
-                .show_plan = cli_plan_write,
+                .fd = -1, .listen_fd = ws->fd, .plan = p, .state_dir = o->state_dir,
+                .interrupt = o->interrupt, .show_plan = cli_plan_write,
         };
         struct frontend *fe;
         struct diag d = {0};
@@ -109,8 +111,83 @@ worker(struct tui *t, int fd, const struct plan *p, const struct answers *a,
         cli_catch_signals(on_signal);
         fe = remote_new(&ro);
         r = (rollback ? engine_rollback : engine_run)(p, a, o, fe, &d);
+        remote_bye(fe, r);
         remote_free(fe);
+        worker_unlisten(o->state_dir, ws);
         exit(r);
+}
+
+/* Start a worker listening in the state directory. Returns 1 with the
+ * worker's pid and a connection to it, 0 when another worker took the
+ * socket's name first (connect to that one), or an exit code. */
+static int
+start_worker(struct tui *t, const struct plan *p, const struct answers *a,
+             const struct engine_opts *o, bool rollback, void (*on_signal)(int),
+             pid_t *ret_pid, int *ret_fd)
+{
+        struct worker_sock ws;
+        struct diag d = {0};
+        pid_t pid;
+        int r;
+
+        if (mkdir_p(o->state_dir, 0700, &d) < 0 || (r = worker_listen(o->state_dir, &ws, &d)) < 0) {
+                tui_free(t);
+                cli_error(d.msg);
+                return EXIT_USAGE;
+        }
+        if (r == 0)
+                return 0;
+        fflush(stdout);
+        fflush(stderr);
+        pid = fork();
+        if (pid < 0) {
+                int err = errno;
+
+                worker_unlisten(o->state_dir, &ws);
+                tui_free(t);
+                fprintf(stderr, _("upshift: error: cannot start the engine's process: %s\n"),
+                        strerror(err));
+                return EXIT_STEPFAIL;
+        }
+        if (pid == 0)
+                worker(t, &ws, p, a, o, rollback, on_signal);
+        close(ws.fd);
+        /* It listened before it was forked: this connects at once. */
+        if (worker_connect(o->state_dir, ret_fd, NULL, &d) != 1) {
+                kill(pid, SIGTERM);
+                tui_free(t);
+                cli_error(diag_isset(&d) ? d.msg : _("cannot connect to the engine's process"));
+                return EXIT_STEPFAIL;
+        }
+        *ret_pid = pid;
+        return 1;
+}
+
+/* Connect to the worker of the state directory, if one runs. 1 with
+ * *ret_fd, 0 when none runs, or an exit code (the wizard is freed). */
+static int
+find_worker(struct tui *t, const char *state_dir, int *ret_fd)
+{
+        struct diag d = {0};
+        int r = worker_connect(state_dir, ret_fd, NULL, &d);
+
+        if (r < 0) {
+                tui_free(t);
+                cli_error(d.msg);
+                return EXIT_USAGE;
+        }
+        return r;
+}
+
+/* Be the client of the worker on fd (our child pid, or 0) until the run
+ * ends or the operator leaves. */
+static int
+attach(struct tui *t, int fd, pid_t pid)
+{
+        int code = tui_run(t, fd, pid);
+
+        tui_free(t);
+        return code;
 }
 
 int
@@ -124,11 +201,14 @@ cli_wizard(const struct cli *c, const struct plan *p, const struct answers *a,
         };
         struct diag d = {0};
         struct tui *t = tui_new(&to, &d);
-        int sv[2], code;
-        pid_t pid;
+        int fd = -1, r;
+        pid_t pid = 0;
 
         if (t == NULL)
                 return -1;
+        /* A worker runs already (its terminal went away): attach to it. */
+        if ((r = find_worker(t, o->state_dir, &fd)) != 0)
+                return r == 1 ? attach(t, fd, 0) : r;
         if (!rollback) {
                 switch (ask_resume(t, o->state_dir)) {
                 case TUI_QUIT:
@@ -143,29 +223,38 @@ cli_wizard(const struct cli *c, const struct plan *p, const struct answers *a,
                         break;
                 }
         }
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-                tui_free(t);
-                fprintf(stderr, _("upshift: error: cannot make a socket pair: %s\n"),
-                        strerror(errno));
-                return EXIT_STEPFAIL;
+        /* Two wizards starting at once: the second attaches to the first. */
+        for (unsigned tries = 0; tries < 3; tries++) {
+                r = start_worker(t, p, a, o, rollback, on_signal, &pid, &fd);
+                if (r == 1)
+                        return attach(t, fd, pid);
+                if (r != 0 || (r = find_worker(t, o->state_dir, &fd)) != 0)
+                        return r == 1 ? attach(t, fd, 0) : r;
         }
-        fflush(stdout);
-        fflush(stderr);
-        pid = fork();
-        if (pid < 0) {
-                tui_free(t);
-                fprintf(stderr, _("upshift: error: cannot start the engine's process: %s\n"),
-                        strerror(errno));
-                close(sv[0]);
-                close(sv[1]);
-                return EXIT_STEPFAIL;
-        }
-        if (pid == 0) {
-                close(sv[0]);
-                worker(t, sv[1], p, a, o, rollback, on_signal);
-        }
-        close(sv[1]);
-        code = tui_run(t, sv[0], pid);
         tui_free(t);
-        return code;
+        cli_error(_("another wizard keeps starting and stopping a worker in this state directory: try again"));
+        return EXIT_LOCKED;
+}
+
+int
+cli_attach(const struct cli *c, const struct plan *p, const struct engine_opts *o)
+{
+        struct tui_opts to = {
+                .plan = p, .state_dir = o->state_dir, .resume_cmd = o->resume_cmd,
+                .no_color = c->no_color,
+        };
+        struct diag d = {0};
+        struct tui *t = tui_new(&to, &d);
+        int fd = -1, r;
+
+        if (t == NULL) {
+                cli_error(_("upshift attach needs a terminal"));
+                return EXIT_USAGE;
+        }
+        if ((r = find_worker(t, o->state_dir, &fd)) != 0)
+                return r == 1 ? attach(t, fd, 0) : r;
+        tui_free(t);
+        fprintf(stderr, _("upshift: no upgrade of %s is running in %s: start or resume it with: upshift run %s\n"),
+                p->id, o->state_dir, p->id);
+        return EXIT_USAGE;
 }

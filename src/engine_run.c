@@ -193,6 +193,30 @@ run_step(struct engine *e, struct step_ctx *ctx, enum step_id id)
         return ctx->diag->code ? ctx->diag->code : EXIT_STEPFAIL;
 }
 
+/* Nobody watches the run (the wizard went away): before a step starts,
+ * wait for an operator, unless the step asks for a confirmation anyway.
+ * The step that was running when the wizard went has finished. Returns 0,
+ * or an exit code with d set when the operator said no or a signal came. */
+static int
+await_operator(struct engine *e, enum step_id id, struct diag *d)
+{
+        const struct step_module *m = &e->mods[id];
+        bool asks = m->risk == RISK_DESTRUCTIVE && !m->confirms_itself && !e->opts->yes;
+
+        if (e->fe->ops->attended == NULL || e->fe->ops->attended(e->fe) || asks)
+                return 0;
+        e->current = id;
+        engine_say(e, OUT_WARN, _("nobody is attached: waiting for an operator before step %s (attach with: %s)"),
+                   m->name, e->opts->resume_cmd ? e->opts->resume_cmd : "upshift run");
+        if (e->fe->ops->confirm(e->fe, id, _(m->title),
+                                _("Nobody was watching when this step was due, so upshift waited for you. The step before it has finished; this one has not started.")) == STEP_OK)
+                return 0;
+        diag_set(d, engine_interrupted(e) ? _("interrupted before step %s")
+                                          : _("step %s was not started: nothing more was changed"),
+                 m->name);
+        return EXIT_STEPFAIL;
+}
+
 /* One step of the run, unless it finished before: preflight first when it
  * is the first step after detect; a failure offers retry or rollback.
  * Returns 0 or an exit code; *ret_over when a rollback ended the run. */
@@ -220,6 +244,8 @@ loop_step(struct engine *e, struct step_ctx *ctx, enum step_id id, bool *checked
                                        _("done in an earlier run"));
                 return 0;
         }
+        if ((code = await_operator(e, id, d)) != 0)
+                return code;
         for (unsigned tries = 0; tries < 100; tries++) {
                 enum fail_choice choice;
 

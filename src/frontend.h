@@ -137,6 +137,11 @@ struct frontend_ops {
          * limit: left_ms of total_ms remain (a drain, a readiness wait). */
         void (*countdown)(struct frontend *fe, const char *what, int64_t left_ms,
                           int64_t total_ms);
+        /* Optional (NULL: always). False when nobody watches the run (the
+         * wizard went away, issue 8): the engine then lets the running step
+         * finish but asks before it starts another one, and that question
+         * waits for an operator to attach. */
+        bool (*attended)(struct frontend *fe);
 };
 
 struct frontend {

@@ -262,6 +262,32 @@ cmd_rollback(struct cli *c)
         return engine_command(c, engine_rollback, true);
 }
 
+static int
+cmd_attach(struct cli *c)
+{
+        struct engine_opts o = {0};
+        struct plan *p = NULL;
+        char *state, *resume;
+        int r = cli_load_plan(c, &p);
+
+        if (r)
+                return r;
+        state = cli_state_dir(c, p->id);
+        resume = resume_command(c, "run");
+        o.state_dir = state;
+        o.resume_cmd = resume;
+        if (use_wizard(c)) {
+                r = cli_attach(c, p, &o);
+        } else {
+                cli_error(_("upshift attach needs a terminal: it opens the wizard (see upshift status for a line summary)"));
+                r = EXIT_USAGE;
+        }
+        free(state);
+        free(resume);
+        plan_free(p);
+        return r;
+}
+
 struct subcommand {
         const char *name;
         const char *usage;
@@ -279,6 +305,9 @@ static const struct subcommand subcommands[] = {
          cmd_answers, true, true},
         {"run", "PLAN [--answers FILE] [--yes] [--target VERSION]",
          N_("run or resume the upgrade"), cmd_run, true, true},
+        {"attach", "PLAN",
+         N_("open the wizard on the upgrade a detached worker is running (after a dropped session)"),
+         cmd_attach, true, true},
         {"status", "[PLAN]", N_("summarise the journal of an upgrade"), cli_status, false, true},
         {"rollback", "PLAN [--answers FILE] [--yes]",
          N_("undo the upgrade: data from the backup, old files back, service started"),

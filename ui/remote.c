@@ -64,6 +64,10 @@ remote_flush_lines_locked(struct remote *r)
 
         if (r->seq_sent == r->seq_next)
                 return;
+        if (r->lost) {                  /* a client attaching later gets the ring */
+                r->seq_sent = r->seq_next;
+                return;
+        }
         if (r->seq_next - first > REMOTE_BATCH)
                 first = r->seq_next - REMOTE_BATCH;
         if (r->lost || r->q.len - r->q_off > REMOTE_BACKLOG)
@@ -151,15 +155,12 @@ remote_step_state(struct frontend *fe, enum step_id step, enum step_status st, i
         proto_release(&m);
 }
 
-static void
-remote_output(struct frontend *fe, enum out_kind kind, const char *line)
+void
+remote_note_locked(struct remote *r, enum out_kind kind, const char *line)
 {
-        struct remote *r = R(fe);
-        struct remote_line *l;
+        struct remote_line *l = &r->ring[r->seq_next % REMOTE_RING];
         size_t len = strlen(line);
 
-        pthread_mutex_lock(&r->mu);
-        l = &r->ring[r->seq_next % REMOTE_RING];
         free(l->text);
         l->text = len > REMOTE_LINE_MAX ? xasprintf("%.*s...", REMOTE_LINE_MAX, line)
                                         : xstrdup(line);
@@ -169,6 +170,15 @@ remote_output(struct frontend *fe, enum out_kind kind, const char *line)
         /* The thread is woken for the first line; after it, its timer runs. */
         if (r->seq_next++ == r->seq_sent)
                 wake_locked(r);
+}
+
+static void
+remote_output(struct frontend *fe, enum out_kind kind, const char *line)
+{
+        struct remote *r = R(fe);
+
+        pthread_mutex_lock(&r->mu);
+        remote_note_locked(r, kind, line);
         pthread_mutex_unlock(&r->mu);
 }
 
@@ -230,7 +240,10 @@ remote_vars(struct frontend *fe, const struct vars *vs)
                 snprintf(k, sizeof k, "v.%zu", i);
                 proto_setf(&m, k, "%s=%s", vs->kv.v[i].key, vs->kv.v[i].value);
         }
-        send_msg(R(fe), &m);
+        pthread_mutex_lock(&R(fe)->mu);
+        remote_set_snap(&R(fe)->snap_vars, &m);
+        remote_send_locked(R(fe), &m);
+        pthread_mutex_unlock(&R(fe)->mu);
         proto_release(&m);
 }
 
@@ -290,6 +303,14 @@ remote_end(struct frontend *fe, const struct run_report *rep)
         proto_release(&m);
 }
 
+/* Nobody watches when no client is attached to a worker that waits for
+ * clients (a worker with one fixed client is interrupted when it goes). */
+static bool
+remote_attended(struct frontend *fe)
+{
+        return !remote_lost(fe) || R(fe)->o.listen_fd < 0;
+}
+
 static const struct frontend_ops remote_ops = {
         .name = "remote",
         .begin = remote_begin,
@@ -305,6 +326,7 @@ static const struct frontend_ops remote_ops = {
         .review = remote_review,
         .vars = remote_vars,
         .fact = remote_fact,
+        .attended = remote_attended,
 };
 
 static void
@@ -354,13 +376,17 @@ remote_new(const struct remote_opts *o)
         r->fe.ops = &remote_ops;
         r->fe.priv = r;
         r->o = *o;
+        r->pend_fd = -1;
+        r->lost = o->fd < 0;            /* no client yet: it will connect */
         r->ponr_prefix = pct ? xstrndup(fmt, (size_t)(pct - fmt)) : xstrdup(fmt);
         pthread_mutex_init(&r->mu, NULL);
         pthread_cond_init(&r->cv, NULL);
         if (pipe2(r->wake, O_CLOEXEC | O_NONBLOCK) < 0)
                 r->wake[0] = r->wake[1] = -1;
-        fcntl(o->fd, F_SETFL, fcntl(o->fd, F_GETFL) | O_NONBLOCK);
-        fcntl(o->fd, F_SETFD, FD_CLOEXEC);
+        if (o->fd >= 0) {
+                fcntl(o->fd, F_SETFL, fcntl(o->fd, F_GETFL) | O_NONBLOCK);
+                fcntl(o->fd, F_SETFD, FD_CLOEXEC);
+        }
         proto_init(&m, "hello");
         proto_set_int(&m, "v", PROTO_VERSION);
         proto_set(&m, "role", "worker");
@@ -389,14 +415,24 @@ void
 remote_snapshot(struct frontend *fe, struct strbuf *out)
 {
         struct remote *r = R(fe);
-        uint64_t first;
 
         pthread_mutex_lock(&r->mu);
+        remote_snapshot_locked(r, out);
+        pthread_mutex_unlock(&r->mu);
+}
+
+void
+remote_snapshot_locked(struct remote *r, struct strbuf *out)
+{
+        uint64_t first;
+
         strbuf_adds(out, "");
         if (r->snap_plan)
                 strbuf_adds(out, r->snap_plan);
         if (r->snap_begin)
                 strbuf_adds(out, r->snap_begin);
+        if (r->snap_vars)
+                strbuf_adds(out, r->snap_vars);
         for (int i = 0; i < STEP_COUNT; i++)
                 if (r->snap_state[i])
                         strbuf_adds(out, r->snap_state[i]);
@@ -418,7 +454,17 @@ remote_snapshot(struct frontend *fe, struct strbuf *out)
                 strbuf_adds(out, r->snap_pending);
         if (r->snap_end)
                 strbuf_adds(out, r->snap_end);
-        pthread_mutex_unlock(&r->mu);
+}
+
+void
+remote_bye(struct frontend *fe, int code)
+{
+        struct proto_msg m;
+
+        proto_init(&m, "bye");
+        proto_set_int(&m, "code", code);
+        send_msg(R(fe), &m);
+        proto_release(&m);
 }
 
 void
@@ -430,7 +476,10 @@ remote_free(struct frontend *fe)
                 return;
         r = R(fe);
         remote_thread_stop(r);
-        close(r->o.fd);
+        if (r->o.fd >= 0)
+                close(r->o.fd);
+        if (r->pend_fd >= 0)
+                close(r->pend_fd);
         if (r->wake[0] >= 0) {
                 close(r->wake[0]);
                 close(r->wake[1]);
@@ -444,6 +493,11 @@ remote_free(struct frontend *fe)
         free(r->snap_progress);
         free(r->snap_pending);
         free(r->snap_end);
+        free(r->snap_vars);
+        free(r->pending_what);
+        proto_release(&r->client);
+        proto_release(&r->pend);
+        proto_reader_release(&r->pend_rd);
         free(r->last_progress_what);
         free(r->ponr_prefix);
         kvlist_release(&r->facts);

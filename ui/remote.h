@@ -16,8 +16,15 @@
  *
  * The worker keeps what a client needs to draw the current screen: the
  * plan, the begin message, each step's last state, the last progress, the
- * ring of lines, the question waiting for an answer and the end (issue 8:
- * a client that connects later is sent remote_snapshot()).
+ * ring of lines, the question waiting for an answer and the end.
+ *
+ * Clients (issue 8): with a listening socket (ui/worker.h), the worker
+ * starts with no client and accepts them there. The first one to say
+ * hello is attached and is sent remote_snapshot(); a later one is told who
+ * is attached ("busy") and takes over by sending "takeover", whereupon the
+ * first is sent "detached" and closed. A client that goes away costs
+ * nothing: the engine runs on, and a question waits for the next client.
+ * Peers of another uid than the worker's (and not root) are refused.
  */
 #ifndef UPSHIFT_REMOTE_H
 #define UPSHIFT_REMOTE_H
@@ -36,7 +43,11 @@
 #define REMOTE_LINE_MAX  4096           /* longer lines are cut (whole in the log) */
 
 struct remote_opts {
-        int                    fd;              /* a connected stream socket; taken over */
+        int                    fd;              /* a connected stream socket, taken over; or -1 */
+        /* A listening socket (worker_listen) for clients to come, or -1:
+         * then the one client is fd, and when it goes away the engine is
+         * interrupted as by SIGHUP. Not taken over. */
+        int                    listen_fd;
         const struct plan     *plan;
         const char            *state_dir;
         /* Set to SIGINT when the wizard asks to stop, to SIGHUP when it goes
@@ -52,10 +63,12 @@ struct frontend *remote_new(const struct remote_opts *o);
 /* Send what is queued (waiting a bounded time for a client that does not
  * read), stop the thread, close the socket, free. NULL does nothing. */
 void remote_free(struct frontend *fe);
-/* True once the client has gone away. */
+/* True while no client is attached (it went away, or none came yet). */
 bool remote_lost(struct frontend *fe);
 /* Append, encoded, what a client connecting now needs to draw the current
- * screen (issue 8). */
+ * screen. */
 void remote_snapshot(struct frontend *fe, struct strbuf *out);
+/* Tell the client the worker is about to exit with code ("bye"). */
+void remote_bye(struct frontend *fe, int code);
 
 #endif

@@ -6,14 +6,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "i18n.h"
 #include "proto.h"
 #include "remote_int.h"
 #include "step.h"
 
+/* What a request asks, for upshift status: "confirm: Stop the service". */
+static char *
+describe(const struct proto_msg *m)
+{
+        const char *what = proto_get(m, "what") ? proto_get(m, "what")
+                         : proto_get(m, "title") ? proto_get(m, "title")
+                         : proto_get(m, "text") && !proto_is(m, "review") ? proto_get(m, "text")
+                         : proto_get(m, "step");
+
+        return what ? xasprintf("%s: %s", m->type, what) : xstrdup(m->type);
+}
+
 /* Send a request and wait for its reply. Returns 0 with *ret filled, or -1
- * when the client went away (or asked to stop) without answering. */
+ * when it cannot come: the one client went away (a worker without a
+ * listening socket), or the engine was interrupted (SIGTERM). A worker
+ * that listens waits for the next client to answer. */
 static int
 request(struct remote *r, struct proto_msg *m, struct proto_msg *ret)
 {
@@ -24,10 +39,23 @@ request(struct remote *r, struct proto_msg *m, struct proto_msg *ret)
         id = ++r->next_id;
         proto_set_int(m, "id", id);
         r->want_id = id;
+        free(r->pending_what);
+        r->pending_what = describe(m);
         remote_set_snap(&r->snap_pending, m);
         remote_send_locked(r, m);
-        while (!r->lost && !r->have_reply)
-                pthread_cond_wait(&r->cv, &r->mu);
+        while (!r->have_reply && !(r->lost && r->o.listen_fd < 0) &&
+               !(r->o.interrupt && *r->o.interrupt)) {
+                struct timespec ts;
+
+                /* Woken by a reply; every 200 ms to see a signal's flag. */
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_nsec += 200 * 1000000L;
+                if (ts.tv_nsec >= 1000000000L) {
+                        ts.tv_sec++;
+                        ts.tv_nsec -= 1000000000L;
+                }
+                pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+        }
         if (r->have_reply) {
                 *ret = r->reply;
                 memset(&r->reply, 0, sizeof r->reply);

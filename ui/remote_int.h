@@ -49,7 +49,14 @@ struct remote {
         bool                ponr_pending;       /* the last warning was one */
         /* What a client connecting now needs (remote_snapshot). */
         char               *snap_plan, *snap_begin, *snap_state[STEP_COUNT];
-        char               *snap_progress, *snap_pending, *snap_end;
+        char               *snap_progress, *snap_pending, *snap_end, *snap_vars;
+        /* Clients to come (o.listen_fd >= 0): the attached one is o.fd. */
+        struct proto_msg    client;     /* who is attached: user, tty, pid, since */
+        int                 pend_fd;    /* one more connecting, or -1 */
+        struct proto_reader pend_rd;
+        struct proto_msg    pend;       /* its hello, once it came (pend.type set) */
+        char               *pending_what;       /* what request() waits for */
+        unsigned            refused;    /* peers of another user turned away */
         struct kvlist       facts;      /* the facts sent */
 };
 
@@ -60,6 +67,10 @@ R(struct frontend *fe)
 }
 
 void        remote_flush_lines_locked(struct remote *r);
+/* remote_snapshot with mu held. */
+void        remote_snapshot_locked(struct remote *r, struct strbuf *out);
+/* A line into the ring, as if the engine had said it (mu held). */
+void        remote_note_locked(struct remote *r, enum out_kind kind, const char *text);
 /* Queue m after the log lines before it (mu held). */
 void        remote_send_locked(struct remote *r, const struct proto_msg *m);
 /* Keep m, encoded, in a snapshot slot (NULL empties it; mu held). */

@@ -1,7 +1,9 @@
 /* remote_io.c: the worker frontend's I/O thread (remote.h). It writes the
  * queue, sends log lines at most every REMOTE_FLUSH_MS, and reads what the
- * client sends: its hello, replies and interrupt requests. A client that
- * goes away is taken as SIGHUP: the engine stops at its next safe point. */
+ * client sends: its hello, replies and interrupt requests. With a listening
+ * socket it also accepts clients, attaches one, lets another take over and
+ * answers "status"; without one, a client that goes away is taken as
+ * SIGHUP: the engine stops at its next safe point. */
 #include <config.h>
 
 #include <errno.h>
@@ -10,9 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "remote_int.h"
+#include "worker.h"
 
 static void
 lose_locked(struct remote *r)
@@ -20,10 +25,225 @@ lose_locked(struct remote *r)
         if (r->lost)
                 return;
         r->lost = true;
-        if (r->o.interrupt && *r->o.interrupt == 0)
-                *r->o.interrupt = SIGHUP;
         r->q.len = r->q_off = 0;
         pthread_cond_broadcast(&r->cv);
+        if (r->o.listen_fd < 0) {
+                if (r->o.interrupt && *r->o.interrupt == 0)
+                        *r->o.interrupt = SIGHUP;
+                return;
+        }
+        /* Clients come and go: close this one, wait for the next. */
+        close(r->o.fd);
+        r->o.fd = -1;
+        r->hello = false;
+        proto_reader_release(&r->rd);
+        proto_release(&r->client);
+        remote_note_locked(r, OUT_INFO, _("the wizard went away: the running step goes on, and the next question waits for an operator to attach"));
+}
+
+/* Send one short message at once, to a client that is not attached (it
+ * is small: a socket's buffer takes it, or it is lost with the client). */
+static void
+send_now(int fd, const struct proto_msg *m)
+{
+        struct strbuf sb = {0};
+
+        proto_encode(m, &sb);
+        if (send(fd, sb.buf, sb.len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+                /* the peer is gone or not reading: nothing more to tell it */
+        }
+        strbuf_release(&sb);
+}
+
+static void
+drop_pending_locked(struct remote *r)
+{
+        if (r->pend_fd >= 0)
+                close(r->pend_fd);
+        r->pend_fd = -1;
+        proto_reader_release(&r->pend_rd);
+        proto_release(&r->pend);
+}
+
+/* Who a hello names: user, tty, pid, and since (now). */
+static void
+identify(struct proto_msg *to, const struct proto_msg *hello)
+{
+        char since[32];
+        time_t now = time(NULL);
+        struct tm tm;
+
+        proto_release(to);
+        proto_init(to, "who");
+        proto_set(to, "user", proto_get(hello, "user"));
+        proto_set(to, "tty", proto_get(hello, "tty"));
+        proto_set(to, "pid", proto_get(hello, "pid"));
+        strftime(since, sizeof since, "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
+        proto_set(to, "since", since);
+}
+
+static void
+copy_who(struct proto_msg *to, const struct proto_msg *who)
+{
+        static const char *const keys[] = { "user", "tty", "pid", "since" };
+
+        for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+                proto_set(to, keys[i], proto_get(who, keys[i]));
+}
+
+/* The connecting client becomes the attached one: it is sent the worker's
+ * hello and everything it needs to draw the current screen. */
+static void
+attach_locked(struct remote *r)
+{
+        struct proto_msg m;
+        char *who;
+
+        if (r->o.fd >= 0)
+                close(r->o.fd);
+        r->o.fd = r->pend_fd;
+        r->pend_fd = -1;
+        proto_reader_release(&r->rd);
+        r->rd = r->pend_rd;
+        memset(&r->pend_rd, 0, sizeof r->pend_rd);
+        identify(&r->client, &r->pend);
+        proto_release(&r->pend);
+        r->lost = false;
+        r->hello = true;
+        r->q.len = r->q_off = 0;
+        proto_init(&m, "hello");
+        proto_set_int(&m, "v", PROTO_VERSION);
+        proto_set(&m, "role", "worker");
+        proto_set_int(&m, "pid", getpid());
+        proto_encode(&m, &r->q);
+        proto_release(&m);
+        remote_snapshot_locked(r, &r->q);
+        r->seq_sent = r->seq_next;      /* the ring was in the snapshot */
+        who = worker_who(&r->client);
+        /* TRANSLATORS: who: "root on /dev/pts/1, pid 123, since ..." */
+        m.type = xasprintf(_("the wizard of %s is attached"), who);
+        remote_note_locked(r, OUT_INFO, m.type);
+        free(m.type);
+        free(who);
+}
+
+static void
+send_status_locked(struct remote *r, int fd)
+{
+        struct proto_msg m;
+
+        proto_init(&m, "status");
+        proto_set_int(&m, "pid", getpid());
+        proto_set_int(&m, "waiting", r->want_id != 0);
+        proto_set(&m, "what", r->want_id ? r->pending_what : NULL);
+        if (!r->lost && r->client.type) {
+                char *who = worker_who(&r->client);
+
+                proto_set(&m, "client", who);
+                free(who);
+        }
+        send_now(fd, &m);
+        proto_release(&m);
+}
+
+/* What the connecting client says before it is attached. */
+static void
+handle_pending_locked(struct remote *r, struct proto_msg *m)
+{
+        struct proto_msg out;
+
+        if (proto_is(m, "hello") && r->pend.type == NULL) {
+                const char *role = proto_get(m, "role");
+
+                if (proto_get_int(m, "v", 0) != PROTO_VERSION) {
+                        proto_init(&out, "refused");
+                        proto_setf(&out, "reason", _("this worker speaks protocol version %d"),
+                                   PROTO_VERSION);
+                        send_now(r->pend_fd, &out);
+                        proto_release(&out);
+                        drop_pending_locked(r);
+                        return;
+                }
+                if (role && strcmp(role, "status") == 0) {
+                        send_status_locked(r, r->pend_fd);
+                        drop_pending_locked(r);
+                        return;
+                }
+                r->pend = *m;
+                memset(m, 0, sizeof *m);
+                if (r->lost) {
+                        attach_locked(r);
+                        return;
+                }
+                proto_init(&out, "busy");
+                copy_who(&out, &r->client);
+                send_now(r->pend_fd, &out);
+                proto_release(&out);
+        } else if (proto_is(m, "takeover") && r->pend.type != NULL) {
+                if (!r->lost) {
+                        proto_init(&out, "detached");
+                        copy_who(&out, &r->pend);
+                        r->q.len = r->q_off = 0;
+                        send_now(r->o.fd, &out);
+                        proto_release(&out);
+                        shutdown(r->o.fd, SHUT_RDWR);
+                }
+                attach_locked(r);
+        }
+}
+
+static void
+read_pending_locked(struct remote *r)
+{
+        for (unsigned i = 0; i < 16 && r->pend_fd >= 0; i++) {
+                struct proto_msg m = {0};
+                struct diag d = {0};
+                int n = proto_read(&r->pend_rd, r->pend_fd);
+
+                if (n == -EAGAIN)
+                        return;
+                if (n <= 0) {
+                        drop_pending_locked(r);
+                        return;
+                }
+                while (r->pend_fd >= 0 && (n = proto_next(&r->pend_rd, &m, &d)) != 0) {
+                        if (n == 1)
+                                handle_pending_locked(r, &m);
+                        proto_release(&m);
+                        if (n == -EMSGSIZE)
+                                drop_pending_locked(r);
+                }
+        }
+}
+
+/* A new connection: refused unless its uid is ours or root's. It replaces
+ * a connecting client that has not been attached yet. */
+static void
+accept_locked(struct remote *r)
+{
+        int fd = accept4(r->o.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        uid_t uid = (uid_t)-1;
+        pid_t pid = 0;
+
+        if (fd < 0)
+                return;
+        if (!worker_peer_ok(fd, &uid, &pid)) {
+                struct proto_msg m;
+                char *why = xasprintf(_("user %ld (pid %ld) may not attach to this upgrade: only its own user or root may"),
+                                      (long)uid, (long)pid);
+
+                proto_init(&m, "refused");
+                proto_set(&m, "reason", why);
+                send_now(fd, &m);
+                proto_release(&m);
+                close(fd);
+                r->refused++;
+                remote_note_locked(r, OUT_WARN, why);
+                free(why);
+                return;
+        }
+        drop_pending_locked(r);
+        r->pend_fd = fd;
 }
 
 static void
@@ -93,6 +313,41 @@ write_locked(struct remote *r)
         r->q.len = r->q_off = 0;
 }
 
+static void
+wait_events(struct remote *r, int timeout)
+{
+        struct pollfd pfd[4];
+
+        pfd[0] = (struct pollfd){ .fd = r->lost ? -1 : r->o.fd, .events = POLLIN };
+        if (r->q_off < r->q.len)
+                pfd[0].events |= POLLOUT;
+        pfd[1] = (struct pollfd){ .fd = r->wake[0], .events = POLLIN };
+        pfd[2] = (struct pollfd){ .fd = r->stopping ? -1 : r->o.listen_fd, .events = POLLIN };
+        pfd[3] = (struct pollfd){ .fd = r->pend_fd, .events = POLLIN };
+        pthread_mutex_unlock(&r->mu);
+        if (poll(pfd, 4, timeout) < 0 && errno != EINTR) {
+                pthread_mutex_lock(&r->mu);
+                lose_locked(r);
+                return;
+        }
+        pthread_mutex_lock(&r->mu);
+        if (pfd[1].revents & POLLIN) {
+                char buf[64];
+
+                while (read(r->wake[0], buf, sizeof buf) > 0)
+                        ;
+                r->woken = false;
+        }
+        if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
+                read_locked(r);
+        if ((pfd[0].revents & POLLOUT) && !r->lost)
+                write_locked(r);
+        if (pfd[2].revents & POLLIN)
+                accept_locked(r);
+        if (pfd[3].revents & (POLLIN | POLLHUP | POLLERR))
+                read_pending_locked(r);
+}
+
 static void *
 io_main(void *arg)
 {
@@ -109,7 +364,6 @@ io_main(void *arg)
         pthread_sigmask(SIG_BLOCK, &set, NULL);
         pthread_mutex_lock(&r->mu);
         for (;;) {
-                struct pollfd pfd[2];
                 int64_t now = now_ms();
                 int timeout = -1;
                 bool unsent = r->seq_sent != r->seq_next;
@@ -132,28 +386,7 @@ io_main(void *arg)
                         if (timeout < 0 || timeout > deadline - now)
                                 timeout = (int)(deadline - now);
                 }
-                pfd[0] = (struct pollfd){ .fd = r->lost ? -1 : r->o.fd, .events = POLLIN };
-                if (r->q_off < r->q.len)
-                        pfd[0].events |= POLLOUT;
-                pfd[1] = (struct pollfd){ .fd = r->wake[0], .events = POLLIN };
-                pthread_mutex_unlock(&r->mu);
-                if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
-                        pthread_mutex_lock(&r->mu);
-                        lose_locked(r);
-                        continue;
-                }
-                pthread_mutex_lock(&r->mu);
-                if (pfd[1].revents & POLLIN) {
-                        char buf[64];
-
-                        while (read(r->wake[0], buf, sizeof buf) > 0)
-                                ;
-                        r->woken = false;
-                }
-                if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
-                        read_locked(r);
-                if ((pfd[0].revents & POLLOUT) && !r->lost)
-                        write_locked(r);
+                wait_events(r, timeout);
         }
         pthread_mutex_unlock(&r->mu);
         return NULL;

@@ -19,6 +19,7 @@
 #include "i18n.h"
 #include "step.h"
 #include "tui_int.h"
+#include "worker.h"
 
 /* The self-pipe's write end, for the signal handler: the one place a
  * handler can find it. */
@@ -219,8 +220,14 @@ handle_key(struct tui *t, int key, wint_t wc, bool is_key)
                 return;
         }
         if ((is_key && key == KEY_F(10)) || ctrl_c || (!typing && !is_key && wc == 'q')) {
-                if (t->scr == SCR_END) {
+                if (t->scr == SCR_END || t->scr == SCR_DETACHED) {
                         tui_leave(t);
+                        return;
+                }
+                if (t->scr == SCR_BUSY) {
+                        /* Leave it attached to the other wizard. */
+                        t->menu = 1;
+                        tui_screen_key(t, 0, '\r', false);
                         return;
                 }
                 t->quitting = true;
@@ -453,9 +460,7 @@ tui_run(struct tui *t, int fd, pid_t worker)
         t->worker = worker;
         t->code = EXIT_STEPFAIL;
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-        proto_init(&m, "hello");
-        proto_set_int(&m, "v", PROTO_VERSION);
-        proto_set(&m, "role", "client");
+        worker_hello(&m, "client");
         tui_send(t, &m);
         proto_release(&m);
         t->log.pane = true;
@@ -518,7 +523,9 @@ tui_free(struct tui *t)
                 if (tui_signals[i] != SIGINT && tui_signals[i] != SIGTERM &&
                     tui_signals[i] != SIGHUP)
                         signal(tui_signals[i], SIG_DFL);
-        if (!t->hangup)
+        if (t->farewell)
+                printf("upshift: %s\n", t->farewell);
+        else if (!t->hangup)
                 tui_print_report(t);
         close(t->sig[0]);
         close(t->sig[1]);
@@ -549,6 +556,7 @@ tui_free(struct tui *t)
         free(t->req_step);
         free(t->fail_log);
         free(t->status);
+        free(t->farewell);
         proto_release(&t->end);
         proto_reader_release(&t->rd);
         strbuf_release(&t->outq);

@@ -340,7 +340,7 @@ draw_keys(struct tui *t)
                 keys = _("Tab/Down next  Up previous  PgDn buttons  Esc back form  F1 help  F10 quit");
         else if (t->scr == SCR_RUN || t->scr == SCR_START)
                 keys = _("l log  f full log  / search  PgUp/PgDn scroll  ? help  q quit");
-        else if (t->scr == SCR_END)
+        else if (t->scr == SCR_END || t->scr == SCR_DETACHED)
                 keys = _("Enter or q leave  f full log  ? help");
         else
                 keys = _("Up/Down choose  Enter confirm  l log  f full log  ? help  q quit");

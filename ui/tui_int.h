@@ -33,6 +33,8 @@ enum tui_screen {
         SCR_FAILURE,
         SCR_RESUME,
         SCR_END,
+        SCR_BUSY,               /* another wizard is attached: take over? */
+        SCR_DETACHED,           /* another wizard took over */
 };
 
 /* Colour pairs (attributes only when there is no colour). */
@@ -134,6 +136,9 @@ struct tui {
         struct proto_reader rd;
         struct strbuf      outq;
         bool               interrupt_sent;
+        bool               have_bye;    /* the worker said it exits with bye_code */
+        int                bye_code;
+        char              *farewell;    /* printed instead of the report, or NULL */
         bool               leave_on_end;        /* quit before the run began */
 
         /* The run. */

@@ -14,6 +14,7 @@
 #include "plain.h"
 #include "step.h"
 #include "tui_int.h"
+#include "worker.h"
 
 static int
 step_index(const char *key)
@@ -110,12 +111,50 @@ msg_begin(struct tui *t, const struct proto_msg *m)
                 t->scr = SCR_RUN;
 }
 
+/* Another wizard is attached (busy), took over (detached), or the worker
+ * will not have us (refused). */
+static void
+msg_attach(struct tui *t, const struct proto_msg *m)
+{
+        char *who = worker_who(m);
+
+        if (proto_is(m, "busy")) {
+                tui_set(&t->text, who);
+                t->menu = 0;
+                t->scr = SCR_BUSY;
+        } else if (proto_is(m, "detached")) {
+                tui_set(&t->text, who);
+                free(t->farewell);
+                t->farewell = xasprintf(_("detached: %s took over this upgrade; it goes on there"),
+                                        who);
+                t->code = EXIT_LOCKED;
+                t->req_id = 0;
+                t->quitting = false;
+                t->log.full = false;
+                t->scr = SCR_DETACHED;
+        } else {
+                const char *why = proto_get(m, "reason");
+
+                free(t->farewell);
+                t->farewell = xasprintf(_("error: the upgrade's worker refused this wizard: %s"),
+                                        why ? why : "?");
+                t->code = EXIT_USAGE;
+                tui_leave(t);
+        }
+        free(who);
+        if (!proto_is(m, "busy")) {
+                close(t->fd);
+                t->fd = -1;
+        }
+}
+
 static void
 handle_msg(struct tui *t, struct proto_msg *m)
 {
         const char *type = m->type;
 
         if (strcmp(type, "hello") == 0) {
+                tui_set(&t->status, NULL);      /* "taking over..." */
                 if (proto_get_int(m, "v", 0) != PROTO_VERSION) {
                         tui_set(&t->status, _("the worker speaks another protocol version"));
                         close(t->fd);
@@ -176,6 +215,12 @@ handle_msg(struct tui *t, struct proto_msg *m)
                 strv_release(&t->env);
                 for (size_t i = 0; i < m->kv.n; i++)
                         strv_push(&t->env, m->kv.v[i].value);
+        } else if (strcmp(type, "busy") == 0 || strcmp(type, "detached") == 0 ||
+                   strcmp(type, "refused") == 0) {
+                msg_attach(t, m);
+        } else if (strcmp(type, "bye") == 0) {
+                t->have_bye = true;
+                t->bye_code = (int)proto_get_int(m, "code", EXIT_STEPFAIL);
         } else if (strcmp(type, "end") == 0) {
                 proto_release(&t->end);
                 t->end = *m;
@@ -216,19 +261,20 @@ tui_read_worker(struct tui *t)
                                 break;
                 }
         }
-        if (t->fd < 0 && !t->ended) {
+        if (t->fd < 0 && !t->ended && t->farewell == NULL) {
                 int status = 0;
 
                 /* The worker closed the socket without a report: either
-                 * there was nothing to do (it said so) or it died. It
-                 * closes the socket just before it exits. */
+                 * there was nothing to do (it said so, and bye) or it died.
+                 * It closes the socket just before it exits. */
                 if (!t->worker_gone && t->worker > 0 &&
                     waitpid(t->worker, &status, 0) == t->worker) {
                         t->worker_gone = true;
                         t->worker_status = status;
                 }
                 t->ended = true;
-                t->code = t->worker_gone && WIFEXITED(t->worker_status)
+                t->code = t->have_bye ? t->bye_code
+                          : t->worker_gone && WIFEXITED(t->worker_status)
                           ? WEXITSTATUS(t->worker_status) : EXIT_STEPFAIL;
                 proto_release(&t->end);
                 proto_init(&t->end, "end");

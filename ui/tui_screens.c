@@ -378,6 +378,44 @@ draw_end(struct tui *t, int y, int x, int h, int w)
         tui_menu(t, y + h - 2, x, w, items, 0);
 }
 
+/* Another wizard is attached: take over, or leave it. */
+static void
+draw_busy(struct tui *t, int y, int x, int h, int w)
+{
+        const char *items[] = {
+                _("Take over: that wizard is detached, this one controls the upgrade"),
+                _("Leave it: quit this wizard, nothing changes"),
+                NULL,
+        };
+        char *s;
+        int row = 2;
+
+        heading(t, y, x, w, -1, _("This upgrade is attached to another wizard"));
+        /* TRANSLATORS: who: "root on /dev/pts/1, pid 123, since ..." */
+        s = xasprintf(_("Attached: %s."), t->text ? t->text : "?");
+        row += para(t, y + row, x, w, 3, s, TA_WARN);
+        free(s);
+        row += 1 + para(t, y + row + 1, x, w, 4, _("One wizard controls an upgrade at a time. Taking over changes nothing in the upgrade: it goes on where it stands, and the other wizard says it was detached."), 0);
+        tui_menu(t, y + row + 1 < y + h - 3 ? y + row + 1 : y + h - 3, x, w, items, t->menu);
+}
+
+/* Another wizard took over. */
+static void
+draw_detached(struct tui *t, int y, int x, int h, int w)
+{
+        const char *items[] = { _("Leave"), NULL };
+        char *s;
+        int row = 2;
+
+        heading(t, y, x, w, -1, _("Detached"));
+        s = xasprintf(_("%s took over this upgrade. It goes on there; this wizard no longer controls it."),
+                      t->text ? t->text : "?");
+        row += para(t, y + row, x, w, 4, s, TA_WARN);
+        free(s);
+        para(t, y + row + 1, x, w, 3, _("Nothing was stopped or changed by the takeover."), 0);
+        tui_menu(t, y + h - 2, x, w, items, 0);
+}
+
 void
 tui_draw_screen(struct tui *t, int y, int x, int h, int w)
 {
@@ -399,6 +437,12 @@ tui_draw_screen(struct tui *t, int y, int x, int h, int w)
                 break;
         case SCR_END:
                 draw_end(t, y, x, h, w);
+                break;
+        case SCR_BUSY:
+                draw_busy(t, y, x, h, w);
+                break;
+        case SCR_DETACHED:
+                draw_detached(t, y, x, h, w);
                 break;
         default:
                 draw_run(t, y, x, h, w);
@@ -515,8 +559,30 @@ tui_screen_key(struct tui *t, int key, wint_t wc, bool is_key)
                 }
                 return false;
         case SCR_END:
+        case SCR_DETACHED:
                 if (enter(wc, is_key, key)) {
                         tui_leave(t);
+                        return true;
+                }
+                return false;
+        case SCR_BUSY:
+                if (menu_key(t, 2, key, wc, is_key))
+                        return true;
+                if (enter(wc, is_key, key)) {
+                        struct proto_msg m;
+
+                        if (t->menu == 0) {
+                                proto_init(&m, "takeover");
+                                tui_send(t, &m);
+                                proto_release(&m);
+                                tui_set(&t->status, _("taking over..."));
+                                t->scr = SCR_START;
+                        } else {
+                                free(t->farewell);
+                                t->farewell = xasprintf(_("the upgrade stays with %s"), t->text);
+                                t->code = EXIT_LOCKED;
+                                tui_leave(t);
+                        }
                         return true;
                 }
                 return false;

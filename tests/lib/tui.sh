@@ -1,13 +1,18 @@
 # tests/lib/tui.sh: drive the wizard inside tmux (source after common.sh).
 #
 # Each test gets a tmux server of its own on a private socket
-# (tmux -L upshift-test-PID, no configuration file), one session "t" whose
-# pane stays after the command exits; tui_stop (run at exit) kills that
+# (tmux -L upshift-test-PID, no configuration file), one session "t" (or
+# the one TUI_S names, for a test with two terminals) whose pane stays
+# after the command exits; tui_stop (run at exit) kills that
 # server and nothing else. Waits are bounded and look for text on the
 # screen, never sleep for a fixed time.
 
 TUI_SOCK=upshift-test-$$
-TUI_RC=$T_DIR/tui.rc
+
+# Where the session's command leaves its exit code.
+tui_rc() {
+	echo "$T_DIR/tui-${TUI_S:-t}.rc"
+}
 
 tui_tmux() {
 	tmux -L "$TUI_SOCK" -f /dev/null "$@"
@@ -20,38 +25,38 @@ tui_stop() {
 trap 'tui_stop; t_cleanup' EXIT
 
 # tui_start COLS ROWS CMD...: run CMD in a detached session of that size;
-# its exit code lands in $TUI_RC. The environment given to CMD is this
+# its exit code lands in $(tui_rc). The environment given to CMD is this
 # shell's, with TERM set to what tmux emulates.
 tui_start() {
 	local cols=$1 rows=$2 cmd q
 	shift 2
 	command -v tmux >/dev/null || { echo "SKIP: tmux is not installed"; exit 77; }
-	rm -f "$TUI_RC"
+	rm -f "$(tui_rc)"
 	q=$(printf '%q ' "$@")
-	cmd="$q; echo \$? > $(printf '%q' "$TUI_RC")"
-	tui_tmux new-session -d -s t -x "$cols" -y "$rows" "$cmd" \; \
-		set-option -t t remain-on-exit on \; set-option -t t status off
+	cmd="$q; echo \$? > $(printf '%q' "$(tui_rc)")"
+	tui_tmux new-session -d -s "${TUI_S:-t}" -x "$cols" -y "$rows" "$cmd" \; \
+		set-option -t "${TUI_S:-t}" remain-on-exit on \; set-option -t "${TUI_S:-t}" status off
 }
 
 # The screen as text (one line per row).
 tui_screen() {
-	tui_tmux capture-pane -p -t t 2>/dev/null
+	tui_tmux capture-pane -p -t "${TUI_S:-t}" 2>/dev/null
 }
 
 # The screen with escape sequences for attributes and colours.
 tui_screen_escapes() {
-	tui_tmux capture-pane -p -e -t t 2>/dev/null
+	tui_tmux capture-pane -p -e -t "${TUI_S:-t}" 2>/dev/null
 }
 
 # tui_keys KEY...: tmux send-keys names (Enter, Tab, BTab, Up, Escape, F10,
 # C-c) or text (use -l for literal text).
 tui_keys() {
-	tui_tmux send-keys -t t "$@"
+	tui_tmux send-keys -t "${TUI_S:-t}" "$@"
 }
 
 # tui_type TEXT: type text literally.
 tui_type() {
-	tui_tmux send-keys -t t -l "$1"
+	tui_tmux send-keys -t "${TUI_S:-t}" -l "$1"
 }
 
 # tui_wait TEXT SECS: until the screen shows TEXT (a fixed string).
@@ -78,8 +83,8 @@ tui_wait_re() {
 tui_exited() {
 	local secs=${1:-30} i
 	for i in $(seq 1 $((secs * 10))); do
-		if [ -s "$TUI_RC" ]; then
-			TUI_CODE=$(cat "$TUI_RC")
+		if [ -s "$(tui_rc)" ]; then
+			TUI_CODE=$(cat "$(tui_rc)")
 			return 0
 		fi
 		sleep 0.1
@@ -100,7 +105,7 @@ check_screen() {
 
 # tui_resize COLS ROWS
 tui_resize() {
-	tui_tmux resize-window -t t -x "$1" -y "$2"
+	tui_tmux resize-window -t "${TUI_S:-t}" -x "$1" -y "$2"
 }
 
 # tui_answer_redis [PACKAGE]: fill the Redis plan's question form for the

@@ -10,15 +10,10 @@
 
 redis_upgrade_setup
 # The Redis plan with a checklist before disconnect: a second form.
-mkdir -p "$T_DIR/plans"
-python3 - "$PLANS_DIR/redis.yaml" "$T_DIR/plans/redis.yaml" <<'PY'
-import sys
-src, dst = sys.argv[1:3]
-s = open(src).read()
-s = s.replace("disconnect:\n", "disconnect:\n  checklist: [\"The application servers are paused\"]\n", 1)
-open(dst, "w").write(s)
-PY
-TUI_PLANS=$T_DIR/plans
+redis_plan_variant "disconnect:
+" "disconnect:
+  checklist: [\"The application servers are paused\"]
+" || { echo "cannot write the plan"; exit 1; }
 
 tui_start_redis 100 40 run
 check_screen "the first form says it is one of two" "Questions (1 of 2)" 30

@@ -7,18 +7,10 @@
 . "$UPSHIFT_SRCDIR/tests/lib/tui.sh"
 
 redis_upgrade_setup
-mkdir -p "$T_DIR/plans"
-python3 - "$PLANS_DIR/redis.yaml" "$T_DIR/plans/redis.yaml" <<'PY'
-import sys
-src, dst = sys.argv[1:3]
-s = open(src).read()
-s = s.replace('''    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", SAVE]
-''', '''    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", SAVE]
-    - [sh, -c, 'for i in 1 2 3 4 5 6 7 8; do echo "slow line $i"; sleep 2; done']
-''')
-open(dst, "w").write(s)
-PY
-TUI_PLANS=$T_DIR/plans
+redis_plan_variant '    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", SAVE]
+' '    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", SAVE]
+    - [sh, -c, '"'"'for i in 1 2 3 4 5 6 7 8; do echo "slow line $i"; sleep 2; done'"'"']
+' || { echo "cannot write the plan"; exit 1; }
 
 # frame_why COLS ROWS: why the screen is not a whole frame of that size
 # (nothing when it is).

@@ -8,18 +8,10 @@
 
 redis_upgrade_setup
 # The Redis plan with a slow online backup command.
-mkdir -p "$T_DIR/plans"
-python3 - "$PLANS_DIR/redis.yaml" "$T_DIR/plans/redis.yaml" <<'PY'
-import sys
-src, dst = sys.argv[1:3]
-s = open(src).read()
-s = s.replace('''    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", SAVE]
-''', '''    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", SAVE]
+redis_plan_variant '    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", SAVE]
+' '    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", SAVE]
     - [sleep, "30"]
-''')
-open(dst, "w").write(s)
-PY
-TUI_PLANS=$T_DIR/plans
+' || { echo "cannot write the plan"; exit 1; }
 
 tui_start_redis 120 40 run
 check_screen "the wizard opens on the questions" "New redis-tools package" 30

@@ -42,6 +42,7 @@ setup(void **state)
         f->plan.title = (char *)"A test";
         f->plan.target = (char *)"2.0.0";
         o.fd = sv[0];
+        o.listen_fd = -1;
         o.plan = &f->plan;
         o.state_dir = "/nonexistent";
         o.interrupt = &f->interrupt;
