@@ -34,9 +34,9 @@ worker_status(const char *plan_id, const char *dir)
         if (r == 0)
                 return;
         if (wi.client)
-                printf(_("  worker pid %ld, the wizard of %s attached\n"), wi.pid, wi.client);
+                printf(_("  worker pid %ld; wizard attached: %s\n"), wi.pid, wi.client);
         else
-                printf(_("  worker pid %ld, no wizard attached (the terminal went away)\n"), wi.pid);
+                printf(_("  worker pid %ld; no wizard attached (its terminal went away)\n"), wi.pid);
         if (wi.waiting && wi.client == NULL)
                 printf(_("  waiting for the operator: %s; attach with: upshift attach %s\n"),
                        wi.what ? wi.what : "?", plan_id ? plan_id : "PLAN");
@@ -45,12 +45,24 @@ worker_status(const char *plan_id, const char *dir)
         worker_info_release(&wi);
 }
 
+/* The run holding the lock, if any, and what its worker says. */
+static void
+running(const char *plan_id, const char *dir)
+{
+        struct lock_holder h;
+
+        if (lock_peek(dir, &h) != 1)
+                return;
+        printf(_("  running now: pid %ld, user %s, tty %s, since %s\n"), (long)h.pid, h.user,
+               h.tty, h.since);
+        worker_status(plan_id, dir);
+}
+
 static int
 status_of(const char *label, const char *plan_id, const char *dir)
 {
         struct journal_damage damage = {0};
         struct run_state st;
-        struct lock_holder h;
         struct jrec *recs = NULL;
         struct diag d = {0};
         size_t n = 0;
@@ -63,6 +75,7 @@ status_of(const char *label, const char *plan_id, const char *dir)
         }
         if (n == 0) {
                 printf(_("%s: no upgrade has been started (state %s)\n"), label, dir);
+                running(plan_id, dir);
                 journal_records_free(recs, n);
                 return EXIT_DONE;
         }
@@ -79,11 +92,7 @@ status_of(const char *label, const char *plan_id, const char *dir)
         }
         if (st.rolling_back)
                 printf(_("  a rollback is in progress or was interrupted: finish it with upshift rollback\n"));
-        if (lock_peek(dir, &h) == 1) {
-                printf(_("  running now: pid %ld, user %s, tty %s, since %s\n"), (long)h.pid, h.user,
-                       h.tty, h.since);
-                worker_status(plan_id, dir);
-        }
+        running(plan_id, dir);
         printf(_("  started %s, %d run(s), last record %s\n"), st.first_time ? st.first_time : "?",
                st.runs, st.last_time ? st.last_time : "?");
         printf(_("  version %s -> target %s\n"),

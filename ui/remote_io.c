@@ -192,13 +192,35 @@ handle_pending_locked(struct remote *r, struct proto_msg *m)
         }
 }
 
+static void handle_locked(struct remote *r, struct proto_msg *m);
+
+/* The whole messages already read from the attached client (mu held). */
+static void
+handle_read_locked(struct remote *r)
+{
+        struct proto_msg m = {0};
+        struct diag d = {0};
+        int n;
+
+        while (!r->lost && (n = proto_next(&r->rd, &m, &d)) != 0) {
+                if (n == -EMSGSIZE) {
+                        lose_locked(r);
+                        return;
+                }
+                if (n == 1)
+                        handle_locked(r, &m);
+                proto_release(&m);
+        }
+}
+
 static void
 read_pending_locked(struct remote *r)
 {
         for (unsigned i = 0; i < 16 && r->pend_fd >= 0; i++) {
                 struct proto_msg m = {0};
                 struct diag d = {0};
-                int n = proto_read(&r->pend_rd, r->pend_fd);
+                int fd = r->pend_fd;
+                int n = proto_read(&r->pend_rd, fd);
 
                 if (n == -EAGAIN)
                         return;
@@ -212,6 +234,11 @@ read_pending_locked(struct remote *r)
                         proto_release(&m);
                         if (n == -EMSGSIZE)
                                 drop_pending_locked(r);
+                }
+                /* Attached: what it sent after its hello is in r->rd now. */
+                if (r->o.fd == fd) {
+                        handle_read_locked(r);
+                        return;
                 }
         }
 }
@@ -270,9 +297,7 @@ handle_locked(struct remote *r, struct proto_msg *m)
 static void
 read_locked(struct remote *r)
 {
-        for (unsigned i = 0; i < 64; i++) {
-                struct proto_msg m = {0};
-                struct diag d = {0};
+        for (unsigned i = 0; i < 64 && !r->lost; i++) {
                 int n = proto_read(&r->rd, r->o.fd);
 
                 if (n == -EAGAIN)
@@ -281,15 +306,7 @@ read_locked(struct remote *r)
                         lose_locked(r);
                         return;
                 }
-                while ((n = proto_next(&r->rd, &m, &d)) != 0) {
-                        if (n == -EMSGSIZE) {
-                                lose_locked(r);
-                                return;
-                        }
-                        if (n == 1)
-                                handle_locked(r, &m);
-                        proto_release(&m);
-                }
+                handle_read_locked(r);
         }
 }
 

@@ -9,6 +9,13 @@
 
 TUI_SOCK=upshift-test-$$
 
+# The session as a tmux target: "=NAME:" matches the session NAME exactly
+# (a bare NAME may match a window of another session whose name starts
+# with it, such as "bash").
+tui_target() {
+	echo "=${TUI_S:-t}:"
+}
+
 # Where the session's command leaves its exit code.
 tui_rc() {
 	echo "$T_DIR/tui-${TUI_S:-t}.rc"
@@ -33,30 +40,32 @@ tui_start() {
 	command -v tmux >/dev/null || { echo "SKIP: tmux is not installed"; exit 77; }
 	rm -f "$(tui_rc)"
 	q=$(printf '%q ' "$@")
-	cmd="$q; echo \$? > $(printf '%q' "$(tui_rc)")"
+	# The pane lives on a minute after CMD (tmux 3.3 blanks a dead pane's
+	# screen, and what CMD printed last is checked); tui_stop ends it.
+	cmd="$q; echo \$? > $(printf '%q' "$(tui_rc)"); exec sleep 60"
 	tui_tmux new-session -d -s "${TUI_S:-t}" -x "$cols" -y "$rows" "$cmd" \; \
-		set-option -t "${TUI_S:-t}" remain-on-exit on \; set-option -t "${TUI_S:-t}" status off
+		set-option -t "$(tui_target)" remain-on-exit on \; set-option -t "$(tui_target)" status off
 }
 
 # The screen as text (one line per row).
 tui_screen() {
-	tui_tmux capture-pane -p -t "${TUI_S:-t}" 2>/dev/null
+	tui_tmux capture-pane -p -t "$(tui_target)" 2>/dev/null
 }
 
 # The screen with escape sequences for attributes and colours.
 tui_screen_escapes() {
-	tui_tmux capture-pane -p -e -t "${TUI_S:-t}" 2>/dev/null
+	tui_tmux capture-pane -p -e -t "$(tui_target)" 2>/dev/null
 }
 
 # tui_keys KEY...: tmux send-keys names (Enter, Tab, BTab, Up, Escape, F10,
 # C-c) or text (use -l for literal text).
 tui_keys() {
-	tui_tmux send-keys -t "${TUI_S:-t}" "$@"
+	tui_tmux send-keys -t "$(tui_target)" "$@"
 }
 
 # tui_type TEXT: type text literally.
 tui_type() {
-	tui_tmux send-keys -t "${TUI_S:-t}" -l "$1"
+	tui_tmux send-keys -t "$(tui_target)" -l "$1"
 }
 
 # tui_wait TEXT SECS: until the screen shows TEXT (a fixed string).
@@ -105,7 +114,7 @@ check_screen() {
 
 # tui_resize COLS ROWS
 tui_resize() {
-	tui_tmux resize-window -t "${TUI_S:-t}" -x "$1" -y "$2"
+	tui_tmux resize-window -t "$(tui_target)" -x "$1" -y "$2"
 }
 
 # tui_answer_redis [PACKAGE]: fill the Redis plan's question form for the

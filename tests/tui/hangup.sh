@@ -31,7 +31,7 @@ check_eq "the migration ran to its end" "$(cat "$T_DIR/migrated" 2>/dev/null)" d
 check "its end is journaled" grep -q 'key: migrate.done.0' "$state/journal"
 check "verify did not start" sh -c "! grep -q 'ev: step_start, step: verify' '$state/journal'"
 
-kill -TERM "${worker:-0}" 2>/dev/null
+[ -n "$worker" ] && kill -TERM "$worker"
 wait_for 20 sh -c "! kill -0 ${worker:-0} 2>/dev/null"
 check "told to stop, the worker ends" sh -c "! kill -0 ${worker:-0} 2>/dev/null"
 check "and releases the lock" sh -c "! '$UPSHIFT' status redis --plans-dir '$TUI_PLANS' --state-dir '$state' 2>&1 | grep -q 'running now'"

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Who may attach to the engine's worker. A worker killed outright leaves a
+# stale socket that the next wizard removes. A second wizard is told who is
+# attached and takes over; the first says it was detached. A third one
+# leaves it as it is. Another user cannot connect: the state directory and
+# the socket are private, and with their modes opened the worker still
+# refuses the peer (SO_PEERCRED). The upgrade then completes from the
+# wizard that took over.
+. "$UPSHIFT_SRCDIR/tests/lib/common.sh"
+. "$UPSHIFT_SRCDIR/tests/lib/redis.sh"
+. "$UPSHIFT_SRCDIR/tests/lib/tui.sh"
+
+redis_upgrade_setup
+rm -f "$answers"
+status() { "$UPSHIFT" status redis --plans-dir "$PLANS_DIR" --state-dir "$state" 2>&1; }
+worker_pid() { status | sed -n 's/.*worker pid \([0-9]*\).*/\1/p'; }
+pane_tty() { tui_tmux list-panes -t "=$1:" -F '#{pane_tty}'; }
+me=$(id -un)
+
+# A worker that dies leaves its socket behind; the next wizard removes it.
+TUI_S=a tui_start_redis 100 30 run
+TUI_S=a check_screen "the first wizard opens on the questions" "New redis-tools package" 30
+dead=$(worker_pid)
+check_match "its worker runs" "$dead" "^[0-9]+$"
+[ -n "$dead" ] && kill -KILL "$dead"
+wait_for 10 sh -c "! kill -0 ${dead:-0} 2>/dev/null"
+check "a killed worker leaves its socket" test -S "$state/worker.sock"
+TUI_S=a tui_keys Enter
+TUI_S=a tui_exited 10
+tui_stop
+TUI_S=a tui_start_redis 100 30 run
+TUI_S=a check_screen "the next wizard starts a new worker over the stale socket" "New redis-tools package" 30
+worker=$(worker_pid)
+[ -n "$worker" ] && t_track "$worker"
+tty_a=$(pane_tty a)
+check "the new worker is another process" test "${worker:-0}" != "${dead:-0}"
+check_match "status names the attached wizard's terminal" "$(status)" "wizard attached: $me on $tty_a"
+
+# A second wizard: told who is attached, it takes over.
+TUI_S=b tui_start_redis 100 30 run
+tty_b=$(pane_tty b)
+TUI_S=b check_screen "a second wizard is told the upgrade is attached" "This upgrade is attached to another wizard" 30
+TUI_S=b check_screen "and by whom" "Attached: $me on $tty_a, pid" 5
+TUI_S=a check_screen "meanwhile the first one is untouched" "New redis-tools package" 5
+TUI_S=b tui_keys Enter
+TUI_S=b check_screen "after taking over it shows the questions the first one showed" "New redis-tools package" 30
+TUI_S=a check_screen "the first one says it was detached" "took over this upgrade" 30
+TUI_S=a check_screen "and by whom" "$me on $tty_b" 5
+TUI_S=a tui_keys Enter
+TUI_S=a tui_exited 10
+check_eq "the detached wizard exits 75" "$TUI_CODE" 75
+TUI_S=a check_screen "and says so on the terminal" "upshift: detached: $me on $tty_b" 5
+check "the worker is still the same process" kill -0 "${worker:-0}"
+
+# A third one leaves it as it is.
+TUI_S=c tui_start_redis 100 30 run
+TUI_S=c check_screen "a third wizard is told who is attached now" "Attached: $me on $tty_b" 30
+TUI_S=c tui_keys Down Enter
+TUI_S=c tui_exited 10
+check_eq "leaving it exits 75" "$TUI_CODE" 75
+TUI_S=c check_screen "and says who keeps it" "the upgrade stays with $me on $tty_b" 5
+check_match "the second wizard is still attached" "$(status)" "wizard attached: $me on $tty_b"
+
+# Another user: nobody (uid 65534).
+connect_as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 - "$state/worker.sock" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+try:
+    s.connect(sys.argv[1])
+except PermissionError:
+    print("connect: permission denied")
+    sys.exit(0)
+try:
+    s.sendall(b"hello v=1 role=client user=nobody tty= pid=1\n")
+except (BrokenPipeError, ConnectionResetError):
+    pass                # refused before it could say hello
+data = b""
+try:
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+except ConnectionResetError:
+    pass
+print(data.decode(errors="replace"))
+PY
+}
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -x /usr/bin/python3 ]; then
+	check_eq "another user cannot reach the private socket" "$(connect_as_nobody)" "connect: permission denied"
+	chmod 0711 "$T_DIR" "$state"
+	chmod 0666 "$state/worker.sock"
+	out=$(connect_as_nobody)
+	chmod 0700 "$T_DIR" "$state"
+	chmod 0600 "$state/worker.sock"
+	check_match "with the modes opened, the worker refuses another user's peer" "$out" \
+		"^refused reason=user\\\\s65534"
+	no_plan() { ! printf '%s\n' "$out" | grep -q '^plan '; }
+	check "and sends it nothing of the run" no_plan
+	check_match "and stays attached" "$(status)" "wizard attached: $me on $tty_b"
+else
+	echo "# skip: another user's connection needs root and setpriv"
+fi
+
+# The upgrade completes from the wizard that took over.
+TUI_S=b tui_answer_redis
+TUI_S=b tui_keys Enter
+TUI_S=b check_screen "the review" "Start the upgrade" 30
+TUI_S=b tui_keys Enter
+TUI_S=b check_screen "the stop asks for confirmation" "Yes: Stop the service" 60
+TUI_S=b tui_keys Down Enter
+TUI_S=b check_screen "the upgrade completes" "Redis upgraded" 90
+TUI_S=b tui_keys Enter
+TUI_S=b tui_exited 20
+T_RC=$TUI_CODE
+redis_upgraded "the upgrade ends as an uninterrupted one" "$state" "$old_sha" "$new_sha" "$digest"
+
+t_done
