@@ -27,7 +27,7 @@
 #include "frontend.h"
 #include "util.h"
 
-#define PROTO_VERSION   1
+#define PROTO_VERSION   2
 #define PROTO_MAX_LINE  (1u << 20)
 
 struct proto_msg {

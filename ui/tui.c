@@ -164,6 +164,28 @@ handle_signals(struct tui *t)
         }
 }
 
+bool
+tui_can_detach(const struct tui *t)
+{
+        return t->fd >= 0 && !t->interrupt_sent && t->scr != SCR_RESUME && t->scr != SCR_END &&
+               t->scr != SCR_BUSY && t->scr != SCR_DETACHED;
+}
+
+/* Leave the upgrade running without this wizard: the worker goes on and
+ * waits for the next one. */
+static void
+detach(struct tui *t)
+{
+        free(t->farewell);
+        t->farewell = xasprintf(_("detached: the upgrade goes on without this wizard; re-attach with: %s"),
+                                t->o.resume_cmd ? t->o.resume_cmd : "upshift attach");
+        t->code = EXIT_LOCKED;
+        t->quitting = false;
+        close(t->fd);
+        t->fd = -1;
+        tui_leave(t);
+}
+
 /* F1/?, q/F10/Ctrl-C and the log keys; the rest to the screen. */
 static void
 handle_key(struct tui *t, int key, wint_t wc, bool is_key)
@@ -186,11 +208,17 @@ handle_key(struct tui *t, int key, wint_t wc, bool is_key)
                 return;
         }
         if (t->quitting) {
-                if ((is_key && (key == KEY_UP || key == KEY_DOWN || key == KEY_BTAB)) ||
-                    (!is_key && wc == '\t'))
-                        t->quit_menu = !t->quit_menu;
+                int n = tui_can_detach(t) ? 3 : 2;
+
+                if ((is_key && (key == KEY_UP || key == KEY_BTAB)))
+                        t->quit_menu = (t->quit_menu + n - 1) % n;
+                else if ((is_key && key == KEY_DOWN) || (!is_key && wc == '\t'))
+                        t->quit_menu = (t->quit_menu + 1) % n;
                 else if (!is_key && (wc == 27 || wc == 'n'))
                         t->quitting = false;
+                else if (n == 3 && !is_key &&
+                         (wc == 'd' || ((wc == '\n' || wc == '\r' || wc == ' ') && t->quit_menu == 1)))
+                        detach(t);
                 else if (!is_key && (wc == '\n' || wc == '\r' || wc == 'y' || wc == ' ')) {
                         t->quitting = false;
                         if (t->quit_menu == 0 || wc == 'y') {
@@ -231,7 +259,7 @@ handle_key(struct tui *t, int key, wint_t wc, bool is_key)
                         return;
                 }
                 t->quitting = true;
-                t->quit_menu = 1;
+                t->quit_menu = tui_can_detach(t) ? 2 : 1;       /* Go on */
                 return;
         }
         if (t->scr == SCR_FORM && tui_form_key(t, key, wc, is_key))

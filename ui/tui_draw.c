@@ -375,7 +375,7 @@ draw_help(struct tui *t)
                 N_("/  n  N                 search the log, next, previous"),
                 N_("PgUp PgDn Home End      scroll the log"),
                 N_("F1 or ?                 this help"),
-                N_("q, F10 or Ctrl-C        quit (asks first)"),
+                N_("q, F10 or Ctrl-C        quit or detach (asks first)"),
                 N_("The whole log of the run is in the file the end screen names."),
         };
         int n = (int)ARRAY_SIZE(lines), w = 66, h = n + 4;
@@ -390,9 +390,9 @@ static void
 draw_quit(struct tui *t)
 {
         struct strv v = {0};
-        const char *items[3];
+        const char *items[4];
         const char *why;
-        int w = 64, h, y, x;
+        int w = 64, h, y, x, n;
         char *msg;
 
         if (t->scr == SCR_RESUME || t->scr == SCR_FORM || t->scr == SCR_REVIEW ||
@@ -402,16 +402,26 @@ draw_quit(struct tui *t)
                 why = _("The run stops at the next safe point (a running migration is let finish) and can be resumed later.");
         msg = t->o.resume_cmd ? xasprintf(_("%s Resume with: %s"), why, t->o.resume_cmd)
                               : xstrdup(why);
+        if (tui_can_detach(t)) {
+                char *more = xasprintf(_("%s Detach leaves the upgrade running without this wizard: a running step goes on, and the next question waits until you re-attach with the same command."),
+                                       msg);
+
+                free(msg);
+                msg = more;
+        }
+        n = 0;
+        items[n++] = _("Quit");
+        if (tui_can_detach(t))
+                items[n++] = _("Detach");
+        items[n++] = _("Go on");
+        items[n] = NULL;
         tui_wrap(msg, w - 4, &v);
-        h = (int)v.n + 6;
+        h = (int)v.n + 4 + n;
         y = (t->rows - h) / 2;
         x = (t->cols - w) / 2;
         tui_box(t, y, x, h, w, _("Quit?"));
         for (size_t i = 0; i < v.n; i++)
                 tui_put(t, y + 2 + (int)i, x + 2, w - 4, v.v[i]);
-        items[0] = _("Quit");
-        items[1] = _("Go on");
-        items[2] = NULL;
         tui_menu(t, y + 2 + (int)v.n + 1, x + 2, w - 4, items, t->quit_menu);
         strv_release(&v);
         free(msg);

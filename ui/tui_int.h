@@ -186,6 +186,8 @@ void tui_interrupt(struct tui *t);
 void tui_set(char **slot, const char *value);
 void tui_dirty(struct tui *t);
 void tui_leave(struct tui *t);          /* the operator leaves the last screen */
+/* The quit question offers Detach: a worker is there to leave running. */
+bool tui_can_detach(const struct tui *t);
 
 /* tui_msg.c */
 /* Read what the worker sent and act on each message. */

@@ -4,8 +4,8 @@
 # attached and takes over; the first says it was detached. A third one
 # leaves it as it is. Another user cannot connect: the state directory and
 # the socket are private, and with their modes opened the worker still
-# refuses the peer (SO_PEERCRED). The upgrade then completes from the
-# wizard that took over.
+# refuses the peer (SO_PEERCRED). The wizard that took over then detaches
+# on purpose, and upshift attach brings a wizard back to finish the upgrade.
 . "$UPSHIFT_SRCDIR/tests/lib/common.sh"
 . "$UPSHIFT_SRCDIR/tests/lib/redis.sh"
 . "$UPSHIFT_SRCDIR/tests/lib/tui.sh"
@@ -73,7 +73,7 @@ except PermissionError:
     print("connect: permission denied")
     sys.exit(0)
 try:
-    s.sendall(b"hello v=1 role=client user=nobody tty= pid=1\n")
+    s.sendall(b"hello v=2 role=client user=nobody tty= pid=1\n")
 except (BrokenPipeError, ConnectionResetError):
     pass                # refused before it could say hello
 data = b""
@@ -104,17 +104,34 @@ else
 	echo "# skip: another user's connection needs root and setpriv"
 fi
 
-# The upgrade completes from the wizard that took over.
-TUI_S=b tui_answer_redis
-TUI_S=b tui_keys Enter
-TUI_S=b check_screen "the review" "Start the upgrade" 30
-TUI_S=b tui_keys Enter
-TUI_S=b check_screen "the stop asks for confirmation" "Yes: Stop the service" 60
-TUI_S=b tui_keys Down Enter
-TUI_S=b check_screen "the upgrade completes" "Redis upgraded" 90
-TUI_S=b tui_keys Enter
-TUI_S=b tui_exited 20
+# The second wizard detaches on purpose; upshift attach brings one back.
+TUI_S=b tui_keys F10
+TUI_S=b check_screen "the quit question offers to detach" "Detach leaves the upgrade" 10
+TUI_S=b tui_keys d
+TUI_S=b tui_exited 10
+check_eq "detaching exits 75" "$TUI_CODE" 75
+TUI_S=b check_screen "and says how to re-attach" "re-attach with: upshift run redis" 5
+check_match "the worker runs on with no wizard attached" "$(status)" "no wizard attached"
+check "it is the same worker" kill -0 "${worker:-0}"
+TUI_S=d tui_start_redis 100 30 attach
+TUI_S=d check_screen "upshift attach shows the questions again" "New redis-tools package" 30
+
+# The upgrade completes from the wizard attached last.
+TUI_S=d tui_answer_redis
+TUI_S=d tui_keys Enter
+TUI_S=d check_screen "the review" "Start the upgrade" 30
+TUI_S=d tui_keys Enter
+TUI_S=d check_screen "the stop asks for confirmation" "Yes: Stop the service" 60
+TUI_S=d tui_keys Down Enter
+TUI_S=d check_screen "the upgrade completes" "Redis upgraded" 90
+TUI_S=d tui_keys Enter
+TUI_S=d tui_exited 20
 T_RC=$TUI_CODE
 redis_upgraded "the upgrade ends as an uninterrupted one" "$state" "$old_sha" "$new_sha" "$digest"
+wait_for 10 sh -c "! kill -0 ${worker:-0} 2>/dev/null"
+TUI_S=e tui_start_redis 100 30 attach
+TUI_S=e tui_exited 10
+check_eq "with no worker left, upshift attach exits 2" "$TUI_CODE" 2
+TUI_S=e check_screen "and says there is nothing to attach to" "no upgrade of redis is running" 5
 
 t_done

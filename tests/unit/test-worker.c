@@ -32,8 +32,8 @@
 
 #define WAIT_MS 5000
 
-static const char hello_a[] = "hello v=1 role=client user=a tty=/dev/pts/9 pid=1\n";
-static const char hello_b[] = "hello v=1 role=client user=b tty=/dev/pts/8 pid=2\n";
+static const char hello_a[] = "hello v=2 role=client user=a tty=/dev/pts/9 pid=1\n";
+static const char hello_b[] = "hello v=2 role=client user=b tty=/dev/pts/8 pid=2\n";
 
 /* A client's end of the worker's socket. */
 struct client {
