@@ -15,6 +15,7 @@
 #include "fault.h"
 #include "i18n.h"
 #include "sha256.h"
+#include "worker.h"
 
 void
 engine_report(struct engine *e, struct run_report *rep, int code, const char *msg)
@@ -393,6 +394,19 @@ engine_open(struct engine *e, const char *action, struct diag *d)
                 return EXIT_USAGE;
         }
         r = lock_take(o->state_dir, &e->lock, &holder, d);
+        if (r == -EWOULDBLOCK) {
+                char *sock = path_join(o->state_dir, WORKER_SOCK);
+
+                /* The wizard's worker holds it: say where to go. */
+                if (path_exists(sock)) {
+                        char *msg = xstrdup(d->msg);
+
+                        diag_set(d, _("%s; it is a wizard's worker: see it with: upshift attach %s"),
+                                 msg, e->plan->id);
+                        free(msg);
+                }
+                free(sock);
+        }
         if (r < 0)
                 return r == -EWOULDBLOCK ? EXIT_LOCKED : EXIT_STEPFAIL;
         r = journal_replay(o->state_dir, true, &recs, &n, &damage, d);

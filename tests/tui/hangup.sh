@@ -30,6 +30,9 @@ check_match "the worker waits for an operator before verify" "$(status)" "waitin
 check_eq "the migration ran to its end" "$(cat "$T_DIR/migrated" 2>/dev/null)" done
 check "its end is journaled" grep -q 'key: migrate.done.0' "$state/journal"
 check "verify did not start" sh -c "! grep -q 'ev: step_start, step: verify' '$state/journal'"
+run_upshift run redis --plans-dir "$TUI_PLANS" --answers "$answers" --yes --state-dir "$state"
+check_eq "a scripted run meanwhile exits 75" "$T_RC" 75
+check_match "and says a wizard's worker holds the upgrade" "$T_OUT" "wizard's worker: see it with: upshift attach redis"
 
 [ -n "$worker" ] && kill -TERM "$worker"
 wait_for 20 sh -c "! kill -0 ${worker:-0} 2>/dev/null"
