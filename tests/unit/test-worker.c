@@ -2,7 +2,7 @@
  * and the worker frontend's clients that come and go (ui/remote.h with a
  * listening socket): listen, a name taken, a stale socket, a long path;
  * a question waiting for the first client, takeover, status, interrupt,
- * a client that goes away. */
+ * a client that goes away, a client's messages sent with its hello. */
 #include <config.h>
 
 #include <errno.h>
@@ -548,6 +548,22 @@ test_client_goes_away(void **state)
         assert_int_equal(f->interrupt, 0);
 }
 
+/* What a client sends together with its hello is handled when it is
+ * attached, not when it next sends something. */
+static void
+test_hello_and_more_at_once(void **state)
+{
+        struct fixture *f = *state;
+        char buf[256];
+
+        client_connect(&f->a, f->dir);
+        snprintf(buf, sizeof buf, "%sinterrupt\n", hello_a);
+        client_send(&f->a, buf);
+        for (int i = 0; i < WAIT_MS / 10 && f->interrupt == 0; i++)
+                t_sleep_ms(10);
+        assert_int_equal(f->interrupt, SIGINT);
+}
+
 int
 main(void)
 {
@@ -564,6 +580,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_interrupt_while_unattended, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_client_goes_away, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_hello_and_more_at_once, setup, teardown),
         };
 
         signal(SIGPIPE, SIG_IGN);
