@@ -95,6 +95,7 @@ worker(struct tui *t, struct worker_sock *ws, const struct plan *p, const struct
                 .fd = -1, .listen_fd = ws->fd, .plan = p, .state_dir = o->state_dir,
                 .interrupt = o->interrupt, .show_plan = cli_plan_write,
         };
+        struct engine_opts wo;
         struct frontend *fe;
         struct diag d = {0};
         int null, r;
@@ -109,8 +110,10 @@ worker(struct tui *t, struct worker_sock *ws, const struct plan *p, const struct
                 close(null);
         }
         cli_catch_signals(on_signal);
+        wo = *o;
+        wo.stdio_to_log = true;
         fe = remote_new(&ro);
-        r = (rollback ? engine_rollback : engine_run)(p, a, o, fe, &d);
+        r = (rollback ? engine_rollback : engine_run)(p, a, &wo, fe, &d);
         remote_bye(fe, r);
         remote_free(fe);
         worker_unlisten(o->state_dir, ws);

@@ -53,6 +53,8 @@ struct engine_opts {
         bool        interactive;        /* the frontend can ask the operator */
         volatile sig_atomic_t *interrupt;   /* set by SIGINT/SIGTERM, or NULL */
         const char *resume_cmd;         /* shown after a failure: how to resume */
+        bool        stdio_to_log;       /* point stdout and stderr at the run log
+                                           once it is open (the wizard's worker) */
 };
 
 /* Run (or resume) the upgrade. Returns an exit code (upshift.h); the

@@ -449,6 +449,12 @@ engine_open(struct engine *e, const char *action, struct diag *d)
         }
         if (runlog_open(&e->log, o->state_dir, e->st.runs + 1, d) < 0)
                 goto out;
+        /* The wizard's worker has no terminal: whatever else writes to its
+         * stdout or stderr lands in the run log too. */
+        if (o->stdio_to_log) {
+                dup2(e->log.fd, STDOUT_FILENO);
+                dup2(e->log.fd, STDERR_FILENO);
+        }
         if (!rollback) {
                 char *ans = path_join(o->state_dir, "answers.yaml");
 

@@ -37,6 +37,9 @@ check_eq "the socket is the worker's user's only" "$(stat -c %a "$state/worker.s
 worker=$(status | sed -n 's/.*worker pid \([0-9]*\).*/\1/p')
 check_match "upshift status names the worker and the wizard attached" "$(status)" "worker pid [0-9]+; wizard attached: "
 [ -n "$worker" ] && t_track "$worker"
+check_eq "the worker leads a session of its own" "$(ps -o sid= -p "${worker:-0}" | tr -d ' ')" "$worker"
+check_eq "and has no controlling terminal" "$(ps -o tty= -p "${worker:-0}" | tr -d ' ')" "?"
+check_match "its output goes to the run log" "$(readlink "/proc/${worker:-0}/fd/2")" "^$state/log/run-1-"
 
 tui_stop                                # the SSH session drops
 check "the worker outlives the terminal" kill -0 "${worker:-0}"
