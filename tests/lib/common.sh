@@ -24,7 +24,7 @@ t_cleanup() {
 	done
 	for pid in "${T_PIDS[@]}"; do
 		for _ in $(seq 1 50); do
-			kill -0 "$pid" 2>/dev/null || break
+			pid_alive "$pid" || break
 			sleep 0.1
 		done
 		kill -9 "$pid" 2>/dev/null
@@ -88,6 +88,19 @@ wait_for() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# pid_alive PID: the process runs. One that exited but was not reaped yet
+# (a zombie: its parent went away and this machine's init reaps late) does
+# not count. pid_gone PID: the opposite, for wait_for.
+pid_alive() {
+	local st
+	[ -n "$1" ] && [ "$1" != 0 ] || return 1
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+pid_gone() {
+	! pid_alive "$1"
 }
 
 # A free TCP port on 127.0.0.1 (tries at most 50 random ones). The range

@@ -37,12 +37,13 @@ check_eq "the socket is the worker's user's only" "$(stat -c %a "$state/worker.s
 worker=$(status | sed -n 's/.*worker pid \([0-9]*\).*/\1/p')
 check_match "upshift status names the worker and the wizard attached" "$(status)" "worker pid [0-9]+; wizard attached: "
 [ -n "$worker" ] && t_track "$worker"
+check_match "upshift status gives the worker's pid" "$worker" '^[0-9]+$'
 check_eq "the worker leads a session of its own" "$(ps -o sid= -p "${worker:-0}" | tr -d ' ')" "$worker"
 check_eq "and has no controlling terminal" "$(ps -o tty= -p "${worker:-0}" | tr -d ' ')" "?"
 check_match "its output goes to the run log" "$(readlink "/proc/${worker:-0}/fd/2")" "^$state/log/run-1-"
 
 tui_stop                                # the SSH session drops
-check "the worker outlives the terminal" kill -0 "${worker:-0}"
+check "the worker outlives the terminal" pid_alive "$worker"
 wait_for 40 sh -c "'$UPSHIFT' status redis --plans-dir '$TUI_PLANS' --state-dir '$state' 2>&1 | grep -q 'waiting for the operator'"
 check_match "upshift status says it waits for the operator before verify" "$(status)" \
 	"waiting for the operator: confirm: Verify.*attach with: upshift attach redis"
@@ -65,8 +66,8 @@ T_RC=$TUI_CODE
 check_eq "the wizard exits 0" "$TUI_CODE" 0
 redis_upgraded "the upgrade ends as an uninterrupted one" "$state" "$old_sha" "$new_sha" "$digest"
 check_eq "the migration ran once" "$(wc -l < "$T_DIR/migrated")" 1
-wait_for 10 sh -c "! kill -0 ${worker:-0} 2>/dev/null"
-check "the worker ended with the run" sh -c "! kill -0 ${worker:-0} 2>/dev/null"
+wait_for 10 pid_gone "$worker"
+check "the worker ended with the run" pid_gone "$worker"
 check "and removed its socket" test ! -e "$state/worker.sock"
 events "$state/journal" > "$T_DIR/events.detached"
 

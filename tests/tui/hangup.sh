@@ -24,6 +24,7 @@ check_screen "the migration runs" "\$ sh -c 'sleep 6" 90
 check "the engine's process holds the lock" running
 worker=$(status | sed -n 's/.*worker pid \([0-9]*\).*/\1/p')
 [ -n "$worker" ] && t_track "$worker"
+check_match "upshift status gives the worker's pid" "$worker" '^[0-9]+$'
 tui_stop                    # the terminal is gone
 wait_for 30 sh -c "'$UPSHIFT' status redis --plans-dir '$TUI_PLANS' --state-dir '$state' 2>&1 | grep -q 'waiting for the operator'"
 check_match "the worker waits for an operator before verify" "$(status)" "waiting for the operator: confirm: Verify"
@@ -35,8 +36,8 @@ check_eq "a scripted run meanwhile exits 75" "$T_RC" 75
 check_match "and says a wizard's worker holds the upgrade" "$T_OUT" "wizard's worker: see it with: upshift attach redis"
 
 [ -n "$worker" ] && kill -TERM "$worker"
-wait_for 20 sh -c "! kill -0 ${worker:-0} 2>/dev/null"
-check "told to stop, the worker ends" sh -c "! kill -0 ${worker:-0} 2>/dev/null"
+wait_for 20 pid_gone "$worker"
+check "told to stop, the worker ends" pid_gone "$worker"
 check "and releases the lock" sh -c "! '$UPSHIFT' status redis --plans-dir '$TUI_PLANS' --state-dir '$state' 2>&1 | grep -q 'running now'"
 check "and removes its socket" test ! -e "$state/worker.sock"
 check_match "the journal says it stopped before verify" "$(status)" "stopped .* before verify"

@@ -23,7 +23,7 @@ TUI_S=a check_screen "the first wizard opens on the questions" "New redis-tools 
 dead=$(worker_pid)
 check_match "its worker runs" "$dead" "^[0-9]+$"
 [ -n "$dead" ] && kill -KILL "$dead"
-wait_for 10 sh -c "! kill -0 ${dead:-0} 2>/dev/null"
+wait_for 10 pid_gone "$dead"
 check "a killed worker leaves its socket" test -S "$state/worker.sock"
 TUI_S=a tui_keys Enter
 TUI_S=a tui_exited 10
@@ -32,6 +32,7 @@ TUI_S=a tui_start_redis 100 30 run
 TUI_S=a check_screen "the next wizard starts a new worker over the stale socket" "New redis-tools package" 30
 worker=$(worker_pid)
 [ -n "$worker" ] && t_track "$worker"
+check_match "upshift status gives the worker's pid" "$worker" '^[0-9]+$'
 tty_a=$(pane_tty a)
 check "the new worker is another process" test "${worker:-0}" != "${dead:-0}"
 check_match "status names the attached wizard's terminal" "$(status)" "wizard attached: $me on $tty_a"
@@ -50,7 +51,7 @@ TUI_S=a tui_keys Enter
 TUI_S=a tui_exited 10
 check_eq "the detached wizard exits 75" "$TUI_CODE" 75
 TUI_S=a check_screen "and says so on the terminal" "upshift: detached: $me on $tty_b" 5
-check "the worker is still the same process" kill -0 "${worker:-0}"
+check "the worker is still the same process" pid_alive "$worker"
 
 # A third one leaves it as it is.
 TUI_S=c tui_start_redis 100 30 run
@@ -90,10 +91,12 @@ PY
 }
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -x /usr/bin/python3 ]; then
 	check_eq "another user cannot reach the private socket" "$(connect_as_nobody)" "connect: permission denied"
+	t_mode=$(stat -c %a "$T_DIR")
 	chmod 0711 "$T_DIR" "$state"
 	chmod 0666 "$state/worker.sock"
 	out=$(connect_as_nobody)
-	chmod 0700 "$T_DIR" "$state"
+	chmod "$t_mode" "$T_DIR"
+	chmod 0700 "$state"
 	chmod 0600 "$state/worker.sock"
 	check_match "with the modes opened, the worker refuses another user's peer" "$out" \
 		"^refused reason=user\\\\s65534"
@@ -112,7 +115,7 @@ TUI_S=b tui_exited 10
 check_eq "detaching exits 75" "$TUI_CODE" 75
 TUI_S=b check_screen "and says how to re-attach" "re-attach with: upshift run redis" 5
 check_match "the worker runs on with no wizard attached" "$(status)" "no wizard attached"
-check "it is the same worker" kill -0 "${worker:-0}"
+check "it is the same worker" pid_alive "$worker"
 TUI_S=d tui_start_redis 100 30 attach
 TUI_S=d check_screen "upshift attach shows the questions again" "New redis-tools package" 30
 
@@ -128,7 +131,7 @@ TUI_S=d tui_keys Enter
 TUI_S=d tui_exited 20
 T_RC=$TUI_CODE
 redis_upgraded "the upgrade ends as an uninterrupted one" "$state" "$old_sha" "$new_sha" "$digest"
-wait_for 10 sh -c "! kill -0 ${worker:-0} 2>/dev/null"
+wait_for 10 pid_gone "$worker"
 TUI_S=e tui_start_redis 100 30 attach
 TUI_S=e tui_exited 10
 check_eq "with no worker left, upshift attach exits 2" "$TUI_CODE" 2
