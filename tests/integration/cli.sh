@@ -8,12 +8,16 @@ check_match "--version names the program" "$T_OUT" '^upshift [0-9]+\.[0-9]+\.[0-
 
 run_upshift --help
 check_eq "--help exits 0" "$T_RC" 0
-for sub in list plan answers run status; do
+for sub in list plan answers run attach status rollback; do
 	check_match "--help lists $sub" "$T_OUT" "upshift $sub"
 done
 for opt in --answers --yes --target --state-dir --plans-dir --no-color; do
 	check_match "--help lists $opt" "$T_OUT" -- "$opt"
 done
+
+run_upshift attach redis --plans-dir "$PLANS_DIR" --state-dir "$T_DIR/attach-state" < /dev/null
+check_eq "attach without a terminal is a usage error" "$T_RC" 2
+check_match "and says it needs one" "$T_OUT" "upshift attach needs a terminal"
 
 run_upshift
 check_eq "no command is a usage error" "$T_RC" 2
