@@ -104,6 +104,16 @@ send_msg(struct remote *r, const struct proto_msg *m)
         pthread_mutex_unlock(&r->mu);
 }
 
+/* Send m and keep it in a snapshot slot, for a client attaching later. */
+static void
+send_kept(struct remote *r, char **slot, const struct proto_msg *m)
+{
+        pthread_mutex_lock(&r->mu);
+        remote_set_snap(slot, m);
+        remote_send_locked(r, m);
+        pthread_mutex_unlock(&r->mu);
+}
+
 static void
 remote_begin(struct frontend *fe, const struct run_info *ri)
 {
@@ -125,10 +135,7 @@ remote_begin(struct frontend *fe, const struct run_info *ri)
                 snprintf(k, sizeof k, "st.%d", i);
                 proto_set(&m, k, proto_status_name(ri->status[i]));
         }
-        pthread_mutex_lock(&r->mu);
-        remote_set_snap(&r->snap_begin, &m);
-        remote_send_locked(r, &m);
-        pthread_mutex_unlock(&r->mu);
+        send_kept(r, &r->snap_begin, &m);
         proto_release(&m);
 }
 
@@ -221,10 +228,7 @@ send_progress(struct remote *r, const char *what, uint64_t done, uint64_t total,
         proto_set_int(&m, "done", (long long)done);
         proto_set_int(&m, "total", (long long)total);
         proto_set(&m, "unit", unit);
-        pthread_mutex_lock(&r->mu);
-        remote_set_snap(&r->snap_progress, &m);
-        remote_send_locked(r, &m);
-        pthread_mutex_unlock(&r->mu);
+        send_kept(r, &r->snap_progress, &m);
         proto_release(&m);
 }
 
@@ -240,10 +244,7 @@ remote_vars(struct frontend *fe, const struct vars *vs)
                 snprintf(k, sizeof k, "v.%zu", i);
                 proto_setf(&m, k, "%s=%s", vs->kv.v[i].key, vs->kv.v[i].value);
         }
-        pthread_mutex_lock(&R(fe)->mu);
-        remote_set_snap(&R(fe)->snap_vars, &m);
-        remote_send_locked(R(fe), &m);
-        pthread_mutex_unlock(&R(fe)->mu);
+        send_kept(R(fe), &R(fe)->snap_vars, &m);
         proto_release(&m);
 }
 
@@ -296,10 +297,7 @@ remote_end(struct frontend *fe, const struct run_report *rep)
                 snprintf(k, sizeof k, "ms.%d", i);
                 proto_set_int(&m, k, rep->step_ms[i]);
         }
-        pthread_mutex_lock(&r->mu);
-        remote_set_snap(&r->snap_end, &m);
-        remote_send_locked(r, &m);
-        pthread_mutex_unlock(&r->mu);
+        send_kept(r, &r->snap_end, &m);
         proto_release(&m);
 }
 
@@ -358,10 +356,7 @@ send_plan(struct remote *r)
                         proto_set(&m, k, _(s->consequence));
                 }
         }
-        pthread_mutex_lock(&r->mu);
-        remote_set_snap(&r->snap_plan, &m);
-        remote_send_locked(r, &m);
-        pthread_mutex_unlock(&r->mu);
+        send_kept(r, &r->snap_plan, &m);
         proto_release(&m);
 }
 
@@ -454,6 +449,8 @@ remote_snapshot_locked(struct remote *r, struct strbuf *out)
                 strbuf_adds(out, r->snap_pending);
         if (r->snap_end)
                 strbuf_adds(out, r->snap_end);
+        if (r->snap_bye)
+                strbuf_adds(out, r->snap_bye);
 }
 
 void
@@ -463,7 +460,7 @@ remote_bye(struct frontend *fe, int code)
 
         proto_init(&m, "bye");
         proto_set_int(&m, "code", code);
-        send_msg(R(fe), &m);
+        send_kept(R(fe), &R(fe)->snap_bye, &m);
         proto_release(&m);
 }
 
@@ -494,6 +491,7 @@ remote_free(struct frontend *fe)
         free(r->snap_pending);
         free(r->snap_end);
         free(r->snap_vars);
+        free(r->snap_bye);
         free(r->pending_what);
         proto_release(&r->client);
         proto_release(&r->pend);

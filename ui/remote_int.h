@@ -49,13 +49,14 @@ struct remote {
         bool                ponr_pending;       /* the last warning was one */
         /* What a client connecting now needs (remote_snapshot). */
         char               *snap_plan, *snap_begin, *snap_state[STEP_COUNT];
-        char               *snap_progress, *snap_pending, *snap_end, *snap_vars;
+        char               *snap_progress, *snap_pending, *snap_end, *snap_vars, *snap_bye;
         /* Clients to come (o.listen_fd >= 0): the attached one is o.fd. */
         struct proto_msg    client;     /* who is attached: user, tty, pid, since */
         int                 pend_fd;    /* one more connecting, or -1 */
         struct proto_reader pend_rd;
         struct proto_msg    pend;       /* its hello, once it came (pend.type set) */
         char               *pending_what;       /* what request() waits for */
+        bool                attached_once;      /* a client was attached once */
         unsigned            refused;    /* peers of another user turned away */
         struct kvlist       facts;      /* the facts sent */
 };

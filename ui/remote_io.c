@@ -110,6 +110,7 @@ attach_locked(struct remote *r)
         proto_release(&r->pend);
         r->lost = false;
         r->hello = true;
+        r->attached_once = true;
         r->q.len = r->q_off = 0;
         proto_init(&m, "hello");
         proto_set_int(&m, "v", PROTO_VERSION);
@@ -339,7 +340,8 @@ wait_events(struct remote *r, int timeout)
         if (r->q_off < r->q.len)
                 pfd[0].events |= POLLOUT;
         pfd[1] = (struct pollfd){ .fd = r->wake[0], .events = POLLIN };
-        pfd[2] = (struct pollfd){ .fd = r->stopping ? -1 : r->o.listen_fd, .events = POLLIN };
+        pfd[2] = (struct pollfd){ .fd = r->stopping && r->attached_once ? -1 : r->o.listen_fd,
+                                  .events = POLLIN };
         pfd[3] = (struct pollfd){ .fd = r->pend_fd, .events = POLLIN };
         pthread_mutex_unlock(&r->mu);
         if (poll(pfd, 4, timeout) < 0 && errno != EINTR) {
@@ -394,7 +396,11 @@ io_main(void *arg)
                 if (r->q_off < r->q.len && !r->lost)
                         write_locked(r);
                 if (r->stopping) {
-                        if (r->lost || (r->q_off >= r->q.len && !unsent))
+                        /* A run that ended before its first client came
+                         * (nothing to do) still waits for it, bounded. */
+                        bool first = r->lost && !r->attached_once && r->o.listen_fd >= 0;
+
+                        if (!first && (r->lost || (r->q_off >= r->q.len && !unsent)))
                                 break;
                         if (deadline == 0)
                                 deadline = now + REMOTE_DRAIN_MS;

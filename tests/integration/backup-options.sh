@@ -12,16 +12,10 @@ redis_start && redis_fill && redis_snapshot || { echo "cannot start and fill red
 state=$T_DIR/state
 
 # A plan whose online backup is redis-cli --rdb into ${backup_work}.
-mkdir -p "$T_DIR/plans"
-python3 - "$PLANS_DIR/redis.yaml" "$T_DIR/plans/redis.yaml" <<'PY'
-import sys
-s = open(sys.argv[1]).read()
-s = s.replace('''    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", SAVE]
-''', '''    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", SAVE]
-    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", --rdb, "${backup_work}/online.rdb"]
-''')
-open(sys.argv[2], "w").write(s)
-PY
+save='    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", SAVE]'
+redis_plan_variant "$save" "$save
+    - [\"\${bin_dir}/redis-cli\", -h, \"\${host}\", -p, \"\${port}\", --rdb, \"\${backup_work}/online.rdb\"]" ||
+	{ echo "cannot write the plan"; exit 1; }
 answers=$T_DIR/answers.yaml
 redis_answers "$answers"
 echo "backup_compression: gzip" >> "$answers"

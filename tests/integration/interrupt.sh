@@ -9,20 +9,10 @@ redis_upgrade_setup
 
 # The Redis plan with a slow online backup command and a slow migration
 # that leaves a mark when it completes.
-mkdir -p "$T_DIR/plans"
-python3 - "$PLANS_DIR/redis.yaml" "$T_DIR/plans/redis.yaml" "$T_DIR/migrated" <<'PY'
-import sys
-src, dst, mark = sys.argv[1:4]
-s = open(src).read()
-s = s.replace('''    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", SAVE]
-''', '''    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", SAVE]
-    - [sleep, "4"]
-''')
-s = s.replace("migrate: []\n", '''migrate:
-  - run: [sh, -c, 'sleep 4; echo done >> %s']
-''' % mark)
-open(dst, "w").write(s)
-PY
+save='    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}", SAVE]'
+redis_plan_variant "$save" "$save
+    - [sleep, \"4\"]" "migrate: []" "migrate:
+  - run: [sh, -c, 'sleep 4; echo done >> $T_DIR/migrated']" || { echo "cannot write the plan"; exit 1; }
 run=(run redis --plans-dir "$T_DIR/plans" --answers "$answers" --yes --state-dir "$state")
 
 # start_run: upshift in the background, its output in $T_DIR/out.

@@ -206,18 +206,20 @@ redis_upgrade_setup() {
 	state=$T_DIR/state
 }
 
-# redis_plan_variant OLD NEW: plans/redis.yaml with the first OLD (a literal
-# text, which must be there) replaced by NEW, as $T_DIR/plans/redis.yaml;
-# sets TUI_PLANS to its directory.
+# redis_plan_variant OLD NEW [OLD NEW...]: plans/redis.yaml with the first
+# OLD (a literal text, which must be there) replaced by NEW, pair by pair,
+# as $T_DIR/plans/redis.yaml; sets TUI_PLANS to its directory.
 redis_plan_variant() {
 	mkdir -p "$T_DIR/plans" || return 1
-	python3 - "$PLANS_DIR/redis.yaml" "$T_DIR/plans/redis.yaml" "$1" "$2" <<'PY' || return 1
+	python3 - "$PLANS_DIR/redis.yaml" "$T_DIR/plans/redis.yaml" "$@" <<'PY' || return 1
 import sys
-src, dst, old, new = sys.argv[1:5]
+src, dst, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
 s = open(src).read()
-if old not in s:
-    sys.exit("redis_plan_variant: %r is not in %s" % (old, src))
-open(dst, "w").write(s.replace(old, new, 1))
+for old, new in zip(pairs[0::2], pairs[1::2]):
+    if old not in s:
+        sys.exit("redis_plan_variant: %r is not in %s" % (old, src))
+    s = s.replace(old, new, 1)
+open(dst, "w").write(s)
 PY
 	TUI_PLANS=$T_DIR/plans
 }

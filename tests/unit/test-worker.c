@@ -2,7 +2,8 @@
  * and the worker frontend's clients that come and go (ui/remote.h with a
  * listening socket): listen, a name taken, a stale socket, a long path;
  * a question waiting for the first client, takeover, status, interrupt,
- * a client that goes away, a client's messages sent with its hello. */
+ * a client that goes away, a client's messages sent with its hello, a
+ * run that ended before its first client came. */
 #include <config.h>
 
 #include <errno.h>
@@ -548,6 +549,51 @@ test_client_goes_away(void **state)
         assert_int_equal(f->interrupt, 0);
 }
 
+static void *
+call_free(void *arg)
+{
+        struct call *c = arg;
+
+        remote_free(c->fe);
+        atomic_store(&c->done, 1);
+        return NULL;
+}
+
+/* A run that ended before its first client came (nothing to do) waits for
+ * it: the client still gets the lines and the bye. */
+static void
+test_end_before_first_client(void **state)
+{
+        struct fixture *f = *state;
+        struct proto_msg m;
+        bool line = false, bye = false;
+
+        f->fe->ops->output(f->fe, OUT_INFO, "nothing left to do");
+        remote_bye(f->fe, 0);
+        assert_int_equal(pthread_create(&f->call.th, NULL, call_free, &f->call), 0);
+        f->call.started = true;
+        t_sleep_ms(300);
+        assert_false(atomic_load(&f->call.done));       /* still waiting */
+
+        client_connect(&f->a, f->dir);
+        client_send(&f->a, hello_a);
+        client_expect(&f->a, "hello", &m);
+        proto_release(&m);
+        while (client_next(&f->a, &m) == 1) {
+                if (proto_is(&m, "out") && strcmp(proto_get(&m, "text"), "nothing left to do") == 0)
+                        line = true;
+                if (proto_is(&m, "bye")) {
+                        assert_int_equal(proto_get_int(&m, "code", -1), 0);
+                        bye = true;
+                }
+                proto_release(&m);
+        }
+        assert_true(line);
+        assert_true(bye);
+        assert_true(call_wait(&f->call, WAIT_MS));
+        f->fe = NULL;                   /* freed */
+}
+
 /* What a client sends together with its hello is handled when it is
  * attached, not when it next sends something. */
 static void
@@ -581,6 +627,7 @@ main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_client_goes_away, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hello_and_more_at_once, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_end_before_first_client, setup, teardown),
         };
 
         signal(SIGPIPE, SIG_IGN);
