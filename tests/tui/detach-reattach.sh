@@ -21,7 +21,7 @@ status() { "$UPSHIFT" status redis --plans-dir "$TUI_PLANS" --state-dir "$state"
 # The journal's events in order, without times and durations.
 events() { sed -n 's/.*\(ev: [a-z_]*\)\(, step: [a-z]*\)\{0,1\}\(, key: [^,]*\)\{0,1\}.*/\1\2\3/p' "$1"; }
 
-tui_start_redis 120 40 run
+TUI_ENV=$(tui_no_leak_check) tui_start_redis 120 40 run
 check_screen "the wizard opens on the questions" "New redis-tools package" 30
 tui_answer_redis
 tui_keys Enter
@@ -77,6 +77,7 @@ rm -f "$T_DIR/migrated"
 redis_answers "$answers"
 run_upshift run redis --plans-dir "$TUI_PLANS" --answers "$answers" --yes --state-dir "$state"
 check_eq "an uninterrupted run exits 0" "$T_RC" 0
+t_track "$(redis_pid)"
 events "$state/journal" > "$T_DIR/events.straight"
 check "the journal has the events of an uninterrupted run, in order" \
 	cmp -s "$T_DIR/events.detached" "$T_DIR/events.straight"

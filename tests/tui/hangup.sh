@@ -14,7 +14,7 @@ redis_plan_variant "migrate: []" "migrate:
 status() { "$UPSHIFT" status redis --plans-dir "$TUI_PLANS" --state-dir "$state" 2>&1; }
 running() { status | grep -q 'running now'; }
 
-tui_start_redis 120 40 run --yes
+TUI_ENV=$(tui_no_leak_check) tui_start_redis 120 40 run --yes
 check_screen "the wizard opens on the questions" "New redis-tools package" 30
 tui_answer_redis
 tui_keys Enter
