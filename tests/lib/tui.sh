@@ -137,6 +137,17 @@ tui_answer_redis() {
 	tui_type "$REDIS_DIR/backups"
 }
 
+# From the first screen of tui_start_redis to the start of the run: the
+# questions answered for the sandbox, the review confirmed; checks that each
+# screen came.
+tui_through_review() {
+	check_screen "the wizard opens on the questions" "New redis-tools package" 30
+	tui_answer_redis
+	tui_keys Enter
+	check_screen "the review" "Start the upgrade" 30
+	tui_keys Enter
+}
+
 # The wizard on the Redis plan, in a UTF-8 locale unless LANG says otherwise.
 tui_start_redis() {
 	local cols=$1 rows=$2

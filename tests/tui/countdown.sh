@@ -19,11 +19,7 @@ blpop=$!
 t_track "$blpop"
 
 tui_start_redis 120 40 run
-check_screen "the wizard opens on the questions" "New redis-tools package" 30
-tui_answer_redis
-tui_keys Enter
-check_screen "the review" "Start the upgrade" 30
-tui_keys Enter
+tui_through_review
 check_screen "the drain shows the connected clients" "(1 connected)" 90
 tui_wait_re ' left of 30s' 10
 screen=$(tui_screen)

@@ -22,11 +22,7 @@ status() { "$UPSHIFT" status redis --plans-dir "$TUI_PLANS" --state-dir "$state"
 events() { sed -n 's/.*\(ev: [a-z_]*\)\(, step: [a-z]*\)\{0,1\}\(, key: [^,]*\)\{0,1\}.*/\1\2\3/p' "$1"; }
 
 TUI_ENV=$(tui_no_leak_check) tui_start_redis 120 40 run
-check_screen "the wizard opens on the questions" "New redis-tools package" 30
-tui_answer_redis
-tui_keys Enter
-check_screen "the review" "Start the upgrade" 30
-tui_keys Enter
+tui_through_review
 check_screen "the stop asks for confirmation" "Yes: Stop the service" 60
 tui_keys Down Enter
 check_screen "the migration asks for confirmation" "Yes: Migrate data" 60

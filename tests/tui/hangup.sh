@@ -15,11 +15,7 @@ status() { "$UPSHIFT" status redis --plans-dir "$TUI_PLANS" --state-dir "$state"
 running() { status | grep -q 'running now'; }
 
 TUI_ENV=$(tui_no_leak_check) tui_start_redis 120 40 run --yes
-check_screen "the wizard opens on the questions" "New redis-tools package" 30
-tui_answer_redis
-tui_keys Enter
-check_screen "the review" "Start the upgrade" 30
-tui_keys Enter
+tui_through_review
 check_screen "the migration runs" "\$ sh -c 'sleep 6" 90
 check "the engine's process holds the lock" running
 worker=$(status | sed -n 's/.*worker pid \([0-9]*\).*/\1/p')

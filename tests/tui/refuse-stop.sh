@@ -10,11 +10,7 @@ redis_upgrade_setup
 pid_before=$(redis_pid)
 
 tui_start_redis 120 40 run
-check_screen "the wizard opens on the questions" "New redis-tools package" 30
-tui_answer_redis
-tui_keys Enter
-check_screen "the review" "Start the upgrade" 30
-tui_keys Enter
+tui_through_review
 check_screen "the stop asks for confirmation" "Yes: Stop the service" 60
 screen=$(tui_screen)
 check_match "the refusal is the choice in focus" "$screen" "▸ No: stop here"

@@ -47,11 +47,7 @@ frame_ok() {
 }
 
 tui_start_redis 120 40 run
-check_screen "the wizard opens on the questions" "New redis-tools package" 30
-tui_answer_redis
-tui_keys Enter
-check_screen "the review" "Start the upgrade" 30
-tui_keys Enter
+tui_through_review
 check_screen "the slow backup command runs" "slow line 1" 60
 frame_ok "at 120x40 the frame fills the window" 120 40
 tui_resize 80 24

@@ -14,11 +14,7 @@ redis_plan_variant '    - ["${bin_dir}/redis-cli", -h, "${host}", -p, "${port}",
 ' || { echo "cannot write the plan"; exit 1; }
 
 tui_start_redis 120 40 run
-check_screen "the wizard opens on the questions" "New redis-tools package" 30
-tui_answer_redis
-tui_keys Enter
-check_screen "the review" "Start the upgrade" 30
-tui_keys Enter
+tui_through_review
 check_screen "the backup's slow command runs" '$ sleep 30' 60
 tui_keys q
 check_screen "q asks before quitting" "Quit?" 10
