@@ -63,17 +63,20 @@ check_eq "page size, user_version, application_id, journal mode before" "$settin
 db_sha=$(sha256sum "$db" | cut -d' ' -f1)
 
 # A process holding a transaction on the database, fed through a FIFO (read
-# and write end both held here, so nothing blocks), stopped by its PID.
+# and write end both held here, so nothing blocks), stopped by its PID. It
+# waits for a lock (.timeout): locked() below takes the write lock for an
+# instant, and a holder without a timeout whose BEGIN came in that instant
+# failed, so that it never held anything (seen once in CI).
 holder=
 hold() {
 	rm -f "$T_DIR/hold.fifo"
 	mkfifo "$T_DIR/hold.fifo"
 	exec 8<>"$T_DIR/hold.fifo"
-	sqlite3 "$db" <&8 > "$T_DIR/hold.out" 2>&1 &
+	sqlite3 -cmd ".timeout 10000" "$db" <&8 > "$T_DIR/hold.out" 2>&1 &
 	holder=$!
 	t_track "$holder"
 	echo "$1" >&8
-	wait_for 10 locked
+	wait_for 20 locked || echo "# the holder took no lock: $(cat "$T_DIR/hold.out")"
 }
 release() {
 	echo "ROLLBACK;" >&8
