@@ -360,6 +360,15 @@ send_plan(struct remote *r)
         proto_release(&m);
 }
 
+void
+remote_hello(struct proto_msg *m)
+{
+        proto_init(m, "hello");
+        proto_set_int(m, "v", PROTO_VERSION);
+        proto_set(m, "role", "worker");
+        proto_set_int(m, "pid", getpid());
+}
+
 struct frontend *
 remote_new(const struct remote_opts *o)
 {
@@ -382,10 +391,7 @@ remote_new(const struct remote_opts *o)
                 fcntl(o->fd, F_SETFL, fcntl(o->fd, F_GETFL) | O_NONBLOCK);
                 fcntl(o->fd, F_SETFD, FD_CLOEXEC);
         }
-        proto_init(&m, "hello");
-        proto_set_int(&m, "v", PROTO_VERSION);
-        proto_set(&m, "role", "worker");
-        proto_set_int(&m, "pid", getpid());
+        remote_hello(&m);
         send_msg(r, &m);
         proto_release(&m);
         send_plan(r);

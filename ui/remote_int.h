@@ -36,7 +36,6 @@ struct remote {
         int64_t             last_flush;
         bool                lost;       /* the client went away */
         bool                stopping;   /* remote_free: write what is left, then end */
-        bool                hello;      /* the client's hello came */
         long                next_id;
         long                want_id;    /* the request waiting for its reply, or 0 */
         struct proto_msg    reply;
@@ -68,6 +67,8 @@ R(struct frontend *fe)
 }
 
 void        remote_flush_lines_locked(struct remote *r);
+/* The worker's hello (version, role, pid) into m. */
+void        remote_hello(struct proto_msg *m);
 /* remote_snapshot with mu held. */
 void        remote_snapshot_locked(struct remote *r, struct strbuf *out);
 /* A line into the ring, as if the engine had said it (mu held). */

@@ -35,7 +35,6 @@ lose_locked(struct remote *r)
         /* Clients come and go: close this one, wait for the next. */
         close(r->o.fd);
         r->o.fd = -1;
-        r->hello = false;
         proto_reader_release(&r->rd);
         proto_release(&r->client);
         remote_note_locked(r, OUT_INFO, _("the wizard went away: the running step goes on, and the next question waits for an operator to attach"));
@@ -97,7 +96,7 @@ static void
 attach_locked(struct remote *r)
 {
         struct proto_msg m;
-        char *who;
+        char *who, *note;
 
         if (r->o.fd >= 0)
                 close(r->o.fd);
@@ -109,22 +108,18 @@ attach_locked(struct remote *r)
         identify(&r->client, &r->pend);
         proto_release(&r->pend);
         r->lost = false;
-        r->hello = true;
         r->attached_once = true;
         r->q.len = r->q_off = 0;
-        proto_init(&m, "hello");
-        proto_set_int(&m, "v", PROTO_VERSION);
-        proto_set(&m, "role", "worker");
-        proto_set_int(&m, "pid", getpid());
+        remote_hello(&m);
         proto_encode(&m, &r->q);
         proto_release(&m);
         remote_snapshot_locked(r, &r->q);
         r->seq_sent = r->seq_next;      /* the ring was in the snapshot */
         who = worker_who(&r->client);
         /* TRANSLATORS: who: "root on /dev/pts/1, pid 123, since ..." */
-        m.type = xasprintf(_("the wizard of %s is attached"), who);
-        remote_note_locked(r, OUT_INFO, m.type);
-        free(m.type);
+        note = xasprintf(_("the wizard of %s is attached"), who);
+        remote_note_locked(r, OUT_INFO, note);
+        free(note);
         free(who);
 }
 
@@ -280,7 +275,6 @@ handle_locked(struct remote *r, struct proto_msg *m)
         if (proto_is(m, "hello")) {
                 if (proto_get_int(m, "v", 0) != PROTO_VERSION)
                         lose_locked(r);
-                r->hello = true;
         } else if (proto_is(m, "reply")) {
                 if (r->want_id != 0 && proto_get_int(m, "id", -1) == r->want_id &&
                     !r->have_reply) {
