@@ -96,7 +96,6 @@ static void
 attach_locked(struct remote *r)
 {
         struct proto_msg m;
-        char *who, *note;
 
         if (r->o.fd >= 0)
                 close(r->o.fd);
@@ -115,12 +114,8 @@ attach_locked(struct remote *r)
         proto_release(&m);
         remote_snapshot_locked(r, &r->q);
         r->seq_sent = r->seq_next;      /* the ring was in the snapshot */
-        who = worker_who(&r->client);
-        /* TRANSLATORS: who: "root on /dev/pts/1, pid 123, since ..." */
-        note = xasprintf(_("the wizard of %s is attached"), who);
-        remote_note_locked(r, OUT_INFO, note);
-        free(note);
-        free(who);
+        /* No log line says so: the engine's last line must stay the last,
+         * the wizard shows it as the message of a run with nothing to do. */
 }
 
 static void
