@@ -66,6 +66,9 @@ PLAN
 slow=$!
 t_track "$slow"
 wait_for 10 grep -q "pid=$slow " "$T_DIR/slow-state/lock" 2>/dev/null
+# The lock is taken before the journal is opened: wait until detect runs, so
+# the SIGTERM below lands inside the step and not before it.
+wait_for 10 grep -q 'ev: step_start, step: detect[,}]' "$T_DIR/slow-state/journal" 2>/dev/null
 run_upshift run slow --plans-dir "$T_DIR/slow" --yes --state-dir "$T_DIR/slow-state"
 check_eq "a second run on a held state directory exits 75" "$T_RC" 75
 check_match "it names the holder's pid" "$T_OUT" "held by another upshift run: pid $slow, user"
