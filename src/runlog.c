@@ -50,25 +50,34 @@ runlog_open(struct runlog *l, const char *state_dir, int run, struct diag *d)
         return 0;
 }
 
-void
-runlog_printf(struct runlog *l, const char *fmt, ...)
+char *
+runlog_vformat(const char *fmt, va_list ap)
 {
         char stamp[16], *body, *line;
         time_t now = time(NULL);
         struct tm tm;
+
+        localtime_r(&now, &tm);
+        strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
+        body = xvasprintf(fmt, ap);
+        line = xasprintf("[%s] %s\n", stamp, body);
+        free(body);
+        return line;
+}
+
+void
+runlog_printf(struct runlog *l, const char *fmt, ...)
+{
         va_list ap;
+        char *line;
 
         if (l->fd < 0)
                 return;
-        localtime_r(&now, &tm);
-        strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
         va_start(ap, fmt);
-        body = xvasprintf(fmt, ap);
+        line = runlog_vformat(fmt, ap);
         va_end(ap);
-        line = xasprintf("[%s] %s\n", stamp, body);
         (void)write_all(l->fd, line, strlen(line));
         free(line);
-        free(body);
 }
 
 void

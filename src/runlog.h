@@ -3,6 +3,8 @@
 #ifndef UPSHIFT_RUNLOG_H
 #define UPSHIFT_RUNLOG_H
 
+#include <stdarg.h>
+
 #include "diag.h"
 
 struct runlog {
@@ -14,6 +16,9 @@ struct runlog {
 int  runlog_open(struct runlog *l, const char *state_dir, int run, struct diag *d);
 /* Append "[HH:MM:SS] text\n". Errors are ignored: the log never stops a run. */
 void runlog_printf(struct runlog *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The line runlog_printf writes, stamped now, for the caller to free. It
+ * is written with one write(): lines from two threads never mix. */
+char *runlog_vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 void runlog_close(struct runlog *l);
 
 #endif

@@ -186,6 +186,7 @@ remote_output(struct frontend *fe, enum out_kind kind, const char *line)
 
         pthread_mutex_lock(&r->mu);
         remote_note_locked(r, kind, line);
+        remote_audit_flush_locked(r);
         pthread_mutex_unlock(&r->mu);
 }
 
@@ -499,6 +500,7 @@ remote_free(struct frontend *fe)
         free(r->snap_vars);
         free(r->snap_bye);
         free(r->pending_what);
+        strbuf_release(&r->audit_held);
         proto_release(&r->client);
         proto_release(&r->pend);
         proto_reader_release(&r->pend_rd);

@@ -58,6 +58,7 @@ struct remote {
         bool                attached_once;      /* a client was attached once */
         unsigned            refused;    /* peers of another user turned away */
         struct kvlist       facts;      /* the facts sent */
+        struct strbuf       audit_held; /* run log lines waiting for the log to open */
 };
 
 static inline struct remote *
@@ -67,6 +68,9 @@ R(struct frontend *fe)
 }
 
 void        remote_flush_lines_locked(struct remote *r);
+/* Write the held audit lines (who attached, took over, went away, was
+ * refused) to the run log once it is open (mu held). */
+void        remote_audit_flush_locked(struct remote *r);
 /* The worker's hello (version, role, pid) into m. */
 void        remote_hello(struct proto_msg *m);
 /* remote_snapshot with mu held. */

@@ -9,15 +9,71 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "i18n.h"
 #include "remote_int.h"
+#include "runlog.h"
 #include "worker.h"
+
+/* Held audit lines beyond this are dropped: the run log never opened. */
+#define AUDIT_HELD_MAX 16384
+
+static bool
+stderr_is_log(void)
+{
+        struct stat st;
+
+        return fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+void
+remote_audit_flush_locked(struct remote *r)
+{
+        if (r->audit_held.len == 0 || !stderr_is_log())
+                return;
+        (void)write_all(STDERR_FILENO, r->audit_held.buf, r->audit_held.len);
+        r->audit_held.len = 0;
+}
+
+/* In the worker, stderr is the run log once the engine has opened it
+ * (engine_opts.stdio_to_log; /dev/null before, while the questions are
+ * asked): who attached, took over, went away or was refused is written
+ * there, so the log says who acted on the upgrade. Lines are held, with
+ * the time they happened, until the log is open. Without a listening
+ * socket there is no worker and nothing is written. */
+static void __attribute__((format(printf, 2, 3)))
+audit(struct remote *r, const char *fmt, ...)
+{
+        va_list ap;
+        char *line;
+
+        if (r->o.listen_fd < 0)
+                return;
+        va_start(ap, fmt);
+        line = runlog_vformat(fmt, ap);
+        va_end(ap);
+        if (r->audit_held.len + strlen(line) <= AUDIT_HELD_MAX)
+                strbuf_adds(&r->audit_held, line);
+        free(line);
+        remote_audit_flush_locked(r);
+}
+
+/* audit() naming the attached client: "upshift: <what>: root on /dev/pts/1, pid 12". */
+static void
+audit_client(struct remote *r, const char *what)
+{
+        char *who = worker_who(&r->client);
+
+        audit(r, "upshift: %s: %s", what, who);
+        free(who);
+}
 
 static void
 lose_locked(struct remote *r)
@@ -33,6 +89,7 @@ lose_locked(struct remote *r)
                 return;
         }
         /* Clients come and go: close this one, wait for the next. */
+        audit_client(r, _("the wizard went away"));
         close(r->o.fd);
         r->o.fd = -1;
         proto_reader_release(&r->rd);
@@ -114,7 +171,8 @@ attach_locked(struct remote *r)
         proto_release(&m);
         remote_snapshot_locked(r, &r->q);
         r->seq_sent = r->seq_next;      /* the ring was in the snapshot */
-        /* No log line says so: the engine's last line must stay the last,
+        audit_client(r, _("a wizard attached"));
+        /* No line in the wizard's log says so: the engine's last line must stay the last,
          * the wizard shows it as the message of a run with nothing to do. */
 }
 
@@ -172,6 +230,7 @@ handle_pending_locked(struct remote *r, struct proto_msg *m)
                 proto_release(&out);
         } else if (proto_is(m, "takeover") && r->pend.type != NULL) {
                 if (!r->lost) {
+                        audit_client(r, _("the wizard was detached: another one took over"));
                         proto_init(&out, "detached");
                         copy_who(&out, &r->pend);
                         r->q.len = r->q_off = 0;
@@ -257,6 +316,7 @@ accept_locked(struct remote *r)
                 close(fd);
                 r->refused++;
                 remote_note_locked(r, OUT_WARN, why);
+                audit(r, "upshift: %s", why);
                 free(why);
                 return;
         }

@@ -25,6 +25,11 @@ tui_tmux() {
 	tmux -L "$TUI_SOCK" -f /dev/null "$@"
 }
 
+# The terminal device of the session's pane: what the wizard reports as its tty.
+tui_pane_tty() {
+	tui_tmux list-panes -t "$(tui_target)" -F '#{pane_tty}'
+}
+
 tui_stop() {
 	tui_tmux kill-server >/dev/null 2>&1
 }

@@ -37,6 +37,7 @@ check_match "upshift status gives the worker's pid" "$worker" '^[0-9]+$'
 check_eq "the worker leads a session of its own" "$(ps -o sid= -p "${worker:-0}" | tr -d ' ')" "$worker"
 check_eq "and has no controlling terminal" "$(ps -o tty= -p "${worker:-0}" | tr -d ' ')" "?"
 check_match "its output goes to the run log" "$(readlink "/proc/${worker:-0}/fd/2")" "^$state/log/run-1-"
+tty_first=$(tui_pane_tty)
 
 tui_stop                                # the SSH session drops
 check "the worker outlives the terminal" pid_alive "$worker"
@@ -50,6 +51,7 @@ check "nothing failed" sh -c "! grep -q 'step_failed' '$state/journal'"
 
 tui_start_redis 120 40 run              # a new SSH session
 check_screen "the new wizard shows the same step, waiting" "Nobody was watching when this step was due" 30
+tty_second=$(tui_pane_tty)
 screen=$(tui_screen)
 check_match "it is the verify step" "$screen" "Step 7 of 8: Verify"
 check_match "the log shows what happened meanwhile" "$screen" "migrating 20 of 20"
@@ -66,6 +68,14 @@ wait_for 10 pid_gone "$worker"
 check "the worker ended with the run" pid_gone "$worker"
 check "and removed its socket" test ! -e "$state/worker.sock"
 events "$state/journal" > "$T_DIR/events.detached"
+# The run log says which wizard started the run, when it went and which
+# one came back (the two may have the same pty: it was freed).
+me=$(id -un)
+order=$(cat "$state"/log/run-1-*.log 2>/dev/null | grep -E -o \
+	"migrating (2|20) of 20|upshift: (the wizard went away: $me on $tty_first|a wizard attached: $me on ($tty_first|$tty_second))," |
+	uniq | tr '\n' '|')
+check_eq "the run log records the wizard going away mid-step and the one that came back" "$order" \
+	"upshift: a wizard attached: $me on $tty_first,|migrating 2 of 20|upshift: the wizard went away: $me on $tty_first,|migrating 20 of 20|upshift: a wizard attached: $me on $tty_second,|"
 
 # The same upgrade, scripted and uninterrupted: the same journal.
 redis_reset "$state" || { echo "cannot reset"; exit 1; }

@@ -14,7 +14,6 @@ redis_upgrade_setup
 rm -f "$answers"
 status() { "$UPSHIFT" status redis --plans-dir "$PLANS_DIR" --state-dir "$state" 2>&1; }
 worker_pid() { status | sed -n 's/.*worker pid \([0-9]*\).*/\1/p'; }
-pane_tty() { tui_tmux list-panes -t "=$1:" -F '#{pane_tty}'; }
 me=$(id -un)
 
 # A worker that dies leaves its socket behind; the next wizard removes it.
@@ -33,13 +32,13 @@ TUI_S=a check_screen "the next wizard starts a new worker over the stale socket"
 worker=$(worker_pid)
 [ -n "$worker" ] && t_track "$worker"
 check_match "upshift status gives the worker's pid" "$worker" '^[0-9]+$'
-tty_a=$(pane_tty a)
+tty_a=$(TUI_S=a tui_pane_tty)
 check "the new worker is another process" test "${worker:-0}" != "${dead:-0}"
 check_match "status names the attached wizard's terminal" "$(status)" "wizard attached: $me on $tty_a"
 
 # A second wizard: told who is attached, it takes over.
 TUI_S=b tui_start_redis 100 30 run
-tty_b=$(pane_tty b)
+tty_b=$(TUI_S=b tui_pane_tty)
 TUI_S=b check_screen "a second wizard is told the upgrade is attached" "This upgrade is attached to another wizard" 30
 TUI_S=b check_screen "and by whom" "Attached: $me on $tty_a, pid" 5
 TUI_S=a check_screen "meanwhile the first one is untouched" "New redis-tools package" 5
@@ -118,6 +117,7 @@ check_match "the worker runs on with no wizard attached" "$(status)" "no wizard 
 check "it is the same worker" pid_alive "$worker"
 TUI_S=d tui_start_redis 100 30 attach
 TUI_S=d check_screen "upshift attach shows the questions again" "New redis-tools package" 30
+tty_d=$(TUI_S=d tui_pane_tty)
 
 # The upgrade completes from the wizard attached last.
 TUI_S=d tui_answer_redis
@@ -132,6 +132,24 @@ TUI_S=d tui_exited 20
 T_RC=$TUI_CODE
 redis_upgraded "the upgrade ends as an uninterrupted one" "$state" "$old_sha" "$new_sha" "$digest"
 wait_for 10 pid_gone "$worker"
+
+# The run log says who acted on the upgrade, in order, at the times they
+# did: all of it happened during the questions, before the log was opened.
+audit=$(cat "$state"/log/run-*.log 2>/dev/null | sed -n 's/^\[[0-9:]*\] upshift: //p' |
+	grep -E '^(a wizard attached|the wizard was detached|the wizard went away|user [0-9]+ \(pid)' |
+	sed -E 's/, pid [0-9]+, since .*//; s/\(pid [0-9]+\)/(pid N)/')
+expected="a wizard attached: $me on $tty_a
+the wizard was detached: another one took over: $me on $tty_a
+a wizard attached: $me on $tty_b"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -x /usr/bin/python3 ]; then
+	expected="$expected
+user 65534 (pid N) may not attach to this upgrade: only its own user or root may"
+fi
+expected="$expected
+the wizard went away: $me on $tty_b
+a wizard attached: $me on $tty_d"
+check_eq "the run log records every attach, takeover, refusal and departure" "$audit" "$expected"
+
 TUI_S=e tui_start_redis 100 30 attach
 TUI_S=e tui_exited 10
 check_eq "with no worker left, upshift attach exits 2" "$TUI_CODE" 2
