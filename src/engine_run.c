@@ -449,6 +449,8 @@ engine_open(struct engine *e, const char *action, struct diag *d)
         }
         if (runlog_open(&e->log, o->state_dir, e->st.runs + 1, d) < 0)
                 goto out;
+        runlog_printf(&e->log, "upshift %s: %s of plan %s (%s), state %s", PACKAGE_VERSION, action,
+                      e->plan->id, e->plan->file, o->state_dir);
         /* The wizard's worker has no terminal: whatever else writes to its
          * stdout or stderr lands in the run log too. */
         if (o->stdio_to_log) {
@@ -494,8 +496,6 @@ engine_open(struct engine *e, const char *action, struct diag *d)
         if (damage.damaged)
                 engine_say(e, OUT_WARN, _("the journal was damaged after record %zu; the damaged part was kept in %s"),
                            damage.good_records, damage.kept_copy ? damage.kept_copy : "?");
-        runlog_printf(&e->log, "upshift %s: %s of plan %s (%s), state %s", PACKAGE_VERSION, action,
-                      e->plan->id, e->plan->file, o->state_dir);
         code = 0;
 out:
         journal_records_free(recs, n);

@@ -137,6 +137,10 @@ remote_begin(struct frontend *fe, const struct run_info *ri)
         }
         send_kept(r, &r->snap_begin, &m);
         proto_release(&m);
+        /* The run log is open: the wizards attached so far go in at its top. */
+        pthread_mutex_lock(&r->mu);
+        remote_audit_flush_locked(r);
+        pthread_mutex_unlock(&r->mu);
 }
 
 static void
@@ -186,7 +190,6 @@ remote_output(struct frontend *fe, enum out_kind kind, const char *line)
 
         pthread_mutex_lock(&r->mu);
         remote_note_locked(r, kind, line);
-        remote_audit_flush_locked(r);
         pthread_mutex_unlock(&r->mu);
 }
 
