@@ -378,8 +378,7 @@ review(struct asking *a, struct answers *ans)
                 if (vars_expand(&vs, e->plan->backup.paths.v[i], &x, &d) == 0)
                         strv_push_take(&paths, x);
         }
-        if (paths.n && archive_measure(paths.v, paths.n, &rv.data_bytes, &d) < 0)
-                rv.data_bytes = 0;
+        rv.data_known = paths.n && archive_measure(paths.v, paths.n, &rv.data_bytes, &d) == 0;
         if (rv.backup_dir)
                 rv.free_bytes = free_space(rv.backup_dir);
         r = e->fe->ops->review(e->fe, &rv);

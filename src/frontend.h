@@ -96,7 +96,8 @@ struct review {
         struct vars       *vars;        /* the answers applied: expands every command */
         const char        *state_dir;
         const char        *backup_dir;
-        uint64_t           data_bytes;  /* size of the data paths now; 0: unknown */
+        uint64_t           data_bytes;  /* size of the data paths now */
+        bool               data_known;  /* data_bytes was measured */
         uint64_t           free_bytes;  /* free in backup_dir (or its parent); 0: unknown */
 };
 

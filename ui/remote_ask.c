@@ -220,11 +220,21 @@ review_summary(FILE *f, const struct review *rv)
 
         bytes_format(data, sizeof data, rv->data_bytes);
         bytes_format(room, sizeof room, rv->free_bytes);
-        if (rv->plan->backup.paths.n && rv->backup_dir)
-                /* TRANSLATORS: size of the data, backup directory, free space there */
-                fprintf(f, _("Backup: about %s of data now, into %s (%s free there).\n"),
-                        rv->data_bytes ? data : _("an unknown amount"), rv->backup_dir,
-                        rv->free_bytes ? room : _("unknown"));
+        if (rv->plan->backup.paths.n && rv->backup_dir) {
+                const char *free_s = rv->free_bytes ? room : _("unknown");
+
+                if (rv->data_known)
+                        /* TRANSLATORS: size of the data, backup directory, free space there */
+                        fprintf(f, _("Backup: %s of data now, into %s (%s free there)."),
+                                data, rv->backup_dir, free_s);
+                else
+                        /* TRANSLATORS: backup directory, free space there */
+                        fprintf(f, _("Backup: into %s (%s free there); the size of the data cannot be read yet."),
+                                rv->backup_dir, free_s);
+                if (rv->plan->backup.before.n)
+                        fprintf(f, " %s", _("The backup's own commands run first and may add to it."));
+                fputc('\n', f);
+        }
         {
                 const struct plan *p = rv->plan;
                 long stop = p->service.timeout_ms ? p->service.timeout_ms : 60000;

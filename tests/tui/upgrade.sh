@@ -21,7 +21,16 @@ tui_answer_redis
 tui_keys Enter
 check_screen "the review follows the questions" "What will be done" 30
 check_screen "the review resolves the commands with the answers" "$REDIS_PORT" 5
-check_screen "the review gives the backup's size and room" "of data now, into $REDIS_DIR/backups" 5
+# The size is the sum of the data directory's files, as bytes_format writes it.
+data_size=$(find "$REDIS_DIR/data" -type f -printf '%s\n' | awk '{ s += $1 } END {
+	split("B KiB MiB GiB", u, " "); i = 1; v = s
+	while (v >= 1024 && i < 4) { v /= 1024; i++ }
+	if (i == 1) printf "%d B", s; else printf "%.1f %s", v, u[i] }')
+echo "# the data directory holds $data_size"
+check_screen "the review gives the size of the data and the backup's room" \
+	"Backup: $data_size of data now, into $REDIS_DIR/backups" 5
+check_screen "and warns that the backup's own commands (SAVE) may add to it" \
+	"The backup's own commands run first" 5
 check_eq "nothing ran before the start: no state directory" "$(test -e "$state/journal" && echo yes || echo no)" no
 tui_keys Enter
 
