@@ -37,6 +37,8 @@ worker_status(const char *plan_id, const char *dir)
                 printf(_("  worker pid %ld; wizard attached: %s\n"), wi.pid, wi.client);
         else
                 printf(_("  worker pid %ld; no wizard attached (its terminal went away)\n"), wi.pid);
+        if (wi.rollback)
+                printf(_("  the worker rolls the upgrade back\n"));
         if (wi.waiting && wi.client == NULL)
                 printf(_("  waiting for the operator: %s; attach with: upshift attach %s\n"),
                        wi.what ? wi.what : "?", plan_id ? plan_id : "PLAN");

@@ -94,6 +94,7 @@ worker(struct tui *t, struct worker_sock *ws, const struct plan *p, const struct
         struct remote_opts ro = {
                 .fd = -1, .listen_fd = ws->fd, .plan = p, .state_dir = o->state_dir,
                 .interrupt = o->interrupt, .show_plan = cli_plan_write,
+                .rollback = rollback,
         };
         struct engine_opts wo;
         struct frontend *fe;
@@ -182,6 +183,31 @@ find_worker(struct tui *t, const char *state_dir, int *ret_fd)
         return r;
 }
 
+/* upshift rollback while a worker runs the upgrade: attaching would show
+ * the upgrade, not a rollback. Say how to go on instead (exit 75, as for a
+ * held lock). 0 when no upgrade's worker runs. */
+static int
+refuse_rollback_over_upgrade(struct tui *t, const struct plan *p, const char *state_dir)
+{
+        struct worker_info wi;
+        struct diag d = {0};
+        char *msg;
+
+        if (worker_query(state_dir, &wi, &d) != 1)
+                return 0;
+        if (wi.rollback) {
+                worker_info_release(&wi);
+                return 0;
+        }
+        tui_free(t);
+        msg = xasprintf(_("the upgrade of %s is running (worker pid %ld): attach to it with: upshift attach %s (it offers Roll back when a step fails), or stop it at its next safe point with: kill -TERM %ld, then run upshift rollback %s again"),
+                        p->id, wi.pid, p->id, wi.pid, p->id);
+        cli_error(msg);
+        free(msg);
+        worker_info_release(&wi);
+        return EXIT_LOCKED;
+}
+
 /* Be the client of the worker on fd (our child pid, or 0) until the run
  * ends or the operator leaves. */
 static int
@@ -209,6 +235,8 @@ cli_wizard(const struct cli *c, const struct plan *p, const struct answers *a,
 
         if (t == NULL)
                 return -1;
+        if (rollback && (r = refuse_rollback_over_upgrade(t, p, o->state_dir)) != 0)
+                return r;
         /* A worker runs already (its terminal went away): attach to it. */
         if ((r = find_worker(t, o->state_dir, &fd)) != 0)
                 return r == 1 ? attach(t, fd, 0) : r;

@@ -365,12 +365,19 @@ send_plan(struct remote *r)
 }
 
 void
-remote_hello(struct proto_msg *m)
+remote_hello(const struct remote *r, struct proto_msg *m)
 {
         proto_init(m, "hello");
         proto_set_int(m, "v", PROTO_VERSION);
         proto_set(m, "role", "worker");
         proto_set_int(m, "pid", getpid());
+        proto_set(m, "action", remote_action(r));
+}
+
+const char *
+remote_action(const struct remote *r)
+{
+        return r->o.rollback ? "rollback" : "run";
 }
 
 struct frontend *
@@ -395,7 +402,7 @@ remote_new(const struct remote_opts *o)
                 fcntl(o->fd, F_SETFL, fcntl(o->fd, F_GETFL) | O_NONBLOCK);
                 fcntl(o->fd, F_SETFD, FD_CLOEXEC);
         }
-        remote_hello(&m);
+        remote_hello(r, &m);
         send_msg(r, &m);
         proto_release(&m);
         send_plan(r);

@@ -50,6 +50,7 @@ struct remote_opts {
         int                    listen_fd;
         const struct plan     *plan;
         const char            *state_dir;
+        bool                   rollback;        /* the engine rolls back: said in hello and status */
         /* Set to SIGINT when the wizard asks to stop, to SIGHUP when it goes
          * away: the engine stops at its next safe point. */
         volatile sig_atomic_t *interrupt;

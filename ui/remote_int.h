@@ -71,8 +71,10 @@ void        remote_flush_lines_locked(struct remote *r);
 /* Write the held audit lines (who attached, took over, went away, was
  * refused) to the run log once it is open (mu held). */
 void        remote_audit_flush_locked(struct remote *r);
-/* The worker's hello (version, role, pid) into m. */
-void        remote_hello(struct proto_msg *m);
+/* The worker's hello (version, role, pid, action) into m. */
+void        remote_hello(const struct remote *r, struct proto_msg *m);
+/* "run" or "rollback": what the worker's engine does. */
+const char *remote_action(const struct remote *r);
 /* remote_snapshot with mu held. */
 void        remote_snapshot_locked(struct remote *r, struct strbuf *out);
 /* A line into the ring, as if the engine had said it (mu held). */

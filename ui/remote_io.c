@@ -166,7 +166,7 @@ attach_locked(struct remote *r)
         r->lost = false;
         r->attached_once = true;
         r->q.len = r->q_off = 0;
-        remote_hello(&m);
+        remote_hello(r, &m);
         proto_encode(&m, &r->q);
         proto_release(&m);
         remote_snapshot_locked(r, &r->q);
@@ -183,6 +183,7 @@ send_status_locked(struct remote *r, int fd)
 
         proto_init(&m, "status");
         proto_set_int(&m, "pid", getpid());
+        proto_set(&m, "action", remote_action(r));
         proto_set_int(&m, "waiting", r->want_id != 0);
         proto_set(&m, "what", r->want_id ? r->pending_what : NULL);
         if (!r->lost && r->client.type) {

@@ -154,7 +154,13 @@ handle_msg(struct tui *t, struct proto_msg *m)
         const char *type = m->type;
 
         if (strcmp(type, "hello") == 0) {
+                const char *action = proto_get(m, "action");
+
                 tui_set(&t->status, NULL);      /* "taking over..." */
+                /* The title says what the worker does, whatever this
+                 * wizard was started for (a resume screen's Roll back). */
+                if (action)
+                        t->o.rollback = strcmp(action, "rollback") == 0;
                 if (proto_get_int(m, "v", 0) != PROTO_VERSION) {
                         tui_set(&t->status, _("the worker speaks another protocol version"));
                         close(t->fd);

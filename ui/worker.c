@@ -305,6 +305,7 @@ worker_query(const char *state_dir, struct worker_info *ret, struct diag *d)
                 return -1;
         }
         ret->pid = (long)proto_get_int(&rep, "pid", 0);
+        ret->rollback = proto_get(&rep, "action") && strcmp(proto_get(&rep, "action"), "rollback") == 0;
         ret->waiting = proto_get_int(&rep, "waiting", 0) != 0;
         ret->what = xstrdup(proto_get(&rep, "what"));
         ret->client = xstrdup(proto_get(&rep, "client"));

@@ -51,6 +51,7 @@ void worker_hello(struct proto_msg *m, const char *role);
 /* What a worker says of itself (upshift status). */
 struct worker_info {
         long  pid;
+        bool  rollback;                 /* it runs a rollback, not an upgrade */
         bool  waiting;                  /* for the operator's answer */
         char *what;                     /* what it waits for, or NULL */
         char *client;                   /* who is attached ("root on /dev/pts/1, pid 12"), or NULL */

@@ -161,6 +161,23 @@ tui_start_redis() {
 		--plans-dir "${TUI_PLANS:-$PLANS_DIR}" --state-dir "$state"
 }
 
+# tui_confirm_redis_rollback: at the rollback's confirmation (the sandbox of
+# redis_upgrade_setup), confirm it; checks that it ends as it must: the end
+# screen, exit 4, the old binary back and running, the same data, the
+# rollback's end journaled.
+tui_confirm_redis_rollback() {
+	tui_keys Down Enter
+	check_screen "the end screen says it was rolled back" "Rolled back" 120
+	tui_keys Enter
+	tui_exited 20
+	check_eq "the wizard exits 4 (rolled back)" "$TUI_CODE" 4
+	check_eq "the old binary is back" "$(sha256sum "$REDIS_BIN/redis-check-rdb" | cut -d' ' -f1)" "$old_sha"
+	check_eq "the running server is the old binary" "$(redis_running_binary_sha)" "$old_sha"
+	t_track "$(redis_pid)"
+	check_eq "DEBUG DIGEST is as before" "$(redis_digest)" "$digest"
+	check "the journal records the rollback" grep -q 'ev: rollback_end, result: done' "$state/journal"
+}
+
 # For a wizard whose terminal the test kills (TUI_ENV=$(tui_no_leak_check)):
 # in the sanitizer build, LeakSanitizer's check at exit never ends in a
 # process whose terminal was hung up (it spins while its tracer waits), and

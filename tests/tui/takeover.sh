@@ -5,7 +5,8 @@
 # leaves it as it is. Another user cannot connect: the state directory and
 # the socket are private, and with their modes opened the worker still
 # refuses the peer (SO_PEERCRED). The wizard that took over then detaches
-# on purpose, and upshift attach brings a wizard back to finish the upgrade.
+# on purpose, and upshift attach brings a wizard back to finish the upgrade;
+# upshift rollback meanwhile is told the upgrade runs, and how to go on.
 . "$UPSHIFT_SRCDIR/tests/lib/common.sh"
 . "$UPSHIFT_SRCDIR/tests/lib/redis.sh"
 . "$UPSHIFT_SRCDIR/tests/lib/tui.sh"
@@ -125,6 +126,16 @@ TUI_S=d tui_keys Enter
 TUI_S=d check_screen "the review" "Start the upgrade" 30
 TUI_S=d tui_keys Enter
 TUI_S=d check_screen "the stop asks for confirmation" "Yes: Stop the service" 60
+
+# upshift rollback on a terminal does not attach to the upgrade's worker:
+# it would show the upgrade. It says how to go on, and exits 75.
+TUI_S=r tui_start_redis 200 30 rollback
+TUI_S=r tui_exited 10
+check_eq "upshift rollback while the upgrade's worker runs exits 75" "$TUI_CODE" 75
+TUI_S=r check_screen "and says how to attach or stop it" \
+	"the upgrade of redis is running (worker pid $worker): attach to it with: upshift attach redis" 5
+check_match "the wizard attached last still is" "$(status)" "wizard attached: $me on $tty_d"
+check "the worker runs on" pid_alive "$worker"
 TUI_S=d tui_keys Down Enter
 TUI_S=d check_screen "the upgrade completes" "Redis upgraded" 90
 TUI_S=d tui_keys Enter

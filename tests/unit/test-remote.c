@@ -31,10 +31,10 @@ struct fixture {
 };
 
 static int
-setup(void **state)
+setup_for(void **state, bool rollback)
 {
         struct fixture *f = calloc(1, sizeof *f);
-        struct remote_opts o = {0};
+        struct remote_opts o = { .rollback = rollback };
         int sv[2];
 
         assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
@@ -50,6 +50,18 @@ setup(void **state)
         f->fd = sv[1];
         *state = f;
         return 0;
+}
+
+static int
+setup(void **state)
+{
+        return setup_for(state, false);
+}
+
+static int
+setup_rollback(void **state)
+{
+        return setup_for(state, true);
 }
 
 static int
@@ -99,12 +111,25 @@ test_hello_then_plan(void **state)
 
         expect(f, "hello", &m);
         assert_int_equal(proto_get_int(&m, "v", 0), PROTO_VERSION);
+        assert_string_equal(proto_get(&m, "action"), "run");
         proto_release(&m);
         expect(f, "plan", &m);
         assert_string_equal(proto_get(&m, "id"), "t");
         assert_string_equal(proto_get(&m, "target"), "2.0.0");
         assert_non_null(proto_get(&m, "s.0.title"));
         assert_string_equal(proto_get(&m, "s.3.risk"), "destructive");
+        proto_release(&m);
+}
+
+/* A rollback's worker says so in its hello: the wizard's title follows. */
+static void
+test_hello_says_rollback(void **state)
+{
+        struct fixture *f = *state;
+        struct proto_msg m;
+
+        expect(f, "hello", &m);
+        assert_string_equal(proto_get(&m, "action"), "rollback");
         proto_release(&m);
 }
 
@@ -245,6 +270,7 @@ main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_hello_then_plan, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_hello_says_rollback, setup_rollback, teardown),
                 cmocka_unit_test_setup_teardown(test_lines_batched_in_order, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_confirm_waits_for_reply, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_interrupt_request, setup, teardown),

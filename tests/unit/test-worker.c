@@ -476,6 +476,7 @@ test_status(void **state)
         /* Nothing asked yet. */
         assert_int_equal(worker_query(f->dir, &wi, &d), 1);
         assert_int_equal(wi.pid, (long)getpid());
+        assert_false(wi.rollback);             /* it runs an upgrade */
         assert_false(wi.waiting);
         assert_null(wi.client);
         worker_info_release(&wi);
