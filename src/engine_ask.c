@@ -2,12 +2,15 @@
  *
  * Before anything changes, every question the answers do not settle is
  * asked through the frontend: one form per group (the plan's ask: items
- * with the built-in backup directory, then each step's checklist), each
- * value checked by the same code as the answers file (answers.c), and
- * asked again with the error in place. Then the review (what upshift plan
- * shows) and the package's checksum. A resumed upgrade only asks for what
- * the saved answers lack (secrets are never saved). A frontend without
- * form asks question by question (the line frontend on a terminal).
+ * with the built-in backup directory, then one per hop for the per_hop
+ * questions), each value checked by the same code as the answers file
+ * (answers.c), and asked again with the error in place. Then the review
+ * (what upshift plan shows) and the package's checksum. A resumed upgrade
+ * only asks for what the saved answers lack (secrets are never saved). A
+ * frontend without form asks question by question (the line frontend on
+ * a terminal). A step's checklist is asked when the step is due
+ * (engine_ask_checklist), not before the run: it names what a person does
+ * then ("the writers are resumed" makes no sense before the upgrade).
  */
 #include <config.h>
 
@@ -36,7 +39,7 @@ struct asking {
         char                   *form_error;
         bool                    hop_groups;     /* per_hop questions asked after the others */
         bool                    hops_added;
-        bool                    checklists_added;
+        bool                    at_step;        /* a step's checklist, asked when it is due */
 };
 
 static void
@@ -98,54 +101,6 @@ make_groups(struct asking *a, bool only_missing)
                 };
                 add_field(g, &a->backup_q);
         }
-}
-
-/* Each step's checklist, a form each, after the questions. */
-static void
-add_checklists(struct asking *a, bool only_missing)
-{
-        const struct plan *p = a->e->plan;
-        struct group *g;
-
-        a->checklists_added = true;
-        for (int s = 0; s < STEP_COUNT; s++) {
-                const struct strv *keys = &p->step[s].checklist_keys;
-
-                g = NULL;
-                for (size_t i = 0; i < keys->n; i++) {
-                        const struct question *q = plan_question(p, keys->v[i]);
-
-                        if (q == NULL || (only_missing && !missing(a->e, q)))
-                                continue;
-                        if (g == NULL)
-                                /* TRANSLATORS: %s is a step's name ("disconnect") */
-                                g = add_group(a, xasprintf(_("Checklist before %s"),
-                                                           step_key((enum step_id)s)));
-                        add_field(g, q);
-                }
-        }
-}
-
-/* How many checklist forms add_checklists would add. */
-static unsigned
-count_checklists(const struct asking *a, bool only_missing)
-{
-        const struct plan *p = a->e->plan;
-        unsigned n = 0;
-
-        for (int s = 0; s < STEP_COUNT; s++) {
-                const struct strv *keys = &p->step[s].checklist_keys;
-
-                for (size_t i = 0; i < keys->n; i++) {
-                        const struct question *q = plan_question(p, keys->v[i]);
-
-                        if (q && !(only_missing && !missing(a->e, q))) {
-                                n++;
-                                break;
-                        }
-                }
-        }
-        return n;
 }
 
 /* The map of per-hop answers for key in ans, added when missing. */
@@ -311,9 +266,8 @@ ask_group(struct asking *a, size_t gi)
         struct form f = {
                 .title = g->title, .index = (unsigned)gi + 1,
                 .fields = g->fields, .n = g->n, .error = a->form_error,
-                .count = (unsigned)a->n_groups + (a->hop_groups && !a->hops_added) +
-                         (a->checklists_added ? 0 : count_checklists(a, a->e->st.started)),
-                .intro = gi == 0 ? a->e->plan->description : NULL,
+                .count = (unsigned)a->n_groups + (a->hop_groups && !a->hops_added),
+                .intro = gi == 0 && !a->at_step ? a->e->plan->description : NULL,
         };
         int r;
 
@@ -459,12 +413,9 @@ engine_ask(struct engine *e, struct diag *d)
                 struct answers *ans;
                 int r = STEP_OK;
 
-                while (gi < a.n_groups || (a.hop_groups && !a.hops_added) ||
-                       !a.checklists_added) {
-                        if (gi == a.n_groups && a.hop_groups && !a.hops_added)
+                while (gi < a.n_groups || (a.hop_groups && !a.hops_added)) {
+                        if (gi == a.n_groups)
                                 add_hop_groups(&a);
-                        else if (gi == a.n_groups && !a.checklists_added)
-                                add_checklists(&a, resuming);
                         if (gi == a.n_groups)
                                 continue;
                         r = ask_group(&a, gi);
@@ -512,4 +463,65 @@ engine_ask(struct engine *e, struct diag *d)
         diag_set(d, _("stopped before anything was changed"));
         asking_release(&a);
         return code;
+}
+
+int
+engine_ask_checklist(struct engine *e, enum step_id id, struct diag *d)
+{
+        const struct strv *keys = &e->plan->step[id].checklist_keys;
+        struct asking a = { .e = e, .at_step = true };
+        struct question *qs;
+        struct group *g = NULL;
+        size_t nq = 0;
+        int r = STEP_OK;
+
+        if (!e->opts->interactive || e->asked == NULL || keys->n == 0)
+                return 0;               /* the answers file confirmed them */
+        /* The items as the operator reads them: ${target} and the like
+         * expanded (the keys stay the plan's). */
+        qs = xcalloc(keys->n, sizeof *qs);
+        for (size_t i = 0; i < keys->n; i++) {
+                const struct question *q = plan_question(e->plan, keys->v[i]);
+                struct diag xd = {0};
+                char *text = NULL;
+
+                if (q == NULL || !missing(e, q))
+                        continue;
+                if (g == NULL)
+                        /* TRANSLATORS: %s is a step's name ("disconnect") */
+                        g = add_group(&a, xasprintf(_("Checklist before %s"), step_key(id)));
+                qs[nq] = *q;
+                qs[nq].text = vars_expand(&e->vars, q->text, &text, &xd) == 0 ? text
+                                                                            : xstrdup(q->text);
+                add_field(g, &qs[nq++]);
+        }
+        if (g == NULL) {
+                free(qs);
+                return 0;
+        }
+        e->current = id;
+        if (e->fe->ops->form == NULL)   /* asked item by item: say what they are */
+                engine_say(e, OUT_INFO, _("the checklist before step %s: answer yes to each item once it is done"),
+                           step_key(id));
+        /* Nothing to go back to: Back shows the checklist again. */
+        for (unsigned tries = 0; tries < 100; tries++)
+                if ((r = ask_group(&a, 0)) != STEP_BACK)
+                        break;
+        if (r == STEP_OK)
+                for (size_t i = 0; i < nq; i++) {
+                        kvlist_set(&e->asked->kv, qs[i].key, "yes");
+                        vars_set(&e->vars, qs[i].key, "yes");
+                        engine_say(e, OUT_INFO, _("checklist: the operator confirmed: %s"),
+                                   qs[i].text);
+                }
+        asking_release(&a);
+        for (size_t i = 0; i < nq; i++)
+                free(qs[i].text);
+        free(qs);
+        if (r == STEP_OK)
+                return 0;
+        diag_set(d, engine_interrupted(e) ? _("interrupted before step %s")
+                                          : _("the checklist before step %s was not confirmed: nothing more was changed"),
+                 step_key(id));
+        return EXIT_STEPFAIL;
 }

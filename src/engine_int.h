@@ -74,5 +74,9 @@ int  engine_validate_inputs(const struct plan *p, const struct answers *a,
  * inputs (engine_ask.c). 0 with e->answers replaced (owned by e->asked), or
  * an exit code with the message in d. */
 int  engine_ask(struct engine *e, struct diag *d);
+/* An interactive run: ask the items of step id's checklist not confirmed
+ * yet, when the step is due. 0 when all are yes (or nothing to ask), or
+ * EXIT_STEPFAIL with d set: the operator did not confirm them. */
+int  engine_ask_checklist(struct engine *e, enum step_id id, struct diag *d);
 
 #endif

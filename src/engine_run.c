@@ -245,7 +245,7 @@ loop_step(struct engine *e, struct step_ctx *ctx, enum step_id id, bool *checked
                                        _("done in an earlier run"));
                 return 0;
         }
-        if ((code = await_operator(e, id, d)) != 0)
+        if ((code = await_operator(e, id, d)) != 0 || (code = engine_ask_checklist(e, id, d)) != 0)
                 return code;
         for (unsigned tries = 0; tries < 100; tries++) {
                 enum fail_choice choice;

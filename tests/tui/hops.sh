@@ -27,14 +27,17 @@ for v in 0.30.0 0.80.2 1.0.0; do
 	n=$((${n:-0} + 1))
 	check_screen "hop $n asks for its own package" "Hop $n of 3: to $v" 30
 	check_screen "hop $n's form is the package question" "lakeFS release archive" 5
+	if [ "$n" = 2 ]; then
+		tui_keys Escape
+		check_screen "Esc on hop 2's form goes back to hop 1's" "Hop 1 of 3: to 0.30.0" 30
+		check_screen "which still holds the package typed" "lakeFS_0.30.0_Linux_x86_64.tar.gz" 5
+		tui_keys Enter
+		check_screen "Enter comes back to hop 2" "Hop 2 of 3: to 0.80.2" 30
+	fi
 	tui_type "$LK_DIR/pkgs/lakeFS_${v}_Linux_x86_64.tar.gz"
 	tui_keys Enter
 done
-for i in 1 2 3; do
-	check_screen "checklist form $i" "Checklist before" 30
-	tui_keys NPage Enter
-	tui_wait_re "Checklist before|Start the upgrade" 30
-done
+# The checklists were confirmed by the saved answers: not asked again.
 check_screen "the review" "Start the upgrade" 30
 check_screen "the review shows the path" "Upgrade path: 0.30.0, 0.80.2, 1.0.0" 5
 tui_keys Enter
