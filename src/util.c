@@ -126,6 +126,15 @@ strv_release(struct strv *sv)
         sv->n = sv->alloc = 0;
 }
 
+void
+strv_keep(struct strv *sv, size_t n)
+{
+        while (sv->n > n) {
+                free(sv->v[--sv->n]);
+                sv->v[sv->n] = NULL;
+        }
+}
+
 char *
 strv_join(char *const *v, size_t n, const char *sep)
 {

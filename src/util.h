@@ -35,6 +35,7 @@ struct strv {
 void strv_push(struct strv *sv, const char *s);        /* copies s */
 void strv_push_take(struct strv *sv, char *s);         /* takes ownership of s */
 void strv_release(struct strv *sv);                    /* frees strings and vector */
+void strv_keep(struct strv *sv, size_t n);             /* frees all but the first n */
 /* Join with sep into a new string. */
 char *strv_join(char *const *v, size_t n, const char *sep);
 /* Index of s in v, or -1. */

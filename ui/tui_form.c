@@ -10,6 +10,9 @@
 #include "i18n.h"
 #include "tui_int.h"
 
+/* A label longer than this many rows is cut. */
+#define FORM_LABEL_ROWS 4
+
 static void
 field_release(struct tui_field *f)
 {
@@ -304,9 +307,11 @@ tui_form_draw(struct tui *t, int y, int x, int h, int w)
         h -= 2 + (int)(intro.n < 3 ? intro.n : 3);
         bottom = h - 2;
         strv_release(&intro);
-        /* Each field: its label, its value, and its note wrapped (at
-         * least one row, for air). Scroll so that the focused one shows. */
+        /* Each field: its label wrapped (a checklist item is a sentence),
+         * its value, and its note wrapped (at least one row, for air).
+         * Scroll so that the focused one shows. */
         {
+                struct strv *labels = xcalloc(f->n ? f->n : 1, sizeof *labels);
                 struct strv *notes = xcalloc(f->n ? f->n : 1, sizeof *notes);
                 enum tui_attr *attrs = xcalloc(f->n ? f->n : 1, sizeof *attrs);
                 int *start = xcalloc(f->n + 1, sizeof *start);
@@ -316,13 +321,15 @@ tui_form_draw(struct tui *t, int y, int x, int h, int w)
                         const char *note = field_note(&f->f[i], i == f->focus, buf, sizeof buf,
                                                       &attrs[i]);
 
+                        tui_wrap(f->f[i].text, w - 4, &labels[i]);
+                        strv_keep(&labels[i], FORM_LABEL_ROWS);
+                        if (labels[i].n == 0)
+                                strv_push(&labels[i], "");
                         if (note)
                                 tui_wrap(note, w - 6, &notes[i]);
-                        while (notes[i].n > 3) {
-                                free(notes[i].v[--notes[i].n]);
-                                notes[i].v[notes[i].n] = NULL;
-                        }
-                        start[i + 1] = start[i] + 2 + (notes[i].n ? (int)notes[i].n : 1);
+                        strv_keep(&notes[i], 3);
+                        start[i + 1] = start[i] + (int)labels[i].n + 1 +
+                                       (notes[i].n ? (int)notes[i].n : 1);
                 }
                 if (f->focus < f->n) {
                         int fr = start[f->focus], fh = start[f->focus + 1] - fr;
@@ -337,24 +344,28 @@ tui_form_draw(struct tui *t, int y, int x, int h, int w)
                 for (size_t i = 0; i < f->n; i++) {
                         struct tui_field *fl = &f->f[i];
                         bool focused = i == f->focus;
-                        int r = start[i] - f->top;
+                        int r = start[i] - f->top, lr = (int)labels[i].n;
 
-                        if (r < 0 || r + 2 > bottom)
+                        if (r < 0 || r + lr + 1 > bottom)
                                 continue;
                         if (focused)
                                 tui_attr_on(t, TA_HEAD);
                         mvaddstr(y + r, x + 1, focused ? t->g.pointer : " ");
-                        tui_put(t, y + r, x + 3, w - 4, fl->text);
+                        for (int k = 0; k < lr; k++)
+                                tui_put(t, y + r + k, x + 3, w - 4, labels[i].v[k]);
                         if (focused)
                                 tui_attr_off(t, TA_HEAD);
-                        draw_value(t, fl, y + r + 1, x + 3, w - 5, focused);
+                        draw_value(t, fl, y + r + lr, x + 3, w - 5, focused);
                         tui_attr_on(t, attrs[i]);
-                        for (size_t k = 0; k < notes[i].n && r + 2 + (int)k < bottom; k++)
-                                tui_put(t, y + r + 2 + (int)k, x + 5, w - 6, notes[i].v[k]);
+                        for (size_t k = 0; k < notes[i].n && r + lr + 1 + (int)k < bottom; k++)
+                                tui_put(t, y + r + lr + 1 + (int)k, x + 5, w - 6, notes[i].v[k]);
                         tui_attr_off(t, attrs[i]);
                 }
-                for (size_t i = 0; i < f->n; i++)
+                for (size_t i = 0; i < f->n; i++) {
+                        strv_release(&labels[i]);
                         strv_release(&notes[i]);
+                }
+                free(labels);
                 free(notes);
                 free(attrs);
                 free(start);

@@ -10,10 +10,11 @@
 . "$UPSHIFT_SRCDIR/tests/lib/tui.sh"
 
 redis_upgrade_setup
-# The Redis plan with a checklist before disconnect.
+# The Redis plan with a checklist before disconnect: one item, longer than
+# a row of the form.
 redis_plan_variant "disconnect:
 " "disconnect:
-  checklist: [\"The application servers are paused (redis \${target})\"]
+  checklist: [\"The application servers are paused (redis \${target}) and their job queues drained, so that nothing writes to Redis during the upgrade\"]
 " || { echo "cannot write the plan"; exit 1; }
 
 tui_start_redis 100 40 run
@@ -50,6 +51,7 @@ check "nothing ran before the start" test ! -e "$state/journal"
 tui_keys Enter
 check_screen "the checklist comes when disconnect is due" "Checklist before disconnect" 60
 check_screen "its item names the target version" "The application servers are paused (redis 7.0.15)" 5
+check_screen "and is wrapped, not cut, at the form's width" "nothing writes to Redis during the upgrade" 5
 check_match "backup has run by then" "$(tui_screen)" "✓ 2 Back up data"
 check "disconnect has not started" sh -c "! grep -q 'ev: step_start, step: disconnect' '$state/journal'"
 tui_keys Enter
@@ -64,10 +66,10 @@ T_RC=$TUI_CODE
 T_OUT=$(tui_screen)
 redis_upgraded "the upgrade runs with what was typed" "$state" "$old_sha" "$new_sha" "$digest"
 log_order() {
-	cat "$state"/log/run-1-*.log | grep -E -o 'checklist: the operator confirmed: The application servers are paused \(redis 7\.0\.15\)|disconnect: \$ [^ ]*redis-cli' |
+	cat "$state"/log/run-1-*.log | grep -E -o 'checklist: the operator confirmed: The application servers are paused \(redis 7\.0\.15\).*upgrade$|disconnect: \$ [^ ]*redis-cli' |
 		head -n 2 | tr '\n' '|'
 }
 check_match "the run log records the confirmation, before disconnect's first command" "$(log_order)" \
-	'^checklist: the operator confirmed: The application servers are paused \(redis 7\.0\.15\)\|disconnect: \$ '
+	'^checklist: the operator confirmed: The application servers are paused \(redis 7\.0\.15\) and their job queues drained, so that nothing writes to Redis during the upgrade\|disconnect: \$ '
 
 t_done
