@@ -268,6 +268,7 @@ ask_group(struct asking *a, size_t gi)
                 .fields = g->fields, .n = g->n, .error = a->form_error,
                 .count = (unsigned)a->n_groups + (a->hop_groups && !a->hops_added),
                 .intro = gi == 0 && !a->at_step ? a->e->plan->description : NULL,
+                .no_back = a->at_step,
         };
         int r;
 
@@ -503,7 +504,8 @@ engine_ask_checklist(struct engine *e, enum step_id id, struct diag *d)
         if (e->fe->ops->form == NULL)   /* asked item by item: say what they are */
                 engine_say(e, OUT_INFO, _("the checklist before step %s: answer yes to each item once it is done"),
                            step_key(id));
-        /* Nothing to go back to: Back shows the checklist again. */
+        /* Nothing to go back to (the form offers no Back): a frontend that
+         * answers back anyway is shown the checklist again. */
         for (unsigned tries = 0; tries < 100; tries++)
                 if ((r = ask_group(&a, 0)) != STEP_BACK)
                         break;

@@ -86,6 +86,7 @@ struct form {
         const char        *error;       /* about the whole form (the package's SHA-256), or NULL */
         unsigned           index;       /* this form's place, 1-based, among count */
         unsigned           count;
+        bool               no_back;     /* nothing to go back to (a step's checklist) */
         struct form_field *fields;
         size_t             n;
 };

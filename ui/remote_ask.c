@@ -133,6 +133,8 @@ remote_form(struct frontend *fe, struct form *f)
         proto_set(&m, "error", f->error);
         proto_set_int(&m, "index", f->index);
         proto_set_int(&m, "count", f->count);
+        if (f->no_back)
+                proto_set_int(&m, "no_back", 1);
         proto_set_int(&m, "n", (long long)f->n);
         for (size_t i = 0; i < f->n; i++) {
                 char pre[32], k[48];

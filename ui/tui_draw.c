@@ -336,6 +336,8 @@ draw_keys(struct tui *t)
 
         if (t->log.full)
                 keys = _("Up/Down/PgUp/PgDn scroll  / search  n next  End follow  f or Esc close");
+        else if (t->scr == SCR_FORM && t->form.no_back)
+                keys = _("Tab/Down next  Up previous  PgDn button  F1 help  F10 quit");
         else if (t->scr == SCR_FORM)
                 keys = _("Tab/Down next  Up previous  PgDn buttons  Esc back form  F1 help  F10 quit");
         else if (t->scr == SCR_RUN || t->scr == SCR_START)

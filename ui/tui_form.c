@@ -77,6 +77,7 @@ tui_form_load(struct tui *t, const struct proto_msg *m, bool single)
         f->error = xstrdup(proto_get(m, "error"));
         f->index = (int)proto_get_int(m, "index", 1);
         f->count = (int)proto_get_int(m, "count", 1);
+        f->no_back = proto_get_int(m, "no_back", 0) != 0;
         if (n < 0 || n > 256)
                 n = 0;
         f->n = (size_t)n;
@@ -149,7 +150,7 @@ accepts(const struct tui_field *f, wint_t wc)
 static void
 move_focus(struct tui_form *f, int dir)
 {
-        size_t stops = f->n + 2;        /* fields, Next, Back */
+        size_t stops = f->n + (f->no_back ? 1 : 2);     /* fields, Next, Back */
         size_t pos = f->focus < f->n ? f->focus : f->n + (size_t)f->button;
 
         pos = (pos + stops + (size_t)(dir < 0 ? stops - 1 : 1)) % stops;
@@ -168,7 +169,8 @@ tui_form_key(struct tui *t, int key, wint_t wc, bool is_key)
         struct tui_field *fl = f->focus < f->n ? &f->f[f->focus] : NULL;
 
         if (!is_key && wc == 27) {
-                send_form(t, "back");
+                if (!f->no_back)
+                        send_form(t, "back");
                 return true;
         }
         if ((is_key && key == KEY_DOWN) ||
@@ -200,7 +202,7 @@ tui_form_key(struct tui *t, int key, wint_t wc, bool is_key)
                 return true;
         }
         if (fl == NULL) {
-                if ((is_key && (key == KEY_LEFT || key == KEY_RIGHT)))
+                if ((is_key && (key == KEY_LEFT || key == KEY_RIGHT)) && !f->no_back)
                         f->button = !f->button;
                 return is_key && (key == KEY_LEFT || key == KEY_RIGHT);
         }
@@ -381,6 +383,8 @@ tui_form_draw(struct tui *t, int y, int x, int h, int w)
                 if (f->focus >= f->n && f->button == 0)
                         tui_attr_off(t, TA_SEL);
                 bx += 3;
+                if (f->no_back)
+                        back = "";
                 if (f->focus >= f->n && f->button == 1)
                         tui_attr_on(t, TA_SEL);
                 tui_put(t, by, bx, w - (bx - x), back);

@@ -79,6 +79,7 @@ struct tui_form {
         bool              single;       /* an ask: one question, value in "value" */
         char             *title, *intro, *error;
         int               index, count;
+        bool              no_back;      /* no Back button; Esc does nothing */
         struct tui_field *f;
         size_t            n;
         size_t            focus;        /* a field, or n: the buttons */

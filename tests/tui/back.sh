@@ -54,6 +54,11 @@ check_screen "its item names the target version" "The application servers are pa
 check_screen "and is wrapped, not cut, at the form's width" "nothing writes to Redis during the upgrade" 5
 check_match "backup has run by then" "$(tui_screen)" "✓ 2 Back up data"
 check "disconnect has not started" sh -c "! grep -q 'ev: step_start, step: disconnect' '$state/journal'"
+no_back() { ! tui_screen | grep -q -e '\[ Back \]' -e 'Esc back'; }
+check "it offers no Back: the questions are behind" no_back
+tui_keys Escape
+sleep 0.5
+check_match "Esc neither goes back to the questions nor stops the run" "$(tui_screen)" "Checklist before disconnect"
 tui_keys Enter
 check_screen "an unchecked item is refused" "answer yes once this is done" 30
 tui_keys Space Enter
