@@ -11,7 +11,7 @@
 #include "tui_int.h"
 
 /* A label longer than this many rows is cut. */
-#define FORM_LABEL_ROWS 4
+#define FORM_LABEL_ROWS 8
 
 static void
 field_release(struct tui_field *f)

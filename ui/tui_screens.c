@@ -351,7 +351,8 @@ draw_end(struct tui *t, int y, int x, int h, int w)
                 bytes_format(size, sizeof size, (uint64_t)proto_get_int(m, "backup_size", 0));
                 s = xasprintf(_("Backup: %s (%s, SHA-256 %s)"), v, size,
                               proto_get(m, "backup_sha256") ? proto_get(m, "backup_sha256") : "?");
-                row += 1 + para(t, y + row + 1, x, w, 4, s, 0);
+                /* Six rows: at 80 columns a long path and the whole SHA-256. */
+                row += 1 + para(t, y + row + 1, x, w, 6, s, 0);
                 free(s);
         }
         if (t->code == 0 && proto_get_int(m, "downtime_ms", -1) >= 0) {

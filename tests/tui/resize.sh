@@ -61,6 +61,12 @@ frame_ok "back at 80x24 it draws the frame again" 80 24
 check_screen "the run went on meanwhile: the stop's confirmation" "Yes: Stop the service" 60
 tui_keys Down Enter
 check_screen "the upgrade finishes" "Redis upgraded" 90
+# At 80 columns the backup's path and SHA-256 take several rows: the whole
+# SHA-256 shows, its end included.
+sha=$(sha256sum "$REDIS_DIR"/backups/redis-*.tar* 2>/dev/null | cut -d' ' -f1)
+check_match "the backup's archive is there" "$sha" '^[0-9a-f]{64}$'
+check_match "the end screen at 80x24 shows the backup's SHA-256 to its end" "$(tui_screen)" \
+	"${sha:50:14}\\)"
 tui_keys Enter
 tui_exited 20
 T_RC=$TUI_CODE
