@@ -27,6 +27,7 @@ struct engine {
         struct strv               hops;             /* each hop's target, from detect */
         bool                      uninterruptible;  /* let a running command finish */
         bool                      ended;            /* the frontend's end was called */
+        bool                      declined;         /* the operator said no to a step */
         struct answers           *asked;            /* what engine_ask gathered, or NULL */
 };
 

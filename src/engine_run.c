@@ -165,6 +165,7 @@ run_step(struct engine *e, struct step_ctx *ctx, enum step_id id)
                 if (r != STEP_OK) {
                         diag_set(ctx->diag, _("step %s was not confirmed: nothing more was changed"),
                                  m->name);
+                        e->declined = true;     /* "No: stop here": no failure screen */
                         return EXIT_STEPFAIL;
                 }
         }
@@ -252,7 +253,7 @@ loop_step(struct engine *e, struct step_ctx *ctx, enum step_id id, bool *checked
 
                 code = run_step(e, ctx, id);
                 if (code == 0 || code == EXIT_USAGE || code == EXIT_INHIBITED ||
-                    engine_interrupted(e))
+                    engine_interrupted(e) || e->declined)
                         break;
                 choice = e->fe->ops->failure(e->fe, id, d->msg, e->log.path);
                 if (choice == FAIL_ROLLBACK) {
