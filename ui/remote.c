@@ -191,6 +191,10 @@ remote_output(struct frontend *fe, enum out_kind kind, const char *line)
         pthread_mutex_lock(&r->mu);
         remote_note_locked(r, kind, line);
         pthread_mutex_unlock(&r->mu);
+        if (kind == OUT_INFO) {
+                free(r->last_info);
+                r->last_info = xstrdup(line);
+        }
 }
 
 static void send_progress(struct remote *r, const char *what, uint64_t done,
@@ -477,6 +481,8 @@ remote_bye(struct frontend *fe, int code)
 
         proto_init(&m, "bye");
         proto_set_int(&m, "code", code);
+        /* A run that ends without a report (nothing to do) says why here. */
+        proto_set(&m, "message", R(fe)->last_info);
         send_kept(R(fe), &R(fe)->snap_bye, &m);
         proto_release(&m);
 }
@@ -511,6 +517,7 @@ remote_free(struct frontend *fe)
         free(r->snap_bye);
         free(r->pending_what);
         strbuf_release(&r->audit_held);
+        free(r->last_info);
         proto_release(&r->client);
         proto_release(&r->pend);
         proto_reader_release(&r->pend_rd);

@@ -46,6 +46,7 @@ struct remote {
         char               *last_progress_what;
         char               *ponr_prefix;        /* "point of no return: " translated */
         bool                ponr_pending;       /* the last warning was one */
+        char               *last_info;          /* the engine's last info line, for bye */
         /* What a client connecting now needs (remote_snapshot). */
         char               *snap_plan, *snap_begin, *snap_state[STEP_COUNT];
         char               *snap_progress, *snap_pending, *snap_end, *snap_vars, *snap_bye;

@@ -172,8 +172,9 @@ attach_locked(struct remote *r)
         remote_snapshot_locked(r, &r->q);
         r->seq_sent = r->seq_next;      /* the ring was in the snapshot */
         audit_client(r, _("a wizard attached"));
-        /* No line in the wizard's log says so: the engine's last line must stay the last,
-         * the wizard shows it as the message of a run with nothing to do. */
+        /* No line in the wizard's log says so (the run log does): it would
+         * only be noise there. A run with nothing to do sends its reason in
+         * bye. */
 }
 
 static void

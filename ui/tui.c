@@ -575,6 +575,7 @@ tui_free(struct tui *t)
                 free(t->steps[i].note);
         }
         free(t->info);
+        free(t->bye_message);
         free(t->prog_what);
         strv_release(&t->env);
         tui_log_release(&t->log);

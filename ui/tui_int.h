@@ -139,6 +139,7 @@ struct tui {
         bool               interrupt_sent;
         bool               have_bye;    /* the worker said it exits with bye_code */
         int                bye_code;
+        char              *bye_message; /* the engine's last info line, from bye */
         char              *farewell;    /* printed instead of the report, or NULL */
         bool               leave_on_end;        /* quit before the run began */
 

@@ -227,6 +227,7 @@ handle_msg(struct tui *t, struct proto_msg *m)
         } else if (strcmp(type, "bye") == 0) {
                 t->have_bye = true;
                 t->bye_code = (int)proto_get_int(m, "code", EXIT_STEPFAIL);
+                tui_set(&t->bye_message, proto_get(m, "message"));
         } else if (strcmp(type, "end") == 0) {
                 proto_release(&t->end);
                 t->end = *m;
@@ -284,8 +285,8 @@ tui_read_worker(struct tui *t)
                           ? WEXITSTATUS(t->worker_status) : EXIT_STEPFAIL;
                 proto_release(&t->end);
                 proto_init(&t->end, "end");
-                if (t->code == EXIT_DONE && t->info) {
-                        proto_set(&t->end, "message", t->info);
+                if (t->code == EXIT_DONE && (t->bye_message || t->info)) {
+                        proto_set(&t->end, "message", t->bye_message ? t->bye_message : t->info);
                 } else {
                         if (t->code == EXIT_DONE)
                                 t->code = EXIT_STEPFAIL;

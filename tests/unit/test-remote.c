@@ -265,6 +265,31 @@ test_lost_client(void **state)
         assert_int_equal(f->fe->ops->failure(f->fe, STEP_VERIFY, "x", "/log"), FAIL_QUIT);
 }
 
+/* bye carries the engine's last info line (a run with nothing to do says
+ * why), not a later command line or warning. */
+static void
+test_bye_says_last_info(void **state)
+{
+        struct fixture *f = *state;
+        struct proto_msg m;
+
+        f->fe->ops->output(f->fe, OUT_INFO, "first");
+        f->fe->ops->output(f->fe, OUT_INFO, "nothing left to do: this upgrade has finished");
+        f->fe->ops->output(f->fe, OUT_STDOUT, "a command's line");
+        f->fe->ops->output(f->fe, OUT_WARN, "a warning");
+        remote_bye(f->fe, 0);
+        for (int i = 0; i < 20; i++) {
+                next_msg(f, &m);
+                if (strcmp(m.type, "bye") == 0)
+                        break;
+                proto_release(&m);
+        }
+        assert_string_equal(m.type, "bye");
+        assert_int_equal(proto_get_int(&m, "code", -1), 0);
+        assert_string_equal(proto_get(&m, "message"), "nothing left to do: this upgrade has finished");
+        proto_release(&m);
+}
+
 int
 main(void)
 {
@@ -275,6 +300,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_confirm_waits_for_reply, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_interrupt_request, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lost_client, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bye_says_last_info, setup, teardown),
         };
 
         signal(SIGPIPE, SIG_IGN);
