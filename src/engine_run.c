@@ -40,6 +40,7 @@ engine_report(struct engine *e, struct run_report *rep, int code, const char *ms
         rep->log_path = e->log.path;
         rep->state_dir = e->opts->state_dir;
         rep->resume_hint = code == EXIT_DONE || code == EXIT_ROLLEDBACK ? NULL : e->opts->resume_cmd;
+        rep->declined = e->declined && code == EXIT_STEPFAIL;
         rep->exit_code = code;
         rep->message = msg;
 }
@@ -513,7 +514,8 @@ engine_close(struct engine *e, int code, struct diag *d)
                 struct jrec end = {0};
 
                 jrec_set(&end, "ev", "run_end");
-                jrec_set(&end, "result", result_name(code));
+                jrec_set(&end, "result", e->declined && code == EXIT_STEPFAIL ? "declined"
+                                                                          : result_name(code));
                 jrec_setf(&end, "exit", "%d", code);
                 engine_journal(e, &end, NULL);
         }

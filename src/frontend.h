@@ -67,6 +67,7 @@ struct run_report {
         const char *log_path;
         const char *state_dir;
         const char *resume_hint;        /* command that resumes, or NULL */
+        bool        declined;           /* the operator said no to a step: nothing to fix */
         int         exit_code;
         const char *message;            /* the error, or NULL when done */
 };

@@ -297,6 +297,8 @@ remote_end(struct frontend *fe, const struct run_report *rep)
         proto_set(&m, "log", rep->log_path);
         proto_set(&m, "state_dir", rep->state_dir);
         proto_set(&m, "resume", rep->resume_hint);
+        if (rep->declined)
+                proto_set_int(&m, "declined", 1);
         for (int i = 0; i < STEP_COUNT; i++) {
                 char k[16];
 

@@ -367,7 +367,9 @@ draw_end(struct tui *t, int y, int x, int h, int w)
                 free(s);
         }
         if ((v = proto_get(m, "resume")) != NULL && t->code != 0 && t->code != EXIT_ROLLEDBACK) {
-                s = xasprintf(_("What was done is kept; fix the cause, then resume with: %s"), v);
+                s = xasprintf(proto_get_int(m, "declined", 0)
+                              ? _("What was done is kept; when you are ready, resume with: %s")
+                              : _("What was done is kept; fix the cause, then resume with: %s"), v);
                 row += 1 + para(t, y + row + 1, x, w, 4, s, 0);
                 free(s);
         } else if (t->code == 0 && proto_get(m, "version_after") && t->o.rollback_cmd) {
