@@ -34,8 +34,9 @@ engine_report(struct engine *e, struct run_report *rep, int code, const char *ms
         rep->backup_size = size ? strtoull(size, NULL, 10) : 0;
         for (int i = 0; i < STEP_COUNT; i++) {
                 rep->status[i] = e->st.status[i];
-                rep->step_ms[i] = e->st.ms[i];
+                rep->step_ms[i] = e->st.ms_all[i];
         }
+        rep->hops = e->st.n_hops;
         rep->downtime_ms = a && b ? strtoll(b, NULL, 10) - strtoll(a, NULL, 10) : -1;
         rep->log_path = e->log.path;
         rep->state_dir = e->opts->state_dir;

@@ -62,7 +62,8 @@ struct run_report {
         const char *backup_sha256;
         uint64_t    backup_size;
         enum step_status status[STEP_COUNT];
-        int64_t     step_ms[STEP_COUNT];        /* -1: not run */
+        int64_t     step_ms[STEP_COUNT];        /* -1: not run; summed over the hops */
+        unsigned    hops;                       /* hops of the path (1: none) */
         int64_t     downtime_ms;                /* -1: unknown */
         const char *log_path;
         const char *state_dir;

@@ -11,7 +11,7 @@ state_init(struct run_state *s)
 {
         memset(s, 0, sizeof *s);
         for (int i = 0; i < STEP_COUNT; i++)
-                s->ms[i] = -1;
+                s->ms[i] = s->ms_all[i] = -1;
         s->hop = 1;
         s->n_hops = 1;
 }
@@ -126,6 +126,7 @@ state_apply(struct run_state *s, const struct jrec *r, struct diag *d)
                         return -1;
                 s->status[id] = ev[5] == 'd' ? ST_DONE : ST_SKIPPED;
                 s->ms[id] = jrec_get(r, "ms") ? strtoll(jrec_get(r, "ms"), NULL, 10) : 0;
+                s->ms_all[id] = (s->ms_all[id] > 0 ? s->ms_all[id] : 0) + s->ms[id];
                 free(s->error[id]);
                 s->error[id] = NULL;
         } else if (strcmp(ev, "step_failed") == 0) {

@@ -48,7 +48,8 @@ struct run_state {
         unsigned          hop;                  /* current hop, from 1 */
         unsigned          n_hops;               /* from the fact "hops"; 1 without it */
         enum step_status  status[STEP_COUNT];
-        int64_t           ms[STEP_COUNT];       /* -1 unless done */
+        int64_t           ms[STEP_COUNT];       /* -1 unless done; of this hop */
+        int64_t           ms_all[STEP_COUNT];   /* summed over the hops; -1: never done */
         char             *error[STEP_COUNT];    /* last failure, or NULL */
         char             *target;               /* from the last run_start, or NULL */
         char             *last_result;          /* of the last run_end, or NULL */

@@ -266,6 +266,9 @@ plain_end(struct frontend *fe, const struct run_report *r)
                 fprintf(p->out, " %s %s%s", step_key((enum step_id)i), d,
                         i + 1 < STEP_COUNT ? "," : "\n");
         }
+        if (r->hops > 1)
+                fprintf(p->out, _("            (swap, migrate and verify: the sum over the %u hops)\n"),
+                        r->hops);
         if (r->downtime_ms >= 0) {
                 duration_format(d, sizeof d, r->downtime_ms);
                 fprintf(p->out, _("  downtime: %s (from stop to ready)\n"), d);

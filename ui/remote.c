@@ -299,6 +299,8 @@ remote_end(struct frontend *fe, const struct run_report *rep)
         proto_set(&m, "resume", rep->resume_hint);
         if (rep->declined)
                 proto_set_int(&m, "declined", 1);
+        if (rep->hops > 1)
+                proto_set_int(&m, "hops", rep->hops);
         for (int i = 0; i < STEP_COUNT; i++) {
                 char k[16];
 

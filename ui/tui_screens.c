@@ -361,6 +361,13 @@ draw_end(struct tui *t, int y, int x, int h, int w)
                 row += para(t, y + row, x, w, 2, s, 0);
                 free(s);
         }
+        if (proto_get_int(m, "hops", 1) > 1) {
+                /* TRANSLATORS: the number of hops of an upgrade path */
+                s = xasprintf(_("Path of %lld hops: the times of swap, migrate and verify are their sums."),
+                              proto_get_int(m, "hops", 1));
+                row += para(t, y + row, x, w, 2, s, 0);
+                free(s);
+        }
         if ((v = proto_get(m, "log")) != NULL) {
                 s = xasprintf(_("Log: %s"), v);
                 row += para(t, y + row, x, w, 3, s, 0);

@@ -91,6 +91,18 @@ upgraded "three hops"
 check_match "three hops: the path is shown" "$T_OUT" "upgrade path: 3 hops, to 0\\.30\\.0, 0\\.80\\.2, 1\\.0\\.0"
 check_match "three hops: the hops are journaled" "$(cat "$state/journal")" 'key: hops, value: "?0\.30\.0 0\.80\.2 1\.0\.0'
 check_match "three hops: hop 3 starts in the journal" "$(cat "$state/journal")" 'ev: hop_start, hop: "?3'
+# The report's times of swap, migrate and verify are their sums over the
+# hops (as duration_format writes them), and it says so.
+hop_sum() {
+	grep -o "ev: step_done, step: $1, \\(hop: [0-9]*, \\)\\?ms: [0-9]*" "$state/journal" | grep -o '[0-9]*$' |
+		awk '{ s += $1 } END { printf "%.1fs", s / 1000 }'
+}
+check_eq "three hops: verify is done once per hop" "$(grep -c 'ev: step_done, step: verify,' "$state/journal")" 3
+for s in swap migrate verify; do
+	check_match "three hops: the report gives $s's time summed over the hops ($(hop_sum $s))" "$T_OUT" \
+		" $s $(hop_sum $s),"
+done
+check_match "three hops: the report says the times are sums" "$T_OUT" "the sum over the 3 hops"
 
 # Rolled back: the original files (of before the first hop) and data.
 run_upshift rollback "$plan" --answers "$answers" --yes --state-dir "$state"

@@ -42,6 +42,8 @@ check_screen "the review" "Start the upgrade" 30
 check_screen "the review shows the path" "Upgrade path: 0.30.0, 0.80.2, 1.0.0" 5
 tui_keys Enter
 check_screen "the path ends upgraded" "upgraded: 0.25.0" 300
+check_screen "the end screen says the hop steps' times are their sums" \
+	"Path of 3 hops: the times of swap, migrate and verify are their sums." 5
 tui_keys Enter
 tui_exited 20
 check_eq "the wizard exits 0" "$TUI_CODE" 0
