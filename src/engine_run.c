@@ -17,6 +17,13 @@
 #include "sha256.h"
 #include "worker.h"
 
+/* The run ends because the operator said no to a step ("No: stop here"). */
+static bool
+ended_declined(const struct engine *e, int code)
+{
+        return e->declined && code == EXIT_STEPFAIL;
+}
+
 void
 engine_report(struct engine *e, struct run_report *rep, int code, const char *msg)
 {
@@ -41,7 +48,7 @@ engine_report(struct engine *e, struct run_report *rep, int code, const char *ms
         rep->log_path = e->log.path;
         rep->state_dir = e->opts->state_dir;
         rep->resume_hint = code == EXIT_DONE || code == EXIT_ROLLEDBACK ? NULL : e->opts->resume_cmd;
-        rep->declined = e->declined && code == EXIT_STEPFAIL;
+        rep->declined = ended_declined(e, code);
         rep->exit_code = code;
         rep->message = msg;
 }
@@ -355,8 +362,10 @@ engine_validate_inputs(const struct plan *p, const struct answers *a, const stru
 }
 
 static const char *
-result_name(int code)
+result_name(const struct engine *e, int code)
 {
+        if (ended_declined(e, code))
+                return "declined";
         switch (code) {
         case EXIT_DONE:       return "done";
         case EXIT_INHIBITED:  return "inhibited";
@@ -515,8 +524,7 @@ engine_close(struct engine *e, int code, struct diag *d)
                 struct jrec end = {0};
 
                 jrec_set(&end, "ev", "run_end");
-                jrec_set(&end, "result", e->declined && code == EXIT_STEPFAIL ? "declined"
-                                                                          : result_name(code));
+                jrec_set(&end, "result", result_name(e, code));
                 jrec_setf(&end, "exit", "%d", code);
                 engine_journal(e, &end, NULL);
         }
