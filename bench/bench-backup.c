@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archive.h"
-#include "diag.h"
+#include "lib/archive.h"
+#include "lib/diag.h"
 
 static int
 fail(const struct diag *d)

@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive.h"
-#include "i18n.h"
-#include "step.h"
+#include "lib/archive.h"
+#include "lib/i18n.h"
+#include "steps/step.h"
 
 /* Compression and level: the answers' built-in keys, else the plan's. */
 static void
@@ -79,7 +79,7 @@ on_progress(void *ud, uint64_t done, uint64_t total)
 {
         struct step_ctx *ctx = ud;
 
-        engine_progress(ctx->eng, _("backup"), done, total);
+        step_progress(ctx, _("backup"), done, total);
 }
 
 static void
@@ -87,16 +87,16 @@ on_verify_progress(void *ud, uint64_t done, uint64_t total)
 {
         struct step_ctx *ctx = ud;
 
-        engine_progress(ctx->eng, _("verify backup"), done, total);
+        step_progress(ctx, _("verify backup"), done, total);
 }
 
 /* Is the journaled archive there and whole? */
 static int
 backup_probe(struct step_ctx *ctx)
 {
-        const char *path = engine_fact(ctx->eng, "backup.path");
-        const char *sum = engine_fact(ctx->eng, "backup.sha256");
-        const char *ok = engine_fact(ctx->eng, "backup.verified");
+        const char *path = step_fact(ctx, "backup.path");
+        const char *sum = step_fact(ctx, "backup.sha256");
+        const char *ok = step_fact(ctx, "backup.verified");
 
         if (ctx->plan->backup.paths.n == 0)
                 return STEP_FAILED;
@@ -137,7 +137,7 @@ backup_make_archive(struct step_ctx *ctx)
         struct backup_result res = {0};
         struct strv paths = {0};
         const char *dir = vars_get(ctx->vars, "backup_dir");
-        const char *pending = engine_fact(ctx->eng, "backup.pending");
+        const char *pending = step_fact(ctx, "backup.pending");
         char *path = NULL, *name, size[32], human[32];
         int r = STEP_FAILED;
 
@@ -145,15 +145,15 @@ backup_make_archive(struct step_ctx *ctx)
         if (ctx->plan->backup.paths.n == 0 && !work_used(ctx))
                 return STEP_OK;
         if (backup_probe(ctx) == STEP_OK) {
-                engine_say(ctx->eng, OUT_INFO, _("the backup %s is already made and verified"),
-                           engine_fact(ctx->eng, "backup.path"));
+                step_say(ctx, OUT_INFO, _("the backup %s is already made and verified"),
+                           step_fact(ctx, "backup.path"));
                 return STEP_OK;
         }
         diag_clear(ctx->diag);
         /* An archive an interrupted attempt started is ours and unverified:
          * it goes, so that exactly one verified backup is left. */
         if (pending && path_exists(pending)) {
-                engine_say(ctx->eng, OUT_INFO, _("removing the unfinished backup %s"), pending);
+                step_say(ctx, OUT_INFO, _("removing the unfinished backup %s"), pending);
                 if (unlink(pending) < 0) {
                         diag_set(ctx->diag, _("cannot remove the unfinished backup \"%s\": %s"),
                                  pending, strerror(errno));
@@ -166,10 +166,10 @@ backup_make_archive(struct step_ctx *ctx)
                 goto out;
         path = archive_path(ctx, dir, suffix_of(o.compression));
         /* Journaled before the file exists: a crash leaves no unknown archive. */
-        if (engine_fact_set(ctx->eng, "backup.pending", path, ctx->diag) < 0)
+        if (step_fact_set(ctx, "backup.pending", path, ctx->diag) < 0)
                 goto out;
         name = path_basename(path);
-        engine_say(ctx->eng, OUT_INFO, _("archiving %zu path(s) into %s"), paths.n, path);
+        step_say(ctx, OUT_INFO, _("archiving %zu path(s) into %s"), paths.n, path);
         r = archive_backup(paths.v, paths.n, dir, name, &o, &res, ctx->diag);
         free(name);
         if (r < 0) {
@@ -178,23 +178,23 @@ backup_make_archive(struct step_ctx *ctx)
         }
         r = STEP_FAILED;
         snprintf(size, sizeof size, "%llu", (unsigned long long)res.size);
-        if (engine_fact_set(ctx->eng, "backup.path", res.path, ctx->diag) < 0 ||
-            engine_fact_set(ctx->eng, "backup.sha256", res.sha256, ctx->diag) < 0 ||
-            engine_fact_set(ctx->eng, "backup.size", size, ctx->diag) < 0 ||
-            engine_fact_set(ctx->eng, "backup.manifest_sha256", res.manifest_sha256,
+        if (step_fact_set(ctx, "backup.path", res.path, ctx->diag) < 0 ||
+            step_fact_set(ctx, "backup.sha256", res.sha256, ctx->diag) < 0 ||
+            step_fact_set(ctx, "backup.size", size, ctx->diag) < 0 ||
+            step_fact_set(ctx, "backup.manifest_sha256", res.manifest_sha256,
                             ctx->diag) < 0)
                 goto out;
         bytes_format(human, sizeof human, res.size);
-        engine_say(ctx->eng, OUT_INFO, _("archive written: %s, %zu members, SHA-256 %s"),
+        step_say(ctx, OUT_INFO, _("archive written: %s, %zu members, SHA-256 %s"),
                    human, res.members, res.sha256);
-        engine_say(ctx->eng, OUT_INFO, _("reading the archive back to verify every member"));
+        step_say(ctx, OUT_INFO, _("reading the archive back to verify every member"));
         if (archive_verify(res.path, res.sha256, on_verify_progress, ctx, ctx->diag) < 0) {
                 diag_prefix(ctx->diag, _("the backup failed verification"));
                 goto out;
         }
-        if (engine_fact_set(ctx->eng, "backup.verified", "yes", ctx->diag) < 0)
+        if (step_fact_set(ctx, "backup.verified", "yes", ctx->diag) < 0)
                 goto out;
-        engine_say(ctx->eng, OUT_INFO, _("backup verified: every member matches its SHA-256"));
+        step_say(ctx, OUT_INFO, _("backup verified: every member matches its SHA-256"));
         /* What the online commands wrote is in the verified archive now. */
         if (work_used(ctx) && rm_tree(vars_get(ctx->vars, "backup_work"), ctx->diag) < 0)
                 goto out;
@@ -211,29 +211,29 @@ on_restore_progress(void *ud, uint64_t done, uint64_t total)
 {
         struct step_ctx *ctx = ud;
 
-        engine_progress(ctx->eng, _("restore"), done, total);
+        step_progress(ctx, _("restore"), done, total);
 }
 
 int
 backup_restore(struct step_ctx *ctx)
 {
-        const char *path = engine_fact(ctx->eng, "backup.path");
-        const char *sum = engine_fact(ctx->eng, "backup.sha256");
+        const char *path = step_fact(ctx, "backup.path");
+        const char *sum = step_fact(ctx, "backup.sha256");
         struct strv paths = {0};
         char stamp[32];
         time_t now = time(NULL);
         struct tm tm;
         int r = STEP_FAILED;
 
-        if (ctx->plan->backup.paths.n == 0 || engine_fact(ctx->eng, "restore.done"))
+        if (ctx->plan->backup.paths.n == 0 || step_fact(ctx, "restore.done"))
                 return STEP_OK;
-        if (path == NULL || sum == NULL || engine_fact(ctx->eng, "backup.verified") == NULL) {
+        if (path == NULL || sum == NULL || step_fact(ctx, "backup.verified") == NULL) {
                 diag_set(ctx->diag, _("there is no verified backup to restore the data from"));
                 return STEP_FAILED;
         }
         if (data_paths(ctx, &paths) < 0)
                 return STEP_FAILED;
-        engine_say(ctx->eng, OUT_INFO, _("checking the backup %s before restoring from it"), path);
+        step_say(ctx, OUT_INFO, _("checking the backup %s before restoring from it"), path);
         if (archive_verify(path, sum, on_verify_progress, ctx, ctx->diag) < 0) {
                 diag_prefix(ctx->diag, _("the data was not restored"));
                 goto out;
@@ -249,13 +249,13 @@ backup_restore(struct step_ctx *ctx)
                 char *to = from ? xasprintf("%s-%s", from, stamp) : NULL;
 
                 if (from && path_exists(from) && rename(from, to) == 0)
-                        engine_say(ctx->eng, OUT_INFO, _("the data the restore replaced is kept in %s"), to);
+                        step_say(ctx, OUT_INFO, _("the data the restore replaced is kept in %s"), to);
                 free(from);
                 free(to);
         }
-        if (engine_fact_set(ctx->eng, "restore.done", "yes", ctx->diag) < 0)
+        if (step_fact_set(ctx, "restore.done", "yes", ctx->diag) < 0)
                 goto out;
-        engine_say(ctx->eng, OUT_INFO, _("data restored from %s"), path);
+        step_say(ctx, OUT_INFO, _("data restored from %s"), path);
         r = STEP_OK;
 out:
         strv_release(&paths);
@@ -306,7 +306,7 @@ backup_check(struct step_ctx *ctx)
                 r = STEP_FAILED;
         } else {
                 /* TRANSLATORS: bytes needed, bytes of data, bytes free, directory */
-                engine_say(ctx->eng, OUT_INFO, _("the backup needs about %s (%s of data now, before the plan's backup commands run); %s free in %s"),
+                step_say(ctx, OUT_INFO, _("the backup needs about %s (%s of data now, before the plan's backup commands run); %s free in %s"),
                            a, c, b, dir);
         }
 out:
@@ -324,7 +324,7 @@ backup_run(struct step_ctx *ctx)
         if (step_run_cmdlist(ctx, &ctx->plan->backup.before) < 0)
                 return STEP_FAILED;
         if (ctx->plan->backup.cold) {
-                engine_say(ctx->eng, OUT_INFO,
+                step_say(ctx, OUT_INFO,
                            _("cold backup: the data is archived once the service has stopped"));
                 return STEP_OK;
         }

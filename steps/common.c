@@ -4,10 +4,10 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "i18n.h"
-#include "rx.h"
-#include "step.h"
-#include "util.h"
+#include "lib/i18n.h"
+#include "lib/rx.h"
+#include "lib/util.h"
+#include "steps/step.h"
 
 int
 step_expand(struct step_ctx *ctx, const char *in, char **ret)
@@ -47,7 +47,7 @@ step_cond(struct step_ctx *ctx, const struct cond *c, bool *ret_holds)
                 char *key = xasprintf("fact.%s", c->facts.v[i].key), *re = NULL;
                 int r;
 
-                v = engine_fact(ctx->eng, key);
+                v = step_fact(ctx, key);
                 free(key);
                 if (v == NULL) {
                         *ret_holds = false;
@@ -191,13 +191,13 @@ step_run_cmd(struct step_ctx *ctx, const struct cmd *c, char **ret_value, int *r
                 display = exec_argv_display(shown.v);
                 strv_release(&shown);
         }
-        engine_say(ctx->eng, OUT_CMD, "%s", display);
+        step_say(ctx, OUT_CMD, "%s", display);
         o.argv = argv.v;
         o.shell = shell;
         o.env = env.v;
         o.cwd = cwd;
         o.timeout_ms = c->timeout_ms ? c->timeout_ms : 600000;
-        if (engine_exec(ctx->eng, &o, &res, ctx->diag) < 0)
+        if (step_exec(ctx, &o, &res, ctx->diag) < 0)
                 goto out;
         if (ret_status)
                 *ret_status = res.status;
@@ -262,7 +262,7 @@ run_foreach(struct step_ctx *ctx, const struct cmd *c, size_t index, bool journa
         if (!holds)
                 return 1;
         fkey = xasprintf("fact.%s", c->foreach);
-        value = engine_fact(ctx->eng, fkey);
+        value = step_fact(ctx, fkey);
         free(fkey);
         if (value == NULL) {
                 /* TRANSLATORS: %s is a fact name. */
@@ -275,7 +275,7 @@ run_foreach(struct step_ctx *ctx, const struct cmd *c, size_t index, bool journa
                 strv_push(&items, l);
         free(copy);
         if (items.n == 0)
-                engine_say(ctx->eng, OUT_INFO, _("%s has no lines: nothing to run for each"),
+                step_say(ctx, OUT_INFO, _("%s has no lines: nothing to run for each"),
                            c->foreach);
         one.foreach = NULL;
         one.when.set = false;
@@ -283,17 +283,17 @@ run_foreach(struct step_ctx *ctx, const struct cmd *c, size_t index, bool journa
                 char key[128];
                 const char *done;
 
-                engine_hop_key(ctx->eng, key, sizeof key, "foreach.%s.%u.%u.%zu.%zu",
+                step_hop_key(ctx, key, sizeof key, "foreach.%s.%u.%u.%zu.%zu",
                                step_key(ctx->id), c->pos.line, c->pos.col, index, i);
-                done = journal ? engine_fact(ctx->eng, key) : NULL;
+                done = journal ? step_fact(ctx, key) : NULL;
 
                 if (done && strcmp(done, items.v[i]) == 0) {
                         /* TRANSLATORS: item number, count, the item */
-                        engine_say(ctx->eng, OUT_INFO, _("%zu/%zu %s: done in an earlier run"),
+                        step_say(ctx, OUT_INFO, _("%zu/%zu %s: done in an earlier run"),
                                    i + 1, items.n, items.v[i]);
                         continue;
                 }
-                engine_say(ctx->eng, OUT_INFO, _("%zu/%zu %s"), i + 1, items.n, items.v[i]);
+                step_say(ctx, OUT_INFO, _("%zu/%zu %s"), i + 1, items.n, items.v[i]);
                 vars_set(ctx->vars, "item", items.v[i]);
                 r = step_run_cmd(ctx, &one, NULL, NULL);
                 if (r < 0) {
@@ -301,7 +301,7 @@ run_foreach(struct step_ctx *ctx, const struct cmd *c, size_t index, bool journa
                         diag_prefix(ctx->diag, _("for %s"), items.v[i]);
                         r = STEP_FAILED;
                 } else if (journal &&
-                           engine_fact_set(ctx->eng, key, items.v[i], ctx->diag) < 0) {
+                           step_fact_set(ctx, key, items.v[i], ctx->diag) < 0) {
                         r = STEP_FAILED;
                 }
         }
@@ -340,7 +340,7 @@ step_check(struct step_ctx *ctx, const struct check *c)
         }
         if (r == 0 && c->same) {
                 char *key = xasprintf("fact.%s", c->same), *now = NULL;
-                const char *before = engine_fact(ctx->eng, key);
+                const char *before = step_fact(ctx, key);
                 const struct fact *f = NULL;
 
                 free(key);
@@ -358,7 +358,7 @@ step_check(struct step_ctx *ctx, const struct check *c)
                                  c->same, before, now);
                         r = STEP_FAILED;
                 } else {
-                        engine_say(ctx->eng, OUT_INFO, _("%s is the same as before the upgrade"),
+                        step_say(ctx, OUT_INFO, _("%s is the same as before the upgrade"),
                                    c->same);
                 }
                 free(now);
@@ -372,7 +372,7 @@ step_check(struct step_ctx *ctx, const struct check *c)
                 char *msg = NULL;
 
                 if (step_expand(ctx, c->warn, &msg) == 0)
-                        engine_say(ctx->eng, OUT_WARN, "%s", msg);
+                        step_say(ctx, OUT_WARN, "%s", msg);
                 free(msg);
                 diag_clear(ctx->diag);
                 return 1;

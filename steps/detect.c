@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hops.h"
-#include "i18n.h"
-#include "package.h"
-#include "step.h"
+#include "lib/hops.h"
+#include "lib/i18n.h"
+#include "lib/package.h"
+#include "steps/step.h"
 
 /* Journal a fact under the current hop's key. */
 static int
@@ -17,8 +17,8 @@ hfact_set(struct step_ctx *ctx, const char *key, const char *value)
 {
         char k[128];
 
-        engine_hop_key(ctx->eng, k, sizeof k, "%s", key);
-        return engine_fact_set(ctx->eng, k, value, ctx->diag);
+        step_hop_key(ctx, k, sizeof k, "%s", key);
+        return step_fact_set(ctx, k, value, ctx->diag);
 }
 
 static bool
@@ -97,7 +97,7 @@ stage_package(struct step_ctx *ctx)
                     step_expand(ctx, p->swap.files[i].target, &dir_targets[i]) < 0)
                         goto out;
         }
-        engine_say(ctx->eng, OUT_INFO, _("staging %zu file(s) from package %s"),
+        step_say(ctx, OUT_INFO, _("staging %zu file(s) from package %s"),
                    members.n, pkg);
         if (package_stage(pkg, sum, members.v, members.n, staging, &opts, &st, ctx->diag) < 0) {
                 /* A wrong package or checksum is bad input: nothing was changed. */
@@ -115,8 +115,8 @@ stage_package(struct step_ctx *ctx)
                         goto out;
         if (st.n != members.n)
                 /* TRANSLATORS: a number of files found in a package's mapped directories. */
-                engine_say(ctx->eng, OUT_INFO, _("%zu file(s) to install in all"), st.n);
-        engine_say(ctx->eng, OUT_INFO, _("package checked (SHA-256 %s)%s%s"), st.sha256,
+                step_say(ctx, OUT_INFO, _("%zu file(s) to install in all"), st.n);
+        step_say(ctx, OUT_INFO, _("package checked (SHA-256 %s)%s%s"), st.sha256,
                    st.version ? _(", version ") : "", st.version ? st.version : "");
         r = swap_prestage(ctx);
 out:
@@ -147,20 +147,20 @@ decide_hops(struct step_ctx *ctx, const char *version, const char *target)
                 return STEP_FAILED;
         }
         if (version_compare(version, target) == 0)
-                engine_say(ctx->eng, OUT_INFO,
+                step_say(ctx, OUT_INFO,
                            _("the target is the same version (%s): the package is swapped as a rebuild"),
                            target);
         list = strv_join(hops.v, hops.n, ", ");
         if (hops.n > 1)
                 /* TRANSLATORS: a number of hops, then their target versions. */
-                engine_say(ctx->eng, OUT_INFO, _("upgrade path: %zu hops, to %s"), hops.n, list);
+                step_say(ctx, OUT_INFO, _("upgrade path: %zu hops, to %s"), hops.n, list);
         free(list);
         list = hops_join(&hops);
-        r = engine_fact_set(ctx->eng, "hops", list, ctx->diag);
+        r = step_fact_set(ctx, "hops", list, ctx->diag);
         free(list);
         if (r == 0) {
-                engine_set_hops(ctx->eng, &hops);
-                r = answers_check_hops(ctx->plan, engine_answers(ctx->eng), hops.v, hops.n,
+                step_set_hops(ctx, &hops);
+                r = answers_check_hops(ctx->plan, step_answers(ctx), hops.v, hops.n,
                                        ctx->diag);
                 if (r < 0)
                         ctx->diag->code = EXIT_USAGE;
@@ -174,14 +174,14 @@ decide_hops(struct step_ctx *ctx, const char *version, const char *target)
 static int
 stage_hops(struct step_ctx *ctx)
 {
-        unsigned n = engine_hop_count(ctx->eng);
+        unsigned n = step_hop_count(ctx);
         int r = 0;
 
         for (unsigned h = 1; h <= n && r == 0; h++) {
-                r = engine_set_hop(ctx->eng, h, ctx->diag);
+                r = step_set_hop(ctx, h, ctx->diag);
                 if (r == 0 && n > 1)
                         /* TRANSLATORS: a hop's number, how many, then its target. */
-                        engine_say(ctx->eng, OUT_INFO, _("hop %u of %u (to %s):"), h, n,
+                        step_say(ctx, OUT_INFO, _("hop %u of %u (to %s):"), h, n,
                                    vars_get(ctx->vars, "target"));
                 if (r == 0)
                         r = stage_package(ctx);
@@ -189,7 +189,7 @@ stage_hops(struct step_ctx *ctx)
                         diag_prefix(ctx->diag, _("hop %u (to %s)"), h, vars_get(ctx->vars, "target"));
         }
         if (r == 0)
-                r = engine_set_hop(ctx->eng, n, ctx->diag);
+                r = step_set_hop(ctx, n, ctx->diag);
         return r < 0 ? STEP_FAILED : STEP_OK;
 }
 
@@ -212,12 +212,12 @@ detect_run(struct step_ctx *ctx)
                 free(version);
                 return STEP_FAILED;
         }
-        if (engine_fact_set(ctx->eng, "version", version, ctx->diag) < 0) {
+        if (step_fact_set(ctx, "version", version, ctx->diag) < 0) {
                 free(version);
                 return STEP_FAILED;
         }
         vars_set(ctx->vars, "version", version);
-        engine_say(ctx->eng, OUT_INFO, _("installed version: %s"), version);
+        step_say(ctx, OUT_INFO, _("installed version: %s"), version);
         if (target == NULL) {
                 diag_set(ctx->diag, _("no target version: the plan has no target: and none was given with --target"));
                 ctx->diag->code = EXIT_USAGE;
@@ -228,7 +228,7 @@ detect_run(struct step_ctx *ctx)
         free(version);
         if (r < 0)
                 return STEP_FAILED;
-        if (engine_fact_set(ctx->eng, "target", target, ctx->diag) < 0)
+        if (step_fact_set(ctx, "target", target, ctx->diag) < 0)
                 return STEP_FAILED;
 
         for (size_t i = 0; i < p->detect.n_facts; i++) {
@@ -243,9 +243,9 @@ detect_run(struct step_ctx *ctx)
                 if (r == 1)
                         continue;
                 key = xasprintf("fact.%s", f->name);
-                r = engine_fact_set(ctx->eng, key, value, ctx->diag);
+                r = step_fact_set(ctx, key, value, ctx->diag);
                 if (r == 0)
-                        engine_say(ctx->eng, OUT_INFO, _("%s: %s"), f->name,
+                        step_say(ctx, OUT_INFO, _("%s: %s"), f->name,
                                    strchr(value, '\n') ? _("(several lines)") : value);
                 free(key);
                 free(value);

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "disable.h"
-#include "i18n.h"
-#include "rx.h"
-#include "util.h"
+#include "lib/i18n.h"
+#include "lib/rx.h"
+#include "lib/util.h"
+#include "steps/disable.h"
 
 #define SYSTEMD_RUNNING "/run/systemd/system"   /* as sd_booted(3) checks */
 
@@ -24,7 +24,7 @@ static const char *
 fact_f(struct step_ctx *ctx, const char *kind, size_t n, size_t m, const char *suffix)
 {
         char *key = xasprintf("disable.%zu.%s.%zu%s", n, kind, m, suffix);
-        const char *v = engine_fact(ctx->eng, key);
+        const char *v = step_fact(ctx, key);
 
         free(key);
         return v;
@@ -35,7 +35,7 @@ set_fact_f(struct step_ctx *ctx, const char *kind, size_t n, size_t m, const cha
            const char *value)
 {
         char *key = xasprintf("disable.%zu.%s.%zu%s", n, kind, m, suffix);
-        int r = engine_fact_set(ctx->eng, key, value, ctx->diag);
+        int r = step_fact_set(ctx, key, value, ctx->diag);
 
         free(key);
         return r < 0 ? STEP_FAILED : 0;
@@ -54,8 +54,8 @@ run_argv(struct step_ctx *ctx, const char *const *argv, char **ret_out, int *ret
         char *shown = exec_argv_display((char *const *)argv);
         int r = 0;
 
-        engine_say(ctx->eng, OUT_CMD, "%s", shown);
-        if (engine_exec(ctx->eng, &o, &res, ctx->diag) < 0) {
+        step_say(ctx, OUT_CMD, "%s", shown);
+        if (step_exec(ctx, &o, &res, ctx->diag) < 0) {
                 r = STEP_FAILED;
         } else if (res.timed_out || res.interrupted) {
                 diag_set(ctx->diag, _("command \"%s\" did not finish"), shown);
@@ -157,14 +157,14 @@ systemd_apply(struct step_ctx *ctx, size_t n, const char *pattern)
 
         if (!systemd_runs()) {
                 /* TRANSLATORS: %s is a systemd unit name or pattern. */
-                engine_say(ctx->eng, OUT_INFO, _("systemd does not run on this host: nothing to disable for %s"),
+                step_say(ctx, OUT_INFO, _("systemd does not run on this host: nothing to disable for %s"),
                            pattern);
                 return 0;
         }
         if (units_of(ctx, pattern, &units) < 0)
                 return STEP_FAILED;
         if (units.n == 0)
-                engine_say(ctx->eng, OUT_INFO, _("no systemd unit matches %s"), pattern);
+                step_say(ctx, OUT_INFO, _("no systemd unit matches %s"), pattern);
         for (size_t i = 0; i < units.n && r == 0; i++) {
                 const char *unit = units.v[i];
                 const char *argv[] = { "systemctl", "disable", "--now", "--", unit, NULL };
@@ -183,7 +183,7 @@ systemd_apply(struct step_ctx *ctx, size_t n, const char *pattern)
                 }
                 if (!enabled && !active) {
                         if (!known)
-                                engine_say(ctx->eng, OUT_INFO, _("%s is neither enabled nor active: left alone"),
+                                step_say(ctx, OUT_INFO, _("%s is neither enabled nor active: left alone"),
                                            unit);
                         continue;
                 }
@@ -203,7 +203,7 @@ systemd_apply(struct step_ctx *ctx, size_t n, const char *pattern)
                         r = STEP_FAILED;
                 } else {
                         /* TRANSLATORS: unit, then what it was: enabled, active */
-                        engine_say(ctx->eng, OUT_INFO, _("disabled and stopped %s (it was %s)"),
+                        step_say(ctx, OUT_INFO, _("disabled and stopped %s (it was %s)"),
                                    unit, fact_f(ctx, UNIT_KEY, n, m, ".was"));
                 }
         }
@@ -221,7 +221,7 @@ systemd_restore(struct step_ctx *ctx, size_t n)
                 int status;
 
                 if (!systemd_runs()) {
-                        engine_say(ctx->eng, OUT_WARN, _("systemd does not run on this host: %s was not turned back on (it was %s)"),
+                        step_say(ctx, OUT_WARN, _("systemd does not run on this host: %s was not turned back on (it was %s)"),
                                    unit, was ? was : "?");
                         continue;
                 }
@@ -249,7 +249,7 @@ systemd_restore(struct step_ctx *ctx, size_t n)
                                 return STEP_FAILED;
                         }
                 }
-                engine_say(ctx->eng, OUT_INFO, _("%s is back as it was (%s)"), unit,
+                step_say(ctx, OUT_INFO, _("%s is back as it was (%s)"), unit,
                            was ? was : "?");
         }
         return 0;
@@ -354,7 +354,7 @@ static const char *
 file_fact(struct step_ctx *ctx, size_t n)
 {
         char *key = xasprintf("disable.%zu.file", n);
-        const char *v = engine_fact(ctx->eng, key);
+        const char *v = step_fact(ctx, key);
 
         free(key);
         return v;
@@ -380,7 +380,7 @@ crontab_apply(struct step_ctx *ctx, size_t n, const struct disable_item *it)
         r = step_expand(ctx, it->file, &ct.path);
         if (r == 0 && (r = crontab_read(&ct, ctx->diag)) == 1) {
                 /* TRANSLATORS: %s is a file */
-                engine_say(ctx->eng, OUT_INFO, _("there is no crontab %s: nothing to disable there"),
+                step_say(ctx, OUT_INFO, _("there is no crontab %s: nothing to disable there"),
                            ct.path);
                 r = 0;
                 goto out;
@@ -394,7 +394,7 @@ crontab_apply(struct step_ctx *ctx, size_t n, const struct disable_item *it)
         if (file_fact(ctx, n) == NULL) {
                 char *key = xasprintf("disable.%zu.file", n);
 
-                r = engine_fact_set(ctx->eng, key, ct.path, ctx->diag);
+                r = step_fact_set(ctx, key, ct.path, ctx->diag);
                 free(key);
                 if (r < 0) {
                         r = STEP_FAILED;
@@ -430,13 +430,13 @@ crontab_apply(struct step_ctx *ctx, size_t n, const struct disable_item *it)
                 if (!journaled && set_fact_f(ctx, LINE_KEY, n, m++, "", l) < 0)
                         goto out;
                 /* TRANSLATORS: a file, then one of its lines */
-                engine_say(ctx->eng, OUT_INFO, _("commenting out in %s: %s"), ct.path, l);
+                step_say(ctx, OUT_INFO, _("commenting out in %s: %s"), ct.path, l);
                 ct.claimed[i] = true;
                 set_line(&ct, i, xasprintf("%s%s", mark, l));
                 done++;
         }
         if (done == 0)
-                engine_say(ctx->eng, OUT_INFO, _("no line of %s to disable"), ct.path);
+                step_say(ctx, OUT_INFO, _("no line of %s to disable"), ct.path);
         r = done ? crontab_write(&ct, ctx->diag) : 0;
 out:
         free(used);
@@ -464,7 +464,7 @@ crontab_restore(struct step_ctx *ctx, size_t n)
         r = crontab_read(&ct, ctx->diag);
         if (r == 1) {
                 for (size_t m = 0; fact_f(ctx, LINE_KEY, n, m, ""); m++)
-                        engine_say(ctx->eng, OUT_WARN, _("crontab %s is gone: this line was not put back: %s"),
+                        step_say(ctx, OUT_WARN, _("crontab %s is gone: this line was not put back: %s"),
                                    ct.path, fact_f(ctx, LINE_KEY, n, m, ""));
                 r = 0;
         }
@@ -478,11 +478,11 @@ crontab_restore(struct step_ctx *ctx, size_t n)
                         set_line(&ct, (size_t)at, xstrdup(orig));
                         ct.claimed[at] = true;
                         changed++;
-                        engine_say(ctx->eng, OUT_INFO, _("putting back in %s: %s"), ct.path, orig);
+                        step_say(ctx, OUT_INFO, _("putting back in %s: %s"), ct.path, orig);
                 } else if ((at = find_unclaimed(&ct, orig)) >= 0) {
                         ct.claimed[at] = true;          /* back already */
                 } else {
-                        engine_say(ctx->eng, OUT_WARN, _("this line is no longer in %s, commented out or not: add it back by hand if it is still wanted: %s"),
+                        step_say(ctx, OUT_WARN, _("this line is no longer in %s, commented out or not: add it back by hand if it is still wanted: %s"),
                                    ct.path, orig);
                 }
         }

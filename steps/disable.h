@@ -27,7 +27,7 @@
 #ifndef UPSHIFT_DISABLE_H
 #define UPSHIFT_DISABLE_H
 
-#include "step.h"
+#include "steps/step.h"
 
 int disable_apply(struct step_ctx *ctx);
 int disable_restore(struct step_ctx *ctx);

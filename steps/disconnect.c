@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "disable.h"
-#include "i18n.h"
-#include "step.h"
-#include "util.h"
+#include "lib/i18n.h"
+#include "lib/util.h"
+#include "steps/disable.h"
+#include "steps/step.h"
 
 /* Poll the clients command until none is left or ms have passed.
  * Returns the last count, or STEP_FAILED. */
@@ -28,10 +28,10 @@ wait_for_none(struct step_ctx *ctx, long ms, const char *label)
                         /* TRANSLATORS: what is waited for, then how many clients are left */
                         char *what = xasprintf(_("%s (%d connected)"), label, n);
 
-                        engine_countdown(ctx->eng, what, deadline - now_ms(), ms);
+                        step_countdown(ctx, what, deadline - now_ms(), ms);
                         free(what);
                 }
-                if (!engine_sleep(ctx->eng, 1000)) {
+                if (!step_sleep(ctx, 1000)) {
                         diag_set(ctx->diag, _("interrupted while waiting for clients to leave"));
                         return STEP_FAILED;
                 }
@@ -57,25 +57,25 @@ disconnect_run(struct step_ctx *ctx)
         if (step_count_lines(ctx, p->disconnect.clients, &n, &list) < 0)
                 return STEP_FAILED;
         snprintf(count, sizeof count, "%d", n);
-        if (engine_fact(ctx->eng, "disconnect.clients") == NULL &&
-            engine_fact_set(ctx->eng, "disconnect.clients", count, ctx->diag) < 0) {
+        if (step_fact(ctx, "disconnect.clients") == NULL &&
+            step_fact_set(ctx, "disconnect.clients", count, ctx->diag) < 0) {
                 free(list);
                 return STEP_FAILED;
         }
-        engine_say(ctx->eng, OUT_INFO, n == 1 ? _("%d client connected") :
+        step_say(ctx, OUT_INFO, n == 1 ? _("%d client connected") :
                    _("%d clients connected"), n);
         free(list);
         if (n > 0 && p->disconnect.drain_ms > 0) {
                 char d[32];
 
                 duration_format(d, sizeof d, p->disconnect.drain_ms);
-                engine_say(ctx->eng, OUT_INFO, _("waiting up to %s for clients to leave"), d);
+                step_say(ctx, OUT_INFO, _("waiting up to %s for clients to leave"), d);
                 n = wait_for_none(ctx, p->disconnect.drain_ms, _("draining clients"));
                 if (n < 0)
                         return STEP_FAILED;
         }
         if (n > 0) {
-                engine_say(ctx->eng, OUT_INFO, _("disconnecting %d remaining client(s)"), n);
+                step_say(ctx, OUT_INFO, _("disconnecting %d remaining client(s)"), n);
                 if (step_run_cmdlist(ctx, &p->disconnect.kick) < 0)
                         return STEP_FAILED;
                 r = wait_for_none(ctx, timeout, _("waiting for clients to go"));
@@ -90,7 +90,7 @@ disconnect_run(struct step_ctx *ctx)
                         return STEP_FAILED;
                 }
         }
-        engine_say(ctx->eng, OUT_INFO, _("no client is connected"));
+        step_say(ctx, OUT_INFO, _("no client is connected"));
         return step_run_cmdlist(ctx, &p->disconnect.run);
 }
 

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "i18n.h"
-#include "step.h"
+#include "lib/i18n.h"
+#include "steps/step.h"
 
 static const char step_migrate_consequence[] =
         N_("The data is changed for the new version; the backup is the way back.");
@@ -31,7 +31,7 @@ in_doubt(struct step_ctx *ctx, const struct migration *m, size_t i)
 {
         const char *policy = vars_get(ctx->vars, "on_doubt");
 
-        engine_say(ctx->eng, OUT_WARN, _("migration %zu was interrupted last time"), i + 1);
+        step_say(ctx, OUT_WARN, _("migration %zu was interrupted last time"), i + 1);
         if (m->probe) {
                 int status = -1, r;
                 struct cmd probe = *m->probe;
@@ -39,18 +39,18 @@ in_doubt(struct step_ctx *ctx, const struct migration *m, size_t i)
                 probe.may_fail = true;
                 r = step_run_cmd(ctx, &probe, NULL, &status);
                 if (r == 0 && status == 0) {
-                        engine_say(ctx->eng, OUT_INFO, _("its probe says it finished"));
+                        step_say(ctx, OUT_INFO, _("its probe says it finished"));
                         return 1;
                 }
-                engine_say(ctx->eng, OUT_INFO, _("its probe says it did not finish: running it again"));
+                step_say(ctx, OUT_INFO, _("its probe says it did not finish: running it again"));
                 return 0;
         }
         if (policy && strcmp(policy, "rerun") == 0) {
-                engine_say(ctx->eng, OUT_INFO, _("on_doubt: rerun: running it again"));
+                step_say(ctx, OUT_INFO, _("on_doubt: rerun: running it again"));
                 return 0;
         }
         if (policy && strcmp(policy, "done") == 0) {
-                engine_say(ctx->eng, OUT_INFO, _("on_doubt: done: taking it as finished"));
+                step_say(ctx, OUT_INFO, _("on_doubt: done: taking it as finished"));
                 return 1;
         }
         diag_set(ctx->diag, _("migration %zu was interrupted and the plan has no probe to tell whether it finished: check the data, then run again with on_doubt: rerun or on_doubt: done in the answers file (or roll back)"),
@@ -75,18 +75,18 @@ migrate_run(struct step_ctx *ctx)
                         return STEP_FAILED;
                 if (!holds)
                         continue;
-                engine_hop_key(ctx->eng, started, sizeof started, "migrate.started.%zu", i);
-                engine_hop_key(ctx->eng, done, sizeof done, "migrate.done.%zu", i);
-                if (engine_fact(ctx->eng, done) != NULL) {
-                        engine_say(ctx->eng, OUT_INFO, _("migration %zu was done before"), i + 1);
+                step_hop_key(ctx, started, sizeof started, "migrate.started.%zu", i);
+                step_hop_key(ctx, done, sizeof done, "migrate.done.%zu", i);
+                if (step_fact(ctx, done) != NULL) {
+                        step_say(ctx, OUT_INFO, _("migration %zu was done before"), i + 1);
                         continue;
                 }
-                if (engine_fact(ctx->eng, started) != NULL) {
+                if (step_fact(ctx, started) != NULL) {
                         r = in_doubt(ctx, m, i);
                         if (r < 0)
                                 return STEP_FAILED;
                         if (r == 1) {
-                                if (engine_fact_set(ctx->eng, done, "yes", ctx->diag) < 0)
+                                if (step_fact_set(ctx, done, "yes", ctx->diag) < 0)
                                         return STEP_FAILED;
                                 continue;
                         }
@@ -97,9 +97,9 @@ migrate_run(struct step_ctx *ctx)
                             step_expand(ctx, m->point_of_no_return, &msg) < 0)
                                 return STEP_FAILED;
                         if (msg)
-                                engine_say(ctx->eng, OUT_WARN, _("point of no return: %s"), msg);
+                                step_say(ctx, OUT_WARN, _("point of no return: %s"), msg);
                         if ((msg || !confirmed) &&
-                            engine_confirm(ctx->eng, STEP_MIGRATE,
+                            step_confirm(ctx, STEP_MIGRATE,
                                            msg ? _("Run the migration") : _("Migrate data"),
                                            msg ? msg : _(step_migrate_consequence)) != STEP_OK) {
                                 diag_set(ctx->diag, _("the migration was not confirmed"));
@@ -108,24 +108,24 @@ migrate_run(struct step_ctx *ctx)
                         }
                         free(msg);
                         confirmed = true;
-                        if (engine_fact_set(ctx->eng, started, "yes", ctx->diag) < 0)
+                        if (step_fact_set(ctx, started, "yes", ctx->diag) < 0)
                                 return STEP_FAILED;
                 }
-                engine_set_interruptible(ctx->eng, false);
+                step_set_interruptible(ctx, false);
                 r = step_run_cmdlist(ctx, &m->run);
-                engine_set_interruptible(ctx->eng, true);
+                step_set_interruptible(ctx, true);
                 if (r < 0)
                         return STEP_FAILED;
-                if (engine_fact_set(ctx->eng, done, "yes", ctx->diag) < 0)
+                if (step_fact_set(ctx, done, "yes", ctx->diag) < 0)
                         return STEP_FAILED;
                 ran++;
-                if (engine_interrupted(ctx->eng)) {
+                if (step_interrupted(ctx)) {
                         diag_set(ctx->diag, _("interrupted after migration %zu finished"), i + 1);
                         return STEP_FAILED;
                 }
         }
         if (ran == 0)
-                engine_say(ctx->eng, OUT_INFO, _("nothing to migrate for this version"));
+                step_say(ctx, OUT_INFO, _("nothing to migrate for this version"));
         return STEP_OK;
 }
 

@@ -2,9 +2,9 @@
  * plan's reconnect commands; the final report follows. */
 #include <config.h>
 
-#include "disable.h"
-#include "i18n.h"
-#include "step.h"
+#include "lib/i18n.h"
+#include "steps/disable.h"
+#include "steps/step.h"
 
 static int
 reconnect_run(struct step_ctx *ctx)
@@ -12,7 +12,7 @@ reconnect_run(struct step_ctx *ctx)
         if (disable_restore(ctx) < 0)
                 return STEP_FAILED;
         if (ctx->plan->reconnect.run.n == 0)
-                engine_say(ctx->eng, OUT_INFO, _("clients may connect again"));
+                step_say(ctx, OUT_INFO, _("clients may connect again"));
         return step_run_cmdlist(ctx, &ctx->plan->reconnect.run);
 }
 

@@ -2,8 +2,8 @@
 
 #include <string.h>
 
-#include "i18n.h"
-#include "step.h"
+#include "lib/i18n.h"
+#include "steps/step.h"
 
 extern const struct step_module step_detect, step_backup, step_disconnect, step_stop,
         step_swap, step_migrate, step_verify, step_reconnect;

@@ -2,7 +2,9 @@
  *
  * One file per module in steps/, each exporting one const struct step_module,
  * listed in order in steps/registry.c. A module never draws and never reads
- * the keyboard: it asks through the engine (engine.h). Methods return
+ * the keyboard: it asks through its host, the engine, with the step_* calls
+ * below (the engine fills struct step_host_ops: steps/ sits below engine/
+ * and never calls it by name). Methods return
  * enum step_result; on STEP_FAILED the message is in ctx->diag (and
  * ctx->diag->code may suggest an exit code, e.g. EXIT_INHIBITED for a
  * preflight refusal).
@@ -12,10 +14,16 @@
 
 #include <stdbool.h>
 
-#include "diag.h"
-#include "engine.h"
-#include "plan.h"
-#include "upshift.h"
+#include <stdint.h>
+
+#include "lib/answers.h"
+#include "lib/diag.h"
+#include "lib/exec.h"
+#include "lib/plan.h"
+#include "lib/service.h"
+#include "lib/upshift.h"
+#include "lib/util.h"
+#include "lib/vars.h"
 
 #define STEP_ABI 1
 
@@ -25,8 +33,39 @@ enum risk {
         RISK_DESTRUCTIVE,       /* downtime or data change: needs confirmation */
 };
 
+/* The engine as a step sees it: opaque; its methods are in ops. */
+struct step_host;
+
+/* What a step may ask of the engine. Each method is the engine's own
+ * engine_* call of the same name (engine/engine.h says what it does). */
+struct step_host_ops {
+        void (*say)(struct step_host *h, enum out_kind kind, const char *msg);
+        void (*progress)(struct step_host *h, const char *what, uint64_t done,
+                         uint64_t total);
+        void (*countdown)(struct step_host *h, const char *what, int64_t left_ms,
+                          int64_t total_ms);
+        int  (*confirm)(struct step_host *h, enum step_id step, const char *what,
+                        const char *consequence);
+        int  (*fact_set)(struct step_host *h, const char *key, const char *value,
+                         struct diag *d);
+        const char *(*fact)(const struct step_host *h, const char *key);
+        int  (*exec)(struct step_host *h, struct exec_opts *o, struct exec_result *ret,
+                     struct diag *d);
+        const struct runner *(*runner)(struct step_host *h);
+        int  (*service)(struct step_host *h, struct service *ret, struct diag *d);
+        unsigned (*hop)(const struct step_host *h);
+        unsigned (*hop_count)(const struct step_host *h);
+        void (*set_hops)(struct step_host *h, const struct strv *hops);
+        int  (*set_hop)(struct step_host *h, unsigned hop, struct diag *d);
+        const struct answers *(*answers)(const struct step_host *h);
+        void (*set_interruptible)(struct step_host *h, bool yes);
+        bool (*interrupted)(const struct step_host *h);
+        bool (*sleep)(struct step_host *h, long ms);
+};
+
 struct step_ctx {
-        struct engine     *eng;
+        struct step_host  *host;
+        const struct step_host_ops *ops;
         const struct plan *plan;
         struct vars       *vars;
         enum step_id       id;
@@ -61,6 +100,35 @@ extern const struct step_module *const step_registry[];
 /* Check the table at start-up: every module has run, abi matches, ids in order,
  * and fill unset optional methods with defaults. Returns 0 or -1 with d set. */
 int step_registry_init(struct step_module *out, size_t n, struct diag *d);
+
+/* The host's methods, for a module (steps/host.c) --------------------------- */
+
+void step_say(struct step_ctx *ctx, enum out_kind kind, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+void step_progress(struct step_ctx *ctx, const char *what, uint64_t done, uint64_t total);
+void step_countdown(struct step_ctx *ctx, const char *what, int64_t left_ms, int64_t total_ms);
+/* Ask for confirmation of a destructive action. STEP_OK or STEP_ABORT. */
+int  step_confirm(struct step_ctx *ctx, enum step_id step, const char *what,
+                  const char *consequence);
+/* Record a fact: journaled and fsynced before this returns. */
+int  step_fact_set(struct step_ctx *ctx, const char *key, const char *value, struct diag *d);
+const char *step_fact(const struct step_ctx *ctx, const char *key);
+int  step_exec(struct step_ctx *ctx, struct exec_opts *o, struct exec_result *ret,
+               struct diag *d);
+const struct runner *step_runner(struct step_ctx *ctx);
+int  step_service(struct step_ctx *ctx, struct service *ret, struct diag *d);
+unsigned step_hop(const struct step_ctx *ctx);
+unsigned step_hop_count(const struct step_ctx *ctx);
+/* The fact key fmt... names for the current hop: as it is in hop 1, with
+ * "hopN." in front in hop N >= 2. */
+void step_hop_key(const struct step_ctx *ctx, char *buf, size_t n, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+void step_set_hops(struct step_ctx *ctx, const struct strv *hops);
+int  step_set_hop(struct step_ctx *ctx, unsigned hop, struct diag *d);
+const struct answers *step_answers(const struct step_ctx *ctx);
+void step_set_interruptible(struct step_ctx *ctx, bool yes);
+bool step_interrupted(const struct step_ctx *ctx);
+bool step_sleep(struct step_ctx *ctx, long ms);
 
 /* Helpers shared by modules (steps/common.c) -------------------------------- */
 

@@ -4,15 +4,15 @@
 
 #include <stdlib.h>
 
-#include "i18n.h"
-#include "service.h"
-#include "step.h"
+#include "lib/i18n.h"
+#include "lib/service.h"
+#include "steps/step.h"
 
 static int
 stop_check(struct step_ctx *ctx)
 {
         struct service s = {0};
-        int r = engine_service(ctx->eng, &s, ctx->diag);
+        int r = step_service(ctx, &s, ctx->diag);
 
         service_release(&s);
         if (r < 0) {
@@ -28,8 +28,8 @@ stop_probe(struct step_ctx *ctx)
         struct service s = {0};
         int r = STEP_FAILED;
 
-        if (engine_service(ctx->eng, &s, ctx->diag) == 0 &&
-            service_status(&s, engine_runner(ctx->eng), NULL, ctx->diag) == 0)
+        if (step_service(ctx, &s, ctx->diag) == 0 &&
+            service_status(&s, step_runner(ctx), NULL, ctx->diag) == 0)
                 r = STEP_OK;            /* already stopped */
         service_release(&s);
         return r;
@@ -42,9 +42,9 @@ stop_run(struct step_ctx *ctx)
         char *at;
         int r;
 
-        if (engine_fact(ctx->eng, "stop.at") == NULL) {
+        if (step_fact(ctx, "stop.at") == NULL) {
                 at = step_epoch_ms();
-                r = engine_fact_set(ctx->eng, "stop.at", at, ctx->diag);
+                r = step_fact_set(ctx, "stop.at", at, ctx->diag);
                 free(at);
                 if (r < 0)
                         return STEP_FAILED;
@@ -53,21 +53,21 @@ stop_run(struct step_ctx *ctx)
                 if (step_run_cmdlist(ctx, &ctx->plan->stop.run) < 0)
                         return STEP_FAILED;
         }
-        if (engine_service(ctx->eng, &s, ctx->diag) < 0)
+        if (step_service(ctx, &s, ctx->diag) < 0)
                 return STEP_FAILED;
         if (s.manager != SVC_NONE || ctx->plan->stop.run.n == 0) {
-                engine_say(ctx->eng, OUT_INFO, _("stopping the service (%s)"),
+                step_say(ctx, OUT_INFO, _("stopping the service (%s)"),
                            service_manager_name(s.manager));
-                r = service_stop(&s, engine_runner(ctx->eng), ctx->diag);
+                r = service_stop(&s, step_runner(ctx), ctx->diag);
                 if (r < 0) {
                         service_release(&s);
                         return STEP_FAILED;
                 }
         }
         if (s.manager != SVC_NONE || ctx->plan->stop.run.n > 0)
-                engine_say(ctx->eng, OUT_INFO, _("the service has stopped"));
+                step_say(ctx, OUT_INFO, _("the service has stopped"));
         else
-                engine_say(ctx->eng, OUT_INFO, _("no service to stop (service manager none)"));
+                step_say(ctx, OUT_INFO, _("no service to stop (service manager none)"));
         service_release(&s);
         if (ctx->plan->backup.cold)
                 return backup_make_archive(ctx);
@@ -81,9 +81,9 @@ stop_undo(struct step_ctx *ctx)
         struct service s = {0};
         int r;
 
-        if (engine_service(ctx->eng, &s, ctx->diag) < 0)
+        if (step_service(ctx, &s, ctx->diag) < 0)
                 return STEP_FAILED;
-        r = service_start(&s, engine_runner(ctx->eng), ctx->diag);
+        r = service_start(&s, step_runner(ctx), ctx->diag);
         service_release(&s);
         return r < 0 ? STEP_FAILED : STEP_OK;
 }

@@ -23,7 +23,7 @@
  * swap_unstage.
  *
  * In a path of several hops, each hop's facts carry the hop's key prefix
- * (engine_hop_key) and its new files are TARGET.upshift-new.HOP; the
+ * (step_hop_key) and its new files are TARGET.upshift-new.HOP; the
  * .upshift-old of a target is made once, by the first hop that replaces it,
  * so it always holds the file from before the upgrade. */
 #include <config.h>
@@ -36,11 +36,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "i18n.h"
-#include "package.h"
-#include "sha256.h"
-#include "step.h"
-#include "util.h"
+#include "lib/i18n.h"
+#include "lib/package.h"
+#include "lib/sha256.h"
+#include "lib/util.h"
+#include "steps/step.h"
 
 #define OLD_SUFFIX ".upshift-old"
 #define NEW_SUFFIX ".upshift-new"
@@ -58,9 +58,9 @@ static void
 skey(struct step_ctx *ctx, char *buf, size_t n, const char *a, size_t i, const char *b)
 {
         if (b)
-                engine_hop_key(ctx->eng, buf, n, "%s.%zu.%s", a, i, b);
+                step_hop_key(ctx, buf, n, "%s.%zu.%s", a, i, b);
         else
-                engine_hop_key(ctx->eng, buf, n, "%s.%zu", a, i);
+                step_hop_key(ctx, buf, n, "%s.%zu", a, i);
 }
 
 static const char *
@@ -69,7 +69,7 @@ sfact(struct step_ctx *ctx, const char *a, size_t i, const char *b)
         char key[96];
 
         skey(ctx, key, sizeof key, a, i, b);
-        return engine_fact(ctx->eng, key);
+        return step_fact(ctx, key);
 }
 
 static int
@@ -78,7 +78,7 @@ sfact_set(struct step_ctx *ctx, const char *a, size_t i, const char *b, const ch
         char key[96];
 
         skey(ctx, key, sizeof key, a, i, b);
-        return engine_fact_set(ctx->eng, key, value, ctx->diag);
+        return step_fact_set(ctx, key, value, ctx->diag);
 }
 
 /* How many files the swap installs (staged.count, else the plan's). */
@@ -88,8 +88,8 @@ entry_count(struct step_ctx *ctx)
         char key[96];
         const char *n;
 
-        engine_hop_key(ctx->eng, key, sizeof key, "%s", "staged.count");
-        n = engine_fact(ctx->eng, key);
+        step_hop_key(ctx, key, sizeof key, "%s", "staged.count");
+        n = step_fact(ctx, key);
         return n ? (size_t)strtoul(n, NULL, 10) : ctx->plan->swap.n_files;
 }
 
@@ -111,7 +111,7 @@ entry_get(struct step_ctx *ctx, size_t i, struct entry *e)
 static char *
 new_path(struct step_ctx *ctx, const char *target)
 {
-        unsigned hop = engine_hop(ctx->eng);
+        unsigned hop = step_hop(ctx);
 
         return hop > 1 ? xasprintf("%s%s.%u", target, NEW_SUFFIX, hop)
                        : xasprintf("%s%s", target, NEW_SUFFIX);
@@ -232,7 +232,7 @@ remove_made_dirs(struct step_ctx *ctx)
                 const char *d = sfact(ctx, "swap.mkdir", k - 1, NULL);
 
                 if (rmdir(d) == 0)
-                        engine_say(ctx->eng, OUT_INFO, _("removed directory %s"), d);
+                        step_say(ctx, OUT_INFO, _("removed directory %s"), d);
         }
 }
 
@@ -362,17 +362,17 @@ say_dirs(struct step_ctx *ctx, const size_t *per_map, enum dir_news what)
                 switch (what) {
                 case DIRS_STAGED:
                         /* TRANSLATORS: a number of files, then a directory. */
-                        engine_say(ctx->eng, OUT_INFO, _("%zu file(s) under %s are ready beside their targets"),
+                        step_say(ctx, OUT_INFO, _("%zu file(s) under %s are ready beside their targets"),
                                    per_map[m], t);
                         break;
                 case DIRS_SWAPPED:
                         /* TRANSLATORS: a number of files, then a directory. */
-                        engine_say(ctx->eng, OUT_INFO, _("%zu file(s) under %s put in place (old files kept as .upshift-old)"),
+                        step_say(ctx, OUT_INFO, _("%zu file(s) under %s put in place (old files kept as .upshift-old)"),
                                    per_map[m], t);
                         break;
                 case DIRS_RESTORED:
                         /* TRANSLATORS: a number of files, then a directory. */
-                        engine_say(ctx->eng, OUT_INFO, _("%zu file(s) under %s restored (new ones removed)"),
+                        step_say(ctx, OUT_INFO, _("%zu file(s) under %s restored (new ones removed)"),
                                    per_map[m], t);
                         break;
                 }
@@ -400,7 +400,7 @@ swap_prestage(struct step_ctx *ctx)
                 if (e.dir)
                         per_map[e.map]++;
                 else
-                        engine_say(ctx->eng, OUT_INFO, _("%s is ready beside its target"), new);
+                        step_say(ctx, OUT_INFO, _("%s is ready beside its target"), new);
                 free(new);
                 free(target);
         }
@@ -430,12 +430,12 @@ unstage(struct step_ctx *ctx, bool dirs)
                         if (e.dir)
                                 gone++;
                         else
-                                engine_say(ctx->eng, OUT_INFO, _("removed %s"), new);
+                                step_say(ctx, OUT_INFO, _("removed %s"), new);
                 }
                 free(new);
         }
         if (gone > 0)
-                engine_say(ctx->eng, OUT_INFO, _("removed %zu staged file(s) beside their targets"),
+                step_say(ctx, OUT_INFO, _("removed %zu staged file(s) beside their targets"),
                            gone);
         if (dirs)
                 remove_made_dirs(ctx);
@@ -470,7 +470,7 @@ swap_one(struct step_ctx *ctx, size_t i, size_t *per_map)
         if (want && exists && strcmp(now, want) == 0) {
                 unlink(new);    /* staged in detect, not needed */
                 if (!e.dir)
-                        engine_say(ctx->eng, OUT_INFO, _("%s is already the new file"), target);
+                        step_say(ctx, OUT_INFO, _("%s is already the new file"), target);
         } else {
                 char *t2 = NULL;
 
@@ -500,10 +500,10 @@ swap_one(struct step_ctx *ctx, size_t i, size_t *per_map)
                 if (e.dir)
                         per_map[e.map]++;
                 else if (exists)
-                        engine_say(ctx->eng, OUT_INFO, _("%s replaced (old file kept as %s)"),
+                        step_say(ctx, OUT_INFO, _("%s replaced (old file kept as %s)"),
                                    target, old);
                 else
-                        engine_say(ctx->eng, OUT_INFO, _("%s put in place (a new file)"), target);
+                        step_say(ctx, OUT_INFO, _("%s put in place (a new file)"), target);
         }
         if (sfact_set(ctx, "swap.done", i, NULL, "yes") < 0)
                 goto out;
@@ -537,7 +537,7 @@ static int
 swap_check(struct step_ctx *ctx)
 {
         size_t n = entry_count(ctx);
-        bool ours = engine_hop(ctx->eng) > 1 && engine_fact(ctx->eng, "swap.begun") != NULL;
+        bool ours = step_hop(ctx) > 1 && step_fact(ctx, "swap.begun") != NULL;
 
         for (size_t i = 0; i < n; i++) {
                 char *target = NULL, *dir, *old;
@@ -575,8 +575,8 @@ swap_run(struct step_ctx *ctx)
         size_t *per_map;
         int r = STEP_OK;
 
-        if (n > 0 && engine_fact(ctx->eng, "swap.begun") == NULL &&
-            engine_fact_set(ctx->eng, "swap.begun", "yes", ctx->diag) < 0)
+        if (n > 0 && step_fact(ctx, "swap.begun") == NULL &&
+            step_fact_set(ctx, "swap.begun", "yes", ctx->diag) < 0)
                 return STEP_FAILED;
         per_map = xcalloc(ctx->plan->swap.n_files + 1, sizeof *per_map);
         for (size_t i = 0; i < n && r == STEP_OK; i++)
@@ -659,7 +659,7 @@ swap_undo(struct step_ctx *ctx)
                 if (e.dir)
                         per_map[e.map]++;
                 else
-                        engine_say(ctx->eng, OUT_INFO, _("%s restored"), target);
+                        step_say(ctx, OUT_INFO, _("%s restored"), target);
         }
         if (r == STEP_OK) {
                 say_dirs(ctx, per_map, DIRS_RESTORED);

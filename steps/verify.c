@@ -6,16 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
-#include "i18n.h"
-#include "service.h"
-#include "step.h"
-#include "util.h"
+#include "lib/http.h"
+#include "lib/i18n.h"
+#include "lib/service.h"
+#include "lib/util.h"
+#include "steps/step.h"
 
 static bool
 ready_cancelled(void *ud)
 {
-        return engine_interrupted(ud);
+        return step_interrupted(ud);
 }
 
 /* One readiness try: 0 when ready, else STEP_FAILED with why in ctx->diag. */
@@ -28,7 +28,7 @@ ready_try(struct step_ctx *ctx, const char *url, const char *shown, int64_t dead
                 /* one try never blocks longer than 5 s, nor past the deadline */
                 .timeout_ms = left < 200 ? 200 : left > 5000 ? 5000 : (long)left,
                 .cancelled = ready_cancelled,
-                .ud = ctx->eng,
+                .ud = ctx,
         };
         struct cmd quiet;
         int status = 0, r;
@@ -74,7 +74,7 @@ wait_ready(struct step_ctx *ctx)
                 what = xasprintf(_("waiting up to %s for GET %s to answer 2xx"), d, shown);
         else
                 what = xasprintf(_("waiting up to %s for the service to be ready"), d);
-        engine_say(ctx->eng, OUT_INFO, "%s", what);
+        step_say(ctx, OUT_INFO, "%s", what);
         for (unsigned tries = 0; tries < 100000; tries++) {
                 if (ready_try(ctx, url, shown, deadline) == 0) {
                         r = STEP_OK;
@@ -84,12 +84,12 @@ wait_ready(struct step_ctx *ctx)
                 if (url != NULL && (last == NULL || strcmp(last, ctx->diag->msg) != 0)) {
                         free(last);
                         last = xstrdup(ctx->diag->msg);
-                        engine_say(ctx->eng, OUT_INFO, _("not ready yet: %s"), last);
+                        step_say(ctx, OUT_INFO, _("not ready yet: %s"), last);
                 }
                 if (now_ms() >= deadline)
                         break;
-                engine_countdown(ctx->eng, what, deadline - now_ms(), timeout);
-                if (!engine_sleep(ctx->eng, interval)) {
+                step_countdown(ctx, what, deadline - now_ms(), timeout);
+                if (!step_sleep(ctx, interval)) {
                         diag_set(ctx->diag, _("interrupted while waiting for the service"));
                         goto out;
                 }
@@ -140,37 +140,37 @@ stop_for_next_hop(struct step_ctx *ctx)
         char key[64];
         int r;
 
-        if (engine_service(ctx->eng, &s, ctx->diag) < 0)
+        if (step_service(ctx, &s, ctx->diag) < 0)
                 return STEP_FAILED;
         /* TRANSLATORS: the version this hop installed. */
-        engine_say(ctx->eng, OUT_INFO, _("stopping %s again for the next hop"),
+        step_say(ctx, OUT_INFO, _("stopping %s again for the next hop"),
                    vars_get(ctx->vars, "target"));
         /* As the stop step does: the plan's commands, then the manager's stop. */
         r = step_run_cmdlist(ctx, &ctx->plan->stop.run);
         if (r == 0 && (s.manager != SVC_NONE || ctx->plan->stop.run.n == 0))
-                r = service_stop(&s, engine_runner(ctx->eng), ctx->diag);
+                r = service_stop(&s, step_runner(ctx), ctx->diag);
         service_release(&s);
         if (r < 0)
                 return STEP_FAILED;
-        engine_hop_key(ctx->eng, key, sizeof key, "verify.stopped");
-        return engine_fact_set(ctx->eng, key, "yes", ctx->diag) < 0 ? STEP_FAILED : STEP_OK;
+        step_hop_key(ctx, key, sizeof key, "verify.stopped");
+        return step_fact_set(ctx, key, "yes", ctx->diag) < 0 ? STEP_FAILED : STEP_OK;
 }
 
 static int
 verify_run(struct step_ctx *ctx)
 {
         const struct plan *p = ctx->plan;
-        bool last = engine_hop(ctx->eng) >= engine_hop_count(ctx->eng);
+        bool last = step_hop(ctx) >= step_hop_count(ctx);
         struct service s = {0};
         char *after = NULL, *at;
         int r;
 
-        if (engine_service(ctx->eng, &s, ctx->diag) < 0)
+        if (step_service(ctx, &s, ctx->diag) < 0)
                 return STEP_FAILED;
         if (s.manager != SVC_NONE) {
-                engine_say(ctx->eng, OUT_INFO, _("starting the service (%s)"),
+                step_say(ctx, OUT_INFO, _("starting the service (%s)"),
                            service_manager_name(s.manager));
-                r = service_start(&s, engine_runner(ctx->eng), ctx->diag);
+                r = service_start(&s, step_runner(ctx), ctx->diag);
                 if (r < 0) {
                         service_release(&s);
                         return STEP_FAILED;
@@ -179,20 +179,20 @@ verify_run(struct step_ctx *ctx)
         service_release(&s);
         if (wait_ready(ctx) < 0)
                 return STEP_FAILED;
-        if (last && engine_fact(ctx->eng, "verify.ready_at") == NULL) {
+        if (last && step_fact(ctx, "verify.ready_at") == NULL) {
                 at = step_epoch_ms();
-                r = engine_fact_set(ctx->eng, "verify.ready_at", at, ctx->diag);
+                r = step_fact_set(ctx, "verify.ready_at", at, ctx->diag);
                 free(at);
                 if (r < 0)
                         return STEP_FAILED;
         }
-        engine_say(ctx->eng, OUT_INFO, _("the service is ready"));
+        step_say(ctx, OUT_INFO, _("the service is ready"));
         r = step_run_cmd(ctx, &p->detect.version, &after, NULL);
         if (r != 0) {
                 diag_prefix(ctx->diag, _("cannot tell the version after the upgrade"));
                 return STEP_FAILED;
         }
-        r = engine_fact_set(ctx->eng, "version_after", after, ctx->diag);
+        r = step_fact_set(ctx, "version_after", after, ctx->diag);
         if (r == 0 && strcmp(after, vars_get(ctx->vars, "target")) != 0 &&
             version_compare(after, vars_get(ctx->vars, "target")) != 0) {
                 diag_set(ctx->diag, _("the service reports version %s after the upgrade, expected %s"),
@@ -215,10 +215,10 @@ verify_undo(struct step_ctx *ctx)
         struct service s = {0};
         int r;
 
-        if (engine_service(ctx->eng, &s, ctx->diag) < 0)
+        if (step_service(ctx, &s, ctx->diag) < 0)
                 return STEP_FAILED;
-        engine_say(ctx->eng, OUT_INFO, _("stopping the new version"));
-        r = service_stop(&s, engine_runner(ctx->eng), ctx->diag);
+        step_say(ctx, OUT_INFO, _("stopping the new version"));
+        r = service_stop(&s, step_runner(ctx), ctx->diag);
         service_release(&s);
         return r < 0 ? STEP_FAILED : STEP_OK;
 }

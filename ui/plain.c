@@ -4,9 +4,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "i18n.h"
-#include "plain.h"
-#include "util.h"
+#include "lib/i18n.h"
+#include "lib/util.h"
+#include "ui/plain.h"
 
 #define PROGRESS_EVERY_MS 2000
 

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "frontend.h"
+#include "engine/frontend.h"
 
 struct frontend *plain_new(FILE *out, FILE *err, FILE *in, bool interactive);
 void             plain_free(struct frontend *fe);

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "i18n.h"
-#include "proto.h"
+#include "lib/i18n.h"
+#include "ui/proto.h"
 
 void
 proto_init(struct proto_msg *m, const char *type)

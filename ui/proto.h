@@ -23,9 +23,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "diag.h"
-#include "frontend.h"
-#include "util.h"
+#include "engine/frontend.h"
+#include "lib/diag.h"
+#include "lib/util.h"
 
 #define PROTO_VERSION   2
 #define PROTO_MAX_LINE  (1u << 20)

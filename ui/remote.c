@@ -12,11 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "i18n.h"
-#include "proto.h"
-#include "remote.h"
-#include "remote_int.h"
-#include "step.h"
+#include "lib/i18n.h"
+#include "steps/step.h"
+#include "ui/proto.h"
+#include "ui/remote.h"
+#include "ui/remote_int.h"
 
 
 static void

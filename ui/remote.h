@@ -32,10 +32,10 @@
 #include <signal.h>
 #include <stdio.h>
 
-#include "frontend.h"
-#include "plan.h"
-#include "util.h"
-#include "vars.h"
+#include "engine/frontend.h"
+#include "lib/plan.h"
+#include "lib/util.h"
+#include "lib/vars.h"
 
 #define REMOTE_RING      1024
 #define REMOTE_BATCH     200

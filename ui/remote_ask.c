@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "i18n.h"
-#include "proto.h"
-#include "remote_int.h"
-#include "step.h"
+#include "lib/i18n.h"
+#include "steps/step.h"
+#include "ui/proto.h"
+#include "ui/remote_int.h"
 
 /* What a request asks, for upshift status: "confirm: Stop the service". */
 static char *

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "proto.h"
-#include "remote.h"
+#include "ui/proto.h"
+#include "ui/remote.h"
 
 /* Queued bytes beyond which log lines are skipped: the client is behind. */
 #define REMOTE_BACKLOG   (1u << 20)

@@ -17,10 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "i18n.h"
-#include "remote_int.h"
-#include "runlog.h"
-#include "worker.h"
+#include "lib/i18n.h"
+#include "lib/runlog.h"
+#include "ui/remote_int.h"
+#include "ui/worker.h"
 
 /* Held audit lines beyond this are dropped: the run log never opened. */
 #define AUDIT_HELD_MAX 16384

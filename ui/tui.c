@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "i18n.h"
-#include "step.h"
-#include "tui_int.h"
-#include "worker.h"
+#include "lib/i18n.h"
+#include "steps/step.h"
+#include "ui/tui_int.h"
+#include "ui/worker.h"
 
 /* The self-pipe's write end, for the signal handler: the one place a
  * handler can find it. */

@@ -15,9 +15,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "diag.h"
-#include "plan.h"
-#include "state.h"
+#include "engine/state.h"
+#include "lib/diag.h"
+#include "lib/plan.h"
 
 struct tui_opts {
         const struct plan *plan;

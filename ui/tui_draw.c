@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "i18n.h"
-#include "tui_int.h"
+#include "lib/i18n.h"
+#include "ui/tui_int.h"
 
 static const struct tui_glyphs glyphs_utf8 = {
         .vline = "\u2502", .hline = "\u2500", .tl = "\u250c", .tr = "\u2510",

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "i18n.h"
-#include "tui_int.h"
+#include "lib/i18n.h"
+#include "ui/tui_int.h"
 
 /* Line editor ------------------------------------------------------------ */
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "i18n.h"
-#include "tui_int.h"
+#include "lib/i18n.h"
+#include "ui/tui_int.h"
 
 /* A label longer than this many rows is cut. */
 #define FORM_LABEL_ROWS 8

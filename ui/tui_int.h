@@ -11,10 +11,10 @@
 #include <stdint.h>
 #include <wchar.h>
 
-#include "frontend.h"
-#include "proto.h"
-#include "tui.h"
-#include "util.h"
+#include "engine/frontend.h"
+#include "lib/util.h"
+#include "ui/proto.h"
+#include "ui/tui.h"
 
 #define TUI_MIN_COLS    80
 #define TUI_MIN_ROWS    24

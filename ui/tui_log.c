@@ -8,8 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "i18n.h"
-#include "tui_int.h"
+#include "lib/i18n.h"
+#include "ui/tui_int.h"
 
 static struct tui_logline *
 push(struct tui_log *l)

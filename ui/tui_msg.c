@@ -10,11 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "i18n.h"
-#include "plain.h"
-#include "step.h"
-#include "tui_int.h"
-#include "worker.h"
+#include "lib/i18n.h"
+#include "steps/step.h"
+#include "ui/plain.h"
+#include "ui/tui_int.h"
+#include "ui/worker.h"
 
 static int
 step_index(const char *key)

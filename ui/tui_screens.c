@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "i18n.h"
-#include "tui_int.h"
+#include "lib/i18n.h"
+#include "ui/tui_int.h"
 
 /* Print wrapped text from row y; returns the rows used (at most max). */
 static int

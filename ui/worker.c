@@ -17,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "i18n.h"
-#include "util.h"
-#include "worker.h"
+#include "lib/i18n.h"
+#include "lib/util.h"
+#include "ui/worker.h"
 
 #define QUERY_MS 2000
 

@@ -16,10 +16,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "diag.h"
-#include "proto.h"
-
-#define WORKER_SOCK "worker.sock"
+#include "lib/diag.h"
+#include "lib/lock.h"
+#include "ui/proto.h"
 
 struct worker_sock {
         int   fd;                       /* listening; -1 when none */

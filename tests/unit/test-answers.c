@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "answers.h"
+#include "lib/answers.h"
 #include "testlib.h"
 
 #define PLANS SRCDIR "/tests/data/plans"

@@ -21,10 +21,10 @@
 
 #include <cmocka.h>
 
-#include "archive.h"
-#include "sha256.h"
+#include "lib/archive.h"
+#include "lib/sha256.h"
+#include "lib/util.h"
 #include "testlib.h"
-#include "util.h"
 
 #define SPARSE_SIZE (64u * 1024 * 1024)
 #define ODD_NAME "bad\xff\xfename"

@@ -20,10 +20,10 @@
 #include <archive_entry.h>
 #include <cmocka.h>
 
-#include "archive.h"
-#include "sha256.h"
+#include "lib/archive.h"
+#include "lib/sha256.h"
+#include "lib/util.h"
 #include "testlib.h"
-#include "util.h"
 
 struct fx {
         char *base;             /* t_mkdtemp() */

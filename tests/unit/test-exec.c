@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "exec.h"
+#include "lib/exec.h"
+#include "lib/util.h"
 #include "testlib.h"
-#include "util.h"
 
 struct lines {
         struct strv fd[3];              /* [1] stdout, [2] stderr */

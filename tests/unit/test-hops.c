@@ -12,9 +12,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "answers.h"
-#include "hops.h"
-#include "state.h"
+#include "engine/state.h"
+#include "lib/answers.h"
+#include "lib/hops.h"
 #include "testlib.h"
 
 #define TOY SRCDIR "/tests/data/plans/toy-hops.yaml"

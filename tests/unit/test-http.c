@@ -19,9 +19,9 @@
 
 #include <cmocka.h>
 
-#include "http.h"
+#include "lib/http.h"
+#include "lib/util.h"
 #include "testlib.h"
-#include "util.h"
 
 /* URLs ------------------------------------------------------------------ */
 

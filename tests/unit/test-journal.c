@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
-#include "journal.h"
+#include "lib/journal.h"
 #include "testlib.h"
 
 /* ---- helpers ---- */

@@ -18,10 +18,10 @@
 
 #include <cmocka.h>
 
-#include "lock.h"
+#include "lib/lock.h"
+#include "lib/upshift.h"
+#include "lib/util.h"
 #include "testlib.h"
-#include "upshift.h"
-#include "util.h"
 
 static void
 read_all(int fd, char *buf, size_t size)

@@ -22,10 +22,10 @@
 #include <archive_entry.h>
 #include <cmocka.h>
 
-#include "package.h"
-#include "sha256.h"
+#include "lib/package.h"
+#include "lib/sha256.h"
+#include "lib/util.h"
 #include "testlib.h"
-#include "util.h"
 
 #define MiB (1024u * 1024)
 

@@ -19,10 +19,10 @@
 #include <archive_entry.h>
 #include <cmocka.h>
 
-#include "package.h"
-#include "sha256.h"
+#include "lib/package.h"
+#include "lib/sha256.h"
+#include "lib/util.h"
 #include "testlib.h"
-#include "util.h"
 
 struct fx {
         char *base;             /* t_mkdtemp() */

@@ -1,5 +1,5 @@
 /* test-plan-foreach.c: foreach: on commands and disconnect: disable: as the
- * plan loader reads them (plan.h, src/plan_cmd.c, src/plan_disable.c). */
+ * plan loader reads them (lib/plan.h, lib/plan_cmd.c, lib/plan_disable.c). */
 #include <config.h>
 
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "plan.h"
+#include "lib/plan.h"
 #include "testlib.h"
 
 static const char head[] =

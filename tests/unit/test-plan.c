@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "plan.h"
+#include "lib/plan.h"
 #include "testlib.h"
 
 #define DATA SRCDIR "/tests/data/plans"

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "proto.h"
 #include "testlib.h"
+#include "ui/proto.h"
 
 static char *
 encode(const struct proto_msg *m)

@@ -18,9 +18,9 @@
 
 #include <cmocka.h>
 
-#include "proto.h"
-#include "remote.h"
 #include "testlib.h"
+#include "ui/proto.h"
+#include "ui/remote.h"
 
 struct fixture {
         struct plan             plan;

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "rx.h"
+#include "lib/rx.h"
 
 static void
 test_group_one_wins(void **state)

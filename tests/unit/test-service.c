@@ -20,9 +20,9 @@
 
 #include <cmocka.h>
 
-#include "service.h"
+#include "lib/service.h"
+#include "lib/util.h"
 #include "testlib.h"
-#include "util.h"
 
 static char self_exe[PATH_MAX];
 

@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "diag.h"
+#include "lib/diag.h"
+#include "lib/upshift.h"
+#include "lib/util.h"
 #include "testlib.h"
-#include "upshift.h"
-#include "util.h"
 
 static void
 test_duration(void **state)

@@ -14,7 +14,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "vars.h"
+#include "lib/vars.h"
 
 static int
 setup(void **state)

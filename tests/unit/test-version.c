@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "version.h"
+#include "lib/version.h"
 
 static int
 sign(int x)

@@ -25,11 +25,11 @@
 
 #include <cmocka.h>
 
-#include "proto.h"
-#include "remote.h"
+#include "lib/util.h"
 #include "testlib.h"
-#include "util.h"
-#include "worker.h"
+#include "ui/proto.h"
+#include "ui/remote.h"
+#include "ui/worker.h"
 
 #define WAIT_MS 5000
 

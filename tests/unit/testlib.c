@@ -21,8 +21,8 @@
 #include <archive_entry.h>
 #include <cmocka.h>
 
+#include "lib/util.h"
 #include "testlib.h"
-#include "util.h"
 
 int
 t_sh(const char *fmt, ...)

@@ -1,0 +1,451 @@
+#include <config.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/engine_int.h"
+#include "lib/i18n.h"
+
+
+char *
+engine_default_state_dir(const char *plan_id)
+{
+        return xasprintf("%s/%s", ENGINE_STATE_ROOT, plan_id);
+}
+
+char *
+engine_default_backup_dir(const char *plan_id)
+{
+        return xasprintf("/var/backups/upshift/%s", plan_id);
+}
+
+int
+engine_vars(const struct plan *p, const struct answers *a, const char *state_dir,
+            const char *target, const struct kvlist *facts, struct vars *vs, struct diag *d)
+{
+        char *s;
+
+        vars_set(vs, "plan", p->id);
+        vars_set(vs, "state_dir", state_dir);
+        s = path_join(state_dir, "staging");
+        vars_set(vs, "staging", s);
+        free(s);
+        s = engine_default_backup_dir(p->id);
+        vars_set(vs, "backup_dir", s);
+        free(s);
+        if (facts && kvlist_get(facts, "target"))
+                target = kvlist_get(facts, "target");
+        else if (target == NULL)
+                target = p->target;
+        if (target)
+                vars_set(vs, "target", target);
+        if (facts && kvlist_get(facts, "version"))
+                vars_set(vs, "version", kvlist_get(facts, "version"));
+        if (answers_apply(p, a, vs, d) < 0)
+                return -1;
+        /* Where online backup commands write; archived with the data. */
+        s = xasprintf("%s/%s.work", vars_get(vs, "backup_dir"), p->id);
+        vars_set(vs, "backup_work", s);
+        free(s);
+        return 0;
+}
+
+void
+engine_set_interruptible(struct engine *e, bool yes)
+{
+        e->uninterruptible = !yes;
+}
+
+bool
+engine_interrupted(const struct engine *e)
+{
+        return e->opts->interrupt != NULL && *e->opts->interrupt != 0;
+}
+
+bool
+engine_sleep(struct engine *e, long ms)
+{
+        while (ms > 0 && !engine_interrupted(e)) {
+                long step = ms < 100 ? ms : 100;
+                struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
+
+                nanosleep(&ts, NULL);
+                ms -= step;
+        }
+        return !engine_interrupted(e);
+}
+
+void
+engine_say(struct engine *e, enum out_kind kind, const char *fmt, ...)
+{
+        va_list ap;
+        char *msg;
+
+        va_start(ap, fmt);
+        msg = xvasprintf(fmt, ap);
+        va_end(ap);
+        runlog_printf(&e->log, "%s%s%s", step_key(e->current) ? step_key(e->current) : "upshift",
+                      kind == OUT_CMD ? ": $ " : kind == OUT_WARN ? ": warning: " : ": ", msg);
+        e->fe->ops->output(e->fe, kind, msg);
+        free(msg);
+}
+
+void
+engine_progress(struct engine *e, const char *what, uint64_t done, uint64_t total)
+{
+        e->fe->ops->progress(e->fe, what, done, total);
+}
+
+void
+engine_countdown(struct engine *e, const char *what, int64_t left_ms, int64_t total_ms)
+{
+        if (left_ms < 0)
+                left_ms = 0;
+        if (e->fe->ops->countdown != NULL)
+                e->fe->ops->countdown(e->fe, what, left_ms, total_ms);
+        else
+                e->fe->ops->progress(e->fe, what, 0, 0);
+}
+
+int
+engine_confirm(struct engine *e, enum step_id step, const char *what, const char *consequence)
+{
+        if (e->opts->yes) {
+                runlog_printf(&e->log, "%s: confirmed by --yes: %s",
+                              step_key(step) ? step_key(step) : "upshift", what);
+                return STEP_OK;
+        }
+        return e->fe->ops->confirm(e->fe, step, what, consequence);
+}
+
+int
+engine_journal(struct engine *e, struct jrec *r, struct diag *d)
+{
+        struct diag local;
+        int ret;
+
+        if (d == NULL)
+                d = &local;
+        ret = journal_append(e->journal, r, d);
+        if (ret == 0)
+                ret = state_apply(&e->st, r, d);
+        jrec_release(r);
+        return ret;
+}
+
+int
+engine_fact_set(struct engine *e, const char *key, const char *value, struct diag *d)
+{
+        struct jrec r = {0};
+        int ret;
+
+        jrec_set(&r, "ev", "fact");
+        jrec_set(&r, "step", step_key(e->current) ? step_key(e->current) : "none");
+        jrec_set(&r, "key", key);
+        jrec_set(&r, "value", value);
+        ret = engine_journal(e, &r, d);
+        if (ret == 0 && e->fe->ops->fact)
+                e->fe->ops->fact(e->fe, key, value);
+        return ret;
+}
+
+const char *
+engine_fact(const struct engine *e, const char *key)
+{
+        return kvlist_get(&e->st.facts, key);
+}
+
+struct line_ctx {
+        struct engine *e;
+};
+
+static void
+on_line(void *ud, int fd, const char *line)
+{
+        struct engine *e = ud;
+
+        e->fe->ops->output(e->fe, fd == 2 ? OUT_STDERR : OUT_STDOUT, line);
+}
+
+int
+engine_exec(struct engine *e, struct exec_opts *o, struct exec_result *ret, struct diag *d)
+{
+        struct strv env = {0};
+        int r;
+
+        for (size_t i = 0; i < e->plan->env.n; i++) {
+                char *v = NULL;
+
+                if (vars_expand(&e->vars, e->plan->env.v[i].value, &v, d) < 0) {
+                        strv_release(&env);
+                        return -EINVAL;
+                }
+                strv_push_take(&env, xasprintf("%s=%s", e->plan->env.v[i].key, v));
+                free(v);
+        }
+        for (size_t i = 0; o->env && o->env[i]; i++)
+                strv_push(&env, o->env[i]);
+        o->env = env.v;
+        o->log_fd = e->log.fd;
+        o->on_line = on_line;
+        o->ud = e;
+        o->interrupt = e->uninterruptible ? NULL : e->opts->interrupt;
+        r = exec_run(o, ret, d);
+        o->env = NULL;
+        strv_release(&env);
+        return r;
+}
+
+int
+engine_runner_run(void *ud, struct exec_opts *o, struct exec_result *ret, struct diag *d)
+{
+        struct engine *e = ud;
+        char *shown = o->argv ? exec_argv_display(o->argv) : exec_shell_display(o->shell);
+
+        engine_say(e, OUT_CMD, "%s", shown);
+        free(shown);
+        return engine_exec(e, o, ret, d);
+}
+
+const struct runner *
+engine_runner(struct engine *e)
+{
+        return &e->runner;
+}
+
+/* A service command with its variables expanded, as a step's command is
+ * (steps/common.c): a shell script gets the variables only through its
+ * environment; the command's env: is expanded and added. */
+static int
+expand_cmd(struct engine *e, const struct cmd *c, char ***ret_argv, char **ret_shell,
+           char ***ret_env, struct diag *d)
+{
+        struct strv argv = {0}, env = {0};
+        char *s;
+
+        if (c == NULL)
+                return 0;
+        if (c->shell) {
+                for (size_t i = 0; i < e->vars.kv.n; i++)
+                        strv_push_take(&env, xasprintf("%s=%s", e->vars.kv.v[i].key,
+                                                       e->vars.kv.v[i].value));
+        }
+        for (size_t i = 0; i < c->env.n; i++) {
+                if (vars_expand(&e->vars, c->env.v[i].value, &s, d) < 0)
+                        goto fail;
+                strv_push_take(&env, xasprintf("%s=%s", c->env.v[i].key, s));
+                free(s);
+        }
+        for (size_t i = 0; i < c->argv.n; i++) {
+                if (vars_expand(&e->vars, c->argv.v[i], &s, d) < 0)
+                        goto fail;
+                strv_push_take(&argv, s);
+        }
+        if (c->shell)
+                *ret_shell = xstrdup(c->shell);
+        else
+                *ret_argv = argv.v;
+        *ret_env = env.v;
+        return 0;
+fail:
+        strv_release(&argv);
+        strv_release(&env);
+        return -EINVAL;
+}
+
+int
+engine_service(struct engine *e, struct service *ret, struct diag *d)
+{
+        const struct service_spec *sp = &e->plan->service;
+        struct service s = {0};
+        char *port = NULL;
+
+        s.manager = sp->manager;
+        if (sp->manager == SVC_FROM_VAR) {
+                char *name = NULL;
+                int m;
+
+                if (vars_expand(&e->vars, sp->manager_var, &name, d) < 0)
+                        return -EINVAL;
+                m = service_manager_from_name(name);
+                if (m < 0 || m == SVC_FROM_VAR) {
+                        diag_set(d, _("service manager \"%s\" (from %s) is not one of systemd, sysv, openrc, pidfile, none"),
+                                 name, sp->manager_var);
+                        free(name);
+                        return -EINVAL;
+                }
+                free(name);
+                s.manager = (enum svc_manager)m;
+        }
+        s.timeout_ms = sp->timeout_ms ? sp->timeout_ms : 60000;
+        if (vars_expand(&e->vars, sp->name ? sp->name : "", &s.name, d) < 0 ||
+            (sp->pidfile && vars_expand(&e->vars, sp->pidfile, &s.pidfile, d) < 0) ||
+            (sp->port && vars_expand(&e->vars, sp->port, &port, d) < 0) ||
+            expand_cmd(e, sp->start, &s.start_argv, &s.start_shell, &s.start_env, d) < 0 ||
+            expand_cmd(e, sp->stop, &s.stop_argv, &s.stop_shell, &s.stop_env, d) < 0)
+                goto fail;
+        if (port) {
+                char *end;
+                long n = strtol(port, &end, 10);
+
+                if (*port == '\0' || *end != '\0' || n <= 0 || n > 65535) {
+                        diag_set(d, _("service port \"%s\" is not a TCP port number"), port);
+                        goto fail;
+                }
+                s.port = (int)n;
+        }
+        if (s.manager == SVC_PIDFILE && (s.pidfile == NULL || *s.pidfile == '\0')) {
+                diag_set(d, _("the pidfile service manager needs service: pidfile:"));
+                goto fail;
+        }
+        if ((s.manager == SVC_SYSTEMD || s.manager == SVC_SYSV || s.manager == SVC_OPENRC) &&
+            *s.name == '\0') {
+                diag_set(d, _("the %s service manager needs service: name:"),
+                         service_manager_name(s.manager));
+                goto fail;
+        }
+        free(port);
+        *ret = s;
+        return 0;
+fail:
+        free(port);
+        service_release(&s);
+        return -EINVAL;
+}
+
+
+/* struct step_host_ops: the engine as its step modules see it. The host
+ * pointer a module gets is the engine itself. */
+#define HOST(h) ((struct engine *)(void *)(h))
+#define CHOST(h) ((const struct engine *)(const void *)(h))
+
+static void
+host_say(struct step_host *h, enum out_kind kind, const char *msg)
+{
+        engine_say(HOST(h), kind, "%s", msg);
+}
+
+static void
+host_progress(struct step_host *h, const char *what, uint64_t done, uint64_t total)
+{
+        engine_progress(HOST(h), what, done, total);
+}
+
+static void
+host_countdown(struct step_host *h, const char *what, int64_t left_ms, int64_t total_ms)
+{
+        engine_countdown(HOST(h), what, left_ms, total_ms);
+}
+
+static int
+host_confirm(struct step_host *h, enum step_id step, const char *what, const char *consequence)
+{
+        return engine_confirm(HOST(h), step, what, consequence);
+}
+
+static int
+host_fact_set(struct step_host *h, const char *key, const char *value, struct diag *d)
+{
+        return engine_fact_set(HOST(h), key, value, d);
+}
+
+static const char *
+host_fact(const struct step_host *h, const char *key)
+{
+        return engine_fact(CHOST(h), key);
+}
+
+static int
+host_exec(struct step_host *h, struct exec_opts *o, struct exec_result *ret, struct diag *d)
+{
+        return engine_exec(HOST(h), o, ret, d);
+}
+
+static const struct runner *
+host_runner(struct step_host *h)
+{
+        return engine_runner(HOST(h));
+}
+
+static int
+host_service(struct step_host *h, struct service *ret, struct diag *d)
+{
+        return engine_service(HOST(h), ret, d);
+}
+
+static unsigned
+host_hop(const struct step_host *h)
+{
+        return engine_hop(CHOST(h));
+}
+
+static unsigned
+host_hop_count(const struct step_host *h)
+{
+        return engine_hop_count(CHOST(h));
+}
+
+static void
+host_set_hops(struct step_host *h, const struct strv *hops)
+{
+        engine_set_hops(HOST(h), hops);
+}
+
+static int
+host_set_hop(struct step_host *h, unsigned hop, struct diag *d)
+{
+        return engine_set_hop(HOST(h), hop, d);
+}
+
+static const struct answers *
+host_answers(const struct step_host *h)
+{
+        return engine_answers(CHOST(h));
+}
+
+static void
+host_set_interruptible(struct step_host *h, bool yes)
+{
+        engine_set_interruptible(HOST(h), yes);
+}
+
+static bool
+host_interrupted(const struct step_host *h)
+{
+        return engine_interrupted(CHOST(h));
+}
+
+static bool
+host_sleep(struct step_host *h, long ms)
+{
+        return engine_sleep(HOST(h), ms);
+}
+
+const struct step_host_ops engine_step_ops = {
+        .say = host_say,
+        .progress = host_progress,
+        .countdown = host_countdown,
+        .confirm = host_confirm,
+        .fact_set = host_fact_set,
+        .fact = host_fact,
+        .exec = host_exec,
+        .runner = host_runner,
+        .service = host_service,
+        .hop = host_hop,
+        .hop_count = host_hop_count,
+        .set_hops = host_set_hops,
+        .set_hop = host_set_hop,
+        .answers = host_answers,
+        .set_interruptible = host_set_interruptible,
+        .interrupted = host_interrupted,
+        .sleep = host_sleep,
+};

@@ -1,0 +1,142 @@
+/* engine.h: the engine owns the order of steps, the journal and the lock.
+ *
+ * engine_run() is the whole of `upshift run`: it takes the lock, replays the
+ * journal, and runs the steps that are not done yet, in order, journaling
+ * each step's start, end and facts. It is the only code that moves from one
+ * step to the next. Step modules use the engine_* calls below to talk to the
+ * operator (through the frontend), to run commands (into the run log), and
+ * to record facts (into the journal).
+ *
+ * Facts are journaled key/value strings. Names used by the built-in modules:
+ *   version                 installed version (detect)
+ *   target                  target version (detect)
+ *   fact.NAME               a plan fact captured by detect
+ *   package.sha256, package.version   the staged package (detect)
+ *   staged.N.sha256, staged.N.mode    staged member N (detect)
+ *   backup.pending (before the archive exists), backup.path, backup.sha256,
+ *   backup.size, backup.manifest_sha256, backup.verified (backup)
+ *   restore.done            data restored from the backup (migrate's undo)
+ *   migrate.started.N, migrate.done.N (migrate)
+ *   disconnect.clients      clients seen before draining
+ *   stop.at, verify.ready_at   wall-clock ms, for the downtime
+ *   swap.target.N, swap.old.N.sha256, swap.new.N.sha256, swap.done.N (swap)
+ *   version_after           version answering after verify
+ *   hops                    each hop's target, space-separated (detect)
+ *   staged.count, staged.N.member, staged.N.map, staged.N.link, swap.mkdir.K
+ *                           with a directory mapping (steps/swap.c)
+ *   swap.begun              the first swap of the upgrade began
+ *   verify.stopped          verify of a hop before the last stopped the service
+ * Facts of the swap, migrate and verify of hop N >= 2, and the staged
+ * package of that hop, carry the prefix "hopN." (step_hop_key, steps/step.h).
+ */
+#ifndef UPSHIFT_ENGINE_H
+#define UPSHIFT_ENGINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/frontend.h"
+#include "lib/answers.h"
+#include "lib/diag.h"
+#include "lib/exec.h"
+#include "lib/plan.h"
+#include "lib/service.h"
+#include "lib/vars.h"
+#include "steps/step.h"
+
+struct engine;
+
+struct engine_opts {
+        const char *state_dir;          /* required */
+        const char *target;             /* --target, or NULL */
+        bool        yes;                /* --yes: confirmations are given */
+        bool        interactive;        /* the frontend can ask the operator */
+        volatile sig_atomic_t *interrupt;   /* set by SIGINT/SIGTERM, or NULL */
+        const char *resume_cmd;         /* shown after a failure: how to resume */
+        bool        stdio_to_log;       /* point stdout and stderr at the run log
+                                           once it is open (the wizard's worker) */
+};
+
+/* Run (or resume) the upgrade. Returns an exit code (upshift.h); the
+ * message of a failure has been shown through the frontend and is also in d. */
+int engine_run(const struct plan *p, const struct answers *a,
+               const struct engine_opts *o, struct frontend *fe, struct diag *d);
+
+/* State directories live under this root unless --state-dir is given; it
+ * does not follow the install prefix (man/upshift.1 names it). */
+#define ENGINE_STATE_ROOT "/var/lib/upshift"
+
+/* Undo, in reverse, every step the journal says was started (upshift
+ * rollback): restore the data from the verified backup, put the old files
+ * back, start the service, and check the old version against the facts
+ * captured in detect. Survives a crash: running it again finishes it.
+ * Returns EXIT_ROLLEDBACK, EXIT_DONE when there was nothing to roll back,
+ * or an exit code. */
+int engine_rollback(const struct plan *p, const struct answers *a,
+                    const struct engine_opts *o, struct frontend *fe, struct diag *d);
+
+/* Default directories. New strings. */
+char *engine_default_state_dir(const char *plan_id);
+char *engine_default_backup_dir(const char *plan_id);
+
+/* Fill vs with what the plan's strings may use before anything has run:
+ * answers and defaults, plan, state_dir, backup_dir, staging, target (from
+ * opts or the plan); version only when facts has it. facts may be NULL. */
+int engine_vars(const struct plan *p, const struct answers *a, const char *state_dir,
+                const char *target, const struct kvlist *facts, struct vars *vs,
+                struct diag *d);
+
+/* For step modules: through struct step_host_ops (steps/step.h), which
+ * engine_step_ops fills with these. */
+extern const struct step_host_ops engine_step_ops;
+
+
+/* Tell the operator (and the log). */
+void engine_say(struct engine *e, enum out_kind kind, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+void engine_progress(struct engine *e, const char *what, uint64_t done, uint64_t total);
+/* A wait with a limit (a drain, a readiness wait): left_ms of total_ms remain. */
+void engine_countdown(struct engine *e, const char *what, int64_t left_ms, int64_t total_ms);
+/* Ask for confirmation of a destructive action. STEP_OK or STEP_ABORT. */
+int  engine_confirm(struct engine *e, enum step_id step, const char *what,
+                    const char *consequence);
+
+/* Record a fact: journaled and fsynced before this returns. */
+int         engine_fact_set(struct engine *e, const char *key, const char *value,
+                            struct diag *d);
+const char *engine_fact(const struct engine *e, const char *key);
+
+/* Run a command with the run's log, the frontend's output, the interrupt
+ * flag and the plan's env filled in (o->env, when set, is added after the
+ * plan's). Same returns as exec_run. */
+int  engine_exec(struct engine *e, struct exec_opts *o, struct exec_result *ret,
+                 struct diag *d);
+const struct runner *engine_runner(struct engine *e);
+/* The service with every variable expanded. */
+int  engine_service(struct engine *e, struct service *ret, struct diag *d);
+/* Paths of several hops (src/engine_hop.c). The current hop, from 1, and
+ * how many there are (1 until detect has worked them out). */
+unsigned engine_hop(const struct engine *e);
+unsigned engine_hop_count(const struct engine *e);
+/* Set the hops worked out by detect (each hop's target), and move to hop
+ * (1..count): ${target}, ${hop_from}, ${staging} and the per_hop answers
+ * become the hop's. */
+void engine_set_hops(struct engine *e, const struct strv *hops);
+/* The answers the run uses (for answers_check_hops). */
+const struct answers *engine_answers(const struct engine *e);
+int  engine_set_hop(struct engine *e, unsigned hop, struct diag *d);
+/* What engine_set_hop does to vs, for upshift plan: installed is the
+ * version before the first hop (or NULL). */
+int  engine_hop_vars(const struct plan *p, const struct strv *hops, unsigned hop,
+                     const char *installed, const char *state_dir, struct vars *vs,
+                     struct diag *d);
+/* While false, a running command is not asked to stop on SIGINT/SIGTERM/
+ * SIGHUP: it finishes, and the run stops at the next safe point (a migration). */
+void engine_set_interruptible(struct engine *e, bool yes);
+/* True once SIGINT/SIGTERM/SIGHUP asked the run to stop. */
+bool engine_interrupted(const struct engine *e);
+/* Sleep up to ms, waking early on an interrupt. Returns false if interrupted. */
+bool engine_sleep(struct engine *e, long ms);
+
+#endif

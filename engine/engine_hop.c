@@ -1,0 +1,234 @@
+/* engine_hop.c: where the engine stands in a path of several hops. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "engine/engine_int.h"
+#include "lib/hops.h"
+#include "lib/i18n.h"
+#include "lib/rx.h"
+#include "lib/sha256.h"
+
+unsigned
+engine_hop(const struct engine *e)
+{
+        return e->hop > 0 ? e->hop : 1;
+}
+
+unsigned
+engine_hop_count(const struct engine *e)
+{
+        return e->hops.n > 0 ? (unsigned)e->hops.n : 1;
+}
+
+void
+engine_set_hops(struct engine *e, const struct strv *hops)
+{
+        strv_release(&e->hops);
+        for (size_t i = 0; i < hops->n; i++)
+                strv_push(&e->hops, hops->v[i]);
+}
+
+int
+engine_hop_vars(const struct plan *p, const struct strv *hops, unsigned hop,
+                const char *installed, const char *state_dir, struct vars *vs,
+                struct diag *d)
+{
+        const char *target;
+        char *staging, name[32];
+
+        if (hop < 1 || hop > hops->n)
+                return 0;
+        target = hops->v[hop - 1];
+        vars_set(vs, "target", target);
+        if (hop > 1)
+                vars_set(vs, "hop_from", hops->v[hop - 2]);
+        else if (installed)
+                vars_set(vs, "hop_from", installed);
+        snprintf(name, sizeof name, "hop%u", hop);
+        staging = hop > 1 ? xasprintf("%s/staging/%s", state_dir, name)
+                          : path_join(state_dir, "staging");
+        vars_set(vs, "staging", staging);
+        free(staging);
+        return answers_apply_hop(p, vs, target, d);
+}
+
+int
+engine_set_hop(struct engine *e, unsigned hop, struct diag *d)
+{
+        if (e->hops.n == 0) {
+                /* A journal from before paths of several hops: one hop. */
+                e->hop = 1;
+                if (engine_fact(e, "version"))
+                        vars_set(&e->vars, "hop_from", engine_fact(e, "version"));
+                return 0;
+        }
+        if (hop < 1)
+                hop = 1;
+        if (hop > e->hops.n)
+                hop = (unsigned)e->hops.n;
+        e->hop = hop;
+        return engine_hop_vars(e->plan, &e->hops, hop, engine_fact(e, "version"),
+                               e->opts->state_dir, &e->vars, d);
+}
+
+bool
+engine_plan_has_hops(const struct plan *p)
+{
+        if (p->path_stops.n > 0)
+                return true;
+        for (size_t i = 0; i < p->n_ask; i++)
+                if (p->ask[i].per_hop)
+                        return true;
+        return false;
+}
+
+int
+engine_check_package(const struct plan *p, struct vars *vs, struct diag *d)
+{
+        char *pkg = NULL, *sum = NULL, got[SHA256_HEX_LEN + 1];
+        int r = 0;
+
+        if (p->swap.package == NULL || p->swap.n_files == 0)
+                return 0;
+        if (vars_expand(vs, p->swap.package, &pkg, d) < 0 ||
+            (p->swap.sha256 && vars_expand(vs, p->swap.sha256, &sum, d) < 0)) {
+                r = -1;
+        } else if (access(pkg, R_OK) != 0) {
+                diag_set(d, _("cannot read package \"%s\": %s"), pkg, strerror(errno));
+                r = -1;
+        } else if (sum && *sum) {
+                if (sha256_file(pkg, got, NULL, d) < 0) {
+                        r = -1;
+                } else if (strcasecmp(got, sum) != 0) {
+                        /* TRANSLATORS: package file, SHA-256 found, SHA-256 expected */
+                        diag_set(d, _("package \"%s\": SHA-256 is %s, expected %s: nothing was changed; check that this is the right file"),
+                                 pkg, got, sum);
+                        r = -1;
+                }
+        }
+        free(pkg);
+        free(sum);
+        return r;
+}
+
+/* The installed version as detect will find it, without a journal or a
+ * log: only to check the inputs early. 0 with *ret, or -1 (not known). */
+static int
+probe_installed(const struct plan *p, struct vars *vs, char **ret)
+{
+        const struct cmd *c = &p->detect.version;
+        struct exec_opts o = { .log_fd = -1, .timeout_ms = c->timeout_ms ? c->timeout_ms : 60000 };
+        struct exec_result res = {0};
+        struct strv argv = {0}, env = {0};
+        char *re = NULL, *v = NULL;
+        int r = -1;
+
+        if (c->shell != NULL || c->argv.n == 0)
+                return -1;
+        for (size_t i = 0; i < c->argv.n; i++) {
+                char *s = NULL;
+
+                if (vars_expand(vs, c->argv.v[i], &s, NULL) < 0)
+                        goto out;
+                strv_push_take(&argv, s);
+        }
+        for (size_t i = 0; i < p->env.n; i++) {
+                char *s = NULL;
+
+                if (vars_expand(vs, p->env.v[i].value, &s, NULL) < 0)
+                        goto out;
+                strv_push_take(&env, xasprintf("%s=%s", p->env.v[i].key, s));
+                free(s);
+        }
+        for (size_t i = 0; i < c->env.n; i++) {
+                char *s = NULL;
+
+                if (vars_expand(vs, c->env.v[i].value, &s, NULL) < 0)
+                        goto out;
+                strv_push_take(&env, xasprintf("%s=%s", c->env.v[i].key, s));
+                free(s);
+        }
+        o.argv = argv.v;
+        o.env = env.v;
+        if (exec_run(&o, &res, NULL) < 0 || res.status != 0 || res.out == NULL)
+                goto out;
+        if (c->match) {
+                if (vars_expand_regex(vs, c->match, &re, NULL) < 0 ||
+                    rx_match_once(re, res.out, &v, NULL) != 1)
+                        goto out;
+        } else {
+                v = str_rtrim(xstrdup(res.out));
+        }
+        if (v && version_valid(v)) {
+                *ret = v;
+                v = NULL;
+                r = 0;
+        }
+out:
+        free(v);
+        free(re);
+        exec_result_release(&res);
+        strv_release(&argv);
+        strv_release(&env);
+        return r;
+}
+
+int
+engine_probe_hops(const struct plan *p, struct vars *vs, struct strv *ret)
+{
+        const char *target = vars_get(vs, "target");
+        char *installed = NULL;
+        int r = -1;
+
+        if (target && probe_installed(p, vs, &installed) == 0)
+                r = hops_compute(p, installed, target, ret, NULL);
+        free(installed);
+        return r < 0 ? -1 : 0;
+}
+
+int
+engine_validate_hops(const struct plan *p, const struct answers *a,
+                     const struct engine_opts *o, struct vars *vs, struct diag *d)
+{
+        struct strv hops = {0};
+        const char *target = vars_get(vs, "target");
+        char *installed = NULL;
+        int r = 0;
+
+        /* Not known yet (the service may be down): detect checks it all. */
+        if (target == NULL || probe_installed(p, vs, &installed) < 0 ||
+            hops_compute(p, installed, target, &hops, NULL) < 0) {
+                free(installed);
+                return 0;
+        }
+        r = answers_check_hops(p, a, hops.v, hops.n, d);
+        for (unsigned h = 1; r == 0 && h <= hops.n; h++) {
+                r = engine_hop_vars(p, &hops, h, installed, o->state_dir, vs, d);
+                if (r == 0)
+                        r = engine_check_package(p, vs, d);
+        }
+        strv_release(&hops);
+        free(installed);
+        return r < 0 ? -1 : 0;
+}
+
+void
+engine_load_hops(struct engine *e)
+{
+        strv_release(&e->hops);
+        hops_split(engine_fact(e, "hops"), &e->hops);
+        e->hop = e->st.hop;
+}
+
+const struct answers *
+engine_answers(const struct engine *e)
+{
+        return e->answers;
+}

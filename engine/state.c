@@ -1,0 +1,229 @@
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/state.h"
+#include "lib/i18n.h"
+
+void
+state_init(struct run_state *s)
+{
+        memset(s, 0, sizeof *s);
+        for (int i = 0; i < STEP_COUNT; i++)
+                s->ms[i] = s->ms_all[i] = -1;
+        s->hop = 1;
+        s->n_hops = 1;
+}
+
+bool
+state_is_hop_step(enum step_id id)
+{
+        return id == STEP_SWAP || id == STEP_MIGRATE || id == STEP_VERIFY;
+}
+
+/* Swap, migrate and verify begin again for hop. */
+static void
+enter_hop(struct run_state *s, unsigned hop)
+{
+        if (hop <= s->hop)
+                return;
+        s->hop = hop;
+        for (int i = 0; i < STEP_COUNT; i++) {
+                if (!state_is_hop_step((enum step_id)i))
+                        continue;
+                s->status[i] = ST_PENDING;
+                s->ms[i] = -1;
+                free(s->error[i]);
+                s->error[i] = NULL;
+        }
+}
+
+/* The hop a step record names (1 without one). */
+static unsigned
+record_hop(const struct jrec *r)
+{
+        const char *h = jrec_get(r, "hop");
+        unsigned long n = h ? strtoul(h, NULL, 10) : 1;
+
+        return n >= 1 && n < 100000 ? (unsigned)n : 1;
+}
+
+void
+state_release(struct run_state *s)
+{
+        for (int i = 0; i < STEP_COUNT; i++)
+                free(s->error[i]);
+        free(s->target);
+        free(s->last_result);
+        free(s->first_time);
+        free(s->last_time);
+        kvlist_release(&s->facts);
+        state_init(s);
+}
+
+static void
+replace(char **slot, const char *v)
+{
+        char *n = xstrdup(v);
+
+        free(*slot);
+        *slot = n;
+}
+
+static int
+record_step(const struct jrec *r, enum step_id *ret, struct diag *d)
+{
+        const char *k = jrec_get(r, "step");
+        enum step_id id;
+
+        if (k == NULL || (id = step_from_key(k)) == STEP_NONE) {
+                diag_set(d, _("journal record %s has no valid step"),
+                         jrec_get(r, "seq") ? jrec_get(r, "seq") : "?");
+                return -1;
+        }
+        *ret = id;
+        return 0;
+}
+
+int
+state_apply(struct run_state *s, const struct jrec *r, struct diag *d)
+{
+        const char *ev = jrec_get(r, "ev");
+        const char *t = jrec_get(r, "time");
+        enum step_id id;
+
+        if (ev == NULL) {
+                diag_set(d, _("journal record without an event"));
+                return -1;
+        }
+        if (t != NULL)
+                replace(&s->last_time, t);
+        if (strcmp(ev, "run_start") == 0) {
+                if (jrec_get(r, "action") && strcmp(jrec_get(r, "action"), "run") == 0)
+                        s->rolled_back = false;
+                s->runs++;
+                s->live = true;
+                if (jrec_get(r, "target"))
+                        replace(&s->target, jrec_get(r, "target"));
+                if (s->first_time == NULL && t != NULL)
+                        replace(&s->first_time, t);
+        } else if (strcmp(ev, "run_end") == 0) {
+                s->live = false;
+                replace(&s->last_result, jrec_get(r, "result") ? jrec_get(r, "result") : "?");
+        } else if (strcmp(ev, "hop_start") == 0) {
+                enter_hop(s, record_hop(r));
+        } else if (strcmp(ev, "step_start") == 0) {
+                if (record_step(r, &id, d) < 0)
+                        return -1;
+                if (state_is_hop_step(id))
+                        enter_hop(s, record_hop(r));
+                s->status[id] = ST_RUNNING;
+                s->begun[id] = true;
+                s->started = true;
+        } else if (strcmp(ev, "step_done") == 0 || strcmp(ev, "step_skipped") == 0) {
+                if (record_step(r, &id, d) < 0)
+                        return -1;
+                s->status[id] = ev[5] == 'd' ? ST_DONE : ST_SKIPPED;
+                s->ms[id] = jrec_get(r, "ms") ? strtoll(jrec_get(r, "ms"), NULL, 10) : 0;
+                s->ms_all[id] = (s->ms_all[id] > 0 ? s->ms_all[id] : 0) + s->ms[id];
+                free(s->error[id]);
+                s->error[id] = NULL;
+        } else if (strcmp(ev, "step_failed") == 0) {
+                if (record_step(r, &id, d) < 0)
+                        return -1;
+                s->status[id] = ST_FAILED;
+                replace(&s->error[id], jrec_get(r, "error") ? jrec_get(r, "error") : "");
+        } else if (strcmp(ev, "step_reset") == 0) {
+                if (record_step(r, &id, d) < 0)
+                        return -1;
+                s->status[id] = ST_PENDING;
+                s->ms[id] = -1;
+        } else if (strcmp(ev, "rollback_start") == 0) {
+                s->rolling_back = true;
+        } else if (strcmp(ev, "undo_done") == 0) {
+                if (record_step(r, &id, d) < 0)
+                        return -1;
+                s->undone[id] = true;
+                s->status[id] = ST_UNDONE;
+        } else if (strcmp(ev, "undo_start") == 0 || strcmp(ev, "undo_failed") == 0) {
+                if (record_step(r, &id, d) < 0)
+                        return -1;
+                if (ev[5] == 'f')
+                        replace(&s->error[id], jrec_get(r, "error") ? jrec_get(r, "error") : "");
+        } else if (strcmp(ev, "rollback_end") == 0) {
+                const char *res = jrec_get(r, "result");
+
+                if (res && strcmp(res, "done") == 0) {
+                        /* The upgrade is over: the next run starts afresh. */
+                        int runs = s->runs;
+                        char *first = s->first_time, *last = s->last_time;
+
+                        s->first_time = s->last_time = NULL;
+                        state_release(s);
+                        s->runs = runs;
+                        s->first_time = first;
+                        s->last_time = last;
+                        s->rolled_back = true;
+                        return 0;
+                }
+        } else if (strcmp(ev, "fact") == 0) {
+                const char *k = jrec_get(r, "key"), *v = jrec_get(r, "value");
+
+                if (k == NULL || v == NULL) {
+                        diag_set(d, _("journal fact record without key or value"));
+                        return -1;
+                }
+                kvlist_set(&s->facts, k, v);
+                if (strcmp(k, "hops") == 0) {
+                        unsigned n = 0;
+
+                        for (const char *p = v; *p; ) {
+                                size_t l = strcspn(p, " ");
+
+                                n += l > 0;
+                                p += l;
+                                p += strspn(p, " ");
+                        }
+                        s->n_hops = n > 0 ? n : 1;
+                }
+        }
+        s->complete = state_next_step(s) == STEP_COUNT && !s->rolling_back;
+        return 0;
+}
+
+int
+state_replay(struct run_state *s, const struct jrec *recs, size_t n, struct diag *d)
+{
+        for (size_t i = 0; i < n; i++)
+                if (state_apply(s, &recs[i], d) < 0)
+                        return -1;
+        return 0;
+}
+
+enum step_id
+state_next_step(const struct run_state *s)
+{
+        for (int i = 0; i < STEP_COUNT; i++) {
+                if (s->status[i] == ST_DONE || s->status[i] == ST_SKIPPED)
+                        continue;
+                if (i > STEP_VERIFY && s->hop < s->n_hops)
+                        return STEP_SWAP;       /* of the next hop */
+                return (enum step_id)i;
+        }
+        return s->hop < s->n_hops ? STEP_SWAP : STEP_COUNT;
+}
+
+const char *
+state_status_name(enum step_status st)
+{
+        switch (st) {
+        case ST_PENDING: return _("pending");
+        case ST_RUNNING: return _("in progress");
+        case ST_DONE:    return _("done");
+        case ST_FAILED:  return _("failed");
+        case ST_SKIPPED: return _("skipped");
+        case ST_UNDONE:  return _("rolled back");
+        }
+        return "?";
+}

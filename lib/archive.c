@@ -1,0 +1,466 @@
+/* archive.c: writing backups (pax tar + SHA-256 manifest) with libarchive.
+ *
+ * Reading them back (verify, restore) and the manifest format live in
+ * archive_read.c; archive_int.h is what the two share.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "lib/archive.h"
+#include "lib/archive_int.h"
+#include "lib/i18n.h"
+#include "lib/util.h"
+
+#define BACKUP_BUF (1024 * 1024)
+#define PROGRESS_MS 250
+/* Start writing the archive out every WRITEBACK bytes, so that the fsync at
+ * the end has little left to wait for. */
+#define WRITEBACK (32 * 1024 * 1024)
+
+struct bk {
+        struct archive   *a;
+        struct archive   *disk;
+        int               fd;           /* the archive being written */
+        int               werr;         /* errno of the first failed write */
+        struct sha256    *arch;         /* of the archive, as it is written */
+        uint64_t          written;      /* archive bytes written */
+        uint64_t          synced;       /* up to where writeback was started */
+        struct link_seen *links;
+        size_t            nlinks, links_alloc;
+        struct strbuf     manifest;
+        char             *buf;
+        uint64_t          done, total;
+        int64_t           last_progress;
+        size_t            members;
+        const struct backup_opts *o;
+        struct diag      *d;
+};
+
+static void
+bk_progress(struct bk *b, bool force)
+{
+        int64_t now;
+
+        if (b->o == NULL || b->o->progress == NULL)
+                return;
+        now = now_ms();
+        if (!force && now - b->last_progress < PROGRESS_MS)
+                return;
+        b->last_progress = now;
+        b->o->progress(b->o->ud, b->done, b->total);
+}
+
+/* Writes go through here. A failed write is remembered and the rest is
+ * thrown away, but libarchive is told it worked: that keeps its handle usable
+ * so that archive_write_close() can free its buffers; the callers check
+ * b->werr after every call. */
+static la_ssize_t
+bk_write_cb(struct archive *a, void *ud, const void *buf, size_t len)
+{
+        struct bk *b = ud;
+
+        if (b->werr == 0) {
+                int r = write_all(b->fd, buf, len);
+
+                if (r < 0)
+                        b->werr = -r;
+        }
+        if (b->werr == 0) {
+                sha256_update(b->arch, buf, len);
+                b->written += len;
+                if (b->written - b->synced >= WRITEBACK) {
+                        sync_file_range(b->fd, (off_t)b->synced,
+                                        (off_t)(b->written - b->synced),
+                                        SYNC_FILE_RANGE_WRITE);
+                        b->synced = b->written;
+                }
+        }
+        return (la_ssize_t)len;
+}
+
+/* An error from the archive writer: the failed write's errno, else the one
+ * libarchive has. */
+static int
+bk_write_error(struct bk *b)
+{
+        int e = b->werr != 0 ? b->werr : archive_errno(b->a);
+
+        if (e <= 0)
+                e = EIO;
+        if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+                diag_set(b->d, "%s", strerror(e));
+        else
+                diag_set(b->d, "%s", archive_error_string(b->a) != NULL ?
+                         archive_error_string(b->a) : strerror(e));
+        return -e;
+}
+
+/* Write the data of the regular file open on fd, size bytes, hashing it. */
+static int
+bk_data(struct bk *b, int fd, const char *src, const char *member, uint64_t size)
+{
+        struct sha256 *c = sha256_new();
+        char hex[SHA256_HEX_LEN + 1];
+        uint64_t left = size;
+        int r = 0;
+
+        while (left > 0) {
+                size_t want = left < BACKUP_BUF ? (size_t)left : BACKUP_BUF;
+                ssize_t n = read(fd, b->buf, want);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        /* TRANSLATORS: %s is a file being backed up, then the reason. */
+                        diag_set(b->d, _("cannot read \"%s\": %s"), src, strerror(-r));
+                        break;
+                }
+                if (n == 0) {
+                        r = -EIO;
+                        /* TRANSLATORS: %s is a file being backed up. */
+                        diag_set(b->d, _("cannot back up \"%s\": it shrank while it was "
+                                         "being read (stop what writes to it and try again)"),
+                                 src);
+                        break;
+                }
+                if (archive_write_data(b->a, b->buf, (size_t)n) != n || b->werr != 0) {
+                        r = bk_write_error(b);
+                        break;
+                }
+                sha256_update(c, b->buf, (size_t)n);
+                left -= (uint64_t)n;
+                b->done += (uint64_t)n;
+                bk_progress(b, false);
+        }
+        sha256_final_hex(c, hex);
+        if (r == 0)
+                manifest_add_line(&b->manifest, hex, member);
+        return r;
+}
+
+static int bk_walk(struct bk *b, const char *src, const char *member, bool top);
+
+static int
+bk_children(struct bk *b, int dirfd, const char *src, const char *member)
+{
+        struct strv names = {0};
+        int r = archive_dir_names(dirfd, src, &names, b->d);
+
+        for (size_t i = 0; r == 0 && i < names.n; i++) {
+                char *csrc = path_join(src, names.v[i]);
+                char *cmem = member[0] != '\0' ? path_join(member, names.v[i])
+                                               : xstrdup(names.v[i]);
+
+                r = bk_walk(b, csrc, cmem, false);
+                free(csrc);
+                free(cmem);
+        }
+        strv_release(&names);
+        return r;
+}
+
+/* A second name of a file already written becomes a hard link entry. */
+static const char *
+bk_link_target(struct bk *b, const struct stat *st, const char *member)
+{
+        const char *first = NULL;
+
+        if (link_seen_before(&b->links, &b->nlinks, &b->links_alloc, st, member, &first))
+                return first;
+        return NULL;
+}
+
+static int
+bk_walk(struct bk *b, const char *src, const char *member, bool top)
+{
+        struct archive_entry *e;
+        const char *link;
+        struct stat st;
+        int fd = -1, r = 0;
+
+        /* A path given by the plan is followed when it is a symlink (like
+         * bsdtar -H); everything below it is archived as it is. */
+        if ((top ? stat(src, &st) : lstat(src, &st)) < 0) {
+                if (!top && errno == ENOENT)
+                        return 0;
+                r = -errno;
+                diag_set(b->d, _("cannot back up \"%s\": %s"), src, strerror(-r));
+                return r;
+        }
+        if (S_ISSOCK(st.st_mode))
+                return 0;               /* like tar: sockets cannot be archived */
+        if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+                struct stat fst;
+
+                fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | (top ? 0 : O_NOFOLLOW) |
+                          (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+                if (fd < 0 && !top && (errno == ENOENT || errno == ELOOP))
+                        return 0;       /* gone or replaced meanwhile */
+                if (fd < 0 || fstat(fd, &fst) < 0) {
+                        r = -errno;
+                        diag_set(b->d, _("cannot back up \"%s\": %s"), src, strerror(-r));
+                        if (fd >= 0)
+                                close(fd);
+                        return r;
+                }
+                st = fst;
+        }
+        if (member[0] == '\0')          /* backing up "/" itself: no entry for it */
+                return fd >= 0 ? bk_children(b, fd, src, member) : 0;
+
+        e = archive_entry_new();
+        archive_entry_copy_sourcepath(e, src);
+        archive_entry_copy_pathname(e, member);
+        archive_entry_copy_stat(e, &st);
+        if (archive_read_disk_entry_from_file(b->disk, e, fd, &st) < ARCHIVE_WARN) {
+                r = -(archive_errno(b->disk) > 0 ? archive_errno(b->disk) : EIO);
+                diag_set(b->d, _("cannot back up \"%s\": %s"), src,
+                         archive_error_string(b->disk));
+                goto out;
+        }
+        archive_entry_copy_pathname(e, member);
+        archive_entry_sparse_clear(e);
+        link = bk_link_target(b, &st, member);
+        if (link != NULL) {
+                archive_entry_copy_hardlink(e, link);
+                archive_entry_set_size(e, 0);
+        }
+        if (archive_write_header(b->a, e) < ARCHIVE_WARN || b->werr != 0) {
+                r = bk_write_error(b);
+                goto out;
+        }
+        b->members++;
+        bk_progress(b, false);
+        if (S_ISREG(st.st_mode) && link == NULL)
+                r = bk_data(b, fd, src, member, (uint64_t)st.st_size);
+        else if (S_ISDIR(st.st_mode)) {
+                r = bk_children(b, fd, src, member);
+                fd = -1;                /* consumed */
+        }
+out:
+        archive_entry_free(e);
+        if (fd >= 0)
+                close(fd);
+        return r;
+}
+
+int
+backup_set_filter(struct archive *a, const char *comp, int level, bool threads,
+                  struct diag *d)
+{
+        char buf[32];
+        int r;
+
+        if (strcmp(comp, "zstd") == 0)
+                r = archive_write_add_filter_zstd(a);
+        else if (strcmp(comp, "gzip") == 0)
+                r = archive_write_add_filter_gzip(a);
+        else if (strcmp(comp, "xz") == 0)
+                r = archive_write_add_filter_xz(a);
+        else if (strcmp(comp, "none") == 0)
+                return 0;
+        else {
+                /* TRANSLATORS: %s is what the plan asked for; keep the names. */
+                diag_set(d, _("unknown compression \"%s\" (expected zstd, gzip, xz or none)"),
+                         comp);
+                return -EINVAL;
+        }
+        if (r < ARCHIVE_WARN) {
+                diag_set(d, _("cannot use %s compression: %s"), comp, archive_error_string(a));
+                return -ENOTSUP;
+        }
+        if (level > 0) {
+                snprintf(buf, sizeof buf, "%d", level);
+                if (archive_write_set_filter_option(a, comp, "compression-level", buf)
+                    < ARCHIVE_WARN) {
+                        /* TRANSLATORS: %d is a number, %s a compression name. */
+                        diag_set(d, _("invalid compression level %d for %s"), level, comp);
+                        return -EINVAL;
+                }
+        }
+        if (threads && strcmp(comp, "zstd") == 0) {
+                long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+                /* libarchive 3.6 knows "threads"; older ones warn, which is fine. */
+                snprintf(buf, sizeof buf, "%ld", cpus > 0 ? cpus : 1);
+                archive_write_set_filter_option(a, "zstd", "threads", buf);
+        }
+        return 0;
+}
+
+/* Write the manifest as the last member, owned by us, mode 0600. */
+static int
+bk_manifest(struct bk *b, char hex[SHA256_HEX_LEN + 1])
+{
+        struct archive_entry *e = archive_entry_new();
+        struct sha256 *c = sha256_new();
+        const char *buf = b->manifest.buf != NULL ? b->manifest.buf : "";
+        size_t len = b->manifest.len;
+        int r = 0;
+
+        sha256_update(c, buf, len);
+        sha256_final_hex(c, hex);
+        archive_entry_copy_pathname(e, ARCHIVE_MANIFEST);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0600);
+        archive_entry_set_uid(e, geteuid());
+        archive_entry_set_gid(e, getegid());
+        archive_entry_set_mtime(e, time(NULL), 0);
+        archive_entry_set_size(e, (la_int64_t)len);
+        if (archive_write_header(b->a, e) < ARCHIVE_WARN ||
+            (len > 0 && archive_write_data(b->a, buf, len) != (la_ssize_t)len) || b->werr != 0)
+                r = bk_write_error(b);
+        archive_entry_free(e);
+        return r;
+}
+
+static int
+bk_run(struct bk *b, char *const *paths, size_t n, const char *comp,
+       struct backup_result *res)
+{
+        int r;
+
+        b->a = archive_write_new();
+        b->disk = archive_read_disk_new();
+        archive_read_disk_set_standard_lookup(b->disk);
+        archive_read_disk_set_behavior(b->disk, ARCHIVE_READDISK_NO_SPARSE);
+        if (archive_write_set_format_pax_restricted(b->a) != ARCHIVE_OK) {
+                diag_set(b->d, "%s", archive_error_string(b->a));
+                return -EINVAL;
+        }
+        r = backup_set_filter(b->a, comp, b->o != NULL ? b->o->level : 0, true, b->d);
+        if (r < 0)
+                return r;
+        /* No zero padding after the compressed stream: zstd refuses it.
+         * Compressed output goes to the file as the compressor gives it
+         * (blocks of 10 KiB would cost a write each); a plain tar is
+         * written in blocks of 128 KiB. */
+        archive_write_set_bytes_in_last_block(b->a, 1);
+        archive_write_set_bytes_per_block(b->a, strcmp(comp, "none") == 0 ? 128 * 1024 : 0);
+        if (archive_write_open(b->a, b, NULL, bk_write_cb, NULL) != ARCHIVE_OK)
+                return bk_write_error(b);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                char *src = archive_abs_normalise(paths[i]);
+
+                r = bk_walk(b, src, src + 1, true);
+                free(src);
+        }
+        if (r == 0)
+                r = bk_manifest(b, res->manifest_sha256);
+        /* Closed even after an error, so that libarchive frees its buffers;
+         * what it still writes then is thrown away. */
+        if (b->werr == 0 && r < 0)
+                b->werr = -r;
+        if (archive_write_close(b->a) != ARCHIVE_OK || b->werr != 0)
+                if (r == 0)
+                        r = bk_write_error(b);
+        return r;
+}
+
+int
+archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *name,
+               const struct backup_opts *o, struct backup_result *ret, struct diag *d)
+{
+        const char *comp = o != NULL && o->compression != NULL ? o->compression : "zstd";
+        struct backup_result res = {0};
+        struct bk b = { .o = o, .d = d };
+        struct stat st;
+        int fd, r;
+
+        if (name == NULL || name[0] == '\0' || strchr(name, '/') != NULL ||
+            strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+                /* TRANSLATORS: %s is a file name for a backup archive. */
+                diag_set(d, _("invalid backup name \"%s\""), name != NULL ? name : "");
+                return -EINVAL;
+        }
+        r = archive_measure(paths, n, &b.total, d);
+        if (r < 0)
+                return r;
+        r = mkdir_p(dest_dir, 0700, d);
+        if (r < 0)
+                return r;
+        res.path = path_join(dest_dir, name);
+        fd = open(res.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+                r = -errno;
+                /* TRANSLATORS: %s is the backup archive, then the system's reason. */
+                diag_set(d, _("cannot create backup \"%s\": %s"), res.path, strerror(-r));
+                free(res.path);
+                return r;
+        }
+        b.fd = fd;
+        b.arch = sha256_new();
+        b.buf = xmalloc(BACKUP_BUF);
+        b.last_progress = now_ms();
+        r = bk_run(&b, paths, n, comp, &res);
+        if (r == 0 && fsync(fd) < 0) {
+                r = -errno;
+                diag_set(d, "%s", strerror(-r));
+        }
+        if (close(fd) < 0 && r == 0) {
+                r = -errno;
+                diag_set(d, "%s", strerror(-r));
+        }
+        /* The archive's SHA-256 was taken as it was written: it must be
+         * all of the file. */
+        sha256_final_hex(b.arch, res.sha256);
+        res.size = b.written;
+        if (r == 0)
+                r = fsync_dir(dest_dir, d);
+        if (r == 0 && (stat(res.path, &st) < 0 || !S_ISREG(st.st_mode) ||
+                       (uint64_t)st.st_size != res.size)) {
+                r = -EIO;
+                diag_set(d, "%s", strerror(EIO));
+        }
+        if (r < 0) {
+                char why[DIAG_MAX];
+
+                snprintf(why, sizeof why, "%s", diag_isset(d) ? d->msg : strerror(-r));
+                unlink(res.path);
+                fsync_dir(dest_dir, NULL);
+                if (r == -ENOSPC || r == -EDQUOT)
+                        /* TRANSLATORS: %s is the backup archive, then the reason;
+                         * backup_dir is a plan key, keep it. */
+                        diag_set(d, _("cannot write backup \"%s\": %s (the partial archive "
+                                      "was removed; free space on the backup filesystem or "
+                                      "choose another backup_dir)"), res.path, why);
+                else
+                        /* TRANSLATORS: %s is the backup archive, then the reason. */
+                        diag_set(d, _("cannot write backup \"%s\": %s (the partial archive "
+                                      "was removed)"), res.path, why);
+                free(res.path);
+        } else {
+                res.bytes_in = b.done;
+                res.members = b.members;
+                *ret = res;
+                bk_progress(&b, true);
+        }
+        if (b.a != NULL)
+                archive_write_free(b.a);
+        if (b.disk != NULL)
+                archive_read_free(b.disk);
+        links_free(b.links, b.nlinks);
+        free(b.buf);
+        strbuf_release(&b.manifest);
+        return r;
+}
+
+void
+backup_result_release(struct backup_result *r)
+{
+        if (r == NULL)
+                return;
+        free(r->path);
+        r->path = NULL;
+}

@@ -1,0 +1,162 @@
+/* archive_int.h: what the archive_*.c files share: archive.c (writing),
+ * archive_walk.c (walking data paths), archive_read.c (manifest, verify),
+ * archive_restore.c, archive_swap.c (restore), archive_estimate.c. Not a
+ * public contract. */
+#ifndef UPSHIFT_ARCHIVE_INT_H
+#define UPSHIFT_ARCHIVE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "lib/archive.h"
+#include "lib/sha256.h"
+#include "lib/util.h"
+
+#define ARCHIVE_READ_BLOCK (1024 * 1024)
+#define ARCHIVE_PROGRESS_MS 250
+
+/* Lexically normalise path into an absolute path without "." and ".."
+ * components, without a trailing "/" (except for "/" itself). New string. */
+char *archive_abs_normalise(const char *path);
+
+/* Sorted names in the directory open on fd (which is consumed). */
+int   archive_dir_names(int fd, const char *src, struct strv *ret, struct diag *d);
+
+/* Files with more than one name, seen so far. */
+struct link_seen {
+        dev_t  dev;
+        ino_t  ino;
+        char  *member;
+};
+/* True when st was seen before under another name (*ret_member is then
+ * that name, when ret_member is not NULL); remembers st (as member) if not.
+ * Directories and files with one name are never remembered. */
+bool  link_seen_before(struct link_seen **links, size_t *n, size_t *alloc,
+                       const struct stat *st, const char *member, const char **ret_member);
+void  links_free(struct link_seen *links, size_t n);
+
+/* Called for every entry a backup of the paths would hold, in the order it
+ * would hold them: src is the path on disk, rel the path below the data
+ * path ("" for the data path itself), first false for the second and later
+ * names of a hard-linked file. A non-zero return stops the walk. */
+typedef int (*walk_fn)(void *ud, const char *src, const char *rel, const struct stat *st,
+                       bool first);
+/* Walk like archive_backup() does: each path is followed when it is a
+ * symlink, nothing below it is; names sorted; entries that vanish during
+ * the walk are skipped. Returns 0, fn's non-zero value, or -errno. */
+int   archive_walk(char *const *paths, size_t n, walk_fn fn, void *ud, struct diag *d);
+
+/* Add the compression filter comp ("zstd", "gzip", "xz", "none") at level
+ * (0: the default) to a writer; with threads, zstd uses one per CPU. */
+int   backup_set_filter(struct archive *a, const char *comp, int level, bool threads,
+                        struct diag *d);
+
+/* Append one sha256sum(1) line for member to sb. A name holding a newline or
+ * a backslash is written the way sha256sum does: the line starts with "\"
+ * and the name has "\\" and "\n" escapes. */
+void manifest_add_line(struct strbuf *sb, const char *hex, const char *member);
+
+/* One parsed manifest line. */
+struct manifest_line {
+        char *name;
+        char  hex[SHA256_HEX_LEN + 1];
+};
+
+/* Parse a manifest (len bytes, need not be NUL-terminated). Returns 0, or
+ * -EBADMSG with the 1-based number of the bad line in *ret_bad_line.
+ * On success *ret_lines (caller frees with manifest_lines_free) and *ret_n. */
+int  manifest_parse(const char *buf, size_t len, struct manifest_line **ret_lines,
+                    size_t *ret_n, size_t *ret_bad_line);
+void manifest_lines_free(struct manifest_line *v, size_t n);
+/* Every file must match its line and every line must have a file (both
+ * arrays are sorted in place). -EBADMSG naming the member, with path (the
+ * backup) in the message. */
+int  manifest_compare(const char *path, struct manifest_line *files, size_t nf,
+                      struct manifest_line *lines, size_t nl, struct diag *d);
+
+/* Open a backup for reading (any format and filter); NULL with *ret_err and
+ * the message in d. */
+struct archive *archive_open_backup(const char *path, struct diag *d, int *ret_err);
+/* -errno for a read error on a (-EBADMSG when the data is bad). */
+int  archive_read_errno(struct archive *a);
+/* Set d for a failed header read after member prev ("" for none). */
+int  archive_header_error(struct archive *a, const char *path, const char *prev,
+                          struct diag *d);
+/* Progress while reading a backup: archive bytes read of total. */
+struct read_progress {
+        progress_fn  fn;                /* may be NULL */
+        void        *ud;
+        uint64_t     total;             /* the archive's size */
+        int64_t      last;              /* now_ms() of the last report */
+};
+/* Report, at most every ARCHIVE_PROGRESS_MS unless force (which reports
+ * total as done). Called between members and inside long ones. */
+void archive_read_progress(struct archive *a, struct read_progress *p, bool force);
+/* Read the current member's data through buf (ARCHIVE_READ_BLOCK bytes),
+ * hashing it into c and/or collecting it into sb (either may be NULL). */
+int  archive_read_member(struct archive *a, const char *path, const char *name, char *buf,
+                         struct sha256 *c, struct strbuf *sb, struct diag *d);
+
+/* Restoring (archive_restore.c, archive_swap.c). */
+
+/* Where one member goes. */
+struct restore_to {
+        const char    *archive;         /* the backup, for messages */
+        const char    *name;            /* the member, for messages */
+        char          *dest;            /* absolute path to create */
+        char          *hard_dest;       /* the hard link's target path, or NULL */
+        struct sha256 *hash;            /* hash the data into it, or NULL */
+        struct read_progress *prog;     /* or NULL */
+};
+/* A disk writer with the flags restores use (owners when root, holes). */
+int  restore_writer_new(struct archive **ret);
+/* Write the current member e of a to to->dest (hashing holes as zeros). */
+int  restore_entry(struct archive *a, struct archive *ext, struct archive_entry *e,
+                   const struct restore_to *to, struct diag *d);
+
+/* What archive_restore_paths() must do for a path (archive.h, crash states). */
+enum rp_state {
+        RP_FRESH,               /* extract, then rename T away (if any) and the new tree in */
+        RP_REEXTRACT,           /* the first rename was done: extract, second rename */
+        RP_SECOND,              /* extracted and first rename done: second rename only */
+        RP_CHECK,               /* both renames done earlier: check T against the manifest */
+};
+
+struct rp {
+        char          *member;          /* the data path without its leading "/" */
+        char          *target;          /* T */
+        char          *restore;         /* T.upshift-restore */
+        char          *replaced;        /* T.upshift-replaced */
+        enum rp_state  state;
+        bool           seen;            /* the backup has members for it */
+};
+
+static inline bool
+rp_extracts(const struct rp *p)
+{
+        return p->state == RP_FRESH || p->state == RP_REEXTRACT;
+}
+
+/* One pass over the backup for archive_restore_paths(). */
+struct rp_pass {
+        const char           *archive;
+        uint64_t              archive_size;
+        struct rp            *v;
+        size_t                n;
+        struct manifest_line *files;    /* regular files extracted, with their hashes */
+        size_t                nfiles, files_alloc;
+        struct strbuf         manifest;
+        bool                  have_manifest;
+        struct read_progress  prog;
+};
+/* Extract the members of every path that rp_extracts() into its restore
+ * sibling, hashing regular files into ps->files, collecting the manifest. */
+int  rp_extract(struct rp_pass *ps, struct diag *d);
+
+#endif

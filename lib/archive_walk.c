@@ -1,0 +1,205 @@
+/* archive_walk.c: walking the data paths the way a backup does (sorted
+ * names, hard links once, the top path followed when it is a symlink),
+ * for archive_measure() and the estimate; path normalisation. */
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/archive.h"
+#include "lib/archive_int.h"
+#include "lib/i18n.h"
+#include "lib/util.h"
+
+char *
+archive_abs_normalise(const char *path)
+{
+        struct strbuf sb = {0};
+        char *tmp, *save = NULL;
+
+        if (path[0] != '/') {
+                char *cwd = getcwd(NULL, 0);
+
+                tmp = xasprintf("%s/%s", cwd != NULL ? cwd : "", path);
+                free(cwd);
+        } else {
+                tmp = xstrdup(path);
+        }
+        for (char *c = strtok_r(tmp, "/", &save); c != NULL; c = strtok_r(NULL, "/", &save)) {
+                if (strcmp(c, ".") == 0)
+                        continue;
+                if (strcmp(c, "..") == 0) {
+                        char *slash = sb.buf != NULL ? strrchr(sb.buf, '/') : NULL;
+
+                        if (slash != NULL) {
+                                sb.len = (size_t)(slash - sb.buf);
+                                sb.buf[sb.len] = '\0';
+                        }
+                        continue;
+                }
+                strbuf_addch(&sb, '/');
+                strbuf_adds(&sb, c);
+        }
+        free(tmp);
+        if (sb.len == 0)
+                strbuf_adds(&sb, "/");
+        return strbuf_detach(&sb);
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+archive_dir_names(int fd, const char *src, struct strv *ret, struct diag *d)
+{
+        DIR *dir = fdopendir(fd);
+        struct dirent *de;
+
+        if (dir == NULL) {
+                int e = errno;
+
+                close(fd);
+                /* TRANSLATORS: %s is a directory, then the system's reason. */
+                diag_set(d, _("cannot read directory \"%s\": %s"), src, strerror(e));
+                return -e;
+        }
+        errno = 0;
+        while ((de = readdir(dir)) != NULL) {
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                        strv_push(ret, de->d_name);
+                errno = 0;
+        }
+        if (errno != 0) {
+                int e = errno;
+
+                closedir(dir);
+                diag_set(d, _("cannot read directory \"%s\": %s"), src, strerror(e));
+                return -e;
+        }
+        closedir(dir);
+        if (ret->n > 0)
+                qsort(ret->v, ret->n, sizeof *ret->v, name_cmp);
+        return 0;
+}
+
+bool
+link_seen_before(struct link_seen **links, size_t *n, size_t *alloc, const struct stat *st,
+                 const char *member, const char **ret_member)
+{
+        if (S_ISDIR(st->st_mode) || st->st_nlink < 2)
+                return false;
+        for (size_t i = 0; i < *n; i++) {
+                if ((*links)[i].dev == st->st_dev && (*links)[i].ino == st->st_ino) {
+                        if (ret_member != NULL)
+                                *ret_member = (*links)[i].member;
+                        return true;
+                }
+        }
+        xgrow((void **)links, alloc, *n + 1, sizeof **links);
+        (*links)[(*n)++] = (struct link_seen){ st->st_dev, st->st_ino,
+                                               xstrdup(member != NULL ? member : "") };
+        return false;
+}
+
+void
+links_free(struct link_seen *links, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(links[i].member);
+        free(links);
+}
+
+struct walk {
+        walk_fn           fn;
+        void             *ud;
+        struct link_seen *links;        /* files with more than one name */
+        size_t            n, alloc;
+        struct diag      *d;
+};
+
+static int
+walk_one(struct walk *w, const char *src, const char *rel, bool top)
+{
+        struct strv names = {0};
+        struct stat st;
+        bool again;
+        int fd, r;
+
+        if ((top ? stat(src, &st) : lstat(src, &st)) < 0) {
+                if (!top && errno == ENOENT)
+                        return 0;       /* vanished meanwhile: not ours to judge */
+                r = -errno;
+                /* TRANSLATORS: %s is a data path, then the system's reason. */
+                diag_set(w->d, _("cannot back up \"%s\": %s"), src, strerror(-r));
+                return r;
+        }
+        again = link_seen_before(&w->links, &w->n, &w->alloc, &st, NULL, NULL);
+        r = w->fn(w->ud, src, rel, &st, !again);
+        if (r != 0 || !S_ISDIR(st.st_mode))
+                return r;
+        fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (top ? 0 : O_NOFOLLOW));
+        if (fd < 0) {
+                if (!top && (errno == ENOENT || errno == ELOOP || errno == ENOTDIR))
+                        return 0;
+                r = -errno;
+                diag_set(w->d, _("cannot back up \"%s\": %s"), src, strerror(-r));
+                return r;
+        }
+        r = archive_dir_names(fd, src, &names, w->d);
+        for (size_t i = 0; r == 0 && i < names.n; i++) {
+                char *child = path_join(src, names.v[i]);
+                char *crel = rel[0] != '\0' ? path_join(rel, names.v[i]) : xstrdup(names.v[i]);
+
+                r = walk_one(w, child, crel, false);
+                free(child);
+                free(crel);
+        }
+        strv_release(&names);
+        return r;
+}
+
+int
+archive_walk(char *const *paths, size_t n, walk_fn fn, void *ud, struct diag *d)
+{
+        struct walk w = { .fn = fn, .ud = ud, .d = d };
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                char *p = archive_abs_normalise(paths[i]);
+
+                r = walk_one(&w, p, "", true);
+                free(p);
+        }
+        links_free(w.links, w.n);
+        return r;
+}
+
+static int
+measure_fn(void *ud, const char *src, const char *rel, const struct stat *st, bool first)
+{
+        uint64_t *sum = ud;
+
+        if (S_ISREG(st->st_mode) && first)
+                *sum += (uint64_t)st->st_size;
+        return 0;
+}
+
+int
+archive_measure(char *const *paths, size_t n, uint64_t *ret_bytes, struct diag *d)
+{
+        uint64_t sum = 0;
+        int r = archive_walk(paths, n, measure_fn, &sum, d);
+
+        if (r == 0)
+                *ret_bytes = sum;
+        return r;
+}

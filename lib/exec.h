@@ -1,0 +1,56 @@
+/* exec.h: child processes.
+ *
+ * Commands are argv vectors run with execvp, never through a shell, except
+ * exec_opts.shell which runs "/bin/sh -c SCRIPT" (the plan's shell: key;
+ * variables reach it only through the environment). The child gets its own
+ * process group; a timeout or an interrupt sends SIGTERM to the whole group,
+ * then SIGKILL after 5 seconds. stdin is /dev/null. stdout and stderr are
+ * read line by line as they come (poll, no busy wait): each line goes to
+ * on_line and to log_fd; stdout is also captured for matching.
+ */
+#ifndef UPSHIFT_EXEC_H
+#define UPSHIFT_EXEC_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/diag.h"
+
+#define EXEC_CAPTURE_MAX (4u << 20)     /* stdout kept for matching: 4 MiB */
+
+struct exec_opts {
+        char *const *argv;              /* NULL-terminated; or NULL when shell is set */
+        const char  *shell;             /* script for /bin/sh -c, or NULL */
+        char *const *env;               /* "K=V" added to the environment, NULL-terminated, or NULL */
+        const char  *cwd;               /* or NULL */
+        long         timeout_ms;        /* 0: none */
+        int          log_fd;            /* every output line is appended here, or -1 */
+        /* fd is 1 or 2; line has no newline. May be NULL. */
+        void       (*on_line)(void *ud, int fd, const char *line);
+        void        *ud;
+        /* When non-NULL and it becomes non-zero, the child's group is asked to stop. */
+        volatile sig_atomic_t *interrupt;
+};
+
+struct exec_result {
+        int     status;                 /* exit code; 128+N when killed by signal N; -1: not started */
+        bool    timed_out;
+        bool    interrupted;
+        char   *out;                    /* captured stdout (NUL-terminated, at most EXEC_CAPTURE_MAX) */
+        size_t  out_len;
+        char   *err_tail;               /* last lines of stderr (up to 4 KiB), NUL-terminated */
+};
+
+/* Run and wait. Returns 0 when the command ran (whatever its exit status:
+ * look at ret->status), or -errno when it could not be started (the message
+ * in d: 'cannot run "foo": No such file or directory'). */
+int  exec_run(const struct exec_opts *o, struct exec_result *ret, struct diag *d);
+void exec_result_release(struct exec_result *r);
+
+/* Quote argv for display: words with spaces or quotes get single quotes. New string. */
+char *exec_argv_display(char *const *argv);
+/* How a shell: script is shown: "sh -c 'SCRIPT'", quoted like argv. New string. */
+char *exec_shell_display(const char *script);
+
+#endif

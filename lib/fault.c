@@ -1,0 +1,70 @@
+#include <config.h>
+
+#ifdef UPSHIFT_FAULT_INJECTION
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/fault.h"
+
+static struct {
+        long          crash_after;      /* -1: none */
+        long          fail_at;          /* 0: none */
+        int           fail_errno;
+        unsigned long writes;
+} fault = {.crash_after = -1};
+
+void
+fault_init(void)
+{
+        const char *env = getenv("UPSHIFT_FAULT");
+        char *copy, *save = NULL;
+
+        if (env == NULL)
+                return;
+        copy = strdup(env);
+        if (copy == NULL)
+                return;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                char *eq = strchr(t, '=');
+                long n;
+
+                if (eq == NULL)
+                        continue;
+                *eq = '\0';
+                n = strtol(eq + 1, NULL, 10);
+                if (strcmp(t, "crash-after-record") == 0) {
+                        fault.crash_after = n;
+                } else if (strcmp(t, "enospc-at-write") == 0) {
+                        fault.fail_at = n;
+                        fault.fail_errno = ENOSPC;
+                } else if (strcmp(t, "eio-at-write") == 0) {
+                        fault.fail_at = n;
+                        fault.fail_errno = EIO;
+                }
+        }
+        free(copy);
+}
+
+void
+fault_after_record(unsigned long seq)
+{
+        if (fault.crash_after >= 0 && (unsigned long)fault.crash_after == seq)
+                raise(SIGKILL);
+}
+
+int
+fault_write(void)
+{
+        fault.writes++;
+        if (fault.fail_at > 0 && fault.writes == (unsigned long)fault.fail_at)
+                return -fault.fail_errno;
+        return 0;
+}
+
+#else
+/* ISO C wants a translation unit to hold something. */
+typedef int fault_unused;
+#endif

@@ -1,0 +1,75 @@
+/* package_int.h: what package.c (staging) and package_read.c (walking the
+ * package's archive, resolving members) share. Not a public contract. */
+#ifndef UPSHIFT_PACKAGE_INT_H
+#define UPSHIFT_PACKAGE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "lib/diag.h"
+
+#define PKG_BUF (256 * 1024)
+#define PKG_MAX_LINKS 8
+#define PKG_MAX_SIZE (UINT64_C(4) << 30)        /* default stage_opts.max_bytes */
+#define CONTROL_MAX (1024 * 1024)
+#define PKG_BARE 1              /* pkg_each(): the file is not an archive */
+
+struct pkg_entry {
+        char    *key;           /* normalised name: no "./", no leading "/" */
+        char    *link;          /* symlink target as stored, or hard link key */
+        int      type;          /* AE_IFREG, AE_IFLNK, AE_IFDIR, ... */
+        bool     hard;          /* a hard link to link */
+        bool     unsafe;        /* absolute or ".." in the name */
+        bool     link_unsafe;   /* the same for a hard link's target */
+        int64_t  size;          /* -1 when the archive does not say */
+        mode_t   perm;
+        size_t   idx;           /* position in the stream */
+};
+
+struct pkg {
+        const char       *name;         /* the package, for messages */
+        int               fd;
+        struct pkg_entry *v;
+        size_t            n, alloc;
+        char             *version;
+        char             *buf;
+        bool              allow_setid;
+        uint64_t          max_bytes;    /* never 0 */
+        struct diag      *d;
+};
+
+/* Called for every entry of the package's content, in stream order; a
+ * non-zero return stops the walk and is returned. */
+typedef int (*visit_fn)(struct pkg *p, struct archive *a, struct archive_entry *e,
+                        size_t idx, void *ud);
+
+/* name without "", "." components and leading "/"; *ret_unsafe is set when
+ * name was absolute or has a ".." component. New string. */
+char *pkg_member_key(const char *name, bool *ret_unsafe);
+/* Set d from a's error (naming member when not NULL) and return -errno. */
+int   pkg_read_error(struct pkg *p, struct archive *a, const char *member);
+/* Walk the entries of the package's content (the tar or zip itself, or a
+ * .deb's data.tar.*; with want_version also reads the .deb's Version:).
+ * Returns 0, PKG_BARE when the file is no archive at all, or -errno. */
+int   pkg_each(struct pkg *p, visit_fn fn, void *ud, bool want_version);
+/* VERSION-RELEASE (EPOCH:VERSION-RELEASE when it has an epoch) from the
+ * header of the .rpm open on fd; NULL when it is no .rpm or has none. */
+char *pkg_rpm_version(int fd);
+/* The last entry named key (a later one wins, as when extracting), or NULL. */
+const struct pkg_entry *pkg_find_last(const struct pkg *p, const char *key);
+/* pkg_each() filling p->v with every entry (and p->version). */
+int   pkg_list(struct pkg *p);
+/* Follow member through symlinks and hard links, its own and its parent
+ * directories' (at most PKG_MAX_LINKS, never outside the package), to the
+ * regular file holding its data. Refuses device nodes, FIFOs, sockets and
+ * (unless p->allow_setid) setuid/setgid files, and a declared size past
+ * p->max_bytes. Returns 0 with *ret pointing into p->v, or -ENOENT, -EPERM,
+ * -ELOOP, -EISDIR, -EINVAL, -EFBIG with the message in p->d. */
+int   pkg_resolve(struct pkg *p, const char *member, const struct pkg_entry **ret);
+
+#endif

@@ -1,0 +1,262 @@
+/* plan.h: a product's upgrade procedure, loaded from YAML.
+ *
+ * plan_load() reads a plan file with libyaml, checks it against the schema
+ * (man/upshift-plan.5) and returns a struct plan. Every error names the
+ * file, line and column and what was expected:
+ *     redis.yaml:12:5: unknown key "mtach" in a command (did you mean "match"?)
+ * The whole plan is owned by the struct; plan_free() releases it.
+ * Strings keep their ${name} references: they are expanded at run time
+ * against a struct vars (vars.h). Every ${name} is checked at load to be a
+ * built-in variable (vars_builtin), a question key (ask:), or a checklist key.
+ */
+#ifndef UPSHIFT_PLAN_H
+#define UPSHIFT_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/diag.h"
+#include "lib/upshift.h"
+#include "lib/util.h"
+#include "lib/version.h"
+
+/* Where something stands in the plan file (1-based; 0 = unknown). */
+struct pos {
+        unsigned line;
+        unsigned col;
+};
+
+enum qtype {
+        Q_STRING,
+        Q_INTEGER,
+        Q_FILE,         /* an existing regular file */
+        Q_DIR,          /* a directory (need not exist yet) */
+        Q_YESNO,        /* yes/no, true/false; stored as "yes" or "no" */
+        Q_CHOICE,       /* one of choices[] */
+        Q_SECRET,       /* never written to journal, logs or answers.yaml */
+        Q_SHA256,       /* 64 hex digits (empty allowed when not required) */
+        Q_CONFIRM,      /* a checklist item: must be answered yes to go on */
+};
+
+/* Name of a question type as written in plans ("file"), and back. */
+const char *qtype_name(enum qtype t);
+int         qtype_from_name(const char *name);      /* -1 if unknown */
+
+struct question {
+        char        *key;               /* [a-z_][a-z0-9_]* */
+        char        *text;              /* the question, as shown */
+        char        *help;              /* longer help, or NULL */
+        enum qtype   type;
+        char        *def;               /* default value (may hold ${...}), or NULL */
+        bool         required;          /* default: true when def is NULL */
+        bool         per_hop;           /* one value per hop of the path (answers.h) */
+        struct strv  choices;           /* Q_CHOICE only */
+        enum step_id step;              /* STEP_NONE for ask:, else the checklist's step */
+        struct pos   pos;
+};
+
+/* A when: condition. Every part that is set must hold. */
+struct cond {
+        bool           set;             /* false: always true */
+        struct vrange *version;         /* installed version, or NULL */
+        struct vrange *target;          /* target of the current hop, or NULL */
+        struct kvlist  facts;           /* fact name -> regex its value must match */
+        struct kvlist  answers;         /* answer key -> exact value */
+        struct pos     pos;
+};
+
+/* A command. Either argv (run:) or shell (shell:), never both. */
+struct cmd {
+        struct strv   argv;             /* argv.n == 0 when shell is set */
+        char         *shell;            /* run with /bin/sh -c; variables only via env */
+        struct kvlist env;              /* extra environment (values may hold ${...}) */
+        char         *cwd;              /* working directory, or NULL */
+        long          timeout_ms;       /* 0: the default (10 minutes) */
+        char         *match;            /* regex its stdout must match, or NULL */
+        char         *ignore;           /* regex of output lines to leave out, or NULL */
+        bool          lines;            /* the value is the list of lines (sorted) */
+        bool          may_fail;         /* a non-zero exit is not an error */
+        char         *foreach;          /* fact name: run once per line, as ${item}; or NULL */
+        struct cond   when;
+        struct pos    pos;
+};
+
+struct cmdlist {
+        struct cmd *v;
+        size_t      n;
+};
+
+/* A named value captured in detect and compared again in verify. */
+struct fact {
+        char       *name;
+        struct cmd  cmd;                /* run/shell + match/ignore/lines */
+        struct pos  pos;
+};
+
+/* One check: in detect a failing check is an inhibitor, in verify a failure. */
+struct check {
+        struct cond  when;
+        struct cmd  *cmd;               /* run:/shell: with optional match:, or NULL */
+        char        *same;              /* fact name that must be equal to detect's, or NULL */
+        char        *fail;              /* message when it fails (detect: an inhibitor) */
+        char        *warn;              /* message when it fails, but go on */
+        struct pos   pos;
+};
+
+/* A migration: commands run when its condition holds. */
+struct migration {
+        struct cond     when;
+        struct cmdlist  run;
+        char           *point_of_no_return;   /* message, or NULL */
+        struct cmd     *probe;                /* "already done?" command, or NULL */
+        struct pos      pos;
+};
+
+/* disconnect: disable: one item. Facts journaled: see steps/disable.h. */
+enum disable_kind {
+        DISABLE_SYSTEMD,        /* a unit or timer (or a glob pattern of them) */
+        DISABLE_CRONTAB,        /* lines of a crontab file matching a regex */
+};
+
+struct disable_item {
+        enum disable_kind kind;
+        char        *unit;              /* systemd: unit name or pattern (may hold ${...}) */
+        char        *file;              /* crontab: the file (may hold ${...}) */
+        char        *match;             /* crontab: regex of the lines to comment out */
+        struct cond  when;
+        struct pos   pos;
+};
+
+enum svc_manager {
+        SVC_NONE,       /* no service: stop/start only run the plan's commands */
+        SVC_SYSTEMD,
+        SVC_SYSV,
+        SVC_OPENRC,
+        SVC_PIDFILE,
+        SVC_FROM_VAR,   /* manager: "${name}": chosen at run time by an answer */
+};
+
+struct service_spec {
+        enum svc_manager manager;
+        char        *manager_var;       /* the raw "${...}" text when SVC_FROM_VAR */
+        char        *name;              /* unit / init script name */
+        char        *pidfile;           /* pidfile path (pidfile manager; optional for others) */
+        struct cmd  *start;             /* start command (pidfile manager), or NULL */
+        struct cmd  *stop;              /* stop command, or NULL: SIGTERM to the pid */
+        char        *port;              /* TCP port on 127.0.0.1 to wait for, or NULL */
+        long         timeout_ms;        /* stop/start wait; default 60 s */
+        struct pos   pos;
+};
+
+struct filemap {
+        char       *member;             /* path inside the package ("usr/bin/x") */
+        char       *target;             /* where it goes (may hold ${...}) */
+        bool        dir;                /* both end in "/": every file under member */
+        struct pos  pos;
+};
+
+struct ready_spec {
+        struct cmd  *cmd;               /* ready when it exits 0 (and matches), or NULL */
+        char        *http;              /* ready when GET answers 2xx, or NULL */
+        long         timeout_ms;        /* default 60 s */
+        long         interval_ms;       /* default 500 ms */
+        struct pos   pos;
+};
+
+/* What every step may have besides its own keys. */
+struct step_common {
+        bool          present;          /* the step's key appears in the plan */
+        struct strv   checklist_keys;   /* keys of its Q_CONFIRM questions, in order */
+        char         *confirm;          /* extra consequence text for the confirmation */
+};
+
+struct plan {
+        char  *file;                    /* path it was loaded from */
+        int    schema;                  /* 1 */
+        char  *id;                      /* [a-z0-9_-]+ */
+        char  *title;
+        char  *description;             /* or NULL */
+        char  *target;                  /* default target version, or NULL */
+        char  *min_version;             /* oldest version the plan can upgrade, or NULL */
+        struct strv   path_stops;       /* mandatory intermediate versions (path: stops:) */
+
+        struct question *ask;           /* ask: items first, then checklist items */
+        size_t           n_ask;
+        struct kvlist    env;           /* env: given to every command */
+
+        struct service_spec service;
+        struct step_common  step[STEP_COUNT];
+
+        struct {
+                struct cmd     version; /* run + match (group 1 is the version) */
+                struct fact   *facts;
+                size_t         n_facts;
+                struct check  *checks;
+                size_t         n_checks;
+        } detect;
+
+        struct {
+                struct strv    paths;   /* data paths to archive */
+                struct cmdlist before;  /* online backup commands, run first */
+                bool           cold;    /* archive after the service has stopped */
+                char          *compression;   /* "zstd" (default), "gzip", "xz" */
+                int            level;   /* 0: the compressor's default */
+        } backup;
+
+        struct {
+                struct cmd    *clients; /* lists connected clients, one a line, or NULL */
+                long           drain_ms;      /* wait for clients to leave by themselves */
+                struct cmdlist kick;    /* then run these to disconnect the rest */
+                long           timeout_ms;    /* then wait at most this long for none left */
+                struct cmdlist run;     /* other commands */
+                struct disable_item *disable;   /* units, timers, crontab lines to disable */
+                size_t         n_disable;
+        } disconnect;
+
+        struct {
+                struct cmdlist run;     /* run instead of the service manager's stop */
+        } stop;
+
+        struct {
+                char          *package; /* package file (may hold ${...}) */
+                char          *sha256;  /* expected SHA-256 (may be "" after expansion) */
+                struct filemap *files;
+                size_t          n_files;
+                struct cmdlist  run;    /* vendor installer instead of files */
+                bool            allow_setid;    /* accept setuid/setgid members */
+                uint64_t        max_bytes;      /* staging limit; 0: 4 GiB */
+        } swap;
+
+        struct {
+                struct migration *v;
+                size_t            n;
+        } migrate;
+
+        struct {
+                struct ready_spec ready;
+                struct check     *checks;
+                size_t            n_checks;
+        } verify;
+
+        struct {
+                struct cmdlist run;
+        } reconnect;
+};
+
+/* Load and validate a plan. On success *ret is a new plan and 0 is returned.
+ * On error returns -EINVAL (or -errno when the file cannot be read) with
+ * "FILE:LINE:COL: what is wrong (what was expected)" in d. */
+int  plan_load(const char *path, struct plan **ret, struct diag *d);
+void plan_free(struct plan *p);
+
+/* The question with that key, or NULL. */
+const struct question *plan_question(const struct plan *p, const char *key);
+
+/* Resolve PLAN as given on the command line: a path (contains '/' or ends in
+ * .yaml/.yml) is used as it is; otherwise "<dir>/<PLAN>.yaml" is searched in
+ * each directory of dirs (NULL-terminated). Returns a new string, or NULL with
+ * a message in d listing where it looked. */
+char *plan_find(const char *name, const char *const *dirs, struct diag *d);
+
+#endif

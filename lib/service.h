@@ -1,0 +1,60 @@
+/* service.h: starting and stopping the service.
+ *
+ * Backends: systemd (systemctl start|stop|is-active NAME), sysv
+ * (service NAME start|stop|status), openrc (rc-service NAME ...), and pidfile
+ * (start: the plan's start command, then wait until the pidfile names a live
+ * process; stop: the plan's stop command, or SIGTERM to the pid). Every stop
+ * waits until the process has exited (and the port, when given, is closed),
+ * at most timeout_ms. Commands are run through the caller's runner, so their
+ * output reaches the log and the frontend.
+ */
+#ifndef UPSHIFT_SERVICE_H
+#define UPSHIFT_SERVICE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "lib/diag.h"
+#include "lib/exec.h"
+#include "lib/plan.h"
+
+/* A service with every ${...} already expanded. */
+struct service {
+        enum svc_manager manager;       /* never SVC_FROM_VAR here */
+        char   *name;
+        char   *pidfile;
+        char  **start_argv;             /* NULL-terminated, or NULL */
+        char   *start_shell;
+        char  **stop_argv;
+        char   *stop_shell;
+        char  **start_env;              /* NAME=value added to the start command's, or NULL */
+        char  **stop_env;
+        int     port;                   /* 0: none */
+        long    timeout_ms;
+};
+
+/* How the service runs commands: fills in log_fd/on_line/env of opts. */
+struct runner {
+        int    (*run)(void *ud, struct exec_opts *o, struct exec_result *ret, struct diag *d);
+        void    *ud;
+};
+
+/* Manager from its plan name ("systemd"), or -1. */
+int  service_manager_from_name(const char *name);
+const char *service_manager_name(enum svc_manager m);
+
+/* 1 running, 0 stopped, <0 could not tell (message in d). *ret_pid, when
+ * given and known, is the main pid. */
+int  service_status(const struct service *s, const struct runner *r, pid_t *ret_pid,
+                    struct diag *d);
+/* Stop and wait until it is gone. Returns 0 or <0 with a message naming
+ * what still runs. Stopping a stopped service succeeds. */
+int  service_stop(const struct service *s, const struct runner *r, struct diag *d);
+/* Start; for pidfile, wait until the pid file names a live process. */
+int  service_start(const struct service *s, const struct runner *r, struct diag *d);
+void service_release(struct service *s);
+
+/* True when something accepts TCP connections on 127.0.0.1:port. */
+bool port_open(int port);
+
+#endif

@@ -1,0 +1,350 @@
+/* ynode.c: YAML into a tree of nodes with positions (ynode.h). */
+#include <config.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "lib/i18n.h"
+#include "lib/util.h"
+#include "lib/ynode.h"
+
+#define YNODE_MAX_DEPTH 64
+
+struct yparse {
+        yaml_parser_t  parser;
+        const char    *name;
+        struct diag   *d;
+};
+
+static void
+yparse_error(struct yparse *yp)
+{
+        const yaml_parser_t *p = &yp->parser;
+        const char *problem = p->problem ? p->problem : _("cannot parse YAML");
+
+        if (p->context)
+                diag_set_at(yp->d, yp->name, (unsigned)p->problem_mark.line + 1,
+                            (unsigned)p->problem_mark.column + 1, "%s (%s)",
+                            problem, p->context);
+        else
+                diag_set_at(yp->d, yp->name, (unsigned)p->problem_mark.line + 1,
+                            (unsigned)p->problem_mark.column + 1, "%s", problem);
+}
+
+static int
+next_event(struct yparse *yp, yaml_event_t *ev)
+{
+        if (!yaml_parser_parse(&yp->parser, ev)) {
+                yparse_error(yp);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static void
+error_at(struct yparse *yp, const yaml_mark_t *m, const char *msg)
+{
+        diag_set_at(yp->d, yp->name, (unsigned)m->line + 1, (unsigned)m->column + 1,
+                    "%s", msg);
+}
+
+void
+ynode_free(struct ynode *n)
+{
+        if (n == NULL)
+                return;
+        free(n->str);
+        for (size_t i = 0; n->items && i < n->n; i++)
+                ynode_free(n->items[i]);
+        free(n->items);
+        for (size_t i = 0; n->pairs && i < n->n; i++) {
+                ynode_free(n->pairs[i].key);
+                ynode_free(n->pairs[i].value);
+        }
+        free(n->pairs);
+        free(n);
+}
+
+static struct ynode *
+node_new(enum ynode_kind kind, const yaml_mark_t *m)
+{
+        struct ynode *n = xcalloc(1, sizeof *n);
+
+        n->kind = kind;
+        n->line = (unsigned)m->line + 1;
+        n->col = (unsigned)m->column + 1;
+        return n;
+}
+
+static int parse_node(struct yparse *yp, yaml_event_t *ev, int depth,
+                      struct ynode **ret);
+
+static int
+parse_seq(struct yparse *yp, struct ynode *seq, int depth)
+{
+        size_t alloc = 0;
+
+        for (;;) {
+                yaml_event_t ev;
+                struct ynode *item;
+                int r;
+
+                if ((r = next_event(yp, &ev)) < 0)
+                        return r;
+                if (ev.type == YAML_SEQUENCE_END_EVENT) {
+                        yaml_event_delete(&ev);
+                        return 0;
+                }
+                if ((r = parse_node(yp, &ev, depth + 1, &item)) < 0)
+                        return r;
+                xgrow((void **)&seq->items, &alloc, seq->n + 1, sizeof *seq->items);
+                seq->items[seq->n++] = item;
+        }
+}
+
+static int
+parse_map(struct yparse *yp, struct ynode *map, int depth)
+{
+        size_t alloc = 0;
+
+        for (;;) {
+                yaml_event_t ev;
+                struct ynode *key, *value;
+                const struct ynode_pair *first;
+                int r;
+
+                if ((r = next_event(yp, &ev)) < 0)
+                        return r;
+                if (ev.type == YAML_MAPPING_END_EVENT) {
+                        yaml_event_delete(&ev);
+                        return 0;
+                }
+                if (ev.type == YAML_SEQUENCE_START_EVENT ||
+                    ev.type == YAML_MAPPING_START_EVENT) {
+                        error_at(yp, &ev.start_mark,
+                                 _("a key must be a plain string, not a list or mapping"));
+                        yaml_event_delete(&ev);
+                        return -EINVAL;
+                }
+                if ((r = parse_node(yp, &ev, depth + 1, &key)) < 0)
+                        return r;
+                first = ynode_get_pair(map, key->str);
+                if (first != NULL) {
+                        /* TRANSLATORS: %s is a key, %u a line number. */
+                        diag_set_at(yp->d, yp->name, key->line, key->col,
+                                    _("duplicate key \"%s\" (first given at line %u)"),
+                                    key->str, first->key->line);
+                        ynode_free(key);
+                        return -EINVAL;
+                }
+                if ((r = next_event(yp, &ev)) < 0) {
+                        ynode_free(key);
+                        return r;
+                }
+                if ((r = parse_node(yp, &ev, depth + 1, &value)) < 0) {
+                        ynode_free(key);
+                        return r;
+                }
+                xgrow((void **)&map->pairs, &alloc, map->n + 1, sizeof *map->pairs);
+                map->pairs[map->n].key = key;
+                map->pairs[map->n].value = value;
+                map->n++;
+        }
+}
+
+/* Build the node that starts with ev (which this function deletes). */
+static int
+parse_node(struct yparse *yp, yaml_event_t *ev, int depth, struct ynode **ret)
+{
+        struct ynode *n = NULL;
+        int r = 0;
+
+        if (depth > YNODE_MAX_DEPTH) {
+                error_at(yp, &ev->start_mark, _("the document is nested too deeply"));
+                yaml_event_delete(ev);
+                return -EINVAL;
+        }
+        switch (ev->type) {
+        case YAML_SCALAR_EVENT:
+                n = node_new(YNODE_SCALAR, &ev->start_mark);
+                n->len = ev->data.scalar.length;
+                n->str = xstrndup((const char *)ev->data.scalar.value, n->len);
+                n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+                break;
+        case YAML_SEQUENCE_START_EVENT:
+                n = node_new(YNODE_SEQ, &ev->start_mark);
+                r = parse_seq(yp, n, depth);
+                break;
+        case YAML_MAPPING_START_EVENT:
+                n = node_new(YNODE_MAP, &ev->start_mark);
+                r = parse_map(yp, n, depth);
+                break;
+        case YAML_ALIAS_EVENT:
+                error_at(yp, &ev->start_mark, _("aliases are not supported"));
+                r = -EINVAL;
+                break;
+        default:
+                error_at(yp, &ev->start_mark, _("unexpected YAML event"));
+                r = -EINVAL;
+                break;
+        }
+        yaml_event_delete(ev);
+        if (r < 0) {
+                ynode_free(n);
+                return r;
+        }
+        *ret = n;
+        return 0;
+}
+
+static int
+parse_stream(struct yparse *yp, struct ynode **ret)
+{
+        yaml_event_t ev;
+        struct ynode *root = NULL;
+        int r;
+
+        if ((r = next_event(yp, &ev)) < 0)
+                return r;
+        yaml_event_delete(&ev);                 /* STREAM-START */
+        if ((r = next_event(yp, &ev)) < 0)
+                return r;
+        if (ev.type == YAML_STREAM_END_EVENT) {
+                yaml_event_delete(&ev);
+                *ret = NULL;
+                return 0;
+        }
+        yaml_event_delete(&ev);                 /* DOCUMENT-START */
+        if ((r = next_event(yp, &ev)) < 0)
+                return r;
+        if ((r = parse_node(yp, &ev, 0, &root)) < 0)
+                return r;
+        if ((r = next_event(yp, &ev)) < 0)      /* DOCUMENT-END */
+                goto fail;
+        yaml_event_delete(&ev);
+        if ((r = next_event(yp, &ev)) < 0)
+                goto fail;
+        if (ev.type != YAML_STREAM_END_EVENT) {
+                error_at(yp, &ev.start_mark,
+                         _("only one YAML document is allowed (remove the second \"---\")"));
+                yaml_event_delete(&ev);
+                r = -EINVAL;
+                goto fail;
+        }
+        yaml_event_delete(&ev);
+        *ret = root;
+        return 0;
+fail:
+        ynode_free(root);
+        return r;
+}
+
+int
+ynode_parse_string(const char *name, const char *text, size_t len,
+                   struct ynode **ret, struct diag *d)
+{
+        struct yparse yp = { .name = name, .d = d };
+        int r;
+
+        if (!yaml_parser_initialize(&yp.parser)) {
+                diag_set(d, _("cannot parse \"%s\": out of memory"), name);
+                return -ENOMEM;
+        }
+        yaml_parser_set_input_string(&yp.parser, (const unsigned char *)text, len);
+        r = parse_stream(&yp, ret);
+        yaml_parser_delete(&yp.parser);
+        return r;
+}
+
+int
+ynode_parse_file(const char *path, struct ynode **ret, struct diag *d)
+{
+        char *buf;
+        size_t len;
+        int r;
+
+        if ((r = read_file(path, &buf, &len, d)) < 0)
+                return r;
+        r = ynode_parse_string(path, buf, len, ret, d);
+        free(buf);
+        return r;
+}
+
+bool
+ynode_is_null(const struct ynode *n)
+{
+        static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+
+        if (n == NULL)
+                return true;
+        if (n->kind != YNODE_SCALAR || !n->plain)
+                return false;
+        for (size_t i = 0; i < ARRAY_SIZE(nulls); i++)
+                if (strcmp(n->str, nulls[i]) == 0)
+                        return true;
+        return false;
+}
+
+const struct ynode_pair *
+ynode_get_pair(const struct ynode *n, const char *key)
+{
+        if (n == NULL || n->kind != YNODE_MAP)
+                return NULL;
+        for (size_t i = 0; i < n->n; i++)
+                if (strcmp(n->pairs[i].key->str, key) == 0)
+                        return &n->pairs[i];
+        return NULL;
+}
+
+struct ynode *
+ynode_get(const struct ynode *n, const char *key)
+{
+        const struct ynode_pair *p = ynode_get_pair(n, key);
+
+        return p ? p->value : NULL;
+}
+
+int
+ynode_bool(const struct ynode *n, bool *ret)
+{
+        static const struct {
+                const char *text;
+                bool        value;
+        } words[] = {
+                { "true", true }, { "True", true }, { "TRUE", true },
+                { "yes", true }, { "Yes", true }, { "YES", true },
+                { "on", true }, { "On", true }, { "ON", true },
+                { "false", false }, { "False", false }, { "FALSE", false },
+                { "no", false }, { "No", false }, { "NO", false },
+                { "off", false }, { "Off", false }, { "OFF", false },
+        };
+
+        if (n == NULL || n->kind != YNODE_SCALAR || !n->plain)
+                return -1;
+        for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
+                if (strcmp(n->str, words[i].text) == 0) {
+                        *ret = words[i].value;
+                        return 0;
+                }
+        }
+        return -1;
+}
+
+const char *
+ynode_kind_text(const struct ynode *n)
+{
+        if (n == NULL || ynode_is_null(n))
+                return _("nothing");
+        switch (n->kind) {
+        case YNODE_SCALAR:
+                return _("a scalar");
+        case YNODE_SEQ:
+                return _("a list");
+        case YNODE_MAP:
+                return _("a mapping");
+        }
+        return "?";
+}
