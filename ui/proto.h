@@ -3,7 +3,7 @@
  * The worker (ui/remote.c) runs the engine and sends what the frontend is
  * told: step states, log lines, progress, questions, confirmations,
  * failures, the report. The wizard (ui/tui*.c) draws them and sends the
- * replies back. HACKING.md ("The worker protocol") lists every message.
+ * replies back. doc/protocol.md ("The worker protocol") lists every message.
  *
  * A message is one line of text:
  *

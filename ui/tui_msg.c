@@ -1,5 +1,5 @@
 /* tui_msg.c: what the wizard does with the worker's messages (the
- * protocol of ui/proto.h, listed in HACKING.md), and the report it
+ * protocol of ui/proto.h, listed in doc/protocol.md), and the report it
  * prints when it gives the terminal back. */
 #include <config.h>
 
