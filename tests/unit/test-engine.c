@@ -17,14 +17,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "answers.h"
-#include "engine.h"
-#include "frontend.h"
-#include "journal.h"
-#include "plan.h"
-#include "state.h"
+#include "lib/answers.h"
+#include "engine/engine.h"
+#include "engine/frontend.h"
+#include "lib/journal.h"
+#include "lib/plan.h"
+#include "engine/state.h"
 #include "testlib.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define MAX_CALLS 256
 
