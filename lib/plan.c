@@ -3,8 +3,9 @@
  * The YAML tree (ynode.h) is walked once; each part is checked against the
  * schema as it is read. ${name} references, fact names and answer keys are
  * collected with their positions and checked at the end, when all questions
- * and facts are known. The service and the steps are read by plan_step.c,
- * scalars, commands and conditions by plan_cmd.c.
+ * and facts are known. The service is read by plan_step.c, scalars,
+ * commands and conditions by plan_cmd.c, each step's section by the
+ * parser plan_load() is given for it (plan_schema.h).
  */
 #include <config.h>
 
@@ -226,7 +227,7 @@ pask(struct pctx *c, const struct ynode *n)
         return 0;
 }
 
-/* One step key: check its keys, then its own parser. */
+/* path: stops: */
 static int
 ppath(struct pctx *c, const struct ynode *n)
 {
@@ -496,8 +497,26 @@ plan_question(const struct plan *p, const char *key)
 
 /* Loading ------------------------------------------------------------------- */
 
+/* One step's section: present, checklist:, confirm:, then its own keys. */
 static int
-pplan(struct pctx *c, const struct ynode *root)
+psection(struct pctx *c, enum step_id id, const struct plan_section *sec,
+         const struct ynode *n)
+{
+        int r;
+
+        if ((r = pstep(c, id, n)) < 0)
+                return r;
+        if (sec->keys == NULL)
+                return sec->parse ? sec->parse(c, n) : 0;
+        if (ynode_is_null(n))
+                return 0;
+        if ((r = psection_keys(c, n, sec->keys, step_key(id))) < 0)
+                return r;
+        return sec->parse ? sec->parse(c, n) : 0;
+}
+
+static int
+pplan(struct pctx *c, const struct plan_section *sections, const struct ynode *root)
 {
         struct plan *p = c->p;
         const char *where = _("the plan");
@@ -540,14 +559,15 @@ pplan(struct pctx *c, const struct ynode *root)
         for (int id = 0; id < STEP_COUNT; id++) {
                 const struct ynode_pair *pr = ynode_get_pair(root, step_key(id));
 
-                if (pr && (r = pstep_key(c, (enum step_id)id, pr->value)) < 0)
+                if (pr && (r = psection(c, (enum step_id)id, &sections[id], pr->value)) < 0)
                         return r;
         }
         return plan_check_names(c);
 }
 
 int
-plan_load(const char *path, struct plan **ret, struct diag *d)
+plan_load(const char *path, const struct plan_section *sections, struct plan **ret,
+          struct diag *d)
 {
         struct pctx c = { .file = path, .d = d };
         struct ynode *root = NULL;
@@ -570,7 +590,7 @@ plan_load(const char *path, struct plan **ret, struct diag *d)
         p->verify.ready.timeout_ms = 60000;
         p->verify.ready.interval_ms = 500;
         c.p = p;
-        r = pplan(&c, root);
+        r = pplan(&c, sections, root);
         append_checklist(&c);           /* on error too: plan_free() frees them */
         free(c.cl);
         for (size_t i = 0; i < c.refs.n; i++)

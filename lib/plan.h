@@ -244,10 +244,16 @@ struct plan {
         } reconnect;
 };
 
-/* Load and validate a plan. On success *ret is a new plan and 0 is returned.
+/* How each step's section is read (plan_schema.h). */
+struct plan_section;
+
+/* Load and validate a plan; sections[id] reads the section of step id (lib/
+ * does not know the steps: steps/step.h step_plan_load() passes the step
+ * modules' parsers). On success *ret is a new plan and 0 is returned.
  * On error returns -EINVAL (or -errno when the file cannot be read) with
  * "FILE:LINE:COL: what is wrong (what was expected)" in d. */
-int  plan_load(const char *path, struct plan **ret, struct diag *d);
+int  plan_load(const char *path, const struct plan_section *sections,
+               struct plan **ret, struct diag *d);
 void plan_free(struct plan *p);
 
 /* The question with that key, or NULL. */

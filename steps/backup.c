@@ -331,6 +331,46 @@ backup_run(struct step_ctx *ctx)
         return backup_make_archive(ctx);
 }
 
+/* The plan's backup: section ---------------------------------------------- */
+
+static const char *const backup_keys[] = {
+        "paths", "before", "cold", "compression", "level", NULL,
+};
+
+static int
+backup_parse(struct pctx *c, const struct ynode *n)
+{
+        struct plan *p = c->p;
+        struct ynode *v;
+        long level;
+        int r;
+
+        if ((v = popt(n, "paths")) && (r = pstrv(c, v, &p->backup.paths)) < 0)
+                return r;
+        if ((v = popt(n, "before")) && (r = pcmdlist(c, v, &p->backup.before)) < 0)
+                return r;
+        if ((v = popt(n, "cold")) && (r = pbool(c, v, &p->backup.cold)) < 0)
+                return r;
+        if ((v = popt(n, "compression"))) {
+                static const char *const comp[] = { "zstd", "gzip", "xz", "none", NULL };
+
+                if (v->kind != YNODE_SCALAR || strv_find((char *const *)comp, 4, v->str) < 0)
+                        return perr(c, v, _("unknown compression (expected one of: zstd, "
+                                            "gzip, xz, none)"));
+                free(p->backup.compression);
+                p->backup.compression = xstrdup(v->str);
+        }
+        if ((v = popt(n, "level"))) {
+                long max = strcmp(p->backup.compression, "zstd") == 0 ? 19 : 9;
+
+                if (pint(c, v, &level) < 0 || level < 1 || level > max)
+                        return perr(c, v, _("expected a compression level from 1 to %ld"),
+                                    max);
+                p->backup.level = (int)level;
+        }
+        return 0;
+}
+
 const struct step_module step_backup = {
         .abi = STEP_ABI,
         .id = STEP_BACKUP,
@@ -338,6 +378,7 @@ const struct step_module step_backup = {
         .title = N_("Back up data"),
         .what = N_("Run the plan's backup commands, archive the data paths with a SHA-256 manifest, and read the archive back to verify it."),
         .risk = RISK_NONE,
+        .plan = { .keys = backup_keys, .parse = backup_parse },
         .check = backup_check,
         .probe = backup_probe,
         .run = backup_run,

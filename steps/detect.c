@@ -269,6 +269,53 @@ detect_undo(struct step_ctx *ctx)
         return swap_unstage(ctx);
 }
 
+/* The plan's detect: section ---------------------------------------------- */
+
+static const char *const detect_keys[] = { "version", "facts", "checks", NULL };
+
+static int
+detect_parse(struct pctx *c, const struct ynode *n)
+{
+        struct plan *p = c->p;
+        const char *where = _("detect");
+        struct ynode *v;
+        int r;
+
+        if (ynode_is_null(n))
+                return pmissing(c, n, "version", where);
+        if ((r = psection_keys(c, n, detect_keys, where)) < 0)
+                return r;
+        if ((v = popt(n, "version")) == NULL)
+                return pmissing(c, n, "version", where);
+        if ((r = pcmd(c, v, &p->detect.version)) < 0)
+                return r;
+        if (p->detect.version.match == NULL)
+                return perr(c, v, _("detect version: needs match: (a regular expression "
+                                    "whose group 1 is the version)"));
+        if ((v = popt(n, "facts"))) {
+                if (v->kind != YNODE_MAP)
+                        return perr(c, v, _("expected a mapping of fact names to commands"));
+                p->detect.facts = xcalloc(v->n + 1, sizeof *p->detect.facts);
+                for (size_t i = 0; i < v->n; i++) {
+                        struct fact *f = &p->detect.facts[i];
+                        const struct ynode *k = v->pairs[i].key;
+
+                        p->detect.n_facts = i + 1;
+                        if (!pis_key(k->str, false))
+                                return perr(c, k, _("bad fact name (expected lower-case "
+                                                    "letters, digits and \"_\")"));
+                        f->name = xstrdup(k->str);
+                        f->pos = pnode_pos(k);
+                        if ((r = pcmd(c, v->pairs[i].value, &f->cmd)) < 0)
+                                return r;
+                }
+        }
+        if ((v = popt(n, "checks")) &&
+            (r = pchecks(c, v, &p->detect.checks, &p->detect.n_checks)) < 0)
+                return r;
+        return 0;
+}
+
 const struct step_module step_detect = {
         .abi = STEP_ABI,
         .id = STEP_DETECT,
@@ -276,6 +323,7 @@ const struct step_module step_detect = {
         .title = N_("Detect"),
         .what = N_("Find the installed version, record facts to compare after the upgrade, run the preflight checks and stage the new package."),
         .risk = RISK_NONE,
+        .plan = { .parse = detect_parse },
         .run = detect_run,
         .undo = detect_undo,
 };

@@ -101,6 +101,35 @@ disconnect_undo(struct step_ctx *ctx)
         return disable_restore(ctx);
 }
 
+/* The plan's disconnect: section ------------------------------------------ */
+
+static const char *const disconnect_keys[] = {
+        "clients", "drain", "kick", "timeout", "run", "disable", NULL,
+};
+
+static int
+disconnect_parse(struct pctx *c, const struct ynode *n)
+{
+        struct plan *p = c->p;
+        struct ynode *v;
+        int r;
+
+        if ((v = popt(n, "clients")) && (r = pcmd_new(c, v, &p->disconnect.clients)) < 0)
+                return r;
+        if ((v = popt(n, "drain")) && (r = pduration(c, v, &p->disconnect.drain_ms)) < 0)
+                return r;
+        if ((v = popt(n, "kick")) && (r = pcmdlist(c, v, &p->disconnect.kick)) < 0)
+                return r;
+        if ((v = popt(n, "timeout")) &&
+            (r = pduration(c, v, &p->disconnect.timeout_ms)) < 0)
+                return r;
+        if ((v = popt(n, "run")) && (r = pcmdlist(c, v, &p->disconnect.run)) < 0)
+                return r;
+        if ((v = popt(n, "disable")) && (r = pdisable(c, v)) < 0)
+                return r;
+        return 0;
+}
+
 const struct step_module step_disconnect = {
         .abi = STEP_ABI,
         .id = STEP_DISCONNECT,
@@ -109,6 +138,7 @@ const struct step_module step_disconnect = {
         .what = N_("Turn off what starts new clients, list the connected clients, let them drain, then disconnect the rest."),
         .consequence = N_("Clients lose their connection to the service."),
         .risk = RISK_REVERSIBLE,
+        .plan = { .keys = disconnect_keys, .parse = disconnect_parse },
         .run = disconnect_run,
         .undo = disconnect_undo,
 };

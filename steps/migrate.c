@@ -136,6 +136,64 @@ migrate_undo(struct step_ctx *ctx)
         return backup_restore(ctx);
 }
 
+/* The plan's migrate: section --------------------------------------------- */
+
+static const char *const migrate_keys[] = { "steps", NULL };
+static const char *const migration_keys[] = {
+        "when", "run", "point_of_no_return", "probe", NULL,
+};
+
+static int
+pmigration(struct pctx *c, const struct ynode *n, struct migration *m)
+{
+        const char *where = _("a migration");
+        struct ynode *v;
+        int r;
+
+        if (n->kind != YNODE_MAP)
+                return perr(c, n, _("expected a migration: a mapping with run:"));
+        if ((r = pkeys(c, n, migration_keys, where)) < 0)
+                return r;
+        m->pos = pnode_pos(n);
+        if ((v = popt(n, "run")) == NULL)
+                return pmissing(c, n, "run", where);
+        if ((r = pcmdlist(c, v, &m->run)) < 0)
+                return r;
+        if ((v = popt(n, "when")) && (r = pcond(c, v, &m->when)) < 0)
+                return r;
+        if ((v = popt(n, "point_of_no_return")) &&
+            (r = pstr(c, v, &m->point_of_no_return)) < 0)
+                return r;
+        if ((v = popt(n, "probe")) && (r = pcmd_new(c, v, &m->probe)) < 0)
+                return r;
+        return 0;
+}
+
+static int
+migrate_parse(struct pctx *c, const struct ynode *n)
+{
+        struct plan *p = c->p;
+        const struct ynode *list = n;
+        int r;
+
+        if (n->kind == YNODE_MAP) {
+                if ((r = psection_keys(c, n, migrate_keys, _("migrate"))) < 0)
+                        return r;
+                list = popt(n, "steps");
+        }
+        if (ynode_is_null(list))
+                return 0;
+        if (list->kind != YNODE_SEQ)
+                return perr(c, list, _("expected a list of migrations"));
+        p->migrate.v = xcalloc(list->n + 1, sizeof *p->migrate.v);
+        for (size_t i = 0; i < list->n; i++) {
+                p->migrate.n = i + 1;
+                if ((r = pmigration(c, list->items[i], &p->migrate.v[i])) < 0)
+                        return r;
+        }
+        return 0;
+}
+
 const struct step_module step_migrate = {
         .abi = STEP_ABI,
         .id = STEP_MIGRATE,
@@ -144,6 +202,7 @@ const struct step_module step_migrate = {
         .what = N_("Run the plan's migration commands for this version."),
         .consequence = step_migrate_consequence,
         .risk = RISK_DESTRUCTIVE,
+        .plan = { .parse = migrate_parse },
         .confirms_itself = true,
         .run = migrate_run,
         .undo = migrate_undo,

@@ -16,6 +16,16 @@ reconnect_run(struct step_ctx *ctx)
         return step_run_cmdlist(ctx, &ctx->plan->reconnect.run);
 }
 
+/* The plan's reconnect: section ------------------------------------------- */
+
+static const char *const reconnect_keys[] = { "run", NULL };
+
+static int
+reconnect_parse(struct pctx *c, const struct ynode *n)
+{
+        return popt_cmdlist(c, n, "run", &c->p->reconnect.run);
+}
+
 const struct step_module step_reconnect = {
         .abi = STEP_ABI,
         .id = STEP_RECONNECT,
@@ -23,5 +33,6 @@ const struct step_module step_reconnect = {
         .title = N_("Reconnect clients"),
         .what = N_("Turn back on what disconnect turned off, let clients back in and write the final report."),
         .risk = RISK_NONE,
+        .plan = { .keys = reconnect_keys, .parse = reconnect_parse },
         .run = reconnect_run,
 };

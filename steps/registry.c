@@ -20,6 +20,16 @@ const struct step_module *const step_registry[] = {
         NULL,
 };
 
+int
+step_plan_load(const char *path, struct plan **ret, struct diag *d)
+{
+        struct plan_section sections[STEP_COUNT] = {{0}};
+
+        for (size_t i = 0; i < STEP_COUNT && step_registry[i]; i++)
+                sections[step_registry[i]->id] = step_registry[i]->plan;
+        return plan_load(path, sections, ret, d);
+}
+
 static int
 default_check(struct step_ctx *ctx)
 {

@@ -20,6 +20,7 @@
 #include "lib/diag.h"
 #include "lib/exec.h"
 #include "lib/plan.h"
+#include "lib/plan_schema.h"
 #include "lib/service.h"
 #include "lib/upshift.h"
 #include "lib/util.h"
@@ -84,6 +85,8 @@ struct step_module {
          * engine before run; a module that knows better (migrate: only when a
          * migration applies) sets this and calls engine_confirm itself. */
         bool         confirms_itself;
+        /* its section of the plan: keys and parser (lib/plan_schema.h) */
+        struct plan_section plan;
         /* preflight: reads only, never changes anything */
         int (*check)(struct step_ctx *ctx);
         /* after a crash: STEP_OK = already done, STEP_FAILED = run again */
@@ -96,6 +99,9 @@ struct step_module {
 
 /* The modules, in step order, NULL-terminated. */
 extern const struct step_module *const step_registry[];
+
+/* plan_load() with the modules' section parsers. */
+int step_plan_load(const char *path, struct plan **ret, struct diag *d);
 
 /* Check the table at start-up: every module has run, abi matches, ids in order,
  * and fill unset optional methods with defaults. Returns 0 or -1 with d set. */

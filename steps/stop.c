@@ -88,6 +88,16 @@ stop_undo(struct step_ctx *ctx)
         return r < 0 ? STEP_FAILED : STEP_OK;
 }
 
+/* The plan's stop: section ------------------------------------------------ */
+
+static const char *const stop_keys[] = { "run", NULL };
+
+static int
+stop_parse(struct pctx *c, const struct ynode *n)
+{
+        return popt_cmdlist(c, n, "run", &c->p->stop.run);
+}
+
 const struct step_module step_stop = {
         .abi = STEP_ABI,
         .id = STEP_STOP,
@@ -96,6 +106,7 @@ const struct step_module step_stop = {
         .what = N_("Stop the service and wait until its process has exited."),
         .consequence = N_("The service is down from now until it is verified after the swap."),
         .risk = RISK_DESTRUCTIVE,
+        .plan = { .keys = stop_keys, .parse = stop_parse },
         .check = stop_check,
         .probe = stop_probe,
         .run = stop_run,

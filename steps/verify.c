@@ -223,6 +223,25 @@ verify_undo(struct step_ctx *ctx)
         return r < 0 ? STEP_FAILED : STEP_OK;
 }
 
+/* The plan's verify: section ---------------------------------------------- */
+
+static const char *const verify_keys[] = { "ready", "checks", NULL };
+
+static int
+verify_parse(struct pctx *c, const struct ynode *n)
+{
+        struct plan *p = c->p;
+        struct ynode *v;
+        int r;
+
+        if ((v = popt(n, "ready")) && (r = pready(c, v, &p->verify.ready)) < 0)
+                return r;
+        if ((v = popt(n, "checks")) &&
+            (r = pchecks(c, v, &p->verify.checks, &p->verify.n_checks)) < 0)
+                return r;
+        return 0;
+}
+
 const struct step_module step_verify = {
         .abi = STEP_ABI,
         .id = STEP_VERIFY,
@@ -230,6 +249,7 @@ const struct step_module step_verify = {
         .title = N_("Verify"),
         .what = N_("Start the service, wait until it is ready, and check it against the facts captured before the upgrade."),
         .risk = RISK_NONE,
+        .plan = { .keys = verify_keys, .parse = verify_parse },
         .check = verify_check,
         .run = verify_run,
         .undo = verify_undo,

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "lib/plan.h"
+#include "steps/step.h"
 #include "testlib.h"
 
 #define DATA SRCDIR "/tests/data/plans"
@@ -67,7 +68,7 @@ expect_error(struct tmp *t, bool with_head, const char *text, unsigned line,
         strcat(all, text);
         t_write_text(t->file, all);
         free(all);
-        assert_int_equal(plan_load(t->file, &p, &d), -EINVAL);
+        assert_int_equal(step_plan_load(t->file, &p, &d), -EINVAL);
         assert_null(p);
         snprintf(prefix, sizeof prefix, "%s:%u:%u: ", t->file, line, col);
         if (strncmp(d.msg, prefix, strlen(prefix)) != 0)
@@ -85,7 +86,7 @@ load_ok(const char *path)
         struct plan *p = NULL;
         struct diag d = {0};
 
-        if (plan_load(path, &p, &d) != 0)
+        if (step_plan_load(path, &p, &d) != 0)
                 fail_msg("%s", d.msg);
         return p;
 }
@@ -361,14 +362,14 @@ test_err_unknown_variable(void **state)
                              "'$${not_a_var}']}\n"
                              "reconnect: {checklist: [{key: k2, text: done}]}\n"
                              "stop2: 1\n");
-                assert_int_equal(plan_load(t->file, &p, &d), -EINVAL);
+                assert_int_equal(step_plan_load(t->file, &p, &d), -EINVAL);
                 assert_non_null(strstr(d.msg, "stop2"));
                 t_write_text(t->file, "schema: 1\nid: t\ntitle: T\n"
                              "stop: {run: [a, '${later}', '${stop_check_1}', '${k2}', "
                              "'$${not_a_var}'], checklist: [x]}\n"
                              "reconnect: {checklist: [{key: k2, text: done}]}\n"
                              "ask: [{key: later, text: L}]\n");
-                assert_int_equal(plan_load(t->file, &p, &d), 0);
+                assert_int_equal(step_plan_load(t->file, &p, &d), 0);
                 plan_free(p);
         }
 }
@@ -490,11 +491,11 @@ test_empty_and_missing_file(void **state)
         char want[160];
 
         t_write_text(t->file, "# nothing\n");
-        assert_int_equal(plan_load(t->file, &p, &d), -EINVAL);
+        assert_int_equal(step_plan_load(t->file, &p, &d), -EINVAL);
         snprintf(want, sizeof want, "%s: the plan is empty", t->file);
         assert_true(strncmp(d.msg, want, strlen(want)) == 0);
         snprintf(want, sizeof want, "%s/none.yaml", t->dir);
-        assert_int_equal(plan_load(want, &p, &d), -ENOENT);
+        assert_int_equal(step_plan_load(want, &p, &d), -ENOENT);
         assert_non_null(strstr(d.msg, "none.yaml"));
         assert_null(p);
 }
