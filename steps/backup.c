@@ -14,6 +14,7 @@
 
 #include "lib/archive.h"
 #include "lib/i18n.h"
+#include "steps/describe.h"
 #include "steps/step.h"
 
 /* Compression and level: the answers' built-in keys, else the plan's. */
@@ -371,6 +372,29 @@ backup_parse(struct pctx *c, const struct ynode *n)
         return 0;
 }
 
+static void
+backup_describe(struct step_describe *s)
+{
+        const struct plan *p = s->p;
+
+        describe_cmds(s, NULL, &p->backup.before);
+        if (p->backup.paths.n) {
+                char *dir = describe_str(s, "${backup_dir}");
+
+                fprintf(s->out, _("      archive (%s%s) into %s:\n"),
+                       p->backup.compression ? p->backup.compression : "zstd",
+                       p->backup.cold ? _(", after the service has stopped") : "", dir);
+                for (size_t i = 0; i < p->backup.paths.n; i++) {
+                        char *x = describe_str(s, p->backup.paths.v[i]);
+
+                        fprintf(s->out, "        %s\n", x);
+                        free(x);
+                }
+                fprintf(s->out, _("      then read it back and check every member's SHA-256\n"));
+                free(dir);
+        }
+}
+
 const struct step_module step_backup = {
         .abi = STEP_ABI,
         .id = STEP_BACKUP,
@@ -379,6 +403,7 @@ const struct step_module step_backup = {
         .what = N_("Run the plan's backup commands, archive the data paths with a SHA-256 manifest, and read the archive back to verify it."),
         .risk = RISK_NONE,
         .plan = { .keys = backup_keys, .parse = backup_parse },
+        .describe = backup_describe,
         .check = backup_check,
         .probe = backup_probe,
         .run = backup_run,

@@ -9,6 +9,7 @@
 #include "lib/hops.h"
 #include "lib/i18n.h"
 #include "lib/package.h"
+#include "steps/describe.h"
 #include "steps/step.h"
 
 /* Journal a fact under the current hop's key. */
@@ -316,6 +317,24 @@ detect_parse(struct pctx *c, const struct ynode *n)
         return 0;
 }
 
+static void
+detect_describe(struct step_describe *s)
+{
+        const struct plan *p = s->p;
+
+        describe_cmd(s, _("version"), &p->detect.version);
+        for (size_t i = 0; i < p->detect.n_facts; i++)
+                describe_cmd(s, p->detect.facts[i].name, &p->detect.facts[i].cmd);
+        describe_checks(s, p->detect.checks, p->detect.n_checks);
+        if (p->swap.package) {
+                char *pkg = describe_str(s, p->swap.package), *sum = describe_str(s, p->swap.sha256);
+
+                fprintf(s->out, _("      stage the package %s%s%s\n"), pkg, *sum ? _(", SHA-256 ") : "", sum);
+                free(pkg);
+                free(sum);
+        }
+}
+
 const struct step_module step_detect = {
         .abi = STEP_ABI,
         .id = STEP_DETECT,
@@ -324,6 +343,7 @@ const struct step_module step_detect = {
         .what = N_("Find the installed version, record facts to compare after the upgrade, run the preflight checks and stage the new package."),
         .risk = RISK_NONE,
         .plan = { .parse = detect_parse },
+        .describe = detect_describe,
         .run = detect_run,
         .undo = detect_undo,
 };

@@ -9,6 +9,7 @@
 #include "lib/i18n.h"
 #include "lib/util.h"
 #include "steps/disable.h"
+#include "steps/describe.h"
 #include "steps/step.h"
 
 /* Poll the clients command until none is left or ms have passed.
@@ -130,6 +131,29 @@ disconnect_parse(struct pctx *c, const struct ynode *n)
         return 0;
 }
 
+static void
+disconnect_describe(struct step_describe *s)
+{
+        const struct plan *p = s->p;
+
+        for (size_t i = 0; i < p->disconnect.n_disable; i++) {
+                const struct disable_item *it = &p->disconnect.disable[i];
+                char *x = describe_str(s, it->unit ? it->unit : it->file);
+
+                describe_cond(s, &it->when);
+                if (it->unit)
+                        fprintf(s->out, _("      turn off (systemctl disable --now) the systemd units %s that are enabled or active\n"),
+                                x);
+                else
+                        fprintf(s->out, _("      comment out the lines of %s matching /%s/\n"),
+                                x, it->match);
+                free(x);
+        }
+        describe_cmd(s, _("clients"), p->disconnect.clients);
+        describe_cmds(s, _("disconnect"), &p->disconnect.kick);
+        describe_cmds(s, NULL, &p->disconnect.run);
+}
+
 const struct step_module step_disconnect = {
         .abi = STEP_ABI,
         .id = STEP_DISCONNECT,
@@ -139,6 +163,7 @@ const struct step_module step_disconnect = {
         .consequence = N_("Clients lose their connection to the service."),
         .risk = RISK_REVERSIBLE,
         .plan = { .keys = disconnect_keys, .parse = disconnect_parse },
+        .describe = disconnect_describe,
         .run = disconnect_run,
         .undo = disconnect_undo,
 };

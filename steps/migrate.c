@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "lib/i18n.h"
+#include "steps/describe.h"
 #include "steps/step.h"
 
 static const char step_migrate_consequence[] =
@@ -194,6 +195,30 @@ migrate_parse(struct pctx *c, const struct ynode *n)
         return 0;
 }
 
+static void
+migrate_describe(struct step_describe *s)
+{
+        const struct plan *p = s->p;
+
+        if (p->migrate.n == 0)
+                fprintf(s->out, _("      nothing to migrate\n"));
+        for (size_t i = 0; i < p->migrate.n; i++) {
+                const struct vrange *t = p->migrate.v[i].when.target;
+
+                /* In a hop, only what its target runs. */
+                if (s->hop > 0 && t && !vrange_match(t, vars_get(s->vars, "target")))
+                        continue;
+                describe_cond(s, &p->migrate.v[i].when);
+                if (p->migrate.v[i].point_of_no_return) {
+                        char *x = describe_str(s, p->migrate.v[i].point_of_no_return);
+
+                        fprintf(s->out, _("      POINT OF NO RETURN: %s\n"), x);
+                        free(x);
+                }
+                describe_cmds(s, NULL, &p->migrate.v[i].run);
+        }
+}
+
 const struct step_module step_migrate = {
         .abi = STEP_ABI,
         .id = STEP_MIGRATE,
@@ -203,6 +228,7 @@ const struct step_module step_migrate = {
         .consequence = step_migrate_consequence,
         .risk = RISK_DESTRUCTIVE,
         .plan = { .parse = migrate_parse },
+        .describe = migrate_describe,
         .confirms_itself = true,
         .run = migrate_run,
         .undo = migrate_undo,

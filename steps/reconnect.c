@@ -4,6 +4,7 @@
 
 #include "lib/i18n.h"
 #include "steps/disable.h"
+#include "steps/describe.h"
 #include "steps/step.h"
 
 static int
@@ -26,6 +27,16 @@ reconnect_parse(struct pctx *c, const struct ynode *n)
         return popt_cmdlist(c, n, "run", &c->p->reconnect.run);
 }
 
+static void
+reconnect_describe(struct step_describe *s)
+{
+        const struct plan *p = s->p;
+
+        if (p->disconnect.n_disable)
+                fprintf(s->out, _("      turn back on exactly what disconnect turned off\n"));
+        describe_cmds(s, NULL, &p->reconnect.run);
+}
+
 const struct step_module step_reconnect = {
         .abi = STEP_ABI,
         .id = STEP_RECONNECT,
@@ -34,5 +45,6 @@ const struct step_module step_reconnect = {
         .what = N_("Turn back on what disconnect turned off, let clients back in and write the final report."),
         .risk = RISK_NONE,
         .plan = { .keys = reconnect_keys, .parse = reconnect_parse },
+        .describe = reconnect_describe,
         .run = reconnect_run,
 };

@@ -34,6 +34,9 @@ enum risk {
         RISK_DESTRUCTIVE,       /* downtime or data change: needs confirmation */
 };
 
+/* Where a module writes what `upshift plan` shows of it (steps/describe.h). */
+struct step_describe;
+
 /* The engine as a step sees it: opaque; its methods are in ops. */
 struct step_host;
 
@@ -87,6 +90,9 @@ struct step_module {
         bool         confirms_itself;
         /* its section of the plan: keys and parser (lib/plan_schema.h) */
         struct plan_section plan;
+        /* what `upshift plan` and the wizard's review show of its part of
+         * the plan, below its title (steps/describe.h); or NULL */
+        void (*describe)(struct step_describe *s);
         /* preflight: reads only, never changes anything */
         int (*check)(struct step_ctx *ctx);
         /* after a crash: STEP_OK = already done, STEP_FAILED = run again */

@@ -6,6 +6,7 @@
 
 #include "lib/i18n.h"
 #include "lib/service.h"
+#include "steps/describe.h"
 #include "steps/step.h"
 
 static int
@@ -98,6 +99,15 @@ stop_parse(struct pctx *c, const struct ynode *n)
         return popt_cmdlist(c, n, "run", &c->p->stop.run);
 }
 
+static void
+stop_describe(struct step_describe *s)
+{
+        const struct plan *p = s->p;
+
+        describe_cmds(s, NULL, &p->stop.run);
+        describe_service(s, _("stop"), p->service.stop);
+}
+
 const struct step_module step_stop = {
         .abi = STEP_ABI,
         .id = STEP_STOP,
@@ -107,6 +117,7 @@ const struct step_module step_stop = {
         .consequence = N_("The service is down from now until it is verified after the swap."),
         .risk = RISK_DESTRUCTIVE,
         .plan = { .keys = stop_keys, .parse = stop_parse },
+        .describe = stop_describe,
         .check = stop_check,
         .probe = stop_probe,
         .run = stop_run,

@@ -40,6 +40,7 @@
 #include "lib/package.h"
 #include "lib/sha256.h"
 #include "lib/util.h"
+#include "steps/describe.h"
 #include "steps/step.h"
 
 #define OLD_SUFFIX ".upshift-old"
@@ -741,6 +742,52 @@ swap_parse(struct pctx *c, const struct ynode *n)
         return 0;
 }
 
+/* A files: mapping of a directory: every file below it in the package,
+ * when the package can be read now; else the mapping itself. */
+static void
+swap_describe_dir(struct step_describe *s, const struct filemap *fm, const char *t)
+{
+        struct strv members = {0}, rels = {0}, links = {0};
+        char *pkg = describe_str(s, s->p->swap.package), *const one[] = { fm->member };
+
+        if (strstr(pkg, "${") != NULL || access(pkg, R_OK) != 0 ||
+            package_list(pkg, one, 1, &members, &rels, &links, NULL) < 0) {
+                fprintf(s->out, _("      %s <- %s (every file and symlink below it; old files kept as .upshift-old)\n"),
+                        t, fm->member);
+        } else {
+                for (size_t j = 0; j < members.n; j++) {
+                        if (*links.v[j])
+                                fprintf(s->out, _("      %s%s <- %s (a symlink to %s)\n"), t,
+                                        rels.v[j], members.v[j], links.v[j]);
+                        else
+                                fprintf(s->out, _("      %s%s <- %s (old file kept as %s%s.upshift-old)\n"),
+                                        t, rels.v[j], members.v[j], t, rels.v[j]);
+                }
+        }
+        strv_release(&members);
+        strv_release(&rels);
+        strv_release(&links);
+        free(pkg);
+}
+
+static void
+swap_describe(struct step_describe *s)
+{
+        const struct plan *p = s->p;
+
+        for (size_t i = 0; i < p->swap.n_files; i++) {
+                char *t = describe_str(s, p->swap.files[i].target);
+
+                if (p->swap.files[i].dir)
+                        swap_describe_dir(s, &p->swap.files[i], t);
+                else
+                        fprintf(s->out, _("      %s <- %s (old file kept as %s.upshift-old)\n"), t,
+                               p->swap.files[i].member, t);
+                free(t);
+        }
+        describe_cmds(s, NULL, &p->swap.run);
+}
+
 const struct step_module step_swap = {
         .abi = STEP_ABI,
         .id = STEP_SWAP,
@@ -750,6 +797,7 @@ const struct step_module step_swap = {
         .consequence = N_("The old binaries are replaced; they are kept as .upshift-old files."),
         .risk = RISK_REVERSIBLE,
         .plan = { .parse = swap_parse },
+        .describe = swap_describe,
         .check = swap_check,
         .probe = swap_probe,
         .run = swap_run,
