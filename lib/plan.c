@@ -17,11 +17,12 @@
 #include "lib/plan_int.h"
 #include "lib/vars.h"
 
+#define STEP_KEY_(id, key) #key,
 static const char *const top_keys[] = {
         "schema", "id", "title", "description", "target", "min_version", "path",
-        "env", "ask", "service", "detect", "backup", "disconnect", "stop", "swap",
-        "migrate", "verify", "reconnect", NULL,
+        "env", "ask", "service", STEP_LIST(STEP_KEY_) NULL,
 };
+#undef STEP_KEY_
 static const char *const path_keys[] = { "stops", NULL };
 static const char *const question_keys[] = {
         "key", "text", "type", "default", "required", "help", "choices", "per_hop", NULL,

@@ -397,8 +397,6 @@ backup_describe(struct step_describe *s)
 
 const struct step_module step_backup = {
         .abi = STEP_ABI,
-        .id = STEP_BACKUP,
-        .name = "backup",
         .title = N_("Back up data"),
         .what = N_("Run the plan's backup commands, archive the data paths with a SHA-256 manifest, and read the archive back to verify it."),
         .risk = RISK_NONE,

@@ -166,7 +166,7 @@ step_describe(struct step_describe *s, enum step_id id)
         const struct step_module *m = step_registry[id];
         const struct plan *p = s->p;
 
-        fprintf(s->out, "\n%d. %s: %s%s\n   %s\n", (int)id + 1, m->name, _(m->title),
+        fprintf(s->out, "\n%d. %s: %s%s\n   %s\n", (int)id + 1, step_key(id), _(m->title),
                m->risk == RISK_DESTRUCTIVE && (id != STEP_MIGRATE || p->migrate.n > 0)
                        ? _("  [asks for confirmation]") : "", _(m->what));
         if (m->consequence)

@@ -337,8 +337,6 @@ detect_describe(struct step_describe *s)
 
 const struct step_module step_detect = {
         .abi = STEP_ABI,
-        .id = STEP_DETECT,
-        .name = "detect",
         .title = N_("Detect"),
         .what = N_("Find the installed version, record facts to compare after the upgrade, run the preflight checks and stage the new package."),
         .risk = RISK_NONE,

@@ -156,8 +156,6 @@ disconnect_describe(struct step_describe *s)
 
 const struct step_module step_disconnect = {
         .abi = STEP_ABI,
-        .id = STEP_DISCONNECT,
-        .name = "disconnect",
         .title = N_("Disconnect clients"),
         .what = N_("Turn off what starts new clients, list the connected clients, let them drain, then disconnect the rest."),
         .consequence = N_("Clients lose their connection to the service."),

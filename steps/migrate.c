@@ -221,8 +221,6 @@ migrate_describe(struct step_describe *s)
 
 const struct step_module step_migrate = {
         .abi = STEP_ABI,
-        .id = STEP_MIGRATE,
-        .name = "migrate",
         .title = N_("Migrate data"),
         .what = N_("Run the plan's migration commands for this version."),
         .consequence = step_migrate_consequence,

@@ -39,8 +39,6 @@ reconnect_describe(struct step_describe *s)
 
 const struct step_module step_reconnect = {
         .abi = STEP_ABI,
-        .id = STEP_RECONNECT,
-        .name = "reconnect",
         .title = N_("Reconnect clients"),
         .what = N_("Turn back on what disconnect turned off, let clients back in and write the final report."),
         .risk = RISK_NONE,

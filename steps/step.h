@@ -78,8 +78,11 @@ struct step_ctx {
 
 struct step_module {
         unsigned     abi;
+        /* id and name (the plan key, "backup") are not written in a module:
+         * step_registry_init() sets them in its copy from STEP_LIST
+         * (lib/upshift.h). Reading step_registry[id], use id and step_key(id). */
         enum step_id id;
-        const char  *name;              /* plan key: "backup" */
+        const char  *name;
         const char  *title;             /* N_("Back up data") */
         const char  *what;              /* N_() what it is about to do */
         const char  *consequence;       /* N_() what it costs, for RISK_DESTRUCTIVE */
@@ -103,14 +106,15 @@ struct step_module {
         int (*undo)(struct step_ctx *ctx);
 };
 
-/* The modules, in step order, NULL-terminated. */
-extern const struct step_module *const step_registry[];
+/* The modules, in step order (STEP_LIST), NULL-terminated. */
+extern const struct step_module *const step_registry[STEP_COUNT + 1];
 
 /* plan_load() with the modules' section parsers. */
 int step_plan_load(const char *path, struct plan **ret, struct diag *d);
 
-/* Check the table at start-up: every module has run, abi matches, ids in order,
- * and fill unset optional methods with defaults. Returns 0 or -1 with d set. */
+/* Copy the modules into out[n] (n >= STEP_COUNT) at start-up: check that
+ * every module has run and its abi matches, set id and name, and fill unset
+ * optional methods with defaults. Returns 0 or -1 with d set. */
 int step_registry_init(struct step_module *out, size_t n, struct diag *d);
 
 /* The host's methods, for a module (steps/host.c) --------------------------- */

@@ -110,8 +110,6 @@ stop_describe(struct step_describe *s)
 
 const struct step_module step_stop = {
         .abi = STEP_ABI,
-        .id = STEP_STOP,
-        .name = "stop",
         .title = N_("Stop the service"),
         .what = N_("Stop the service and wait until its process has exited."),
         .consequence = N_("The service is down from now until it is verified after the swap."),

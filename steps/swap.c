@@ -790,8 +790,6 @@ swap_describe(struct step_describe *s)
 
 const struct step_module step_swap = {
         .abi = STEP_ABI,
-        .id = STEP_SWAP,
-        .name = "swap",
         .title = N_("Swap binaries"),
         .what = N_("Put the new package's files in place by atomic rename, keeping the old ones for undo."),
         .consequence = N_("The old binaries are replaced; they are kept as .upshift-old files."),

@@ -264,8 +264,6 @@ verify_describe(struct step_describe *s)
 
 const struct step_module step_verify = {
         .abi = STEP_ABI,
-        .id = STEP_VERIFY,
-        .name = "verify",
         .title = N_("Verify"),
         .what = N_("Start the service, wait until it is ready, and check it against the facts captured before the upgrade."),
         .risk = RISK_NONE,
