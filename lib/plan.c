@@ -483,8 +483,18 @@ plan_free(struct plan *p)
         for (size_t i = 0; i < p->verify.n_checks; i++)
                 check_release(&p->verify.checks[i]);
         free(p->verify.checks);
-        cmdlist_release(&p->reconnect.run);
+        for (int i = 0; i < STEP_COUNT; i++) {
+                if (p->own[i].data && p->own[i].release)
+                        p->own[i].release(p->own[i].data);
+                free(p->own[i].data);
+        }
         free(p);
+}
+
+const void *
+plan_step_data(const struct plan *p, enum step_id id)
+{
+        return p->own[id].data;
 }
 
 const struct question *
@@ -505,6 +515,7 @@ psection(struct pctx *c, enum step_id id, const struct plan_section *sec,
 {
         int r;
 
+        c->data = c->p->own[id].data;
         if ((r = pstep(c, id, n)) < 0)
                 return r;
         if (sec->keys == NULL)
@@ -590,6 +601,12 @@ plan_load(const char *path, const struct plan_section *sections, struct plan **r
         p->disconnect.timeout_ms = 30000;
         p->verify.ready.timeout_ms = 60000;
         p->verify.ready.interval_ms = 500;
+        for (int i = 0; i < STEP_COUNT; i++) {
+                if (sections[i].data_size == 0)
+                        continue;
+                p->own[i].data = xcalloc(1, sections[i].data_size);
+                p->own[i].release = sections[i].release;
+        }
         c.p = p;
         r = pplan(&c, sections, root);
         append_checklist(&c);           /* on error too: plan_free() frees them */

@@ -34,6 +34,7 @@ struct pctx {
         const char      *file;
         struct diag     *d;
         struct plan     *p;
+        void            *data;          /* the section's own data (plan_section), or NULL */
         struct pnames    refs;          /* strings holding ${...} */
         struct pnames    facts_used;    /* same:, when: facts: */
         struct pnames    answers_used;  /* when: answers: */
@@ -53,10 +54,16 @@ enum {
  * first. With keys set, a null value is "nothing more" and a mapping must
  * use only keys (and checklist:, confirm:), then parse (when set) reads it.
  * With keys NULL, parse gets every value, null too, and checks its keys
- * itself (psection_keys). parse fills the step's part of c->p. */
+ * itself (psection_keys). parse fills the step's part of c->p: its
+ * sub-struct of struct plan, or, with data_size set, its own data in
+ * c->data, which the plan keeps (zeroed when the section is not in the
+ * plan) and plan_free() releases with release (which frees what the data
+ * holds, not the data). */
 struct plan_section {
         const char *const *keys;        /* NULL-terminated, without checklist/confirm */
-        int (*parse)(struct pctx *c, const struct ynode *n);
+        int  (*parse)(struct pctx *c, const struct ynode *n);
+        size_t data_size;               /* 0: the step keeps nothing of its own */
+        void (*release)(void *data);    /* or NULL */
 };
 
 /* pkeys() for a step's section: own keys, then checklist and confirm. */
