@@ -2,6 +2,8 @@
  * plan's reconnect commands; the final report follows. */
 #include <config.h>
 
+#include <stdlib.h>
+
 #include "lib/i18n.h"
 #include "steps/disable.h"
 #include "steps/describe.h"
@@ -10,30 +12,47 @@
 /* The plan's reconnect: section, kept by this module (plan_step_data). */
 struct reconnect_plan {
         struct cmdlist run;
+        char          *message;         /* said last (may hold ${...}), or NULL */
 };
 
 static int
 reconnect_run(struct step_ctx *ctx)
 {
         const struct reconnect_plan *rp = plan_step_data(ctx->plan, STEP_RECONNECT);
+        char *msg = NULL;
 
         if (disable_restore(ctx) < 0)
                 return STEP_FAILED;
         if (rp->run.n == 0)
                 step_say(ctx, OUT_INFO, _("clients may connect again"));
-        return step_run_cmdlist(ctx, &rp->run);
+        if (step_run_cmdlist(ctx, &rp->run) < 0)
+                return STEP_FAILED;
+        if (rp->message == NULL)
+                return STEP_OK;
+        /* Said, so logged and journaled: secrets stay masked. */
+        if (vars_expand_masked(ctx->vars, rp->message, &msg, ctx->diag) < 0)
+                return STEP_FAILED;
+        step_say(ctx, OUT_INFO, "%s", msg);
+        free(msg);
+        return STEP_OK;
 }
 
 /* The plan's reconnect: section ------------------------------------------- */
 
-static const char *const reconnect_keys[] = { "run", NULL };
+static const char *const reconnect_keys[] = { "run", "message", NULL };
 
 static int
 reconnect_parse(struct pctx *c, const struct ynode *n)
 {
         struct reconnect_plan *rp = c->data;
+        struct ynode *v;
+        int r;
 
-        return popt_cmdlist(c, n, "run", &rp->run);
+        if ((r = popt_cmdlist(c, n, "run", &rp->run)) < 0)
+                return r;
+        if ((v = popt(n, "message")) && (r = pstr(c, v, &rp->message)) < 0)
+                return r;
+        return 0;
 }
 
 static void
@@ -42,6 +61,7 @@ reconnect_plan_release(void *data)
         struct reconnect_plan *rp = data;
 
         cmdlist_release(&rp->run);
+        free(rp->message);
 }
 
 static void
@@ -53,6 +73,13 @@ reconnect_describe(struct step_describe *s)
         if (p->disconnect.n_disable)
                 fprintf(s->out, _("      turn back on exactly what disconnect turned off\n"));
         describe_cmds(s, NULL, &rp->run);
+        if (rp->message) {
+                char *m = describe_str(s, rp->message);
+
+                /* TRANSLATORS: %s is the plan's reconnect: message:. */
+                fprintf(s->out, _("      then say: %s\n"), m);
+                free(m);
+        }
 }
 
 const struct step_module step_reconnect = {

@@ -306,6 +306,30 @@ test_list_forms(void **state)
         plan_free(p);
 }
 
+/* reconnect: message: is read, checked for variables and shown by upshift plan. */
+static void
+test_reconnect_message(void **state)
+{
+        struct tmp *t = *state;
+        struct plan *p;
+        char *text;
+
+        t_write_text(t->file, "schema: 1\nid: t\ntitle: T\n"
+                              "reconnect:\n  message: \"tell ops: ${target} is up\"\n");
+        p = load_ok(t->file);
+        text = describe(p, STEP_RECONNECT);
+        assert_non_null(strstr(text, "\n      then say: tell ops: ${target} is up\n"));
+        free(text);
+        plan_free(p);
+
+        expect_error(t, true, "reconnect:\n  message: [a, b]\n", 5, 12,
+                     "expected a string", NULL);
+        expect_error(t, true, "reconnect:\n  message: \"${tagret} is up\"\n", 5, 12,
+                     "unknown variable \"${tagret}\"", "did you mean \"${target}\"", NULL);
+        expect_error(t, true, "reconnect:\n  mesage: hi\n", 5, 3,
+                     "unknown key \"mesage\" in reconnect", "did you mean \"message\"", NULL);
+}
+
 static void
 test_qtype_names(void **state)
 {
@@ -583,6 +607,7 @@ main(void)
                 cmocka_unit_test(test_full),
                 cmocka_unit_test(test_list_forms),
                 cmocka_unit_test(test_qtype_names),
+                cmocka_unit_test_setup_teardown(test_reconnect_message, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_err_unknown_key, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_err_wrong_type, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_err_bad_regex, setup, teardown),
