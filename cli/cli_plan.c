@@ -32,7 +32,7 @@ show_hops(struct step_describe *s, const char *state_dir)
                 list);
         free(list);
         for (int i = 0; i < STEP_SWAP; i++)
-                step_describe(s, (enum step_id)i);
+                describe_step(s, (enum step_id)i);
         s->n_hops = (unsigned)hops.n;
         for (unsigned h = 1; h <= hops.n; h++) {
                 s->hop = h;
@@ -47,12 +47,12 @@ show_hops(struct step_describe *s, const char *state_dir)
                         free(pkg);
                 }
                 for (int i = STEP_SWAP; i <= STEP_VERIFY; i++)
-                        step_describe(s, (enum step_id)i);
+                        describe_step(s, (enum step_id)i);
         }
         s->hop = 0;
         engine_hop_vars(p, &hops, (unsigned)hops.n, installed, state_dir, s->vars, NULL);
         for (int i = STEP_VERIFY + 1; i < STEP_COUNT; i++)
-                step_describe(s, (enum step_id)i);
+                describe_step(s, (enum step_id)i);
         strv_release(&hops);
         free(target);
 }
@@ -74,7 +74,7 @@ cli_plan_write(FILE *out, const struct plan *p, struct vars *vs, const char *sta
                 return;
         }
         for (int i = 0; i < STEP_COUNT; i++)
-                step_describe(&s, (enum step_id)i);
+                describe_step(&s, (enum step_id)i);
 }
 
 int

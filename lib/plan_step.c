@@ -203,15 +203,19 @@ int
 psection_keys(struct pctx *c, const struct ynode *n, const char *const *own,
               const char *where)
 {
-        const char *all[32];
         size_t k = 0;
+        const char **all;
+        int r;
 
-        for (size_t i = 0; own[i] && k < ARRAY_SIZE(all) - 3; i++)
-                all[k++] = own[i];
-        all[k++] = "checklist";
-        all[k++] = "confirm";
-        all[k] = NULL;
-        return pkeys(c, n, all, where);
+        while (own[k])
+                k++;
+        all = xcalloc(k + 3, sizeof *all);
+        memcpy(all, own, k * sizeof *all);
+        all[k] = "checklist";
+        all[k + 1] = "confirm";
+        r = pkeys(c, n, all, where);
+        free(all);
+        return r;
 }
 
 int

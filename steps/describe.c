@@ -1,5 +1,5 @@
 /* describe.c: the describe_* helpers step modules write `upshift plan`
- * with, and step_describe(), one step's whole text (describe.h). */
+ * with, and describe_step(), one step's whole text (describe.h). */
 #include <config.h>
 
 #include <stdio.h>
@@ -161,7 +161,7 @@ describe_service(struct step_describe *s, const char *verb, const struct cmd *c)
 }
 
 void
-step_describe(struct step_describe *s, enum step_id id)
+describe_step(struct step_describe *s, enum step_id id)
 {
         const struct step_module *m = step_registry[id];
         const struct plan *p = s->p;

@@ -1,7 +1,7 @@
 /* describe.h: what a step module writes for `upshift plan` and for the
  * wizard's review (both print cli_plan_write's text).
  *
- * step_describe() writes one step: its number, name, title and what it does,
+ * describe_step() writes one step: its number, name, title and what it does,
  * then the module's describe method, then its checklist. A describe method
  * writes the plan's part for its step with the describe_* helpers below,
  * every line indented by six spaces. Values are shown expanded against
@@ -23,7 +23,7 @@ struct step_describe {
 };
 
 /* Write step id of s->p. */
-void  step_describe(struct step_describe *s, enum step_id id);
+void  describe_step(struct step_describe *s, enum step_id id);
 
 /* in expanded for display: each ${name} on its own, so an unknown one stays
  * as written. A new string ("" for NULL). */

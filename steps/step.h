@@ -1,7 +1,10 @@
 /* step.h: step modules.
  *
- * One file per module in steps/, each exporting one const struct step_module,
- * listed in order in steps/registry.c. A module never draws and never reads
+ * One file per module in steps/, each exporting one const struct step_module
+ * step_<key>; STEP_LIST (lib/upshift.h) lists them in order, and
+ * step_registry[] is built from it. A module carries all of its step: its
+ * plan section's keys and parser (.plan), what `upshift plan` shows of it
+ * (.describe) and its methods. A module never draws and never reads
  * the keyboard: it asks through its host, the engine, with the step_* calls
  * below (the engine fills struct step_host_ops: steps/ sits below engine/
  * and never calls it by name). Methods return

@@ -103,7 +103,7 @@ describe(const struct plan *p, enum step_id id)
 
         s.out = open_memstream(&text, &n);
         assert_non_null(s.out);
-        step_describe(&s, id);
+        describe_step(&s, id);
         fclose(s.out);
         vars_release(&vars);
         return text;
