@@ -4,9 +4,8 @@
  * schema as it is read. ${name} references, fact names and answer keys are
  * collected with their positions and checked at the end, when all questions
  * and facts are known. Questions are read by plan_ask.c, the service by
- * plan_step.c, scalars,
- * commands and conditions by plan_cmd.c, each step's section by the
- * parser plan_load() is given for it (plan_schema.h).
+ * plan_step.c, scalars, commands and conditions by plan_cmd.c, each step's
+ * section by the parser plan_load() is given for it (plan_schema.h).
  */
 #include <config.h>
 
