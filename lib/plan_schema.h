@@ -79,7 +79,7 @@ int  pcheck(struct pctx *c, const struct ynode *n, struct check *ret);
 int  pchecks(struct pctx *c, const struct ynode *n, struct check **ret, size_t *ret_n);
 int  pready(struct pctx *c, const struct ynode *n, struct ready_spec *ret);
 
-/* plan_cmd.c: scalars */
+/* plan_schema.c: scalars and keys */
 struct pos pnode_pos(const struct ynode *n);
 int  perr(struct pctx *c, const struct ynode *n, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));

@@ -200,25 +200,6 @@ pservice(struct pctx *c, const struct ynode *n)
 }
 
 int
-psection_keys(struct pctx *c, const struct ynode *n, const char *const *own,
-              const char *where)
-{
-        size_t k = 0;
-        const char **all;
-        int r;
-
-        while (own[k])
-                k++;
-        all = xcalloc(k + 3, sizeof *all);
-        memcpy(all, own, k * sizeof *all);
-        all[k] = "checklist";
-        all[k + 1] = "confirm";
-        r = pkeys(c, n, all, where);
-        free(all);
-        return r;
-}
-
-int
 popt_cmdlist(struct pctx *c, const struct ynode *n, const char *key, struct cmdlist *l)
 {
         struct ynode *v = popt(n, key);
