@@ -21,6 +21,7 @@
 #include "lib/plan.h"
 #include "lib/upshift.h"
 #include "lib/util.h"
+#include "steps/step.h"
 #include "ui/plain.h"
 
 /* Signal handlers only set this flag; the engine polls it. */
@@ -79,7 +80,7 @@ cli_load_plan(const struct cli *c, struct plan **ret)
         cli_plan_dirs(c, &dirs);
         path = plan_find(c->plan_arg, (const char *const *)dirs.v, &d);
         strv_release(&dirs);
-        if (path == NULL || plan_load(path, ret, &d) < 0) {
+        if (path == NULL || step_plan_load(path, ret, &d) < 0) {
                 cli_error(d.msg);
                 free(path);
                 return EXIT_USAGE;
@@ -113,7 +114,7 @@ cmd_list(struct cli *c)
                                 struct plan *p = NULL;
                                 struct diag d = {0};
 
-                                if (plan_load(path, &p, &d) == 0) {
+                                if (step_plan_load(path, &p, &d) == 0) {
                                         printf("%-12s %-28s %s\n", p->id, p->title, path);
                                         plan_free(p);
                                         found++;

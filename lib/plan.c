@@ -3,8 +3,9 @@
  * The YAML tree (ynode.h) is walked once; each part is checked against the
  * schema as it is read. ${name} references, fact names and answer keys are
  * collected with their positions and checked at the end, when all questions
- * and facts are known. The service and the steps are read by plan_step.c,
- * scalars, commands and conditions by plan_cmd.c.
+ * and facts are known. Questions are read by plan_ask.c, the service by
+ * plan_step.c, scalars, commands and conditions by plan_cmd.c, each step's
+ * section by the parser plan_load() is given for it (plan_schema.h).
  */
 #include <config.h>
 
@@ -16,217 +17,14 @@
 #include "lib/plan_int.h"
 #include "lib/vars.h"
 
+#define STEP_KEY_(id, key) #key,
 static const char *const top_keys[] = {
         "schema", "id", "title", "description", "target", "min_version", "path",
-        "env", "ask", "service", "detect", "backup", "disconnect", "stop", "swap",
-        "migrate", "verify", "reconnect", NULL,
+        "env", "ask", "service", STEP_LIST(STEP_KEY_) NULL,
 };
+#undef STEP_KEY_
 static const char *const path_keys[] = { "stops", NULL };
-static const char *const question_keys[] = {
-        "key", "text", "type", "default", "required", "help", "choices", "per_hop", NULL,
-};
-static const char *const item_keys[] = { "key", "text", NULL };
-
-static const char *const qtype_names[] = {
-        [Q_STRING] = "string", [Q_INTEGER] = "integer", [Q_FILE] = "file",
-        [Q_DIR] = "dir", [Q_YESNO] = "yesno", [Q_CHOICE] = "choice",
-        [Q_SECRET] = "secret", [Q_SHA256] = "sha256", [Q_CONFIRM] = "confirm",
-};
-
-const char *
-qtype_name(enum qtype t)
-{
-        if ((unsigned)t >= ARRAY_SIZE(qtype_names))
-                return NULL;
-        return qtype_names[t];
-}
-
-int
-qtype_from_name(const char *name)
-{
-        for (size_t i = 0; i < ARRAY_SIZE(qtype_names); i++)
-                if (strcmp(qtype_names[i], name) == 0)
-                        return (int)i;
-        return -1;
-}
-
-static bool
-is_builtin(const char *name)
-{
-        for (size_t i = 0; vars_builtin[i]; i++)
-                if (strcmp(vars_builtin[i], name) == 0)
-                        return true;
-        return false;
-}
-
-static int
-pchecklist(struct pctx *c, enum step_id id, const struct ynode *n)
-{
-        int r;
-
-        if (ynode_is_null(n))
-                return 0;
-        if (n->kind != YNODE_SEQ)
-                return perr(c, n, _("expected a list of checklist items"));
-        for (size_t i = 0; i < n->n; i++) {
-                const struct ynode *it = n->items[i], *text = it, *key = NULL;
-                struct question q = { .type = Q_CONFIRM, .required = true, .step = id };
-
-                if (it->kind == YNODE_MAP) {
-                        if ((r = pkeys(c, it, item_keys, _("a checklist item"))) < 0)
-                                return r;
-                        key = popt(it, "key");
-                        if ((text = popt(it, "text")) == NULL)
-                                return pmissing(c, it, "text", _("a checklist item"));
-                } else if (it->kind != YNODE_SCALAR) {
-                        return perr(c, it, _("expected a checklist item: a string or "
-                                             "a mapping with key: and text:"));
-                }
-                if (key && (key->kind != YNODE_SCALAR || !pis_key(key->str, false)))
-                        return perr(c, key, _("bad key (expected lower-case letters, "
-                                              "digits and \"_\")"));
-                q.key = key ? xstrdup(key->str)
-                            : xasprintf("%s_check_%zu", step_key(id), i + 1);
-                q.pos = pnode_pos(key ? key : it);
-                xgrow((void **)&c->cl, &c->alloc_cl, c->n_cl + 1, sizeof *c->cl);
-                c->cl[c->n_cl++] = q;
-                strv_push(&c->p->step[id].checklist_keys, q.key);
-                if ((r = pstr(c, text, &c->cl[c->n_cl - 1].text)) < 0)
-                        return r;
-        }
-        return 0;
-}
-
-/* present, checklist:, confirm: */
-int
-pstep(struct pctx *c, enum step_id id, const struct ynode *n)
-{
-        struct ynode *v;
-        int r;
-
-        c->p->step[id].present = true;
-        if (n->kind != YNODE_MAP)
-                return 0;
-        if ((v = popt(n, "checklist")) && (r = pchecklist(c, id, v)) < 0)
-                return r;
-        if ((v = popt(n, "confirm")) && (r = pstr(c, v, &c->p->step[id].confirm)) < 0)
-                return r;
-        return 0;
-}
-
-static int
-pdefault(struct pctx *c, struct question *q, const struct ynode *n)
-{
-        bool b;
-
-        if (n->kind != YNODE_SCALAR)
-                return perr(c, n, _("expected a single value as the default"));
-        if (q->type == Q_YESNO) {
-                if (ynode_bool(n, &b) < 0)
-                        return perr(c, n, _("expected yes or no as the default"));
-                q->def = xstrdup(b ? "yes" : "no");
-                return 0;
-        }
-        q->def = xstrdup(n->str);
-        pref_add(c, q->def, n);
-        if (strstr(q->def, "${"))
-                return 0;
-        if (q->type == Q_INTEGER && pint(c, n, &(long){0}) < 0)
-                return perr(c, n, _("expected an integer as the default"));
-        if (q->type == Q_CHOICE &&
-            strv_find(q->choices.v, q->choices.n, q->def) < 0) {
-                char *all = strv_join(q->choices.v, q->choices.n, ", ");
-
-                perr(c, n, _("default \"%s\" is not one of the choices: %s"), q->def, all);
-                free(all);
-                return -EINVAL;
-        }
-        if (q->type == Q_SHA256 && q->def[0] != '\0' &&
-            (strlen(q->def) != 64 || strspn(q->def, "0123456789abcdefABCDEF") != 64))
-                return perr(c, n, _("expected 64 hexadecimal digits as the default"));
-        return 0;
-}
-
-static int
-pquestion(struct pctx *c, const struct ynode *n, struct question *q)
-{
-        const char *where = _("a question");
-        struct ynode *v;
-        int r;
-
-        if ((r = pkeys(c, n, question_keys, where)) < 0)
-                return r;
-        q->pos = pnode_pos(n);
-        q->step = STEP_NONE;
-        if ((v = popt(n, "key")) == NULL)
-                return pmissing(c, n, "key", where);
-        if (v->kind != YNODE_SCALAR || !pis_key(v->str, false))
-                return perr(c, v, _("bad key (expected lower-case letters, digits and "
-                                    "\"_\", not starting with a digit)"));
-        if (is_builtin(v->str))
-                /* TRANSLATORS: %s is a question key. */
-                return perr(c, v, _("\"%s\" is a built-in variable (choose another key)"),
-                            v->str);
-        if (plan_question(c->p, v->str))
-                return perr(c, v, _("question key \"%s\" is already used at line %u"),
-                            v->str, plan_question(c->p, v->str)->pos.line);
-        q->key = xstrdup(v->str);
-        if ((v = popt(n, "text")) == NULL)
-                return pmissing(c, n, "text", where);
-        if ((r = pstr(c, v, &q->text)) < 0)
-                return r;
-        if ((v = popt(n, "type"))) {
-                int t = v->kind == YNODE_SCALAR ? qtype_from_name(v->str) : -1;
-
-                if (t < 0 || t == Q_CONFIRM)
-                        return perr(c, v, _("unknown question type (expected one of: "
-                                            "string, integer, file, dir, yesno, choice, "
-                                            "secret, sha256)"));
-                q->type = (enum qtype)t;
-        }
-        if ((v = popt(n, "help")) && (r = pstr(c, v, &q->help)) < 0)
-                return r;
-        if ((v = popt(n, "choices"))) {
-                if (q->type != Q_CHOICE)
-                        return perr(c, v, _("choices: is only for type: choice"));
-                if ((r = pstrv(c, v, &q->choices)) < 0)
-                        return r;
-                if (q->choices.n == 0)
-                        return perr(c, v, _("choices: is empty"));
-        } else if (q->type == Q_CHOICE) {
-                return pmissing(c, n, "choices", where);
-        }
-        if ((v = popt(n, "default")) && (r = pdefault(c, q, v)) < 0)
-                return r;
-        q->required = q->def == NULL;
-        if ((v = popt(n, "required")) && (r = pbool(c, v, &q->required)) < 0)
-                return r;
-        if ((v = popt(n, "per_hop")) && (r = pbool(c, v, &q->per_hop)) < 0)
-                return r;
-        return 0;
-}
-
-static int
-pask(struct pctx *c, const struct ynode *n)
-{
-        struct plan *p = c->p;
-        int r;
-
-        if (n->kind != YNODE_SEQ)
-                return perr(c, n, _("expected a list of questions"));
-        p->ask = xcalloc(n->n + 1, sizeof *p->ask);
-        for (size_t i = 0; i < n->n; i++) {
-                if (n->items[i]->kind != YNODE_MAP)
-                        return perr(c, n->items[i], _("expected a question: a mapping "
-                                                      "with key: and text:"));
-                p->n_ask = i + 1;
-                if ((r = pquestion(c, n->items[i], &p->ask[i])) < 0)
-                        return r;
-        }
-        return 0;
-}
-
-/* One step key: check its keys, then its own parser. */
+/* path: stops: */
 static int
 ppath(struct pctx *c, const struct ynode *n)
 {
@@ -313,7 +111,7 @@ check_ref(void *ud, const char *name, size_t off)
                 /* TRANSLATORS: the second %s is the whole string. */
                 return perr(c, &at, _("unterminated \"%s\" in \"%s\""), "${",
                             rc->ref->name);
-        if (is_builtin(name) || plan_question(p, name))
+        if (pis_builtin(name) || plan_question(p, name))
                 return 0;
         if (strcmp(name, "item") == 0)          /* foreach: commands escaped theirs */
                 return perr(c, &at, _("\"${item}\" is only set in a command with foreach: "
@@ -377,7 +175,7 @@ plan_check_names(struct pctx *c)
         for (size_t i = first_cl; i < p->n_ask; i++) {
                 struct ynode at = { .line = p->ask[i].pos.line, .col = p->ask[i].pos.col };
 
-                if (is_builtin(p->ask[i].key))
+                if (pis_builtin(p->ask[i].key))
                         return perr(c, &at, _("\"%s\" is a built-in variable (choose "
                                               "another key)"), p->ask[i].key);
                 for (size_t j = 0; j < i; j++)
@@ -481,8 +279,18 @@ plan_free(struct plan *p)
         for (size_t i = 0; i < p->verify.n_checks; i++)
                 check_release(&p->verify.checks[i]);
         free(p->verify.checks);
-        cmdlist_release(&p->reconnect.run);
+        for (int i = 0; i < STEP_COUNT; i++) {
+                if (p->own[i].data && p->own[i].release)
+                        p->own[i].release(p->own[i].data);
+                free(p->own[i].data);
+        }
         free(p);
+}
+
+const void *
+plan_step_data(const struct plan *p, enum step_id id)
+{
+        return p->own[id].data;
 }
 
 const struct question *
@@ -496,8 +304,27 @@ plan_question(const struct plan *p, const char *key)
 
 /* Loading ------------------------------------------------------------------- */
 
+/* One step's section: present, checklist:, confirm:, then its own keys. */
 static int
-pplan(struct pctx *c, const struct ynode *root)
+psection(struct pctx *c, enum step_id id, const struct plan_section *sec,
+         const struct ynode *n)
+{
+        int r;
+
+        c->data = c->p->own[id].data;
+        if ((r = pstep(c, id, n)) < 0)
+                return r;
+        if (sec->keys == NULL)
+                return sec->parse ? sec->parse(c, n) : 0;
+        if (ynode_is_null(n))
+                return 0;
+        if ((r = psection_keys(c, n, sec->keys, step_key(id))) < 0)
+                return r;
+        return sec->parse ? sec->parse(c, n) : 0;
+}
+
+static int
+pplan(struct pctx *c, const struct plan_section *sections, const struct ynode *root)
 {
         struct plan *p = c->p;
         const char *where = _("the plan");
@@ -540,14 +367,15 @@ pplan(struct pctx *c, const struct ynode *root)
         for (int id = 0; id < STEP_COUNT; id++) {
                 const struct ynode_pair *pr = ynode_get_pair(root, step_key(id));
 
-                if (pr && (r = pstep_key(c, (enum step_id)id, pr->value)) < 0)
+                if (pr && (r = psection(c, (enum step_id)id, &sections[id], pr->value)) < 0)
                         return r;
         }
         return plan_check_names(c);
 }
 
 int
-plan_load(const char *path, struct plan **ret, struct diag *d)
+plan_load(const char *path, const struct plan_section *sections, struct plan **ret,
+          struct diag *d)
 {
         struct pctx c = { .file = path, .d = d };
         struct ynode *root = NULL;
@@ -568,8 +396,14 @@ plan_load(const char *path, struct plan **ret, struct diag *d)
         p->backup.compression = xstrdup("zstd");
         p->disconnect.timeout_ms = 30000;
         p->verify.ready.timeout_ms = 60000;
+        for (int i = 0; i < STEP_COUNT; i++) {
+                if (sections[i].data_size == 0)
+                        continue;
+                p->own[i].data = xcalloc(1, sections[i].data_size);
+                p->own[i].release = sections[i].release;
+        }
         c.p = p;
-        r = pplan(&c, root);
+        r = pplan(&c, sections, root);
         append_checklist(&c);           /* on error too: plan_free() frees them */
         free(c.cl);
         for (size_t i = 0; i < c.refs.n; i++)

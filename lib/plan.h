@@ -239,16 +239,31 @@ struct plan {
                 size_t            n_checks;
         } verify;
 
+        /* A step's own part of the plan, when its module keeps it to itself
+         * (struct plan_section data_size): zeroed storage for every such
+         * step, present in the plan or not, filled by the step's parser.
+         * Read it with plan_step_data(). */
         struct {
-                struct cmdlist run;
-        } reconnect;
+                void  *data;
+                void (*release)(void *data);
+        } own[STEP_COUNT];
 };
 
-/* Load and validate a plan. On success *ret is a new plan and 0 is returned.
+/* How each step's section is read (plan_schema.h). */
+struct plan_section;
+
+/* Load and validate a plan; sections[id] reads the section of step id (lib/
+ * does not know the steps: steps/step.h step_plan_load() passes the step
+ * modules' parsers). On success *ret is a new plan and 0 is returned.
  * On error returns -EINVAL (or -errno when the file cannot be read) with
  * "FILE:LINE:COL: what is wrong (what was expected)" in d. */
-int  plan_load(const char *path, struct plan **ret, struct diag *d);
+int  plan_load(const char *path, const struct plan_section *sections,
+               struct plan **ret, struct diag *d);
 void plan_free(struct plan *p);
+
+/* The own part of step id (struct plan own), or NULL when its module keeps
+ * none. */
+const void *plan_step_data(const struct plan *p, enum step_id id);
 
 /* The question with that key, or NULL. */
 const struct question *plan_question(const struct plan *p, const char *key);

@@ -1,110 +1,19 @@
-/* plan_int.h: what plan.c, plan_cmd.c and plan_step.c share while loading
- * a plan.
- *
- * Every p*() parser takes the loading context, a node of the YAML tree
- * (ynode.h) and where to store the result. It returns 0, or -EINVAL with
- * "FILE:LINE:COL: message" in c->d. A NULL or null node means "not given":
- * callers check that before calling. Strings that may hold ${name} are
- * recorded with their position (pref_add) and checked once the whole file is
- * read, because ask: may come after the strings that use its keys.
- */
+/* plan_int.h: what plan.c, plan_ask.c and plan_step.c share besides the
+ * schema API. */
 #ifndef UPSHIFT_PLAN_INT_H
 #define UPSHIFT_PLAN_INT_H
 
-#include "lib/plan.h"
-#include "lib/ynode.h"
+#include "lib/plan_schema.h"
 
-/* A name used somewhere and checked at the end (fact names, answer keys). */
-struct pname {
-        char       *name;
-        struct pos  pos;
-};
-
-struct pnames {
-        struct pname *v;
-        size_t        n;
-        size_t        alloc;
-};
-
-struct pctx {
-        const char      *file;
-        struct diag     *d;
-        struct plan     *p;
-        struct pnames    refs;          /* strings holding ${...} */
-        struct pnames    facts_used;    /* same:, when: facts: */
-        struct pnames    answers_used;  /* when: answers: */
-        struct question *cl;            /* checklist questions, appended at the end */
-        size_t           n_cl;
-        size_t           alloc_cl;
-};
-
-/* Flags for pcmd_fields(). */
-enum {
-        PCMD_NO_TIMEOUT = 1 << 0,       /* timeout: belongs to the caller (ready:) */
-        PCMD_NO_WHEN    = 1 << 1,       /* when: belongs to the caller (checks) */
-};
-
-/* plan.c */
+/* plan_ask.c */
 /* Mark step id present and read its checklist: and confirm:. */
 int  pstep(struct pctx *c, enum step_id id, const struct ynode *n);
+/* ask: a list of questions. */
+int  pask(struct pctx *c, const struct ynode *n);
+/* Is name a built-in variable (vars_builtin)? */
+bool pis_builtin(const char *name);
 
 /* plan_step.c */
 int  pservice(struct pctx *c, const struct ynode *n);
-/* The value of a step key: its keys, then what the step takes. */
-int  pstep_key(struct pctx *c, enum step_id id, const struct ynode *n);
-int  pcheck(struct pctx *c, const struct ynode *n, struct check *ret);
-/* A list of CHECK. */
-int  pchecks(struct pctx *c, const struct ynode *n, struct check **ret, size_t *ret_n);
-int  pready(struct pctx *c, const struct ynode *n, struct ready_spec *ret);
-
-/* plan_cmd.c: scalars */
-struct pos pnode_pos(const struct ynode *n);
-int  perr(struct pctx *c, const struct ynode *n, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-/* The value of key in map, or NULL when it is missing or null. */
-struct ynode *popt(const struct ynode *map, const char *key);
-/* Check that n is a mapping whose keys are all in allowed (NULL-terminated);
- * where names the mapping in messages ("a command"). */
-int  pkeys(struct pctx *c, const struct ynode *n, const char *const *allowed,
-           const char *where);
-void pref_add(struct pctx *c, const char *s, const struct ynode *n);
-void pname_add(struct pnames *l, const char *name, const struct ynode *n);
-int  pstr(struct pctx *c, const struct ynode *n, char **ret);        /* records refs */
-int  pstrv(struct pctx *c, const struct ynode *n, struct strv *ret); /* records refs */
-int  pbool(struct pctx *c, const struct ynode *n, bool *ret);
-int  pint(struct pctx *c, const struct ynode *n, long *ret);
-int  pduration(struct pctx *c, const struct ynode *n, long *ret);
-int  pregex(struct pctx *c, const struct ynode *n, char **ret);      /* records refs */
-int  penv(struct pctx *c, const struct ynode *n, struct kvlist *ret);
-int  pversion(struct pctx *c, const struct ynode *n, char **ret);
-/* "missing required key "KEY" in WHERE" at n; returns -EINVAL. */
-int  pmissing(struct pctx *c, const struct ynode *n, const char *key, const char *where);
-/* [a-z_][a-z0-9_]*, or with plan_id [a-z0-9][a-z0-9_-]*. */
-bool pis_key(const char *s, bool plan_id);
-
-/* plan_cmd.c: commands */
-/* The fields of a command in mapping n (run, shell, env, cwd, timeout, match,
- * ignore, lines, may_fail, when); the caller checks the keys. run_index < 0:
- * run: must be one argv; else run: is a list of argvs and this takes item
- * run_index. */
-int  pcmd_fields(struct pctx *c, const struct ynode *n, struct cmd *cmd,
-                 unsigned flags, int run_index);
-/* One COMMAND: an argv list or a command mapping. */
-int  pcmd(struct pctx *c, const struct ynode *n, struct cmd *cmd);
-/* Same, into a new struct cmd. */
-int  pcmd_new(struct pctx *c, const struct ynode *n, struct cmd **ret);
-/* COMMANDS: one argv, or a list of COMMAND (mappings may expand to several). */
-int  pcmdlist(struct pctx *c, const struct ynode *n, struct cmdlist *ret);
-int  pcond(struct pctx *c, const struct ynode *n, struct cond *ret);
-
-/* plan_disable.c: disconnect: disable: (a list of systemd:/crontab: items) */
-int  pdisable(struct pctx *c, const struct ynode *n);
-void disable_release(struct disable_item *v, size_t n);
-
-void cmd_release(struct cmd *cmd);
-void cmd_free(struct cmd *cmd);
-void cmdlist_release(struct cmdlist *l);
-void cond_release(struct cond *cond);
-void check_release(struct check *ck);
 
 #endif

@@ -4,16 +4,9 @@
 
 #include "lib/upshift.h"
 
-static const char *const step_keys[STEP_COUNT] = {
-        [STEP_DETECT]     = "detect",
-        [STEP_BACKUP]     = "backup",
-        [STEP_DISCONNECT] = "disconnect",
-        [STEP_STOP]       = "stop",
-        [STEP_SWAP]       = "swap",
-        [STEP_MIGRATE]    = "migrate",
-        [STEP_VERIFY]     = "verify",
-        [STEP_RECONNECT]  = "reconnect",
-};
+#define STEP_KEY_(id, key) [STEP_##id] = #key,
+static const char *const step_keys[STEP_COUNT] = { STEP_LIST(STEP_KEY_) };
+#undef STEP_KEY_
 
 const char *
 step_key(enum step_id id)

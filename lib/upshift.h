@@ -12,19 +12,26 @@ enum {
         EXIT_LOCKED     = 75,   /* another run holds the lock (EX_TEMPFAIL) */
 };
 
-/* The eight steps, in the order the engine runs them. */
+/* The eight steps, in the order the engine runs them: the one list of them.
+ * X(ID, key) for each: ID names the enum constant STEP_ID, key is the plan
+ * key and the step module's symbol step_<key> (steps/registry.c). */
+#define STEP_LIST(X) \
+        X(DETECT, detect) \
+        X(BACKUP, backup) \
+        X(DISCONNECT, disconnect) \
+        X(STOP, stop) \
+        X(SWAP, swap) \
+        X(MIGRATE, migrate) \
+        X(VERIFY, verify) \
+        X(RECONNECT, reconnect)
+
+#define STEP_ENUM_(id, key) STEP_##id,
 enum step_id {
-        STEP_DETECT,
-        STEP_BACKUP,
-        STEP_DISCONNECT,
-        STEP_STOP,
-        STEP_SWAP,
-        STEP_MIGRATE,
-        STEP_VERIFY,
-        STEP_RECONNECT,
+        STEP_LIST(STEP_ENUM_)
         STEP_COUNT,
         STEP_NONE = -1,
 };
+#undef STEP_ENUM_
 
 /* What a step method returns: one enum for the whole program. */
 enum step_result {

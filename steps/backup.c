@@ -14,6 +14,7 @@
 
 #include "lib/archive.h"
 #include "lib/i18n.h"
+#include "steps/describe.h"
 #include "steps/step.h"
 
 /* Compression and level: the answers' built-in keys, else the plan's. */
@@ -331,13 +332,76 @@ backup_run(struct step_ctx *ctx)
         return backup_make_archive(ctx);
 }
 
+/* The plan's backup: section ---------------------------------------------- */
+
+static const char *const backup_keys[] = {
+        "paths", "before", "cold", "compression", "level", NULL,
+};
+
+static int
+backup_parse(struct pctx *c, const struct ynode *n)
+{
+        struct plan *p = c->p;
+        struct ynode *v;
+        long level;
+        int r;
+
+        if ((v = popt(n, "paths")) && (r = pstrv(c, v, &p->backup.paths)) < 0)
+                return r;
+        if ((v = popt(n, "before")) && (r = pcmdlist(c, v, &p->backup.before)) < 0)
+                return r;
+        if ((v = popt(n, "cold")) && (r = pbool(c, v, &p->backup.cold)) < 0)
+                return r;
+        if ((v = popt(n, "compression"))) {
+                static const char *const comp[] = { "zstd", "gzip", "xz", "none", NULL };
+
+                if (v->kind != YNODE_SCALAR || strv_find((char *const *)comp, 4, v->str) < 0)
+                        return perr(c, v, _("unknown compression (expected one of: zstd, "
+                                            "gzip, xz, none)"));
+                free(p->backup.compression);
+                p->backup.compression = xstrdup(v->str);
+        }
+        if ((v = popt(n, "level"))) {
+                long max = strcmp(p->backup.compression, "zstd") == 0 ? 19 : 9;
+
+                if (pint(c, v, &level) < 0 || level < 1 || level > max)
+                        return perr(c, v, _("expected a compression level from 1 to %ld"),
+                                    max);
+                p->backup.level = (int)level;
+        }
+        return 0;
+}
+
+static void
+backup_describe(struct step_describe *s)
+{
+        const struct plan *p = s->p;
+
+        describe_cmds(s, NULL, &p->backup.before);
+        if (p->backup.paths.n) {
+                char *dir = describe_str(s, "${backup_dir}");
+
+                fprintf(s->out, _("      archive (%s%s) into %s:\n"),
+                       p->backup.compression ? p->backup.compression : "zstd",
+                       p->backup.cold ? _(", after the service has stopped") : "", dir);
+                for (size_t i = 0; i < p->backup.paths.n; i++) {
+                        char *x = describe_str(s, p->backup.paths.v[i]);
+
+                        fprintf(s->out, "        %s\n", x);
+                        free(x);
+                }
+                fprintf(s->out, _("      then read it back and check every member's SHA-256\n"));
+                free(dir);
+        }
+}
+
 const struct step_module step_backup = {
         .abi = STEP_ABI,
-        .id = STEP_BACKUP,
-        .name = "backup",
         .title = N_("Back up data"),
         .what = N_("Run the plan's backup commands, archive the data paths with a SHA-256 manifest, and read the archive back to verify it."),
         .risk = RISK_NONE,
+        .plan = { .keys = backup_keys, .parse = backup_parse },
+        .describe = backup_describe,
         .check = backup_check,
         .probe = backup_probe,
         .run = backup_run,

@@ -9,6 +9,7 @@
 #include "lib/hops.h"
 #include "lib/i18n.h"
 #include "lib/package.h"
+#include "steps/describe.h"
 #include "steps/step.h"
 
 /* Journal a fact under the current hop's key. */
@@ -269,13 +270,78 @@ detect_undo(struct step_ctx *ctx)
         return swap_unstage(ctx);
 }
 
+/* The plan's detect: section ---------------------------------------------- */
+
+static const char *const detect_keys[] = { "version", "facts", "checks", NULL };
+
+static int
+detect_parse(struct pctx *c, const struct ynode *n)
+{
+        struct plan *p = c->p;
+        const char *where = _("detect");
+        struct ynode *v;
+        int r;
+
+        if (ynode_is_null(n))
+                return pmissing(c, n, "version", where);
+        if ((r = psection_keys(c, n, detect_keys, where)) < 0)
+                return r;
+        if ((v = popt(n, "version")) == NULL)
+                return pmissing(c, n, "version", where);
+        if ((r = pcmd(c, v, &p->detect.version)) < 0)
+                return r;
+        if (p->detect.version.match == NULL)
+                return perr(c, v, _("detect version: needs match: (a regular expression "
+                                    "whose group 1 is the version)"));
+        if ((v = popt(n, "facts"))) {
+                if (v->kind != YNODE_MAP)
+                        return perr(c, v, _("expected a mapping of fact names to commands"));
+                p->detect.facts = xcalloc(v->n + 1, sizeof *p->detect.facts);
+                for (size_t i = 0; i < v->n; i++) {
+                        struct fact *f = &p->detect.facts[i];
+                        const struct ynode *k = v->pairs[i].key;
+
+                        p->detect.n_facts = i + 1;
+                        if (!pis_key(k->str, false))
+                                return perr(c, k, _("bad fact name (expected lower-case "
+                                                    "letters, digits and \"_\")"));
+                        f->name = xstrdup(k->str);
+                        f->pos = pnode_pos(k);
+                        if ((r = pcmd(c, v->pairs[i].value, &f->cmd)) < 0)
+                                return r;
+                }
+        }
+        if ((v = popt(n, "checks")) &&
+            (r = pchecks(c, v, &p->detect.checks, &p->detect.n_checks)) < 0)
+                return r;
+        return 0;
+}
+
+static void
+detect_describe(struct step_describe *s)
+{
+        const struct plan *p = s->p;
+
+        describe_cmd(s, _("version"), &p->detect.version);
+        for (size_t i = 0; i < p->detect.n_facts; i++)
+                describe_cmd(s, p->detect.facts[i].name, &p->detect.facts[i].cmd);
+        describe_checks(s, p->detect.checks, p->detect.n_checks);
+        if (p->swap.package) {
+                char *pkg = describe_str(s, p->swap.package), *sum = describe_str(s, p->swap.sha256);
+
+                fprintf(s->out, _("      stage the package %s%s%s\n"), pkg, *sum ? _(", SHA-256 ") : "", sum);
+                free(pkg);
+                free(sum);
+        }
+}
+
 const struct step_module step_detect = {
         .abi = STEP_ABI,
-        .id = STEP_DETECT,
-        .name = "detect",
         .title = N_("Detect"),
         .what = N_("Find the installed version, record facts to compare after the upgrade, run the preflight checks and stage the new package."),
         .risk = RISK_NONE,
+        .plan = { .parse = detect_parse },
+        .describe = detect_describe,
         .run = detect_run,
         .undo = detect_undo,
 };

@@ -9,6 +9,7 @@
 #include "lib/i18n.h"
 #include "lib/util.h"
 #include "steps/disable.h"
+#include "steps/describe.h"
 #include "steps/step.h"
 
 /* Poll the clients command until none is left or ms have passed.
@@ -101,14 +102,66 @@ disconnect_undo(struct step_ctx *ctx)
         return disable_restore(ctx);
 }
 
+/* The plan's disconnect: section ------------------------------------------ */
+
+static const char *const disconnect_keys[] = {
+        "clients", "drain", "kick", "timeout", "run", "disable", NULL,
+};
+
+static int
+disconnect_parse(struct pctx *c, const struct ynode *n)
+{
+        struct plan *p = c->p;
+        struct ynode *v;
+        int r;
+
+        if ((v = popt(n, "clients")) && (r = pcmd_new(c, v, &p->disconnect.clients)) < 0)
+                return r;
+        if ((v = popt(n, "drain")) && (r = pduration(c, v, &p->disconnect.drain_ms)) < 0)
+                return r;
+        if ((v = popt(n, "kick")) && (r = pcmdlist(c, v, &p->disconnect.kick)) < 0)
+                return r;
+        if ((v = popt(n, "timeout")) &&
+            (r = pduration(c, v, &p->disconnect.timeout_ms)) < 0)
+                return r;
+        if ((v = popt(n, "run")) && (r = pcmdlist(c, v, &p->disconnect.run)) < 0)
+                return r;
+        if ((v = popt(n, "disable")) && (r = pdisable(c, v)) < 0)
+                return r;
+        return 0;
+}
+
+static void
+disconnect_describe(struct step_describe *s)
+{
+        const struct plan *p = s->p;
+
+        for (size_t i = 0; i < p->disconnect.n_disable; i++) {
+                const struct disable_item *it = &p->disconnect.disable[i];
+                char *x = describe_str(s, it->unit ? it->unit : it->file);
+
+                describe_cond(s, &it->when);
+                if (it->unit)
+                        fprintf(s->out, _("      turn off (systemctl disable --now) the systemd units %s that are enabled or active\n"),
+                                x);
+                else
+                        fprintf(s->out, _("      comment out the lines of %s matching /%s/\n"),
+                                x, it->match);
+                free(x);
+        }
+        describe_cmd(s, _("clients"), p->disconnect.clients);
+        describe_cmds(s, _("disconnect"), &p->disconnect.kick);
+        describe_cmds(s, NULL, &p->disconnect.run);
+}
+
 const struct step_module step_disconnect = {
         .abi = STEP_ABI,
-        .id = STEP_DISCONNECT,
-        .name = "disconnect",
         .title = N_("Disconnect clients"),
         .what = N_("Turn off what starts new clients, list the connected clients, let them drain, then disconnect the rest."),
         .consequence = N_("Clients lose their connection to the service."),
         .risk = RISK_REVERSIBLE,
+        .plan = { .keys = disconnect_keys, .parse = disconnect_parse },
+        .describe = disconnect_describe,
         .run = disconnect_run,
         .undo = disconnect_undo,
 };

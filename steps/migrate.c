@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "lib/i18n.h"
+#include "steps/describe.h"
 #include "steps/step.h"
 
 static const char step_migrate_consequence[] =
@@ -136,14 +137,96 @@ migrate_undo(struct step_ctx *ctx)
         return backup_restore(ctx);
 }
 
+/* The plan's migrate: section --------------------------------------------- */
+
+static const char *const migrate_keys[] = { "steps", NULL };
+static const char *const migration_keys[] = {
+        "when", "run", "point_of_no_return", "probe", NULL,
+};
+
+static int
+pmigration(struct pctx *c, const struct ynode *n, struct migration *m)
+{
+        const char *where = _("a migration");
+        struct ynode *v;
+        int r;
+
+        if (n->kind != YNODE_MAP)
+                return perr(c, n, _("expected a migration: a mapping with run:"));
+        if ((r = pkeys(c, n, migration_keys, where)) < 0)
+                return r;
+        m->pos = pnode_pos(n);
+        if ((v = popt(n, "run")) == NULL)
+                return pmissing(c, n, "run", where);
+        if ((r = pcmdlist(c, v, &m->run)) < 0)
+                return r;
+        if ((v = popt(n, "when")) && (r = pcond(c, v, &m->when)) < 0)
+                return r;
+        if ((v = popt(n, "point_of_no_return")) &&
+            (r = pstr(c, v, &m->point_of_no_return)) < 0)
+                return r;
+        if ((v = popt(n, "probe")) && (r = pcmd_new(c, v, &m->probe)) < 0)
+                return r;
+        return 0;
+}
+
+static int
+migrate_parse(struct pctx *c, const struct ynode *n)
+{
+        struct plan *p = c->p;
+        const struct ynode *list = n;
+        int r;
+
+        if (n->kind == YNODE_MAP) {
+                if ((r = psection_keys(c, n, migrate_keys, _("migrate"))) < 0)
+                        return r;
+                list = popt(n, "steps");
+        }
+        if (ynode_is_null(list))
+                return 0;
+        if (list->kind != YNODE_SEQ)
+                return perr(c, list, _("expected a list of migrations"));
+        p->migrate.v = xcalloc(list->n + 1, sizeof *p->migrate.v);
+        for (size_t i = 0; i < list->n; i++) {
+                p->migrate.n = i + 1;
+                if ((r = pmigration(c, list->items[i], &p->migrate.v[i])) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void
+migrate_describe(struct step_describe *s)
+{
+        const struct plan *p = s->p;
+
+        if (p->migrate.n == 0)
+                fprintf(s->out, _("      nothing to migrate\n"));
+        for (size_t i = 0; i < p->migrate.n; i++) {
+                const struct vrange *t = p->migrate.v[i].when.target;
+
+                /* In a hop, only what its target runs. */
+                if (s->hop > 0 && t && !vrange_match(t, vars_get(s->vars, "target")))
+                        continue;
+                describe_cond(s, &p->migrate.v[i].when);
+                if (p->migrate.v[i].point_of_no_return) {
+                        char *x = describe_str(s, p->migrate.v[i].point_of_no_return);
+
+                        fprintf(s->out, _("      POINT OF NO RETURN: %s\n"), x);
+                        free(x);
+                }
+                describe_cmds(s, NULL, &p->migrate.v[i].run);
+        }
+}
+
 const struct step_module step_migrate = {
         .abi = STEP_ABI,
-        .id = STEP_MIGRATE,
-        .name = "migrate",
         .title = N_("Migrate data"),
         .what = N_("Run the plan's migration commands for this version."),
         .consequence = step_migrate_consequence,
         .risk = RISK_DESTRUCTIVE,
+        .plan = { .parse = migrate_parse },
+        .describe = migrate_describe,
         .confirms_itself = true,
         .run = migrate_run,
         .undo = migrate_undo,

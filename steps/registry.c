@@ -5,20 +5,23 @@
 #include "lib/i18n.h"
 #include "steps/step.h"
 
-extern const struct step_module step_detect, step_backup, step_disconnect, step_stop,
-        step_swap, step_migrate, step_verify, step_reconnect;
+#define STEP_EXTERN_(id, key) extern const struct step_module step_##key;
+STEP_LIST(STEP_EXTERN_)
+#undef STEP_EXTERN_
 
-const struct step_module *const step_registry[] = {
-        &step_detect,
-        &step_backup,
-        &step_disconnect,
-        &step_stop,
-        &step_swap,
-        &step_migrate,
-        &step_verify,
-        &step_reconnect,
-        NULL,
-};
+#define STEP_ENTRY_(id, key) [STEP_##id] = &step_##key,
+const struct step_module *const step_registry[STEP_COUNT + 1] = { STEP_LIST(STEP_ENTRY_) };
+#undef STEP_ENTRY_
+
+int
+step_plan_load(const char *path, struct plan **ret, struct diag *d)
+{
+        struct plan_section sections[STEP_COUNT] = {{0}};
+
+        for (size_t i = 0; i < STEP_COUNT; i++)
+                sections[i] = step_registry[i]->plan;
+        return plan_load(path, sections, ret, d);
+}
 
 static int
 default_check(struct step_ctx *ctx)
@@ -41,28 +44,23 @@ default_undo(struct step_ctx *ctx)
 int
 step_registry_init(struct step_module *out, size_t n, struct diag *d)
 {
-        size_t i;
-
-        for (i = 0; step_registry[i] != NULL; i++) {
+        for (size_t i = 0; i < STEP_COUNT && i < n; i++) {
                 const struct step_module *m = step_registry[i];
 
-                if (i >= n || m->abi != STEP_ABI || m->run == NULL ||
-                    m->id != (enum step_id)i || strcmp(m->name, step_key(m->id)) != 0) {
+                if (m->abi != STEP_ABI || m->run == NULL) {
                         diag_set(d, _("step module \"%s\" is not usable (ABI %u, expected %u)"),
-                                 m->name ? m->name : "?", m->abi, STEP_ABI);
+                                 step_key((enum step_id)i), m->abi, STEP_ABI);
                         return -1;
                 }
                 out[i] = *m;
+                out[i].id = (enum step_id)i;
+                out[i].name = step_key((enum step_id)i);
                 if (out[i].check == NULL)
                         out[i].check = default_check;
                 if (out[i].probe == NULL)
                         out[i].probe = default_probe;
                 if (out[i].undo == NULL)
                         out[i].undo = default_undo;
-        }
-        if (i != STEP_COUNT) {
-                diag_set(d, _("%zu step modules registered, expected %d"), i, STEP_COUNT);
-                return -1;
         }
         return 0;
 }

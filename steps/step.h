@@ -1,7 +1,10 @@
 /* step.h: step modules.
  *
- * One file per module in steps/, each exporting one const struct step_module,
- * listed in order in steps/registry.c. A module never draws and never reads
+ * One file per module in steps/, each exporting one const struct step_module
+ * step_<key>; STEP_LIST (lib/upshift.h) lists them in order, and
+ * step_registry[] is built from it. A module carries all of its step: its
+ * plan section's keys and parser (.plan), what `upshift plan` shows of it
+ * (.describe) and its methods. A module never draws and never reads
  * the keyboard: it asks through its host, the engine, with the step_* calls
  * below (the engine fills struct step_host_ops: steps/ sits below engine/
  * and never calls it by name). Methods return
@@ -20,6 +23,7 @@
 #include "lib/diag.h"
 #include "lib/exec.h"
 #include "lib/plan.h"
+#include "lib/plan_schema.h"
 #include "lib/service.h"
 #include "lib/upshift.h"
 #include "lib/util.h"
@@ -32,6 +36,9 @@ enum risk {
         RISK_REVERSIBLE,        /* changes the system, undone from journal facts */
         RISK_DESTRUCTIVE,       /* downtime or data change: needs confirmation */
 };
+
+/* Where a module writes what `upshift plan` shows of it (steps/describe.h). */
+struct step_describe;
 
 /* The engine as a step sees it: opaque; its methods are in ops. */
 struct step_host;
@@ -74,8 +81,11 @@ struct step_ctx {
 
 struct step_module {
         unsigned     abi;
+        /* id and name (the plan key, "backup") are not written in a module:
+         * step_registry_init() sets them in its copy from STEP_LIST
+         * (lib/upshift.h). Reading step_registry[id], use id and step_key(id). */
         enum step_id id;
-        const char  *name;              /* plan key: "backup" */
+        const char  *name;
         const char  *title;             /* N_("Back up data") */
         const char  *what;              /* N_() what it is about to do */
         const char  *consequence;       /* N_() what it costs, for RISK_DESTRUCTIVE */
@@ -84,6 +94,11 @@ struct step_module {
          * engine before run; a module that knows better (migrate: only when a
          * migration applies) sets this and calls engine_confirm itself. */
         bool         confirms_itself;
+        /* its section of the plan: keys and parser (lib/plan_schema.h) */
+        struct plan_section plan;
+        /* what `upshift plan` and the wizard's review show of its part of
+         * the plan, below its title (steps/describe.h); or NULL */
+        void (*describe)(struct step_describe *s);
         /* preflight: reads only, never changes anything */
         int (*check)(struct step_ctx *ctx);
         /* after a crash: STEP_OK = already done, STEP_FAILED = run again */
@@ -94,11 +109,15 @@ struct step_module {
         int (*undo)(struct step_ctx *ctx);
 };
 
-/* The modules, in step order, NULL-terminated. */
-extern const struct step_module *const step_registry[];
+/* The modules, in step order (STEP_LIST), NULL-terminated. */
+extern const struct step_module *const step_registry[STEP_COUNT + 1];
 
-/* Check the table at start-up: every module has run, abi matches, ids in order,
- * and fill unset optional methods with defaults. Returns 0 or -1 with d set. */
+/* plan_load() with the modules' section parsers. */
+int step_plan_load(const char *path, struct plan **ret, struct diag *d);
+
+/* Copy the modules into out[n] (n >= STEP_COUNT) at start-up: check that
+ * every module has run and its abi matches, set id and name, and fill unset
+ * optional methods with defaults. Returns 0 or -1 with d set. */
 int step_registry_init(struct step_module *out, size_t n, struct diag *d);
 
 /* The host's methods, for a module (steps/host.c) --------------------------- */

@@ -6,6 +6,7 @@
 
 #include "lib/i18n.h"
 #include "lib/service.h"
+#include "steps/describe.h"
 #include "steps/step.h"
 
 static int
@@ -88,14 +89,33 @@ stop_undo(struct step_ctx *ctx)
         return r < 0 ? STEP_FAILED : STEP_OK;
 }
 
+/* The plan's stop: section ------------------------------------------------ */
+
+static const char *const stop_keys[] = { "run", NULL };
+
+static int
+stop_parse(struct pctx *c, const struct ynode *n)
+{
+        return popt_cmdlist(c, n, "run", &c->p->stop.run);
+}
+
+static void
+stop_describe(struct step_describe *s)
+{
+        const struct plan *p = s->p;
+
+        describe_cmds(s, NULL, &p->stop.run);
+        describe_service(s, _("stop"), p->service.stop);
+}
+
 const struct step_module step_stop = {
         .abi = STEP_ABI,
-        .id = STEP_STOP,
-        .name = "stop",
         .title = N_("Stop the service"),
         .what = N_("Stop the service and wait until its process has exited."),
         .consequence = N_("The service is down from now until it is verified after the swap."),
         .risk = RISK_DESTRUCTIVE,
+        .plan = { .keys = stop_keys, .parse = stop_parse },
+        .describe = stop_describe,
         .check = stop_check,
         .probe = stop_probe,
         .run = stop_run,

@@ -10,6 +10,7 @@
 #include "lib/i18n.h"
 #include "lib/service.h"
 #include "lib/util.h"
+#include "steps/describe.h"
 #include "steps/step.h"
 
 static bool
@@ -231,13 +232,51 @@ verify_undo(struct step_ctx *ctx)
         return r < 0 ? STEP_FAILED : STEP_OK;
 }
 
+/* The plan's verify: section ---------------------------------------------- */
+
+static const char *const verify_keys[] = { "ready", "checks", NULL };
+
+static int
+verify_parse(struct pctx *c, const struct ynode *n)
+{
+        struct plan *p = c->p;
+        struct ynode *v;
+        int r;
+
+        if ((v = popt(n, "ready")) && (r = pready(c, v, &p->verify.ready)) < 0)
+                return r;
+        if ((v = popt(n, "checks")) &&
+            (r = pchecks(c, v, &p->verify.checks, &p->verify.n_checks)) < 0)
+                return r;
+        return 0;
+}
+
+static void
+verify_describe(struct step_describe *s)
+{
+        const struct plan *p = s->p;
+
+        describe_service(s, _("start"), p->service.start);
+        describe_cmd(s, _("ready"), p->verify.ready.cmd);
+        if (p->verify.ready.http) {
+                char *u = describe_str(s, p->verify.ready.http);
+
+                fprintf(s->out, _("      ready: GET %s\n"), u);
+                free(u);
+        }
+        describe_cmd(s, _("version"), &p->detect.version);
+        describe_checks(s, p->verify.checks, p->verify.n_checks);
+        if (s->hop > 0 && s->hop < s->n_hops)
+                describe_service(s, _("then, for the next hop, stop"), p->service.stop);
+}
+
 const struct step_module step_verify = {
         .abi = STEP_ABI,
-        .id = STEP_VERIFY,
-        .name = "verify",
         .title = N_("Verify"),
         .what = N_("Start the service, wait until it is ready, and check it against the facts captured before the upgrade."),
         .risk = RISK_NONE,
+        .plan = { .keys = verify_keys, .parse = verify_parse },
+        .describe = verify_describe,
         .check = verify_check,
         .run = verify_run,
         .undo = verify_undo,

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "lib/answers.h"
+#include "steps/step.h"
 #include "testlib.h"
 
 #define PLANS SRCDIR "/tests/data/plans"
@@ -41,7 +42,7 @@ setup(void **state)
         if ((fp = fopen(f->pkg, "w")) == NULL)
                 return -1;
         fclose(fp);
-        if (plan_load(PLANS "/full.yaml", &f->full, &d) < 0) {
+        if (step_plan_load(PLANS "/full.yaml", &f->full, &d) < 0) {
                 fprintf(stderr, "%s\n", d.msg);
                 return -1;
         }
@@ -342,7 +343,7 @@ test_template_quoting(void **state)
         struct diag d = {0};
         FILE *fp;
 
-        assert_int_equal(plan_load(DATA "/plan.yaml", &p, &d), 0);
+        assert_int_equal(step_plan_load(DATA "/plan.yaml", &p, &d), 0);
         fp = fopen(f->file, "w");
         answers_template(p, fp);
         fclose(fp);
@@ -366,7 +367,7 @@ test_apply(void **state)
         struct vars vs = {0};
         struct diag d = {0};
 
-        assert_int_equal(plan_load(DATA "/plan.yaml", &p, &d), 0);
+        assert_int_equal(step_plan_load(DATA "/plan.yaml", &p, &d), 0);
         t_write_text(f->file, "base: /opt/x\nbackup_dir: /b\nclients_back: yes\n");
         assert_int_equal(answers_load(f->file, p, true, &a, &d), 0);
         vars_set(&vs, "plan", "answers-test");

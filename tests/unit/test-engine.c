@@ -25,6 +25,7 @@
 #include "engine/state.h"
 #include "testlib.h"
 #include "lib/util.h"
+#include "steps/step.h"
 
 #define MAX_CALLS 256
 
@@ -258,7 +259,7 @@ setup(void **state)
         write_in(b->dir, "answers.yaml", s);
         free(s);
         free(pkgpath);
-        if (plan_load(b->plan_path, &b->plan, &d) < 0)
+        if (step_plan_load(b->plan_path, &b->plan, &d) < 0)
                 fail_msg("plan: %s", d.msg);
         s = path_join(b->dir, "answers.yaml");
         if (answers_load(s, b->plan, true, &b->ans, &d) < 0)

@@ -15,6 +15,7 @@
 #include "engine/state.h"
 #include "lib/answers.h"
 #include "lib/hops.h"
+#include "steps/step.h"
 #include "testlib.h"
 
 #define TOY SRCDIR "/tests/data/plans/toy-hops.yaml"
@@ -25,7 +26,7 @@ load_toy(void)
         struct plan *p = NULL;
         struct diag d = {0};
 
-        if (plan_load(TOY, &p, &d) < 0)
+        if (step_plan_load(TOY, &p, &d) < 0)
                 fail_msg("%s", d.msg);
         return p;
 }
@@ -135,7 +136,7 @@ setup(void **state)
                         return -1;
                 fclose(fp);
         }
-        if (plan_load(TOY, &f->p, &d) < 0)
+        if (step_plan_load(TOY, &f->p, &d) < 0)
                 return -1;
         *state = f;
         return 0;

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "lib/plan.h"
+#include "steps/step.h"
 #include "testlib.h"
 
 static const char head[] =
@@ -38,7 +39,7 @@ load(void **state, const char *text, struct plan **ret, struct diag *d)
         assert_true(asprintf(&path, "%s/p.yaml", (char *)*state) > 0);
         assert_true(asprintf(&all, "%s%s", head, text) > 0);
         t_write_text(path, all);
-        r = plan_load(path, ret, d);
+        r = step_plan_load(path, ret, d);
         free(all);
         free(path);
         return r;

@@ -14,6 +14,8 @@
 #include <cmocka.h>
 
 #include "lib/plan.h"
+#include "steps/describe.h"
+#include "steps/step.h"
 #include "testlib.h"
 
 #define DATA SRCDIR "/tests/data/plans"
@@ -67,7 +69,7 @@ expect_error(struct tmp *t, bool with_head, const char *text, unsigned line,
         strcat(all, text);
         t_write_text(t->file, all);
         free(all);
-        assert_int_equal(plan_load(t->file, &p, &d), -EINVAL);
+        assert_int_equal(step_plan_load(t->file, &p, &d), -EINVAL);
         assert_null(p);
         snprintf(prefix, sizeof prefix, "%s:%u:%u: ", t->file, line, col);
         if (strncmp(d.msg, prefix, strlen(prefix)) != 0)
@@ -85,15 +87,33 @@ load_ok(const char *path)
         struct plan *p = NULL;
         struct diag d = {0};
 
-        if (plan_load(path, &p, &d) != 0)
+        if (step_plan_load(path, &p, &d) != 0)
                 fail_msg("%s", d.msg);
         return p;
+}
+
+/* What upshift plan shows for step id of p, with no variables set. */
+static char *
+describe(const struct plan *p, enum step_id id)
+{
+        struct vars vars = {0};
+        struct step_describe s = { .p = p, .vars = &vars };
+        char *text = NULL;
+        size_t n = 0;
+
+        s.out = open_memstream(&text, &n);
+        assert_non_null(s.out);
+        describe_step(&s, id);
+        fclose(s.out);
+        vars_release(&vars);
+        return text;
 }
 
 static void
 test_full(void **state)
 {
         struct plan *p = load_ok(DATA "/full.yaml");
+        char *text;
         const struct question *q;
         const struct cmd *c;
 
@@ -247,11 +267,12 @@ test_full(void **state)
         assert_true(p->verify.checks[2].when.set);
         assert_false(p->verify.checks[2].cmd->when.set);
 
-        /* Reconnect: a mapping whose run: holds two argvs gives two commands. */
-        assert_int_equal(p->reconnect.run.n, 2);
-        assert_string_equal(p->reconnect.run.v[0].argv.v[1], "resume");
-        assert_string_equal(p->reconnect.run.v[1].argv.v[1], "info");
-        assert_int_equal(p->reconnect.run.v[1].timeout_ms, 30000);
+        /* Reconnect (its own data, seen through its describe): a mapping
+         * whose run: holds two argvs gives two commands. */
+        text = describe(p, STEP_RECONNECT);
+        assert_non_null(strstr(text, "      $ full-cli resume   (timeout 30s)\n"
+                                     "      $ full-cli info   (timeout 30s)\n"));
+        free(text);
         plan_free(p);
 }
 
@@ -283,6 +304,30 @@ test_list_forms(void **state)
         assert_int_equal(p->swap.n_files, 0);
         assert_int_equal(p->n_ask, 1);
         plan_free(p);
+}
+
+/* reconnect: message: is read, checked for variables and shown by upshift plan. */
+static void
+test_reconnect_message(void **state)
+{
+        struct tmp *t = *state;
+        struct plan *p;
+        char *text;
+
+        t_write_text(t->file, "schema: 1\nid: t\ntitle: T\n"
+                              "reconnect:\n  message: \"tell ops: ${target} is up\"\n");
+        p = load_ok(t->file);
+        text = describe(p, STEP_RECONNECT);
+        assert_non_null(strstr(text, "\n      then say: tell ops: ${target} is up\n"));
+        free(text);
+        plan_free(p);
+
+        expect_error(t, true, "reconnect:\n  message: [a, b]\n", 5, 12,
+                     "expected a string", NULL);
+        expect_error(t, true, "reconnect:\n  message: \"${tagret} is up\"\n", 5, 12,
+                     "unknown variable \"${tagret}\"", "did you mean \"${target}\"", NULL);
+        expect_error(t, true, "reconnect:\n  mesage: hi\n", 5, 3,
+                     "unknown key \"mesage\" in reconnect", "did you mean \"message\"", NULL);
 }
 
 static void
@@ -361,14 +406,14 @@ test_err_unknown_variable(void **state)
                              "'$${not_a_var}']}\n"
                              "reconnect: {checklist: [{key: k2, text: done}]}\n"
                              "stop2: 1\n");
-                assert_int_equal(plan_load(t->file, &p, &d), -EINVAL);
+                assert_int_equal(step_plan_load(t->file, &p, &d), -EINVAL);
                 assert_non_null(strstr(d.msg, "stop2"));
                 t_write_text(t->file, "schema: 1\nid: t\ntitle: T\n"
                              "stop: {run: [a, '${later}', '${stop_check_1}', '${k2}', "
                              "'$${not_a_var}'], checklist: [x]}\n"
                              "reconnect: {checklist: [{key: k2, text: done}]}\n"
                              "ask: [{key: later, text: L}]\n");
-                assert_int_equal(plan_load(t->file, &p, &d), 0);
+                assert_int_equal(step_plan_load(t->file, &p, &d), 0);
                 plan_free(p);
         }
 }
@@ -490,11 +535,11 @@ test_empty_and_missing_file(void **state)
         char want[160];
 
         t_write_text(t->file, "# nothing\n");
-        assert_int_equal(plan_load(t->file, &p, &d), -EINVAL);
+        assert_int_equal(step_plan_load(t->file, &p, &d), -EINVAL);
         snprintf(want, sizeof want, "%s: the plan is empty", t->file);
         assert_true(strncmp(d.msg, want, strlen(want)) == 0);
         snprintf(want, sizeof want, "%s/none.yaml", t->dir);
-        assert_int_equal(plan_load(want, &p, &d), -ENOENT);
+        assert_int_equal(step_plan_load(want, &p, &d), -ENOENT);
         assert_non_null(strstr(d.msg, "none.yaml"));
         assert_null(p);
 }
@@ -562,6 +607,7 @@ main(void)
                 cmocka_unit_test(test_full),
                 cmocka_unit_test(test_list_forms),
                 cmocka_unit_test(test_qtype_names),
+                cmocka_unit_test_setup_teardown(test_reconnect_message, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_err_unknown_key, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_err_wrong_type, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_err_bad_regex, setup, teardown),
