@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/engine_int.h"
+#include "lib/cmd_expand.h"
 #include "lib/hops.h"
 #include "lib/i18n.h"
 #include "lib/rx.h"
@@ -126,37 +127,16 @@ probe_installed(const struct plan *p, struct vars *vs, char **ret)
         const struct cmd *c = &p->detect.version;
         struct exec_opts o = { .log_fd = -1, .timeout_ms = c->timeout_ms ? c->timeout_ms : 60000 };
         struct exec_result res = {0};
-        struct strv argv = {0}, env = {0};
+        struct cmd_expanded x = {0};
         char *re = NULL, *v = NULL;
         int r = -1;
 
         if (c->shell != NULL || c->argv.n == 0)
                 return -1;
-        for (size_t i = 0; i < c->argv.n; i++) {
-                char *s = NULL;
-
-                if (vars_expand(vs, c->argv.v[i], &s, NULL) < 0)
-                        goto out;
-                strv_push_take(&argv, s);
-        }
-        for (size_t i = 0; i < p->env.n; i++) {
-                char *s = NULL;
-
-                if (vars_expand(vs, p->env.v[i].value, &s, NULL) < 0)
-                        goto out;
-                strv_push_take(&env, xasprintf("%s=%s", p->env.v[i].key, s));
-                free(s);
-        }
-        for (size_t i = 0; i < c->env.n; i++) {
-                char *s = NULL;
-
-                if (vars_expand(vs, c->env.v[i].value, &s, NULL) < 0)
-                        goto out;
-                strv_push_take(&env, xasprintf("%s=%s", c->env.v[i].key, s));
-                free(s);
-        }
-        o.argv = argv.v;
-        o.env = env.v;
+        if (cmd_expand(c, vs, &p->env, &x, NULL) < 0)
+                return -1;
+        o.argv = x.argv.v;
+        o.env = x.env.v;
         if (exec_run(&o, &res, NULL) < 0 || res.status != 0 || res.out == NULL)
                 goto out;
         if (c->match) {
@@ -175,8 +155,7 @@ out:
         free(v);
         free(re);
         exec_result_release(&res);
-        strv_release(&argv);
-        strv_release(&env);
+        cmd_expanded_release(&x);
         return r;
 }
 
