@@ -198,14 +198,6 @@ engine_validate_hops(const struct plan *p, const struct answers *a,
         return r < 0 ? -1 : 0;
 }
 
-void
-engine_load_hops(struct engine *e)
-{
-        strv_release(&e->hops);
-        hops_split(engine_fact(e, "hops"), &e->hops);
-        e->hop = e->st.hop;
-}
-
 const struct answers *
 engine_answers(const struct engine *e)
 {

@@ -62,8 +62,6 @@ int  engine_validate_hops(const struct plan *p, const struct answers *a,
  * vs): 0 with ret filled, or -1 when they cannot be known yet (the wizard
  * asks per_hop questions once per hop, engine_ask.c). */
 int  engine_probe_hops(const struct plan *p, struct vars *vs, struct strv *ret);
-/* The hops and current hop from the replayed journal. */
-void engine_load_hops(struct engine *e);
 /* Undo the started steps in reverse and check the old version (engine_undo.c).
  * Returns EXIT_ROLLEDBACK or an exit code. */
 int  engine_undo_all(struct engine *e, struct diag *d);

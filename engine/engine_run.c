@@ -381,9 +381,8 @@ engine_open(struct engine *e, const char *action, struct diag *d)
         const struct engine_opts *o = e->opts;
         struct journal_damage damage = {0};
         struct lock_holder holder;
-        struct jrec *recs = NULL, start = {0};
+        struct jrec start = {0};
         struct passwd *pw;
-        size_t n = 0;
         char host[256] = "";
         bool rollback = strcmp(action, "rollback") == 0;
         int r, code = EXIT_USAGE;
@@ -421,8 +420,8 @@ engine_open(struct engine *e, const char *action, struct diag *d)
         }
         if (r < 0)
                 return r == -EWOULDBLOCK ? EXIT_LOCKED : EXIT_STEPFAIL;
-        r = journal_replay(o->state_dir, true, &recs, &n, &damage, d);
-        if (r < 0 || state_replay(&e->st, recs, n, d) < 0) {
+        r = engine_state_load(o->state_dir, true, &e->st, &e->hops, &damage, d);
+        if (r < 0) {
                 code = r == -EPROTONOSUPPORT ? EXIT_USAGE : EXIT_STEPFAIL;
                 goto out;
         }
@@ -446,7 +445,7 @@ engine_open(struct engine *e, const char *action, struct diag *d)
         if (!rollback && o->interactive && (code = engine_ask(e, d)) != 0)
                 goto out;
         /* Resuming a path of several hops: every hop still needs its answers. */
-        engine_load_hops(e);
+        e->hop = e->st.hop;
         if (!rollback && e->hops.n > 0 &&
             answers_check_hops(e->plan, e->answers, e->hops.v, e->hops.n, d) < 0) {
                 code = EXIT_USAGE;
@@ -510,7 +509,6 @@ engine_open(struct engine *e, const char *action, struct diag *d)
                            damage.good_records, damage.kept_copy ? damage.kept_copy : "?");
         code = 0;
 out:
-        journal_records_free(recs, n);
         free(damage.kept_copy);
         return code;
 }
