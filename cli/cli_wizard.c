@@ -108,7 +108,7 @@ worker(struct tui *t, struct worker_sock *ws, const struct plan *p, const struct
         wo = *o;
         wo.stdio_to_log = true;
         fe = remote_new(&ro);
-        r = (rollback ? engine_rollback : engine_run)(p, a, &wo, fe, &d);
+        r = run_outcome_exit((rollback ? engine_rollback : engine_run)(p, a, &wo, fe, &d));
         remote_bye(fe, r);
         remote_free(fe);
         worker_unlisten(o->state_dir, ws);

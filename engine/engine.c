@@ -52,7 +52,7 @@ engine_vars(const struct plan *p, const struct answers *a, const char *state_dir
         if (facts && kvlist_get(facts, "version"))
                 vars_set(vs, "version", kvlist_get(facts, "version"));
         if (answers_apply(p, a, vs, d) < 0)
-                return -1;
+                return -EINVAL;
         /* Where online backup commands write; archived with the data. */
         s = xasprintf("%s/%s.work", vars_get(vs, "backup_dir"), p->id);
         vars_set(vs, "backup_work", s);
