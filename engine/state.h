@@ -61,7 +61,8 @@ struct run_state {
 
 void state_init(struct run_state *s);
 /* Fold records into s (which must be initialised). Unknown events are ignored
- * (a newer upshift may add some); a record without its fields is an error. */
+ * (a newer upshift may add some); a record without its fields is an error:
+ * -EBADMSG with the message in d. */
 int  state_apply(struct run_state *s, const struct jrec *r, struct diag *d);
 int  state_replay(struct run_state *s, const struct jrec *recs, size_t n, struct diag *d);
 void state_release(struct run_state *s);
