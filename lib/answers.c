@@ -74,7 +74,7 @@ yesno(const char *v)
                 if (strcasecmp(v, no[i]) == 0)
                         return 0;
         }
-        return -1;
+        return -EINVAL;
 }
 
 int
