@@ -11,7 +11,6 @@
 #include "cli/cli.h"
 #include "engine/engine.h"
 #include "engine/state.h"
-#include "lib/hops.h"
 #include "lib/i18n.h"
 #include "lib/journal.h"
 #include "lib/lock.h"
@@ -65,25 +64,18 @@ status_of(const char *label, const char *plan_id, const char *dir)
 {
         struct journal_damage damage = {0};
         struct run_state st;
-        struct jrec *recs = NULL;
+        struct strv hops = {0};
         struct diag d = {0};
-        size_t n = 0;
         int r = EXIT_DONE;
 
         state_init(&st);
-        if (journal_replay(dir, false, &recs, &n, &damage, &d) < 0) {
+        if (engine_state_load(dir, false, &st, &hops, &damage, &d) < 0) {
                 cli_error(d.msg);
                 return EXIT_USAGE;
         }
-        if (n == 0) {
+        if (st.records == 0) {
                 printf(_("%s: no upgrade has been started (state %s)\n"), label, dir);
                 running(plan_id, dir);
-                journal_records_free(recs, n);
-                return EXIT_DONE;
-        }
-        if (state_replay(&st, recs, n, &d) < 0) {
-                cli_error(d.msg);
-                r = EXIT_USAGE;
                 goto out;
         }
         printf(_("%s: state %s\n"), label, dir);
@@ -101,16 +93,12 @@ status_of(const char *label, const char *plan_id, const char *dir)
                kvlist_get(&st.facts, "version") ? kvlist_get(&st.facts, "version") : "?",
                st.target ? st.target : "?");
         if (st.n_hops > 1) {
-                struct strv hops = {0};
-                char *list;
+                char *list = strv_join(hops.v, hops.n, ", ");
 
-                hops_split(kvlist_get(&st.facts, "hops"), &hops);
-                list = strv_join(hops.v, hops.n, ", ");
                 /* TRANSLATORS: the hop's number, how many, then the hops' targets. */
                 printf(_("  hop %u of %u (path: %s); swap, migrate and verify below are this hop's\n"),
                        st.hop, st.n_hops, list);
                 free(list);
-                strv_release(&hops);
         }
         for (int i = 0; i < STEP_COUNT; i++) {
                 char d2[32] = "";
@@ -135,7 +123,7 @@ status_of(const char *label, const char *plan_id, const char *dir)
                 printf(_("  stopped (%s) before %s: run it again to resume\n"),
                        st.last_result ? st.last_result : "?", step_key(state_next_step(&st)));
 out:
-        journal_records_free(recs, n);
+        strv_release(&hops);
         free(damage.kept_copy);
         state_release(&st);
         return r;

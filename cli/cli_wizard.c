@@ -62,27 +62,21 @@ last_log(const char *state_dir)
 static enum tui_resume
 ask_resume(struct tui *t, const char *state_dir)
 {
-        struct journal_damage damage = {0};
         struct run_state st;
         struct lock_holder h;
-        struct jrec *recs = NULL;
         struct diag d = {0};
         enum tui_resume r = TUI_RESUME;
-        size_t n = 0;
 
         if (lock_peek(state_dir, &h) == 1)
                 return TUI_RESUME;
         state_init(&st);
-        if (journal_replay(state_dir, false, &recs, &n, &damage, &d) == 0 && n > 0 &&
-            state_replay(&st, recs, n, &d) == 0 &&
+        if (engine_state_load(state_dir, false, &st, NULL, NULL, &d) == 0 && st.records > 0 &&
             ((st.started && !st.complete) || st.rolling_back)) {
                 char *log = last_log(state_dir);
 
                 r = tui_resume(t, &st, log);
                 free(log);
         }
-        journal_records_free(recs, n);
-        free(damage.kept_copy);
         state_release(&st);
         return r;
 }
@@ -114,7 +108,7 @@ worker(struct tui *t, struct worker_sock *ws, const struct plan *p, const struct
         wo = *o;
         wo.stdio_to_log = true;
         fe = remote_new(&ro);
-        r = (rollback ? engine_rollback : engine_run)(p, a, &wo, fe, &d);
+        r = run_outcome_exit((rollback ? engine_rollback : engine_run)(p, a, &wo, fe, &d));
         remote_bye(fe, r);
         remote_free(fe);
         worker_unlisten(o->state_dir, ws);

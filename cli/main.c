@@ -182,8 +182,9 @@ use_wizard(const struct cli *c)
                isatty(STDOUT_FILENO) && term && *term && strcmp(term, "dumb") != 0;
 }
 
-typedef int (*engine_fn)(const struct plan *, const struct answers *,
-                         const struct engine_opts *, struct frontend *, struct diag *);
+typedef enum run_outcome (*engine_fn)(const struct plan *, const struct answers *,
+                                      const struct engine_opts *, struct frontend *,
+                                      struct diag *);
 
 /* run and rollback: load, install the signal handlers, hand over to the
  * engine: in a worker process under the wizard on a terminal, or here with
@@ -239,7 +240,7 @@ engine_command(struct cli *c, engine_fn fn, bool saved_answers)
                 r = cli_wizard(c, p, a, &o, saved_answers, rollback, on_signal);
         if (r < 0) {
                 fe = plain_new(stdout, stderr, stdin, o.interactive);
-                r = fn(p, a, &o, fe, &d);
+                r = run_outcome_exit(fn(p, a, &o, fe, &d));
                 plain_free(fe);
         }
         free(answers);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/engine_int.h"
+#include "lib/cmd_expand.h"
 #include "lib/i18n.h"
 
 
@@ -51,7 +52,7 @@ engine_vars(const struct plan *p, const struct answers *a, const char *state_dir
         if (facts && kvlist_get(facts, "version"))
                 vars_set(vs, "version", kvlist_get(facts, "version"));
         if (answers_apply(p, a, vs, d) < 0)
-                return -1;
+                return -EINVAL;
         /* Where online backup commands write; archived with the data. */
         s = xasprintf("%s/%s.work", vars_get(vs, "backup_dir"), p->id);
         vars_set(vs, "backup_work", s);
@@ -182,15 +183,9 @@ engine_exec(struct engine *e, struct exec_opts *o, struct exec_result *ret, stru
         struct strv env = {0};
         int r;
 
-        for (size_t i = 0; i < e->plan->env.n; i++) {
-                char *v = NULL;
-
-                if (vars_expand(&e->vars, e->plan->env.v[i].value, &v, d) < 0) {
-                        strv_release(&env);
-                        return -EINVAL;
-                }
-                strv_push_take(&env, xasprintf("%s=%s", e->plan->env.v[i].key, v));
-                free(v);
+        if (vars_expand_env(&e->vars, &e->plan->env, &env, d) < 0) {
+                strv_release(&env);
+                return -EINVAL;
         }
         for (size_t i = 0; o->env && o->env[i]; i++)
                 strv_push(&env, o->env[i]);
@@ -223,43 +218,28 @@ engine_runner(struct engine *e)
 }
 
 /* A service command with its variables expanded, as a step's command is
- * (steps/common.c): a shell script gets the variables only through its
- * environment; the command's env: is expanded and added. */
+ * (lib/cmd_expand.h). */
 static int
 expand_cmd(struct engine *e, const struct cmd *c, char ***ret_argv, char **ret_shell,
            char ***ret_env, struct diag *d)
 {
-        struct strv argv = {0}, env = {0};
-        char *s;
+        struct cmd_expanded x;
 
         if (c == NULL)
                 return 0;
-        if (c->shell) {
-                for (size_t i = 0; i < e->vars.kv.n; i++)
-                        strv_push_take(&env, xasprintf("%s=%s", e->vars.kv.v[i].key,
-                                                       e->vars.kv.v[i].value));
+        if (cmd_expand(c, &e->vars, NULL, &x, d) < 0)
+                return -EINVAL;
+        if (x.shell) {
+                *ret_shell = x.shell;
+                x.shell = NULL;
+        } else {
+                *ret_argv = x.argv.v;
+                x.argv = (struct strv){0};
         }
-        for (size_t i = 0; i < c->env.n; i++) {
-                if (vars_expand(&e->vars, c->env.v[i].value, &s, d) < 0)
-                        goto fail;
-                strv_push_take(&env, xasprintf("%s=%s", c->env.v[i].key, s));
-                free(s);
-        }
-        for (size_t i = 0; i < c->argv.n; i++) {
-                if (vars_expand(&e->vars, c->argv.v[i], &s, d) < 0)
-                        goto fail;
-                strv_push_take(&argv, s);
-        }
-        if (c->shell)
-                *ret_shell = xstrdup(c->shell);
-        else
-                *ret_argv = argv.v;
-        *ret_env = env.v;
+        *ret_env = x.env.v;
+        x.env = (struct strv){0};
+        cmd_expanded_release(&x);
         return 0;
-fail:
-        strv_release(&argv);
-        strv_release(&env);
-        return -EINVAL;
 }
 
 int

@@ -58,10 +58,30 @@ struct engine_opts {
                                            once it is open (the wizard's worker) */
 };
 
-/* Run (or resume) the upgrade. Returns an exit code (upshift.h); the
- * message of a failure has been shown through the frontend and is also in d. */
-int engine_run(const struct plan *p, const struct answers *a,
-               const struct engine_opts *o, struct frontend *fe, struct diag *d);
+/* How a run or a rollback ended. Only cli/ turns it into the process's
+ * exit status (run_outcome_exit). */
+enum run_outcome {
+        RUN_DONE,               /* finished, or nothing was left to do */
+        RUN_STEP_FAILED,        /* a step failed, or was interrupted; resumable */
+        RUN_DECLINED,           /* the operator said no to a step: stopped there */
+        RUN_BAD_INPUT,          /* bad usage or bad input; nothing changed */
+        RUN_INHIBITED,          /* a preflight check refused the upgrade */
+        RUN_ROLLED_BACK,        /* the upgrade was rolled back */
+        RUN_LOCKED,             /* another process holds the state directory */
+};
+
+/* The exit code of an outcome (upshift.h's EXIT_*, man/upshift.1): also
+ * what the journal's {ev: run_end, exit} and the report's exit_code say. */
+int         run_outcome_exit(enum run_outcome o);
+/* The journal's name of it ({ev: run_end, result}): done, failed,
+ * declined, refused, inhibited, rolled_back. */
+const char *run_outcome_name(enum run_outcome o);
+
+/* Run (or resume) the upgrade. The message of a failure has been shown
+ * through the frontend and is also in d. */
+enum run_outcome engine_run(const struct plan *p, const struct answers *a,
+                            const struct engine_opts *o, struct frontend *fe,
+                            struct diag *d);
 
 /* State directories live under this root unless --state-dir is given; it
  * does not follow the install prefix (man/upshift.1 names it). */
@@ -71,10 +91,11 @@ int engine_run(const struct plan *p, const struct answers *a,
  * rollback): restore the data from the verified backup, put the old files
  * back, start the service, and check the old version against the facts
  * captured in detect. Survives a crash: running it again finishes it.
- * Returns EXIT_ROLLEDBACK, EXIT_DONE when there was nothing to roll back,
- * or an exit code. */
-int engine_rollback(const struct plan *p, const struct answers *a,
-                    const struct engine_opts *o, struct frontend *fe, struct diag *d);
+ * Returns RUN_ROLLED_BACK, RUN_DONE when there was nothing to roll back,
+ * or why it stopped. */
+enum run_outcome engine_rollback(const struct plan *p, const struct answers *a,
+                                 const struct engine_opts *o, struct frontend *fe,
+                                 struct diag *d);
 
 /* Default directories. New strings. */
 char *engine_default_state_dir(const char *plan_id);
@@ -82,7 +103,8 @@ char *engine_default_backup_dir(const char *plan_id);
 
 /* Fill vs with what the plan's strings may use before anything has run:
  * answers and defaults, plan, state_dir, backup_dir, staging, target (from
- * opts or the plan); version only when facts has it. facts may be NULL. */
+ * opts or the plan); version only when facts has it. facts may be NULL.
+ * 0, or a negative errno with the message in d. */
 int engine_vars(const struct plan *p, const struct answers *a, const char *state_dir,
                 const char *target, const struct kvlist *facts, struct vars *vs,
                 struct diag *d);

@@ -401,14 +401,12 @@ add_hop_groups(struct asking *a)
         answers_free(ans);
 }
 
-int
+enum run_outcome
 engine_ask(struct engine *e, struct diag *d)
 {
         struct asking a = { .e = e };
         bool resuming = e->st.started;
         size_t gi = 0;
-        int code = EXIT_STEPFAIL;
-
         make_groups(&a, resuming);
         for (unsigned rounds = 0; rounds < 1000; rounds++) {
                 struct answers *ans;
@@ -446,7 +444,7 @@ engine_ask(struct engine *e, struct diag *d)
                 if (engine_validate_inputs(e->plan, ans, e->opts, d) < 0) {
                         if (a.n_groups == 0 || resuming) {
                                 answers_free(ans);
-                                return EXIT_USAGE;
+                                return RUN_BAD_INPUT;
                         }
                         free(a.form_error);
                         a.form_error = xstrdup(d->msg);
@@ -459,14 +457,14 @@ engine_ask(struct engine *e, struct diag *d)
                 e->answers = ans;
                 tell_vars(e);
                 asking_release(&a);
-                return 0;
+                return RUN_DONE;
         }
         diag_set(d, _("stopped before anything was changed"));
         asking_release(&a);
-        return code;
+        return RUN_STEP_FAILED;
 }
 
-int
+enum run_outcome
 engine_ask_checklist(struct engine *e, enum step_id id, struct diag *d)
 {
         const struct strv *keys = &e->plan->step[id].checklist_keys;
@@ -477,7 +475,7 @@ engine_ask_checklist(struct engine *e, enum step_id id, struct diag *d)
         int r = STEP_OK;
 
         if (!e->opts->interactive || e->asked == NULL || keys->n == 0)
-                return 0;               /* the answers file confirmed them */
+                return RUN_DONE;        /* the answers file confirmed them */
         /* The items as the operator reads them: ${target} and the like
          * expanded (the keys stay the plan's). */
         qs = xcalloc(keys->n, sizeof *qs);
@@ -498,7 +496,7 @@ engine_ask_checklist(struct engine *e, enum step_id id, struct diag *d)
         }
         if (g == NULL) {
                 free(qs);
-                return 0;
+                return RUN_DONE;
         }
         e->current = id;
         if (e->fe->ops->form == NULL)   /* asked item by item: say what they are */
@@ -521,9 +519,9 @@ engine_ask_checklist(struct engine *e, enum step_id id, struct diag *d)
                 free(qs[i].text);
         free(qs);
         if (r == STEP_OK)
-                return 0;
+                return RUN_DONE;
         diag_set(d, engine_interrupted(e) ? _("interrupted before step %s")
                                           : _("the checklist before step %s was not confirmed: nothing more was changed"),
                  step_key(id));
-        return EXIT_STEPFAIL;
+        return RUN_STEP_FAILED;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/engine_int.h"
+#include "lib/cmd_expand.h"
 #include "lib/hops.h"
 #include "lib/i18n.h"
 #include "lib/rx.h"
@@ -99,18 +100,18 @@ engine_check_package(const struct plan *p, struct vars *vs, struct diag *d)
                 return 0;
         if (vars_expand(vs, p->swap.package, &pkg, d) < 0 ||
             (p->swap.sha256 && vars_expand(vs, p->swap.sha256, &sum, d) < 0)) {
-                r = -1;
+                r = -ENOENT;
         } else if (access(pkg, R_OK) != 0) {
-                diag_set(d, _("cannot read package \"%s\": %s"), pkg, strerror(errno));
-                r = -1;
+                r = -errno;
+                diag_set(d, _("cannot read package \"%s\": %s"), pkg, strerror(-r));
         } else if (sum && *sum) {
                 if (sha256_file(pkg, got, NULL, d) < 0) {
-                        r = -1;
+                        r = -EIO;
                 } else if (strcasecmp(got, sum) != 0) {
                         /* TRANSLATORS: package file, SHA-256 found, SHA-256 expected */
                         diag_set(d, _("package \"%s\": SHA-256 is %s, expected %s: nothing was changed; check that this is the right file"),
                                  pkg, got, sum);
-                        r = -1;
+                        r = -EBADMSG;
                 }
         }
         free(pkg);
@@ -119,44 +120,23 @@ engine_check_package(const struct plan *p, struct vars *vs, struct diag *d)
 }
 
 /* The installed version as detect will find it, without a journal or a
- * log: only to check the inputs early. 0 with *ret, or -1 (not known). */
+ * log: only to check the inputs early. 0 with *ret, or -ENOENT (not known). */
 static int
 probe_installed(const struct plan *p, struct vars *vs, char **ret)
 {
         const struct cmd *c = &p->detect.version;
         struct exec_opts o = { .log_fd = -1, .timeout_ms = c->timeout_ms ? c->timeout_ms : 60000 };
         struct exec_result res = {0};
-        struct strv argv = {0}, env = {0};
+        struct cmd_expanded x = {0};
         char *re = NULL, *v = NULL;
-        int r = -1;
+        int r = -ENOENT;
 
         if (c->shell != NULL || c->argv.n == 0)
-                return -1;
-        for (size_t i = 0; i < c->argv.n; i++) {
-                char *s = NULL;
-
-                if (vars_expand(vs, c->argv.v[i], &s, NULL) < 0)
-                        goto out;
-                strv_push_take(&argv, s);
-        }
-        for (size_t i = 0; i < p->env.n; i++) {
-                char *s = NULL;
-
-                if (vars_expand(vs, p->env.v[i].value, &s, NULL) < 0)
-                        goto out;
-                strv_push_take(&env, xasprintf("%s=%s", p->env.v[i].key, s));
-                free(s);
-        }
-        for (size_t i = 0; i < c->env.n; i++) {
-                char *s = NULL;
-
-                if (vars_expand(vs, c->env.v[i].value, &s, NULL) < 0)
-                        goto out;
-                strv_push_take(&env, xasprintf("%s=%s", c->env.v[i].key, s));
-                free(s);
-        }
-        o.argv = argv.v;
-        o.env = env.v;
+                return -ENOENT;
+        if (cmd_expand(c, vs, &p->env, &x, NULL) < 0)
+                return -ENOENT;
+        o.argv = x.argv.v;
+        o.env = x.env.v;
         if (exec_run(&o, &res, NULL) < 0 || res.status != 0 || res.out == NULL)
                 goto out;
         if (c->match) {
@@ -175,8 +155,7 @@ out:
         free(v);
         free(re);
         exec_result_release(&res);
-        strv_release(&argv);
-        strv_release(&env);
+        cmd_expanded_release(&x);
         return r;
 }
 
@@ -185,12 +164,12 @@ engine_probe_hops(const struct plan *p, struct vars *vs, struct strv *ret)
 {
         const char *target = vars_get(vs, "target");
         char *installed = NULL;
-        int r = -1;
+        int r = -ENOENT;
 
         if (target && probe_installed(p, vs, &installed) == 0)
                 r = hops_compute(p, installed, target, ret, NULL);
         free(installed);
-        return r < 0 ? -1 : 0;
+        return r < 0 ? -ENOENT : 0;
 }
 
 int
@@ -216,15 +195,7 @@ engine_validate_hops(const struct plan *p, const struct answers *a,
         }
         strv_release(&hops);
         free(installed);
-        return r < 0 ? -1 : 0;
-}
-
-void
-engine_load_hops(struct engine *e)
-{
-        strv_release(&e->hops);
-        hops_split(engine_fact(e, "hops"), &e->hops);
-        e->hop = e->st.hop;
+        return r < 0 ? r : 0;
 }
 
 const struct answers *

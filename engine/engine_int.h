@@ -1,4 +1,4 @@
-/* engine_int.h: what engine.c, engine_run.c and engine_undo.c share.
+/* engine_int.h: what the engine's files share.
  * Not for step modules: they use engine.h. */
 #ifndef UPSHIFT_ENGINE_INT_H
 #define UPSHIFT_ENGINE_INT_H
@@ -27,7 +27,6 @@ struct engine {
         struct strv               hops;             /* each hop's target, from detect */
         bool                      uninterruptible;  /* let a running command finish */
         bool                      ended;            /* the frontend's end was called */
-        bool                      declined;         /* the operator said no to a step */
         struct answers           *asked;            /* what engine_ask gathered, or NULL */
 };
 
@@ -37,47 +36,51 @@ int  engine_journal(struct engine *e, struct jrec *r, struct diag *d);
  * may be NULL when a message is already there to keep). */
 int  engine_event(struct engine *e, const char *ev, enum step_id id, const char *k,
                   const char *v, struct diag *d);
-/* Everything before the first step: checks of the inputs, state directory,
- * lock, journal replay, vars, run log, saved answers, {ev: run_start}.
- * Returns 0; -1 when there is nothing to do (the upgrade finished, or there
- * is nothing to roll back: said through the frontend); or an exit code with
- * the message in d. */
-int  engine_open(struct engine *e, const char *action, struct diag *d);
-/* Journal {ev: run_end}, show the report, release everything. */
-int  engine_close(struct engine *e, int code, struct diag *d);
+/* Everything before the first step (engine_open.c): checks of the inputs,
+ * state directory, lock, journal replay, vars, run log, saved answers,
+ * {ev: run_start}. RUN_DONE to go on, with *ret_over set when there is
+ * nothing to do (the upgrade finished, or there is nothing to roll back:
+ * said through the frontend); or why the run ends, the message in d. */
+enum run_outcome engine_open(struct engine *e, const char *action, bool *ret_over,
+                             struct diag *d);
+/* Journal {ev: run_end}, show the report, release everything. Returns o. */
+enum run_outcome engine_close(struct engine *e, enum run_outcome o, struct diag *d);
 /* The report from the journal's facts. */
-void engine_report(struct engine *e, struct run_report *rep, int code, const char *msg);
+void engine_report(struct engine *e, struct run_report *rep, enum run_outcome o,
+                   const char *msg);
+/* The steps in order, from the first not done (engine_run.c). */
+enum run_outcome engine_loop(struct engine *e, struct diag *d);
 /* struct runner's run for the engine: shows the command, then engine_exec. */
 int  engine_runner_run(void *ud, struct exec_opts *o, struct exec_result *ret, struct diag *d);
 /* engine_hop.c: true when the plan has path: stops or per_hop questions. */
 bool engine_plan_has_hops(const struct plan *p);
-/* The package (in vs) is readable and matches its SHA-256: 0, or -1 (d). */
+/* The package (in vs) is readable and matches its SHA-256: 0, or a
+ * negative errno with the message in d. */
 int  engine_check_package(const struct plan *p, struct vars *vs, struct diag *d);
 /* Before anything changes: run detect's version command, work out the
  * hops, and check the per-hop answers and each hop's package. 0 also when
- * the hops cannot be known yet (detect checks them); -1 with d. */
+ * the hops cannot be known yet (detect checks them); a negative errno
+ * with d. */
 int  engine_validate_hops(const struct plan *p, const struct answers *a,
                           const struct engine_opts *o, struct vars *vs, struct diag *d);
 /* The hops as detect will find them (the version command run now, with
- * vs): 0 with ret filled, or -1 when they cannot be known yet (the wizard
+ * vs): 0 with ret filled, or -ENOENT when they cannot be known yet (the wizard
  * asks per_hop questions once per hop, engine_ask.c). */
 int  engine_probe_hops(const struct plan *p, struct vars *vs, struct strv *ret);
-/* The hops and current hop from the replayed journal. */
-void engine_load_hops(struct engine *e);
 /* Undo the started steps in reverse and check the old version (engine_undo.c).
- * Returns EXIT_ROLLEDBACK or an exit code. */
-int  engine_undo_all(struct engine *e, struct diag *d);
+ * Returns RUN_ROLLED_BACK, or RUN_STEP_FAILED with the message in d. */
+enum run_outcome engine_undo_all(struct engine *e, struct diag *d);
 /* Read-only checks of the answers before anything changes: the package is
- * readable and matches its SHA-256. 0, or -1 with the message in d. */
+ * readable and matches its SHA-256. 0, or a negative errno with d. */
 int  engine_validate_inputs(const struct plan *p, const struct answers *a,
                             const struct engine_opts *o, struct diag *d);
 /* An interactive run: ask what the answers lack, show the review, check the
- * inputs (engine_ask.c). 0 with e->answers replaced (owned by e->asked), or
- * an exit code with the message in d. */
-int  engine_ask(struct engine *e, struct diag *d);
+ * inputs (engine_ask.c). RUN_DONE with e->answers replaced (owned by
+ * e->asked), or RUN_BAD_INPUT / RUN_STEP_FAILED with the message in d. */
+enum run_outcome engine_ask(struct engine *e, struct diag *d);
 /* An interactive run: ask the items of step id's checklist not confirmed
- * yet, when the step is due. 0 when all are yes (or nothing to ask), or
- * EXIT_STEPFAIL with d set: the operator did not confirm them. */
-int  engine_ask_checklist(struct engine *e, enum step_id id, struct diag *d);
+ * yet, when the step is due. RUN_DONE when all are yes (or nothing to
+ * ask), or RUN_STEP_FAILED with d set: the operator did not confirm them. */
+enum run_outcome engine_ask_checklist(struct engine *e, enum step_id id, struct diag *d);
 
 #endif

@@ -91,7 +91,7 @@ undo_step(struct engine *e, struct step_ctx *ctx, const struct step_module *m)
         return r;
 }
 
-int
+enum run_outcome
 engine_undo_all(struct engine *e, struct diag *d)
 {
         struct step_ctx ctx = {
@@ -104,11 +104,11 @@ engine_undo_all(struct engine *e, struct diag *d)
                 if (engine_confirm(e, STEP_NONE, _("Roll back the upgrade"),
                                    _("The service is stopped, its data restored from the verified backup and the old files put back.")) != STEP_OK) {
                         diag_set(d, _("the rollback was not confirmed: nothing was changed"));
-                        return EXIT_STEPFAIL;
+                        return RUN_STEP_FAILED;
                 }
                 if (engine_event(e, "rollback_start", STEP_NONE, NULL, NULL, d) < 0) {
                         diag_prefix(d, _("the rollback did not start"));
-                        return EXIT_STEPFAIL;
+                        return RUN_STEP_FAILED;
                 }
         }
         for (int i = STEP_COUNT - 1; i >= 0; i--) {
@@ -122,13 +122,13 @@ engine_undo_all(struct engine *e, struct diag *d)
                         continue;
                 if (engine_interrupted(e)) {
                         diag_set(d, _("interrupted before undoing %s"), m->name);
-                        return EXIT_STEPFAIL;
+                        return RUN_STEP_FAILED;
                 }
                 e->current = id;
                 ctx.id = id;
                 diag_clear(d);
                 if (engine_event(e, "undo_start", id, NULL, NULL, d) < 0)
-                        return EXIT_STEPFAIL;
+                        return RUN_STEP_FAILED;
                 e->fe->ops->step_state(e->fe, id, ST_RUNNING, 0, _("undo"));
                 if (undo_step(e, &ctx, m) != STEP_OK) {
                         if (!diag_isset(d))
@@ -136,25 +136,25 @@ engine_undo_all(struct engine *e, struct diag *d)
                         diag_prefix(d, _("rollback stopped at %s"), m->name);
                         engine_event(e, "undo_failed", id, "error", d->msg, NULL);
                         e->fe->ops->step_state(e->fe, id, ST_FAILED, 0, d->msg);
-                        return EXIT_STEPFAIL;
+                        return RUN_STEP_FAILED;
                 }
                 if (engine_event(e, "undo_done", id, NULL, NULL, d) < 0)
-                        return EXIT_STEPFAIL;
+                        return RUN_STEP_FAILED;
                 e->fe->ops->step_state(e->fe, id, ST_UNDONE, 0, NULL);
         }
         diag_clear(d);
         if (check_old(e, &ctx) != STEP_OK) {
                 diag_prefix(d, _("the files and data are back, but"));
-                return EXIT_STEPFAIL;
+                return RUN_STEP_FAILED;
         }
         was = xstrdup(engine_fact(e, "version") ? engine_fact(e, "version") : "?");
         if (engine_event(e, "rollback_end", STEP_NONE, "result", "done", d) < 0) {
                 free(was);
-                return EXIT_STEPFAIL;
+                return RUN_STEP_FAILED;
         }
         /* TRANSLATORS: plan title, version */
         diag_set(d, _("%s is rolled back to %s and answers as before the upgrade"),
                  e->plan->title, was);
         free(was);
-        return EXIT_ROLLEDBACK;
+        return RUN_ROLLED_BACK;
 }

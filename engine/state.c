@@ -1,5 +1,6 @@
 #include <config.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,25 +81,16 @@ record_step(const struct jrec *r, enum step_id *ret, struct diag *d)
         if (k == NULL || (id = step_from_key(k)) == STEP_NONE) {
                 diag_set(d, _("journal record %s has no valid step"),
                          jrec_get(r, "seq") ? jrec_get(r, "seq") : "?");
-                return -1;
+                return -EBADMSG;
         }
         *ret = id;
         return 0;
 }
 
-int
-state_apply(struct run_state *s, const struct jrec *r, struct diag *d)
+/* The events of a run and of a rollback as a whole. */
+static void
+apply_run(struct run_state *s, const char *ev, const struct jrec *r, const char *t)
 {
-        const char *ev = jrec_get(r, "ev");
-        const char *t = jrec_get(r, "time");
-        enum step_id id;
-
-        if (ev == NULL) {
-                diag_set(d, _("journal record without an event"));
-                return -1;
-        }
-        if (t != NULL)
-                replace(&s->last_time, t);
         if (strcmp(ev, "run_start") == 0) {
                 if (jrec_get(r, "action") && strcmp(jrec_get(r, "action"), "run") == 0)
                         s->rolled_back = false;
@@ -113,80 +105,122 @@ state_apply(struct run_state *s, const struct jrec *r, struct diag *d)
                 replace(&s->last_result, jrec_get(r, "result") ? jrec_get(r, "result") : "?");
         } else if (strcmp(ev, "hop_start") == 0) {
                 enter_hop(s, record_hop(r));
-        } else if (strcmp(ev, "step_start") == 0) {
-                if (record_step(r, &id, d) < 0)
-                        return -1;
+        } else if (strcmp(ev, "rollback_start") == 0) {
+                s->rolling_back = true;
+        }
+}
+
+/* {ev: rollback_end, result: done}: the upgrade is over, the next run
+ * starts afresh. */
+static void
+apply_rolled_back(struct run_state *s)
+{
+        int runs = s->runs;
+        char *first = s->first_time, *last = s->last_time;
+
+        s->first_time = s->last_time = NULL;
+        state_release(s);
+        s->runs = runs;
+        s->first_time = first;
+        s->last_time = last;
+        s->rolled_back = true;
+}
+
+/* The events of one step and of its undo: 1 when ev is not one of them. */
+static int
+apply_step(struct run_state *s, const char *ev, const struct jrec *r, struct diag *d)
+{
+        enum step_id id;
+
+        if (strncmp(ev, "step_", 5) != 0 && strncmp(ev, "undo_", 5) != 0)
+                return 1;
+        if (strcmp(ev, "step_start") != 0 && strcmp(ev, "step_done") != 0 &&
+            strcmp(ev, "step_skipped") != 0 && strcmp(ev, "step_failed") != 0 &&
+            strcmp(ev, "step_reset") != 0 && strcmp(ev, "undo_done") != 0 &&
+            strcmp(ev, "undo_start") != 0 && strcmp(ev, "undo_failed") != 0)
+                return 1;
+        if (record_step(r, &id, d) < 0)
+                return -EBADMSG;
+        if (strcmp(ev, "step_start") == 0) {
                 if (state_is_hop_step(id))
                         enter_hop(s, record_hop(r));
                 s->status[id] = ST_RUNNING;
                 s->begun[id] = true;
                 s->started = true;
         } else if (strcmp(ev, "step_done") == 0 || strcmp(ev, "step_skipped") == 0) {
-                if (record_step(r, &id, d) < 0)
-                        return -1;
                 s->status[id] = ev[5] == 'd' ? ST_DONE : ST_SKIPPED;
                 s->ms[id] = jrec_get(r, "ms") ? strtoll(jrec_get(r, "ms"), NULL, 10) : 0;
                 s->ms_all[id] = (s->ms_all[id] > 0 ? s->ms_all[id] : 0) + s->ms[id];
                 free(s->error[id]);
                 s->error[id] = NULL;
         } else if (strcmp(ev, "step_failed") == 0) {
-                if (record_step(r, &id, d) < 0)
-                        return -1;
                 s->status[id] = ST_FAILED;
                 replace(&s->error[id], jrec_get(r, "error") ? jrec_get(r, "error") : "");
         } else if (strcmp(ev, "step_reset") == 0) {
-                if (record_step(r, &id, d) < 0)
-                        return -1;
                 s->status[id] = ST_PENDING;
                 s->ms[id] = -1;
-        } else if (strcmp(ev, "rollback_start") == 0) {
-                s->rolling_back = true;
         } else if (strcmp(ev, "undo_done") == 0) {
-                if (record_step(r, &id, d) < 0)
-                        return -1;
                 s->undone[id] = true;
                 s->status[id] = ST_UNDONE;
-        } else if (strcmp(ev, "undo_start") == 0 || strcmp(ev, "undo_failed") == 0) {
-                if (record_step(r, &id, d) < 0)
-                        return -1;
-                if (ev[5] == 'f')
-                        replace(&s->error[id], jrec_get(r, "error") ? jrec_get(r, "error") : "");
-        } else if (strcmp(ev, "rollback_end") == 0) {
+        } else if (strcmp(ev, "undo_failed") == 0) {
+                replace(&s->error[id], jrec_get(r, "error") ? jrec_get(r, "error") : "");
+        }
+        return 0;
+}
+
+/* {ev: fact}: the fact, and the number of hops when it is "hops". */
+static int
+apply_fact(struct run_state *s, const struct jrec *r, struct diag *d)
+{
+        const char *k = jrec_get(r, "key"), *v = jrec_get(r, "value");
+
+        if (k == NULL || v == NULL) {
+                diag_set(d, _("journal fact record without key or value"));
+                return -EBADMSG;
+        }
+        kvlist_set(&s->facts, k, v);
+        if (strcmp(k, "hops") == 0) {
+                unsigned n = 0;
+
+                for (const char *p = v; *p; ) {
+                        size_t l = strcspn(p, " ");
+
+                        n += l > 0;
+                        p += l;
+                        p += strspn(p, " ");
+                }
+                s->n_hops = n > 0 ? n : 1;
+        }
+        return 0;
+}
+
+int
+state_apply(struct run_state *s, const struct jrec *r, struct diag *d)
+{
+        const char *ev = jrec_get(r, "ev");
+        const char *t = jrec_get(r, "time");
+        int ret;
+
+        if (ev == NULL) {
+                diag_set(d, _("journal record without an event"));
+                return -EBADMSG;
+        }
+        if (t != NULL)
+                replace(&s->last_time, t);
+        if (strcmp(ev, "rollback_end") == 0) {
                 const char *res = jrec_get(r, "result");
 
                 if (res && strcmp(res, "done") == 0) {
-                        /* The upgrade is over: the next run starts afresh. */
-                        int runs = s->runs;
-                        char *first = s->first_time, *last = s->last_time;
-
-                        s->first_time = s->last_time = NULL;
-                        state_release(s);
-                        s->runs = runs;
-                        s->first_time = first;
-                        s->last_time = last;
-                        s->rolled_back = true;
+                        apply_rolled_back(s);
                         return 0;
                 }
         } else if (strcmp(ev, "fact") == 0) {
-                const char *k = jrec_get(r, "key"), *v = jrec_get(r, "value");
-
-                if (k == NULL || v == NULL) {
-                        diag_set(d, _("journal fact record without key or value"));
-                        return -1;
-                }
-                kvlist_set(&s->facts, k, v);
-                if (strcmp(k, "hops") == 0) {
-                        unsigned n = 0;
-
-                        for (const char *p = v; *p; ) {
-                                size_t l = strcspn(p, " ");
-
-                                n += l > 0;
-                                p += l;
-                                p += strspn(p, " ");
-                        }
-                        s->n_hops = n > 0 ? n : 1;
-                }
+                if ((ret = apply_fact(s, r, d)) < 0)
+                        return ret;
+        } else if ((ret = apply_step(s, ev, r, d)) < 0) {
+                return ret;
+        } else if (ret > 0) {
+                apply_run(s, ev, r, t);
         }
         s->complete = state_next_step(s) == STEP_COUNT && !s->rolling_back;
         return 0;
@@ -195,9 +229,11 @@ state_apply(struct run_state *s, const struct jrec *r, struct diag *d)
 int
 state_replay(struct run_state *s, const struct jrec *recs, size_t n, struct diag *d)
 {
+        int r;
+
         for (size_t i = 0; i < n; i++)
-                if (state_apply(s, &recs[i], d) < 0)
-                        return -1;
+                if ((r = state_apply(s, &recs[i], d)) < 0)
+                        return r;
         return 0;
 }
 

@@ -56,14 +56,29 @@ struct run_state {
         char             *first_time;           /* time of the first run_start */
         char             *last_time;            /* time of the last record */
         struct kvlist     facts;
+        size_t            records;              /* records read (engine_state_load) */
 };
 
 void state_init(struct run_state *s);
 /* Fold records into s (which must be initialised). Unknown events are ignored
- * (a newer upshift may add some); a record without its fields is an error. */
+ * (a newer upshift may add some); a record without its fields is an error:
+ * -EBADMSG with the message in d. */
 int  state_apply(struct run_state *s, const struct jrec *r, struct diag *d);
 int  state_replay(struct run_state *s, const struct jrec *recs, size_t n, struct diag *d);
 void state_release(struct run_state *s);
+
+/* The state of the upgrade in state_dir: replay its journal (repair as
+ * journal_replay's: only with the lock held) and fold it into *ret, which
+ * must be initialised and is replaced (release it with state_release). When
+ * given, *ret_hops gets each hop's target (the fact "hops"; empty without
+ * it) and *ret_damage what journal_replay found (free its kept_copy).
+ * Returns 0, or a negative errno with the message in d: -EPROTONOSUPPORT
+ * for a journal of a newer format, -EBADMSG for a record without its
+ * fields; *ret and *ret_hops are untouched then. The one sequence that
+ * `upshift run`, `upshift status` and the wizard's resume screen use. */
+int  engine_state_load(const char *state_dir, bool repair, struct run_state *ret,
+                       struct strv *ret_hops, struct journal_damage *ret_damage,
+                       struct diag *d);
 
 /* First step that is not done, or STEP_COUNT when all are (in every hop:
  * after a hop's verify, the next hop's swap). */

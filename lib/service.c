@@ -18,12 +18,12 @@
 
 #include "lib/i18n.h"
 #include "lib/service.h"
+#include "lib/service_int.h"
 #include "lib/util.h"
 
 #define SVC_DEFAULT_TIMEOUT     60000
 #define SVC_POLL_MS             100     /* pid, pidfile and port checks */
 #define SVC_STATUS_POLL_MS      500     /* status commands (systemctl is-active ...) */
-#define SVC_CONNECT_MS          200
 
 static const char *const manager_names[] = {
         [SVC_NONE]    = "none",
@@ -93,71 +93,6 @@ sleep_ms(long ms)
 
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
-}
-
-/* Alive: signal 0 reaches it (or is refused: it exists but is not ours),
- * and it is not a zombie waiting for its parent. */
-static bool
-pid_alive(pid_t pid)
-{
-        char path[64], buf[512], *p;
-        ssize_t n;
-        int fd;
-
-        if (pid <= 0)
-                return false;
-        if (kill(pid, 0) < 0 && errno != EPERM)
-                return false;
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return true;            /* no /proc: trust kill() */
-        n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0)
-                return true;
-        buf[n] = '\0';
-        p = strrchr(buf, ')');
-        return !(p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
-}
-
-/* Read the pid from a pidfile. 1 and *ret_pid: names a live process; 0: no
- * file, empty, or the process is gone; <0: the file is unreadable or holds
- * something other than a pid. */
-static int
-pidfile_live(const char *path, pid_t *ret_pid, struct diag *d)
-{
-        char *buf = NULL, *end;
-        struct diag ignore = {0};
-        long v;
-        int rc;
-
-        rc = read_file(path, &buf, NULL, &ignore);
-        if (rc == -ENOENT)
-                return 0;
-        if (rc < 0) {
-                diag_set(d, "%s", ignore.msg);
-                return rc;
-        }
-        str_rtrim(buf);
-        if (buf[0] == '\0') {           /* being written */
-                free(buf);
-                return 0;
-        }
-        errno = 0;
-        v = strtol(buf, &end, 10);
-        if (errno != 0 || *end != '\0' || v <= 1 || (pid_t)v != v) {
-                /* TRANSLATORS: %s is a file name. */
-                diag_set(d, _("pid file \"%s\" does not hold a process id"), path);
-                free(buf);
-                return -EINVAL;
-        }
-        free(buf);
-        if (!pid_alive((pid_t)v))
-                return 0;
-        if (ret_pid != NULL)
-                *ret_pid = (pid_t)v;
-        return 1;
 }
 
 static char *
@@ -350,7 +285,7 @@ manager_status(struct svc_call *c, pid_t *ret_pid, struct diag *d)
         }
         if (pid <= 0 && s->pidfile != NULL) {
                 pid = 0;
-                rc = pidfile_live(s->pidfile, &pid, d);
+                rc = service_pidfile_live(s->pidfile, &pid, d);
                 if (rc < 0)
                         return rc;
         }
@@ -367,7 +302,7 @@ call_status(struct svc_call *c, pid_t *ret_pid, struct diag *d)
         if (is_manager(s->manager))
                 return manager_status(c, ret_pid, d);
         if (s->pidfile != NULL)
-                return pidfile_live(s->pidfile, ret_pid, d);
+                return service_pidfile_live(s->pidfile, ret_pid, d);
         if (s->port > 0)
                 return port_open(s->port) ? 1 : 0;
         /* TRANSLATORS: %s is a service name. */
@@ -401,9 +336,9 @@ what_remains(struct svc_call *c, bool stopping, pid_t pid, char *why, size_t siz
         int rc;
 
         why[0] = '\0';
-        if (stopping && pid_alive(pid))
+        if (stopping && service_pid_alive(pid))
                 fpid = pid;
-        else if (s->pidfile != NULL && (rc = pidfile_live(s->pidfile, &fpid, d)) < 0)
+        else if (s->pidfile != NULL && (rc = service_pidfile_live(s->pidfile, &fpid, d)) < 0)
                 return rc;
         if (stopping && fpid > 0) {
                 /* TRANSLATORS: ends "service X did not stop within 60s: ...". */
@@ -506,7 +441,7 @@ service_stop(const struct service *s, const struct runner *r, struct diag *d)
                 running = call_status(&c, &pid, d);
         if (running < 0)
                 return running;
-        if (running == 0 && !pid_alive(pid) && (s->port <= 0 || !port_open(s->port)))
+        if (running == 0 && !service_pid_alive(pid) && (s->port <= 0 || !port_open(s->port)))
                 return 0;
 
         /* TRANSLATORS: %s is a service name. */
@@ -575,7 +510,7 @@ service_start(const struct service *s, const struct runner *r, struct diag *d)
                 diag_set(d, _("%s: the plan gives no start command"), prefix);
                 return -EINVAL;
         }
-        if (s->manager == SVC_PIDFILE && pidfile_live(s->pidfile, NULL, d) == 1)
+        if (s->manager == SVC_PIDFILE && service_pidfile_live(s->pidfile, NULL, d) == 1)
                 return 0;               /* already running */
         if (start_argv != NULL || start_shell != NULL) {
                 rc = run_cmd(&c, start_argv, start_shell, s->start_env, &res, d);
@@ -619,32 +554,4 @@ service_release(struct service *s)
         strv_free_null(s->stop_env);
         s->name = s->pidfile = s->start_shell = s->stop_shell = NULL;
         s->start_argv = s->stop_argv = s->start_env = s->stop_env = NULL;
-}
-
-bool
-port_open(int port)
-{
-        struct sockaddr_in sa = { .sin_family = AF_INET };
-        struct pollfd pfd;
-        socklen_t len = sizeof(int);
-        int fd, err = 0;
-        bool open_ = false;
-
-        if (port <= 0 || port > 65535)
-                return false;
-        sa.sin_port = htons((uint16_t)port);
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return false;
-        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
-                open_ = true;
-        } else if (errno == EINPROGRESS) {
-                pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
-                if (poll(&pfd, 1, SVC_CONNECT_MS) == 1 &&
-                    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
-                        open_ = true;
-        }
-        close(fd);
-        return open_;
 }

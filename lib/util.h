@@ -79,7 +79,7 @@ bool  str_endswith(const char *s, const char *suffix);
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t str_distance(const char *a, const char *b);
 
-/* Files. All return 0 or -errno, with a message in d. */
+/* Files and paths (lib/fs.c). All return 0 or -errno, with a message in d. */
 /* mkdir -p with the given mode for directories it creates. */
 int  mkdir_p(const char *path, mode_t mode, struct diag *d);
 /* fsync the directory that holds path (or path itself when it is a directory). */

@@ -51,6 +51,22 @@ vars_release(struct vars *vs)
 }
 
 int
+vars_expand_env(const struct vars *vs, const struct kvlist *env, struct strv *ret,
+                struct diag *d)
+{
+        for (size_t i = 0; i < env->n; i++) {
+                char *v;
+                int r = vars_expand(vs, env->v[i].value, &v, d);
+
+                if (r < 0)
+                        return r;
+                strv_push_take(ret, xasprintf("%s=%s", env->v[i].key, v));
+                free(v);
+        }
+        return 0;
+}
+
+int
 vars_each_ref(const char *s, int (*fn)(void *ud, const char *name, size_t off),
               void *ud)
 {

@@ -40,6 +40,12 @@ int vars_expand_regex(const struct vars *vs, const char *in, char **ret, struct 
 /* Same, but secret values are shown as "********" (for logs and screens). */
 int vars_expand_masked(const struct vars *vs, const char *in, char **ret, struct diag *d);
 
+/* Append "KEY=VALUE" to ret for each entry of env, its value expanded as by
+ * vars_expand. Returns 0, or -ENOENT with the message in d (ret may then
+ * hold the entries before the failing one). */
+int vars_expand_env(const struct vars *vs, const struct kvlist *env, struct strv *ret,
+                    struct diag *d);
+
 /* Call fn for each ${name} reference in s, with the byte offset of the "$".
  * Stops and returns fn's value when it is non-zero. A "${" without "}" calls
  * fn with name NULL. Used by the plan loader to check names at load time. */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "lib/cmd_expand.h"
 #include "lib/i18n.h"
 #include "lib/rx.h"
 #include "lib/util.h"
@@ -142,8 +143,8 @@ step_run_cmd(struct step_ctx *ctx, const struct cmd *c, char **ret_value, int *r
 {
         struct exec_opts o = {0};
         struct exec_result res = {0};
-        struct strv argv = {0}, env = {0};
-        char *shell = NULL, *cwd = NULL, *display = NULL, *value = NULL;
+        struct cmd_expanded x = {0};
+        char *display = NULL, *value = NULL;
         bool holds;
         int r = STEP_FAILED;
 
@@ -153,30 +154,8 @@ step_run_cmd(struct step_ctx *ctx, const struct cmd *c, char **ret_value, int *r
                 return STEP_FAILED;
         if (!holds)
                 return 1;
-        for (size_t i = 0; i < c->argv.n; i++) {
-                char *s;
-
-                if (step_expand(ctx, c->argv.v[i], &s) < 0)
-                        goto out;
-                strv_push_take(&argv, s);
-        }
-        if (c->shell) {
-                /* A shell script gets variables only through its environment. */
-                shell = xstrdup(c->shell);
-                for (size_t i = 0; i < ctx->vars->kv.n; i++)
-                        strv_push_take(&env, xasprintf("%s=%s", ctx->vars->kv.v[i].key,
-                                                       ctx->vars->kv.v[i].value));
-        }
-        for (size_t i = 0; i < c->env.n; i++) {
-                char *s;
-
-                if (step_expand(ctx, c->env.v[i].value, &s) < 0)
-                        goto out;
-                strv_push_take(&env, xasprintf("%s=%s", c->env.v[i].key, s));
-                free(s);
-        }
-        if (step_expand(ctx, c->cwd, &cwd) < 0)
-                goto out;
+        if (cmd_expand(c, ctx->vars, NULL, &x, ctx->diag) < 0)
+                return STEP_FAILED;
         if (c->shell) {
                 display = exec_shell_display(c->shell);
         } else {
@@ -192,10 +171,10 @@ step_run_cmd(struct step_ctx *ctx, const struct cmd *c, char **ret_value, int *r
                 strv_release(&shown);
         }
         step_say(ctx, OUT_CMD, "%s", display);
-        o.argv = argv.v;
-        o.shell = shell;
-        o.env = env.v;
-        o.cwd = cwd;
+        o.argv = x.argv.v;
+        o.shell = x.shell;
+        o.env = x.env.v;
+        o.cwd = x.cwd;
         o.timeout_ms = c->timeout_ms ? c->timeout_ms : 600000;
         if (step_exec(ctx, &o, &res, ctx->diag) < 0)
                 goto out;
@@ -231,10 +210,7 @@ step_run_cmd(struct step_ctx *ctx, const struct cmd *c, char **ret_value, int *r
         r = 0;
 out:
         exec_result_release(&res);
-        strv_release(&argv);
-        strv_release(&env);
-        free(shell);
-        free(cwd);
+        cmd_expanded_release(&x);
         free(display);
         return r;
 }

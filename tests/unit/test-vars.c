@@ -1,4 +1,4 @@
-/* test-vars.c: ${name} substitution. */
+/* test-vars.c: ${name} substitution, and a plan command expanded (cmd_expand.h). */
 #include <config.h>
 
 #include <errno.h>
@@ -14,6 +14,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "lib/cmd_expand.h"
 #include "lib/vars.h"
 
 static int
@@ -201,6 +202,85 @@ test_each_ref(void **state)
         assert_int_equal(r.n, 1);
 }
 
+static void
+test_expand_env(void **state)
+{
+        struct vars *vs = *state;
+        struct kvlist env = {0};
+        struct strv out = {0};
+        struct diag d = {0};
+
+        kvlist_set(&env, "DIR", "${data_dir}");
+        kvlist_set(&env, "PLAIN", "x");
+        assert_int_equal(vars_expand_env(vs, &env, &out, &d), 0);
+        assert_int_equal(out.n, 2);
+        assert_string_equal(out.v[0], "DIR=/var/lib/x y");
+        assert_string_equal(out.v[1], "PLAIN=x");
+        kvlist_set(&env, "BAD", "${nope}");
+        assert_int_equal(vars_expand_env(vs, &env, &out, &d), -ENOENT);
+        assert_non_null(strstr(d.msg, "nope"));
+        strv_release(&out);
+        kvlist_release(&env);
+}
+
+/* argv, env: and cwd: expanded; the plan's env first; a value never
+ * splits an argv element. */
+static void
+test_cmd_argv(void **state)
+{
+        struct vars *vs = *state;
+        struct cmd c = {0};
+        struct kvlist base = {0};
+        struct cmd_expanded x;
+        struct diag d = {0};
+
+        strv_push(&c.argv, "ls");
+        strv_push(&c.argv, "${data_dir}");
+        kvlist_set(&c.env, "T", "${target}");
+        kvlist_set(&base, "P", "p-${target}");
+        c.cwd = strdup("${data_dir}/sub");
+        assert_int_equal(cmd_expand(&c, vs, &base, &x, &d), 0);
+        assert_int_equal(x.argv.n, 2);
+        assert_string_equal(x.argv.v[1], "/var/lib/x y");
+        assert_null(x.shell);
+        assert_int_equal(x.env.n, 2);
+        assert_string_equal(x.env.v[0], "P=p-1.4.3");
+        assert_string_equal(x.env.v[1], "T=1.4.3");
+        assert_string_equal(x.cwd, "/var/lib/x y/sub");
+        cmd_expanded_release(&x);
+
+        strv_push(&c.argv, "${nope}");
+        assert_int_equal(cmd_expand(&c, vs, NULL, &x, &d), -ENOENT);
+        assert_non_null(strstr(d.msg, "nope"));
+        strv_release(&c.argv);
+        kvlist_release(&c.env);
+        kvlist_release(&base);
+        free(c.cwd);
+}
+
+/* A shell: script is kept as written and gets every variable, before the
+ * command's env:, through its environment. */
+static void
+test_cmd_shell(void **state)
+{
+        struct vars *vs = *state;
+        struct cmd c = {0};
+        struct cmd_expanded x;
+        struct diag d = {0};
+
+        c.shell = strdup("echo \"$target\" ${target}");
+        kvlist_set(&c.env, "T", "${target}");
+        assert_int_equal(cmd_expand(&c, vs, NULL, &x, &d), 0);
+        assert_string_equal(x.shell, c.shell);
+        assert_int_equal(x.argv.n, 0);
+        assert_int_equal(x.env.n, vs->kv.n + 1);
+        assert_string_equal(x.env.v[0], "target=1.4.3");
+        assert_string_equal(x.env.v[x.env.n - 1], "T=1.4.3");
+        cmd_expanded_release(&x);
+        free(c.shell);
+        kvlist_release(&c.env);
+}
+
 int
 main(void)
 {
@@ -212,6 +292,9 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_regex, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_masked, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_each_ref, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_expand_env, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_cmd_argv, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_cmd_shell, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,298 @@
+/* engine_open.c: a run's start and end: the inputs checked, the state
+ * directory locked and replayed, the run log and {ev: run_start}; then
+ * {ev: run_end}, the report and the release of it all. */
+#include <config.h>
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/engine_int.h"
+#include "lib/i18n.h"
+
+void
+engine_report(struct engine *e, struct run_report *rep, enum run_outcome o, const char *msg)
+{
+        const char *a = engine_fact(e, "stop.at"), *b = engine_fact(e, "verify.ready_at");
+        const char *size = engine_fact(e, "backup.size");
+
+        memset(rep, 0, sizeof *rep);
+        rep->plan_id = e->plan->id;
+        rep->plan_title = e->plan->title;
+        rep->version_before = engine_fact(e, "version");
+        rep->version_after = engine_fact(e, "version_after");
+        rep->package_version = engine_fact(e, "package.version");
+        rep->backup_path = engine_fact(e, "backup.path");
+        rep->backup_sha256 = engine_fact(e, "backup.sha256");
+        rep->backup_size = size ? strtoull(size, NULL, 10) : 0;
+        for (int i = 0; i < STEP_COUNT; i++) {
+                rep->status[i] = e->st.status[i];
+                rep->step_ms[i] = e->st.ms_all[i];
+        }
+        rep->hops = e->st.n_hops;
+        rep->downtime_ms = a && b ? strtoll(b, NULL, 10) - strtoll(a, NULL, 10) : -1;
+        rep->log_path = e->log.path;
+        rep->state_dir = e->opts->state_dir;
+        rep->resume_hint = o == RUN_DONE || o == RUN_ROLLED_BACK ? NULL : e->opts->resume_cmd;
+        rep->declined = o == RUN_DECLINED;
+        rep->exit_code = run_outcome_exit(o);
+        rep->message = msg;
+}
+
+/* Read-only checks of what the operator gave, before the state directory or
+ * the journal is touched: bad input must leave both as they were. */
+int
+engine_validate_inputs(const struct plan *p, const struct answers *a, const struct engine_opts *o,
+                struct diag *d)
+{
+        struct vars vs = {0};
+        int r;
+
+        r = engine_vars(p, a, o->state_dir, o->target, NULL, &vs, d);
+        if (r == 0 && engine_plan_has_hops(p))
+                r = engine_validate_hops(p, a, o, &vs, d);
+        else if (r == 0)
+                r = engine_check_package(p, &vs, d);
+        vars_release(&vs);
+        return r;
+}
+
+/* The checks before the state directory is touched, and the directory. */
+static enum run_outcome
+open_dir(struct engine *e, bool rollback, struct diag *d)
+{
+        const struct engine_opts *o = e->opts;
+
+        if (step_registry_init(e->mods, STEP_COUNT, d) < 0)
+                return RUN_STEP_FAILED;
+        if (!o->yes && !o->interactive) {
+                diag_set(d, _("this run cannot ask for confirmation (no terminal): give --yes to confirm the steps that stop the service and change data"));
+                return RUN_BAD_INPUT;
+        }
+        if (!rollback && !o->interactive && engine_validate_inputs(e->plan, e->answers, o, d) < 0)
+                return RUN_BAD_INPUT;
+        if (mkdir_p(o->state_dir, 0700, d) < 0)
+                return RUN_BAD_INPUT;
+        if (chmod(o->state_dir, 0700) < 0) {
+                diag_set(d, _("cannot make state directory \"%s\" private: %s"), o->state_dir,
+                         strerror(errno));
+                return RUN_BAD_INPUT;
+        }
+        return RUN_DONE;
+}
+
+/* Take the state directory's lock. */
+static enum run_outcome
+open_lock(struct engine *e, struct diag *d)
+{
+        const char *dir = e->opts->state_dir;
+        struct lock_holder holder;
+        int r = lock_take(dir, &e->lock, &holder, d);
+
+        if (r == -EWOULDBLOCK) {
+                char *sock = path_join(dir, WORKER_SOCK);
+
+                /* The wizard's worker holds it: say where to go. */
+                if (path_exists(sock)) {
+                        char *msg = xstrdup(d->msg);
+
+                        diag_set(d, _("%s; it is a wizard's worker: see it with: upshift attach %s"),
+                                 msg, e->plan->id);
+                        free(msg);
+                }
+                free(sock);
+                return RUN_LOCKED;
+        }
+        return r < 0 ? RUN_STEP_FAILED : RUN_DONE;
+}
+
+/* What the replayed journal allows: *ret_over when there is nothing to do
+ * (said through the frontend). */
+static enum run_outcome
+open_state(struct engine *e, bool rollback, bool *ret_over, struct diag *d)
+{
+        if (!rollback && e->st.rolling_back) {
+                diag_set(d, _("a rollback of this upgrade was interrupted: finish it first with: upshift rollback %s"),
+                         e->plan->id);
+                return RUN_BAD_INPUT;
+        }
+        if (!rollback && e->st.complete) {
+                e->fe->ops->output(e->fe, OUT_INFO, _("nothing left to do: this upgrade has finished"));
+                *ret_over = true;
+                return RUN_DONE;
+        }
+        if (rollback && !e->st.started && !e->st.rolling_back) {
+                e->fe->ops->output(e->fe, OUT_INFO, e->st.rolled_back
+                                   ? _("nothing to roll back: the upgrade was rolled back already")
+                                   : _("nothing to roll back: no step of an upgrade has started"));
+                *ret_over = true;
+                return RUN_DONE;
+        }
+        return RUN_DONE;
+}
+
+/* The answers (asked now in an interactive run), the journal, the vars and
+ * the run log. */
+static enum run_outcome
+open_run(struct engine *e, const char *action, bool rollback, struct diag *d)
+{
+        const struct engine_opts *o = e->opts;
+        enum run_outcome out;
+
+        if (!rollback && o->interactive && (out = engine_ask(e, d)) != RUN_DONE)
+                return out;
+        /* Resuming a path of several hops: every hop still needs its answers. */
+        e->hop = e->st.hop;
+        if (!rollback && e->hops.n > 0 &&
+            answers_check_hops(e->plan, e->answers, e->hops.v, e->hops.n, d) < 0)
+                return RUN_BAD_INPUT;
+        if (journal_open(o->state_dir, e->plan->id, &e->journal, d) < 0)
+                return RUN_STEP_FAILED;
+        if (engine_vars(e->plan, e->answers, o->state_dir, o->target, &e->st.facts, &e->vars, d) < 0)
+                return RUN_BAD_INPUT;
+        if (runlog_open(&e->log, o->state_dir, e->st.runs + 1, d) < 0)
+                return RUN_STEP_FAILED;
+        runlog_printf(&e->log, "upshift %s: %s of plan %s (%s), state %s", PACKAGE_VERSION, action,
+                      e->plan->id, e->plan->file, o->state_dir);
+        /* The wizard's worker has no terminal: whatever else writes to its
+         * stdout or stderr lands in the run log too. */
+        if (o->stdio_to_log) {
+                dup2(e->log.fd, STDOUT_FILENO);
+                dup2(e->log.fd, STDERR_FILENO);
+        }
+        if (!rollback) {
+                char *ans = path_join(o->state_dir, "answers.yaml");
+                int r = answers_save(e->plan, e->answers, ans, d);
+
+                free(ans);
+                if (r < 0)
+                        return RUN_STEP_FAILED;
+        }
+        return RUN_DONE;
+}
+
+/* {ev: run_start}, and the frontend's begin. */
+static int
+open_start(struct engine *e, const char *action, struct diag *d)
+{
+        struct jrec start = {0};
+        struct passwd *pw = getpwuid(geteuid());
+        char host[256] = "";
+        struct run_info ri = {
+                .plan_id = e->plan->id, .plan_title = e->plan->title, .host = host,
+                .state_dir = e->opts->state_dir, .resuming = e->st.started,
+        };
+
+        gethostname(host, sizeof host - 1);
+        jrec_set(&start, "ev", "run_start");
+        jrec_setf(&start, "run", "%d", e->st.runs + 1);
+        jrec_set(&start, "action", action);
+        jrec_setf(&start, "pid", "%ld", (long)getpid());
+        jrec_set(&start, "user", pw ? pw->pw_name : "?");
+        if (vars_get(&e->vars, "target"))
+                jrec_set(&start, "target", vars_get(&e->vars, "target"));
+        if (engine_journal(e, &start, d) < 0)
+                return -EIO;
+        ri.version = engine_fact(e, "version");
+        ri.target = vars_get(&e->vars, "target");
+        ri.log_path = e->log.path;
+        for (int i = 0; i < STEP_COUNT; i++)
+                ri.status[i] = e->st.status[i];
+        e->fe->ops->begin(e->fe, &ri);
+        return 0;
+}
+
+enum run_outcome
+engine_open(struct engine *e, const char *action, bool *ret_over, struct diag *d)
+{
+        struct journal_damage damage = {0};
+        bool rollback = strcmp(action, "rollback") == 0, over = false;
+        enum run_outcome out;
+        int r;
+
+        e->log.fd = -1;
+        state_init(&e->st);
+        if ((out = open_dir(e, rollback, d)) != RUN_DONE || (out = open_lock(e, d)) != RUN_DONE)
+                return out;
+        r = engine_state_load(e->opts->state_dir, true, &e->st, &e->hops, &damage, d);
+        if (r < 0)
+                return r == -EPROTONOSUPPORT ? RUN_BAD_INPUT : RUN_STEP_FAILED;
+        out = open_state(e, rollback, &over, d);
+        if (out == RUN_DONE && !over)
+                out = open_run(e, action, rollback, d);
+        if (out == RUN_DONE && !over && open_start(e, action, d) < 0)
+                out = RUN_STEP_FAILED;
+        if (out == RUN_DONE && !over && engine_set_hop(e, e->st.hop, d) < 0)
+                out = RUN_BAD_INPUT;
+        if (out == RUN_DONE && !over && damage.damaged)
+                engine_say(e, OUT_WARN, _("the journal was damaged after record %zu; the damaged part was kept in %s"),
+                           damage.good_records, damage.kept_copy ? damage.kept_copy : "?");
+        free(damage.kept_copy);
+        *ret_over = over;
+        return out;
+}
+
+enum run_outcome
+engine_close(struct engine *e, enum run_outcome o, struct diag *d)
+{
+        struct run_report rep;
+
+        if (e->journal) {
+                struct jrec end = {0};
+
+                jrec_set(&end, "ev", "run_end");
+                jrec_set(&end, "result", run_outcome_name(o));
+                jrec_setf(&end, "exit", "%d", run_outcome_exit(o));
+                engine_journal(e, &end, NULL);
+        }
+        if (o != RUN_DONE || e->journal) {
+                engine_report(e, &rep, o, o == RUN_DONE ? NULL : d->msg);
+                if (e->journal == NULL)
+                        rep.resume_hint = NULL; /* stopped before anything was journaled */
+                e->fe->ops->end(e->fe, &rep);
+        }
+        journal_close(e->journal);
+        runlog_close(&e->log);
+        lock_release(e->lock);
+        vars_release(&e->vars);
+        strv_release(&e->hops);
+        state_release(&e->st);
+        answers_free(e->asked);
+        return o;
+}
+
+static enum run_outcome
+engine_start(const struct plan *p, const struct answers *a, const struct engine_opts *o,
+             struct frontend *fe, const char *action, struct diag *d)
+{
+        struct engine e = {
+                .plan = p, .answers = a, .opts = o, .fe = fe, .current = STEP_NONE,
+        };
+        enum run_outcome out;
+        bool over = false;
+
+        e.runner.run = engine_runner_run;
+        e.runner.ud = &e;
+        out = engine_open(&e, action, &over, d);
+        if (out == RUN_DONE && !over)
+                out = strcmp(action, "rollback") == 0 ? engine_undo_all(&e, d) : engine_loop(&e, d);
+        return engine_close(&e, out, d);
+}
+
+enum run_outcome
+engine_run(const struct plan *p, const struct answers *a, const struct engine_opts *o,
+           struct frontend *fe, struct diag *d)
+{
+        return engine_start(p, a, o, fe, "run", d);
+}
+
+enum run_outcome
+engine_rollback(const struct plan *p, const struct answers *a, const struct engine_opts *o,
+                struct frontend *fe, struct diag *d)
+{
+        return engine_start(p, a, o, fe, "rollback", d);
+}

@@ -1,0 +1,110 @@
+/* service_proc.c: is a process alive, what a pidfile names, does a port
+ * answer (service_int.h, service.h). */
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/i18n.h"
+#include "lib/service.h"
+#include "lib/service_int.h"
+#include "lib/util.h"
+
+#define SVC_CONNECT_MS          200
+
+bool
+service_pid_alive(pid_t pid)
+{
+        char path[64], buf[512], *p;
+        ssize_t n;
+        int fd;
+
+        if (pid <= 0)
+                return false;
+        if (kill(pid, 0) < 0 && errno != EPERM)
+                return false;
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return true;            /* no /proc: trust kill() */
+        n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+                return true;
+        buf[n] = '\0';
+        p = strrchr(buf, ')');
+        return !(p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+}
+
+int
+service_pidfile_live(const char *path, pid_t *ret_pid, struct diag *d)
+{
+        char *buf = NULL, *end;
+        struct diag ignore = {0};
+        long v;
+        int rc;
+
+        rc = read_file(path, &buf, NULL, &ignore);
+        if (rc == -ENOENT)
+                return 0;
+        if (rc < 0) {
+                diag_set(d, "%s", ignore.msg);
+                return rc;
+        }
+        str_rtrim(buf);
+        if (buf[0] == '\0') {           /* being written */
+                free(buf);
+                return 0;
+        }
+        errno = 0;
+        v = strtol(buf, &end, 10);
+        if (errno != 0 || *end != '\0' || v <= 1 || (pid_t)v != v) {
+                /* TRANSLATORS: %s is a file name. */
+                diag_set(d, _("pid file \"%s\" does not hold a process id"), path);
+                free(buf);
+                return -EINVAL;
+        }
+        free(buf);
+        if (!service_pid_alive((pid_t)v))
+                return 0;
+        if (ret_pid != NULL)
+                *ret_pid = (pid_t)v;
+        return 1;
+}
+
+bool
+port_open(int port)
+{
+        struct sockaddr_in sa = { .sin_family = AF_INET };
+        struct pollfd pfd;
+        socklen_t len = sizeof(int);
+        int fd, err = 0;
+        bool open_ = false;
+
+        if (port <= 0 || port > 65535)
+                return false;
+        sa.sin_port = htons((uint16_t)port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return false;
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+                open_ = true;
+        } else if (errno == EINPROGRESS) {
+                pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
+                if (poll(&pfd, 1, SVC_CONNECT_MS) == 1 &&
+                    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+                        open_ = true;
+        }
+        close(fd);
+        return open_;
+}
