@@ -295,7 +295,7 @@ teardown(void **state)
         return r;
 }
 
-static int
+static enum run_outcome
 run(struct box *b, struct fake *f, bool rollback)
 {
         struct engine_opts o = {
@@ -371,7 +371,7 @@ test_whole_run(void **state)
         struct run_state st;
 
         fake_init(&f);
-        assert_int_equal(run(b, &f, false), EXIT_DONE);
+        assert_int_equal(run(b, &f, false), RUN_DONE);
         for (int i = 0; i < STEP_COUNT; i++) {
                 assert_int_equal(f.status[i], ST_DONE);
                 assert_int_equal(seen(&f, (enum step_id)i, ST_RUNNING), 1);
@@ -415,7 +415,7 @@ test_resume(void **state)
         /* Interrupted (as by Ctrl-C) once backup is done. */
         fake_init(&f);
         f.interrupt_after = STEP_BACKUP;
-        assert_int_equal(run(b, &f, false), EXIT_STEPFAIL);
+        assert_int_equal(run(b, &f, false), RUN_STEP_FAILED);
         assert_int_equal(f.status[STEP_BACKUP], ST_DONE);
         assert_int_equal(f.status[STEP_DISCONNECT], ST_PENDING);
         assert_int_equal(seen(&f, STEP_DISCONNECT, ST_RUNNING), 0);
@@ -432,7 +432,7 @@ test_resume(void **state)
 
         /* Run again: it finishes; detect and backup are not run again. */
         fake_init(&f);
-        assert_int_equal(run(b, &f, false), EXIT_DONE);
+        assert_int_equal(run(b, &f, false), RUN_DONE);
         assert_int_equal(seen(&f, STEP_DETECT, ST_RUNNING), 0);
         assert_int_equal(seen(&f, STEP_BACKUP, ST_RUNNING), 0);
         assert_int_equal(seen(&f, STEP_DETECT, ST_DONE), 1);     /* "done in an earlier run" */
@@ -462,8 +462,8 @@ test_refusal(void **state)
 
         fake_init(&f);
         f.abort_at = STEP_STOP;
-        /* Today a declined run returns EXIT_STEPFAIL (ended_declined). */
-        assert_int_equal(run(b, &f, false), EXIT_STEPFAIL);
+        /* A declined run is an outcome of its own (exit 1, journaled declined). */
+        assert_int_equal(run(b, &f, false), RUN_DECLINED);
         assert_int_equal(f.n_confirms, 1);
         assert_int_equal(f.confirm_step[0], STEP_STOP);
         assert_int_equal(f.n_failures, 0);      /* a "no" is not a failure */
@@ -494,7 +494,7 @@ test_rollback(void **state)
 
         write_in(b->root, "fail-verify", "");
         fake_init(&f);
-        assert_int_equal(run(b, &f, false), EXIT_STEPFAIL);
+        assert_int_equal(run(b, &f, false), RUN_STEP_FAILED);
         assert_int_equal(f.n_failures, 1);
         assert_int_equal(f.failure_step[0], STEP_VERIFY);
         assert_int_equal(f.status[STEP_MIGRATE], ST_DONE);
@@ -505,7 +505,7 @@ test_rollback(void **state)
         assert_field(b, "step_failed", "step", "verify");
 
         fake_init(&f);
-        assert_int_equal(run(b, &f, true), EXIT_ROLLEDBACK);
+        assert_int_equal(run(b, &f, true), RUN_ROLLED_BACK);
         assert_int_equal(f.n_confirms, 1);
         assert_int_equal(f.confirm_step[0], STEP_NONE);         /* "Roll back the upgrade" */
         for (int i = STEP_DETECT; i <= STEP_VERIFY; i++)
