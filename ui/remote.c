@@ -176,8 +176,6 @@ remote_note_locked(struct remote *r, enum out_kind kind, const char *line)
         l->text = len > REMOTE_LINE_MAX ? xasprintf("%.*s...", REMOTE_LINE_MAX, line)
                                         : xstrdup(line);
         l->kind = (unsigned char)kind;
-        if (kind == OUT_WARN)
-                r->ponr_pending = str_startswith(line, r->ponr_prefix);
         /* The thread is woken for the first line; after it, its timer runs. */
         if (r->seq_next++ == r->seq_sent)
                 wake_locked(r);
@@ -392,8 +390,6 @@ struct frontend *
 remote_new(const struct remote_opts *o)
 {
         struct remote *r = xcalloc(1, sizeof *r);
-        const char *fmt = _("point of no return: %s");
-        const char *pct = strstr(fmt, "%s");
         struct proto_msg m;
 
         r->fe.ops = &remote_ops;
@@ -401,7 +397,6 @@ remote_new(const struct remote_opts *o)
         r->o = *o;
         r->pend_fd = -1;
         r->lost = o->fd < 0;            /* no client yet: it will connect */
-        r->ponr_prefix = pct ? xstrndup(fmt, (size_t)(pct - fmt)) : xstrdup(fmt);
         pthread_mutex_init(&r->mu, NULL);
         pthread_cond_init(&r->cv, NULL);
         if (pipe2(r->wake, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -526,7 +521,6 @@ remote_free(struct frontend *fe)
         proto_release(&r->pend);
         proto_reader_release(&r->pend_rd);
         free(r->last_progress_what);
-        free(r->ponr_prefix);
         kvlist_release(&r->facts);
         proto_release(&r->reply);
         strbuf_release(&r->q);

@@ -166,7 +166,8 @@ remote_form(struct frontend *fe, struct form *f)
 }
 
 int
-remote_confirm(struct frontend *fe, enum step_id step, const char *what, const char *consequence)
+remote_confirm(struct frontend *fe, enum step_id step, const char *what, const char *consequence,
+               const char *point_of_no_return)
 {
         struct remote *r = R(fe);
         struct proto_msg m, rep;
@@ -175,11 +176,8 @@ remote_confirm(struct frontend *fe, enum step_id step, const char *what, const c
         proto_init(&m, "confirm");
         proto_set(&m, "step", step_key(step));
         proto_set(&m, "what", what);
-        proto_set(&m, "consequence", consequence);
-        pthread_mutex_lock(&r->mu);
-        proto_set_int(&m, "ponr", r->ponr_pending);
-        r->ponr_pending = false;
-        pthread_mutex_unlock(&r->mu);
+        proto_set(&m, "consequence", point_of_no_return ? point_of_no_return : consequence);
+        proto_set_int(&m, "ponr", point_of_no_return != NULL);
         rc = request(r, &m, &rep);
         proto_release(&m);
         if (rc < 0)

@@ -187,7 +187,8 @@ call_confirm(void *arg)
 {
         struct confirm_call *c = arg;
 
-        c->result = c->fe->ops->confirm(c->fe, STEP_STOP, "Stop the service", "It goes down.");
+        c->result = c->fe->ops->confirm(c->fe, STEP_STOP, "Stop the service", "It goes down.",
+                                        NULL);
         return NULL;
 }
 
