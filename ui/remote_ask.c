@@ -11,6 +11,7 @@
 #include "lib/i18n.h"
 #include "steps/step.h"
 #include "ui/proto.h"
+#include "ui/proto_msg.h"
 #include "ui/remote_int.h"
 
 /* What a request asks, for upshift status: "confirm: Stop the service". */
@@ -71,7 +72,11 @@ request(struct remote *r, struct proto_msg *m, struct proto_msg *ret)
 static int
 result_of(const struct proto_msg *m)
 {
-        const char *v = proto_get(m, "result");
+        struct pmsg_reply rep;
+        const char *v;
+
+        pmsg_reply_decode(m, &rep);
+        v = rep.result;
 
         if (v && strcmp(v, "ok") == 0)
                 return STEP_OK;
@@ -152,11 +157,9 @@ remote_form(struct frontend *fe, struct form *f)
                 return STEP_ABORT;
         rc = result_of(&rep);
         for (size_t i = 0; rc != STEP_ABORT && i < f->n; i++) {
-                char k[32];
-                const char *v;
+                const char *v = pmsg_reply_field(&rep, i);
 
-                snprintf(k, sizeof k, "f%zu", i);
-                if ((v = proto_get(&rep, k)) != NULL) {
+                if (v != NULL) {
                         free(f->fields[i].value);
                         f->fields[i].value = xstrdup(v);
                 }
@@ -169,15 +172,16 @@ int
 remote_confirm(struct frontend *fe, enum step_id step, const char *what, const char *consequence,
                const char *point_of_no_return)
 {
+        struct pmsg_confirm c = {
+                .step = step_key(step), .what = what,
+                .consequence = point_of_no_return ? point_of_no_return : consequence,
+                .ponr = point_of_no_return != NULL,
+        };
         struct remote *r = R(fe);
         struct proto_msg m, rep;
         int rc;
 
-        proto_init(&m, "confirm");
-        proto_set(&m, "step", step_key(step));
-        proto_set(&m, "what", what);
-        proto_set(&m, "consequence", point_of_no_return ? point_of_no_return : consequence);
-        proto_set_int(&m, "ponr", point_of_no_return != NULL);
+        pmsg_confirm_encode(&c, &m);
         rc = request(r, &m, &rep);
         proto_release(&m);
         if (rc < 0)
@@ -190,17 +194,17 @@ remote_confirm(struct frontend *fe, enum step_id step, const char *what, const c
 enum fail_choice
 remote_failure(struct frontend *fe, enum step_id step, const char *message, const char *log_path)
 {
+        struct pmsg_failure fm = { .step = step_key(step), .message = message, .log = log_path };
         struct remote *r = R(fe);
         struct proto_msg m, rep;
         enum fail_choice c = FAIL_QUIT;
+        struct pmsg_reply rp;
         const char *v;
 
-        proto_init(&m, "failure");
-        proto_set(&m, "step", step_key(step));
-        proto_set(&m, "message", message);
-        proto_set(&m, "log", log_path);
+        pmsg_failure_encode(&fm, &m);
         if (request(r, &m, &rep) == 0) {
-                v = proto_get(&rep, "choice");
+                pmsg_reply_decode(&rep, &rp);
+                v = rp.choice;
                 if (v && strcmp(v, "retry") == 0)
                         c = FAIL_RETRY;
                 else if (v && strcmp(v, "rollback") == 0)
@@ -274,11 +278,9 @@ remote_review(struct frontend *fe, const struct review *rv)
         if (r->o.show_plan)
                 r->o.show_plan(f, rv->plan, rv->vars, rv->state_dir);
         fclose(f);
-        proto_init(&m, "review");
-        proto_set(&m, "text", text);
-        proto_set(&m, "backup_dir", rv->backup_dir);
-        proto_set_int(&m, "data_bytes", (long long)rv->data_bytes);
-        proto_set_int(&m, "free_bytes", (long long)rv->free_bytes);
+        pmsg_review_encode(&(struct pmsg_review){ .text = text, .backup_dir = rv->backup_dir,
+                                                  .data_bytes = rv->data_bytes,
+                                                  .free_bytes = rv->free_bytes }, &m);
         free(text);
         rc = request(r, &m, &rep);
         proto_release(&m);
