@@ -165,7 +165,8 @@ struct tui {
         bool               ponr;
         int                review_top;
         int                menu;        /* focused item of the screen's menu */
-        struct proto_msg   end;
+        struct proto_msg   end;         /* the report as it came */
+        struct run_report  report;      /* decoded from end: points into it */
         bool               ended;
         int                code;
         const struct run_state *resume;

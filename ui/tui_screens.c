@@ -318,68 +318,67 @@ draw_resume(struct tui *t, int y, int x, int h, int w)
 static void
 draw_end(struct tui *t, int y, int x, int h, int w)
 {
-        const struct proto_msg *m = &t->end;
+        const struct run_report *r = &t->report;
         const char *items[] = { _("Leave"), NULL };
-        const char *v;
         int row = 2;
         char *s, size[32], d[32];
 
-        if (t->code == 0 && proto_get(m, "version_after")) {
+        if (t->code == 0 && r->version_after) {
                 /* TRANSLATORS: plan title, version before, version after */
                 s = xasprintf(_("%s upgraded: %s %s %s"), t->title,
-                              proto_get(m, "version_before") ? proto_get(m, "version_before") : "?",
-                              t->g.arrow, proto_get(m, "version_after"));
+                              r->version_before ? r->version_before : "?",
+                              t->g.arrow, r->version_after);
                 tui_attr_on(t, TA_DONE);
                 mvaddstr(y, x, t->g.done);
                 tui_attr_off(t, TA_DONE);
                 heading(t, y, x + 2, w - 2, -1, s);
                 free(s);
         } else if (t->code == 0) {
-                heading(t, y, x, w, -1, proto_get(m, "message") ? proto_get(m, "message")
-                                                                : _("Nothing left to do"));
+                heading(t, y, x, w, -1, r->message ? r->message : _("Nothing left to do"));
         } else if (t->code == EXIT_ROLLEDBACK) {
                 heading(t, y, x, w, -1, _("Rolled back"));
-                row += para(t, y + row, x, w, 3, proto_get(m, "message"), TA_WARN);
+                row += para(t, y + row, x, w, 3, r->message, TA_WARN);
         } else {
                 tui_attr_on(t, TA_FAIL);
                 mvaddstr(y, x, t->g.fail);
                 tui_attr_off(t, TA_FAIL);
                 heading(t, y, x + 2, w - 2, -1, _("Stopped"));
-                row += para(t, y + row, x, w, 4, proto_get(m, "message"), TA_FAIL);
+                row += para(t, y + row, x, w, 4, r->message, TA_FAIL);
         }
-        if ((v = proto_get(m, "backup_path")) != NULL) {
-                bytes_format(size, sizeof size, (uint64_t)proto_get_int(m, "backup_size", 0));
-                s = xasprintf(_("Backup: %s (%s, SHA-256 %s)"), v, size,
-                              proto_get(m, "backup_sha256") ? proto_get(m, "backup_sha256") : "?");
+        if (r->backup_path != NULL) {
+                bytes_format(size, sizeof size, r->backup_size);
+                s = xasprintf(_("Backup: %s (%s, SHA-256 %s)"), r->backup_path, size,
+                              r->backup_sha256 ? r->backup_sha256 : "?");
                 /* Six rows: at 80 columns a long path and the whole SHA-256. */
                 row += 1 + para(t, y + row + 1, x, w, 6, s, 0);
                 free(s);
         }
-        if (t->code == 0 && proto_get_int(m, "downtime_ms", -1) >= 0) {
-                duration_format(d, sizeof d, proto_get_int(m, "downtime_ms", 0));
+        if (t->code == 0 && r->downtime_ms >= 0) {
+                duration_format(d, sizeof d, r->downtime_ms);
                 s = xasprintf(_("Downtime: %s (from the stop until it was ready)"), d);
                 row += para(t, y + row, x, w, 2, s, 0);
                 free(s);
         }
-        if (proto_get_int(m, "hops", 1) > 1) {
+        if (r->hops > 1) {
                 /* TRANSLATORS: the number of hops of an upgrade path */
                 s = xasprintf(_("Path of %lld hops: the times of swap, migrate and verify are their sums."),
-                              proto_get_int(m, "hops", 1));
+                              (long long)r->hops);
                 row += para(t, y + row, x, w, 2, s, 0);
                 free(s);
         }
-        if ((v = proto_get(m, "log")) != NULL) {
-                s = xasprintf(_("Log: %s"), v);
+        if (r->log_path != NULL) {
+                s = xasprintf(_("Log: %s"), r->log_path);
                 row += para(t, y + row, x, w, 3, s, 0);
                 free(s);
         }
-        if ((v = proto_get(m, "resume")) != NULL && t->code != 0 && t->code != EXIT_ROLLEDBACK) {
-                s = xasprintf(proto_get_int(m, "declined", 0)
+        if (r->resume_hint != NULL && t->code != 0 && t->code != EXIT_ROLLEDBACK) {
+                s = xasprintf(r->declined
                               ? _("What was done is kept; when you are ready, resume with: %s")
-                              : _("What was done is kept; fix the cause, then resume with: %s"), v);
+                              : _("What was done is kept; fix the cause, then resume with: %s"),
+                              r->resume_hint);
                 row += 1 + para(t, y + row + 1, x, w, 4, s, 0);
                 free(s);
-        } else if (t->code == 0 && proto_get(m, "version_after") && t->o.rollback_cmd) {
+        } else if (t->code == 0 && r->version_after && t->o.rollback_cmd) {
                 s = xasprintf(_("To roll back: %s (data from the backup, old files back)"),
                               t->o.rollback_cmd);
                 row += 1 + para(t, y + row + 1, x, w, 4, s, 0);
