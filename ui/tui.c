@@ -262,9 +262,7 @@ handle_key(struct tui *t, int key, wint_t wc, bool is_key)
                 t->quit_menu = tui_can_detach(t) ? 2 : 1;       /* Go on */
                 return;
         }
-        if (t->scr == SCR_FORM && tui_form_key(t, key, wc, is_key))
-                return;
-        if (t->scr != SCR_FORM && tui_screen_key(t, key, wc, is_key))
+        if (tui_screen_key(t, key, wc, is_key))
                 return;
         tui_log_key(t, key, wc, is_key);
 }

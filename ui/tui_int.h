@@ -242,9 +242,62 @@ bool tui_log_key(struct tui *t, int key, wint_t wc, bool is_key);
 /* The last n lines as text (the failure screen). */
 const struct tui_logline *tui_log_at(const struct tui_log *l, size_t up);
 
+/* What a menu item does: menus act by name, not by position. */
+enum tui_action {
+        ACT_NONE,
+        ACT_START,              /* review: start the upgrade */
+        ACT_BACK,               /* review: back to the questions */
+        ACT_ABORT,              /* review: quit, nothing changed */
+        ACT_YES,                /* confirm */
+        ACT_NO,
+        ACT_RETRY,              /* failure */
+        ACT_ROLLBACK,           /* failure, resume */
+        ACT_SHELL,              /* failure: the operator's shell */
+        ACT_QUIT,               /* failure, resume */
+        ACT_RESUME,             /* resume: resume, or finish the rollback */
+        ACT_SHOW_LOG,           /* resume */
+        ACT_TAKEOVER,           /* busy */
+        ACT_LEAVE,              /* busy, end, detached */
+};
+
+struct tui_item {
+        const char      *label;         /* N_(): translated when drawn */
+        enum tui_action  act;
+};
+
+/* One screen right of the step list: tui_screen_table[] has one for each
+ * enum tui_screen. key returns true when it took the key; NULL: none. */
+struct tui_screen_def {
+        const char *name;
+        void      (*draw)(struct tui *t, int y, int x, int h, int w);
+        bool      (*key)(struct tui *t, int key, wint_t wc, bool is_key);
+};
+
 /* tui_screens.c */
+extern const struct tui_screen_def tui_screen_table[];
 void tui_draw_screen(struct tui *t, int y, int x, int h, int w);
 bool tui_screen_key(struct tui *t, int key, wint_t wc, bool is_key);
+/* Print wrapped text from row y; returns the rows used (at most max). */
+int  tui_para(struct tui *t, int y, int x, int w, int max, const char *s, enum tui_attr a);
+/* "Step N of 8: what" (step -1: what alone) as a heading. */
+void tui_heading(struct tui *t, int y, int x, int w, int step, const char *what);
+/* A menu of n items (labels translated here); returns the rows used. */
+int  tui_menu_items(struct tui *t, int y, int x, int w, const struct tui_item *items, size_t n,
+                    int focus);
+/* Up/Down/Tab/Shift-Tab over n items of t->menu; Enter. */
+bool tui_menu_key(struct tui *t, int n, int key, wint_t wc, bool is_key);
+bool tui_enter(wint_t wc, bool is_key, int key);
+
+/* tui_end.c: the screens beside a run: resume, end, busy, detached. */
+void tui_draw_resume(struct tui *t, int y, int x, int h, int w);
+bool tui_resume_key(struct tui *t, int key, wint_t wc, bool is_key);
+void tui_draw_end(struct tui *t, int y, int x, int h, int w);
+bool tui_leave_key(struct tui *t, int key, wint_t wc, bool is_key);
+void tui_draw_busy(struct tui *t, int y, int x, int h, int w);
+bool tui_busy_key(struct tui *t, int key, wint_t wc, bool is_key);
+void tui_draw_detached(struct tui *t, int y, int x, int h, int w);
+
+/* tui_shell.c */
 void tui_open_shell(struct tui *t);
 
 #endif
