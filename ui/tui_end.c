@@ -42,7 +42,7 @@ static const struct tui_item rollback_resume_menu[] = {
 static const struct tui_item *
 resume_items(const struct tui *t, size_t *ret_n)
 {
-        if (t->resume->rolling_back) {
+        if (t->view.resume->rolling_back) {
                 *ret_n = ARRAY_SIZE(rollback_resume_menu);
                 return rollback_resume_menu;
         }
@@ -53,7 +53,7 @@ resume_items(const struct tui *t, size_t *ret_n)
 void
 tui_draw_resume(struct tui *t, int y, int x, int h, int w)
 {
-        const struct run_state *st = t->resume;
+        const struct run_state *st = t->view.resume;
         char *done = names_with(st, ST_DONE), *s;
         const struct tui_item *items;
         int row = 2;
@@ -89,7 +89,7 @@ tui_draw_resume(struct tui *t, int y, int x, int h, int w)
                 free(s);
         }
         items = resume_items(t, &n);
-        tui_menu_items(t, y + h - 5, x, w, items, n, t->menu);
+        tui_menu_items(t, y + h - 5, x, w, items, n, t->view.menu);
 }
 
 bool
@@ -102,18 +102,18 @@ tui_resume_key(struct tui *t, int key, wint_t wc, bool is_key)
                 return true;
         if (!tui_enter(wc, is_key, key))
                 return false;
-        switch (items[t->menu].act) {
+        switch (items[t->view.menu].act) {
         case ACT_SHOW_LOG:
-                tui_log_load_file(&t->log, t->log_path);
+                tui_log_load_file(&t->log, t->run.log_path);
                 return true;
         case ACT_RESUME:
-                t->resume_choice = TUI_RESUME;
+                t->view.resume_choice = TUI_RESUME;
                 break;
         case ACT_ROLLBACK:
-                t->resume_choice = TUI_ROLLBACK;
+                t->view.resume_choice = TUI_ROLLBACK;
                 break;
         default:
-                t->resume_choice = TUI_QUIT;
+                t->view.resume_choice = TUI_QUIT;
                 break;
         }
         tui_leave(t);
@@ -123,14 +123,14 @@ tui_resume_key(struct tui *t, int key, wint_t wc, bool is_key)
 void
 tui_draw_end(struct tui *t, int y, int x, int h, int w)
 {
-        const struct run_report *r = &t->report;
+        const struct run_report *r = &t->run.report;
         const char *items[] = { _("Leave"), NULL };
         int row = 2;
         char *s, size[32], d[32];
 
-        if (t->code == 0 && r->version_after) {
+        if (t->run.code == 0 && r->version_after) {
                 /* TRANSLATORS: plan title, version before, version after */
-                s = xasprintf(_("%s upgraded: %s %s %s"), t->title,
+                s = xasprintf(_("%s upgraded: %s %s %s"), t->run.title,
                               r->version_before ? r->version_before : "?",
                               t->g.arrow, r->version_after);
                 tui_attr_on(t, TA_DONE);
@@ -138,9 +138,9 @@ tui_draw_end(struct tui *t, int y, int x, int h, int w)
                 tui_attr_off(t, TA_DONE);
                 tui_heading(t, y, x + 2, w - 2, -1, s);
                 free(s);
-        } else if (t->code == 0) {
+        } else if (t->run.code == 0) {
                 tui_heading(t, y, x, w, -1, r->message ? r->message : _("Nothing left to do"));
-        } else if (t->code == EXIT_ROLLEDBACK) {
+        } else if (t->run.code == EXIT_ROLLEDBACK) {
                 tui_heading(t, y, x, w, -1, _("Rolled back"));
                 row += tui_para(t, y + row, x, w, 3, r->message, TA_WARN);
         } else {
@@ -158,7 +158,7 @@ tui_draw_end(struct tui *t, int y, int x, int h, int w)
                 row += 1 + tui_para(t, y + row + 1, x, w, 6, s, 0);
                 free(s);
         }
-        if (t->code == 0 && r->downtime_ms >= 0) {
+        if (t->run.code == 0 && r->downtime_ms >= 0) {
                 duration_format(d, sizeof d, r->downtime_ms);
                 s = xasprintf(_("Downtime: %s (from the stop until it was ready)"), d);
                 row += tui_para(t, y + row, x, w, 2, s, 0);
@@ -176,14 +176,14 @@ tui_draw_end(struct tui *t, int y, int x, int h, int w)
                 row += tui_para(t, y + row, x, w, 3, s, 0);
                 free(s);
         }
-        if (r->resume_hint != NULL && t->code != 0 && t->code != EXIT_ROLLEDBACK) {
+        if (r->resume_hint != NULL && t->run.code != 0 && t->run.code != EXIT_ROLLEDBACK) {
                 s = xasprintf(r->declined
                               ? _("What was done is kept; when you are ready, resume with: %s")
                               : _("What was done is kept; fix the cause, then resume with: %s"),
                               r->resume_hint);
                 row += 1 + tui_para(t, y + row + 1, x, w, 4, s, 0);
                 free(s);
-        } else if (t->code == 0 && r->version_after && t->o.rollback_cmd) {
+        } else if (t->run.code == 0 && r->version_after && t->o.rollback_cmd) {
                 s = xasprintf(_("To roll back: %s (data from the backup, old files back)"),
                               t->o.rollback_cmd);
                 row += 1 + tui_para(t, y + row + 1, x, w, 4, s, 0);
@@ -206,12 +206,12 @@ tui_draw_busy(struct tui *t, int y, int x, int h, int w)
 
         tui_heading(t, y, x, w, -1, _("This upgrade is attached to another wizard"));
         /* TRANSLATORS: who: "root on /dev/pts/1, pid 123, since ..." */
-        s = xasprintf(_("Attached: %s."), t->text ? t->text : "?");
+        s = xasprintf(_("Attached: %s."), t->view.text ? t->view.text : "?");
         row += tui_para(t, y + row, x, w, 3, s, TA_WARN);
         free(s);
         row += 1 + tui_para(t, y + row + 1, x, w, 4, _("One wizard controls an upgrade at a time. Taking over changes nothing in the upgrade: it goes on where it stands, and the other wizard says it was detached."), 0);
         tui_menu_items(t, y + row + 1 < y + h - 3 ? y + row + 1 : y + h - 3, x, w, busy_menu,
-                       ARRAY_SIZE(busy_menu), t->menu);
+                       ARRAY_SIZE(busy_menu), t->view.menu);
 }
 
 bool
@@ -223,16 +223,16 @@ tui_busy_key(struct tui *t, int key, wint_t wc, bool is_key)
                 return true;
         if (!tui_enter(wc, is_key, key))
                 return false;
-        if (busy_menu[t->menu].act == ACT_TAKEOVER) {
+        if (busy_menu[t->view.menu].act == ACT_TAKEOVER) {
                 proto_init(&m, pmsg_name(PMSG_TAKEOVER));
                 tui_send(t, &m);
                 proto_release(&m);
-                tui_set(&t->status, _("taking over..."));
-                t->scr = SCR_START;
+                tui_set(&t->view.status, _("taking over..."));
+                t->view.scr = SCR_START;
         } else {
                 free(t->farewell);
-                t->farewell = xasprintf(_("the upgrade stays with %s"), t->text);
-                t->code = EXIT_LOCKED;
+                t->farewell = xasprintf(_("the upgrade stays with %s"), t->view.text);
+                t->run.code = EXIT_LOCKED;
                 tui_leave(t);
         }
         return true;
@@ -258,7 +258,7 @@ tui_draw_detached(struct tui *t, int y, int x, int h, int w)
 
         tui_heading(t, y, x, w, -1, _("Detached"));
         s = xasprintf(_("%s took over this upgrade. It goes on there; this wizard no longer controls it."),
-                      t->text ? t->text : "?");
+                      t->view.text ? t->view.text : "?");
         row += tui_para(t, y + row, x, w, 4, s, TA_WARN);
         free(s);
         tui_para(t, y + row + 1, x, w, 3, _("Nothing was stopped or changed by the takeover."), 0);

@@ -66,7 +66,7 @@ load_field(struct tui_field *f, const struct proto_msg *m, const char *pre)
 void
 tui_form_load(struct tui *t, const struct proto_msg *m, bool single)
 {
-        struct tui_form *f = &t->form;
+        struct tui_form *f = &t->view.form;
         long long n = single ? 1 : proto_get_int(m, "n", 0);
         size_t first_bad = (size_t)-1;
 
@@ -104,7 +104,7 @@ is_toggle(const struct tui_field *f)
 static void
 send_form(struct tui *t, const char *result)
 {
-        struct tui_form *f = &t->form;
+        struct tui_form *f = &t->view.form;
         struct proto_msg extra = {0};
 
         for (size_t i = 0; i < f->n; i++) {
@@ -165,7 +165,7 @@ move_focus(struct tui_form *f, int dir)
 bool
 tui_form_key(struct tui *t, int key, wint_t wc, bool is_key)
 {
-        struct tui_form *f = &t->form;
+        struct tui_form *f = &t->view.form;
         struct tui_field *fl = f->focus < f->n ? &f->f[f->focus] : NULL;
 
         if (!is_key && wc == 27) {
@@ -283,7 +283,7 @@ draw_value(struct tui *t, struct tui_field *f, int y, int x, int w, bool focused
 void
 tui_form_draw(struct tui *t, int y, int x, int h, int w)
 {
-        struct tui_form *f = &t->form;
+        struct tui_form *f = &t->view.form;
         struct strv intro = {0};
         int bottom;
         char *head;

@@ -118,18 +118,8 @@ struct tui_log {
         char              *file;        /* shown from a file (resume: Show log) */
 };
 
-struct tui {
-        struct tui_opts    o;
-        SCREEN            *screen;
-        bool               color, utf8;
-        struct tui_glyphs  g;
-        int                rows, cols;
-        int                sig[2];      /* self-pipe: signal numbers */
-        bool               quit_loop;   /* leave the loop */
-        FILE              *trace;       /* UPSHIFT_TUI_TRACE: times for bench/tui.sh */
-        bool               drawn;
-
-        /* The worker. */
+/* The connection to the worker. */
+struct tui_conn {
         int                fd;          /* -1: none */
         pid_t              worker;
         bool               worker_gone;
@@ -140,10 +130,10 @@ struct tui {
         bool               have_bye;    /* the worker said it exits with bye_code */
         int                bye_code;
         char              *bye_message; /* the engine's last info line, from bye */
-        char              *farewell;    /* printed instead of the report, or NULL */
-        bool               leave_on_end;        /* quit before the run began */
+};
 
-        /* The run. */
+/* The run, as the worker tells it. */
+struct tui_run {
         char              *plan_id, *title, *host, *version, *target, *state_dir, *log_path;
         struct tui_step    steps[STEP_COUNT];
         int                current;     /* the step shown, or -1 */
@@ -154,21 +144,30 @@ struct tui {
         double             prog_rate;   /* bytes a second, smoothed */
         bool               prog_ms;     /* a countdown: done and total are ms */
         struct strv        env;         /* NAME=VALUE for the operator's shell */
-        struct tui_log     log;
-
-        /* The screen. */
-        enum tui_screen    scr;
-        long               req_id;      /* the request waiting for its reply, or 0 */
-        struct tui_form    form;
-        char              *text;        /* review / failure message / confirm consequence */
-        char              *what, *req_step, *fail_log;
-        bool               ponr;
-        int                review_top;
-        int                menu;        /* focused item of the screen's menu */
         struct proto_msg   end;         /* the report as it came */
         struct run_report  report;      /* decoded from end: points into it */
         bool               ended;
-        int                code;
+        int                code;        /* the exit code */
+};
+
+/* What is on the screen: the screen (tui_screen_table[]) and its state. */
+struct tui_view {
+        enum tui_screen    scr;
+        long               req_id;      /* the request waiting for its reply, or 0 */
+        char              *req_step;    /* the step of a confirm or failure */
+        char              *text;        /* review / failure message / confirm consequence / who */
+        int                menu;        /* focused item of the screen's menu */
+        struct tui_form    form;
+        struct {
+                char      *what;
+                bool       ponr;        /* a point of no return */
+        }                  confirm;
+        struct {
+                char      *log;
+        }                  failure;
+        struct {
+                int        top;         /* first line shown */
+        }                  review;
         const struct run_state *resume;
         enum tui_resume    resume_choice;
         bool               help;
@@ -179,7 +178,25 @@ struct tui {
         int64_t            last_draw;
         bool               cur_on;      /* show the cursor at (cur_y, cur_x) */
         int                cur_y, cur_x;
+};
+
+struct tui {
+        struct tui_opts    o;
+        SCREEN            *screen;
+        bool               color, utf8;
+        struct tui_glyphs  g;
+        int                rows, cols;
+        int                sig[2];      /* self-pipe: signal numbers */
+        bool               quit_loop;   /* leave the loop */
+        FILE              *trace;       /* UPSHIFT_TUI_TRACE: times for bench/tui.sh */
+        bool               drawn;
         bool               hangup;      /* the terminal went away */
+        char              *farewell;    /* printed instead of the report, or NULL */
+        bool               leave_on_end;        /* quit before the run began */
+        struct tui_log     log;
+        struct tui_conn    conn;
+        struct tui_run     run;
+        struct tui_view    view;
 };
 
 /* tui.c */

@@ -27,16 +27,16 @@ msg_state(struct tui *t, struct proto_msg *m)
         if (x.step == STEP_NONE || x.status < 0)
                 return;
         i = (int)x.step;
-        t->steps[i].st = (enum step_status)x.status;
-        t->steps[i].ms = x.ms;
-        tui_set(&t->steps[i].note, x.note);
+        t->run.steps[i].st = (enum step_status)x.status;
+        t->run.steps[i].ms = x.ms;
+        tui_set(&t->run.steps[i].note, x.note);
         if (x.status == ST_RUNNING) {
-                t->current = i;
-                t->steps[i].t0 = now_ms();
-                free(t->prog_what);
-                t->prog_what = NULL;
-        } else if (t->current < 0 || x.status == ST_FAILED) {
-                t->current = i;
+                t->run.current = i;
+                t->run.steps[i].t0 = now_ms();
+                free(t->run.prog_what);
+                t->run.prog_what = NULL;
+        } else if (t->run.current < 0 || x.status == ST_FAILED) {
+                t->run.current = i;
         }
 }
 
@@ -49,20 +49,20 @@ msg_progress(struct tui *t, struct proto_msg *m)
         pmsg_progress_decode(m, &x);
         if (x.what == NULL)
                 return;
-        if (t->prog_what == NULL || strcmp(t->prog_what, x.what) != 0 || x.done < t->prog_done) {
-                tui_set(&t->prog_what, x.what);
-                t->prog_t0 = now;
-                t->prog_last = now;
-                t->prog_rate = 0;
-        } else if (now > t->prog_last) {
-                double inst = (double)(x.done - t->prog_done) * 1000.0 / (double)(now - t->prog_last);
+        if (t->run.prog_what == NULL || strcmp(t->run.prog_what, x.what) != 0 || x.done < t->run.prog_done) {
+                tui_set(&t->run.prog_what, x.what);
+                t->run.prog_t0 = now;
+                t->run.prog_last = now;
+                t->run.prog_rate = 0;
+        } else if (now > t->run.prog_last) {
+                double inst = (double)(x.done - t->run.prog_done) * 1000.0 / (double)(now - t->run.prog_last);
 
-                t->prog_rate = t->prog_rate > 0 ? 0.7 * t->prog_rate + 0.3 * inst : inst;
-                t->prog_last = now;
+                t->run.prog_rate = t->run.prog_rate > 0 ? 0.7 * t->run.prog_rate + 0.3 * inst : inst;
+                t->run.prog_last = now;
         }
-        t->prog_done = x.done;
-        t->prog_total = x.total;
-        t->prog_ms = x.unit != NULL && strcmp(x.unit, "ms") == 0;
+        t->run.prog_done = x.done;
+        t->run.prog_total = x.total;
+        t->run.prog_ms = x.unit != NULL && strcmp(x.unit, "ms") == 0;
 }
 
 static void
@@ -75,14 +75,14 @@ msg_plan(struct tui *t, struct proto_msg *m)
                 const struct pmsg_plan_step *s = &x.step[i];
 
                 if (s->title)
-                        tui_set(&t->steps[i].title, s->title);
+                        tui_set(&t->run.steps[i].title, s->title);
                 if (s->what)
-                        tui_set(&t->steps[i].what, s->what);
-                tui_set(&t->steps[i].consequence, s->consequence);
-                t->steps[i].destructive = s->risk && strcmp(s->risk, "destructive") == 0;
+                        tui_set(&t->run.steps[i].what, s->what);
+                tui_set(&t->run.steps[i].consequence, s->consequence);
+                t->run.steps[i].destructive = s->risk && strcmp(s->risk, "destructive") == 0;
         }
         if (x.host)
-                tui_set(&t->host, x.host);
+                tui_set(&t->run.host, x.host);
 }
 
 static void
@@ -91,15 +91,15 @@ msg_begin(struct tui *t, struct proto_msg *m)
         struct pmsg_begin x;
 
         pmsg_begin_decode(m, &x);
-        tui_set(&t->version, x.ri.version);
+        tui_set(&t->run.version, x.ri.version);
         if (x.ri.target)
-                tui_set(&t->target, x.ri.target);
-        tui_set(&t->log_path, x.ri.log_path);
+                tui_set(&t->run.target, x.ri.target);
+        tui_set(&t->run.log_path, x.ri.log_path);
         for (int i = 0; i < STEP_COUNT; i++)
                 if (x.has_status[i])
-                        t->steps[i].st = x.ri.status[i];
-        if (t->req_id == 0)
-                t->scr = SCR_RUN;
+                        t->run.steps[i].st = x.ri.status[i];
+        if (t->view.req_id == 0)
+                t->view.scr = SCR_RUN;
 }
 
 static void
@@ -107,9 +107,9 @@ msg_busy(struct tui *t, struct proto_msg *m)
 {
         char *who = worker_who(m);
 
-        tui_set(&t->text, who);
-        t->menu = 0;
-        t->scr = SCR_BUSY;
+        tui_set(&t->view.text, who);
+        t->view.menu = 0;
+        t->view.scr = SCR_BUSY;
         free(who);
 }
 
@@ -119,17 +119,17 @@ msg_detached(struct tui *t, struct proto_msg *m)
 {
         char *who = worker_who(m);
 
-        tui_set(&t->text, who);
+        tui_set(&t->view.text, who);
         free(t->farewell);
         t->farewell = xasprintf(_("detached: %s took over this upgrade; it goes on there"), who);
-        t->code = EXIT_LOCKED;
-        t->req_id = 0;
-        t->quitting = false;
+        t->run.code = EXIT_LOCKED;
+        t->view.req_id = 0;
+        t->view.quitting = false;
         t->log.full = false;
-        t->scr = SCR_DETACHED;
+        t->view.scr = SCR_DETACHED;
         free(who);
-        close(t->fd);
-        t->fd = -1;
+        close(t->conn.fd);
+        t->conn.fd = -1;
 }
 
 static void
@@ -141,10 +141,10 @@ msg_refused(struct tui *t, struct proto_msg *m)
         free(t->farewell);
         t->farewell = xasprintf(_("error: the upgrade's worker refused this wizard: %s"),
                                 x.reason ? x.reason : "?");
-        t->code = EXIT_USAGE;
+        t->run.code = EXIT_USAGE;
         tui_leave(t);
-        close(t->fd);
-        t->fd = -1;
+        close(t->conn.fd);
+        t->conn.fd = -1;
 }
 
 static void
@@ -153,15 +153,15 @@ msg_hello(struct tui *t, struct proto_msg *m)
         struct pmsg_hello x;
 
         pmsg_hello_decode(m, &x);
-        tui_set(&t->status, NULL);      /* "taking over..." */
+        tui_set(&t->view.status, NULL);      /* "taking over..." */
         /* The title says what the worker does, whatever this wizard was
          * started for (a resume screen's Roll back). */
         if (x.action)
                 t->o.rollback = strcmp(x.action, "rollback") == 0;
         if (x.v != PROTO_VERSION) {
-                tui_set(&t->status, _("the worker speaks another protocol version"));
-                close(t->fd);
-                t->fd = -1;
+                tui_set(&t->view.status, _("the worker speaks another protocol version"));
+                close(t->conn.fd);
+                t->conn.fd = -1;
         }
 }
 
@@ -173,7 +173,7 @@ msg_out(struct tui *t, struct proto_msg *m)
         pmsg_out_decode(m, &x);
         tui_log_add(&t->log, x.kind, x.text);
         if (x.kind == OUT_INFO || x.kind == OUT_WARN)
-                tui_set(&t->info, x.text);
+                tui_set(&t->run.info, x.text);
 }
 
 static void
@@ -189,8 +189,8 @@ static void
 msg_ask(struct tui *t, struct proto_msg *m)
 {
         tui_form_load(t, m, pmsg_type_of(m) == PMSG_ASK);
-        t->req_id = (long)proto_get_int(m, "id", 0);
-        t->scr = SCR_FORM;
+        t->view.req_id = (long)proto_get_int(m, "id", 0);
+        t->view.scr = SCR_FORM;
 }
 
 static void
@@ -199,13 +199,13 @@ msg_confirm(struct tui *t, struct proto_msg *m)
         struct pmsg_confirm x;
 
         pmsg_confirm_decode(m, &x);
-        tui_set(&t->what, x.what);
-        tui_set(&t->text, x.consequence);
-        tui_set(&t->req_step, x.step);
-        t->ponr = x.ponr;
-        t->req_id = x.id;
-        t->menu = 0;
-        t->scr = SCR_CONFIRM;
+        tui_set(&t->view.confirm.what, x.what);
+        tui_set(&t->view.text, x.consequence);
+        tui_set(&t->view.req_step, x.step);
+        t->view.confirm.ponr = x.ponr;
+        t->view.req_id = x.id;
+        t->view.menu = 0;
+        t->view.scr = SCR_CONFIRM;
 }
 
 static void
@@ -214,12 +214,12 @@ msg_failure(struct tui *t, struct proto_msg *m)
         struct pmsg_failure x;
 
         pmsg_failure_decode(m, &x);
-        tui_set(&t->req_step, x.step);
-        tui_set(&t->text, x.message);
-        tui_set(&t->fail_log, x.log);
-        t->req_id = x.id;
-        t->menu = 0;
-        t->scr = SCR_FAILURE;
+        tui_set(&t->view.req_step, x.step);
+        tui_set(&t->view.text, x.message);
+        tui_set(&t->view.failure.log, x.log);
+        t->view.req_id = x.id;
+        t->view.menu = 0;
+        t->view.scr = SCR_FAILURE;
 }
 
 static void
@@ -228,11 +228,11 @@ msg_review(struct tui *t, struct proto_msg *m)
         struct pmsg_review x;
 
         pmsg_review_decode(m, &x);
-        tui_set(&t->text, x.text);
-        t->review_top = 0;
-        t->req_id = x.id;
-        t->menu = 0;
-        t->scr = SCR_REVIEW;
+        tui_set(&t->view.text, x.text);
+        t->view.review.top = 0;
+        t->view.req_id = x.id;
+        t->view.menu = 0;
+        t->view.scr = SCR_REVIEW;
 }
 
 static void
@@ -242,16 +242,16 @@ msg_fact(struct tui *t, struct proto_msg *m)
 
         pmsg_fact_decode(m, &x);
         if (x.key && x.value && strcmp(x.key, "version") == 0)
-                tui_set(&t->version, x.value);
+                tui_set(&t->run.version, x.value);
         else if (x.key && x.value && strcmp(x.key, "target") == 0)
-                tui_set(&t->target, x.value);
+                tui_set(&t->run.target, x.value);
 }
 
 static void
 msg_vars(struct tui *t, struct proto_msg *m)
 {
-        strv_release(&t->env);
-        pmsg_vars_decode(m, &t->env);
+        strv_release(&t->run.env);
+        pmsg_vars_decode(m, &t->run.env);
 }
 
 static void
@@ -260,32 +260,32 @@ msg_bye(struct tui *t, struct proto_msg *m)
         struct pmsg_bye x;
 
         pmsg_bye_decode(m, &x);
-        t->have_bye = true;
-        t->bye_code = x.code;
-        tui_set(&t->bye_message, x.message);
+        t->conn.have_bye = true;
+        t->conn.bye_code = x.code;
+        tui_set(&t->conn.bye_message, x.message);
 }
 
-/* Keep the report: m is moved into t->end, t->report points into it. */
+/* Keep the report: m is moved into t->run.end, t->run.report points into it. */
 static void
 keep_end(struct tui *t, struct proto_msg *m)
 {
-        proto_release(&t->end);
-        t->end = *m;
+        proto_release(&t->run.end);
+        t->run.end = *m;
         memset(m, 0, sizeof *m);
-        pmsg_end_decode(&t->end, &t->report);
+        pmsg_end_decode(&t->run.end, &t->run.report);
 }
 
 static void
 msg_end(struct tui *t, struct proto_msg *m)
 {
         keep_end(t, m);
-        t->ended = true;
-        t->code = t->report.exit_code;
-        t->req_id = 0;
-        t->menu = 0;
-        t->scr = SCR_END;
-        free(t->status);
-        t->status = NULL;
+        t->run.ended = true;
+        t->run.code = t->run.report.exit_code;
+        t->view.req_id = 0;
+        t->view.menu = 0;
+        t->view.scr = SCR_END;
+        free(t->view.status);
+        t->view.status = NULL;
         if (t->leave_on_end)
                 tui_leave(t);
 }
@@ -322,35 +322,35 @@ worker_gone_report(struct tui *t)
         struct proto_msg m;
 
         proto_init(&m, "end");
-        if (t->code == EXIT_DONE && (t->bye_message || t->info)) {
-                proto_set(&m, "message", t->bye_message ? t->bye_message : t->info);
+        if (t->run.code == EXIT_DONE && (t->conn.bye_message || t->run.info)) {
+                proto_set(&m, "message", t->conn.bye_message ? t->conn.bye_message : t->run.info);
         } else {
-                if (t->code == EXIT_DONE)
-                        t->code = EXIT_STEPFAIL;
+                if (t->run.code == EXIT_DONE)
+                        t->run.code = EXIT_STEPFAIL;
                 proto_set(&m, "message", _("the engine's process stopped without finishing: what was done is kept in the journal"));
                 proto_set(&m, "resume", t->o.resume_cmd);
         }
-        proto_set(&m, "state_dir", t->state_dir);
-        proto_set(&m, "log", t->log_path);
+        proto_set(&m, "state_dir", t->run.state_dir);
+        proto_set(&m, "log", t->run.log_path);
         keep_end(t, &m);
 }
 
 void
 tui_read_worker(struct tui *t)
 {
-        for (unsigned i = 0; i < 16 && t->fd >= 0; i++) {
+        for (unsigned i = 0; i < 16 && t->conn.fd >= 0; i++) {
                 struct proto_msg m = {0};
                 struct diag d = {0};
-                int n = proto_read(&t->rd, t->fd);
+                int n = proto_read(&t->conn.rd, t->conn.fd);
 
                 if (n == -EAGAIN)
                         return;
                 if (n <= 0) {
-                        close(t->fd);
-                        t->fd = -1;
+                        close(t->conn.fd);
+                        t->conn.fd = -1;
                         break;
                 }
-                while ((n = proto_next(&t->rd, &m, &d)) != 0) {
+                while ((n = proto_next(&t->conn.rd, &m, &d)) != 0) {
                         if (n == 1)
                                 handle_msg(t, &m);
                         proto_release(&m);
@@ -358,24 +358,24 @@ tui_read_worker(struct tui *t)
                                 break;
                 }
         }
-        if (t->fd < 0 && !t->ended && t->farewell == NULL) {
+        if (t->conn.fd < 0 && !t->run.ended && t->farewell == NULL) {
                 int status = 0;
 
                 /* The worker closed the socket without a report: either
                  * there was nothing to do (it said so, and bye) or it died.
                  * It closes the socket just before it exits. */
-                if (!t->worker_gone && t->worker > 0 &&
-                    waitpid(t->worker, &status, 0) == t->worker) {
-                        t->worker_gone = true;
-                        t->worker_status = status;
+                if (!t->conn.worker_gone && t->conn.worker > 0 &&
+                    waitpid(t->conn.worker, &status, 0) == t->conn.worker) {
+                        t->conn.worker_gone = true;
+                        t->conn.worker_status = status;
                 }
-                t->ended = true;
-                t->code = t->have_bye ? t->bye_code
-                          : t->worker_gone && WIFEXITED(t->worker_status)
-                          ? WEXITSTATUS(t->worker_status) : EXIT_STEPFAIL;
+                t->run.ended = true;
+                t->run.code = t->conn.have_bye ? t->conn.bye_code
+                          : t->conn.worker_gone && WIFEXITED(t->conn.worker_status)
+                          ? WEXITSTATUS(t->conn.worker_status) : EXIT_STEPFAIL;
                 worker_gone_report(t);
-                t->req_id = 0;
-                t->scr = SCR_END;
+                t->view.req_id = 0;
+                t->view.scr = SCR_END;
                 tui_dirty(t);
         }
 }
@@ -387,25 +387,25 @@ tui_print_report(struct tui *t)
         struct run_report r;
         struct frontend *fe;
 
-        if (!t->ended || t->end.type == NULL)
+        if (!t->run.ended || t->run.end.type == NULL)
                 return;
-        r = t->report;
-        if (t->code == EXIT_DONE && r.version_after == NULL) {
+        r = t->run.report;
+        if (t->run.code == EXIT_DONE && r.version_after == NULL) {
                 if (r.message)
                         printf("upshift: %s\n", r.message);
                 return;
         }
         if (r.plan_title == NULL)
-                r.plan_title = t->title;
+                r.plan_title = t->run.title;
         if (r.state_dir == NULL)
-                r.state_dir = t->state_dir;
-        r.exit_code = t->code;
+                r.state_dir = t->run.state_dir;
+        r.exit_code = t->run.code;
         /* As the wizard printed it before the report was decoded whole:
          * without the hops and the declined step (the screen shows them). */
         r.hops = 0;
         r.declined = false;
         for (int i = 0; i < STEP_COUNT; i++)
-                r.status[i] = t->steps[i].st;
+                r.status[i] = t->run.steps[i].st;
         fe = plain_new(stdout, stderr, stdin, false);
         fe->ops->end(fe, &r);
         plain_free(fe);

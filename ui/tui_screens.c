@@ -36,7 +36,7 @@ tui_heading(struct tui *t, int y, int x, int w, int step, const char *what)
         if (step >= 0 && step < STEP_COUNT)
                 /* TRANSLATORS: "Step 4 of 8: Stop the service" */
                 s = xasprintf(_("Step %d of %d: %s"), step + 1, STEP_COUNT,
-                              what ? what : t->steps[step].title);
+                              what ? what : t->run.steps[step].title);
         else
                 s = xstrdup(what ? what : "");
         tui_attr_on(t, TA_HEAD);
@@ -51,46 +51,46 @@ draw_progress(struct tui *t, int y, int x, int w)
         char a[32], b[32], rate[32], eta[32], line[160];
         int64_t now = now_ms();
 
-        if (t->prog_total == 0) {
-                duration_format(a, sizeof a, now - t->prog_t0);
+        if (t->run.prog_total == 0) {
+                duration_format(a, sizeof a, now - t->run.prog_t0);
                 /* TRANSLATORS: what is being waited for, and for how long so far */
-                snprintf(line, sizeof line, _("%s: %s so far"), t->prog_what, a);
+                snprintf(line, sizeof line, _("%s: %s so far"), t->run.prog_what, a);
                 tui_put(t, y, x, w, line);
                 return;
         }
         {
-                uint64_t done = t->prog_done < t->prog_total ? t->prog_done : t->prog_total;
-                int pct = (int)(done * 100 / t->prog_total);
-                int bw = w - 8 - tui_text_width(t->prog_what) - 2, fill;
+                uint64_t done = t->run.prog_done < t->run.prog_total ? t->run.prog_done : t->run.prog_total;
+                int pct = (int)(done * 100 / t->run.prog_total);
+                int bw = w - 8 - tui_text_width(t->run.prog_what) - 2, fill;
 
                 if (bw > 50)
                         bw = 50;
                 if (bw < 10)
                         bw = 10;
-                fill = (int)((uint64_t)bw * done / t->prog_total);
-                tui_put(t, y, x, w, t->prog_what);
-                move(y, x + tui_text_width(t->prog_what) + 1);
+                fill = (int)((uint64_t)bw * done / t->run.prog_total);
+                tui_put(t, y, x, w, t->run.prog_what);
+                move(y, x + tui_text_width(t->run.prog_what) + 1);
                 tui_attr_on(t, TA_RUN);
                 for (int i = 0; i < bw; i++)
                         addstr(i < fill ? t->g.bar_full : t->g.bar_empty);
                 tui_attr_off(t, TA_RUN);
                 printw(" %3d%%", pct);
-                if (t->prog_ms) {
-                        duration_format(a, sizeof a, (int64_t)(t->prog_total - done));
-                        duration_format(b, sizeof b, (int64_t)t->prog_total);
+                if (t->run.prog_ms) {
+                        duration_format(a, sizeof a, (int64_t)(t->run.prog_total - done));
+                        duration_format(b, sizeof b, (int64_t)t->run.prog_total);
                         /* TRANSLATORS: a countdown: time left, then the whole wait */
                         snprintf(line, sizeof line, _("%s left of %s"), a, b);
                         tui_put(t, y + 1, x + 2, w - 2, line);
                         return;
                 }
                 bytes_format(a, sizeof a, done);
-                bytes_format(b, sizeof b, t->prog_total);
-                bytes_format(rate, sizeof rate, (uint64_t)t->prog_rate);
-                duration_format(eta, sizeof eta, t->prog_rate > 0
-                                ? (int64_t)((double)(t->prog_total - done) / t->prog_rate * 1000) : 0);
+                bytes_format(b, sizeof b, t->run.prog_total);
+                bytes_format(rate, sizeof rate, (uint64_t)t->run.prog_rate);
+                duration_format(eta, sizeof eta, t->run.prog_rate > 0
+                                ? (int64_t)((double)(t->run.prog_total - done) / t->run.prog_rate * 1000) : 0);
                 /* TRANSLATORS: done, total, rate, time left */
                 snprintf(line, sizeof line, _("%s of %s, %s/s, %s left"), a, b, rate,
-                         t->prog_rate > 0 ? eta : "?");
+                         t->run.prog_rate > 0 ? eta : "?");
                 tui_put(t, y + 1, x + 2, w - 2, line);
         }
 }
@@ -98,16 +98,16 @@ draw_progress(struct tui *t, int y, int x, int w)
 static void
 draw_run(struct tui *t, int y, int x, int h, int w)
 {
-        int i = t->current, row = 0;
+        int i = t->run.current, row = 0;
         const struct tui_step *s;
 
         if (i < 0) {
-                tui_heading(t, y, x, w, -1, t->title);
-                tui_para(t, y + 2, x, w, h - 3, t->log_path ? _("Working...")
+                tui_heading(t, y, x, w, -1, t->run.title);
+                tui_para(t, y + 2, x, w, h - 3, t->run.log_path ? _("Working...")
                                                          : _("Starting the engine..."), 0);
                 return;
         }
-        s = &t->steps[i];
+        s = &t->run.steps[i];
         tui_heading(t, y, x, w, i, NULL);
         row = 2 + tui_para(t, y + 2, x, w, 4, s->note && s->st == ST_RUNNING ? s->note : s->what, 0);
         if (s->destructive && s->consequence && row + 2 < h) {
@@ -118,13 +118,13 @@ draw_run(struct tui *t, int y, int x, int h, int w)
         }
         if (s->st == ST_FAILED && s->note)
                 row += 1 + tui_para(t, y + row + 1, x, w, 3, s->note, TA_FAIL);
-        if (t->prog_what && s->st == ST_RUNNING && row + 3 < h) {
+        if (t->run.prog_what && s->st == ST_RUNNING && row + 3 < h) {
                 draw_progress(t, y + row + 1, x, w);
                 row += 3;
         }
-        if (t->info && row + 2 < h) {
+        if (t->run.info && row + 2 < h) {
                 mvaddstr(y + row + 1, x, t->g.pointer);
-                tui_para(t, y + row + 1, x + 2, w - 2, h - row - 1, t->info, TA_DIM);
+                tui_para(t, y + row + 1, x + 2, w - 2, h - row - 1, t->run.info, TA_DIM);
         }
 }
 
@@ -141,22 +141,22 @@ draw_review(struct tui *t, int y, int x, int h, int w)
         int rows = h - 6;
 
         tui_heading(t, y, x, w, -1, _("What will be done"));
-        tui_wrap(t->text, w - 1, &v);
-        if (t->review_top > (int)v.n - rows)
-                t->review_top = (int)v.n - rows > 0 ? (int)v.n - rows : 0;
-        for (int r = 0; r < rows && t->review_top + r < (int)v.n; r++)
-                tui_put(t, y + 1 + r, x, w - 1, v.v[t->review_top + r]);
+        tui_wrap(t->view.text, w - 1, &v);
+        if (t->view.review.top > (int)v.n - rows)
+                t->view.review.top = (int)v.n - rows > 0 ? (int)v.n - rows : 0;
+        for (int r = 0; r < rows && t->view.review.top + r < (int)v.n; r++)
+                tui_put(t, y + 1 + r, x, w - 1, v.v[t->view.review.top + r]);
         if ((int)v.n > rows) {
                 char pos[64];
 
                 /* TRANSLATORS: lines shown, of how many */
                 snprintf(pos, sizeof pos, _("(lines %d-%d of %zu; Up/Down, PgUp/PgDn scroll)"),
-                         t->review_top + 1, t->review_top + rows, v.n);
+                         t->view.review.top + 1, t->view.review.top + rows, v.n);
                 tui_attr_on(t, TA_DIM);
                 tui_put(t, y + 1 + rows, x, w, pos);
                 tui_attr_off(t, TA_DIM);
         }
-        tui_menu_items(t, y + h - 3, x, w, review_menu, ARRAY_SIZE(review_menu), t->menu);
+        tui_menu_items(t, y + h - 3, x, w, review_menu, ARRAY_SIZE(review_menu), t->view.menu);
         strv_release(&v);
 }
 
@@ -169,28 +169,28 @@ static void
 draw_confirm(struct tui *t, int y, int x, int h, int w)
 {
         const char *items[3];
-        int step = t->req_step ? (int)step_from_key(t->req_step) : -1;
+        int step = t->view.req_step ? (int)step_from_key(t->view.req_step) : -1;
         int row;
         char *yes;
 
-        if (t->ponr) {
+        if (t->view.confirm.ponr) {
                 tui_attr_on(t, TA_FAIL);
                 tui_put(t, y, x, w, _("POINT OF NO RETURN"));
                 tui_attr_off(t, TA_FAIL);
-                tui_heading(t, y + 1, x, w, step, t->what);
+                tui_heading(t, y + 1, x, w, step, t->view.confirm.what);
                 row = 3;
         } else {
-                tui_heading(t, y, x, w, step, t->what);
+                tui_heading(t, y, x, w, step, t->view.confirm.what);
                 row = 2;
         }
         row += tui_para(t, y + row, x, w, 2, _("This step needs your confirmation:"), 0);
-        row += 1 + tui_para(t, y + row + 1, x + 2, w - 2, h - row - 5, t->text, TA_WARN);
+        row += 1 + tui_para(t, y + row + 1, x + 2, w - 2, h - row - 5, t->view.text, TA_WARN);
         /* TRANSLATORS: a confirmation's button: "Yes: Stop the service" */
-        yes = xasprintf(_("Yes: %s"), t->what ? t->what : "");
+        yes = xasprintf(_("Yes: %s"), t->view.confirm.what ? t->view.confirm.what : "");
         items[0] = _(confirm_menu[0].label);
         items[1] = yes;
         items[2] = NULL;
-        tui_menu(t, y + row + 1 < y + h - 2 ? y + row + 1 : y + h - 2, x, w, items, t->menu);
+        tui_menu(t, y + row + 1 < y + h - 2 ? y + row + 1 : y + h - 2, x, w, items, t->view.menu);
         free(yes);
 }
 
@@ -204,18 +204,18 @@ static const struct tui_item failure_menu[] = {
 static void
 draw_failure(struct tui *t, int y, int x, int h, int w)
 {
-        int step = t->req_step ? (int)step_from_key(t->req_step) : -1;
+        int step = t->view.req_step ? (int)step_from_key(t->view.req_step) : -1;
         int row = 1, shown = 0;
         char *s;
 
         /* TRANSLATORS: "Step 7 of 8: Verify failed" */
-        s = xasprintf(_("%s failed"), step >= 0 ? t->steps[step].title : _("The run"));
+        s = xasprintf(_("%s failed"), step >= 0 ? t->run.steps[step].title : _("The run"));
         tui_attr_on(t, TA_FAIL);
         mvaddstr(y, x, t->g.fail);
         tui_attr_off(t, TA_FAIL);
         tui_heading(t, y, x + 2, w - 2, step, s);
         free(s);
-        row += tui_para(t, y + row, x, w, 4, t->text, TA_FAIL);
+        row += tui_para(t, y + row, x, w, 4, t->view.text, TA_FAIL);
         row++;
         /* The last lines of output (not the wizard's own info lines). */
         {
@@ -238,12 +238,12 @@ draw_failure(struct tui *t, int y, int x, int h, int w)
                         tui_attr_off(t, TA_DIM);
                 }
         }
-        if (t->fail_log) {
-                s = xasprintf(_("Full log: %s"), t->fail_log);
+        if (t->view.failure.log) {
+                s = xasprintf(_("Full log: %s"), t->view.failure.log);
                 row += tui_para(t, y + row, x, w, 2, s, 0);
                 free(s);
         }
-        tui_menu_items(t, y + h - 4, x, w, failure_menu, ARRAY_SIZE(failure_menu), t->menu);
+        tui_menu_items(t, y + h - 4, x, w, failure_menu, ARRAY_SIZE(failure_menu), t->view.menu);
 }
 
 
@@ -265,11 +265,11 @@ bool
 tui_menu_key(struct tui *t, int n, int key, wint_t wc, bool is_key)
 {
         if ((is_key && (key == KEY_DOWN || key == KEY_RIGHT)) || (!is_key && wc == '\t')) {
-                t->menu = (t->menu + 1) % n;
+                t->view.menu = (t->view.menu + 1) % n;
                 return true;
         }
         if (is_key && (key == KEY_UP || key == KEY_LEFT || key == KEY_BTAB)) {
-                t->menu = (t->menu + n - 1) % n;
+                t->view.menu = (t->view.menu + n - 1) % n;
                 return true;
         }
         return false;
@@ -291,12 +291,12 @@ review_key(struct tui *t, int key, wint_t wc, bool is_key)
                 int d = key == KEY_DOWN ? 1 : key == KEY_UP ? -1 : key == KEY_NPAGE ? page
                         : key == KEY_PPAGE ? -page : -100000;
 
-                t->review_top = t->review_top + d < 0 ? 0 : t->review_top + d;
+                t->view.review.top = t->view.review.top + d < 0 ? 0 : t->view.review.top + d;
                 return true;
         }
         if ((is_key && (key == KEY_LEFT || key == KEY_RIGHT || key == KEY_BTAB)) ||
             (!is_key && wc == '\t')) {
-                t->menu = (t->menu + (is_key && key != KEY_RIGHT ? 2 : 1)) % 3;
+                t->view.menu = (t->view.menu + (is_key && key != KEY_RIGHT ? 2 : 1)) % 3;
                 return true;
         }
         if (!is_key && wc == 27) {
@@ -305,8 +305,8 @@ review_key(struct tui *t, int key, wint_t wc, bool is_key)
         }
         if (!tui_enter(wc, is_key, key))
                 return false;
-        tui_reply(t, review_menu[t->menu].act == ACT_START ? "ok"
-                     : review_menu[t->menu].act == ACT_BACK ? "back" : "abort", NULL);
+        tui_reply(t, review_menu[t->view.menu].act == ACT_START ? "ok"
+                     : review_menu[t->view.menu].act == ACT_BACK ? "back" : "abort", NULL);
         return true;
 }
 
@@ -317,7 +317,7 @@ confirm_key(struct tui *t, int key, wint_t wc, bool is_key)
                 return true;
         if (!tui_enter(wc, is_key, key))
                 return false;
-        tui_reply(t, confirm_menu[t->menu].act == ACT_YES ? "ok" : "abort", NULL);
+        tui_reply(t, confirm_menu[t->view.menu].act == ACT_YES ? "ok" : "abort", NULL);
         return true;
 }
 
@@ -331,7 +331,7 @@ failure_key(struct tui *t, int key, wint_t wc, bool is_key)
                 return true;
         if (!tui_enter(wc, is_key, key))
                 return false;
-        act = failure_menu[t->menu].act;
+        act = failure_menu[t->view.menu].act;
         if (act == ACT_SHELL) {
                 tui_open_shell(t);
                 return true;
@@ -360,13 +360,13 @@ const struct tui_screen_def tui_screen_table[] = {
 void
 tui_draw_screen(struct tui *t, int y, int x, int h, int w)
 {
-        tui_screen_table[t->scr].draw(t, y, x, h, w);
+        tui_screen_table[t->view.scr].draw(t, y, x, h, w);
 }
 
 bool
 tui_screen_key(struct tui *t, int key, wint_t wc, bool is_key)
 {
-        const struct tui_screen_def *s = &tui_screen_table[t->scr];
+        const struct tui_screen_def *s = &tui_screen_table[t->view.scr];
 
         return s->key != NULL && s->key(t, key, wc, is_key);
 }

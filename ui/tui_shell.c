@@ -38,14 +38,14 @@ tui_open_shell(struct tui *t)
                 signal(SIGCHLD, SIG_DFL);
                 signal(SIGWINCH, SIG_DFL);
                 signal(SIGPIPE, SIG_DFL);
-                for (size_t i = 0; i < t->env.n; i++)
-                        putenv(t->env.v[i]);
-                if (t->fail_log)
-                        setenv("UPSHIFT_LOG", t->fail_log, 1);
+                for (size_t i = 0; i < t->run.env.n; i++)
+                        putenv(t->run.env.v[i]);
+                if (t->view.failure.log)
+                        setenv("UPSHIFT_LOG", t->view.failure.log, 1);
                 printf("\n%s\n", _("upshift: a shell with the plan's variables in its environment "
                                    "(env shows them); the wizard comes back when it exits."));
-                if (t->fail_log)
-                        printf(_("upshift: the log of the run is %s\n"), t->fail_log);
+                if (t->view.failure.log)
+                        printf(_("upshift: the log of the run is %s\n"), t->view.failure.log);
                 fflush(stdout);
                 execl(sh, sh, (char *)NULL);
                 _exit(127);
