@@ -316,6 +316,112 @@ pmsg_vars_decode(const struct proto_msg *m, struct strv *ret)
                 strv_push(ret, m->kv.v[i].value);
 }
 
+static void
+field_encode(struct proto_msg *m, const char *pre, const struct pmsg_field *f, bool form)
+{
+        char k[64];
+
+#define K(name) (snprintf(k, sizeof k, "%s%s", pre, name), k)
+        proto_set(m, K("key"), f->key);
+        proto_set(m, K("text"), f->text);
+        proto_set(m, K("help"), f->help);
+        proto_set(m, K("type"), f->type);
+        proto_set_int(m, K("required"), f->required);
+        proto_set(m, K("default"), f->def);
+        for (size_t i = 0; i < f->choices.n; i++) {
+                snprintf(k, sizeof k, "%sc.%zu", pre, i);
+                proto_set(m, k, f->choices.v[i]);
+        }
+        proto_set(m, K("value"), f->value);
+        if (form)
+                proto_set(m, K("error"), f->error);
+#undef K
+}
+
+static void
+field_decode(const struct proto_msg *m, const char *pre, struct pmsg_field *ret)
+{
+        char k[64];
+
+#define G(name) (snprintf(k, sizeof k, "%s%s", pre, name), proto_get(m, k))
+        ret->key = G("key");
+        ret->text = G("text");
+        ret->help = G("help");
+        ret->type = G("type");
+        ret->required = G("required") && strcmp(G("required"), "1") == 0;
+        ret->def = G("default");
+        ret->value = G("value");
+        ret->error = G("error");
+#undef G
+        for (int i = 0; i < 256; i++) {
+                snprintf(k, sizeof k, "%sc.%d", pre, i);
+                if (proto_get(m, k) == NULL)
+                        break;
+                strv_push(&ret->choices, proto_get(m, k));
+        }
+}
+
+void
+pmsg_ask_encode(const struct pmsg_ask *x, struct proto_msg *ret)
+{
+        proto_init(ret, "ask");
+        field_encode(ret, "", &x->f, false);
+        set_id(ret, x->id);
+}
+
+void
+pmsg_ask_decode(const struct proto_msg *m, struct pmsg_ask *ret)
+{
+        ret->id = get_id(m);
+        field_decode(m, "", &ret->f);
+}
+
+void
+pmsg_form_encode(const struct pmsg_form *x, struct proto_msg *ret)
+{
+        proto_init(ret, "form");
+        proto_set(ret, "title", x->title);
+        proto_set(ret, "intro", x->intro);
+        proto_set(ret, "error", x->error);
+        proto_set_int(ret, "index", x->index);
+        proto_set_int(ret, "count", x->count);
+        if (x->no_back)
+                proto_set_int(ret, "no_back", 1);
+        proto_set_int(ret, "n", (long long)x->n);
+        for (size_t i = 0; i < x->n; i++) {
+                char pre[32];
+
+                snprintf(pre, sizeof pre, "f%zu.", i);
+                field_encode(ret, pre, &x->fields[i], true);
+        }
+        set_id(ret, x->id);
+}
+
+void
+pmsg_form_decode(const struct proto_msg *m, struct pmsg_form *ret)
+{
+        long long n = proto_get_int(m, "n", 0);
+
+        memset(ret, 0, sizeof *ret);
+        ret->id = get_id(m);
+        ret->title = proto_get(m, "title");
+        ret->intro = proto_get(m, "intro");
+        ret->error = proto_get(m, "error");
+        ret->index = (unsigned)proto_get_int(m, "index", 1);
+        ret->count = (unsigned)proto_get_int(m, "count", 1);
+        ret->no_back = proto_get_int(m, "no_back", 0) != 0;
+        ret->n = n < 0 || n > 256 ? 0 : (size_t)n;
+}
+
+void
+pmsg_form_field(const struct proto_msg *m, size_t i, struct pmsg_field *ret)
+{
+        char pre[32];
+
+        snprintf(pre, sizeof pre, "f%zu.", i);
+        field_decode(m, pre, ret);
+}
+
 void
 pmsg_confirm_encode(const struct pmsg_confirm *x, struct proto_msg *ret)
 {

@@ -177,6 +177,46 @@ void pmsg_fact_decode(const struct proto_msg *m, struct pmsg_fact *ret);
 void pmsg_vars_encode(const struct kvlist *vars, struct proto_msg *ret);
 void pmsg_vars_decode(const struct proto_msg *m, struct strv *ret);
 
+/* A question of an ask (keys as they are) or a form (keys "fN."): its
+ * type by name (qtype_name). choices: encode reads it; decode pushes
+ * copies onto it (release it). */
+struct pmsg_field {
+        const char  *key;
+        const char  *text;
+        const char  *help;
+        const char  *type;
+        bool         required;
+        const char  *def;
+        struct strv  choices;
+        const char  *value;             /* what to show, or NULL */
+        const char  *error;             /* form only: why it was refused, or NULL */
+};
+
+/* ask: one question (the value to show in f.value). */
+struct pmsg_ask {
+        long              id;
+        struct pmsg_field f;
+};
+void pmsg_ask_encode(const struct pmsg_ask *x, struct proto_msg *ret);
+void pmsg_ask_decode(const struct proto_msg *m, struct pmsg_ask *ret);
+
+/* form: n questions. Encode reads fields[0..n); decode fills the rest
+ * and n (at most 256), and field i comes with pmsg_form_field(). */
+struct pmsg_form {
+        long                     id;
+        const char              *title;
+        const char              *intro;
+        const char              *error;
+        unsigned                 index;         /* 1 when absent */
+        unsigned                 count;         /* 1 when absent */
+        bool                     no_back;
+        size_t                   n;
+        const struct pmsg_field *fields;
+};
+void pmsg_form_encode(const struct pmsg_form *x, struct proto_msg *ret);
+void pmsg_form_decode(const struct proto_msg *m, struct pmsg_form *ret);
+void pmsg_form_field(const struct proto_msg *m, size_t i, struct pmsg_field *ret);
+
 /* confirm: a destructive step, or a point of no return (ponr): then
  * consequence says what cannot be undone (frontend.h's confirm). */
 struct pmsg_confirm {

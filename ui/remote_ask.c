@@ -85,23 +85,14 @@ result_of(const struct proto_msg *m)
         return STEP_ABORT;
 }
 
-static void
-put_question(struct proto_msg *m, const char *pre, const struct question *q)
+/* A question as the protocol carries it (borrows from q). */
+static struct pmsg_field
+field_of(const struct question *q, const char *value)
 {
-        char k[64];
-
-#define K(name) (snprintf(k, sizeof k, "%s%s", pre, name), k)
-        proto_set(m, K("key"), q->key);
-        proto_set(m, K("text"), q->text);
-        proto_set(m, K("help"), q->help);
-        proto_set(m, K("type"), qtype_name(q->type));
-        proto_set_int(m, K("required"), q->required);
-        proto_set(m, K("default"), q->def);
-        for (size_t i = 0; i < q->choices.n; i++) {
-                snprintf(k, sizeof k, "%sc.%zu", pre, i);
-                proto_set(m, k, q->choices.v[i]);
-        }
-#undef K
+        return (struct pmsg_field){
+                .key = q->key, .text = q->text, .help = q->help, .type = qtype_name(q->type),
+                .required = q->required, .def = q->def, .choices = q->choices, .value = value,
+        };
 }
 
 int
@@ -111,9 +102,7 @@ remote_ask(struct frontend *fe, const struct question *q, const char *def, char 
         struct proto_msg m, rep;
         int rc;
 
-        proto_init(&m, "ask");
-        put_question(&m, "", q);
-        proto_set(&m, "value", def);
+        pmsg_ask_encode(&(struct pmsg_ask){ .f = field_of(q, def) }, &m);
         rc = request(r, &m, &rep);
         proto_release(&m);
         if (rc < 0)
@@ -128,29 +117,21 @@ remote_ask(struct frontend *fe, const struct question *q, const char *def, char 
 int
 remote_form(struct frontend *fe, struct form *f)
 {
+        struct pmsg_field *fields = xcalloc(f->n ? f->n : 1, sizeof *fields);
+        struct pmsg_form pf = {
+                .title = f->title, .intro = f->intro, .error = f->error, .index = f->index,
+                .count = f->count, .no_back = f->no_back, .n = f->n, .fields = fields,
+        };
         struct remote *r = R(fe);
         struct proto_msg m, rep;
         int rc;
 
-        proto_init(&m, "form");
-        proto_set(&m, "title", f->title);
-        proto_set(&m, "intro", f->intro);
-        proto_set(&m, "error", f->error);
-        proto_set_int(&m, "index", f->index);
-        proto_set_int(&m, "count", f->count);
-        if (f->no_back)
-                proto_set_int(&m, "no_back", 1);
-        proto_set_int(&m, "n", (long long)f->n);
         for (size_t i = 0; i < f->n; i++) {
-                char pre[32], k[48];
-
-                snprintf(pre, sizeof pre, "f%zu.", i);
-                put_question(&m, pre, f->fields[i].q);
-                snprintf(k, sizeof k, "%svalue", pre);
-                proto_set(&m, k, f->fields[i].value);
-                snprintf(k, sizeof k, "%serror", pre);
-                proto_set(&m, k, f->fields[i].error);
+                fields[i] = field_of(f->fields[i].q, f->fields[i].value);
+                fields[i].error = f->fields[i].error;
         }
+        pmsg_form_encode(&pf, &m);
+        free(fields);
         rc = request(r, &m, &rep);
         proto_release(&m);
         if (rc < 0)

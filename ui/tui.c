@@ -18,6 +18,7 @@
 
 #include "lib/i18n.h"
 #include "steps/step.h"
+#include "ui/proto_msg.h"
 #include "ui/tui_int.h"
 #include "ui/worker.h"
 
@@ -77,15 +78,16 @@ tui_send(struct tui *t, struct proto_msg *m)
 }
 
 void
-tui_reply(struct tui *t, const char *result, struct proto_msg *extra)
+tui_reply(struct tui *t, const char *result, const struct pmsg_reply *extra)
 {
+        struct pmsg_reply r = {0};
         struct proto_msg m;
 
-        proto_init(&m, "reply");
-        proto_set_int(&m, "id", t->view.req_id);
-        proto_set(&m, "result", result);
-        for (size_t i = 0; extra && i < extra->kv.n; i++)
-                proto_set(&m, extra->kv.v[i].key, extra->kv.v[i].value);
+        if (extra)
+                r = *extra;
+        r.id = t->view.req_id;
+        r.result = result;
+        pmsg_reply_encode(&r, &m);
         tui_send(t, &m);
         proto_release(&m);
         t->view.req_id = 0;

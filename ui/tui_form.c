@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/i18n.h"
+#include "ui/proto_msg.h"
 #include "ui/tui_int.h"
 
 /* A label longer than this many rows is cut. */
@@ -39,54 +40,49 @@ tui_form_release(struct tui_form *f)
 }
 
 static void
-load_field(struct tui_field *f, const struct proto_msg *m, const char *pre)
+load_field(struct tui_field *f, struct pmsg_field *x)
 {
-        char k[64];
-        int type;
+        int type = qtype_from_name(x->type ? x->type : "string");
 
-#define G(name) (snprintf(k, sizeof k, "%s%s", pre, name), proto_get(m, k))
-        f->key = xstrdup(G("key"));
-        f->text = xstrdup(G("text") ? G("text") : G("key"));
-        f->help = xstrdup(G("help"));
-        f->def = xstrdup(G("default"));
-        type = qtype_from_name(G("type") ? G("type") : "string");
+        f->key = xstrdup(x->key);
+        f->text = xstrdup(x->text ? x->text : x->key);
+        f->help = xstrdup(x->help);
+        f->def = xstrdup(x->def);
         f->type = type < 0 ? Q_STRING : (enum qtype)type;
-        f->required = G("required") && strcmp(G("required"), "1") == 0;
-        f->error = xstrdup(G("error"));
-        tui_edit_set(&f->ed, G("value"));
-        for (int i = 0; i < 256; i++) {
-                snprintf(k, sizeof k, "%sc.%d", pre, i);
-                if (proto_get(m, k) == NULL)
-                        break;
-                strv_push(&f->choices, proto_get(m, k));
-        }
-#undef G
+        f->required = x->required;
+        f->error = xstrdup(x->error);
+        tui_edit_set(&f->ed, x->value);
+        f->choices = x->choices;                /* moved */
+        memset(&x->choices, 0, sizeof x->choices);
 }
 
 void
 tui_form_load(struct tui *t, const struct proto_msg *m, bool single)
 {
         struct tui_form *f = &t->view.form;
-        long long n = single ? 1 : proto_get_int(m, "n", 0);
+        struct pmsg_form pf = { .index = 1, .count = 1, .n = 1 };
         size_t first_bad = (size_t)-1;
 
+        if (!single)
+                pmsg_form_decode(m, &pf);
         tui_form_release(f);
         f->single = single;
-        f->title = xstrdup(single ? _("Question") : proto_get(m, "title"));
-        f->intro = xstrdup(proto_get(m, "intro"));
-        f->error = xstrdup(proto_get(m, "error"));
-        f->index = (int)proto_get_int(m, "index", 1);
-        f->count = (int)proto_get_int(m, "count", 1);
-        f->no_back = proto_get_int(m, "no_back", 0) != 0;
-        if (n < 0 || n > 256)
-                n = 0;
-        f->n = (size_t)n;
+        f->title = xstrdup(single ? _("Question") : pf.title);
+        f->intro = xstrdup(pf.intro);
+        f->error = xstrdup(pf.error);
+        f->index = (int)pf.index;
+        f->count = (int)pf.count;
+        f->no_back = pf.no_back;
+        f->n = pf.n;
         f->f = xcalloc(f->n ? f->n : 1, sizeof *f->f);
         for (size_t i = 0; i < f->n; i++) {
-                char pre[32];
+                struct pmsg_ask ask = {0};
 
-                snprintf(pre, sizeof pre, "f%zu.", i);
-                load_field(&f->f[i], m, single ? "" : pre);
+                if (single)
+                        pmsg_ask_decode(m, &ask);
+                else
+                        pmsg_form_field(m, i, &ask.f);
+                load_field(&f->f[i], &ask.f);
                 if (f->f[i].error && first_bad == (size_t)-1)
                         first_bad = i;
         }
@@ -105,16 +101,19 @@ static void
 send_form(struct tui *t, const char *result)
 {
         struct tui_form *f = &t->view.form;
-        struct proto_msg extra = {0};
+        const char **fields = xcalloc(f->n ? f->n : 1, sizeof *fields);
+        struct pmsg_reply r = {0};
 
-        for (size_t i = 0; i < f->n; i++) {
-                char k[32];
-
-                snprintf(k, sizeof k, f->single ? "value" : "f%zu", i);
-                proto_set(&extra, k, tui_edit_text(&f->f[i].ed));
+        for (size_t i = 0; i < f->n; i++)
+                fields[i] = tui_edit_text(&f->f[i].ed);
+        if (f->single) {
+                r.value = f->n ? fields[0] : NULL;
+        } else {
+                r.fields = fields;
+                r.n = f->n;
         }
-        tui_reply(t, result, &extra);
-        kvlist_release(&extra.kv);
+        tui_reply(t, result, &r);
+        free(fields);
 }
 
 /* Choices and yes/no: move to the next or previous value. */

@@ -201,7 +201,10 @@ struct tui {
 
 /* tui.c */
 void tui_send(struct tui *t, struct proto_msg *m);
-void tui_reply(struct tui *t, const char *result, struct proto_msg *extra);
+struct pmsg_reply;
+/* Reply to the request on the screen with result ("ok", "back", "abort")
+ * and extra's value, choice or fields (extra may be NULL). */
+void tui_reply(struct tui *t, const char *result, const struct pmsg_reply *extra);
 void tui_interrupt(struct tui *t);
 void tui_set(char **slot, const char *value);
 void tui_dirty(struct tui *t);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/i18n.h"
+#include "ui/proto_msg.h"
 #include "ui/tui_int.h"
 
 int
@@ -324,7 +325,6 @@ confirm_key(struct tui *t, int key, wint_t wc, bool is_key)
 static bool
 failure_key(struct tui *t, int key, wint_t wc, bool is_key)
 {
-        struct proto_msg extra = {0};
         enum tui_action act;
 
         if (tui_menu_key(t, (int)ARRAY_SIZE(failure_menu), key, wc, is_key))
@@ -336,10 +336,9 @@ failure_key(struct tui *t, int key, wint_t wc, bool is_key)
                 tui_open_shell(t);
                 return true;
         }
-        proto_set(&extra, "choice", act == ACT_RETRY ? "retry"
-                                    : act == ACT_ROLLBACK ? "rollback" : "quit");
-        tui_reply(t, "ok", &extra);
-        kvlist_release(&extra.kv);
+        tui_reply(t, "ok", &(struct pmsg_reply){
+                .choice = act == ACT_RETRY ? "retry" : act == ACT_ROLLBACK ? "rollback" : "quit",
+        });
         return true;
 }
 

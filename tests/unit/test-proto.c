@@ -590,6 +590,76 @@ test_msg_bye_reply(void **state)
         proto_release(&w);
 }
 
+static void
+test_msg_ask_form(void **state)
+{
+        struct pmsg_field fields[2] = {
+                { .key = "pkg", .text = "Package", .type = "file", .required = true,
+                  .value = "/a b", .error = "no such file" },
+                { .key = "how", .text = "How", .type = "choice", .def = "systemd",
+                  .value = "" },
+        };
+        struct pmsg_ask a = { .f = fields[1] }, b = {0};
+        struct pmsg_form f = { .title = "Questions", .index = 1, .count = 2, .no_back = true,
+                               .n = 2, .fields = fields }, g;
+        struct pmsg_field h = {0};
+        struct proto_msg m, w = {0};
+        char *line;
+
+        (void)state;
+        strv_push(&fields[1].choices, "systemd");
+        strv_push(&fields[1].choices, "pidfile");
+        a.f = fields[1];
+        a.id = 2;
+        pmsg_ask_encode(&a, &m);
+        line = wire(&m, &w);
+        assert_string_equal(line, "ask key=how text=How type=choice required=0 default=systemd c.0=systemd c.1=pidfile value= id=2\n");
+        pmsg_ask_decode(&w, &b);
+        assert_int_equal(b.id, 2);
+        assert_string_equal(b.f.key, "how");
+        assert_string_equal(b.f.type, "choice");
+        assert_false(b.f.required);
+        assert_string_equal(b.f.def, "systemd");
+        assert_string_equal(b.f.value, "");
+        assert_null(b.f.error);
+        assert_int_equal(b.f.choices.n, 2);
+        assert_string_equal(b.f.choices.v[1], "pidfile");
+        strv_release(&b.f.choices);
+        free(line);
+        proto_release(&m);
+        proto_release(&w);
+
+        pmsg_form_encode(&f, &m);
+        line = wire(&m, &w);
+        assert_string_equal(line, "form title=Questions index=1 count=2 no_back=1 n=2 f0.key=pkg f0.text=Package f0.type=file f0.required=1 f0.value=/a\\sb f0.error=no\\ssuch\\sfile f1.key=how f1.text=How f1.type=choice f1.required=0 f1.default=systemd f1.c.0=systemd f1.c.1=pidfile f1.value=\n");
+        pmsg_form_decode(&w, &g);
+        assert_string_equal(g.title, f.title);
+        assert_null(g.intro);
+        assert_null(g.error);
+        assert_int_equal(g.index, 1);
+        assert_int_equal(g.count, 2);
+        assert_true(g.no_back);
+        assert_int_equal(g.n, 2);
+        for (size_t i = 0; i < g.n; i++) {
+                pmsg_form_field(&w, i, &h);
+                assert_string_equal(h.key, fields[i].key);
+                assert_string_equal(h.text, fields[i].text);
+                assert_string_equal(h.type, fields[i].type);
+                assert_int_equal(h.required, fields[i].required);
+                assert_str_eq_null(h.def, fields[i].def);
+                assert_string_equal(h.value, fields[i].value);
+                assert_str_eq_null(h.error, fields[i].error);
+                assert_int_equal(h.choices.n, fields[i].choices.n);
+                for (size_t j = 0; j < h.choices.n; j++)
+                        assert_string_equal(h.choices.v[j], fields[i].choices.v[j]);
+                strv_release(&h.choices);
+        }
+        free(line);
+        proto_release(&m);
+        proto_release(&w);
+        strv_release(&fields[1].choices);
+}
+
 int
 main(void)
 {
@@ -610,6 +680,7 @@ main(void)
                 cmocka_unit_test(test_msg_requests),
                 cmocka_unit_test(test_msg_end),
                 cmocka_unit_test(test_msg_bye_reply),
+                cmocka_unit_test(test_msg_ask_form),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
