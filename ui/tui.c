@@ -53,64 +53,6 @@ tui_dirty(struct tui *t)
         t->view.dirty = true;
 }
 
-static void
-flush_out(struct tui *t)
-{
-        while (t->conn.fd >= 0 && t->conn.outq.len > 0) {
-                ssize_t n = send(t->conn.fd, t->conn.outq.buf, t->conn.outq.len, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return;         /* later, on POLLOUT; a lost worker shows at read */
-                memmove(t->conn.outq.buf, t->conn.outq.buf + n, t->conn.outq.len - (size_t)n);
-                t->conn.outq.len -= (size_t)n;
-        }
-}
-
-void
-tui_send(struct tui *t, struct proto_msg *m)
-{
-        if (t->conn.fd < 0)
-                return;
-        proto_encode(m, &t->conn.outq);
-        flush_out(t);
-}
-
-void
-tui_reply(struct tui *t, const char *result, const struct pmsg_reply *extra)
-{
-        struct pmsg_reply r = {0};
-        struct proto_msg m;
-
-        if (extra)
-                r = *extra;
-        r.id = t->view.req_id;
-        r.result = result;
-        pmsg_reply_encode(&r, &m);
-        tui_send(t, &m);
-        proto_release(&m);
-        t->view.req_id = 0;
-        t->view.scr = t->run.log_path ? SCR_RUN : SCR_START;
-        t->view.help = false;
-        tui_dirty(t);
-}
-
-void
-tui_interrupt(struct tui *t)
-{
-        struct proto_msg m;
-
-        if (t->conn.interrupt_sent || t->conn.fd < 0)
-                return;
-        proto_init(&m, "interrupt");
-        tui_send(t, &m);
-        proto_release(&m);
-        t->conn.interrupt_sent = true;
-        tui_set(&t->view.status, _("stopping at the next safe point..."));
-        tui_dirty(t);
-}
-
 void
 tui_leave(struct tui *t)
 {
@@ -188,6 +130,60 @@ detach(struct tui *t)
         tui_leave(t);
 }
 
+/* The quit question: Quit, Detach or Go on, by their action. */
+static void
+quit_key(struct tui *t, int key, wint_t wc, bool is_key)
+{
+        size_t n;
+        const struct tui_item *items = tui_quit_items(t, &n);
+        enum tui_action act;
+
+        if (is_key && (key == KEY_UP || key == KEY_BTAB)) {
+                t->view.quit_menu = (t->view.quit_menu + (int)n - 1) % (int)n;
+                return;
+        }
+        if ((is_key && key == KEY_DOWN) || (!is_key && wc == '\t')) {
+                t->view.quit_menu = (t->view.quit_menu + 1) % (int)n;
+                return;
+        }
+        if (is_key)
+                return;
+        if (wc == 27 || wc == 'n') {
+                t->view.quitting = false;
+                return;
+        }
+        if (wc == 'd')
+                act = tui_can_detach(t) ? ACT_DETACH : ACT_NONE;
+        else if (wc == 'y')
+                act = ACT_QUIT;
+        else if (wc == '\n' || wc == '\r' || wc == ' ')
+                act = items[t->view.quit_menu].act;
+        else
+                act = ACT_NONE;
+        if (act == ACT_DETACH) {
+                detach(t);
+                return;
+        }
+        if (act == ACT_NONE)
+                return;
+        t->view.quitting = false;
+        if (act != ACT_QUIT)
+                return;
+        if (t->view.scr == SCR_RESUME) {
+                t->view.resume_choice = TUI_QUIT;
+                tui_leave(t);
+        } else if (t->view.scr == SCR_END) {
+                tui_leave(t);
+        } else {
+                /* Before the run began there is nothing to show at the
+                 * end: leave with it. */
+                t->leave_on_end = t->run.log_path == NULL;
+                if (t->view.req_id)
+                        tui_reply(t, "abort", NULL);
+                tui_interrupt(t);
+        }
+}
+
 /* F1/?, q/F10/Ctrl-C and the log keys; the rest to the screen. */
 static void
 handle_key(struct tui *t, int key, wint_t wc, bool is_key)
@@ -197,6 +193,7 @@ handle_key(struct tui *t, int key, wint_t wc, bool is_key)
                       t->view.form.f[t->view.form.focus].type != Q_CONFIRM &&
                       t->view.form.f[t->view.form.focus].type != Q_CHOICE;
         bool ctrl_c = !is_key && wc == 3;
+        size_t n;
 
         if (is_key && key == KEY_RESIZE) {
                 /* curses has the new size already (resizeterm queues this key). */
@@ -210,35 +207,7 @@ handle_key(struct tui *t, int key, wint_t wc, bool is_key)
                 return;
         }
         if (t->view.quitting) {
-                int n = tui_can_detach(t) ? 3 : 2;
-
-                if ((is_key && (key == KEY_UP || key == KEY_BTAB)))
-                        t->view.quit_menu = (t->view.quit_menu + n - 1) % n;
-                else if ((is_key && key == KEY_DOWN) || (!is_key && wc == '\t'))
-                        t->view.quit_menu = (t->view.quit_menu + 1) % n;
-                else if (!is_key && (wc == 27 || wc == 'n'))
-                        t->view.quitting = false;
-                else if (n == 3 && !is_key &&
-                         (wc == 'd' || ((wc == '\n' || wc == '\r' || wc == ' ') && t->view.quit_menu == 1)))
-                        detach(t);
-                else if (!is_key && (wc == '\n' || wc == '\r' || wc == 'y' || wc == ' ')) {
-                        t->view.quitting = false;
-                        if (t->view.quit_menu == 0 || wc == 'y') {
-                                if (t->view.scr == SCR_RESUME) {
-                                        t->view.resume_choice = TUI_QUIT;
-                                        tui_leave(t);
-                                } else if (t->view.scr == SCR_END) {
-                                        tui_leave(t);
-                                } else {
-                                        /* Before the run began there is nothing
-                                         * to show at the end: leave with it. */
-                                        t->leave_on_end = t->run.log_path == NULL;
-                                        if (t->view.req_id)
-                                                tui_reply(t, "abort", NULL);
-                                        tui_interrupt(t);
-                                }
-                        }
-                }
+                quit_key(t, key, wc, is_key);
                 return;
         }
         if (t->log.searching || t->log.full) {
@@ -256,12 +225,12 @@ handle_key(struct tui *t, int key, wint_t wc, bool is_key)
                 }
                 if (t->view.scr == SCR_BUSY) {
                         /* Leave it attached to the other wizard. */
-                        t->view.menu = 1;
-                        tui_screen_key(t, 0, '\r', false);
+                        tui_busy_leave(t);
                         return;
                 }
                 t->view.quitting = true;
-                t->view.quit_menu = tui_can_detach(t) ? 2 : 1;       /* Go on */
+                tui_quit_items(t, &n);
+                t->view.quit_menu = (int)n - 1;         /* Go on */
                 return;
         }
         if (tui_screen_key(t, key, wc, is_key))
@@ -351,7 +320,7 @@ loop(struct tui *t)
                 if (pfd[0].revents & POLLIN)
                         read_keys(t);
                 if (pfd[1].revents & POLLOUT)
-                        flush_out(t);
+                        tui_flush_out(t);
                 if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
                         tui_read_worker(t);
                 if (now_ms() - tick >= 1000) {

@@ -388,13 +388,36 @@ draw_help(struct tui *t)
                 tui_put(t, y + 2 + i, x + 2, w - 4, _(lines[i]));
 }
 
+static const struct tui_item quit_menu[] = {
+        { N_("Quit"), ACT_QUIT },
+        { N_("Detach"), ACT_DETACH },
+        { N_("Go on"), ACT_GO_ON },
+};
+
+static const struct tui_item quit_menu_no_detach[] = {
+        { N_("Quit"), ACT_QUIT },
+        { N_("Go on"), ACT_GO_ON },
+};
+
+const struct tui_item *
+tui_quit_items(const struct tui *t, size_t *ret_n)
+{
+        if (tui_can_detach(t)) {
+                *ret_n = ARRAY_SIZE(quit_menu);
+                return quit_menu;
+        }
+        *ret_n = ARRAY_SIZE(quit_menu_no_detach);
+        return quit_menu_no_detach;
+}
+
 static void
 draw_quit(struct tui *t)
 {
         struct strv v = {0};
-        const char *items[4];
+        const struct tui_item *menu;
         const char *why;
-        int w = 64, h, y, x, n;
+        int w = 64, h, y, x;
+        size_t n;
         char *msg;
 
         if (t->view.scr == SCR_RESUME || t->view.scr == SCR_FORM || t->view.scr == SCR_REVIEW ||
@@ -411,20 +434,15 @@ draw_quit(struct tui *t)
                 free(msg);
                 msg = more;
         }
-        n = 0;
-        items[n++] = _("Quit");
-        if (tui_can_detach(t))
-                items[n++] = _("Detach");
-        items[n++] = _("Go on");
-        items[n] = NULL;
+        menu = tui_quit_items(t, &n);
         tui_wrap(msg, w - 4, &v);
-        h = (int)v.n + 4 + n;
+        h = (int)v.n + 4 + (int)n;
         y = (t->rows - h) / 2;
         x = (t->cols - w) / 2;
         tui_box(t, y, x, h, w, _("Quit?"));
         for (size_t i = 0; i < v.n; i++)
                 tui_put(t, y + 2 + (int)i, x + 2, w - 4, v.v[i]);
-        tui_menu(t, y + 2 + (int)v.n + 1, x + 2, w - 4, items, t->view.quit_menu);
+        tui_menu_items(t, y + 2 + (int)v.n + 1, x + 2, w - 4, menu, n, t->view.quit_menu);
         strv_release(&v);
         free(msg);
 }

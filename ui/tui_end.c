@@ -230,12 +230,18 @@ tui_busy_key(struct tui *t, int key, wint_t wc, bool is_key)
                 tui_set(&t->view.status, _("taking over..."));
                 t->view.scr = SCR_START;
         } else {
-                free(t->farewell);
-                t->farewell = xasprintf(_("the upgrade stays with %s"), t->view.text);
-                t->run.code = EXIT_LOCKED;
-                tui_leave(t);
+                tui_busy_leave(t);
         }
         return true;
+}
+
+void
+tui_busy_leave(struct tui *t)
+{
+        free(t->farewell);
+        t->farewell = xasprintf(_("the upgrade stays with %s"), t->view.text);
+        t->run.code = EXIT_LOCKED;
+        tui_leave(t);
 }
 
 /* The end and detached screens: Enter leaves. */

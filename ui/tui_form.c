@@ -279,13 +279,15 @@ draw_value(struct tui *t, struct tui_field *f, int y, int x, int w, bool focused
         free(s);
 }
 
-void
-tui_form_draw(struct tui *t, int y, int x, int h, int w)
+/* The form's title and its intro or error (three rows at most); returns
+ * the rows used. */
+static int
+draw_head(struct tui *t, int y, int x, int w)
 {
         struct tui_form *f = &t->view.form;
         struct strv intro = {0};
-        int bottom;
         char *head;
+        int rows;
 
         head = f->count > 1 ? xasprintf(_("%s (%d of %d)"), f->title, f->index, f->count)
                             : xstrdup(f->title);
@@ -304,90 +306,128 @@ tui_form_draw(struct tui *t, int y, int x, int h, int w)
                 if (f->error)
                         tui_attr_off(t, TA_FAIL);
         }
-        y += 2 + (int)(intro.n < 3 ? intro.n : 3);
-        h -= 2 + (int)(intro.n < 3 ? intro.n : 3);
-        bottom = h - 2;
+        rows = 2 + (int)(intro.n < 3 ? intro.n : 3);
         strv_release(&intro);
-        /* Each field: its label wrapped (a checklist item is a sentence),
-         * its value, and its note wrapped (at least one row, for air).
-         * Scroll so that the focused one shows. */
-        {
-                struct strv *labels = xcalloc(f->n ? f->n : 1, sizeof *labels);
-                struct strv *notes = xcalloc(f->n ? f->n : 1, sizeof *notes);
-                enum tui_attr *attrs = xcalloc(f->n ? f->n : 1, sizeof *attrs);
-                int *start = xcalloc(f->n + 1, sizeof *start);
+        return rows;
+}
 
-                for (size_t i = 0; i < f->n; i++) {
-                        char buf[64];
-                        const char *note = field_note(&f->f[i], i == f->focus, buf, sizeof buf,
-                                                      &attrs[i]);
+/* The fields' rows: labels, notes and where each field starts. */
+struct form_rows {
+        struct strv   *labels;
+        struct strv   *notes;
+        enum tui_attr *attrs;
+        int           *start;           /* n + 1: field i's first row, then the end */
+};
 
-                        tui_wrap(f->f[i].text, w - 4, &labels[i]);
-                        strv_keep(&labels[i], FORM_LABEL_ROWS);
-                        if (labels[i].n == 0)
-                                strv_push(&labels[i], "");
-                        if (note)
-                                tui_wrap(note, w - 6, &notes[i]);
-                        strv_keep(&notes[i], 3);
-                        start[i + 1] = start[i] + (int)labels[i].n + 1 +
-                                       (notes[i].n ? (int)notes[i].n : 1);
-                }
-                if (f->focus < f->n) {
-                        int fr = start[f->focus], fh = start[f->focus + 1] - fr;
+static void
+lay_out(struct tui_form *f, int w, struct form_rows *ret)
+{
+        ret->labels = xcalloc(f->n ? f->n : 1, sizeof *ret->labels);
+        ret->notes = xcalloc(f->n ? f->n : 1, sizeof *ret->notes);
+        ret->attrs = xcalloc(f->n ? f->n : 1, sizeof *ret->attrs);
+        ret->start = xcalloc(f->n + 1, sizeof *ret->start);
+        for (size_t i = 0; i < f->n; i++) {
+                char buf[64];
+                const char *note = field_note(&f->f[i], i == f->focus, buf, sizeof buf,
+                                              &ret->attrs[i]);
 
-                        if (fr < f->top)
-                                f->top = fr;
-                        if (fr + fh > f->top + bottom)
-                                f->top = fr + fh - bottom;
-                } else {
-                        f->top = start[f->n] > bottom ? start[f->n] - bottom : 0;
-                }
-                for (size_t i = 0; i < f->n; i++) {
-                        struct tui_field *fl = &f->f[i];
-                        bool focused = i == f->focus;
-                        int r = start[i] - f->top, lr = (int)labels[i].n;
-
-                        if (r < 0 || r + lr + 1 > bottom)
-                                continue;
-                        if (focused)
-                                tui_attr_on(t, TA_HEAD);
-                        mvaddstr(y + r, x + 1, focused ? t->g.pointer : " ");
-                        for (int k = 0; k < lr; k++)
-                                tui_put(t, y + r + k, x + 3, w - 4, labels[i].v[k]);
-                        if (focused)
-                                tui_attr_off(t, TA_HEAD);
-                        draw_value(t, fl, y + r + lr, x + 3, w - 5, focused);
-                        tui_attr_on(t, attrs[i]);
-                        for (size_t k = 0; k < notes[i].n && r + lr + 1 + (int)k < bottom; k++)
-                                tui_put(t, y + r + lr + 1 + (int)k, x + 5, w - 6, notes[i].v[k]);
-                        tui_attr_off(t, attrs[i]);
-                }
-                for (size_t i = 0; i < f->n; i++) {
-                        strv_release(&labels[i]);
-                        strv_release(&notes[i]);
-                }
-                free(labels);
-                free(notes);
-                free(attrs);
-                free(start);
+                tui_wrap(f->f[i].text, w - 4, &ret->labels[i]);
+                strv_keep(&ret->labels[i], FORM_LABEL_ROWS);
+                if (ret->labels[i].n == 0)
+                        strv_push(&ret->labels[i], "");
+                if (note)
+                        tui_wrap(note, w - 6, &ret->notes[i]);
+                strv_keep(&ret->notes[i], 3);
+                ret->start[i + 1] = ret->start[i] + (int)ret->labels[i].n + 1 +
+                                    (ret->notes[i].n ? (int)ret->notes[i].n : 1);
         }
-        {
-                const char *next = f->index < f->count ? _("[ Next ]") : _("[ Go on ]");
-                const char *back = _("[ Back ]");
-                int by = y + h - 1, bx = x + 3;
+}
 
-                if (f->focus >= f->n && f->button == 0)
-                        tui_attr_on(t, TA_SEL);
-                bx += tui_put(t, by, bx, w - 4, next);
-                if (f->focus >= f->n && f->button == 0)
-                        tui_attr_off(t, TA_SEL);
-                bx += 3;
-                if (f->no_back)
-                        back = "";
-                if (f->focus >= f->n && f->button == 1)
-                        tui_attr_on(t, TA_SEL);
-                tui_put(t, by, bx, w - (bx - x), back);
-                if (f->focus >= f->n && f->button == 1)
-                        tui_attr_off(t, TA_SEL);
+static void
+form_rows_release(struct form_rows *fr, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                strv_release(&fr->labels[i]);
+                strv_release(&fr->notes[i]);
         }
+        free(fr->labels);
+        free(fr->notes);
+        free(fr->attrs);
+        free(fr->start);
+}
+
+/* Each field: its label wrapped (a checklist item is a sentence), its
+ * value, and its note wrapped (at least one row, for air). Scroll so
+ * that the focused one shows. */
+static void
+draw_fields(struct tui *t, int y, int x, int w, int bottom)
+{
+        struct tui_form *f = &t->view.form;
+        struct form_rows fr;
+
+        lay_out(f, w, &fr);
+        if (f->focus < f->n) {
+                int top = fr.start[f->focus], fh = fr.start[f->focus + 1] - top;
+
+                if (top < f->top)
+                        f->top = top;
+                if (top + fh > f->top + bottom)
+                        f->top = top + fh - bottom;
+        } else {
+                f->top = fr.start[f->n] > bottom ? fr.start[f->n] - bottom : 0;
+        }
+        for (size_t i = 0; i < f->n; i++) {
+                bool focused = i == f->focus;
+                int r = fr.start[i] - f->top, lr = (int)fr.labels[i].n;
+
+                if (r < 0 || r + lr + 1 > bottom)
+                        continue;
+                if (focused)
+                        tui_attr_on(t, TA_HEAD);
+                mvaddstr(y + r, x + 1, focused ? t->g.pointer : " ");
+                for (int k = 0; k < lr; k++)
+                        tui_put(t, y + r + k, x + 3, w - 4, fr.labels[i].v[k]);
+                if (focused)
+                        tui_attr_off(t, TA_HEAD);
+                draw_value(t, &f->f[i], y + r + lr, x + 3, w - 5, focused);
+                tui_attr_on(t, fr.attrs[i]);
+                for (size_t k = 0; k < fr.notes[i].n && r + lr + 1 + (int)k < bottom; k++)
+                        tui_put(t, y + r + lr + 1 + (int)k, x + 5, w - 6, fr.notes[i].v[k]);
+                tui_attr_off(t, fr.attrs[i]);
+        }
+        form_rows_release(&fr, f->n);
+}
+
+static void
+draw_buttons(struct tui *t, int by, int x, int w)
+{
+        struct tui_form *f = &t->view.form;
+        const char *next = f->index < f->count ? _("[ Next ]") : _("[ Go on ]");
+        const char *back = _("[ Back ]");
+        int bx = x + 3;
+
+        if (f->focus >= f->n && f->button == 0)
+                tui_attr_on(t, TA_SEL);
+        bx += tui_put(t, by, bx, w - 4, next);
+        if (f->focus >= f->n && f->button == 0)
+                tui_attr_off(t, TA_SEL);
+        bx += 3;
+        if (f->no_back)
+                back = "";
+        if (f->focus >= f->n && f->button == 1)
+                tui_attr_on(t, TA_SEL);
+        tui_put(t, by, bx, w - (bx - x), back);
+        if (f->focus >= f->n && f->button == 1)
+                tui_attr_off(t, TA_SEL);
+}
+
+void
+tui_form_draw(struct tui *t, int y, int x, int h, int w)
+{
+        int head = draw_head(t, y, x, w);
+
+        y += head;
+        h -= head;
+        draw_fields(t, y, x, w, h - 2);
+        draw_buttons(t, y + h - 1, x, w);
 }

@@ -199,13 +199,17 @@ struct tui {
         struct tui_view    view;
 };
 
-/* tui.c */
+/* tui_msg.c: to the worker */
 void tui_send(struct tui *t, struct proto_msg *m);
+/* Write what waits in t->conn.outq, as far as the socket takes it. */
+void tui_flush_out(struct tui *t);
 struct pmsg_reply;
 /* Reply to the request on the screen with result ("ok", "back", "abort")
  * and extra's value, choice or fields (extra may be NULL). */
 void tui_reply(struct tui *t, const char *result, const struct pmsg_reply *extra);
 void tui_interrupt(struct tui *t);
+
+/* tui.c */
 void tui_set(char **slot, const char *value);
 void tui_dirty(struct tui *t);
 void tui_leave(struct tui *t);          /* the operator leaves the last screen */
@@ -220,6 +224,8 @@ void tui_print_report(struct tui *t);
 
 /* tui_draw.c */
 void tui_draw(struct tui *t);
+/* The quit question's menu: Quit, Detach (when tui_can_detach), Go on. */
+const struct tui_item *tui_quit_items(const struct tui *t, size_t *ret_n);
 void tui_attr_on(struct tui *t, enum tui_attr a);
 void tui_attr_off(struct tui *t, enum tui_attr a);
 void tui_init_look(struct tui *t);
@@ -278,6 +284,8 @@ enum tui_action {
         ACT_SHOW_LOG,           /* resume */
         ACT_TAKEOVER,           /* busy */
         ACT_LEAVE,              /* busy, end, detached */
+        ACT_DETACH,             /* the quit question */
+        ACT_GO_ON,              /* the quit question */
 };
 
 struct tui_item {
@@ -315,6 +323,8 @@ void tui_draw_end(struct tui *t, int y, int x, int h, int w);
 bool tui_leave_key(struct tui *t, int key, wint_t wc, bool is_key);
 void tui_draw_busy(struct tui *t, int y, int x, int h, int w);
 bool tui_busy_key(struct tui *t, int key, wint_t wc, bool is_key);
+/* Busy: leave the upgrade to the wizard attached, quit this one. */
+void tui_busy_leave(struct tui *t);
 void tui_draw_detached(struct tui *t, int y, int x, int h, int w);
 
 /* tui_shell.c */

@@ -1,12 +1,14 @@
-/* tui_msg.c: what the wizard does with the worker's messages (the
- * protocol of ui/proto.h, listed in doc/protocol.md), and the report it
- * prints when it gives the terminal back. */
+/* tui_msg.c: the wizard's side of the worker protocol (ui/proto_msg.h,
+ * listed in doc/protocol.md): what it does with each message the worker
+ * sends (a table of handlers), what it sends back (replies, interrupt),
+ * and the report it prints when it gives the terminal back. */
 #include <config.h>
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -263,6 +265,64 @@ msg_bye(struct tui *t, struct proto_msg *m)
         t->conn.have_bye = true;
         t->conn.bye_code = x.code;
         tui_set(&t->conn.bye_message, x.message);
+}
+
+void
+tui_flush_out(struct tui *t)
+{
+        while (t->conn.fd >= 0 && t->conn.outq.len > 0) {
+                ssize_t n = send(t->conn.fd, t->conn.outq.buf, t->conn.outq.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return;         /* later, on POLLOUT; a lost worker shows at read */
+                memmove(t->conn.outq.buf, t->conn.outq.buf + n, t->conn.outq.len - (size_t)n);
+                t->conn.outq.len -= (size_t)n;
+        }
+}
+
+void
+tui_send(struct tui *t, struct proto_msg *m)
+{
+        if (t->conn.fd < 0)
+                return;
+        proto_encode(m, &t->conn.outq);
+        tui_flush_out(t);
+}
+
+void
+tui_reply(struct tui *t, const char *result, const struct pmsg_reply *extra)
+{
+        struct pmsg_reply r = {0};
+        struct proto_msg m;
+
+        if (extra)
+                r = *extra;
+        r.id = t->view.req_id;
+        r.result = result;
+        pmsg_reply_encode(&r, &m);
+        tui_send(t, &m);
+        proto_release(&m);
+        t->view.req_id = 0;
+        t->view.scr = t->run.log_path ? SCR_RUN : SCR_START;
+        t->view.help = false;
+        tui_dirty(t);
+}
+
+void
+tui_interrupt(struct tui *t)
+{
+        struct proto_msg m;
+
+        if (t->conn.interrupt_sent || t->conn.fd < 0)
+                return;
+        proto_init(&m, pmsg_name(PMSG_INTERRUPT));
+        tui_send(t, &m);
+        proto_release(&m);
+        t->conn.interrupt_sent = true;
+        tui_set(&t->view.status, _("stopping at the next safe point..."));
+        tui_dirty(t);
 }
 
 /* Keep the report: m is moved into t->run.end, t->run.report points into it. */
