@@ -195,6 +195,15 @@ msg_ask(struct tui *t, struct proto_msg *m)
         t->view.scr = SCR_FORM;
 }
 
+/* A request waits for its reply on screen scr, its menu at the top. */
+static void
+show_request(struct tui *t, long id, enum tui_screen scr)
+{
+        t->view.req_id = id;
+        t->view.menu = 0;
+        t->view.scr = scr;
+}
+
 static void
 msg_confirm(struct tui *t, struct proto_msg *m)
 {
@@ -205,9 +214,7 @@ msg_confirm(struct tui *t, struct proto_msg *m)
         tui_set(&t->view.text, x.consequence);
         tui_set(&t->view.req_step, x.step);
         t->view.confirm.ponr = x.ponr;
-        t->view.req_id = x.id;
-        t->view.menu = 0;
-        t->view.scr = SCR_CONFIRM;
+        show_request(t, x.id, SCR_CONFIRM);
 }
 
 static void
@@ -219,9 +226,7 @@ msg_failure(struct tui *t, struct proto_msg *m)
         tui_set(&t->view.req_step, x.step);
         tui_set(&t->view.text, x.message);
         tui_set(&t->view.failure.log, x.log);
-        t->view.req_id = x.id;
-        t->view.menu = 0;
-        t->view.scr = SCR_FAILURE;
+        show_request(t, x.id, SCR_FAILURE);
 }
 
 static void
@@ -232,9 +237,7 @@ msg_review(struct tui *t, struct proto_msg *m)
         pmsg_review_decode(m, &x);
         tui_set(&t->view.text, x.text);
         t->view.review.top = 0;
-        t->view.req_id = x.id;
-        t->view.menu = 0;
-        t->view.scr = SCR_REVIEW;
+        show_request(t, x.id, SCR_REVIEW);
 }
 
 static void
