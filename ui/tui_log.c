@@ -274,11 +274,6 @@ tui_log_key(struct tui *t, int key, wint_t wc, bool is_key)
                         l->full = !l->full;
                         return true;
                 case 27:
-                        if (l->full) {
-                                l->full = false;
-                                return true;
-                        }
-                        return false;
                 case 'q':
                         if (l->full) {
                                 l->full = false;
