@@ -101,7 +101,8 @@ migrate_run(struct step_ctx *ctx)
                         if ((msg || !confirmed) &&
                             step_confirm(ctx, STEP_MIGRATE,
                                          msg ? _("Run the migration") : _("Migrate data"),
-                                         msg ? NULL : _(step_migrate_consequence), msg) != STEP_OK) {
+                                         msg ? NULL : _(step_migrate_consequence),
+                                         msg) != STEP_OK) {
                                 diag_set(ctx->diag, _("the migration was not confirmed"));
                                 free(msg);
                                 return STEP_ABORT;

@@ -111,8 +111,10 @@ handle_signals(struct tui *t)
 bool
 tui_can_detach(const struct tui *t)
 {
-        return t->conn.fd >= 0 && !t->conn.interrupt_sent && t->view.scr != SCR_RESUME && t->view.scr != SCR_END &&
-               t->view.scr != SCR_BUSY && t->view.scr != SCR_DETACHED;
+        enum tui_screen s = t->view.scr;
+
+        return t->conn.fd >= 0 && !t->conn.interrupt_sent && s != SCR_RESUME && s != SCR_END &&
+               s != SCR_BUSY && s != SCR_DETACHED;
 }
 
 /* Leave the upgrade running without this wizard: the worker goes on and
@@ -188,10 +190,10 @@ quit_key(struct tui *t, int key, wint_t wc, bool is_key)
 static void
 handle_key(struct tui *t, int key, wint_t wc, bool is_key)
 {
-        bool typing = t->view.scr == SCR_FORM && !t->log.full && t->view.form.focus < t->view.form.n &&
-                      t->view.form.f[t->view.form.focus].type != Q_YESNO &&
-                      t->view.form.f[t->view.form.focus].type != Q_CONFIRM &&
-                      t->view.form.f[t->view.form.focus].type != Q_CHOICE;
+        const struct tui_form *f = &t->view.form;
+        bool typing = t->view.scr == SCR_FORM && !t->log.full && f->focus < f->n &&
+                      f->f[f->focus].type != Q_YESNO && f->f[f->focus].type != Q_CONFIRM &&
+                      f->f[f->focus].type != Q_CHOICE;
         bool ctrl_c = !is_key && wc == 3;
         size_t n;
 

@@ -273,7 +273,8 @@ draw_title(struct tui *t)
         /* TRANSLATORS: the title line: plan title, host, version now, arrow,
          * target version: "upshift: Redis on db1, 7.0.15 -> 7.2.4" */
         s = xasprintf(_(" upshift%s: %s on %s, %s %s %s"), t->o.rollback ? _(" rollback") : "",
-                      t->run.title ? t->run.title : "", t->run.host ? t->run.host : "", v, t->g.arrow, to);
+                      t->run.title ? t->run.title : "", t->run.host ? t->run.host : "", v,
+                      t->g.arrow, to);
         tui_put(t, 0, 0, t->cols, s);
         free(s);
         tui_attr_off(t, TA_TITLE);

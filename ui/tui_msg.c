@@ -45,26 +45,27 @@ msg_state(struct tui *t, struct proto_msg *m)
 static void
 msg_progress(struct tui *t, struct proto_msg *m)
 {
+        struct tui_run *r = &t->run;
         struct pmsg_progress x;
         int64_t now = now_ms();
 
         pmsg_progress_decode(m, &x);
         if (x.what == NULL)
                 return;
-        if (t->run.prog_what == NULL || strcmp(t->run.prog_what, x.what) != 0 || x.done < t->run.prog_done) {
-                tui_set(&t->run.prog_what, x.what);
-                t->run.prog_t0 = now;
-                t->run.prog_last = now;
-                t->run.prog_rate = 0;
-        } else if (now > t->run.prog_last) {
-                double inst = (double)(x.done - t->run.prog_done) * 1000.0 / (double)(now - t->run.prog_last);
+        if (r->prog_what == NULL || strcmp(r->prog_what, x.what) != 0 || x.done < r->prog_done) {
+                tui_set(&r->prog_what, x.what);
+                r->prog_t0 = now;
+                r->prog_last = now;
+                r->prog_rate = 0;
+        } else if (now > r->prog_last) {
+                double inst = (double)(x.done - r->prog_done) * 1000.0 / (double)(now - r->prog_last);
 
-                t->run.prog_rate = t->run.prog_rate > 0 ? 0.7 * t->run.prog_rate + 0.3 * inst : inst;
-                t->run.prog_last = now;
+                r->prog_rate = r->prog_rate > 0 ? 0.7 * r->prog_rate + 0.3 * inst : inst;
+                r->prog_last = now;
         }
-        t->run.prog_done = x.done;
-        t->run.prog_total = x.total;
-        t->run.prog_ms = x.unit != NULL && strcmp(x.unit, "ms") == 0;
+        r->prog_done = x.done;
+        r->prog_total = x.total;
+        r->prog_ms = x.unit != NULL && strcmp(x.unit, "ms") == 0;
 }
 
 static void
@@ -274,7 +275,8 @@ void
 tui_flush_out(struct tui *t)
 {
         while (t->conn.fd >= 0 && t->conn.outq.len > 0) {
-                ssize_t n = send(t->conn.fd, t->conn.outq.buf, t->conn.outq.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+                ssize_t n = send(t->conn.fd, t->conn.outq.buf, t->conn.outq.len,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
 
                 if (n < 0 && errno == EINTR)
                         continue;

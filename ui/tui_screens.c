@@ -50,48 +50,49 @@ static void
 draw_progress(struct tui *t, int y, int x, int w)
 {
         char a[32], b[32], rate[32], eta[32], line[160];
+        const struct tui_run *r = &t->run;
         int64_t now = now_ms();
 
-        if (t->run.prog_total == 0) {
-                duration_format(a, sizeof a, now - t->run.prog_t0);
+        if (r->prog_total == 0) {
+                duration_format(a, sizeof a, now - r->prog_t0);
                 /* TRANSLATORS: what is being waited for, and for how long so far */
-                snprintf(line, sizeof line, _("%s: %s so far"), t->run.prog_what, a);
+                snprintf(line, sizeof line, _("%s: %s so far"), r->prog_what, a);
                 tui_put(t, y, x, w, line);
                 return;
         }
         {
-                uint64_t done = t->run.prog_done < t->run.prog_total ? t->run.prog_done : t->run.prog_total;
-                int pct = (int)(done * 100 / t->run.prog_total);
-                int bw = w - 8 - tui_text_width(t->run.prog_what) - 2, fill;
+                uint64_t done = r->prog_done < r->prog_total ? r->prog_done : r->prog_total;
+                int pct = (int)(done * 100 / r->prog_total);
+                int bw = w - 8 - tui_text_width(r->prog_what) - 2, fill;
 
                 if (bw > 50)
                         bw = 50;
                 if (bw < 10)
                         bw = 10;
-                fill = (int)((uint64_t)bw * done / t->run.prog_total);
-                tui_put(t, y, x, w, t->run.prog_what);
-                move(y, x + tui_text_width(t->run.prog_what) + 1);
+                fill = (int)((uint64_t)bw * done / r->prog_total);
+                tui_put(t, y, x, w, r->prog_what);
+                move(y, x + tui_text_width(r->prog_what) + 1);
                 tui_attr_on(t, TA_RUN);
                 for (int i = 0; i < bw; i++)
                         addstr(i < fill ? t->g.bar_full : t->g.bar_empty);
                 tui_attr_off(t, TA_RUN);
                 printw(" %3d%%", pct);
-                if (t->run.prog_ms) {
-                        duration_format(a, sizeof a, (int64_t)(t->run.prog_total - done));
-                        duration_format(b, sizeof b, (int64_t)t->run.prog_total);
+                if (r->prog_ms) {
+                        duration_format(a, sizeof a, (int64_t)(r->prog_total - done));
+                        duration_format(b, sizeof b, (int64_t)r->prog_total);
                         /* TRANSLATORS: a countdown: time left, then the whole wait */
                         snprintf(line, sizeof line, _("%s left of %s"), a, b);
                         tui_put(t, y + 1, x + 2, w - 2, line);
                         return;
                 }
                 bytes_format(a, sizeof a, done);
-                bytes_format(b, sizeof b, t->run.prog_total);
-                bytes_format(rate, sizeof rate, (uint64_t)t->run.prog_rate);
-                duration_format(eta, sizeof eta, t->run.prog_rate > 0
-                                ? (int64_t)((double)(t->run.prog_total - done) / t->run.prog_rate * 1000) : 0);
+                bytes_format(b, sizeof b, r->prog_total);
+                bytes_format(rate, sizeof rate, (uint64_t)r->prog_rate);
+                duration_format(eta, sizeof eta, r->prog_rate > 0
+                                ? (int64_t)((double)(r->prog_total - done) / r->prog_rate * 1000) : 0);
                 /* TRANSLATORS: done, total, rate, time left */
                 snprintf(line, sizeof line, _("%s of %s, %s/s, %s left"), a, b, rate,
-                         t->run.prog_rate > 0 ? eta : "?");
+                         r->prog_rate > 0 ? eta : "?");
                 tui_put(t, y + 1, x + 2, w - 2, line);
         }
 }
@@ -110,7 +111,8 @@ draw_run(struct tui *t, int y, int x, int h, int w)
         }
         s = &t->run.steps[i];
         tui_heading(t, y, x, w, i, NULL);
-        row = 2 + tui_para(t, y + 2, x, w, 4, s->note && s->st == ST_RUNNING ? s->note : s->what, 0);
+        row = 2 + tui_para(t, y + 2, x, w, 4, s->note && s->st == ST_RUNNING ? s->note : s->what,
+                           0);
         if (s->destructive && s->consequence && row + 2 < h) {
                 char *c = xasprintf(_("Cost: %s"), s->consequence);
 
