@@ -193,6 +193,18 @@ call_confirm(void *arg)
         return NULL;
 }
 
+/* The attached client's first messages: the worker's hello and the plan. */
+static void
+skip_hello_plan(struct fixture *f)
+{
+        struct proto_msg m;
+
+        expect(f, "hello", &m);
+        proto_release(&m);
+        expect(f, "plan", &m);
+        proto_release(&m);
+}
+
 static void
 test_confirm_waits_for_reply(void **state)
 {
@@ -202,10 +214,7 @@ test_confirm_waits_for_reply(void **state)
         struct strbuf sb = {0};
         pthread_t th;
 
-        expect(f, "hello", &m);
-        proto_release(&m);
-        expect(f, "plan", &m);
-        proto_release(&m);
+        skip_hello_plan(f);
         assert_int_equal(pthread_create(&th, NULL, call_confirm, &c), 0);
         expect(f, "confirm", &m);
         assert_string_equal(proto_get(&m, "step"), "stop");
@@ -304,10 +313,7 @@ test_confirm_point_of_no_return(void **state)
         struct strbuf sb = {0};
         pthread_t th;
 
-        expect(f, "hello", &m);
-        proto_release(&m);
-        expect(f, "plan", &m);
-        proto_release(&m);
+        skip_hello_plan(f);
         for (int i = 0; i < 2; i++) {
                 f->fe->ops->output(f->fe, OUT_WARN, "point of no return: not this one");
                 c.ponr = i ? "the data format changes for good" : NULL;
