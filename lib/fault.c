@@ -48,11 +48,16 @@ fault_init(void)
         free(copy);
 }
 
-void
-fault_after_record(unsigned long seq)
+bool
+fault_crash_after(unsigned long seq)
 {
-        if (fault.crash_after >= 0 && (unsigned long)fault.crash_after == seq)
-                raise(SIGKILL);
+        return fault.crash_after >= 0 && (unsigned long)fault.crash_after == seq;
+}
+
+void
+fault_crash(void)
+{
+        raise(SIGKILL);
 }
 
 int

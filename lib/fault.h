@@ -4,7 +4,9 @@
  * these are empty inline functions and nothing reads the environment. When
  * compiled in, UPSHIFT_FAULT holds comma-separated faults:
  *   crash-after-record=N   SIGKILL this process right after the journal
- *                          record with seq N is durable
+ *                          record with seq N is durable; inside a batch
+ *                          (journal_append_many) only the records up to N
+ *                          are written: the batch is cut short there
  *   enospc-at-write=N      the Nth write (write_all, backup archive writes,
  *                          counted from 1) fails with ENOSPC
  *   eio-at-write=N         the same with EIO
@@ -14,13 +16,19 @@
 #ifndef UPSHIFT_FAULT_H
 #define UPSHIFT_FAULT_H
 
+#include <stdbool.h>
+
 #ifdef UPSHIFT_FAULT_INJECTION
 void fault_init(void);
-void fault_after_record(unsigned long seq);
+/* True when the run is to be killed right after journal record seq. */
+bool fault_crash_after(unsigned long seq);
+/* SIGKILL this process. */
+void fault_crash(void);
 int  fault_write(void);
 #else
 static inline void fault_init(void) {}
-static inline void fault_after_record(unsigned long seq) { (void)seq; }
+static inline bool fault_crash_after(unsigned long seq) { (void)seq; return false; }
+static inline void fault_crash(void) {}
 static inline int  fault_write(void) { return 0; }
 #endif
 

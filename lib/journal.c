@@ -216,28 +216,19 @@ kv_move_to(struct kvlist *l, const char *key, size_t to)
         }
 }
 
-/* Write r with seq and time in front, sync. On success r holds what was
- * written (seq, time, then its other keys). */
-static int
-journal_write(struct journal *j, struct jrec *r, struct diag *d)
+/* r's line with seq and time in front, newline included (*ret_len counts
+ * it); new string. */
+static char *
+journal_line(const struct jrec *r, const char *seq, const char *when, size_t *ret_len)
 {
         struct jrec tmp = {0};
-        char seq[32], when[32];
         char *line;
         size_t len;
-        int e;
 
-        if (j->broken) {
-                diag_set(d, _("cannot write journal \"%s\": an earlier write failed and could not be undone"),
-                         j->path);
-                return -EIO;
-        }
-        snprintf(seq, sizeof seq, "%llu", j->next_seq);
-        time_iso8601(when, sizeof when, time(NULL));
         /* A shallow list: seq, time, then r's keys; its strings are not ours. */
         tmp.kv.v = xcalloc(r->kv.n + 2, sizeof *tmp.kv.v);
-        tmp.kv.v[0] = (struct kv){ .key = (char *)"seq", .value = seq };
-        tmp.kv.v[1] = (struct kv){ .key = (char *)"time", .value = when };
+        tmp.kv.v[0] = (struct kv){ .key = (char *)"seq", .value = (char *)seq };
+        tmp.kv.v[1] = (struct kv){ .key = (char *)"time", .value = (char *)when };
         tmp.kv.n = 2;
         for (size_t i = 0; i < r->kv.n; i++)
                 if (strcmp(r->kv.v[i].key, "seq") != 0 && strcmp(r->kv.v[i].key, "time") != 0)
@@ -245,36 +236,84 @@ journal_write(struct journal *j, struct jrec *r, struct diag *d)
         line = journal_encode(&tmp);
         free(tmp.kv.v);
         len = strlen(line);
-        line[len++] = '\n';     /* replaces the NUL; len counts it */
+        line = xrealloc(line, len + 2);
+        line[len++] = '\n';
+        line[len] = '\0';
+        *ret_len = len;
+        return line;
+}
 
-        e = write_all(j->fd, line, len);
+/* Write the n records of rs with seq and time in front, in one write and
+ * one fdatasync. On success each record holds what was written (seq, time,
+ * then its other keys). On failure none counts as written: whatever part
+ * reached the file is cut off again. */
+static int
+journal_write(struct journal *j, struct jrec *rs, size_t n, struct diag *d)
+{
+        char when[32], seq[32];
+        struct strbuf buf = {0};
+        size_t cut = 0;
+        int e;
+
+        if (j->broken) {
+                diag_set(d, _("cannot write journal \"%s\": an earlier write failed and could not be undone"),
+                         j->path);
+                return -EIO;
+        }
+        time_iso8601(when, sizeof when, time(NULL));
+        for (size_t i = 0; i < n; i++) {
+                size_t len;
+                char *line;
+
+                snprintf(seq, sizeof seq, "%llu", j->next_seq + i);
+                line = journal_line(&rs[i], seq, when, &len);
+                strbuf_add(&buf, line, len);
+                free(line);
+                if (fault_crash_after((unsigned long)(j->next_seq + i))) {
+                        cut = buf.len;
+                        break;
+                }
+        }
+        e = write_all(j->fd, buf.buf, cut ? cut : buf.len);
         if (e == 0 && fdatasync(j->fd) < 0)
                 e = -errno;
-        free(line);
+        if (e == 0 && cut)
+                fault_crash();  /* killed right after that record (tests only) */
         if (e < 0) {
                 diag_set(d, _("cannot write journal \"%s\": %s"), j->path, strerror(-e));
-                /* The record counts as not written: cut off whatever part of
-                 * it reached the file so the journal ends cleanly. */
+                /* The records count as not written: cut off whatever part of
+                 * them reached the file so the journal ends cleanly. */
                 if (ftruncate(j->fd, j->end) < 0 || fdatasync(j->fd) < 0)
                         j->broken = true;
+                strbuf_release(&buf);
                 return e;
         }
-        j->end += (off_t)len;
-        j->next_seq++;
-        fault_after_record((unsigned long)(j->next_seq - 1));
-
-        /* Put seq and time into r, in front. */
-        kvlist_set(&r->kv, "seq", seq);
-        kvlist_set(&r->kv, "time", when);
-        kv_move_to(&r->kv, "seq", 0);
-        kv_move_to(&r->kv, "time", 1);
+        j->end += (off_t)buf.len;
+        strbuf_release(&buf);
+        for (size_t i = 0; i < n; i++) {
+                snprintf(seq, sizeof seq, "%llu", j->next_seq);
+                j->next_seq++;
+                /* Put seq and time into the record, in front. */
+                kvlist_set(&rs[i].kv, "seq", seq);
+                kvlist_set(&rs[i].kv, "time", when);
+                kv_move_to(&rs[i].kv, "seq", 0);
+                kv_move_to(&rs[i].kv, "time", 1);
+        }
         return 0;
 }
 
 int
 journal_append(struct journal *j, struct jrec *r, struct diag *d)
 {
-        return journal_write(j, r, d);
+        return journal_write(j, r, 1, d);
+}
+
+int
+journal_append_many(struct journal *j, struct jrec *rs, size_t n, struct diag *d)
+{
+        if (n == 0)
+                return 0;
+        return journal_write(j, rs, n, d);
 }
 
 void
@@ -330,7 +369,7 @@ journal_open(const char *dir, const char *plan_id, struct journal **ret,
                 jrec_set(&h, "ev", "journal");
                 jrec_setf(&h, "format", "%d", JOURNAL_FORMAT);
                 jrec_set(&h, "plan", plan_id ? plan_id : "");
-                r = journal_write(j, &h, d);
+                r = journal_write(j, &h, 1, d);
                 jrec_release(&h);
                 if (r == 0)
                         r = fsync_dir(dir, d);

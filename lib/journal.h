@@ -10,7 +10,8 @@
  * whose format is newer than JOURNAL_FORMAT is refused.
  *
  * journal_append() writes and fsyncs the record before it returns: whoever
- * relies on the state it announces may do so afterwards.
+ * relies on the state it announces may do so afterwards; journal_append_many()
+ * does the same for a batch of records with one write and one sync.
  */
 #ifndef UPSHIFT_JOURNAL_H
 #define UPSHIFT_JOURNAL_H
@@ -48,6 +49,12 @@ int  journal_open(const char *dir, const char *plan_id, struct journal **ret,
                   struct diag *d);
 /* Add "seq" and "time" to r, write it, fsync. Returns 0 or -errno. */
 int  journal_append(struct journal *j, struct jrec *r, struct diag *d);
+/* Group commit: the n records of rs, in order, in one write and one
+ * fdatasync (consecutive seq numbers). All of them are written, or (on an
+ * error) none is: a partial write is cut off again. After a crash, replay
+ * may find a prefix of the batch (the tail torn off like any torn record):
+ * write the records of a batch before what they name, as for one record. */
+int  journal_append_many(struct journal *j, struct jrec *rs, size_t n, struct diag *d);
 void journal_close(struct journal *j);
 
 /* What replay found past the last good record. */

@@ -568,7 +568,6 @@ plan_load(const char *path, struct plan **ret, struct diag *d)
         p->backup.compression = xstrdup("zstd");
         p->disconnect.timeout_ms = 30000;
         p->verify.ready.timeout_ms = 60000;
-        p->verify.ready.interval_ms = 500;
         c.p = p;
         r = pplan(&c, root);
         append_checklist(&c);           /* on error too: plan_free() frees them */

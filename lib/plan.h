@@ -160,7 +160,7 @@ struct ready_spec {
         struct cmd  *cmd;               /* ready when it exits 0 (and matches), or NULL */
         char        *http;              /* ready when GET answers 2xx, or NULL */
         long         timeout_ms;        /* default 60 s */
-        long         interval_ms;       /* default 500 ms */
+        long         interval_ms;       /* 0: from 50 ms, doubling up to 500 ms */
         struct pos   pos;
 };
 

@@ -51,12 +51,18 @@ ready_try(struct step_ctx *ctx, const char *url, const char *shown, int64_t dead
         return STEP_FAILED;
 }
 
+/* Without a plan's interval:, readiness is tried again after READY_FIRST_MS,
+ * then after twice as long each time, up to READY_MAX_MS: a service that
+ * starts fast is seen ready as soon as it is, a slow one costs few tries. */
+#define READY_FIRST_MS  50
+#define READY_MAX_MS    500
+
 static int
 wait_ready(struct step_ctx *ctx)
 {
         const struct ready_spec *rs = &ctx->plan->verify.ready;
         long timeout = rs->timeout_ms ? rs->timeout_ms : 60000;
-        long interval = rs->interval_ms ? rs->interval_ms : 500;
+        long interval = rs->interval_ms ? rs->interval_ms : READY_FIRST_MS;
         int64_t deadline = now_ms() + timeout;
         char *url = NULL, *shown = NULL, *what = NULL, *last = NULL;
         char d[32];
@@ -93,6 +99,8 @@ wait_ready(struct step_ctx *ctx)
                         diag_set(ctx->diag, _("interrupted while waiting for the service"));
                         goto out;
                 }
+                if (rs->interval_ms == 0)
+                        interval = interval * 2 > READY_MAX_MS ? READY_MAX_MS : interval * 2;
         }
         diag_prefix(ctx->diag, _("the service was not ready within %s"), d);
 out:

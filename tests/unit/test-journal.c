@@ -600,6 +600,99 @@ test_append_failure_leaves_clean_end(void **state)
         free(path);
 }
 
+/* Group commit: a batch is written in order with consecutive seqs, each
+ * record gets its seq and time, and replay reads them back one by one. */
+static void
+test_append_many(void **state)
+{
+        const char *dir = *state;
+        struct journal *j;
+        struct diag d = {0};
+        struct jrec rs[3] = {{{0}}}, *v;
+        size_t n;
+
+        free(make_journal(dir, 2));
+        assert_int_equal(journal_open(dir, "pg", &j, &d), 0);
+        for (int i = 0; i < 3; i++) {
+                jrec_set(&rs[i], "ev", "fact");
+                jrec_setf(&rs[i], "key", "swap.old.%d.sha256", i);
+                jrec_set(&rs[i], "value", i == 1 ? "a \"quoted\"\nline" : "x");
+        }
+        assert_int_equal(journal_append_many(j, rs, 3, &d), 0);
+        for (int i = 0; i < 3; i++) {
+                char want[8];
+
+                snprintf(want, sizeof want, "%d", 2 + i);
+                assert_string_equal(jrec_get(&rs[i], "seq"), want);
+                assert_non_null(jrec_get(&rs[i], "time"));
+                jrec_release(&rs[i]);
+        }
+        /* an empty batch writes nothing; the next record follows on */
+        assert_int_equal(journal_append_many(j, rs, 0, &d), 0);
+        jrec_set(&rs[0], "ev", "step_done");
+        assert_int_equal(journal_append(j, &rs[0], &d), 0);
+        assert_string_equal(jrec_get(&rs[0], "seq"), "5");
+        jrec_release(&rs[0]);
+        journal_close(j);
+
+        assert_int_equal(journal_replay(dir, false, &v, &n, NULL, &d), 0);
+        assert_int_equal(n, 6);
+        assert_string_equal(jrec_get(&v[2], "key"), "swap.old.0.sha256");
+        assert_string_equal(jrec_get(&v[3], "value"), "a \"quoted\"\nline");
+        assert_string_equal(jrec_get(&v[4], "seq"), "4");
+        assert_string_equal(jrec_get(&v[5], "ev"), "step_done");
+        journal_records_free(v, n);
+}
+
+/* A batch that cannot be written whole is not written at all: the file
+ * ends where it ended, no seq is used up, and the records are untouched. */
+static void
+test_append_many_failure(void **state)
+{
+        const char *dir = *state;
+        char *path = make_journal(dir, 2);
+        struct sigaction ign = { .sa_handler = SIG_IGN }, old_sa;
+        struct rlimit old_rl, rl;
+        struct diag d = {0};
+        struct journal *j;
+        struct jrec rs[4] = {{{0}}};
+        struct stat st, after;
+        int e;
+
+        assert_int_equal(journal_open(dir, "pg", &j, &d), 0);
+        assert_int_equal(stat(path, &st), 0);
+        for (int i = 0; i < 4; i++) {
+                jrec_set(&rs[i], "ev", "fact");
+                jrec_setf(&rs[i], "key", "staged.%d.sha256", i);
+                jrec_set(&rs[i], "value", "0123456789abcdef0123456789abcdef");
+        }
+        /* Room for about one record and a half. */
+        assert_int_equal(getrlimit(RLIMIT_FSIZE, &old_rl), 0);
+        sigaction(SIGXFSZ, &ign, &old_sa);
+        rl = old_rl;
+        rl.rlim_cur = (rlim_t)st.st_size + 150;
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+        e = journal_append_many(j, rs, 4, &d);
+        setrlimit(RLIMIT_FSIZE, &old_rl);
+        sigaction(SIGXFSZ, &old_sa, NULL);
+
+        assert_int_equal(e, -EFBIG);
+        assert_true(str_startswith(d.msg, "cannot write journal \""));
+        assert_int_equal(stat(path, &after), 0);
+        assert_int_equal(after.st_size, st.st_size);
+        for (int i = 0; i < 4; i++)
+                assert_null(jrec_get(&rs[i], "seq"));
+        replay_ok(dir, 2);
+        assert_int_equal(journal_append_many(j, rs, 4, &d), 0);
+        assert_string_equal(jrec_get(&rs[0], "seq"), "2");
+        assert_string_equal(jrec_get(&rs[3], "seq"), "5");
+        journal_close(j);
+        replay_ok(dir, 6);
+        for (int i = 0; i < 4; i++)
+                jrec_release(&rs[i]);
+        free(path);
+}
+
 int
 main(void)
 {
@@ -616,6 +709,8 @@ main(void)
                 T(test_first_record_not_header),
                 T(test_newer_format),
                 T(test_append_failure_leaves_clean_end),
+                T(test_append_many),
+                T(test_append_many_failure),
 #undef T
         };
 

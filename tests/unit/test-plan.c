@@ -276,7 +276,7 @@ test_list_forms(void **state)
         assert_string_equal(p->backup.compression, "zstd");
         assert_int_equal(p->disconnect.timeout_ms, 30000);
         assert_int_equal(p->verify.ready.timeout_ms, 60000);
-        assert_int_equal(p->verify.ready.interval_ms, 500);
+        assert_int_equal(p->verify.ready.interval_ms, 0);      /* adaptive */
         assert_int_equal(p->swap.run.n, 2);
         assert_string_equal(p->swap.run.v[0].argv.v[2], "/usr");
         assert_string_equal(p->swap.run.v[1].argv.v[0], "ldconfig");
