@@ -117,15 +117,22 @@ engine_countdown(struct engine *e, const char *what, int64_t left_ms, int64_t to
                 e->fe->ops->progress(e->fe, what, 0, 0);
 }
 
-int
-engine_confirm(struct engine *e, enum step_id step, const char *what, const char *consequence)
+static int
+confirm_ponr(struct engine *e, enum step_id step, const char *what, const char *consequence,
+             const char *ponr)
 {
         if (e->opts->yes) {
                 runlog_printf(&e->log, "%s: confirmed by --yes: %s",
                               step_key(step) ? step_key(step) : "upshift", what);
                 return STEP_OK;
         }
-        return e->fe->ops->confirm(e->fe, step, what, consequence);
+        return e->fe->ops->confirm(e->fe, step, what, consequence, ponr);
+}
+
+int
+engine_confirm(struct engine *e, enum step_id step, const char *what, const char *consequence)
+{
+        return confirm_ponr(e, step, what, consequence, NULL);
 }
 
 int
@@ -327,9 +334,10 @@ host_countdown(struct step_host *h, const char *what, int64_t left_ms, int64_t t
 }
 
 static int
-host_confirm(struct step_host *h, enum step_id step, const char *what, const char *consequence)
+host_confirm(struct step_host *h, enum step_id step, const char *what, const char *consequence,
+             const char *ponr)
 {
-        return engine_confirm(HOST(h), step, what, consequence);
+        return confirm_ponr(HOST(h), step, what, consequence, ponr);
 }
 
 static int

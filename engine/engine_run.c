@@ -196,7 +196,8 @@ await_operator(struct engine *e, enum step_id id, struct diag *d)
         engine_say(e, OUT_WARN, _("nobody is attached: waiting for an operator before step %s (attach with: %s)"),
                    m->name, e->opts->resume_cmd ? e->opts->resume_cmd : "upshift run");
         if (e->fe->ops->confirm(e->fe, id, _(m->title),
-                                _("Nobody was watching when this step was due, so upshift waited for you. The step before it has finished; this one has not started.")) == STEP_OK)
+                                _("Nobody was watching when this step was due, so upshift waited for you. The step before it has finished; this one has not started."),
+                                NULL) == STEP_OK)
                 return RUN_DONE;
         diag_set(d, engine_interrupted(e) ? _("interrupted before step %s")
                                           : _("step %s was not started: nothing more was changed"),

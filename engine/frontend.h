@@ -105,9 +105,12 @@ struct frontend_ops {
          * STEP_OK with *ret_value (new string), STEP_BACK or STEP_ABORT. */
         int  (*ask)(struct frontend *fe, const struct question *q, const char *def,
                     char **ret_value);
-        /* Confirm a destructive action. Returns STEP_OK or STEP_ABORT. */
+        /* Confirm a destructive action. point_of_no_return is NULL, or what
+         * cannot be undone once this is confirmed (a migration's
+         * point_of_no_return): then it is the consequence, and consequence
+         * is NULL. Returns STEP_OK or STEP_ABORT. */
         int  (*confirm)(struct frontend *fe, enum step_id step, const char *what,
-                        const char *consequence);
+                        const char *consequence, const char *point_of_no_return);
         void (*step_state)(struct frontend *fe, enum step_id step, enum step_status st,
                            int64_t ms, const char *note);
         void (*output)(struct frontend *fe, enum out_kind kind, const char *line);

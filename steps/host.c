@@ -34,9 +34,10 @@ step_countdown(struct step_ctx *ctx, const char *what, int64_t left_ms, int64_t 
 }
 
 int
-step_confirm(struct step_ctx *ctx, enum step_id step, const char *what, const char *consequence)
+step_confirm(struct step_ctx *ctx, enum step_id step, const char *what, const char *consequence,
+             const char *point_of_no_return)
 {
-        return ctx->ops->confirm(ctx->host, step, what, consequence);
+        return ctx->ops->confirm(ctx->host, step, what, consequence, point_of_no_return);
 }
 
 int

@@ -101,8 +101,9 @@ migrate_run(struct step_ctx *ctx)
                                 step_say(ctx, OUT_WARN, _("point of no return: %s"), msg);
                         if ((msg || !confirmed) &&
                             step_confirm(ctx, STEP_MIGRATE,
-                                           msg ? _("Run the migration") : _("Migrate data"),
-                                           msg ? msg : _(step_migrate_consequence)) != STEP_OK) {
+                                         msg ? _("Run the migration") : _("Migrate data"),
+                                         msg ? NULL : _(step_migrate_consequence),
+                                         msg) != STEP_OK) {
                                 diag_set(ctx->diag, _("the migration was not confirmed"));
                                 free(msg);
                                 return STEP_ABORT;

@@ -52,7 +52,7 @@ struct step_host_ops {
         void (*countdown)(struct step_host *h, const char *what, int64_t left_ms,
                           int64_t total_ms);
         int  (*confirm)(struct step_host *h, enum step_id step, const char *what,
-                        const char *consequence);
+                        const char *consequence, const char *point_of_no_return);
         int  (*fact_set)(struct step_host *h, const char *key, const char *value,
                          struct diag *d);
         const char *(*fact)(const struct step_host *h, const char *key);
@@ -126,9 +126,11 @@ void step_say(struct step_ctx *ctx, enum out_kind kind, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 void step_progress(struct step_ctx *ctx, const char *what, uint64_t done, uint64_t total);
 void step_countdown(struct step_ctx *ctx, const char *what, int64_t left_ms, int64_t total_ms);
-/* Ask for confirmation of a destructive action. STEP_OK or STEP_ABORT. */
+/* Ask for confirmation of a destructive action. STEP_OK or STEP_ABORT.
+ * point_of_no_return: NULL, or what cannot be undone once confirmed (then
+ * consequence is NULL: frontend.h's confirm). */
 int  step_confirm(struct step_ctx *ctx, enum step_id step, const char *what,
-                  const char *consequence);
+                  const char *consequence, const char *point_of_no_return);
 /* Record a fact: journaled and fsynced before this returns. */
 int  step_fact_set(struct step_ctx *ctx, const char *key, const char *value, struct diag *d);
 const char *step_fact(const struct step_ctx *ctx, const char *key);

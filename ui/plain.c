@@ -91,7 +91,8 @@ plain_ask(struct frontend *fe, const struct question *q, const char *def, char *
 }
 
 static int
-plain_confirm(struct frontend *fe, enum step_id step, const char *what, const char *consequence)
+plain_confirm(struct frontend *fe, enum step_id step, const char *what, const char *consequence,
+              const char *ponr)
 {
         struct plain *p = P(fe);
         char *line;
@@ -99,8 +100,14 @@ plain_confirm(struct frontend *fe, enum step_id step, const char *what, const ch
 
         if (!p->interactive)
                 return STEP_ABORT;
-        fprintf(p->out, _("%s: %s\n%s\nType \"yes\" to go on, anything else stops here: "),
-                step_key(step) ? step_key(step) : "upshift", what, consequence);
+        if (ponr)
+                /* TRANSLATORS: a confirmation; %s says what cannot be undone */
+                fprintf(p->out, _("%s: %s\nPOINT OF NO RETURN: %s\nType \"yes\" to go on, anything else stops here: "),
+                        step_key(step) ? step_key(step) : "upshift", what, ponr);
+        else
+                fprintf(p->out, _("%s: %s\n%s\nType \"yes\" to go on, anything else stops here: "),
+                        step_key(step) ? step_key(step) : "upshift", what,
+                        consequence ? consequence : "");
         fflush(p->out);
         if (read_line(p, &line) < 0)
                 return STEP_ABORT;

@@ -1,9 +1,12 @@
-/* proto.h: the protocol between the engine's worker and the wizard.
+/* proto.h: the framing of the protocol between the engine's worker and the
+ * wizard.
  *
  * The worker (ui/remote.c) runs the engine and sends what the frontend is
  * told: step states, log lines, progress, questions, confirmations,
  * failures, the report. The wizard (ui/tui*.c) draws them and sends the
- * replies back. doc/protocol.md ("The worker protocol") lists every message.
+ * replies back. doc/protocol.md ("The worker protocol") lists every message;
+ * ui/proto_msg.h types them (a struct and an encode/decode pair each), on
+ * top of the generic message below.
  *
  * A message is one line of text:
  *

@@ -15,6 +15,7 @@
 #include "lib/i18n.h"
 #include "steps/step.h"
 #include "ui/proto.h"
+#include "ui/proto_msg.h"
 #include "ui/remote.h"
 #include "ui/remote_int.h"
 
@@ -46,11 +47,10 @@ static void
 encode_line(const struct remote *r, uint64_t seq, struct strbuf *to)
 {
         const struct remote_line *l = &r->ring[seq % REMOTE_RING];
+        struct pmsg_out out = { .kind = (enum out_kind)l->kind, .text = l->text };
         struct proto_msg m;
 
-        proto_init(&m, "out");
-        proto_set(&m, "kind", proto_kind_name(l->kind));
-        proto_set(&m, "text", l->text);
+        pmsg_out_encode(&out, &m);
         proto_encode(&m, to);
         proto_release(&m);
 }
@@ -75,8 +75,7 @@ remote_flush_lines_locked(struct remote *r)
         if (first > r->seq_sent) {
                 struct proto_msg m;
 
-                proto_init(&m, "skip");
-                proto_set_int(&m, "n", (long long)(first - r->seq_sent));
+                pmsg_skip_encode(&(struct pmsg_skip){ .n = first - r->seq_sent }, &m);
                 proto_encode(&m, &r->q);
                 proto_release(&m);
         }
@@ -120,21 +119,7 @@ remote_begin(struct frontend *fe, const struct run_info *ri)
         struct remote *r = R(fe);
         struct proto_msg m;
 
-        proto_init(&m, "begin");
-        proto_set(&m, "plan", ri->plan_id);
-        proto_set(&m, "title", ri->plan_title);
-        proto_set(&m, "host", ri->host);
-        proto_set(&m, "version", ri->version);
-        proto_set(&m, "target", ri->target);
-        proto_set(&m, "state_dir", ri->state_dir);
-        proto_set(&m, "log", ri->log_path);
-        proto_set_int(&m, "resuming", ri->resuming);
-        for (int i = 0; i < STEP_COUNT; i++) {
-                char k[16];
-
-                snprintf(k, sizeof k, "st.%d", i);
-                proto_set(&m, k, proto_status_name(ri->status[i]));
-        }
+        pmsg_begin_encode(ri, &m);
         send_kept(r, &r->snap_begin, &m);
         proto_release(&m);
         /* The run log is open: the wizards attached so far go in at its top. */
@@ -148,15 +133,12 @@ remote_step_state(struct frontend *fe, enum step_id step, enum step_status st, i
                   const char *note)
 {
         struct remote *r = R(fe);
+        struct pmsg_state s = { .step = step, .status = (int)st, .ms = ms, .note = note };
         struct proto_msg m;
 
         if (step < 0 || step >= STEP_COUNT)
                 return;
-        proto_init(&m, "state");
-        proto_set(&m, "step", step_key(step));
-        proto_set(&m, "status", proto_status_name(st));
-        proto_set_int(&m, "ms", ms);
-        proto_set(&m, "note", note);
+        pmsg_state_encode(&s, &m);
         pthread_mutex_lock(&r->mu);
         remote_set_snap(&r->snap_state[step], &m);
         if (st == ST_RUNNING)
@@ -176,8 +158,6 @@ remote_note_locked(struct remote *r, enum out_kind kind, const char *line)
         l->text = len > REMOTE_LINE_MAX ? xasprintf("%.*s...", REMOTE_LINE_MAX, line)
                                         : xstrdup(line);
         l->kind = (unsigned char)kind;
-        if (kind == OUT_WARN)
-                r->ponr_pending = str_startswith(line, r->ponr_prefix);
         /* The thread is woken for the first line; after it, its timer runs. */
         if (r->seq_next++ == r->seq_sent)
                 wake_locked(r);
@@ -231,11 +211,8 @@ send_progress(struct remote *r, const char *what, uint64_t done, uint64_t total,
         r->last_progress = now;
         free(r->last_progress_what);
         r->last_progress_what = xstrdup(what);
-        proto_init(&m, "progress");
-        proto_set(&m, "what", what);
-        proto_set_int(&m, "done", (long long)done);
-        proto_set_int(&m, "total", (long long)total);
-        proto_set(&m, "unit", unit);
+        pmsg_progress_encode(&(struct pmsg_progress){ .what = what, .done = done,
+                                                      .total = total, .unit = unit }, &m);
         send_kept(r, &r->snap_progress, &m);
         proto_release(&m);
 }
@@ -245,13 +222,7 @@ remote_vars(struct frontend *fe, const struct vars *vs)
 {
         struct proto_msg m;
 
-        proto_init(&m, "vars");
-        for (size_t i = 0; i < vs->kv.n; i++) {
-                char k[32];
-
-                snprintf(k, sizeof k, "v.%zu", i);
-                proto_setf(&m, k, "%s=%s", vs->kv.v[i].key, vs->kv.v[i].value);
-        }
+        pmsg_vars_encode(&vs->kv, &m);
         send_kept(R(fe), &R(fe)->snap_vars, &m);
         proto_release(&m);
 }
@@ -266,9 +237,7 @@ remote_fact(struct frontend *fe, const char *key, const char *value)
         if (strcmp(key, "version") != 0 && strcmp(key, "target") != 0 &&
             strcmp(key, "version_after") != 0 && strcmp(key, "backup.path") != 0)
                 return;
-        proto_init(&m, "fact");
-        proto_set(&m, "key", key);
-        proto_set(&m, "value", value);
+        pmsg_fact_encode(&(struct pmsg_fact){ .key = key, .value = value }, &m);
         pthread_mutex_lock(&r->mu);
         kvlist_set(&r->facts, key, value);
         remote_send_locked(r, &m);
@@ -282,33 +251,7 @@ remote_end(struct frontend *fe, const struct run_report *rep)
         struct remote *r = R(fe);
         struct proto_msg m;
 
-        proto_init(&m, "end");
-        proto_set_int(&m, "code", rep->exit_code);
-        proto_set(&m, "message", rep->message);
-        proto_set(&m, "plan", rep->plan_id);
-        proto_set(&m, "title", rep->plan_title);
-        proto_set(&m, "version_before", rep->version_before);
-        proto_set(&m, "version_after", rep->version_after);
-        proto_set(&m, "package_version", rep->package_version);
-        proto_set(&m, "backup_path", rep->backup_path);
-        proto_set(&m, "backup_sha256", rep->backup_sha256);
-        proto_set_int(&m, "backup_size", (long long)rep->backup_size);
-        proto_set_int(&m, "downtime_ms", rep->downtime_ms);
-        proto_set(&m, "log", rep->log_path);
-        proto_set(&m, "state_dir", rep->state_dir);
-        proto_set(&m, "resume", rep->resume_hint);
-        if (rep->declined)
-                proto_set_int(&m, "declined", 1);
-        if (rep->hops > 1)
-                proto_set_int(&m, "hops", rep->hops);
-        for (int i = 0; i < STEP_COUNT; i++) {
-                char k[16];
-
-                snprintf(k, sizeof k, "st.%d", i);
-                proto_set(&m, k, proto_status_name(rep->status[i]));
-                snprintf(k, sizeof k, "ms.%d", i);
-                proto_set_int(&m, k, rep->step_ms[i]);
-        }
+        pmsg_end_encode(rep, &m);
         send_kept(r, &r->snap_end, &m);
         proto_release(&m);
 }
@@ -342,32 +285,26 @@ static const struct frontend_ops remote_ops = {
 static void
 send_plan(struct remote *r)
 {
+        struct pmsg_plan p = {
+                .id = r->o.plan->id, .title = r->o.plan->title, .target = r->o.plan->target,
+                .state_dir = r->o.state_dir,
+        };
         struct proto_msg m;
         char host[256] = "";
 
         gethostname(host, sizeof host - 1);
-        proto_init(&m, "plan");
-        proto_set(&m, "id", r->o.plan->id);
-        proto_set(&m, "title", r->o.plan->title);
-        proto_set(&m, "host", host);
-        proto_set(&m, "target", r->o.plan->target);
-        proto_set(&m, "state_dir", r->o.state_dir);
+        p.host = host;
         for (int i = 0; i < STEP_COUNT && step_registry[i]; i++) {
                 const struct step_module *s = step_registry[i];
-                char k[32];
 
-                snprintf(k, sizeof k, "s.%d.title", i);
-                proto_set(&m, k, _(s->title));
-                snprintf(k, sizeof k, "s.%d.what", i);
-                proto_set(&m, k, _(s->what));
-                snprintf(k, sizeof k, "s.%d.risk", i);
-                proto_set(&m, k, s->risk == RISK_DESTRUCTIVE ? "destructive"
-                                 : s->risk == RISK_REVERSIBLE ? "reversible" : "none");
-                if (s->consequence) {
-                        snprintf(k, sizeof k, "s.%d.consequence", i);
-                        proto_set(&m, k, _(s->consequence));
-                }
+                p.step[i] = (struct pmsg_plan_step){
+                        .title = _(s->title), .what = _(s->what),
+                        .risk = s->risk == RISK_DESTRUCTIVE ? "destructive"
+                                : s->risk == RISK_REVERSIBLE ? "reversible" : "none",
+                        .consequence = s->consequence ? _(s->consequence) : NULL,
+                };
         }
+        pmsg_plan_encode(&p, &m);
         send_kept(r, &r->snap_plan, &m);
         proto_release(&m);
 }
@@ -375,11 +312,10 @@ send_plan(struct remote *r)
 void
 remote_hello(const struct remote *r, struct proto_msg *m)
 {
-        proto_init(m, "hello");
-        proto_set_int(m, "v", PROTO_VERSION);
-        proto_set(m, "role", "worker");
-        proto_set_int(m, "pid", getpid());
-        proto_set(m, "action", remote_action(r));
+        struct pmsg_hello h = { .v = PROTO_VERSION, .role = "worker", .pid = (long)getpid(),
+                                .action = remote_action(r) };
+
+        pmsg_hello_encode(&h, m);
 }
 
 const char *
@@ -392,8 +328,6 @@ struct frontend *
 remote_new(const struct remote_opts *o)
 {
         struct remote *r = xcalloc(1, sizeof *r);
-        const char *fmt = _("point of no return: %s");
-        const char *pct = strstr(fmt, "%s");
         struct proto_msg m;
 
         r->fe.ops = &remote_ops;
@@ -401,7 +335,6 @@ remote_new(const struct remote_opts *o)
         r->o = *o;
         r->pend_fd = -1;
         r->lost = o->fd < 0;            /* no client yet: it will connect */
-        r->ponr_prefix = pct ? xstrndup(fmt, (size_t)(pct - fmt)) : xstrdup(fmt);
         pthread_mutex_init(&r->mu, NULL);
         pthread_cond_init(&r->cv, NULL);
         if (pipe2(r->wake, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -483,10 +416,8 @@ remote_bye(struct frontend *fe, int code)
 {
         struct proto_msg m;
 
-        proto_init(&m, "bye");
-        proto_set_int(&m, "code", code);
         /* A run that ends without a report (nothing to do) says why here. */
-        proto_set(&m, "message", R(fe)->last_info);
+        pmsg_bye_encode(&(struct pmsg_bye){ .code = code, .message = R(fe)->last_info }, &m);
         send_kept(R(fe), &R(fe)->snap_bye, &m);
         proto_release(&m);
 }
@@ -526,7 +457,6 @@ remote_free(struct frontend *fe)
         proto_release(&r->pend);
         proto_reader_release(&r->pend_rd);
         free(r->last_progress_what);
-        free(r->ponr_prefix);
         kvlist_release(&r->facts);
         proto_release(&r->reply);
         strbuf_release(&r->q);

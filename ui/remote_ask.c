@@ -11,6 +11,7 @@
 #include "lib/i18n.h"
 #include "steps/step.h"
 #include "ui/proto.h"
+#include "ui/proto_msg.h"
 #include "ui/remote_int.h"
 
 /* What a request asks, for upshift status: "confirm: Stop the service". */
@@ -71,7 +72,11 @@ request(struct remote *r, struct proto_msg *m, struct proto_msg *ret)
 static int
 result_of(const struct proto_msg *m)
 {
-        const char *v = proto_get(m, "result");
+        struct pmsg_reply rep;
+        const char *v;
+
+        pmsg_reply_decode(m, &rep);
+        v = rep.result;
 
         if (v && strcmp(v, "ok") == 0)
                 return STEP_OK;
@@ -80,23 +85,14 @@ result_of(const struct proto_msg *m)
         return STEP_ABORT;
 }
 
-static void
-put_question(struct proto_msg *m, const char *pre, const struct question *q)
+/* A question as the protocol carries it (borrows from q). */
+static struct pmsg_field
+field_of(const struct question *q, const char *value)
 {
-        char k[64];
-
-#define K(name) (snprintf(k, sizeof k, "%s%s", pre, name), k)
-        proto_set(m, K("key"), q->key);
-        proto_set(m, K("text"), q->text);
-        proto_set(m, K("help"), q->help);
-        proto_set(m, K("type"), qtype_name(q->type));
-        proto_set_int(m, K("required"), q->required);
-        proto_set(m, K("default"), q->def);
-        for (size_t i = 0; i < q->choices.n; i++) {
-                snprintf(k, sizeof k, "%sc.%zu", pre, i);
-                proto_set(m, k, q->choices.v[i]);
-        }
-#undef K
+        return (struct pmsg_field){
+                .key = q->key, .text = q->text, .help = q->help, .type = qtype_name(q->type),
+                .required = q->required, .def = q->def, .choices = q->choices, .value = value,
+        };
 }
 
 int
@@ -106,9 +102,7 @@ remote_ask(struct frontend *fe, const struct question *q, const char *def, char 
         struct proto_msg m, rep;
         int rc;
 
-        proto_init(&m, "ask");
-        put_question(&m, "", q);
-        proto_set(&m, "value", def);
+        pmsg_ask_encode(&(struct pmsg_ask){ .f = field_of(q, def) }, &m);
         rc = request(r, &m, &rep);
         proto_release(&m);
         if (rc < 0)
@@ -123,40 +117,30 @@ remote_ask(struct frontend *fe, const struct question *q, const char *def, char 
 int
 remote_form(struct frontend *fe, struct form *f)
 {
+        struct pmsg_field *fields = xcalloc(f->n ? f->n : 1, sizeof *fields);
+        struct pmsg_form pf = {
+                .title = f->title, .intro = f->intro, .error = f->error, .index = f->index,
+                .count = f->count, .no_back = f->no_back, .n = f->n, .fields = fields,
+        };
         struct remote *r = R(fe);
         struct proto_msg m, rep;
         int rc;
 
-        proto_init(&m, "form");
-        proto_set(&m, "title", f->title);
-        proto_set(&m, "intro", f->intro);
-        proto_set(&m, "error", f->error);
-        proto_set_int(&m, "index", f->index);
-        proto_set_int(&m, "count", f->count);
-        if (f->no_back)
-                proto_set_int(&m, "no_back", 1);
-        proto_set_int(&m, "n", (long long)f->n);
         for (size_t i = 0; i < f->n; i++) {
-                char pre[32], k[48];
-
-                snprintf(pre, sizeof pre, "f%zu.", i);
-                put_question(&m, pre, f->fields[i].q);
-                snprintf(k, sizeof k, "%svalue", pre);
-                proto_set(&m, k, f->fields[i].value);
-                snprintf(k, sizeof k, "%serror", pre);
-                proto_set(&m, k, f->fields[i].error);
+                fields[i] = field_of(f->fields[i].q, f->fields[i].value);
+                fields[i].error = f->fields[i].error;
         }
+        pmsg_form_encode(&pf, &m);
+        free(fields);
         rc = request(r, &m, &rep);
         proto_release(&m);
         if (rc < 0)
                 return STEP_ABORT;
         rc = result_of(&rep);
         for (size_t i = 0; rc != STEP_ABORT && i < f->n; i++) {
-                char k[32];
-                const char *v;
+                const char *v = pmsg_reply_field(&rep, i);
 
-                snprintf(k, sizeof k, "f%zu", i);
-                if ((v = proto_get(&rep, k)) != NULL) {
+                if (v != NULL) {
                         free(f->fields[i].value);
                         f->fields[i].value = xstrdup(v);
                 }
@@ -166,20 +150,19 @@ remote_form(struct frontend *fe, struct form *f)
 }
 
 int
-remote_confirm(struct frontend *fe, enum step_id step, const char *what, const char *consequence)
+remote_confirm(struct frontend *fe, enum step_id step, const char *what, const char *consequence,
+               const char *point_of_no_return)
 {
+        struct pmsg_confirm c = {
+                .step = step_key(step), .what = what,
+                .consequence = point_of_no_return ? point_of_no_return : consequence,
+                .ponr = point_of_no_return != NULL,
+        };
         struct remote *r = R(fe);
         struct proto_msg m, rep;
         int rc;
 
-        proto_init(&m, "confirm");
-        proto_set(&m, "step", step_key(step));
-        proto_set(&m, "what", what);
-        proto_set(&m, "consequence", consequence);
-        pthread_mutex_lock(&r->mu);
-        proto_set_int(&m, "ponr", r->ponr_pending);
-        r->ponr_pending = false;
-        pthread_mutex_unlock(&r->mu);
+        pmsg_confirm_encode(&c, &m);
         rc = request(r, &m, &rep);
         proto_release(&m);
         if (rc < 0)
@@ -192,17 +175,17 @@ remote_confirm(struct frontend *fe, enum step_id step, const char *what, const c
 enum fail_choice
 remote_failure(struct frontend *fe, enum step_id step, const char *message, const char *log_path)
 {
+        struct pmsg_failure fm = { .step = step_key(step), .message = message, .log = log_path };
         struct remote *r = R(fe);
         struct proto_msg m, rep;
         enum fail_choice c = FAIL_QUIT;
+        struct pmsg_reply rp;
         const char *v;
 
-        proto_init(&m, "failure");
-        proto_set(&m, "step", step_key(step));
-        proto_set(&m, "message", message);
-        proto_set(&m, "log", log_path);
+        pmsg_failure_encode(&fm, &m);
         if (request(r, &m, &rep) == 0) {
-                v = proto_get(&rep, "choice");
+                pmsg_reply_decode(&rep, &rp);
+                v = rp.choice;
                 if (v && strcmp(v, "retry") == 0)
                         c = FAIL_RETRY;
                 else if (v && strcmp(v, "rollback") == 0)
@@ -276,11 +259,9 @@ remote_review(struct frontend *fe, const struct review *rv)
         if (r->o.show_plan)
                 r->o.show_plan(f, rv->plan, rv->vars, rv->state_dir);
         fclose(f);
-        proto_init(&m, "review");
-        proto_set(&m, "text", text);
-        proto_set(&m, "backup_dir", rv->backup_dir);
-        proto_set_int(&m, "data_bytes", (long long)rv->data_bytes);
-        proto_set_int(&m, "free_bytes", (long long)rv->free_bytes);
+        pmsg_review_encode(&(struct pmsg_review){ .text = text, .backup_dir = rv->backup_dir,
+                                                  .data_bytes = rv->data_bytes,
+                                                  .free_bytes = rv->free_bytes }, &m);
         free(text);
         rc = request(r, &m, &rep);
         proto_release(&m);

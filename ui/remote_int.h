@@ -44,8 +44,6 @@ struct remote {
         /* Engine thread only. */
         int64_t             last_progress;
         char               *last_progress_what;
-        char               *ponr_prefix;        /* "point of no return: " translated */
-        bool                ponr_pending;       /* the last warning was one */
         char               *last_info;          /* the engine's last info line, for bye */
         /* What a client connecting now needs (remote_snapshot). */
         char               *snap_plan, *snap_begin, *snap_state[STEP_COUNT];
@@ -89,7 +87,7 @@ int         remote_ask(struct frontend *fe, const struct question *q, const char
                        char **ret_value);
 int         remote_form(struct frontend *fe, struct form *f);
 int         remote_confirm(struct frontend *fe, enum step_id step, const char *what,
-                           const char *consequence);
+                           const char *consequence, const char *point_of_no_return);
 enum fail_choice remote_failure(struct frontend *fe, enum step_id step, const char *message,
                                 const char *log_path);
 int         remote_review(struct frontend *fe, const struct review *rv);

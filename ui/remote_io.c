@@ -19,6 +19,7 @@
 
 #include "lib/i18n.h"
 #include "lib/runlog.h"
+#include "ui/proto_msg.h"
 #include "ui/remote_int.h"
 #include "ui/worker.h"
 
@@ -112,6 +113,16 @@ send_now(int fd, const struct proto_msg *m)
 }
 
 static void
+send_refused(int fd, const char *why)
+{
+        struct proto_msg m;
+
+        pmsg_refused_encode(&(struct pmsg_refused){ .reason = why }, &m);
+        send_now(fd, &m);
+        proto_release(&m);
+}
+
+static void
 drop_pending_locked(struct remote *r)
 {
         if (r->pend_fd >= 0)
@@ -129,22 +140,28 @@ identify(struct proto_msg *to, const struct proto_msg *hello)
         time_t now = time(NULL);
         struct tm tm;
 
-        proto_release(to);
-        proto_init(to, "who");
-        proto_set(to, "user", proto_get(hello, "user"));
-        proto_set(to, "tty", proto_get(hello, "tty"));
-        proto_set(to, "pid", proto_get(hello, "pid"));
+        struct pmsg_who who;
+        struct proto_msg m;
+
+        pmsg_who_decode(hello, &who);
         strftime(since, sizeof since, "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
-        proto_set(to, "since", since);
+        who.since = since;
+        pmsg_who_encode(PMSG_BUSY, &who, &m);
+        proto_release(to);
+        *to = m;
 }
 
+/* A busy or detached message naming who (a hello, or identify()'s). */
 static void
-copy_who(struct proto_msg *to, const struct proto_msg *who)
+send_who(int fd, enum pmsg_type type, const struct proto_msg *who)
 {
-        static const char *const keys[] = { "user", "tty", "pid", "since" };
+        struct pmsg_who x;
+        struct proto_msg out;
 
-        for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-                proto_set(to, keys[i], proto_get(who, keys[i]));
+        pmsg_who_decode(who, &x);
+        pmsg_who_encode(type, &x, &out);
+        send_now(fd, &out);
+        proto_release(&out);
 }
 
 /* The connecting client becomes the attached one: it is sent the worker's
@@ -180,19 +197,17 @@ attach_locked(struct remote *r)
 static void
 send_status_locked(struct remote *r, int fd)
 {
+        struct pmsg_status st = {
+                .pid = (long)getpid(), .action = remote_action(r), .waiting = r->want_id != 0,
+                .what = r->want_id ? r->pending_what : NULL,
+        };
         struct proto_msg m;
+        char *who = NULL;
 
-        proto_init(&m, "status");
-        proto_set_int(&m, "pid", getpid());
-        proto_set(&m, "action", remote_action(r));
-        proto_set_int(&m, "waiting", r->want_id != 0);
-        proto_set(&m, "what", r->want_id ? r->pending_what : NULL);
-        if (!r->lost && r->client.type) {
-                char *who = worker_who(&r->client);
-
-                proto_set(&m, "client", who);
-                free(who);
-        }
+        if (!r->lost && r->client.type)
+                st.client = who = worker_who(&r->client);
+        pmsg_status_encode(&st, &m);
+        free(who);
         send_now(fd, &m);
         proto_release(&m);
 }
@@ -201,21 +216,21 @@ send_status_locked(struct remote *r, int fd)
 static void
 handle_pending_locked(struct remote *r, struct proto_msg *m)
 {
-        struct proto_msg out;
+        enum pmsg_type type = pmsg_type_of(m);
+        struct pmsg_hello h;
 
-        if (proto_is(m, "hello") && r->pend.type == NULL) {
-                const char *role = proto_get(m, "role");
+        if (type == PMSG_HELLO && r->pend.type == NULL) {
+                pmsg_hello_decode(m, &h);
+                if (h.v != PROTO_VERSION) {
+                        char *why = xasprintf(_("this worker speaks protocol version %d"),
+                                              PROTO_VERSION);
 
-                if (proto_get_int(m, "v", 0) != PROTO_VERSION) {
-                        proto_init(&out, "refused");
-                        proto_setf(&out, "reason", _("this worker speaks protocol version %d"),
-                                   PROTO_VERSION);
-                        send_now(r->pend_fd, &out);
-                        proto_release(&out);
+                        send_refused(r->pend_fd, why);
+                        free(why);
                         drop_pending_locked(r);
                         return;
                 }
-                if (role && strcmp(role, "status") == 0) {
+                if (h.role && strcmp(h.role, "status") == 0) {
                         send_status_locked(r, r->pend_fd);
                         drop_pending_locked(r);
                         return;
@@ -226,18 +241,12 @@ handle_pending_locked(struct remote *r, struct proto_msg *m)
                         attach_locked(r);
                         return;
                 }
-                proto_init(&out, "busy");
-                copy_who(&out, &r->client);
-                send_now(r->pend_fd, &out);
-                proto_release(&out);
-        } else if (proto_is(m, "takeover") && r->pend.type != NULL) {
+                send_who(r->pend_fd, PMSG_BUSY, &r->client);
+        } else if (type == PMSG_TAKEOVER && r->pend.type != NULL) {
                 if (!r->lost) {
                         audit_client(r, _("the wizard was detached: another one took over"));
-                        proto_init(&out, "detached");
-                        copy_who(&out, &r->pend);
                         r->q.len = r->q_off = 0;
-                        send_now(r->o.fd, &out);
-                        proto_release(&out);
+                        send_who(r->o.fd, PMSG_DETACHED, &r->pend);
                         shutdown(r->o.fd, SHUT_RDWR);
                 }
                 attach_locked(r);
@@ -307,14 +316,10 @@ accept_locked(struct remote *r)
         if (fd < 0)
                 return;
         if (!worker_peer_ok(fd, &uid, &pid)) {
-                struct proto_msg m;
                 char *why = xasprintf(_("user %ld (pid %ld) may not attach to this upgrade: only its own user or root may"),
                                       (long)uid, (long)pid);
 
-                proto_init(&m, "refused");
-                proto_set(&m, "reason", why);
-                send_now(fd, &m);
-                proto_release(&m);
+                send_refused(fd, why);
                 close(fd);
                 r->refused++;
                 remote_note_locked(r, OUT_WARN, why);
@@ -329,20 +334,30 @@ accept_locked(struct remote *r)
 static void
 handle_locked(struct remote *r, struct proto_msg *m)
 {
-        if (proto_is(m, "hello")) {
-                if (proto_get_int(m, "v", 0) != PROTO_VERSION)
+        struct pmsg_hello h;
+        struct pmsg_reply rep;
+
+        switch (pmsg_type_of(m)) {
+        case PMSG_HELLO:
+                pmsg_hello_decode(m, &h);
+                if (h.v != PROTO_VERSION)
                         lose_locked(r);
-        } else if (proto_is(m, "reply")) {
-                if (r->want_id != 0 && proto_get_int(m, "id", -1) == r->want_id &&
-                    !r->have_reply) {
+                break;
+        case PMSG_REPLY:
+                pmsg_reply_decode(m, &rep);
+                if (r->want_id != 0 && rep.id == r->want_id && !r->have_reply) {
                         r->reply = *m;
                         memset(m, 0, sizeof *m);
                         r->have_reply = true;
                         pthread_cond_broadcast(&r->cv);
                 }
-        } else if (proto_is(m, "interrupt")) {
+                break;
+        case PMSG_INTERRUPT:
                 if (r->o.interrupt && *r->o.interrupt == 0)
                         *r->o.interrupt = SIGINT;
+                break;
+        default:
+                break;
         }
 }
 

@@ -18,6 +18,7 @@
 
 #include "lib/i18n.h"
 #include "steps/step.h"
+#include "ui/proto_msg.h"
 #include "ui/tui_int.h"
 #include "ui/worker.h"
 
@@ -49,64 +50,7 @@ tui_set(char **slot, const char *value)
 void
 tui_dirty(struct tui *t)
 {
-        t->dirty = true;
-}
-
-static void
-flush_out(struct tui *t)
-{
-        while (t->fd >= 0 && t->outq.len > 0) {
-                ssize_t n = send(t->fd, t->outq.buf, t->outq.len, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return;         /* later, on POLLOUT; a lost worker shows at read */
-                memmove(t->outq.buf, t->outq.buf + n, t->outq.len - (size_t)n);
-                t->outq.len -= (size_t)n;
-        }
-}
-
-void
-tui_send(struct tui *t, struct proto_msg *m)
-{
-        if (t->fd < 0)
-                return;
-        proto_encode(m, &t->outq);
-        flush_out(t);
-}
-
-void
-tui_reply(struct tui *t, const char *result, struct proto_msg *extra)
-{
-        struct proto_msg m;
-
-        proto_init(&m, "reply");
-        proto_set_int(&m, "id", t->req_id);
-        proto_set(&m, "result", result);
-        for (size_t i = 0; extra && i < extra->kv.n; i++)
-                proto_set(&m, extra->kv.v[i].key, extra->kv.v[i].value);
-        tui_send(t, &m);
-        proto_release(&m);
-        t->req_id = 0;
-        t->scr = t->log_path ? SCR_RUN : SCR_START;
-        t->help = false;
-        tui_dirty(t);
-}
-
-void
-tui_interrupt(struct tui *t)
-{
-        struct proto_msg m;
-
-        if (t->interrupt_sent || t->fd < 0)
-                return;
-        proto_init(&m, "interrupt");
-        tui_send(t, &m);
-        proto_release(&m);
-        t->interrupt_sent = true;
-        tui_set(&t->status, _("stopping at the next safe point..."));
-        tui_dirty(t);
+        t->view.dirty = true;
 }
 
 void
@@ -142,18 +86,18 @@ handle_signals(struct tui *t)
                                 resize(t);
                                 break;
                         case SIGCHLD:
-                                if (t->worker > 0 && !t->worker_gone &&
-                                    waitpid(t->worker, &status, WNOHANG) == t->worker) {
-                                        t->worker_gone = true;
-                                        t->worker_status = status;
+                                if (t->conn.worker > 0 && !t->conn.worker_gone &&
+                                    waitpid(t->conn.worker, &status, WNOHANG) == t->conn.worker) {
+                                        t->conn.worker_gone = true;
+                                        t->conn.worker_status = status;
                                 }
                                 break;
                         case SIGHUP:
                                 /* The terminal is gone: the worker stops at its
                                  * next safe point when it sees the socket close. */
                                 t->quit_loop = true;
-                                t->code = EXIT_STEPFAIL;
-                                t->resume_choice = TUI_QUIT;
+                                t->run.code = EXIT_STEPFAIL;
+                                t->view.resume_choice = TUI_QUIT;
                                 t->hangup = true;
                                 break;
                         default:
@@ -167,8 +111,10 @@ handle_signals(struct tui *t)
 bool
 tui_can_detach(const struct tui *t)
 {
-        return t->fd >= 0 && !t->interrupt_sent && t->scr != SCR_RESUME && t->scr != SCR_END &&
-               t->scr != SCR_BUSY && t->scr != SCR_DETACHED;
+        enum tui_screen s = t->view.scr;
+
+        return t->conn.fd >= 0 && !t->conn.interrupt_sent && s != SCR_RESUME && s != SCR_END &&
+               s != SCR_BUSY && s != SCR_DETACHED;
 }
 
 /* Leave the upgrade running without this wizard: the worker goes on and
@@ -179,22 +125,77 @@ detach(struct tui *t)
         free(t->farewell);
         t->farewell = xasprintf(_("detached: the upgrade goes on without this wizard; re-attach with: %s"),
                                 t->o.resume_cmd ? t->o.resume_cmd : "upshift attach");
-        t->code = EXIT_LOCKED;
-        t->quitting = false;
-        close(t->fd);
-        t->fd = -1;
+        t->run.code = EXIT_LOCKED;
+        t->view.quitting = false;
+        close(t->conn.fd);
+        t->conn.fd = -1;
         tui_leave(t);
+}
+
+/* The quit question: Quit, Detach or Go on, by their action. */
+static void
+quit_key(struct tui *t, int key, wint_t wc, bool is_key)
+{
+        size_t n;
+        const struct tui_item *items = tui_quit_items(t, &n);
+        enum tui_action act;
+
+        if (is_key && (key == KEY_UP || key == KEY_BTAB)) {
+                t->view.quit_menu = (t->view.quit_menu + (int)n - 1) % (int)n;
+                return;
+        }
+        if ((is_key && key == KEY_DOWN) || (!is_key && wc == '\t')) {
+                t->view.quit_menu = (t->view.quit_menu + 1) % (int)n;
+                return;
+        }
+        if (is_key)
+                return;
+        if (wc == 27 || wc == 'n') {
+                t->view.quitting = false;
+                return;
+        }
+        if (wc == 'd')
+                act = tui_can_detach(t) ? ACT_DETACH : ACT_NONE;
+        else if (wc == 'y')
+                act = ACT_QUIT;
+        else if (wc == '\n' || wc == '\r' || wc == ' ')
+                act = items[t->view.quit_menu].act;
+        else
+                act = ACT_NONE;
+        if (act == ACT_DETACH) {
+                detach(t);
+                return;
+        }
+        if (act == ACT_NONE)
+                return;
+        t->view.quitting = false;
+        if (act != ACT_QUIT)
+                return;
+        if (t->view.scr == SCR_RESUME) {
+                t->view.resume_choice = TUI_QUIT;
+                tui_leave(t);
+        } else if (t->view.scr == SCR_END) {
+                tui_leave(t);
+        } else {
+                /* Before the run began there is nothing to show at the
+                 * end: leave with it. */
+                t->leave_on_end = t->run.log_path == NULL;
+                if (t->view.req_id)
+                        tui_reply(t, "abort", NULL);
+                tui_interrupt(t);
+        }
 }
 
 /* F1/?, q/F10/Ctrl-C and the log keys; the rest to the screen. */
 static void
 handle_key(struct tui *t, int key, wint_t wc, bool is_key)
 {
-        bool typing = t->scr == SCR_FORM && !t->log.full && t->form.focus < t->form.n &&
-                      t->form.f[t->form.focus].type != Q_YESNO &&
-                      t->form.f[t->form.focus].type != Q_CONFIRM &&
-                      t->form.f[t->form.focus].type != Q_CHOICE;
+        const struct tui_form *f = &t->view.form;
+        bool typing = t->view.scr == SCR_FORM && !t->log.full && f->focus < f->n &&
+                      f->f[f->focus].type != Q_YESNO && f->f[f->focus].type != Q_CONFIRM &&
+                      f->f[f->focus].type != Q_CHOICE;
         bool ctrl_c = !is_key && wc == 3;
+        size_t n;
 
         if (is_key && key == KEY_RESIZE) {
                 /* curses has the new size already (resizeterm queues this key). */
@@ -203,40 +204,12 @@ handle_key(struct tui *t, int key, wint_t wc, bool is_key)
                 return;
         }
         tui_dirty(t);
-        if (t->help) {
-                t->help = false;
+        if (t->view.help) {
+                t->view.help = false;
                 return;
         }
-        if (t->quitting) {
-                int n = tui_can_detach(t) ? 3 : 2;
-
-                if ((is_key && (key == KEY_UP || key == KEY_BTAB)))
-                        t->quit_menu = (t->quit_menu + n - 1) % n;
-                else if ((is_key && key == KEY_DOWN) || (!is_key && wc == '\t'))
-                        t->quit_menu = (t->quit_menu + 1) % n;
-                else if (!is_key && (wc == 27 || wc == 'n'))
-                        t->quitting = false;
-                else if (n == 3 && !is_key &&
-                         (wc == 'd' || ((wc == '\n' || wc == '\r' || wc == ' ') && t->quit_menu == 1)))
-                        detach(t);
-                else if (!is_key && (wc == '\n' || wc == '\r' || wc == 'y' || wc == ' ')) {
-                        t->quitting = false;
-                        if (t->quit_menu == 0 || wc == 'y') {
-                                if (t->scr == SCR_RESUME) {
-                                        t->resume_choice = TUI_QUIT;
-                                        tui_leave(t);
-                                } else if (t->scr == SCR_END) {
-                                        tui_leave(t);
-                                } else {
-                                        /* Before the run began there is nothing
-                                         * to show at the end: leave with it. */
-                                        t->leave_on_end = t->log_path == NULL;
-                                        if (t->req_id)
-                                                tui_reply(t, "abort", NULL);
-                                        tui_interrupt(t);
-                                }
-                        }
-                }
+        if (t->view.quitting) {
+                quit_key(t, key, wc, is_key);
                 return;
         }
         if (t->log.searching || t->log.full) {
@@ -244,27 +217,25 @@ handle_key(struct tui *t, int key, wint_t wc, bool is_key)
                         return;
         }
         if ((is_key && key == KEY_F(1)) || (!typing && !is_key && wc == '?')) {
-                t->help = true;
+                t->view.help = true;
                 return;
         }
         if ((is_key && key == KEY_F(10)) || ctrl_c || (!typing && !is_key && wc == 'q')) {
-                if (t->scr == SCR_END || t->scr == SCR_DETACHED) {
+                if (t->view.scr == SCR_END || t->view.scr == SCR_DETACHED) {
                         tui_leave(t);
                         return;
                 }
-                if (t->scr == SCR_BUSY) {
+                if (t->view.scr == SCR_BUSY) {
                         /* Leave it attached to the other wizard. */
-                        t->menu = 1;
-                        tui_screen_key(t, 0, '\r', false);
+                        tui_busy_leave(t);
                         return;
                 }
-                t->quitting = true;
-                t->quit_menu = tui_can_detach(t) ? 2 : 1;       /* Go on */
+                t->view.quitting = true;
+                tui_quit_items(t, &n);
+                t->view.quit_menu = (int)n - 1;         /* Go on */
                 return;
         }
-        if (t->scr == SCR_FORM && tui_form_key(t, key, wc, is_key))
-                return;
-        if (t->scr != SCR_FORM && tui_screen_key(t, key, wc, is_key))
+        if (tui_screen_key(t, key, wc, is_key))
                 return;
         tui_log_key(t, key, wc, is_key);
 }
@@ -287,7 +258,7 @@ read_keys(struct tui *t)
 static bool
 running(const struct tui *t)
 {
-        return t->current >= 0 && t->steps[t->current].st == ST_RUNNING;
+        return t->run.current >= 0 && t->run.steps[t->run.current].st == ST_RUNNING;
 }
 
 static void
@@ -306,8 +277,8 @@ static void
 draw_now(struct tui *t)
 {
         tui_draw(t);
-        t->dirty = false;
-        t->last_draw = now_ms();
+        t->view.dirty = false;
+        t->view.last_draw = now_ms();
         if (!t->drawn) {
                 t->drawn = true;
                 stamp(t, "first_frame");
@@ -324,17 +295,17 @@ loop(struct tui *t)
                 int64_t now = now_ms();
                 int timeout = -1;
 
-                if (t->dirty && now - t->last_draw >= TUI_FRAME_MS)
+                if (t->view.dirty && now - t->view.last_draw >= TUI_FRAME_MS)
                         draw_now(t);
-                if (t->dirty)
-                        timeout = (int)(t->last_draw + TUI_FRAME_MS - now);
-                else if (running(t) || t->prog_what)
+                if (t->view.dirty)
+                        timeout = (int)(t->view.last_draw + TUI_FRAME_MS - now);
+                else if (running(t) || t->run.prog_what)
                         timeout = (int)(tick + 1000 - now);
-                if (timeout < -1 || (timeout < 0 && (t->dirty || running(t))))
+                if (timeout < -1 || (timeout < 0 && (t->view.dirty || running(t))))
                         timeout = 0;
                 pfd[0] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
-                pfd[1] = (struct pollfd){ .fd = t->fd, .events = POLLIN };
-                if (t->fd >= 0 && t->outq.len)
+                pfd[1] = (struct pollfd){ .fd = t->conn.fd, .events = POLLIN };
+                if (t->conn.fd >= 0 && t->conn.outq.len)
                         pfd[1].events |= POLLOUT;
                 pfd[2] = (struct pollfd){ .fd = t->sig[0], .events = POLLIN };
                 if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
@@ -351,12 +322,12 @@ loop(struct tui *t)
                 if (pfd[0].revents & POLLIN)
                         read_keys(t);
                 if (pfd[1].revents & POLLOUT)
-                        flush_out(t);
+                        tui_flush_out(t);
                 if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
                         tui_read_worker(t);
                 if (now_ms() - tick >= 1000) {
                         tick = now_ms();
-                        if (running(t) || t->prog_what)
+                        if (running(t) || t->run.prog_what)
                                 tui_dirty(t);
                 }
         }
@@ -369,21 +340,21 @@ init_plan(struct tui *t)
         char host[256] = "";
 
         gethostname(host, sizeof host - 1);
-        t->plan_id = xstrdup(p->id);
-        t->title = xstrdup(p->title);
-        t->host = xstrdup(host);
-        t->target = xstrdup(p->target);
-        t->state_dir = xstrdup(t->o.state_dir);
-        t->current = -1;
+        t->run.plan_id = xstrdup(p->id);
+        t->run.title = xstrdup(p->title);
+        t->run.host = xstrdup(host);
+        t->run.target = xstrdup(p->target);
+        t->run.state_dir = xstrdup(t->o.state_dir);
+        t->run.current = -1;
         for (int i = 0; i < STEP_COUNT && step_registry[i]; i++) {
                 const struct step_module *s = step_registry[i];
 
-                t->steps[i].title = xstrdup(_(s->title));
-                t->steps[i].what = xstrdup(_(s->what));
-                t->steps[i].consequence = s->consequence ? xstrdup(_(s->consequence)) : NULL;
-                t->steps[i].destructive = s->risk == RISK_DESTRUCTIVE;
-                t->steps[i].ms = -1;
-                t->steps[i].st = ST_PENDING;
+                t->run.steps[i].title = xstrdup(_(s->title));
+                t->run.steps[i].what = xstrdup(_(s->what));
+                t->run.steps[i].consequence = s->consequence ? xstrdup(_(s->consequence)) : NULL;
+                t->run.steps[i].destructive = s->risk == RISK_DESTRUCTIVE;
+                t->run.steps[i].ms = -1;
+                t->run.steps[i].st = ST_PENDING;
         }
 }
 
@@ -400,7 +371,7 @@ tui_new(const struct tui_opts *o, struct diag *d)
         }
         t = xcalloc(1, sizeof *t);
         t->o = *o;
-        t->fd = -1;
+        t->conn.fd = -1;
         t->sig[0] = t->sig[1] = -1;
         if (tr && *tr)
                 t->trace = fopen(tr, "ae");
@@ -434,7 +405,7 @@ tui_new(const struct tui_opts *o, struct diag *d)
         tui_init_look(t);
         getmaxyx(stdscr, t->rows, t->cols);
         init_plan(t);
-        t->scr = SCR_START;
+        t->view.scr = SCR_START;
         draw_now(t);
         return t;
 fail:
@@ -452,31 +423,31 @@ fail:
 enum tui_resume
 tui_resume(struct tui *t, const struct run_state *st, const char *log_path)
 {
-        t->resume = st;
-        t->resume_choice = TUI_QUIT;
-        tui_set(&t->log_path, log_path);
+        t->view.resume = st;
+        t->view.resume_choice = TUI_QUIT;
+        tui_set(&t->run.log_path, log_path);
         for (int i = 0; i < STEP_COUNT; i++) {
-                t->steps[i].st = st->status[i];
-                t->steps[i].ms = st->ms[i];
+                t->run.steps[i].st = st->status[i];
+                t->run.steps[i].ms = st->ms[i];
         }
         if (kvlist_get(&st->facts, "version"))
-                tui_set(&t->version, kvlist_get(&st->facts, "version"));
+                tui_set(&t->run.version, kvlist_get(&st->facts, "version"));
         if (st->target)
-                tui_set(&t->target, st->target);
-        t->scr = SCR_RESUME;
-        t->menu = 0;
+                tui_set(&t->run.target, st->target);
+        t->view.scr = SCR_RESUME;
+        t->view.menu = 0;
         t->quit_loop = false;
         tui_dirty(t);
         loop(t);
         t->quit_loop = false;
-        t->resume = NULL;
-        free(t->log_path);
-        t->log_path = NULL;
+        t->view.resume = NULL;
+        free(t->run.log_path);
+        t->run.log_path = NULL;
         tui_log_release(&t->log);
         t->log.full = false;
-        t->scr = SCR_START;
+        t->view.scr = SCR_START;
         tui_dirty(t);
-        return t->resume_choice;
+        return t->view.resume_choice;
 }
 
 int
@@ -484,30 +455,30 @@ tui_run(struct tui *t, int fd, pid_t worker)
 {
         struct proto_msg m;
 
-        t->fd = fd;
-        t->worker = worker;
-        t->code = EXIT_STEPFAIL;
+        t->conn.fd = fd;
+        t->conn.worker = worker;
+        t->run.code = EXIT_STEPFAIL;
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
         worker_hello(&m, "client");
         tui_send(t, &m);
         proto_release(&m);
         t->log.pane = true;
         loop(t);
-        if (t->fd >= 0) {
-                close(t->fd);
-                t->fd = -1;
+        if (t->conn.fd >= 0) {
+                close(t->conn.fd);
+                t->conn.fd = -1;
         }
-        if (!t->hangup && !t->worker_gone && t->worker > 0) {
+        if (!t->hangup && !t->conn.worker_gone && t->conn.worker > 0) {
                 int status;
 
                 /* The run has ended: the worker is writing its last bytes. */
-                if (t->ended && waitpid(t->worker, &status, 0) == t->worker) {
-                        t->worker_gone = true;
-                        t->worker_status = status;
+                if (t->run.ended && waitpid(t->conn.worker, &status, 0) == t->conn.worker) {
+                        t->conn.worker_gone = true;
+                        t->conn.worker_status = status;
                 }
         }
-        if (!t->ended && t->worker_gone && WIFEXITED(t->worker_status))
-                t->code = WEXITSTATUS(t->worker_status);
+        if (!t->run.ended && t->conn.worker_gone && WIFEXITED(t->conn.worker_status))
+                t->run.code = WEXITSTATUS(t->conn.worker_status);
         stamp(t, "end");
         if (t->trace) {
                 struct rusage self, kids;
@@ -523,7 +494,7 @@ tui_run(struct tui *t, int fd, pid_t worker)
                         kids.ru_utime.tv_usec + kids.ru_stime.tv_usec, self.ru_maxrss);
                 fflush(t->trace);
         }
-        return t->code;
+        return t->run.code;
 }
 
 void
@@ -557,37 +528,37 @@ tui_free(struct tui *t)
                 tui_print_report(t);
         close(t->sig[0]);
         close(t->sig[1]);
-        if (t->fd >= 0)
-                close(t->fd);
+        if (t->conn.fd >= 0)
+                close(t->conn.fd);
         if (t->trace)
                 fclose(t->trace);
-        free(t->plan_id);
-        free(t->title);
-        free(t->host);
-        free(t->version);
-        free(t->target);
-        free(t->state_dir);
-        free(t->log_path);
+        free(t->run.plan_id);
+        free(t->run.title);
+        free(t->run.host);
+        free(t->run.version);
+        free(t->run.target);
+        free(t->run.state_dir);
+        free(t->run.log_path);
         for (int i = 0; i < STEP_COUNT; i++) {
-                free(t->steps[i].title);
-                free(t->steps[i].what);
-                free(t->steps[i].consequence);
-                free(t->steps[i].note);
+                free(t->run.steps[i].title);
+                free(t->run.steps[i].what);
+                free(t->run.steps[i].consequence);
+                free(t->run.steps[i].note);
         }
-        free(t->info);
-        free(t->bye_message);
-        free(t->prog_what);
-        strv_release(&t->env);
+        free(t->run.info);
+        free(t->conn.bye_message);
+        free(t->run.prog_what);
+        strv_release(&t->run.env);
         tui_log_release(&t->log);
-        tui_form_release(&t->form);
-        free(t->text);
-        free(t->what);
-        free(t->req_step);
-        free(t->fail_log);
-        free(t->status);
+        tui_form_release(&t->view.form);
+        free(t->view.text);
+        free(t->view.confirm.what);
+        free(t->view.req_step);
+        free(t->view.failure.log);
+        free(t->view.status);
         free(t->farewell);
-        proto_release(&t->end);
-        proto_reader_release(&t->rd);
-        strbuf_release(&t->outq);
+        proto_release(&t->run.end);
+        proto_reader_release(&t->conn.rd);
+        strbuf_release(&t->conn.outq);
         free(t);
 }

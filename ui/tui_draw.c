@@ -250,8 +250,8 @@ tui_menu(struct tui *t, int y, int x, int w, const char *const *items, int focus
 void
 tui_body(struct tui *t, int *y, int *x, int *h, int *w)
 {
-        bool pane = t->log.pane && (t->scr == SCR_RUN || t->scr == SCR_START ||
-                                    t->scr == SCR_CONFIRM || t->scr == SCR_FAILURE);
+        bool pane = t->log.pane && (t->view.scr == SCR_RUN || t->view.scr == SCR_START ||
+                                    t->view.scr == SCR_CONFIRM || t->view.scr == SCR_FAILURE);
 
         *y = 1;
         *x = TUI_SIDEBAR + 1;
@@ -263,8 +263,8 @@ static void
 draw_title(struct tui *t)
 {
         char *s;
-        const char *v = t->version ? t->version : "?";
-        const char *to = t->target ? t->target : "?";
+        const char *v = t->run.version ? t->run.version : "?";
+        const char *to = t->run.target ? t->run.target : "?";
 
         tui_attr_on(t, TA_TITLE);
         move(0, 0);
@@ -273,7 +273,8 @@ draw_title(struct tui *t)
         /* TRANSLATORS: the title line: plan title, host, version now, arrow,
          * target version: "upshift: Redis on db1, 7.0.15 -> 7.2.4" */
         s = xasprintf(_(" upshift%s: %s on %s, %s %s %s"), t->o.rollback ? _(" rollback") : "",
-                      t->title ? t->title : "", t->host ? t->host : "", v, t->g.arrow, to);
+                      t->run.title ? t->run.title : "", t->run.host ? t->run.host : "", v,
+                      t->g.arrow, to);
         tui_put(t, 0, 0, t->cols, s);
         free(s);
         tui_attr_off(t, TA_TITLE);
@@ -301,7 +302,7 @@ draw_sidebar(struct tui *t, int h)
         tui_put(t, 1, 1, TUI_SIDEBAR - 3, _("Steps"));
         tui_attr_off(t, TA_HEAD);
         for (int i = 0; i < STEP_COUNT && i + 3 <= h; i++) {
-                const struct tui_step *s = &t->steps[i];
+                const struct tui_step *s = &t->run.steps[i];
                 const char *g;
                 enum tui_attr a;
                 char d[32] = "", num[8];
@@ -312,7 +313,7 @@ draw_sidebar(struct tui *t, int h)
                         duration_format(d, sizeof d, now_ms() - s->t0);
                 else if (s->ms >= 0 && (s->st == ST_DONE || s->st == ST_FAILED))
                         duration_format(d, sizeof d, s->ms);
-                if (i == t->current)
+                if (i == t->run.current)
                         tui_attr_on(t, TA_HEAD);
                 tui_attr_on(t, a);
                 mvaddstr(y, 1, g);
@@ -323,7 +324,7 @@ draw_sidebar(struct tui *t, int h)
                 tui_put(t, y, 5, TUI_SIDEBAR - 7 - dw - (dw ? 1 : 0), s->title ? s->title : "");
                 if (dw)
                         mvaddstr(y, TUI_SIDEBAR - 2 - dw, d);
-                if (i == t->current)
+                if (i == t->run.current)
                         tui_attr_off(t, TA_HEAD);
         }
 }
@@ -336,13 +337,13 @@ draw_keys(struct tui *t)
 
         if (t->log.full)
                 keys = _("Up/Down/PgUp/PgDn scroll  / search  n next  End follow  f or Esc close");
-        else if (t->scr == SCR_FORM && t->form.no_back)
+        else if (t->view.scr == SCR_FORM && t->view.form.no_back)
                 keys = _("Tab/Down next  Up previous  PgDn button  F1 help  F10 quit");
-        else if (t->scr == SCR_FORM)
+        else if (t->view.scr == SCR_FORM)
                 keys = _("Tab/Down next  Up previous  PgDn buttons  Esc back form  F1 help  F10 quit");
-        else if (t->scr == SCR_RUN || t->scr == SCR_START)
+        else if (t->view.scr == SCR_RUN || t->view.scr == SCR_START)
                 keys = _("l log  f full log  / search  PgUp/PgDn scroll  ? help  q quit");
-        else if (t->scr == SCR_END || t->scr == SCR_DETACHED)
+        else if (t->view.scr == SCR_END || t->view.scr == SCR_DETACHED)
                 keys = _("Enter or q leave  f full log  ? help");
         else
                 keys = _("Up/Down choose  Enter confirm  l log  f full log  ? help  q quit");
@@ -351,13 +352,13 @@ draw_keys(struct tui *t)
         for (int c = 0; c < t->cols; c++)
                 addch(' ');
         used = tui_put(t, y, 1, t->cols - 2, keys);
-        if (t->status) {
-                int sw = tui_text_width(t->status);
+        if (t->view.status) {
+                int sw = tui_text_width(t->view.status);
                 int x = t->cols - 1 - sw;
 
                 if (x < used + 3)
                         x = used + 3;
-                tui_put(t, y, x, t->cols - 1 - x, t->status);
+                tui_put(t, y, x, t->cols - 1 - x, t->view.status);
         }
         tui_attr_off(t, TA_TITLE);
 }
@@ -388,17 +389,40 @@ draw_help(struct tui *t)
                 tui_put(t, y + 2 + i, x + 2, w - 4, _(lines[i]));
 }
 
+static const struct tui_item quit_menu[] = {
+        { N_("Quit"), ACT_QUIT },
+        { N_("Detach"), ACT_DETACH },
+        { N_("Go on"), ACT_GO_ON },
+};
+
+static const struct tui_item quit_menu_no_detach[] = {
+        { N_("Quit"), ACT_QUIT },
+        { N_("Go on"), ACT_GO_ON },
+};
+
+const struct tui_item *
+tui_quit_items(const struct tui *t, size_t *ret_n)
+{
+        if (tui_can_detach(t)) {
+                *ret_n = ARRAY_SIZE(quit_menu);
+                return quit_menu;
+        }
+        *ret_n = ARRAY_SIZE(quit_menu_no_detach);
+        return quit_menu_no_detach;
+}
+
 static void
 draw_quit(struct tui *t)
 {
         struct strv v = {0};
-        const char *items[4];
+        const struct tui_item *menu;
         const char *why;
-        int w = 64, h, y, x, n;
+        int w = 64, h, y, x;
+        size_t n;
         char *msg;
 
-        if (t->scr == SCR_RESUME || t->scr == SCR_FORM || t->scr == SCR_REVIEW ||
-            (t->scr == SCR_START && t->log_path == NULL))
+        if (t->view.scr == SCR_RESUME || t->view.scr == SCR_FORM || t->view.scr == SCR_REVIEW ||
+            (t->view.scr == SCR_START && t->run.log_path == NULL))
                 why = _("Nothing has been changed by this run.");
         else
                 why = _("The run stops at the next safe point (a running migration is let finish) and can be resumed later.");
@@ -411,20 +435,15 @@ draw_quit(struct tui *t)
                 free(msg);
                 msg = more;
         }
-        n = 0;
-        items[n++] = _("Quit");
-        if (tui_can_detach(t))
-                items[n++] = _("Detach");
-        items[n++] = _("Go on");
-        items[n] = NULL;
+        menu = tui_quit_items(t, &n);
         tui_wrap(msg, w - 4, &v);
-        h = (int)v.n + 4 + n;
+        h = (int)v.n + 4 + (int)n;
         y = (t->rows - h) / 2;
         x = (t->cols - w) / 2;
         tui_box(t, y, x, h, w, _("Quit?"));
         for (size_t i = 0; i < v.n; i++)
                 tui_put(t, y + 2 + (int)i, x + 2, w - 4, v.v[i]);
-        tui_menu(t, y + 2 + (int)v.n + 1, x + 2, w - 4, items, t->quit_menu);
+        tui_menu_items(t, y + 2 + (int)v.n + 1, x + 2, w - 4, menu, n, t->view.quit_menu);
         strv_release(&v);
         free(msg);
 }
@@ -451,10 +470,10 @@ tui_draw(struct tui *t)
         int y, x, h, w;
 
         erase();
-        t->cur_on = false;
+        t->view.cur_on = false;
         if (t->rows < TUI_MIN_ROWS || t->cols < TUI_MIN_COLS) {
                 draw_too_small(t);
-                if (t->quitting)
+                if (t->view.quitting)
                         tui_put(t, t->rows - 1, 0, t->cols, _("Quit? y: yes, Esc: no"));
                 curs_set(0);
                 refresh();
@@ -472,12 +491,12 @@ tui_draw(struct tui *t)
                 }
         }
         draw_keys(t);
-        if (t->help)
+        if (t->view.help)
                 draw_help(t);
-        if (t->quitting)
+        if (t->view.quitting)
                 draw_quit(t);
-        if (t->cur_on && !t->help && !t->quitting && !t->log.full) {
-                move(t->cur_y, t->cur_x);
+        if (t->view.cur_on && !t->view.help && !t->view.quitting && !t->log.full) {
+                move(t->view.cur_y, t->view.cur_x);
                 curs_set(1);
         } else {
                 curs_set(0);

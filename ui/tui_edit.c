@@ -190,9 +190,9 @@ tui_edit_draw(struct tui *t, struct tui_edit *e, int y, int x, int w, bool maske
                 }
                 tui_attr_off(t, TA_FIELD);
                 if (focused) {
-                        t->cur_on = true;
-                        t->cur_y = y;
-                        t->cur_x = x + cur_col - first;
+                        t->view.cur_on = true;
+                        t->view.cur_y = y;
+                        t->view.cur_x = x + cur_col - first;
                 }
         }
         free(shown);

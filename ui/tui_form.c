@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/i18n.h"
+#include "ui/proto_msg.h"
 #include "ui/tui_int.h"
 
 /* A label longer than this many rows is cut. */
@@ -39,54 +40,49 @@ tui_form_release(struct tui_form *f)
 }
 
 static void
-load_field(struct tui_field *f, const struct proto_msg *m, const char *pre)
+load_field(struct tui_field *f, struct pmsg_field *x)
 {
-        char k[64];
-        int type;
+        int type = qtype_from_name(x->type ? x->type : "string");
 
-#define G(name) (snprintf(k, sizeof k, "%s%s", pre, name), proto_get(m, k))
-        f->key = xstrdup(G("key"));
-        f->text = xstrdup(G("text") ? G("text") : G("key"));
-        f->help = xstrdup(G("help"));
-        f->def = xstrdup(G("default"));
-        type = qtype_from_name(G("type") ? G("type") : "string");
+        f->key = xstrdup(x->key);
+        f->text = xstrdup(x->text ? x->text : x->key);
+        f->help = xstrdup(x->help);
+        f->def = xstrdup(x->def);
         f->type = type < 0 ? Q_STRING : (enum qtype)type;
-        f->required = G("required") && strcmp(G("required"), "1") == 0;
-        f->error = xstrdup(G("error"));
-        tui_edit_set(&f->ed, G("value"));
-        for (int i = 0; i < 256; i++) {
-                snprintf(k, sizeof k, "%sc.%d", pre, i);
-                if (proto_get(m, k) == NULL)
-                        break;
-                strv_push(&f->choices, proto_get(m, k));
-        }
-#undef G
+        f->required = x->required;
+        f->error = xstrdup(x->error);
+        tui_edit_set(&f->ed, x->value);
+        f->choices = x->choices;                /* moved */
+        memset(&x->choices, 0, sizeof x->choices);
 }
 
 void
 tui_form_load(struct tui *t, const struct proto_msg *m, bool single)
 {
-        struct tui_form *f = &t->form;
-        long long n = single ? 1 : proto_get_int(m, "n", 0);
+        struct tui_form *f = &t->view.form;
+        struct pmsg_form pf = { .index = 1, .count = 1, .n = 1 };
         size_t first_bad = (size_t)-1;
 
+        if (!single)
+                pmsg_form_decode(m, &pf);
         tui_form_release(f);
         f->single = single;
-        f->title = xstrdup(single ? _("Question") : proto_get(m, "title"));
-        f->intro = xstrdup(proto_get(m, "intro"));
-        f->error = xstrdup(proto_get(m, "error"));
-        f->index = (int)proto_get_int(m, "index", 1);
-        f->count = (int)proto_get_int(m, "count", 1);
-        f->no_back = proto_get_int(m, "no_back", 0) != 0;
-        if (n < 0 || n > 256)
-                n = 0;
-        f->n = (size_t)n;
+        f->title = xstrdup(single ? _("Question") : pf.title);
+        f->intro = xstrdup(pf.intro);
+        f->error = xstrdup(pf.error);
+        f->index = (int)pf.index;
+        f->count = (int)pf.count;
+        f->no_back = pf.no_back;
+        f->n = pf.n;
         f->f = xcalloc(f->n ? f->n : 1, sizeof *f->f);
         for (size_t i = 0; i < f->n; i++) {
-                char pre[32];
+                struct pmsg_ask ask = {0};
 
-                snprintf(pre, sizeof pre, "f%zu.", i);
-                load_field(&f->f[i], m, single ? "" : pre);
+                if (single)
+                        pmsg_ask_decode(m, &ask);
+                else
+                        pmsg_form_field(m, i, &ask.f);
+                load_field(&f->f[i], &ask.f);
                 if (f->f[i].error && first_bad == (size_t)-1)
                         first_bad = i;
         }
@@ -104,17 +100,20 @@ is_toggle(const struct tui_field *f)
 static void
 send_form(struct tui *t, const char *result)
 {
-        struct tui_form *f = &t->form;
-        struct proto_msg extra = {0};
+        struct tui_form *f = &t->view.form;
+        const char **fields = xcalloc(f->n ? f->n : 1, sizeof *fields);
+        struct pmsg_reply r = {0};
 
-        for (size_t i = 0; i < f->n; i++) {
-                char k[32];
-
-                snprintf(k, sizeof k, f->single ? "value" : "f%zu", i);
-                proto_set(&extra, k, tui_edit_text(&f->f[i].ed));
+        for (size_t i = 0; i < f->n; i++)
+                fields[i] = tui_edit_text(&f->f[i].ed);
+        if (f->single) {
+                r.value = f->n ? fields[0] : NULL;
+        } else {
+                r.fields = fields;
+                r.n = f->n;
         }
-        tui_reply(t, result, &extra);
-        kvlist_release(&extra.kv);
+        tui_reply(t, result, &r);
+        free(fields);
 }
 
 /* Choices and yes/no: move to the next or previous value. */
@@ -165,7 +164,7 @@ move_focus(struct tui_form *f, int dir)
 bool
 tui_form_key(struct tui *t, int key, wint_t wc, bool is_key)
 {
-        struct tui_form *f = &t->form;
+        struct tui_form *f = &t->view.form;
         struct tui_field *fl = f->focus < f->n ? &f->f[f->focus] : NULL;
 
         if (!is_key && wc == 27) {
@@ -280,13 +279,15 @@ draw_value(struct tui *t, struct tui_field *f, int y, int x, int w, bool focused
         free(s);
 }
 
-void
-tui_form_draw(struct tui *t, int y, int x, int h, int w)
+/* The form's title and its intro or error (three rows at most); returns
+ * the rows used. */
+static int
+draw_head(struct tui *t, int y, int x, int w)
 {
-        struct tui_form *f = &t->form;
+        struct tui_form *f = &t->view.form;
         struct strv intro = {0};
-        int bottom;
         char *head;
+        int rows;
 
         head = f->count > 1 ? xasprintf(_("%s (%d of %d)"), f->title, f->index, f->count)
                             : xstrdup(f->title);
@@ -305,90 +306,128 @@ tui_form_draw(struct tui *t, int y, int x, int h, int w)
                 if (f->error)
                         tui_attr_off(t, TA_FAIL);
         }
-        y += 2 + (int)(intro.n < 3 ? intro.n : 3);
-        h -= 2 + (int)(intro.n < 3 ? intro.n : 3);
-        bottom = h - 2;
+        rows = 2 + (int)(intro.n < 3 ? intro.n : 3);
         strv_release(&intro);
-        /* Each field: its label wrapped (a checklist item is a sentence),
-         * its value, and its note wrapped (at least one row, for air).
-         * Scroll so that the focused one shows. */
-        {
-                struct strv *labels = xcalloc(f->n ? f->n : 1, sizeof *labels);
-                struct strv *notes = xcalloc(f->n ? f->n : 1, sizeof *notes);
-                enum tui_attr *attrs = xcalloc(f->n ? f->n : 1, sizeof *attrs);
-                int *start = xcalloc(f->n + 1, sizeof *start);
+        return rows;
+}
 
-                for (size_t i = 0; i < f->n; i++) {
-                        char buf[64];
-                        const char *note = field_note(&f->f[i], i == f->focus, buf, sizeof buf,
-                                                      &attrs[i]);
+/* The fields' rows: labels, notes and where each field starts. */
+struct form_rows {
+        struct strv   *labels;
+        struct strv   *notes;
+        enum tui_attr *attrs;
+        int           *start;           /* n + 1: field i's first row, then the end */
+};
 
-                        tui_wrap(f->f[i].text, w - 4, &labels[i]);
-                        strv_keep(&labels[i], FORM_LABEL_ROWS);
-                        if (labels[i].n == 0)
-                                strv_push(&labels[i], "");
-                        if (note)
-                                tui_wrap(note, w - 6, &notes[i]);
-                        strv_keep(&notes[i], 3);
-                        start[i + 1] = start[i] + (int)labels[i].n + 1 +
-                                       (notes[i].n ? (int)notes[i].n : 1);
-                }
-                if (f->focus < f->n) {
-                        int fr = start[f->focus], fh = start[f->focus + 1] - fr;
+static void
+lay_out(struct tui_form *f, int w, struct form_rows *ret)
+{
+        ret->labels = xcalloc(f->n ? f->n : 1, sizeof *ret->labels);
+        ret->notes = xcalloc(f->n ? f->n : 1, sizeof *ret->notes);
+        ret->attrs = xcalloc(f->n ? f->n : 1, sizeof *ret->attrs);
+        ret->start = xcalloc(f->n + 1, sizeof *ret->start);
+        for (size_t i = 0; i < f->n; i++) {
+                char buf[64];
+                const char *note = field_note(&f->f[i], i == f->focus, buf, sizeof buf,
+                                              &ret->attrs[i]);
 
-                        if (fr < f->top)
-                                f->top = fr;
-                        if (fr + fh > f->top + bottom)
-                                f->top = fr + fh - bottom;
-                } else {
-                        f->top = start[f->n] > bottom ? start[f->n] - bottom : 0;
-                }
-                for (size_t i = 0; i < f->n; i++) {
-                        struct tui_field *fl = &f->f[i];
-                        bool focused = i == f->focus;
-                        int r = start[i] - f->top, lr = (int)labels[i].n;
-
-                        if (r < 0 || r + lr + 1 > bottom)
-                                continue;
-                        if (focused)
-                                tui_attr_on(t, TA_HEAD);
-                        mvaddstr(y + r, x + 1, focused ? t->g.pointer : " ");
-                        for (int k = 0; k < lr; k++)
-                                tui_put(t, y + r + k, x + 3, w - 4, labels[i].v[k]);
-                        if (focused)
-                                tui_attr_off(t, TA_HEAD);
-                        draw_value(t, fl, y + r + lr, x + 3, w - 5, focused);
-                        tui_attr_on(t, attrs[i]);
-                        for (size_t k = 0; k < notes[i].n && r + lr + 1 + (int)k < bottom; k++)
-                                tui_put(t, y + r + lr + 1 + (int)k, x + 5, w - 6, notes[i].v[k]);
-                        tui_attr_off(t, attrs[i]);
-                }
-                for (size_t i = 0; i < f->n; i++) {
-                        strv_release(&labels[i]);
-                        strv_release(&notes[i]);
-                }
-                free(labels);
-                free(notes);
-                free(attrs);
-                free(start);
+                tui_wrap(f->f[i].text, w - 4, &ret->labels[i]);
+                strv_keep(&ret->labels[i], FORM_LABEL_ROWS);
+                if (ret->labels[i].n == 0)
+                        strv_push(&ret->labels[i], "");
+                if (note)
+                        tui_wrap(note, w - 6, &ret->notes[i]);
+                strv_keep(&ret->notes[i], 3);
+                ret->start[i + 1] = ret->start[i] + (int)ret->labels[i].n + 1 +
+                                    (ret->notes[i].n ? (int)ret->notes[i].n : 1);
         }
-        {
-                const char *next = f->index < f->count ? _("[ Next ]") : _("[ Go on ]");
-                const char *back = _("[ Back ]");
-                int by = y + h - 1, bx = x + 3;
+}
 
-                if (f->focus >= f->n && f->button == 0)
-                        tui_attr_on(t, TA_SEL);
-                bx += tui_put(t, by, bx, w - 4, next);
-                if (f->focus >= f->n && f->button == 0)
-                        tui_attr_off(t, TA_SEL);
-                bx += 3;
-                if (f->no_back)
-                        back = "";
-                if (f->focus >= f->n && f->button == 1)
-                        tui_attr_on(t, TA_SEL);
-                tui_put(t, by, bx, w - (bx - x), back);
-                if (f->focus >= f->n && f->button == 1)
-                        tui_attr_off(t, TA_SEL);
+static void
+form_rows_release(struct form_rows *fr, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                strv_release(&fr->labels[i]);
+                strv_release(&fr->notes[i]);
         }
+        free(fr->labels);
+        free(fr->notes);
+        free(fr->attrs);
+        free(fr->start);
+}
+
+/* Each field: its label wrapped (a checklist item is a sentence), its
+ * value, and its note wrapped (at least one row, for air). Scroll so
+ * that the focused one shows. */
+static void
+draw_fields(struct tui *t, int y, int x, int w, int bottom)
+{
+        struct tui_form *f = &t->view.form;
+        struct form_rows fr;
+
+        lay_out(f, w, &fr);
+        if (f->focus < f->n) {
+                int top = fr.start[f->focus], fh = fr.start[f->focus + 1] - top;
+
+                if (top < f->top)
+                        f->top = top;
+                if (top + fh > f->top + bottom)
+                        f->top = top + fh - bottom;
+        } else {
+                f->top = fr.start[f->n] > bottom ? fr.start[f->n] - bottom : 0;
+        }
+        for (size_t i = 0; i < f->n; i++) {
+                bool focused = i == f->focus;
+                int r = fr.start[i] - f->top, lr = (int)fr.labels[i].n;
+
+                if (r < 0 || r + lr + 1 > bottom)
+                        continue;
+                if (focused)
+                        tui_attr_on(t, TA_HEAD);
+                mvaddstr(y + r, x + 1, focused ? t->g.pointer : " ");
+                for (int k = 0; k < lr; k++)
+                        tui_put(t, y + r + k, x + 3, w - 4, fr.labels[i].v[k]);
+                if (focused)
+                        tui_attr_off(t, TA_HEAD);
+                draw_value(t, &f->f[i], y + r + lr, x + 3, w - 5, focused);
+                tui_attr_on(t, fr.attrs[i]);
+                for (size_t k = 0; k < fr.notes[i].n && r + lr + 1 + (int)k < bottom; k++)
+                        tui_put(t, y + r + lr + 1 + (int)k, x + 5, w - 6, fr.notes[i].v[k]);
+                tui_attr_off(t, fr.attrs[i]);
+        }
+        form_rows_release(&fr, f->n);
+}
+
+static void
+draw_buttons(struct tui *t, int by, int x, int w)
+{
+        struct tui_form *f = &t->view.form;
+        const char *next = f->index < f->count ? _("[ Next ]") : _("[ Go on ]");
+        const char *back = _("[ Back ]");
+        int bx = x + 3;
+
+        if (f->focus >= f->n && f->button == 0)
+                tui_attr_on(t, TA_SEL);
+        bx += tui_put(t, by, bx, w - 4, next);
+        if (f->focus >= f->n && f->button == 0)
+                tui_attr_off(t, TA_SEL);
+        bx += 3;
+        if (f->no_back)
+                back = "";
+        if (f->focus >= f->n && f->button == 1)
+                tui_attr_on(t, TA_SEL);
+        tui_put(t, by, bx, w - (bx - x), back);
+        if (f->focus >= f->n && f->button == 1)
+                tui_attr_off(t, TA_SEL);
+}
+
+void
+tui_form_draw(struct tui *t, int y, int x, int h, int w)
+{
+        int head = draw_head(t, y, x, w);
+
+        y += head;
+        h -= head;
+        draw_fields(t, y, x, w, h - 2);
+        draw_buttons(t, y + h - 1, x, w);
 }

@@ -118,18 +118,8 @@ struct tui_log {
         char              *file;        /* shown from a file (resume: Show log) */
 };
 
-struct tui {
-        struct tui_opts    o;
-        SCREEN            *screen;
-        bool               color, utf8;
-        struct tui_glyphs  g;
-        int                rows, cols;
-        int                sig[2];      /* self-pipe: signal numbers */
-        bool               quit_loop;   /* leave the loop */
-        FILE              *trace;       /* UPSHIFT_TUI_TRACE: times for bench/tui.sh */
-        bool               drawn;
-
-        /* The worker. */
+/* The connection to the worker. */
+struct tui_conn {
         int                fd;          /* -1: none */
         pid_t              worker;
         bool               worker_gone;
@@ -140,10 +130,10 @@ struct tui {
         bool               have_bye;    /* the worker said it exits with bye_code */
         int                bye_code;
         char              *bye_message; /* the engine's last info line, from bye */
-        char              *farewell;    /* printed instead of the report, or NULL */
-        bool               leave_on_end;        /* quit before the run began */
+};
 
-        /* The run. */
+/* The run, as the worker tells it. */
+struct tui_run {
         char              *plan_id, *title, *host, *version, *target, *state_dir, *log_path;
         struct tui_step    steps[STEP_COUNT];
         int                current;     /* the step shown, or -1 */
@@ -154,20 +144,30 @@ struct tui {
         double             prog_rate;   /* bytes a second, smoothed */
         bool               prog_ms;     /* a countdown: done and total are ms */
         struct strv        env;         /* NAME=VALUE for the operator's shell */
-        struct tui_log     log;
+        struct proto_msg   end;         /* the report as it came */
+        struct run_report  report;      /* decoded from end: points into it */
+        bool               ended;
+        int                code;        /* the exit code */
+};
 
-        /* The screen. */
+/* What is on the screen: the screen (tui_screen_table[]) and its state. */
+struct tui_view {
         enum tui_screen    scr;
         long               req_id;      /* the request waiting for its reply, or 0 */
-        struct tui_form    form;
-        char              *text;        /* review / failure message / confirm consequence */
-        char              *what, *req_step, *fail_log;
-        bool               ponr;
-        int                review_top;
+        char              *req_step;    /* the step of a confirm or failure */
+        char              *text;        /* review / failure message / confirm consequence / who */
         int                menu;        /* focused item of the screen's menu */
-        struct proto_msg   end;
-        bool               ended;
-        int                code;
+        struct tui_form    form;
+        struct {
+                char      *what;
+                bool       ponr;        /* a point of no return */
+        }                  confirm;
+        struct {
+                char      *log;
+        }                  failure;
+        struct {
+                int        top;         /* first line shown */
+        }                  review;
         const struct run_state *resume;
         enum tui_resume    resume_choice;
         bool               help;
@@ -178,13 +178,38 @@ struct tui {
         int64_t            last_draw;
         bool               cur_on;      /* show the cursor at (cur_y, cur_x) */
         int                cur_y, cur_x;
-        bool               hangup;      /* the terminal went away */
 };
 
-/* tui.c */
+struct tui {
+        struct tui_opts    o;
+        SCREEN            *screen;
+        bool               color, utf8;
+        struct tui_glyphs  g;
+        int                rows, cols;
+        int                sig[2];      /* self-pipe: signal numbers */
+        bool               quit_loop;   /* leave the loop */
+        FILE              *trace;       /* UPSHIFT_TUI_TRACE: times for bench/tui.sh */
+        bool               drawn;
+        bool               hangup;      /* the terminal went away */
+        char              *farewell;    /* printed instead of the report, or NULL */
+        bool               leave_on_end;        /* quit before the run began */
+        struct tui_log     log;
+        struct tui_conn    conn;
+        struct tui_run     run;
+        struct tui_view    view;
+};
+
+/* tui_msg.c: to the worker */
 void tui_send(struct tui *t, struct proto_msg *m);
-void tui_reply(struct tui *t, const char *result, struct proto_msg *extra);
+/* Write what waits in t->conn.outq, as far as the socket takes it. */
+void tui_flush_out(struct tui *t);
+struct pmsg_reply;
+/* Reply to the request on the screen with result ("ok", "back", "abort")
+ * and extra's value, choice or fields (extra may be NULL). */
+void tui_reply(struct tui *t, const char *result, const struct pmsg_reply *extra);
 void tui_interrupt(struct tui *t);
+
+/* tui.c */
 void tui_set(char **slot, const char *value);
 void tui_dirty(struct tui *t);
 void tui_leave(struct tui *t);          /* the operator leaves the last screen */
@@ -199,6 +224,8 @@ void tui_print_report(struct tui *t);
 
 /* tui_draw.c */
 void tui_draw(struct tui *t);
+/* The quit question's menu: Quit, Detach (when tui_can_detach), Go on. */
+const struct tui_item *tui_quit_items(const struct tui *t, size_t *ret_n);
 void tui_attr_on(struct tui *t, enum tui_attr a);
 void tui_attr_off(struct tui *t, enum tui_attr a);
 void tui_init_look(struct tui *t);
@@ -241,9 +268,66 @@ bool tui_log_key(struct tui *t, int key, wint_t wc, bool is_key);
 /* The last n lines as text (the failure screen). */
 const struct tui_logline *tui_log_at(const struct tui_log *l, size_t up);
 
+/* What a menu item does: menus act by name, not by position. */
+enum tui_action {
+        ACT_NONE,
+        ACT_START,              /* review: start the upgrade */
+        ACT_BACK,               /* review: back to the questions */
+        ACT_ABORT,              /* review: quit, nothing changed */
+        ACT_YES,                /* confirm */
+        ACT_NO,
+        ACT_RETRY,              /* failure */
+        ACT_ROLLBACK,           /* failure, resume */
+        ACT_SHELL,              /* failure: the operator's shell */
+        ACT_QUIT,               /* failure, resume */
+        ACT_RESUME,             /* resume: resume, or finish the rollback */
+        ACT_SHOW_LOG,           /* resume */
+        ACT_TAKEOVER,           /* busy */
+        ACT_LEAVE,              /* busy, end, detached */
+        ACT_DETACH,             /* the quit question */
+        ACT_GO_ON,              /* the quit question */
+};
+
+struct tui_item {
+        const char      *label;         /* N_(): translated when drawn */
+        enum tui_action  act;
+};
+
+/* One screen right of the step list: tui_screen_table[] has one for each
+ * enum tui_screen. key returns true when it took the key; NULL: none. */
+struct tui_screen_def {
+        const char *name;
+        void      (*draw)(struct tui *t, int y, int x, int h, int w);
+        bool      (*key)(struct tui *t, int key, wint_t wc, bool is_key);
+};
+
 /* tui_screens.c */
+extern const struct tui_screen_def tui_screen_table[];
 void tui_draw_screen(struct tui *t, int y, int x, int h, int w);
 bool tui_screen_key(struct tui *t, int key, wint_t wc, bool is_key);
+/* Print wrapped text from row y; returns the rows used (at most max). */
+int  tui_para(struct tui *t, int y, int x, int w, int max, const char *s, enum tui_attr a);
+/* "Step N of 8: what" (step -1: what alone) as a heading. */
+void tui_heading(struct tui *t, int y, int x, int w, int step, const char *what);
+/* A menu of n items (labels translated here); returns the rows used. */
+int  tui_menu_items(struct tui *t, int y, int x, int w, const struct tui_item *items, size_t n,
+                    int focus);
+/* Up/Down/Tab/Shift-Tab over n items of t->menu; Enter. */
+bool tui_menu_key(struct tui *t, int n, int key, wint_t wc, bool is_key);
+bool tui_enter(wint_t wc, bool is_key, int key);
+
+/* tui_end.c: the screens beside a run: resume, end, busy, detached. */
+void tui_draw_resume(struct tui *t, int y, int x, int h, int w);
+bool tui_resume_key(struct tui *t, int key, wint_t wc, bool is_key);
+void tui_draw_end(struct tui *t, int y, int x, int h, int w);
+bool tui_leave_key(struct tui *t, int key, wint_t wc, bool is_key);
+void tui_draw_busy(struct tui *t, int y, int x, int h, int w);
+bool tui_busy_key(struct tui *t, int key, wint_t wc, bool is_key);
+/* Busy: leave the upgrade to the wizard attached, quit this one. */
+void tui_busy_leave(struct tui *t);
+void tui_draw_detached(struct tui *t, int y, int x, int h, int w);
+
+/* tui_shell.c */
 void tui_open_shell(struct tui *t);
 
 #endif

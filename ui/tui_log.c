@@ -135,8 +135,8 @@ search(struct tui *t, int dir, bool from_view)
                         l->have_match = true;
                         if (up < l->scroll || up >= l->scroll + 5)
                                 l->scroll = up > 2 ? up - 2 : 0;
-                        free(t->status);
-                        t->status = NULL;
+                        free(t->view.status);
+                        t->view.status = NULL;
                         return;
                 }
                 if (dir < 0 && up == 0)
@@ -144,8 +144,8 @@ search(struct tui *t, int dir, bool from_view)
         }
 none:
         /* TRANSLATORS: %s is what was searched for */
-        free(t->status);
-        t->status = xasprintf(_("not found: %s"), l->pattern);
+        free(t->view.status);
+        t->view.status = xasprintf(_("not found: %s"), l->pattern);
 }
 
 static const char *
@@ -180,9 +180,9 @@ tui_log_draw(struct tui *t, int y, int x, int h, int w)
                 else if (l->scroll)
                         /* TRANSLATORS: the log pane's title when scrolled up N lines */
                         head = xasprintf(_(" Log (%zu lines up; End follows) "), l->scroll);
-                else if (t->log_path)
+                else if (t->run.log_path)
                         /* TRANSLATORS: the log pane's title: the file with the whole log */
-                        head = xasprintf(_(" Log (all of it in %s) "), t->log_path);
+                        head = xasprintf(_(" Log (all of it in %s) "), t->run.log_path);
                 else
                         head = xstrdup(_(" Log "));
                 tui_attr_on(t, TA_HEAD);
@@ -274,11 +274,6 @@ tui_log_key(struct tui *t, int key, wint_t wc, bool is_key)
                         l->full = !l->full;
                         return true;
                 case 27:
-                        if (l->full) {
-                                l->full = false;
-                                return true;
-                        }
-                        return false;
                 case 'q':
                         if (l->full) {
                                 l->full = false;

@@ -19,6 +19,7 @@
 
 #include "lib/i18n.h"
 #include "lib/util.h"
+#include "ui/proto_msg.h"
 #include "ui/worker.h"
 
 #define QUERY_MS 2000
@@ -209,16 +210,16 @@ worker_hello(struct proto_msg *m, const char *role)
 {
         struct passwd *pw = getpwuid(geteuid());
         const char *tty = ttyname(STDIN_FILENO);
+        char uid[32];
+        struct pmsg_hello h = {
+                .v = PROTO_VERSION, .role = role, .user = uid, .tty = tty ? tty : "",
+                .pid = (long)getpid(),
+        };
 
-        proto_init(m, "hello");
-        proto_set_int(m, "v", PROTO_VERSION);
-        proto_set(m, "role", role);
+        snprintf(uid, sizeof uid, "%ld", (long)geteuid());
         if (pw)
-                proto_set(m, "user", pw->pw_name);
-        else
-                proto_setf(m, "user", "%ld", (long)geteuid());
-        proto_set(m, "tty", tty ? tty : "");
-        proto_set_int(m, "pid", getpid());
+                h.user = pw->pw_name;
+        pmsg_hello_encode(&h, m);
 }
 
 char *
@@ -286,6 +287,8 @@ int
 worker_query(const char *state_dir, struct worker_info *ret, struct diag *d)
 {
         struct proto_msg m, rep = {0};
+        struct pmsg_status st;
+        struct pmsg_refused no;
         int fd, r;
 
         memset(ret, 0, sizeof *ret);
@@ -298,17 +301,19 @@ worker_query(const char *state_dir, struct worker_info *ret, struct diag *d)
         close(fd);
         if (r < 0)
                 return -1;
-        if (!proto_is(&rep, "status")) {
+        if (pmsg_type_of(&rep) != PMSG_STATUS) {
+                pmsg_refused_decode(&rep, &no);
                 diag_set(d, _("the upgrade's worker refused to say how it stands: %s"),
-                         proto_get(&rep, "reason") ? proto_get(&rep, "reason") : rep.type);
+                         no.reason ? no.reason : rep.type);
                 proto_release(&rep);
                 return -1;
         }
-        ret->pid = (long)proto_get_int(&rep, "pid", 0);
-        ret->rollback = proto_get(&rep, "action") && strcmp(proto_get(&rep, "action"), "rollback") == 0;
-        ret->waiting = proto_get_int(&rep, "waiting", 0) != 0;
-        ret->what = xstrdup(proto_get(&rep, "what"));
-        ret->client = xstrdup(proto_get(&rep, "client"));
+        pmsg_status_decode(&rep, &st);
+        ret->pid = st.pid;
+        ret->rollback = st.action && strcmp(st.action, "rollback") == 0;
+        ret->waiting = st.waiting;
+        ret->what = xstrdup(st.what);
+        ret->client = xstrdup(st.client);
         proto_release(&rep);
         return 1;
 }

@@ -66,11 +66,12 @@ fk_ask(struct frontend *fe, const struct question *q, const char *def, char **re
 }
 
 static int
-fk_confirm(struct frontend *fe, enum step_id step, const char *what, const char *why)
+fk_confirm(struct frontend *fe, enum step_id step, const char *what, const char *why,
+           const char *ponr)
 {
         struct fake *f = fe->priv;
 
-        (void)what, (void)why;
+        (void)what, (void)why, (void)ponr;
         assert_true(f->n_confirms < MAX_CALLS);
         f->confirm_step[f->n_confirms++] = step;
         return step == f->abort_at ? STEP_ABORT : STEP_OK;

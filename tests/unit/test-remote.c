@@ -180,6 +180,7 @@ test_lines_batched_in_order(void **state)
 struct confirm_call {
         struct frontend *fe;
         int              result;
+        const char      *ponr;          /* the point of no return, or NULL */
 };
 
 static void *
@@ -187,8 +188,21 @@ call_confirm(void *arg)
 {
         struct confirm_call *c = arg;
 
-        c->result = c->fe->ops->confirm(c->fe, STEP_STOP, "Stop the service", "It goes down.");
+        c->result = c->fe->ops->confirm(c->fe, STEP_STOP, "Stop the service",
+                                        c->ponr ? NULL : "It goes down.", c->ponr);
         return NULL;
+}
+
+/* The attached client's first messages: the worker's hello and the plan. */
+static void
+skip_hello_plan(struct fixture *f)
+{
+        struct proto_msg m;
+
+        expect(f, "hello", &m);
+        proto_release(&m);
+        expect(f, "plan", &m);
+        proto_release(&m);
 }
 
 static void
@@ -200,10 +214,7 @@ test_confirm_waits_for_reply(void **state)
         struct strbuf sb = {0};
         pthread_t th;
 
-        expect(f, "hello", &m);
-        proto_release(&m);
-        expect(f, "plan", &m);
-        proto_release(&m);
+        skip_hello_plan(f);
         assert_int_equal(pthread_create(&th, NULL, call_confirm, &c), 0);
         expect(f, "confirm", &m);
         assert_string_equal(proto_get(&m, "step"), "stop");
@@ -290,6 +301,43 @@ test_bye_says_last_info(void **state)
         proto_release(&m);
 }
 
+/* The point of no return is the confirmation's field, not a log line's
+ * text: a warning that reads like one does not make the next
+ * confirmation one, and a confirmation given one says so. */
+static void
+test_confirm_point_of_no_return(void **state)
+{
+        struct fixture *f = *state;
+        struct confirm_call c = { .fe = f->fe, .result = 99 };
+        struct proto_msg m, rep;
+        struct strbuf sb = {0};
+        pthread_t th;
+
+        skip_hello_plan(f);
+        for (int i = 0; i < 2; i++) {
+                f->fe->ops->output(f->fe, OUT_WARN, "point of no return: not this one");
+                c.ponr = i ? "the data format changes for good" : NULL;
+                assert_int_equal(pthread_create(&th, NULL, call_confirm, &c), 0);
+                for (next_msg(f, &m); !proto_is(&m, "confirm"); next_msg(f, &m)) {
+                        assert_string_equal(m.type, "out");
+                        proto_release(&m);
+                }
+                assert_int_equal(proto_get_int(&m, "ponr", -1), i);
+                assert_string_equal(proto_get(&m, "consequence"),
+                                    i ? "the data format changes for good" : "It goes down.");
+                proto_init(&rep, "reply");
+                proto_set_int(&rep, "id", proto_get_int(&m, "id", 0));
+                proto_set(&rep, "result", i ? "abort" : "ok");
+                proto_encode(&rep, &sb);
+                proto_release(&rep);
+                assert_int_equal(write(f->fd, sb.buf, sb.len), (ssize_t)sb.len);
+                strbuf_release(&sb);
+                pthread_join(th, NULL);
+                assert_int_equal(c.result, i ? STEP_ABORT : STEP_OK);
+                proto_release(&m);
+        }
+}
+
 int
 main(void)
 {
@@ -298,6 +346,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_hello_says_rollback, setup_rollback, teardown),
                 cmocka_unit_test_setup_teardown(test_lines_batched_in_order, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_confirm_waits_for_reply, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_confirm_point_of_no_return, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_interrupt_request, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lost_client, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bye_says_last_info, setup, teardown),

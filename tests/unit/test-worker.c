@@ -364,7 +364,8 @@ call_confirm(void *arg)
 {
         struct call *c = arg;
 
-        c->result = c->fe->ops->confirm(c->fe, STEP_STOP, "Stop the service", "It goes down.");
+        c->result = c->fe->ops->confirm(c->fe, STEP_STOP, "Stop the service", "It goes down.",
+                                        NULL);
         atomic_store(&c->done, 1);
         return NULL;
 }
