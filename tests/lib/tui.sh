@@ -117,6 +117,45 @@ check_screen() {
 	fi
 }
 
+# tui_box_text TITLE: the text inside the box whose top edge carries TITLE
+# (a dialog), its rows joined with single spaces: what the box says, wherever
+# its lines wrap (they wrap with the length of paths, for one). Empty when
+# no such box is on the screen.
+tui_box_text() {
+	tui_screen | python3 -c '
+import sys
+title, rows = sys.argv[1], sys.stdin.read().split("\n")
+corners = {"\u250c": "\u2510", "+": "+"}
+for i, row in enumerate(rows):
+    at = row.find(title)
+    if at < 0:
+        continue
+    left = max(row.rfind(c, 0, at) for c in corners)
+    if left < 0:
+        continue
+    right = min([p for p in (row.find(corners[row[left]], at),) if p > 0] or [len(row)])
+    words = []
+    for r in rows[i + 1:]:
+        inner = r[left + 1:right]
+        if r[left:left + 1] in ("\u2514", "+") and inner.strip("\u2500-") == "":
+            break
+        words.append(inner.strip())
+    print(" ".join(" ".join(words).split()))
+    break
+' "$1"
+}
+
+# check_box NAME TITLE TEXT [SECS]: until the box titled TITLE says TEXT
+# (a fixed string, matched across the box's line breaks).
+check_box() {
+	local i secs=${4:-30}
+	for i in $(seq 1 $((secs * 10))); do
+		tui_box_text "$2" | grep -qF -- "$3" && { ok "$1"; return 0; }
+		sleep 0.1
+	done
+	not_ok "$1" "the box \"$2\" does not say: $3" "$(tui_screen | sed 's/^/| /')"
+}
+
 # tui_resize COLS ROWS
 tui_resize() {
 	tui_tmux resize-window -t "$(tui_target)" -x "$1" -y "$2"

@@ -109,7 +109,7 @@ fi
 
 # The second wizard detaches on purpose; upshift attach brings one back.
 TUI_S=b tui_keys F10
-TUI_S=b check_screen "the quit question offers to detach" "Detach leaves the upgrade" 10
+TUI_S=b check_box "the quit question offers to detach" "Quit?" "Detach leaves the upgrade running" 10
 TUI_S=b tui_keys d
 TUI_S=b tui_exited 10
 check_eq "detaching exits 75" "$TUI_CODE" 75
