@@ -27,12 +27,12 @@ seeds() {
 		printf 'root: /srv/toy\npackage: {0.30.0: /dev/null, 0.80.2: /dev/null, 1.0.0: /dev/null}\npackage_sha256: {1.0.0: %064d}\ncrash: no\n' 0 > "$2"/hops
 		printf 'root: /srv/toy\npackage: /dev/null\ncrash: yes\n' > "$2"/one ;;
 	journal)
-		# the journal the previous release wrote (tests/data/old-journal)
+		# each record of the journal the previous release wrote
+		# (tests/data/old-journal); records are decoded one by one
 		local tmp
 		tmp=$(mktemp -d)
 		tar -xzf "$data"/old-journal/sandbox.tar.gz -C "$tmp"
 		while IFS= read -r f; do
-			cp "$f" "$2/journal$n"
 			while IFS= read -r line; do
 				n=$((n + 1))
 				printf '%s\n' "$line" > "$2/line$n"
