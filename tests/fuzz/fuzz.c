@@ -1,11 +1,13 @@
-/* fuzz-memfd.c: the memfd a target's input goes into (fuzz.h). */
+/* fuzz.c: what the targets share (fuzz.h). */
 #include <config.h>
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "lib/util.h"
 #include "tests/fuzz/fuzz.h"
 
 const char *
@@ -28,4 +30,18 @@ fuzz_memfd(const uint8_t *data, size_t size)
                 abort();
         }
         return path;
+}
+
+void
+fuzz_same_kv(const struct kvlist *a, const struct kvlist *b, const char *what)
+{
+        bool same = a->n == b->n;
+
+        for (size_t i = 0; same && i < a->n; i++)
+                same = strcmp(a->v[i].key, b->v[i].key) == 0 &&
+                       strcmp(a->v[i].value, b->v[i].value) == 0;
+        if (!same) {
+                fprintf(stderr, "%s changed in a round trip\n", what);
+                abort();
+        }
 }
