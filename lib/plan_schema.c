@@ -231,6 +231,8 @@ pregex(struct pctx *c, const struct ynode *n, char **ret)
                 PCRE2_UCHAR msg[256];
 
                 pcre2_get_error_message(err, msg, sizeof msg);
+                free(*ret);     /* not every caller's *ret is freed with the plan */
+                *ret = NULL;
                 /* TRANSLATORS: "bad regular expression "(x": missing closing
                  * parenthesis at offset 2" */
                 return perr(c, n, _("bad regular expression \"%s\": %s at offset %zu"),

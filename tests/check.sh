@@ -42,5 +42,14 @@ if [ "${UPSHIFT_SKIP_FAULTS:-0}" != 1 ]; then
 	"$TOP/tools/summary.sh" "$FAULTS"
 fi
 
+# The parsers' fuzzing targets (tests/fuzz/, clang's libFuzzer with ASan and
+# UBSan), 60 s each, one after the other; each counts as one test in the
+# summary. UPSHIFT_SKIP_FUZZ=1 leaves them out.
+rm -f "$BUILD"/tests/fuzz/*.trs
+if [ "${UPSHIFT_SKIP_FUZZ:-0}" != 1 ]; then
+	echo "check: make fuzz, 60 s per target"
+	make -C "$BUILD" fuzz FUZZ_SECONDS=60 || status=1
+fi
+
 "$TOP/tools/summary.sh" "$BUILD" "$FAULTS" --line "$status"
 exit $status

@@ -16,6 +16,7 @@ PACKAGES=(
 	tar zstd dpkg python3 tmux ca-certificates
 	# the real servers of the plans' tests (issue 6)
 	influxdb influxdb-client restic etcd-server etcd-client sqlite3
+	clang libclang-rt-14-dev	# make fuzz: libFuzzer with ASan and UBSan (tests/fuzz/)
 	curl	# plans/etcd.yaml reads the cluster version from /version
 	procps	# pgrep: plans/kopia.yaml and plans/backy2.yaml look for their processes
 	python3-yaml	# the lakefs stand-in reads lakeFS's YAML configuration
