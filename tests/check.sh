@@ -6,6 +6,11 @@
 #   2. build-faults/: a second build with --enable-fault-injection and
 #      --enable-sanitizers (ASan + UBSan): make check again, the whole suite,
 #      now with the crash and rollback campaigns, which need fault injection.
+#   3. make fuzz: each parser's libFuzzer target for 60 s (UPSHIFT_SKIP_FUZZ=1
+#      leaves them out), one test each;
+#   4. tests/fresh-machine.sh (as root; UPSHIFT_SKIP_FRESH=1 leaves it out):
+#      the README's two commands in a fresh minbase Debian 12 root, counted
+#      as one more test of build/ (its log in build/tests/fresh-machine.log).
 # Prints "N passed, N failed" last and exits non-zero when anything failed.
 set -uo pipefail
 . "$(dirname "$0")/../tools/bootstrap.sh"
@@ -49,6 +54,22 @@ rm -f "$BUILD"/tests/fuzz/*.trs
 if [ "${UPSHIFT_SKIP_FUZZ:-0}" != 1 ]; then
 	echo "check: make fuzz, 60 s per target"
 	make -C "$BUILD" fuzz FUZZ_SECONDS=60 || status=1
+fi
+
+# The README's promise on a fresh machine (tests/fresh-machine.sh). Its
+# result goes where the summary counts it, as automake writes a test's.
+rm -f "$BUILD/tests/fresh-machine.trs"
+if [ "${UPSHIFT_SKIP_FRESH:-0}" != 1 ]; then
+	echo "check: the README's two commands on a fresh Debian 12 root (tests/fresh-machine.sh)"
+	mkdir -p "$BUILD/tests"
+	bash "$TOP/tests/fresh-machine.sh" > "$BUILD/tests/fresh-machine.log" 2>&1
+	case $? in
+	0) res=PASS ;;
+	77) res=SKIP ;;
+	*) res=FAIL; status=1; tail -n 60 "$BUILD/tests/fresh-machine.log" ;;
+	esac
+	echo ":test-result: $res" > "$BUILD/tests/fresh-machine.trs"
+	echo "$res: tests/fresh-machine.sh ($(tail -n 1 "$BUILD/tests/fresh-machine.log"))"
 fi
 
 "$TOP/tools/summary.sh" "$BUILD" "$FAULTS" --line "$status"

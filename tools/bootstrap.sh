@@ -12,8 +12,9 @@ PACKAGES=(
 	build-essential autoconf automake autopoint gettext pkg-config
 	libncurses-dev libyaml-dev libarchive-dev libpcre2-dev libssl-dev zlib1g-dev
 	libcmocka-dev mandoc
-	# for the tests: GNU tar with zstd, dpkg-deb, python3 (CRC check), tmux
-	tar zstd dpkg python3 tmux ca-certificates
+	# for the tests: GNU tar with zstd, dpkg-deb, python3 (CRC check), tmux,
+	# unzip (test-package checks the zips it writes)
+	tar zstd dpkg python3 tmux ca-certificates unzip
 	# the real servers of the plans' tests (issue 6)
 	influxdb influxdb-client restic etcd-server etcd-client sqlite3
 	clang libclang-rt-14-dev	# make fuzz: libFuzzer with ASan and UBSan (tests/fuzz/)
