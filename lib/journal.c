@@ -201,21 +201,6 @@ out:
         return r;
 }
 
-/* Move key to index to, keeping the order of the others. */
-static void
-kv_move_to(struct kvlist *l, const char *key, size_t to)
-{
-        for (size_t i = to; i < l->n; i++) {
-                if (strcmp(l->v[i].key, key) == 0) {
-                        struct kv kv = l->v[i];
-
-                        memmove(&l->v[to + 1], &l->v[to], (i - to) * sizeof kv);
-                        l->v[to] = kv;
-                        return;
-                }
-        }
-}
-
 /* Write r with seq and time in front, sync. On success r holds what was
  * written (seq, time, then its other keys). */
 static int
@@ -266,8 +251,8 @@ journal_write(struct journal *j, struct jrec *r, struct diag *d)
         /* Put seq and time into r, in front. */
         kvlist_set(&r->kv, "seq", seq);
         kvlist_set(&r->kv, "time", when);
-        kv_move_to(&r->kv, "seq", 0);
-        kv_move_to(&r->kv, "time", 1);
+        kvlist_move(&r->kv, "seq", 0);
+        kvlist_move(&r->kv, "time", 1);
         return 0;
 }
 
