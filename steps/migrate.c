@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "lib/i18n.h"
-#include "steps/step.h"
+#include "steps/backup_archive.h"
 
 static const char step_migrate_consequence[] =
         N_("The data is changed for the new version; the backup is the way back.");
@@ -133,7 +133,7 @@ migrate_run(struct step_ctx *ctx)
 static int
 migrate_undo(struct step_ctx *ctx)
 {
-        return backup_restore(ctx);
+        return backup_archive_restore(ctx);
 }
 
 const struct step_module step_migrate = {
