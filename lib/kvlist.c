@@ -11,9 +11,8 @@
 /* Below this many keys a scan is as fast as hashing. */
 #define KVLIST_INDEX_MIN 16
 
-/* FNV-1a, 64 bits. */
-static uint64_t
-hash_key(const char *s)
+uint64_t
+kvlist_hash(const char *s)
 {
         uint64_t h = UINT64_C(14695981039346656037);
 
@@ -29,7 +28,7 @@ static size_t
 slot_of(const struct kvlist *l, const char *key)
 {
         size_t mask = l->idx_cap - 1;
-        size_t s = (size_t)hash_key(key) & mask;
+        size_t s = (size_t)kvlist_hash(key) & mask;
 
         while (l->idx[s] != 0 && strcmp(l->v[l->idx[s] - 1].key, key) != 0)
                 s = (s + 1) & mask;

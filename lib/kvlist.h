@@ -17,6 +17,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct kv {
         char *key;
@@ -44,5 +45,7 @@ void        kvlist_move(struct kvlist *l, const char *key, size_t to);
 /* Rebuild the index after v was changed by hand. */
 void        kvlist_reindex(struct kvlist *l);
 void        kvlist_release(struct kvlist *l);
+/* The hash the index uses (FNV-1a), for other string-keyed indexes. */
+uint64_t    kvlist_hash(const char *s);
 
 #endif

@@ -36,6 +36,9 @@ struct pkg {
         int               fd;
         struct pkg_entry *v;
         size_t            n, alloc;
+        size_t           *idx;          /* hash of v's keys: the last entry of each
+                                           name + 1, 0 empty (pkg_list) */
+        size_t            idx_cap;      /* a power of two, or 0 */
         char             *version;
         char             *buf;
         bool              allow_setid;
@@ -62,7 +65,7 @@ int   pkg_each(struct pkg *p, visit_fn fn, void *ud, bool want_version);
 char *pkg_rpm_version(int fd);
 /* The last entry named key (a later one wins, as when extracting), or NULL. */
 const struct pkg_entry *pkg_find_last(const struct pkg *p, const char *key);
-/* pkg_each() filling p->v with every entry (and p->version). */
+/* pkg_each() filling p->v with every entry (and p->version), and its index. */
 int   pkg_list(struct pkg *p);
 /* Follow member through symlinks and hard links, its own and its parent
  * directories' (at most PKG_MAX_LINKS, never outside the package), to the

@@ -323,13 +323,46 @@ list_entry(struct pkg *p, struct archive *a, struct archive_entry *e, size_t idx
         return 0;
 }
 
+/* The slot of key in p->idx: where it is, or the empty slot where it goes. */
+static size_t
+entry_slot(const struct pkg *p, const char *key)
+{
+        size_t mask = p->idx_cap - 1;
+        size_t s = (size_t)kvlist_hash(key) & mask;
+
+        while (p->idx[s] != 0 && strcmp(p->v[p->idx[s] - 1].key, key) != 0)
+                s = (s + 1) & mask;
+        return s;
+}
+
+/* Index p->v by key, so that resolving every member is not a scan each. */
+static void
+index_entries(struct pkg *p)
+{
+        size_t cap = 16;
+
+        while (cap < p->n * 2 + 2)
+                cap *= 2;
+        free(p->idx);
+        p->idx = xcalloc(cap, sizeof *p->idx);
+        p->idx_cap = cap;
+        for (size_t i = 0; i < p->n; i++)
+                p->idx[entry_slot(p, p->v[i].key)] = i + 1;     /* a later one wins */
+}
+
 const struct pkg_entry *
 pkg_find_last(const struct pkg *p, const char *key)
 {
-        for (size_t i = p->n; i > 0; i--)
-                if (strcmp(p->v[i - 1].key, key) == 0)
-                        return &p->v[i - 1];
-        return NULL;
+        size_t s;
+
+        if (p->idx == NULL) {
+                for (size_t i = p->n; i > 0; i--)
+                        if (strcmp(p->v[i - 1].key, key) == 0)
+                                return &p->v[i - 1];
+                return NULL;
+        }
+        s = entry_slot(p, key);
+        return p->idx[s] != 0 ? &p->v[p->idx[s] - 1] : NULL;
 }
 
 /* Where the link entry e leads (a key), or NULL when outside the package. */
@@ -500,5 +533,9 @@ pkg_resolve(struct pkg *p, const char *member, const struct pkg_entry **ret)
 int
 pkg_list(struct pkg *p)
 {
-        return pkg_each(p, list_entry, NULL, true);
+        int r = pkg_each(p, list_entry, NULL, true);
+
+        if (r == 0)
+                index_entries(p);
+        return r;
 }
