@@ -11,8 +11,9 @@
 /* Below this many keys a scan is as fast as hashing. */
 #define KVLIST_INDEX_MIN 16
 
-uint64_t
-kvlist_hash(const char *s)
+/* FNV-1a, 64 bits. */
+static uint64_t
+hash_key(const char *s)
 {
         uint64_t h = UINT64_C(14695981039346656037);
 
@@ -28,7 +29,7 @@ static size_t
 slot_of(const struct kvlist *l, const char *key)
 {
         size_t mask = l->idx_cap - 1;
-        size_t s = (size_t)kvlist_hash(key) & mask;
+        size_t s = (size_t)hash_key(key) & mask;
 
         while (l->idx[s] != 0 && strcmp(l->v[l->idx[s] - 1].key, key) != 0)
                 s = (s + 1) & mask;
@@ -58,9 +59,8 @@ kvlist_reindex(struct kvlist *l)
         }
 }
 
-/* Position of key in v, or SIZE_MAX. */
-static size_t
-find(const struct kvlist *l, const char *key)
+size_t
+kvlist_find(const struct kvlist *l, const char *key)
 {
         if (l->idx != NULL) {
                 size_t s = slot_of(l, key);
@@ -76,7 +76,7 @@ find(const struct kvlist *l, const char *key)
 void
 kvlist_set(struct kvlist *l, const char *key, const char *value)
 {
-        size_t i = find(l, key);
+        size_t i = kvlist_find(l, key);
 
         if (i != SIZE_MAX) {
                 char *v = xstrdup(value);
@@ -107,7 +107,7 @@ kvlist_vsetf(struct kvlist *l, const char *key, const char *fmt, va_list ap)
 const char *
 kvlist_get(const struct kvlist *l, const char *key)
 {
-        size_t i = find(l, key);
+        size_t i = kvlist_find(l, key);
 
         return i != SIZE_MAX ? l->v[i].value : NULL;
 }
@@ -115,7 +115,7 @@ kvlist_get(const struct kvlist *l, const char *key)
 void
 kvlist_move(struct kvlist *l, const char *key, size_t to)
 {
-        size_t i = find(l, key);
+        size_t i = kvlist_find(l, key);
         struct kv kv;
 
         if (i == SIZE_MAX || i < to || i == to)

@@ -39,13 +39,13 @@ void        kvlist_set(struct kvlist *l, const char *key, const char *value);
 void        kvlist_vsetf(struct kvlist *l, const char *key, const char *fmt, va_list ap)
         __attribute__((format(printf, 3, 0)));
 const char *kvlist_get(const struct kvlist *l, const char *key); /* NULL if absent */
+/* Position of key in v, or SIZE_MAX when absent. */
+size_t      kvlist_find(const struct kvlist *l, const char *key);
 /* Move key (when present at or after position to) to position to, keeping
  * the order of the others. */
 void        kvlist_move(struct kvlist *l, const char *key, size_t to);
 /* Rebuild the index after v was changed by hand. */
 void        kvlist_reindex(struct kvlist *l);
 void        kvlist_release(struct kvlist *l);
-/* The hash the index uses (FNV-1a), for other string-keyed indexes. */
-uint64_t    kvlist_hash(const char *s);
 
 #endif

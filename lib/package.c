@@ -465,7 +465,8 @@ pkg_close(struct pkg *p)
                 free(p->v[i].link);
         }
         free(p->v);
-        free(p->idx);
+        kvlist_release(&p->names);
+        free(p->last);
         free(p->version);
         free(p->buf);
         close(p->fd);

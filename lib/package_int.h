@@ -12,6 +12,7 @@
 #include <archive_entry.h>
 
 #include "lib/diag.h"
+#include "lib/kvlist.h"
 
 #define PKG_BUF (256 * 1024)
 #define PKG_MAX_LINKS 8
@@ -36,9 +37,8 @@ struct pkg {
         int               fd;
         struct pkg_entry *v;
         size_t            n, alloc;
-        size_t           *idx;          /* hash of v's keys: the last entry of each
-                                           name + 1, 0 empty (pkg_list) */
-        size_t            idx_cap;      /* a power of two, or 0 */
+        struct kvlist     names;        /* each name once, indexed (pkg_list) */
+        size_t           *last;         /* per name: its last entry in v */
         char             *version;
         char             *buf;
         bool              allow_setid;

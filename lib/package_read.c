@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,46 +324,35 @@ list_entry(struct pkg *p, struct archive *a, struct archive_entry *e, size_t idx
         return 0;
 }
 
-/* The slot of key in p->idx: where it is, or the empty slot where it goes. */
-static size_t
-entry_slot(const struct pkg *p, const char *key)
-{
-        size_t mask = p->idx_cap - 1;
-        size_t s = (size_t)kvlist_hash(key) & mask;
-
-        while (p->idx[s] != 0 && strcmp(p->v[p->idx[s] - 1].key, key) != 0)
-                s = (s + 1) & mask;
-        return s;
-}
-
-/* Index p->v by key, so that resolving every member is not a scan each. */
+/* Index p->v by name, so that resolving every member is not a scan each. */
 static void
 index_entries(struct pkg *p)
 {
-        size_t cap = 16;
+        size_t alloc = 0;
 
-        while (cap < p->n * 2 + 2)
-                cap *= 2;
-        free(p->idx);
-        p->idx = xcalloc(cap, sizeof *p->idx);
-        p->idx_cap = cap;
-        for (size_t i = 0; i < p->n; i++)
-                p->idx[entry_slot(p, p->v[i].key)] = i + 1;     /* a later one wins */
+        for (size_t i = 0; i < p->n; i++) {
+                size_t pos;
+
+                kvlist_set(&p->names, p->v[i].key, "");
+                pos = kvlist_find(&p->names, p->v[i].key);
+                xgrow((void **)&p->last, &alloc, pos + 1, sizeof *p->last);
+                p->last[pos] = i;       /* a later one wins */
+        }
 }
 
 const struct pkg_entry *
 pkg_find_last(const struct pkg *p, const char *key)
 {
-        size_t s;
+        size_t pos;
 
-        if (p->idx == NULL) {
+        if (p->last == NULL) {
                 for (size_t i = p->n; i > 0; i--)
                         if (strcmp(p->v[i - 1].key, key) == 0)
                                 return &p->v[i - 1];
                 return NULL;
         }
-        s = entry_slot(p, key);
-        return p->idx[s] != 0 ? &p->v[p->idx[s] - 1] : NULL;
+        pos = kvlist_find(&p->names, key);
+        return pos != SIZE_MAX ? &p->v[p->last[pos]] : NULL;
 }
 
 /* Where the link entry e leads (a key), or NULL when outside the package. */

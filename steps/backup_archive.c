@@ -71,20 +71,27 @@ suffix_of(const char *compression)
         return ".tar";
 }
 
+/* A progress bar of the archive's: what it is, for whom. */
+struct progress {
+        struct step_ctx *ctx;
+        const char      *what;
+};
+
 static void
 on_progress(void *ud, uint64_t done, uint64_t total)
 {
-        struct step_ctx *ctx = ud;
+        const struct progress *p = ud;
 
-        step_progress(ctx, _("backup"), done, total);
+        step_progress(p->ctx, p->what, done, total);
 }
 
-static void
-on_verify_progress(void *ud, uint64_t done, uint64_t total)
+/* Read the archive at path back and check it against sum. */
+static int
+verify(struct step_ctx *ctx, const char *path, const char *sum)
 {
-        struct step_ctx *ctx = ud;
+        struct progress p = { ctx, _("verify backup") };
 
-        step_progress(ctx, _("verify backup"), done, total);
+        return archive_verify(path, sum, on_progress, &p, ctx->diag);
 }
 
 int
@@ -98,7 +105,7 @@ backup_archive_probe(struct step_ctx *ctx)
                 return STEP_FAILED;
         if (path == NULL || sum == NULL || ok == NULL || access(path, R_OK) != 0)
                 return STEP_FAILED;
-        if (archive_verify(path, sum, on_verify_progress, ctx, ctx->diag) < 0)
+        if (verify(ctx, path, sum) < 0)
                 return STEP_FAILED;
         return STEP_OK;
 }
@@ -126,9 +133,10 @@ archive_path(struct step_ctx *ctx, const char *dir, const char *suffix)
 int
 backup_archive_make(struct step_ctx *ctx)
 {
+        struct progress pb = { ctx, _("backup") };
         struct backup_opts o = {
                 .progress = on_progress,
-                .ud = ctx,
+                .ud = &pb,
         };
         struct backup_result res = {0};
         struct strv paths = {0};
@@ -184,7 +192,7 @@ backup_archive_make(struct step_ctx *ctx)
         step_say(ctx, OUT_INFO, _("archive written: %s, %zu members, SHA-256 %s"),
                    human, res.members, res.sha256);
         step_say(ctx, OUT_INFO, _("reading the archive back to verify every member"));
-        if (archive_verify(res.path, res.sha256, on_verify_progress, ctx, ctx->diag) < 0) {
+        if (verify(ctx, res.path, res.sha256) < 0) {
                 diag_prefix(ctx->diag, _("the backup failed verification"));
                 goto out;
         }
@@ -202,19 +210,12 @@ out:
         return r;
 }
 
-static void
-on_restore_progress(void *ud, uint64_t done, uint64_t total)
-{
-        struct step_ctx *ctx = ud;
-
-        step_progress(ctx, _("restore"), done, total);
-}
-
 int
 backup_archive_restore(struct step_ctx *ctx)
 {
         const char *path = step_fact(ctx, FACT_BACKUP_PATH);
         const char *sum = step_fact(ctx, FACT_BACKUP_SHA256);
+        struct progress pr = { ctx, _("restore") };
         struct strv paths = {0};
         char stamp[32];
         time_t now = time(NULL);
@@ -230,11 +231,11 @@ backup_archive_restore(struct step_ctx *ctx)
         if (backup_archive_paths(ctx, &paths) < 0)
                 return STEP_FAILED;
         step_say(ctx, OUT_INFO, _("checking the backup %s before restoring from it"), path);
-        if (archive_verify(path, sum, on_verify_progress, ctx, ctx->diag) < 0) {
+        if (verify(ctx, path, sum) < 0) {
                 diag_prefix(ctx->diag, _("the data was not restored"));
                 goto out;
         }
-        if (archive_restore_paths(path, paths.v, paths.n, on_restore_progress, ctx, ctx->diag) < 0)
+        if (archive_restore_paths(path, paths.v, paths.n, on_progress, &pr, ctx->diag) < 0)
                 goto out;
         /* Keep what the restore replaced (writes made after the backup),
          * under a name no later restore will take for its own. */

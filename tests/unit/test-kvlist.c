@@ -64,8 +64,10 @@ test_many(void **state)
                 assert_non_null(kvlist_get(&kv, key));
                 assert_string_equal(kvlist_get(&kv, key), val);
                 assert_string_equal(kv.v[i].key, key);
+                assert_int_equal(kvlist_find(&kv, key), i);
                 snprintf(key, sizeof key, "staged.%zu.sha256", i);
                 assert_null(kvlist_get(&kv, key));
+                assert_true(kvlist_find(&kv, key) == SIZE_MAX);
         }
         kvlist_release(&kv);
         assert_null(kv.v);
