@@ -28,6 +28,7 @@
 #include "lib/plan.h"
 #include "lib/service.h"
 #include "lib/vars.h"
+#include "steps/facts.h"
 #include "steps/step.h"
 
 struct engine;

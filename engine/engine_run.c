@@ -26,17 +26,17 @@ ended_declined(const struct engine *e, int code)
 void
 engine_report(struct engine *e, struct run_report *rep, int code, const char *msg)
 {
-        const char *a = engine_fact(e, "stop.at"), *b = engine_fact(e, "verify.ready_at");
-        const char *size = engine_fact(e, "backup.size");
+        const char *a = engine_fact(e, FACT_STOP_AT), *b = engine_fact(e, FACT_VERIFY_READY_AT);
+        const char *size = engine_fact(e, FACT_BACKUP_SIZE);
 
         memset(rep, 0, sizeof *rep);
         rep->plan_id = e->plan->id;
         rep->plan_title = e->plan->title;
-        rep->version_before = engine_fact(e, "version");
-        rep->version_after = engine_fact(e, "version_after");
-        rep->package_version = engine_fact(e, "package.version");
-        rep->backup_path = engine_fact(e, "backup.path");
-        rep->backup_sha256 = engine_fact(e, "backup.sha256");
+        rep->version_before = engine_fact(e, FACT_VERSION);
+        rep->version_after = engine_fact(e, FACT_VERSION_AFTER);
+        rep->package_version = engine_fact(e, FACT_PACKAGE_VERSION);
+        rep->backup_path = engine_fact(e, FACT_BACKUP_PATH);
+        rep->backup_sha256 = engine_fact(e, FACT_BACKUP_SHA256);
         rep->backup_size = size ? strtoull(size, NULL, 10) : 0;
         for (int i = 0; i < STEP_COUNT; i++) {
                 rep->status[i] = e->st.status[i];
@@ -491,7 +491,7 @@ engine_open(struct engine *e, const char *action, struct diag *d)
         {
                 struct run_info ri = {
                         .plan_id = e->plan->id, .plan_title = e->plan->title, .host = host,
-                        .version = engine_fact(e, "version"),
+                        .version = engine_fact(e, FACT_VERSION),
                         .target = vars_get(&e->vars, "target"),
                         .state_dir = o->state_dir, .log_path = e->log.path,
                         .resuming = e->st.started,
