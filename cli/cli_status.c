@@ -90,7 +90,7 @@ status_of(const char *label, const char *plan_id, const char *dir)
         printf(_("  started %s, %d run(s), last record %s\n"), st.first_time ? st.first_time : "?",
                st.runs, st.last_time ? st.last_time : "?");
         printf(_("  version %s -> target %s\n"),
-               kvlist_get(&st.facts, "version") ? kvlist_get(&st.facts, "version") : "?",
+               kvlist_get(&st.facts, FACT_VERSION) ? kvlist_get(&st.facts, FACT_VERSION) : "?",
                st.target ? st.target : "?");
         if (st.n_hops > 1) {
                 char *list = strv_join(hops.v, hops.n, ", ");
@@ -109,9 +109,9 @@ status_of(const char *label, const char *plan_id, const char *dir)
                 if (st.status[i] == ST_FAILED && st.error[i])
                         printf(_("              error: %s\n"), st.error[i]);
         }
-        if (kvlist_get(&st.facts, "backup.path"))
-                printf(_("  backup %s (SHA-256 %s)\n"), kvlist_get(&st.facts, "backup.path"),
-                       kvlist_get(&st.facts, "backup.sha256") ? kvlist_get(&st.facts, "backup.sha256") : "?");
+        if (kvlist_get(&st.facts, FACT_BACKUP_PATH))
+                printf(_("  backup %s (SHA-256 %s)\n"), kvlist_get(&st.facts, FACT_BACKUP_PATH),
+                       kvlist_get(&st.facts, FACT_BACKUP_SHA256) ? kvlist_get(&st.facts, FACT_BACKUP_SHA256) : "?");
         if (damage.damaged)
                 printf(_("  warning: the journal is damaged after record %zu; the next run keeps the damaged part aside\n"),
                        damage.good_records);

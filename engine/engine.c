@@ -15,6 +15,7 @@
 #include "engine/engine_int.h"
 #include "lib/cmd_expand.h"
 #include "lib/i18n.h"
+#include "steps/facts.h"
 
 
 char *
@@ -43,14 +44,14 @@ engine_vars(const struct plan *p, const struct answers *a, const char *state_dir
         s = engine_default_backup_dir(p->id);
         vars_set(vs, "backup_dir", s);
         free(s);
-        if (facts && kvlist_get(facts, "target"))
-                target = kvlist_get(facts, "target");
+        if (facts && kvlist_get(facts, FACT_TARGET))
+                target = kvlist_get(facts, FACT_TARGET);
         else if (target == NULL)
                 target = p->target;
         if (target)
                 vars_set(vs, "target", target);
-        if (facts && kvlist_get(facts, "version"))
-                vars_set(vs, "version", kvlist_get(facts, "version"));
+        if (facts && kvlist_get(facts, FACT_VERSION))
+                vars_set(vs, "version", kvlist_get(facts, FACT_VERSION));
         if (answers_apply(p, a, vs, d) < 0)
                 return -EINVAL;
         /* Where online backup commands write; archived with the data. */

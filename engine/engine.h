@@ -7,27 +7,12 @@
  * operator (through the frontend), to run commands (into the run log), and
  * to record facts (into the journal).
  *
- * Facts are journaled key/value strings. Names used by the built-in modules:
- *   version                 installed version (detect)
- *   target                  target version (detect)
- *   fact.NAME               a plan fact captured by detect
- *   package.sha256, package.version   the staged package (detect)
- *   staged.N.sha256, staged.N.mode    staged member N (detect)
- *   backup.pending (before the archive exists), backup.path, backup.sha256,
- *   backup.size, backup.manifest_sha256, backup.verified (backup)
- *   restore.done            data restored from the backup (migrate's undo)
- *   migrate.started.N, migrate.done.N (migrate)
- *   disconnect.clients      clients seen before draining
- *   stop.at, verify.ready_at   wall-clock ms, for the downtime
- *   swap.target.N, swap.old.N.sha256, swap.new.N.sha256, swap.done.N (swap)
- *   version_after           version answering after verify
- *   hops                    each hop's target, space-separated (detect)
- *   staged.count, staged.N.member, staged.N.map, staged.N.link, swap.mkdir.K
- *                           with a directory mapping (steps/swap.c)
- *   swap.begun              the first swap of the upgrade began
- *   verify.stopped          verify of a hop before the last stopped the service
- * Facts of the swap, migrate and verify of hop N >= 2, and the staged
- * package of that hop, carry the prefix "hopN." (step_hop_key, steps/step.h).
+ * Facts are journaled key/value strings. Their names are journal data: the
+ * ones several files read are FACT_* in steps/facts.h, the records with an
+ * index have their codec beside their owner (steps/staging.h for staged.N.*
+ * and swap.*.N). Facts of the swap, migrate and verify of hop N >= 2, and the
+ * staged package of that hop, carry the prefix "hopN." (step_hop_key,
+ * steps/step.h).
  */
 #ifndef UPSHIFT_ENGINE_H
 #define UPSHIFT_ENGINE_H
@@ -43,6 +28,7 @@
 #include "lib/plan.h"
 #include "lib/service.h"
 #include "lib/vars.h"
+#include "steps/facts.h"
 #include "steps/step.h"
 
 struct engine;

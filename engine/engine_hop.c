@@ -66,8 +66,8 @@ engine_set_hop(struct engine *e, unsigned hop, struct diag *d)
         if (e->hops.n == 0) {
                 /* A journal from before paths of several hops: one hop. */
                 e->hop = 1;
-                if (engine_fact(e, "version"))
-                        vars_set(&e->vars, "hop_from", engine_fact(e, "version"));
+                if (engine_fact(e, FACT_VERSION))
+                        vars_set(&e->vars, "hop_from", engine_fact(e, FACT_VERSION));
                 return 0;
         }
         if (hop < 1)
@@ -75,7 +75,7 @@ engine_set_hop(struct engine *e, unsigned hop, struct diag *d)
         if (hop > e->hops.n)
                 hop = (unsigned)e->hops.n;
         e->hop = hop;
-        return engine_hop_vars(e->plan, &e->hops, hop, engine_fact(e, "version"),
+        return engine_hop_vars(e->plan, &e->hops, hop, engine_fact(e, FACT_VERSION),
                                e->opts->state_dir, &e->vars, d);
 }
 

@@ -17,17 +17,17 @@
 void
 engine_report(struct engine *e, struct run_report *rep, enum run_outcome o, const char *msg)
 {
-        const char *a = engine_fact(e, "stop.at"), *b = engine_fact(e, "verify.ready_at");
-        const char *size = engine_fact(e, "backup.size");
+        const char *a = engine_fact(e, FACT_STOP_AT), *b = engine_fact(e, FACT_VERIFY_READY_AT);
+        const char *size = engine_fact(e, FACT_BACKUP_SIZE);
 
         memset(rep, 0, sizeof *rep);
         rep->plan_id = e->plan->id;
         rep->plan_title = e->plan->title;
-        rep->version_before = engine_fact(e, "version");
-        rep->version_after = engine_fact(e, "version_after");
-        rep->package_version = engine_fact(e, "package.version");
-        rep->backup_path = engine_fact(e, "backup.path");
-        rep->backup_sha256 = engine_fact(e, "backup.sha256");
+        rep->version_before = engine_fact(e, FACT_VERSION);
+        rep->version_after = engine_fact(e, FACT_VERSION_AFTER);
+        rep->package_version = engine_fact(e, FACT_PACKAGE_VERSION);
+        rep->backup_path = engine_fact(e, FACT_BACKUP_PATH);
+        rep->backup_sha256 = engine_fact(e, FACT_BACKUP_SHA256);
         rep->backup_size = size ? strtoull(size, NULL, 10) : 0;
         for (int i = 0; i < STEP_COUNT; i++) {
                 rep->status[i] = e->st.status[i];
@@ -197,7 +197,7 @@ open_start(struct engine *e, const char *action, struct diag *d)
                 jrec_set(&start, "target", vars_get(&e->vars, "target"));
         if (engine_journal(e, &start, d) < 0)
                 return -EIO;
-        ri.version = engine_fact(e, "version");
+        ri.version = engine_fact(e, FACT_VERSION);
         ri.target = vars_get(&e->vars, "target");
         ri.log_path = e->log.path;
         for (int i = 0; i < STEP_COUNT; i++)

@@ -16,7 +16,7 @@ static int
 check_old(struct engine *e, struct step_ctx *ctx)
 {
         const struct plan *p = e->plan;
-        const char *was = engine_fact(e, "version");
+        const char *was = engine_fact(e, FACT_VERSION);
         char *now = NULL;
         int r;
 
@@ -52,7 +52,7 @@ check_old(struct engine *e, struct step_ctx *ctx)
         }
         for (size_t i = 0; i < p->detect.n_facts; i++) {
                 struct check same = {.same = p->detect.facts[i].name};
-                char *key = xasprintf("fact.%s", p->detect.facts[i].name);
+                char *key = xasprintf(FACT_PLAN_PREFIX "%s", p->detect.facts[i].name);
                 bool known = engine_fact(e, key) != NULL;
 
                 free(key);
@@ -147,7 +147,7 @@ engine_undo_all(struct engine *e, struct diag *d)
                 diag_prefix(d, _("the files and data are back, but"));
                 return RUN_STEP_FAILED;
         }
-        was = xstrdup(engine_fact(e, "version") ? engine_fact(e, "version") : "?");
+        was = xstrdup(engine_fact(e, FACT_VERSION) ? engine_fact(e, FACT_VERSION) : "?");
         if (engine_event(e, "rollback_end", STEP_NONE, "result", "done", d) < 0) {
                 free(was);
                 return RUN_STEP_FAILED;

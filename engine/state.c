@@ -6,6 +6,7 @@
 
 #include "engine/state.h"
 #include "lib/i18n.h"
+#include "steps/facts.h"
 
 void
 state_init(struct run_state *s)
@@ -179,7 +180,7 @@ apply_fact(struct run_state *s, const struct jrec *r, struct diag *d)
                 return -EBADMSG;
         }
         kvlist_set(&s->facts, k, v);
-        if (strcmp(k, "hops") == 0) {
+        if (strcmp(k, FACT_HOPS) == 0) {
                 unsigned n = 0;
 
                 for (const char *p = v; *p; ) {

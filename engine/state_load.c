@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "engine/state.h"
+#include "steps/facts.h"
 #include "lib/hops.h"
 
 int
@@ -28,7 +29,7 @@ engine_state_load(const char *state_dir, bool repair, struct run_state *ret,
         st.records = n;
         if (ret_hops) {
                 strv_release(ret_hops);
-                hops_split(kvlist_get(&st.facts, "hops"), ret_hops);
+                hops_split(kvlist_get(&st.facts, FACT_HOPS), ret_hops);
         }
         state_release(ret);
         *ret = st;

@@ -201,21 +201,6 @@ out:
         return r;
 }
 
-/* Move key to index to, keeping the order of the others. */
-static void
-kv_move_to(struct kvlist *l, const char *key, size_t to)
-{
-        for (size_t i = to; i < l->n; i++) {
-                if (strcmp(l->v[i].key, key) == 0) {
-                        struct kv kv = l->v[i];
-
-                        memmove(&l->v[to + 1], &l->v[to], (i - to) * sizeof kv);
-                        l->v[to] = kv;
-                        return;
-                }
-        }
-}
-
 /* r's line with seq and time in front, newline included (*ret_len counts
  * it); new string. */
 static char *
@@ -296,8 +281,8 @@ journal_write(struct journal *j, struct jrec *rs, size_t n, struct diag *d)
                 /* Put seq and time into the record, in front. */
                 kvlist_set(&rs[i].kv, "seq", seq);
                 kvlist_set(&rs[i].kv, "time", when);
-                kv_move_to(&rs[i].kv, "seq", 0);
-                kv_move_to(&rs[i].kv, "time", 1);
+                kvlist_move(&rs[i].kv, "seq", 0);
+                kvlist_move(&rs[i].kv, "time", 1);
         }
         return 0;
 }

@@ -23,12 +23,46 @@
 #include "lib/package_int.h"
 #include "lib/util.h"
 
+/* A staged file j whose data is the entry at stream position idx. */
+struct want {
+        size_t idx, j;
+};
+
 struct extract {
         const struct pkg_entry **target;        /* per staged file; NULL for a link */
+        struct want          *wants;    /* every file to extract, by idx then j */
+        size_t                n_wants;
         struct staged        *out;
         size_t                n, done;
         uint64_t              written;  /* by all staged files together */
 };
+
+static int
+want_cmp(const void *a, const void *b)
+{
+        const struct want *x = a, *y = b;
+
+        if (x->idx != y->idx)
+                return x->idx < y->idx ? -1 : 1;
+        return x->j < y->j ? -1 : x->j > y->j;
+}
+
+/* The first of x->wants at stream position idx or after. */
+static size_t
+want_first(const struct extract *x, size_t idx)
+{
+        size_t lo = 0, hi = x->n_wants;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (x->wants[mid].idx < idx)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
 
 static int
 open_staged(struct pkg *p, const char *path)
@@ -51,23 +85,20 @@ extract_entry(struct pkg *p, struct archive *a, struct archive_entry *e, size_t 
 {
         struct extract *x = ud;
         struct sha256 *c = NULL;
-        size_t *want, nw = 0;
+        size_t *want, nw = 0, first = want_first(x, idx);
         int *fds;
         uint64_t size = 0;
         char hex[SHA256_HEX_LEN + 1];
         int r = 0;
 
-        for (size_t j = 0; j < x->n; j++)
-                if (x->target[j] != NULL && x->target[j]->idx == idx)
-                        nw++;
+        while (first + nw < x->n_wants && x->wants[first + nw].idx == idx)
+                nw++;
         if (nw == 0)
                 return 0;
         want = xcalloc(nw, sizeof *want);
         fds = xcalloc(nw, sizeof *fds);
-        nw = 0;
-        for (size_t j = 0; j < x->n; j++)
-                if (x->target[j] != NULL && x->target[j]->idx == idx)
-                        want[nw++] = j;
+        for (size_t k = 0; k < nw; k++)
+                want[k] = x->wants[first + k].j;
         for (size_t k = 0; k < nw; k++)
                 fds[k] = -1;
         for (size_t k = 0; k < nw && r == 0; k++) {
@@ -405,8 +436,14 @@ stage(struct pkg *p, const char *want, char *const *members, size_t n, const cha
                 if (r == 0 && x.target[j]->size > 0)
                         r = declared_size(p, m, (uint64_t)x.target[j]->size, &declared);
         }
-        if (r == 0)
+        if (r == 0) {
+                x.wants = xcalloc(files ? files : 1, sizeof *x.wants);
+                for (size_t j = 0; j < s->n; j++)
+                        if (x.target[j] != NULL)
+                                x.wants[x.n_wants++] = (struct want){ x.target[j]->idx, j };
+                qsort(x.wants, x.n_wants, sizeof *x.wants, want_cmp);
                 r = staging_prepare(p, dir);
+        }
         if (r == 0)
                 r = pkg_each(p, extract_entry, &x, false);
         if (r == 0 && x.done != files) {
@@ -415,6 +452,7 @@ stage(struct pkg *p, const char *want, char *const *members, size_t n, const cha
                 r = -EIO;
         }
         free(x.target);
+        free(x.wants);
         return r;
 }
 
@@ -427,6 +465,8 @@ pkg_close(struct pkg *p)
                 free(p->v[i].link);
         }
         free(p->v);
+        kvlist_release(&p->names);
+        free(p->last);
         free(p->version);
         free(p->buf);
         close(p->fd);

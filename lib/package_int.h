@@ -12,6 +12,7 @@
 #include <archive_entry.h>
 
 #include "lib/diag.h"
+#include "lib/kvlist.h"
 
 #define PKG_BUF (256 * 1024)
 #define PKG_MAX_LINKS 8
@@ -36,6 +37,8 @@ struct pkg {
         int               fd;
         struct pkg_entry *v;
         size_t            n, alloc;
+        struct kvlist     names;        /* each name once, indexed (pkg_list) */
+        size_t           *last;         /* per name: its last entry in v */
         char             *version;
         char             *buf;
         bool              allow_setid;
@@ -62,7 +65,7 @@ int   pkg_each(struct pkg *p, visit_fn fn, void *ud, bool want_version);
 char *pkg_rpm_version(int fd);
 /* The last entry named key (a later one wins, as when extracting), or NULL. */
 const struct pkg_entry *pkg_find_last(const struct pkg *p, const char *key);
-/* pkg_each() filling p->v with every entry (and p->version). */
+/* pkg_each() filling p->v with every entry (and p->version), and its index. */
 int   pkg_list(struct pkg *p);
 /* Follow member through symlinks and hard links, its own and its parent
  * directories' (at most PKG_MAX_LINKS, never outside the package), to the

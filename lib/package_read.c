@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,13 +324,35 @@ list_entry(struct pkg *p, struct archive *a, struct archive_entry *e, size_t idx
         return 0;
 }
 
+/* Index p->v by name, so that resolving every member is not a scan each. */
+static void
+index_entries(struct pkg *p)
+{
+        size_t alloc = 0;
+
+        for (size_t i = 0; i < p->n; i++) {
+                size_t pos;
+
+                kvlist_set(&p->names, p->v[i].key, "");
+                pos = kvlist_find(&p->names, p->v[i].key);
+                xgrow((void **)&p->last, &alloc, pos + 1, sizeof *p->last);
+                p->last[pos] = i;       /* a later one wins */
+        }
+}
+
 const struct pkg_entry *
 pkg_find_last(const struct pkg *p, const char *key)
 {
-        for (size_t i = p->n; i > 0; i--)
-                if (strcmp(p->v[i - 1].key, key) == 0)
-                        return &p->v[i - 1];
-        return NULL;
+        size_t pos;
+
+        if (p->last == NULL) {
+                for (size_t i = p->n; i > 0; i--)
+                        if (strcmp(p->v[i - 1].key, key) == 0)
+                                return &p->v[i - 1];
+                return NULL;
+        }
+        pos = kvlist_find(&p->names, key);
+        return pos != SIZE_MAX ? &p->v[p->last[pos]] : NULL;
 }
 
 /* Where the link entry e leads (a key), or NULL when outside the package. */
@@ -500,5 +523,9 @@ pkg_resolve(struct pkg *p, const char *member, const struct pkg_entry **ret)
 int
 pkg_list(struct pkg *p)
 {
-        return pkg_each(p, list_entry, NULL, true);
+        int r = pkg_each(p, list_entry, NULL, true);
+
+        if (r == 0)
+                index_entries(p);
+        return r;
 }

@@ -205,54 +205,6 @@ strbuf_release(struct strbuf *sb)
         sb->len = sb->alloc = 0;
 }
 
-void
-kvlist_set(struct kvlist *l, const char *key, const char *value)
-{
-        for (size_t i = 0; i < l->n; i++) {
-                if (strcmp(l->v[i].key, key) == 0) {
-                        char *v = xstrdup(value);
-
-                        free(l->v[i].value);
-                        l->v[i].value = v;
-                        return;
-                }
-        }
-        xgrow((void **)&l->v, &l->alloc, l->n + 1, sizeof *l->v);
-        l->v[l->n].key = xstrdup(key);
-        l->v[l->n].value = xstrdup(value);
-        l->n++;
-}
-
-void
-kvlist_vsetf(struct kvlist *l, const char *key, const char *fmt, va_list ap)
-{
-        char *v = xvasprintf(fmt, ap);
-
-        kvlist_set(l, key, v);
-        free(v);
-}
-
-const char *
-kvlist_get(const struct kvlist *l, const char *key)
-{
-        for (size_t i = 0; i < l->n; i++)
-                if (strcmp(l->v[i].key, key) == 0)
-                        return l->v[i].value;
-        return NULL;
-}
-
-void
-kvlist_release(struct kvlist *l)
-{
-        for (size_t i = 0; i < l->n; i++) {
-                free(l->v[i].key);
-                free(l->v[i].value);
-        }
-        free(l->v);
-        l->v = NULL;
-        l->n = l->alloc = 0;
-}
-
 char *
 str_rtrim(char *s)
 {

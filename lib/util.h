@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "lib/diag.h"
+#include "lib/kvlist.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -54,22 +55,7 @@ void strbuf_addch(struct strbuf *sb, char c);
 char *strbuf_detach(struct strbuf *sb);                /* caller frees; sb is reset */
 void strbuf_release(struct strbuf *sb);
 
-/* A list of key/value pairs (owned strings). Later keys replace earlier ones. */
-struct kv {
-        char *key;
-        char *value;
-};
-struct kvlist {
-        struct kv *v;
-        size_t     n;
-        size_t     alloc;
-};
-void        kvlist_set(struct kvlist *l, const char *key, const char *value);
-/* kvlist_set with a printf-formatted value, for setters taking "...". */
-void        kvlist_vsetf(struct kvlist *l, const char *key, const char *fmt, va_list ap)
-        __attribute__((format(printf, 3, 0)));
-const char *kvlist_get(const struct kvlist *l, const char *key); /* NULL if absent */
-void        kvlist_release(struct kvlist *l);
+/* struct kvlist, ordered key/value strings with an index: lib/kvlist.h. */
 
 /* Remove trailing white space (and newlines) in place; returns s. */
 char *str_rtrim(char *s);

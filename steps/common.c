@@ -8,6 +8,7 @@
 #include "lib/i18n.h"
 #include "lib/rx.h"
 #include "lib/util.h"
+#include "steps/facts.h"
 #include "steps/step.h"
 
 int
@@ -45,7 +46,7 @@ step_cond(struct step_ctx *ctx, const struct cond *c, bool *ret_holds)
                 }
         }
         for (size_t i = 0; i < c->facts.n; i++) {
-                char *key = xasprintf("fact.%s", c->facts.v[i].key), *re = NULL;
+                char *key = xasprintf(FACT_PLAN_PREFIX "%s", c->facts.v[i].key), *re = NULL;
                 int r;
 
                 v = step_fact(ctx, key);
@@ -237,7 +238,7 @@ run_foreach(struct step_ctx *ctx, const struct cmd *c, size_t index, bool journa
                 return STEP_FAILED;
         if (!holds)
                 return 1;
-        fkey = xasprintf("fact.%s", c->foreach);
+        fkey = xasprintf(FACT_PLAN_PREFIX "%s", c->foreach);
         value = step_fact(ctx, fkey);
         free(fkey);
         if (value == NULL) {
@@ -315,7 +316,7 @@ step_check(struct step_ctx *ctx, const struct check *c)
                         return 0;
         }
         if (r == 0 && c->same) {
-                char *key = xasprintf("fact.%s", c->same), *now = NULL;
+                char *key = xasprintf(FACT_PLAN_PREFIX "%s", c->same), *now = NULL;
                 const char *before = step_fact(ctx, key);
                 const struct fact *f = NULL;
 

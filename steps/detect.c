@@ -10,6 +10,8 @@
 #include "lib/i18n.h"
 #include "lib/package.h"
 #include "steps/describe.h"
+#include "steps/facts.h"
+#include "steps/staging.h"
 #include "steps/step.h"
 
 /* Journal a fact under the current hop's key. */
@@ -31,40 +33,28 @@ has_dir_mapping(const struct plan *p)
         return false;
 }
 
-/* The facts of staged file i (swap.c reads them). */
+/* The records of staged file i (steps/staging.h): its entry, and where it
+ * goes when it was found below a mapped directory. */
 static int
 journal_staged(struct step_ctx *ctx, const struct staged_file *f, size_t i, bool dirs,
                char **dir_targets)
 {
-        char key[64], mode[16], *t;
+        struct staged_entry e = {
+                .member = dirs ? f->member : NULL,
+                .map = f->request,
+                .link = f->link,
+                .sha256 = f->sha256,
+                .mode = f->mode,
+        };
+        char *t;
         int r;
 
-        snprintf(key, sizeof key, "staged.%zu.sha256", i);
-        if (hfact_set(ctx, key, f->sha256) < 0)
+        if (staged_save(ctx, i, &e) < 0)
                 return STEP_FAILED;
-        snprintf(key, sizeof key, "staged.%zu.mode", i);
-        snprintf(mode, sizeof mode, "%o", (unsigned)(f->mode & 07777));
-        if (hfact_set(ctx, key, mode) < 0)
-                return STEP_FAILED;
-        if (!dirs)
-                return 0;
-        snprintf(key, sizeof key, "staged.%zu.member", i);
-        if (hfact_set(ctx, key, f->member) < 0)
-                return STEP_FAILED;
-        snprintf(key, sizeof key, "staged.%zu.map", i);
-        snprintf(mode, sizeof mode, "%zu", f->request);
-        if (hfact_set(ctx, key, mode) < 0)
-                return STEP_FAILED;
-        if (f->link) {
-                snprintf(key, sizeof key, "staged.%zu.link", i);
-                if (hfact_set(ctx, key, f->link) < 0)
-                        return STEP_FAILED;
-        }
-        if (f->rel == NULL)
+        if (!dirs || f->rel == NULL)
                 return 0;
         t = xasprintf("%s%s", dir_targets[f->request], f->rel);
-        snprintf(key, sizeof key, "swap.target.%zu", i);
-        r = hfact_set(ctx, key, t);
+        r = swap_rec_set(ctx, SWAP_TARGET, i, t);
         free(t);
         return r < 0 ? STEP_FAILED : 0;
 }
@@ -77,7 +67,7 @@ stage_package(struct step_ctx *ctx)
         const struct plan *p = ctx->plan;
         struct staged st = {0};
         struct strv members = {0};
-        char *pkg = NULL, *sum = NULL, **dir_targets = NULL, count[32];
+        char *pkg = NULL, *sum = NULL, **dir_targets = NULL;
         const char *staging = vars_get(ctx->vars, "staging");
         bool dirs = has_dir_mapping(p);
         struct stage_opts opts = {
@@ -105,11 +95,10 @@ stage_package(struct step_ctx *ctx)
                 ctx->diag->code = EXIT_USAGE;
                 goto out;
         }
-        if (hfact_set(ctx, "package.sha256", st.sha256) < 0 ||
-            (st.version && hfact_set(ctx, "package.version", st.version) < 0))
+        if (hfact_set(ctx, FACT_PACKAGE_SHA256, st.sha256) < 0 ||
+            (st.version && hfact_set(ctx, FACT_PACKAGE_VERSION, st.version) < 0))
                 goto out;
-        snprintf(count, sizeof count, "%zu", st.n);
-        if (dirs && hfact_set(ctx, "staged.count", count) < 0)
+        if (dirs && staged_count_save(ctx, st.n) < 0)
                 goto out;
         for (size_t i = 0; i < st.n; i++)
                 if (journal_staged(ctx, &st.files[i], i, dirs, dir_targets) < 0)
@@ -119,7 +108,7 @@ stage_package(struct step_ctx *ctx)
                 step_say(ctx, OUT_INFO, _("%zu file(s) to install in all"), st.n);
         step_say(ctx, OUT_INFO, _("package checked (SHA-256 %s)%s%s"), st.sha256,
                    st.version ? _(", version ") : "", st.version ? st.version : "");
-        r = swap_prestage(ctx);
+        r = staging_prestage(ctx);
 out:
         if (dir_targets)
                 for (size_t i = 0; i < p->swap.n_files; i++)
@@ -157,7 +146,7 @@ decide_hops(struct step_ctx *ctx, const char *version, const char *target)
                 step_say(ctx, OUT_INFO, _("upgrade path: %zu hops, to %s"), hops.n, list);
         free(list);
         list = hops_join(&hops);
-        r = step_fact_set(ctx, "hops", list, ctx->diag);
+        r = step_fact_set(ctx, FACT_HOPS, list, ctx->diag);
         free(list);
         if (r == 0) {
                 step_set_hops(ctx, &hops);
@@ -213,7 +202,7 @@ detect_run(struct step_ctx *ctx)
                 free(version);
                 return STEP_FAILED;
         }
-        if (step_fact_set(ctx, "version", version, ctx->diag) < 0) {
+        if (step_fact_set(ctx, FACT_VERSION, version, ctx->diag) < 0) {
                 free(version);
                 return STEP_FAILED;
         }
@@ -229,7 +218,7 @@ detect_run(struct step_ctx *ctx)
         free(version);
         if (r < 0)
                 return STEP_FAILED;
-        if (step_fact_set(ctx, "target", target, ctx->diag) < 0)
+        if (step_fact_set(ctx, FACT_TARGET, target, ctx->diag) < 0)
                 return STEP_FAILED;
 
         for (size_t i = 0; i < p->detect.n_facts; i++) {
@@ -243,7 +232,7 @@ detect_run(struct step_ctx *ctx)
                 }
                 if (r == 1)
                         continue;
-                key = xasprintf("fact.%s", f->name);
+                key = xasprintf(FACT_PLAN_PREFIX "%s", f->name);
                 r = step_fact_set(ctx, key, value, ctx->diag);
                 if (r == 0)
                         step_say(ctx, OUT_INFO, _("%s: %s"), f->name,
@@ -267,7 +256,8 @@ detect_run(struct step_ctx *ctx)
 static int
 detect_undo(struct step_ctx *ctx)
 {
-        return swap_unstage(ctx);
+        staging_unstage(ctx, true);
+        return STEP_OK;
 }
 
 /* The plan's detect: section ---------------------------------------------- */

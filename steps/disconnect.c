@@ -10,6 +10,7 @@
 #include "lib/util.h"
 #include "steps/disable.h"
 #include "steps/describe.h"
+#include "steps/facts.h"
 #include "steps/step.h"
 
 /* Poll the clients command until none is left or ms have passed.
@@ -58,8 +59,8 @@ disconnect_run(struct step_ctx *ctx)
         if (step_count_lines(ctx, p->disconnect.clients, &n, &list) < 0)
                 return STEP_FAILED;
         snprintf(count, sizeof count, "%d", n);
-        if (step_fact(ctx, "disconnect.clients") == NULL &&
-            step_fact_set(ctx, "disconnect.clients", count, ctx->diag) < 0) {
+        if (step_fact(ctx, FACT_DISCONNECT_CLIENTS) == NULL &&
+            step_fact_set(ctx, FACT_DISCONNECT_CLIENTS, count, ctx->diag) < 0) {
                 free(list);
                 return STEP_FAILED;
         }

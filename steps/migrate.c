@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "lib/i18n.h"
+#include "steps/backup_archive.h"
 #include "steps/describe.h"
 #include "steps/step.h"
 
@@ -135,7 +136,7 @@ migrate_run(struct step_ctx *ctx)
 static int
 migrate_undo(struct step_ctx *ctx)
 {
-        return backup_restore(ctx);
+        return backup_archive_restore(ctx);
 }
 
 /* The plan's migrate: section --------------------------------------------- */

@@ -176,17 +176,7 @@ int  step_count_lines(struct step_ctx *ctx, const struct cmd *c, int *ret_n, cha
 /* Epoch milliseconds as a string, for stop.at / verify.ready_at. */
 char *step_epoch_ms(void);
 
-/* Write each new file beside its target as TARGET.upshift-new, checked by
- * hash (detect, after staging), so the swap itself is renames; and remove
- * them again (detect's undo, swap's undo). */
-int  swap_prestage(struct step_ctx *ctx);
-int  swap_unstage(struct step_ctx *ctx);
-
-/* Backup archive making, shared by backup and a cold backup in stop. */
-int  backup_make_archive(struct step_ctx *ctx);
-/* Put the data paths back from the journaled, verified backup (migrate's
- * undo): checked first, unpacked beside each path, swapped in by rename;
- * the data it replaced is kept beside it. Re-entrant after a crash. */
-int  backup_restore(struct step_ctx *ctx);
+/* What several modules share beyond these: steps/staging.h (the files staged
+ * beside their targets), steps/backup_archive.h (the backup archive). */
 
 #endif

@@ -6,7 +6,9 @@
 
 #include "lib/i18n.h"
 #include "lib/service.h"
+#include "steps/backup_archive.h"
 #include "steps/describe.h"
+#include "steps/facts.h"
 #include "steps/step.h"
 
 static int
@@ -43,9 +45,9 @@ stop_run(struct step_ctx *ctx)
         char *at;
         int r;
 
-        if (step_fact(ctx, "stop.at") == NULL) {
+        if (step_fact(ctx, FACT_STOP_AT) == NULL) {
                 at = step_epoch_ms();
-                r = step_fact_set(ctx, "stop.at", at, ctx->diag);
+                r = step_fact_set(ctx, FACT_STOP_AT, at, ctx->diag);
                 free(at);
                 if (r < 0)
                         return STEP_FAILED;
@@ -71,7 +73,7 @@ stop_run(struct step_ctx *ctx)
                 step_say(ctx, OUT_INFO, _("no service to stop (service manager none)"));
         service_release(&s);
         if (ctx->plan->backup.cold)
-                return backup_make_archive(ctx);
+                return backup_archive_make(ctx);
         return STEP_OK;
 }
 

@@ -2,7 +2,7 @@
  * old file as <target>.upshift-old for undo.
  *
  * detect has already written each new file beside its target as
- * target.upshift-new (swap_prestage), so the downtime is renames. Order for
+ * target.upshift-new (staging_prestage), so the downtime is renames. Order for
  * each file, so that a crash anywhere leaves a state that a second run (or
  * undo) understands:
  *   1. journal swap.old.N.sha256 (the hash of the file in place now)
@@ -12,15 +12,8 @@
  *   5. journal swap.done.N
  * A file whose hash already equals the new one is never saved as "old".
  *
- * Entry N is a file the swap installs: with a directory mapping (a member
- * ending in "/"), detect journals one entry per file found below it
- * (staged.N.member, staged.N.map: which files: mapping, swap.target.N, and
- * staged.N.link for a symlink, which is installed as a symlink); without
- * one, entry N is the plan's mapping N (journals from before mappings of
- * directories look the same). A symlink's "hash" is package_link_sha256()
- * of its text. Directories created for new files are journaled as
- * swap.mkdir.K before they are made, and removed again (when empty) by
- * swap_unstage.
+ * The entries and the records of each (staged.N.*, swap.*.N) are in
+ * steps/staging.h, which also stages the files and removes them again.
  *
  * In a path of several hops, each hop's facts carry the hop's key prefix
  * (step_hop_key) and its new files are TARGET.upshift-new.HOP; the
@@ -30,7 +23,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,430 +33,29 @@
 #include "lib/sha256.h"
 #include "lib/util.h"
 #include "steps/describe.h"
+#include "steps/facts.h"
+#include "steps/staging.h"
 #include "steps/step.h"
 
 #define OLD_SUFFIX ".upshift-old"
-#define NEW_SUFFIX ".upshift-new"
-
-/* One file the swap installs. */
-struct entry {
-        size_t      map;                /* index in plan->swap.files */
-        const char *member;
-        const char *link;               /* symlink text, or NULL */
-        bool        dir;                /* found below a mapped directory */
-};
-
-/* The fact key "A.I.B" (or "A.I" when b is NULL) for the current hop. */
-static void
-skey(struct step_ctx *ctx, char *buf, size_t n, const char *a, size_t i, const char *b)
-{
-        if (b)
-                step_hop_key(ctx, buf, n, "%s.%zu.%s", a, i, b);
-        else
-                step_hop_key(ctx, buf, n, "%s.%zu", a, i);
-}
-
-static const char *
-sfact(struct step_ctx *ctx, const char *a, size_t i, const char *b)
-{
-        char key[96];
-
-        skey(ctx, key, sizeof key, a, i, b);
-        return step_fact(ctx, key);
-}
-
-static int
-sfact_set(struct step_ctx *ctx, const char *a, size_t i, const char *b, const char *value)
-{
-        char key[96];
-
-        skey(ctx, key, sizeof key, a, i, b);
-        return step_fact_set(ctx, key, value, ctx->diag);
-}
-
-/* How many files the swap installs (staged.count, else the plan's). */
-static size_t
-entry_count(struct step_ctx *ctx)
-{
-        char key[96];
-        const char *n;
-
-        step_hop_key(ctx, key, sizeof key, "%s", "staged.count");
-        n = step_fact(ctx, key);
-        return n ? (size_t)strtoul(n, NULL, 10) : ctx->plan->swap.n_files;
-}
-
-static void
-entry_get(struct step_ctx *ctx, size_t i, struct entry *e)
-{
-        const struct plan *p = ctx->plan;
-        const char *map = sfact(ctx, "staged", i, "map");
-
-        e->map = map ? (size_t)strtoul(map, NULL, 10) : i;
-        e->member = sfact(ctx, "staged", i, "member");
-        if (e->member == NULL)
-                e->member = e->map < p->swap.n_files ? p->swap.files[e->map].member : "?";
-        e->link = sfact(ctx, "staged", i, "link");
-        e->dir = e->map < p->swap.n_files && p->swap.files[e->map].dir;
-}
-
-/* TARGET.upshift-new, or TARGET.upshift-new.HOP after the first hop. */
-static char *
-new_path(struct step_ctx *ctx, const char *target)
-{
-        unsigned hop = step_hop(ctx);
-
-        return hop > 1 ? xasprintf("%s%s.%u", target, NEW_SUFFIX, hop)
-                       : xasprintf("%s%s", target, NEW_SUFFIX);
-}
-
-/* What is at path: 1 when nothing is, else 0 with its hash in hex (a
- * symlink's from its text, never followed). */
-static int
-entry_hash(struct step_ctx *ctx, const char *path, char hex[SHA256_HEX_LEN + 1])
-{
-        struct stat st;
-
-        if (lstat(path, &st) < 0) {
-                if (errno == ENOENT)
-                        return 1;
-                diag_set(ctx->diag, _("cannot look at \"%s\": %s"), path, strerror(errno));
-                return STEP_FAILED;
-        }
-        if (S_ISLNK(st.st_mode)) {
-                char buf[PATH_MAX + 1];
-                ssize_t n = readlink(path, buf, sizeof buf - 1);
-
-                if (n < 0) {
-                        diag_set(ctx->diag, _("cannot read the link \"%s\": %s"), path,
-                                 strerror(errno));
-                        return STEP_FAILED;
-                }
-                buf[n] = '\0';
-                package_link_sha256(buf, hex);
-                return 0;
-        }
-        return sha256_file(path, hex, NULL, ctx->diag) < 0 ? STEP_FAILED : 0;
-}
-
-/* The real path the member goes to: a symlink at the target is followed,
- * so Debian's /usr/bin/redis-server -> redis-check-rdb stays a link. Not for
- * files below a mapped directory: there the package says what is a link, and
- * detect journaled their targets. */
-static int
-target_path(struct step_ctx *ctx, size_t i, char **ret)
-{
-        char *t = NULL;
-        const char *known = sfact(ctx, "swap.target", i, NULL);
-        struct entry e;
-        struct stat st;
-
-        if (known) {
-                *ret = xstrdup(known);
-                return 0;
-        }
-        entry_get(ctx, i, &e);
-        if (e.dir || e.map >= ctx->plan->swap.n_files) {
-                diag_set(ctx->diag, _("the package was not staged: run detect again"));
-                return STEP_FAILED;
-        }
-        if (step_expand(ctx, ctx->plan->swap.files[e.map].target, &t) < 0)
-                return STEP_FAILED;
-        if (lstat(t, &st) == 0 && S_ISLNK(st.st_mode)) {
-                char *real = realpath(t, NULL);
-
-                if (real == NULL) {
-                        diag_set(ctx->diag, _("cannot resolve the link \"%s\": %s"), t, strerror(errno));
-                        free(t);
-                        return STEP_FAILED;
-                }
-                free(t);
-                t = real;
-        }
-        *ret = t;
-        return 0;
-}
-
-/* Make the missing directories above target, each journaled first
- * (swap.mkdir.K) so that undo can remove it again. */
-static int
-make_parents(struct step_ctx *ctx, const char *target)
-{
-        struct strv missing = {0};
-        char *dir = path_dirname(target);
-        size_t k = 0;
-        int r = 0;
-
-        while (!path_exists(dir) && strcmp(dir, "/") != 0 && strcmp(dir, ".") != 0) {
-                char *up = path_dirname(dir);
-
-                strv_push_take(&missing, dir);
-                dir = up;
-        }
-        free(dir);
-        while (sfact(ctx, "swap.mkdir", k, NULL) != NULL)
-                k++;
-        for (size_t j = missing.n; j > 0 && r == 0; j--, k++) {
-                const char *d = missing.v[j - 1];
-
-                if (sfact_set(ctx, "swap.mkdir", k, NULL, d) < 0) {
-                        r = STEP_FAILED;
-                } else if (mkdir(d, 0755) < 0 && errno != EEXIST) {
-                        diag_set(ctx->diag, _("cannot create directory \"%s\": %s"), d,
-                                 strerror(errno));
-                        r = STEP_FAILED;
-                } else if (fsync_dir_of(d, ctx->diag) < 0) {
-                        r = STEP_FAILED;
-                }
-        }
-        strv_release(&missing);
-        return r;
-}
-
-/* Remove the directories make_parents() made, deepest first, when empty. */
-static void
-remove_made_dirs(struct step_ctx *ctx)
-{
-        size_t k = 0;
-
-        while (sfact(ctx, "swap.mkdir", k, NULL) != NULL)
-                k++;
-        for (; k > 0; k--) {
-                const char *d = sfact(ctx, "swap.mkdir", k - 1, NULL);
-
-                if (rmdir(d) == 0)
-                        step_say(ctx, OUT_INFO, _("removed directory %s"), d);
-        }
-}
-
-static int
-copy_staged(struct step_ctx *ctx, const char *from, const char *to, mode_t mode,
-            const struct stat *old)
-{
-        char *buf = NULL;
-        size_t len = 0;
-        int fd, r;
-
-        if (read_file(from, &buf, &len, ctx->diag) < 0)
-                return STEP_FAILED;
-        unlink(to);
-        fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) {
-                diag_set(ctx->diag, _("cannot create \"%s\": %s"), to, strerror(errno));
-                free(buf);
-                return STEP_FAILED;
-        }
-        r = write_all(fd, buf, len);
-        free(buf);
-        if (r == 0 && old && fchown(fd, old->st_uid, old->st_gid) < 0 && geteuid() == 0)
-                r = -errno;
-        if (r == 0 && fchmod(fd, mode) < 0)
-                r = -errno;
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r < 0) {
-                diag_set(ctx->diag, _("cannot write \"%s\": %s"), to, strerror(-r));
-                unlink(to);
-                return STEP_FAILED;
-        }
-        return 0;
-}
-
-/* Make TARGET.upshift-new hold the new file (or link), checked by hash:
- * copied from the staging directory unless it is there already. *ret_target
- * is the real target path (new string). */
-static int
-prestage_one(struct step_ctx *ctx, size_t i, char **ret_target)
-{
-        const char *staging = vars_get(ctx->vars, "staging");
-        char *target = NULL, *new = NULL, *staged = NULL;
-        char now[SHA256_HEX_LEN + 1] = "";
-        const char *want, *mode_s;
-        struct entry e;
-        struct stat st;
-        int r = STEP_FAILED;
-
-        want = sfact(ctx, "staged", i, "sha256");
-        mode_s = sfact(ctx, "staged", i, "mode");
-        if (want == NULL || mode_s == NULL) {
-                diag_set(ctx->diag, _("the package was not staged: run detect again"));
-                return STEP_FAILED;
-        }
-        entry_get(ctx, i, &e);
-        if (target_path(ctx, i, &target) < 0)
-                return STEP_FAILED;
-        if (sfact(ctx, "swap.target", i, NULL) == NULL &&
-            sfact_set(ctx, "swap.target", i, NULL, target) < 0)
-                goto out;
-        new = new_path(ctx, target);
-        if (entry_hash(ctx, new, now) == 0 && strcmp(now, want) == 0) {
-                r = STEP_OK;
-                goto out;
-        }
-        diag_clear(ctx->diag);
-        if (e.dir && make_parents(ctx, target) < 0)
-                goto out;
-        if (e.link) {
-                if (unlink(new) < 0 && errno != ENOENT) {
-                        diag_set(ctx->diag, _("cannot remove \"%s\": %s"), new, strerror(errno));
-                        goto out;
-                }
-                if (symlink(e.link, new) < 0) {
-                        diag_set(ctx->diag, _("cannot create the link \"%s\": %s"), new,
-                                 strerror(errno));
-                        goto out;
-                }
-        } else {
-                staged = xasprintf("%s/%zu", staging, i);
-                if (copy_staged(ctx, staged, new, (mode_t)strtoul(mode_s, NULL, 8),
-                                stat(target, &st) == 0 ? &st : NULL) < 0)
-                        goto out;
-        }
-        if (entry_hash(ctx, new, now) != 0)
-                goto out;
-        if (strcmp(now, want) != 0) {
-                diag_set(ctx->diag, _("the staged copy of \"%s\" changed: SHA-256 is %s, expected %s"),
-                         e.member, now, want);
-                unlink(new);
-                goto out;
-        }
-        if (fsync_dir_of(new, ctx->diag) < 0)
-                goto out;
-        r = STEP_OK;
-out:
-        if (r == STEP_OK)
-                *ret_target = target;
-        else
-                free(target);
-        free(new);
-        free(staged);
-        return r;
-}
-
-enum dir_news { DIRS_STAGED, DIRS_SWAPPED, DIRS_RESTORED };
-
-/* Say how many files of each mapped directory something happened to. */
-static void
-say_dirs(struct step_ctx *ctx, const size_t *per_map, enum dir_news what)
-{
-        const struct plan *p = ctx->plan;
-
-        for (size_t m = 0; m < p->swap.n_files; m++) {
-                char *t = NULL;
-
-                if (!p->swap.files[m].dir || per_map[m] == 0)
-                        continue;
-                if (step_expand(ctx, p->swap.files[m].target, &t) < 0) {
-                        diag_clear(ctx->diag);
-                        t = xstrdup(p->swap.files[m].target);
-                }
-                switch (what) {
-                case DIRS_STAGED:
-                        /* TRANSLATORS: a number of files, then a directory. */
-                        step_say(ctx, OUT_INFO, _("%zu file(s) under %s are ready beside their targets"),
-                                   per_map[m], t);
-                        break;
-                case DIRS_SWAPPED:
-                        /* TRANSLATORS: a number of files, then a directory. */
-                        step_say(ctx, OUT_INFO, _("%zu file(s) under %s put in place (old files kept as .upshift-old)"),
-                                   per_map[m], t);
-                        break;
-                case DIRS_RESTORED:
-                        /* TRANSLATORS: a number of files, then a directory. */
-                        step_say(ctx, OUT_INFO, _("%zu file(s) under %s restored (new ones removed)"),
-                                   per_map[m], t);
-                        break;
-                }
-                free(t);
-        }
-}
-
-int
-swap_prestage(struct step_ctx *ctx)
-{
-        size_t n = entry_count(ctx);
-        size_t *per_map = xcalloc(ctx->plan->swap.n_files + 1, sizeof *per_map);
-        int r = STEP_OK;
-
-        for (size_t i = 0; i < n && r == STEP_OK; i++) {
-                char *target = NULL, *new;
-                struct entry e;
-
-                if (prestage_one(ctx, i, &target) < 0) {
-                        r = STEP_FAILED;
-                        break;
-                }
-                entry_get(ctx, i, &e);
-                new = new_path(ctx, target);
-                if (e.dir)
-                        per_map[e.map]++;
-                else
-                        step_say(ctx, OUT_INFO, _("%s is ready beside its target"), new);
-                free(new);
-                free(target);
-        }
-        if (r == STEP_OK)
-                say_dirs(ctx, per_map, DIRS_STAGED);
-        free(per_map);
-        return r;
-}
-
-/* Remove the TARGET.upshift-new files, and with dirs the directories made
- * for them. */
-static void
-unstage(struct step_ctx *ctx, bool dirs)
-{
-        size_t n = entry_count(ctx), gone = 0;
-
-        for (size_t i = 0; i < n; i++) {
-                const char *target = sfact(ctx, "swap.target", i, NULL);
-                struct entry e;
-                char *new;
-
-                if (target == NULL)
-                        continue;
-                entry_get(ctx, i, &e);
-                new = new_path(ctx, target);
-                if (unlink(new) == 0) {
-                        if (e.dir)
-                                gone++;
-                        else
-                                step_say(ctx, OUT_INFO, _("removed %s"), new);
-                }
-                free(new);
-        }
-        if (gone > 0)
-                step_say(ctx, OUT_INFO, _("removed %zu staged file(s) beside their targets"),
-                           gone);
-        if (dirs)
-                remove_made_dirs(ctx);
-}
-
-int
-swap_unstage(struct step_ctx *ctx)
-{
-        unstage(ctx, true);
-        return STEP_OK;
-}
 
 static int
 swap_one(struct step_ctx *ctx, size_t i, size_t *per_map)
 {
         char *target = NULL, *old = NULL, *new = NULL;
         char now[SHA256_HEX_LEN + 1] = "";
-        const char *want = sfact(ctx, "staged", i, "sha256");
-        struct entry e;
+        struct staged_entry e;
+        const char *want;
         bool exists;
         int r = STEP_FAILED, h;
 
-        entry_get(ctx, i, &e);
-        if (target_path(ctx, i, &target) < 0)
+        staged_load(ctx, i, &e);
+        want = e.sha256;
+        if (staging_target(ctx, i, &target) < 0)
                 return STEP_FAILED;
         old = xasprintf("%s%s", target, OLD_SUFFIX);
-        new = new_path(ctx, target);
-        h = entry_hash(ctx, target, now);
+        new = staging_new_path(ctx, target);
+        h = staging_hash(ctx, target, now);
         if (h < 0)
                 goto out;
         exists = h == 0;
@@ -475,8 +66,8 @@ swap_one(struct step_ctx *ctx, size_t i, size_t *per_map)
         } else {
                 char *t2 = NULL;
 
-                if (sfact(ctx, "swap.old", i, "sha256") == NULL &&
-                    sfact_set(ctx, "swap.old", i, "sha256", exists ? now : "none") < 0)
+                if (swap_rec(ctx, SWAP_OLD, i) == NULL &&
+                    swap_rec_set(ctx, SWAP_OLD, i, exists ? now : "none") < 0)
                         goto out;
                 if (exists && !path_exists(old)) {
                         /* linkat without AT_SYMLINK_FOLLOW: a symlink is kept as a link */
@@ -489,7 +80,7 @@ swap_one(struct step_ctx *ctx, size_t i, size_t *per_map)
                                 goto out;
                 }
                 /* Normally ready since detect; checked by hash all the same. */
-                if (prestage_one(ctx, i, &t2) < 0)
+                if (staging_prestage_one(ctx, i, &t2) < 0)
                         goto out;
                 free(t2);
                 if (rename(new, target) < 0) {
@@ -506,7 +97,7 @@ swap_one(struct step_ctx *ctx, size_t i, size_t *per_map)
                 else
                         step_say(ctx, OUT_INFO, _("%s put in place (a new file)"), target);
         }
-        if (sfact_set(ctx, "swap.done", i, NULL, "yes") < 0)
+        if (swap_rec_set(ctx, SWAP_DONE, i, "yes") < 0)
                 goto out;
         r = STEP_OK;
 out:
@@ -537,14 +128,14 @@ existing_dir(const char *path)
 static int
 swap_check(struct step_ctx *ctx)
 {
-        size_t n = entry_count(ctx);
-        bool ours = step_hop(ctx) > 1 && step_fact(ctx, "swap.begun") != NULL;
+        size_t n = staged_count(ctx);
+        bool ours = step_hop(ctx) > 1 && step_fact(ctx, FACT_SWAP_BEGUN) != NULL;
 
         for (size_t i = 0; i < n; i++) {
                 char *target = NULL, *dir, *old;
                 int r = STEP_OK;
 
-                if (target_path(ctx, i, &target) < 0)
+                if (staging_target(ctx, i, &target) < 0)
                         return STEP_FAILED;
                 dir = existing_dir(target);
                 old = xasprintf("%s%s", target, OLD_SUFFIX);
@@ -553,7 +144,7 @@ swap_check(struct step_ctx *ctx)
                                  target, dir, strerror(errno));
                         r = STEP_FAILED;
                 } else if (!ours && path_exists(old) &&
-                           sfact(ctx, "swap.old", i, "sha256") == NULL) {
+                           swap_rec(ctx, SWAP_OLD, i) == NULL) {
                         diag_set(ctx->diag, _("\"%s\" is left from an earlier upgrade: move it away (or delete it once you no longer need to roll back), then run again"),
                                  old);
                         r = STEP_FAILED;
@@ -572,18 +163,18 @@ swap_check(struct step_ctx *ctx)
 static int
 swap_run(struct step_ctx *ctx)
 {
-        size_t n = entry_count(ctx);
+        size_t n = staged_count(ctx);
         size_t *per_map;
         int r = STEP_OK;
 
-        if (n > 0 && step_fact(ctx, "swap.begun") == NULL &&
-            step_fact_set(ctx, "swap.begun", "yes", ctx->diag) < 0)
+        if (n > 0 && step_fact(ctx, FACT_SWAP_BEGUN) == NULL &&
+            step_fact_set(ctx, FACT_SWAP_BEGUN, "yes", ctx->diag) < 0)
                 return STEP_FAILED;
         per_map = xcalloc(ctx->plan->swap.n_files + 1, sizeof *per_map);
         for (size_t i = 0; i < n && r == STEP_OK; i++)
                 if (swap_one(ctx, i, per_map) < 0)
                         r = STEP_FAILED;
-        say_dirs(ctx, per_map, DIRS_SWAPPED);
+        staging_say_dirs(ctx, per_map, STAGING_SWAPPED);
         free(per_map);
         if (r != STEP_OK)
                 return r;
@@ -595,23 +186,24 @@ swap_run(struct step_ctx *ctx)
 static int
 swap_probe(struct step_ctx *ctx)
 {
-        size_t n = entry_count(ctx);
+        size_t n = staged_count(ctx);
 
         if (ctx->plan->swap.run.n > 0)
                 return STEP_FAILED;
         for (size_t i = 0; i < n; i++) {
-                const char *target = sfact(ctx, "swap.target", i, NULL);
-                const char *want = sfact(ctx, "staged", i, "sha256");
+                const char *target = swap_rec(ctx, SWAP_TARGET, i);
                 char now[SHA256_HEX_LEN + 1];
+                struct staged_entry e;
 
-                if (target == NULL || want == NULL || entry_hash(ctx, target, now) != 0 ||
-                    strcmp(now, want) != 0) {
+                staged_load(ctx, i, &e);
+                if (target == NULL || e.sha256 == NULL || staging_hash(ctx, target, now) != 0 ||
+                    strcmp(now, e.sha256) != 0) {
                         diag_clear(ctx->diag);
                         return STEP_FAILED;
                 }
         }
         /* Done: what detect staged for files that were new already is not needed. */
-        unstage(ctx, false);
+        staging_unstage(ctx, false);
         return STEP_OK;
 }
 
@@ -620,21 +212,21 @@ swap_probe(struct step_ctx *ctx)
 static int
 swap_undo(struct step_ctx *ctx)
 {
-        size_t n = entry_count(ctx);
+        size_t n = staged_count(ctx);
         size_t *per_map = xcalloc(ctx->plan->swap.n_files + 1, sizeof *per_map);
         int r = STEP_OK;
 
-        unstage(ctx, false);
+        staging_unstage(ctx, false);
         for (size_t i = 0; i < n; i++) {
-                const char *target = sfact(ctx, "swap.target", i, NULL);
-                const char *was = sfact(ctx, "swap.old", i, "sha256");
+                const char *target = swap_rec(ctx, SWAP_TARGET, i);
+                const char *was = swap_rec(ctx, SWAP_OLD, i);
                 bool changed = false;
-                struct entry e;
+                struct staged_entry e;
                 char *old;
 
                 if (target == NULL || was == NULL)
                         continue;
-                entry_get(ctx, i, &e);
+                staged_load(ctx, i, &e);
                 old = xasprintf("%s%s", target, OLD_SUFFIX);
                 if (strcmp(was, "none") == 0) {
                         if (unlink(target) == 0)
@@ -663,8 +255,8 @@ swap_undo(struct step_ctx *ctx)
                         step_say(ctx, OUT_INFO, _("%s restored"), target);
         }
         if (r == STEP_OK) {
-                say_dirs(ctx, per_map, DIRS_RESTORED);
-                remove_made_dirs(ctx);
+                staging_say_dirs(ctx, per_map, STAGING_RESTORED);
+                staging_remove_dirs(ctx);
         }
         free(per_map);
         return r;

@@ -11,6 +11,7 @@
 #include "lib/service.h"
 #include "lib/util.h"
 #include "steps/describe.h"
+#include "steps/facts.h"
 #include "steps/step.h"
 
 static bool
@@ -161,7 +162,7 @@ stop_for_next_hop(struct step_ctx *ctx)
         service_release(&s);
         if (r < 0)
                 return STEP_FAILED;
-        step_hop_key(ctx, key, sizeof key, "verify.stopped");
+        step_hop_key(ctx, key, sizeof key, FACT_VERIFY_STOPPED);
         return step_fact_set(ctx, key, "yes", ctx->diag) < 0 ? STEP_FAILED : STEP_OK;
 }
 
@@ -188,9 +189,9 @@ verify_run(struct step_ctx *ctx)
         service_release(&s);
         if (wait_ready(ctx) < 0)
                 return STEP_FAILED;
-        if (last && step_fact(ctx, "verify.ready_at") == NULL) {
+        if (last && step_fact(ctx, FACT_VERIFY_READY_AT) == NULL) {
                 at = step_epoch_ms();
-                r = step_fact_set(ctx, "verify.ready_at", at, ctx->diag);
+                r = step_fact_set(ctx, FACT_VERIFY_READY_AT, at, ctx->diag);
                 free(at);
                 if (r < 0)
                         return STEP_FAILED;
@@ -201,7 +202,7 @@ verify_run(struct step_ctx *ctx)
                 diag_prefix(ctx->diag, _("cannot tell the version after the upgrade"));
                 return STEP_FAILED;
         }
-        r = step_fact_set(ctx, "version_after", after, ctx->diag);
+        r = step_fact_set(ctx, FACT_VERSION_AFTER, after, ctx->diag);
         if (r == 0 && strcmp(after, vars_get(ctx->vars, "target")) != 0 &&
             version_compare(after, vars_get(ctx->vars, "target")) != 0) {
                 diag_set(ctx->diag, _("the service reports version %s after the upgrade, expected %s"),

@@ -1,0 +1,461 @@
+/* staging.c: the package's files staged beside their targets (detect), the
+ * records of each (staged.N.*, swap.*.N), and what swap shares with detect. */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/i18n.h"
+#include "lib/package.h"
+#include "lib/sha256.h"
+#include "lib/util.h"
+#include "steps/staging.h"
+
+#define NEW_SUFFIX ".upshift-new"
+
+/* The codecs ---------------------------------------------------------------- */
+
+/* staged.I.FIELD of the current hop. */
+static const char *
+staged_get(struct step_ctx *ctx, size_t i, const char *field)
+{
+        char key[96];
+
+        step_hop_key(ctx, key, sizeof key, "staged.%zu.%s", i, field);
+        return step_fact(ctx, key);
+}
+
+static int
+staged_set(struct step_ctx *ctx, size_t i, const char *field, const char *value)
+{
+        char key[96];
+
+        step_hop_key(ctx, key, sizeof key, "staged.%zu.%s", i, field);
+        return step_fact_set(ctx, key, value, ctx->diag) < 0 ? STEP_FAILED : 0;
+}
+
+int
+staged_save(struct step_ctx *ctx, size_t i, const struct staged_entry *e)
+{
+        char num[32];
+
+        snprintf(num, sizeof num, "%o", (unsigned)(e->mode & 07777));
+        if (staged_set(ctx, i, "sha256", e->sha256) < 0 || staged_set(ctx, i, "mode", num) < 0)
+                return STEP_FAILED;
+        if (e->member == NULL)
+                return 0;
+        snprintf(num, sizeof num, "%zu", e->map);
+        if (staged_set(ctx, i, "member", e->member) < 0 || staged_set(ctx, i, "map", num) < 0)
+                return STEP_FAILED;
+        if (e->link && staged_set(ctx, i, "link", e->link) < 0)
+                return STEP_FAILED;
+        return 0;
+}
+
+int
+staged_load(struct step_ctx *ctx, size_t i, struct staged_entry *ret)
+{
+        const struct plan *p = ctx->plan;
+        const char *map = staged_get(ctx, i, "map");
+        const char *mode = staged_get(ctx, i, "mode");
+        struct staged_entry e = {
+                .map = map ? (size_t)strtoul(map, NULL, 10) : i,
+                .member = staged_get(ctx, i, "member"),
+                .link = staged_get(ctx, i, "link"),
+                .sha256 = staged_get(ctx, i, "sha256"),
+                .mode = mode ? (mode_t)strtoul(mode, NULL, 8) : 0,
+        };
+
+        if (e.member == NULL)
+                e.member = e.map < p->swap.n_files ? p->swap.files[e.map].member : "?";
+        e.dir = e.map < p->swap.n_files && p->swap.files[e.map].dir;
+        *ret = e;
+        return e.sha256 != NULL && mode != NULL ? 0 : -ENOENT;
+}
+
+int
+staged_count_save(struct step_ctx *ctx, size_t n)
+{
+        char key[96], num[32];
+
+        step_hop_key(ctx, key, sizeof key, "%s", "staged.count");
+        snprintf(num, sizeof num, "%zu", n);
+        return step_fact_set(ctx, key, num, ctx->diag) < 0 ? STEP_FAILED : 0;
+}
+
+size_t
+staged_count(struct step_ctx *ctx)
+{
+        char key[96];
+        const char *n;
+
+        step_hop_key(ctx, key, sizeof key, "%s", "staged.count");
+        n = step_fact(ctx, key);
+        return n ? (size_t)strtoul(n, NULL, 10) : ctx->plan->swap.n_files;
+}
+
+static void
+swap_rec_key(struct step_ctx *ctx, char *buf, size_t n, enum swap_rec r, size_t i)
+{
+        switch (r) {
+        case SWAP_TARGET:
+                step_hop_key(ctx, buf, n, "swap.target.%zu", i);
+                break;
+        case SWAP_OLD:
+                step_hop_key(ctx, buf, n, "swap.old.%zu.sha256", i);
+                break;
+        case SWAP_DONE:
+                step_hop_key(ctx, buf, n, "swap.done.%zu", i);
+                break;
+        case SWAP_MKDIR:
+                step_hop_key(ctx, buf, n, "swap.mkdir.%zu", i);
+                break;
+        }
+}
+
+const char *
+swap_rec(struct step_ctx *ctx, enum swap_rec r, size_t i)
+{
+        char key[96];
+
+        swap_rec_key(ctx, key, sizeof key, r, i);
+        return step_fact(ctx, key);
+}
+
+int
+swap_rec_set(struct step_ctx *ctx, enum swap_rec r, size_t i, const char *value)
+{
+        char key[96];
+
+        swap_rec_key(ctx, key, sizeof key, r, i);
+        return step_fact_set(ctx, key, value, ctx->diag) < 0 ? STEP_FAILED : 0;
+}
+
+/* Paths and hashes ---------------------------------------------------------- */
+
+char *
+staging_new_path(struct step_ctx *ctx, const char *target)
+{
+        unsigned hop = step_hop(ctx);
+
+        return hop > 1 ? xasprintf("%s%s.%u", target, NEW_SUFFIX, hop)
+                       : xasprintf("%s%s", target, NEW_SUFFIX);
+}
+
+int
+staging_hash(struct step_ctx *ctx, const char *path, char hex[SHA256_HEX_LEN + 1])
+{
+        struct stat st;
+
+        if (lstat(path, &st) < 0) {
+                if (errno == ENOENT)
+                        return 1;
+                diag_set(ctx->diag, _("cannot look at \"%s\": %s"), path, strerror(errno));
+                return STEP_FAILED;
+        }
+        if (S_ISLNK(st.st_mode)) {
+                char buf[PATH_MAX + 1];
+                ssize_t n = readlink(path, buf, sizeof buf - 1);
+
+                if (n < 0) {
+                        diag_set(ctx->diag, _("cannot read the link \"%s\": %s"), path,
+                                 strerror(errno));
+                        return STEP_FAILED;
+                }
+                buf[n] = '\0';
+                package_link_sha256(buf, hex);
+                return 0;
+        }
+        return sha256_file(path, hex, NULL, ctx->diag) < 0 ? STEP_FAILED : 0;
+}
+
+/* A symlink at the target is followed, so Debian's /usr/bin/redis-server ->
+ * redis-check-rdb stays a link. Not for files below a mapped directory:
+ * there the package says what is a link, and detect journaled their targets. */
+int
+staging_target(struct step_ctx *ctx, size_t i, char **ret)
+{
+        char *t = NULL;
+        const char *known = swap_rec(ctx, SWAP_TARGET, i);
+        struct staged_entry e;
+        struct stat st;
+
+        if (known) {
+                *ret = xstrdup(known);
+                return 0;
+        }
+        staged_load(ctx, i, &e);
+        if (e.dir || e.map >= ctx->plan->swap.n_files) {
+                diag_set(ctx->diag, _("the package was not staged: run detect again"));
+                return STEP_FAILED;
+        }
+        if (step_expand(ctx, ctx->plan->swap.files[e.map].target, &t) < 0)
+                return STEP_FAILED;
+        if (lstat(t, &st) == 0 && S_ISLNK(st.st_mode)) {
+                char *real = realpath(t, NULL);
+
+                if (real == NULL) {
+                        diag_set(ctx->diag, _("cannot resolve the link \"%s\": %s"), t, strerror(errno));
+                        free(t);
+                        return STEP_FAILED;
+                }
+                free(t);
+                t = real;
+        }
+        *ret = t;
+        return 0;
+}
+
+/* Staging one file ---------------------------------------------------------- */
+
+/* Make the missing directories above target, each journaled first
+ * (swap.mkdir.K) so that undo can remove it again. */
+static int
+make_parents(struct step_ctx *ctx, const char *target)
+{
+        struct strv missing = {0};
+        char *dir = path_dirname(target);
+        size_t k = 0;
+        int r = 0;
+
+        while (!path_exists(dir) && strcmp(dir, "/") != 0 && strcmp(dir, ".") != 0) {
+                char *up = path_dirname(dir);
+
+                strv_push_take(&missing, dir);
+                dir = up;
+        }
+        free(dir);
+        while (swap_rec(ctx, SWAP_MKDIR, k) != NULL)
+                k++;
+        for (size_t j = missing.n; j > 0 && r == 0; j--, k++) {
+                const char *d = missing.v[j - 1];
+
+                if (swap_rec_set(ctx, SWAP_MKDIR, k, d) < 0) {
+                        r = STEP_FAILED;
+                } else if (mkdir(d, 0755) < 0 && errno != EEXIST) {
+                        diag_set(ctx->diag, _("cannot create directory \"%s\": %s"), d,
+                                 strerror(errno));
+                        r = STEP_FAILED;
+                } else if (fsync_dir_of(d, ctx->diag) < 0) {
+                        r = STEP_FAILED;
+                }
+        }
+        strv_release(&missing);
+        return r;
+}
+
+void
+staging_remove_dirs(struct step_ctx *ctx)
+{
+        size_t k = 0;
+
+        while (swap_rec(ctx, SWAP_MKDIR, k) != NULL)
+                k++;
+        for (; k > 0; k--) {
+                const char *d = swap_rec(ctx, SWAP_MKDIR, k - 1);
+
+                if (rmdir(d) == 0)
+                        step_say(ctx, OUT_INFO, _("removed directory %s"), d);
+        }
+}
+
+static int
+copy_staged(struct step_ctx *ctx, const char *from, const char *to, mode_t mode,
+            const struct stat *old)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        int fd, r;
+
+        if (read_file(from, &buf, &len, ctx->diag) < 0)
+                return STEP_FAILED;
+        unlink(to);
+        fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+                diag_set(ctx->diag, _("cannot create \"%s\": %s"), to, strerror(errno));
+                free(buf);
+                return STEP_FAILED;
+        }
+        r = write_all(fd, buf, len);
+        free(buf);
+        if (r == 0 && old && fchown(fd, old->st_uid, old->st_gid) < 0 && geteuid() == 0)
+                r = -errno;
+        if (r == 0 && fchmod(fd, mode) < 0)
+                r = -errno;
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r < 0) {
+                diag_set(ctx->diag, _("cannot write \"%s\": %s"), to, strerror(-r));
+                unlink(to);
+                return STEP_FAILED;
+        }
+        return 0;
+}
+
+int
+staging_prestage_one(struct step_ctx *ctx, size_t i, char **ret_target)
+{
+        const char *staging = vars_get(ctx->vars, "staging");
+        char *target = NULL, *new = NULL, *staged = NULL;
+        char now[SHA256_HEX_LEN + 1] = "";
+        struct staged_entry e;
+        struct stat st;
+        int r = STEP_FAILED;
+
+        if (staged_load(ctx, i, &e) < 0) {
+                diag_set(ctx->diag, _("the package was not staged: run detect again"));
+                return STEP_FAILED;
+        }
+        if (staging_target(ctx, i, &target) < 0)
+                return STEP_FAILED;
+        if (swap_rec(ctx, SWAP_TARGET, i) == NULL &&
+            swap_rec_set(ctx, SWAP_TARGET, i, target) < 0)
+                goto out;
+        new = staging_new_path(ctx, target);
+        if (staging_hash(ctx, new, now) == 0 && strcmp(now, e.sha256) == 0) {
+                r = STEP_OK;
+                goto out;
+        }
+        diag_clear(ctx->diag);
+        if (e.dir && make_parents(ctx, target) < 0)
+                goto out;
+        if (e.link) {
+                if (unlink(new) < 0 && errno != ENOENT) {
+                        diag_set(ctx->diag, _("cannot remove \"%s\": %s"), new, strerror(errno));
+                        goto out;
+                }
+                if (symlink(e.link, new) < 0) {
+                        diag_set(ctx->diag, _("cannot create the link \"%s\": %s"), new,
+                                 strerror(errno));
+                        goto out;
+                }
+        } else {
+                staged = xasprintf("%s/%zu", staging, i);
+                if (copy_staged(ctx, staged, new, e.mode,
+                                stat(target, &st) == 0 ? &st : NULL) < 0)
+                        goto out;
+        }
+        if (staging_hash(ctx, new, now) != 0)
+                goto out;
+        if (strcmp(now, e.sha256) != 0) {
+                diag_set(ctx->diag, _("the staged copy of \"%s\" changed: SHA-256 is %s, expected %s"),
+                         e.member, now, e.sha256);
+                unlink(new);
+                goto out;
+        }
+        if (fsync_dir_of(new, ctx->diag) < 0)
+                goto out;
+        r = STEP_OK;
+out:
+        if (r == STEP_OK)
+                *ret_target = target;
+        else
+                free(target);
+        free(new);
+        free(staged);
+        return r;
+}
+
+/* Every file ---------------------------------------------------------------- */
+
+void
+staging_say_dirs(struct step_ctx *ctx, const size_t *per_map, enum staging_news what)
+{
+        const struct plan *p = ctx->plan;
+
+        for (size_t m = 0; m < p->swap.n_files; m++) {
+                char *t = NULL;
+
+                if (!p->swap.files[m].dir || per_map[m] == 0)
+                        continue;
+                if (step_expand(ctx, p->swap.files[m].target, &t) < 0) {
+                        diag_clear(ctx->diag);
+                        t = xstrdup(p->swap.files[m].target);
+                }
+                switch (what) {
+                case STAGING_STAGED:
+                        /* TRANSLATORS: a number of files, then a directory. */
+                        step_say(ctx, OUT_INFO, _("%zu file(s) under %s are ready beside their targets"),
+                                   per_map[m], t);
+                        break;
+                case STAGING_SWAPPED:
+                        /* TRANSLATORS: a number of files, then a directory. */
+                        step_say(ctx, OUT_INFO, _("%zu file(s) under %s put in place (old files kept as .upshift-old)"),
+                                   per_map[m], t);
+                        break;
+                case STAGING_RESTORED:
+                        /* TRANSLATORS: a number of files, then a directory. */
+                        step_say(ctx, OUT_INFO, _("%zu file(s) under %s restored (new ones removed)"),
+                                   per_map[m], t);
+                        break;
+                }
+                free(t);
+        }
+}
+
+int
+staging_prestage(struct step_ctx *ctx)
+{
+        size_t n = staged_count(ctx);
+        size_t *per_map = xcalloc(ctx->plan->swap.n_files + 1, sizeof *per_map);
+        int r = STEP_OK;
+
+        for (size_t i = 0; i < n && r == STEP_OK; i++) {
+                char *target = NULL, *new;
+                struct staged_entry e;
+
+                if (staging_prestage_one(ctx, i, &target) < 0) {
+                        r = STEP_FAILED;
+                        break;
+                }
+                staged_load(ctx, i, &e);
+                new = staging_new_path(ctx, target);
+                if (e.dir)
+                        per_map[e.map]++;
+                else
+                        step_say(ctx, OUT_INFO, _("%s is ready beside its target"), new);
+                free(new);
+                free(target);
+        }
+        if (r == STEP_OK)
+                staging_say_dirs(ctx, per_map, STAGING_STAGED);
+        free(per_map);
+        return r;
+}
+
+void
+staging_unstage(struct step_ctx *ctx, bool dirs)
+{
+        size_t n = staged_count(ctx), gone = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                const char *target = swap_rec(ctx, SWAP_TARGET, i);
+                struct staged_entry e;
+                char *new;
+
+                if (target == NULL)
+                        continue;
+                staged_load(ctx, i, &e);
+                new = staging_new_path(ctx, target);
+                if (unlink(new) == 0) {
+                        if (e.dir)
+                                gone++;
+                        else
+                                step_say(ctx, OUT_INFO, _("removed %s"), new);
+                }
+                free(new);
+        }
+        if (gone > 0)
+                step_say(ctx, OUT_INFO, _("removed %zu staged file(s) beside their targets"),
+                           gone);
+        if (dirs)
+                staging_remove_dirs(ctx);
+}

@@ -1,0 +1,96 @@
+/* staging.h: the package's files staged beside their targets, and the
+ * journal records of what detect staged and what swap did to each file.
+ *
+ * detect extracts the package into ${staging}/<N> and journals entry N with
+ * staged_save(); staging_prestage() then writes each new file beside its
+ * target as TARGET.upshift-new (TARGET.upshift-new.HOP after the first hop),
+ * checked by hash, so that the swap itself is renames. swap reads the
+ * entries back with staged_load().
+ *
+ * Entry N is a file the swap installs: with a directory mapping (a member
+ * ending in "/") detect journals one entry per file found below it, with its
+ * member, its mapping (map) and, for a symlink, its text (link; installed as
+ * a symlink); without one, entry N is the plan's mapping N (journals from
+ * before mappings of directories look the same). A symlink's "hash" is
+ * package_link_sha256() of its text.
+ *
+ * Every record is the current hop's: the key prefix "hopN." of hop N >= 2 is
+ * added here (step_hop_key). The keys, which are journal data and never
+ * change:
+ *   staged.count                 entries, with a directory mapping
+ *   staged.N.sha256, staged.N.mode (octal), staged.N.member, staged.N.map,
+ *   staged.N.link                entry N (struct staged_entry)
+ *   swap.target.N                the real path entry N goes to
+ *   swap.old.N.sha256            hash of what was there before, or "none"
+ *   swap.done.N                  "yes": entry N is in place
+ *   swap.mkdir.K                 a directory made for new files, in order
+ */
+#ifndef UPSHIFT_STAGING_H
+#define UPSHIFT_STAGING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "lib/sha256.h"
+#include "steps/step.h"
+
+/* One file the swap installs. Strings point into the fact store: valid
+ * until the same fact is set again. */
+struct staged_entry {
+        const char *member;     /* package member (the plan's own without a
+                                   directory mapping); saved only when set */
+        size_t      map;        /* index in plan->swap.files; saved with member */
+        bool        dir;        /* found below a mapped directory (from the plan;
+                                   not saved) */
+        const char *link;       /* symlink text, or NULL */
+        const char *sha256;     /* of the new file; NULL when not staged */
+        mode_t      mode;       /* permission bits */
+};
+
+/* Journal entry i. Returns 0 or STEP_FAILED (message in ctx->diag). */
+int  staged_save(struct step_ctx *ctx, size_t i, const struct staged_entry *e);
+/* Read entry i back, filling what is not journaled from the plan. Returns 0,
+ * or -ENOENT when its hash or mode is not journaled (it was not staged). */
+int  staged_load(struct step_ctx *ctx, size_t i, struct staged_entry *ret);
+/* How many entries there are: staged.count, else the plan's mappings. */
+int  staged_count_save(struct step_ctx *ctx, size_t n);
+size_t staged_count(struct step_ctx *ctx);
+
+/* swap's records of entry (or directory) i. */
+enum swap_rec {
+        SWAP_TARGET,            /* swap.target.N */
+        SWAP_OLD,               /* swap.old.N.sha256 */
+        SWAP_DONE,              /* swap.done.N */
+        SWAP_MKDIR,             /* swap.mkdir.K */
+};
+const char *swap_rec(struct step_ctx *ctx, enum swap_rec r, size_t i);  /* NULL: absent */
+int  swap_rec_set(struct step_ctx *ctx, enum swap_rec r, size_t i, const char *value);
+
+/* TARGET.upshift-new, or TARGET.upshift-new.HOP after the first hop. New string. */
+char *staging_new_path(struct step_ctx *ctx, const char *target);
+/* What is at path: 1 when nothing is, else 0 with its hash in hex (a
+ * symlink's from its text, never followed), or STEP_FAILED. */
+int  staging_hash(struct step_ctx *ctx, const char *path, char hex[SHA256_HEX_LEN + 1]);
+/* The real path entry i goes to (journaled, else from the plan, a symlink
+ * at the target followed). *ret is a new string. 0 or STEP_FAILED. */
+int  staging_target(struct step_ctx *ctx, size_t i, char **ret);
+/* Make TARGET.upshift-new of entry i hold the new file (or link), checked
+ * by hash: copied from the staging directory unless it is there already.
+ * *ret_target is the real target path (new string). 0 or STEP_FAILED. */
+int  staging_prestage_one(struct step_ctx *ctx, size_t i, char **ret_target);
+
+/* Every entry, for detect after staging. STEP_OK or STEP_FAILED. */
+int  staging_prestage(struct step_ctx *ctx);
+/* Remove the TARGET.upshift-new files, and with dirs the directories made
+ * for them (detect's undo; swap's undo and its probe without). */
+void staging_unstage(struct step_ctx *ctx, bool dirs);
+/* Remove the directories made for new files, deepest first, when empty. */
+void staging_remove_dirs(struct step_ctx *ctx);
+
+/* Say how many files of each mapped directory something happened to;
+ * per_map is indexed like plan->swap.files. */
+enum staging_news { STAGING_STAGED, STAGING_SWAPPED, STAGING_RESTORED };
+void staging_say_dirs(struct step_ctx *ctx, const size_t *per_map, enum staging_news what);
+
+#endif
