@@ -10,6 +10,7 @@
 #include "lib/util.h"
 #include "steps/describe.h"
 #include "steps/step.h"
+#include "steps/step.h"
 
 /* A path with stops: swap, migrate and verify once per hop, each with the
  * hop's variables. The installed version is not known here, so the path is
@@ -21,6 +22,7 @@ show_hops(struct step_describe *s, const char *state_dir)
         struct strv hops = {0};
         char *target = xstrdup(vars_get(s->vars, "target")), *list;
         const char *installed = vars_get(s->vars, "version");
+        enum step_id first, last;
 
         for (size_t i = 0; i < p->path_stops.n; i++)
                 if (version_compare(p->path_stops.v[i], target) < 0)
@@ -31,7 +33,8 @@ show_hops(struct step_describe *s, const char *state_dir)
         fprintf(s->out, _("Upgrade path: %s (a stop at or below the installed version is left out)\n"),
                 list);
         free(list);
-        for (int i = 0; i < STEP_SWAP; i++)
+        step_hop_range(&first, &last);
+        for (int i = 0; i < (int)first; i++)
                 describe_step(s, (enum step_id)i);
         s->n_hops = (unsigned)hops.n;
         for (unsigned h = 1; h <= hops.n; h++) {
@@ -46,12 +49,12 @@ show_hops(struct step_describe *s, const char *state_dir)
                         fprintf(s->out, _("      package %s\n"), pkg);
                         free(pkg);
                 }
-                for (int i = STEP_SWAP; i <= STEP_VERIFY; i++)
+                for (int i = first; i <= (int)last; i++)
                         describe_step(s, (enum step_id)i);
         }
         s->hop = 0;
         engine_hop_vars(p, &hops, (unsigned)hops.n, installed, state_dir, s->vars, NULL);
-        for (int i = STEP_VERIFY + 1; i < STEP_COUNT; i++)
+        for (int i = last + 1; i < STEP_COUNT; i++)
                 describe_step(s, (enum step_id)i);
         strv_release(&hops);
         free(target);

@@ -101,10 +101,13 @@ preflight_unstage(struct engine *e, struct step_ctx *ctx)
         for (unsigned h = 1; h <= engine_hop_count(e); h++) {
                 if (engine_set_hop(e, h, &quiet) < 0)
                         break;
-                e->current = STEP_DETECT;
-                ctx->id = STEP_DETECT;
-                if (e->mods[STEP_DETECT].undo != NULL)
-                        (void)e->mods[STEP_DETECT].undo(ctx);
+                /* What the steps before the hops did per hop (detect's staging). */
+                for (int i = 0; i < STEP_COUNT && !e->mods[i].per_hop; i++) {
+                        if (!e->mods[i].undo_each_hop)
+                                continue;
+                        e->current = ctx->id = (enum step_id)i;
+                        (void)e->mods[i].undo(ctx);
+                }
         }
         ctx->diag = keep;
 }
@@ -283,14 +286,16 @@ start_hop(struct engine *e, unsigned h, struct diag *d)
         return engine_journal(e, &r, d);
 }
 
-/* Swap, migrate and verify for each hop from the current one. */
+/* The per_hop steps (swap, migrate, verify) for each hop from the current one. */
 static enum run_outcome
 run_hops(struct engine *e, struct step_ctx *ctx, bool *checked, bool *ret_over,
          struct diag *d)
 {
         unsigned n = engine_hop_count(e);
         enum run_outcome out = RUN_DONE;
+        enum step_id first, last;
 
+        step_hop_range(&first, &last);
         for (unsigned h = e->st.hop; h <= n && out == RUN_DONE; h++) {
                 if (engine_set_hop(e, h, d) < 0)
                         return RUN_STEP_FAILED;
@@ -302,7 +307,7 @@ run_hops(struct engine *e, struct step_ctx *ctx, bool *checked, bool *ret_over,
                         engine_say(e, OUT_INFO, _("hop %u of %u: %s to %s"), h, n,
                                    vars_get(&e->vars, "hop_from"), vars_get(&e->vars, "target"));
                 }
-                for (int i = STEP_SWAP; i <= STEP_VERIFY && out == RUN_DONE && !*ret_over; i++)
+                for (int i = first; i <= (int)last && out == RUN_DONE && !*ret_over; i++)
                         out = loop_step(e, ctx, (enum step_id)i, checked, ret_over, d);
                 if (*ret_over)
                         return out;
@@ -322,10 +327,13 @@ engine_loop(struct engine *e, struct diag *d)
         bool checked = false, over = false;
         enum run_outcome out = RUN_DONE;
 
+        enum step_id first, last;
+
+        step_hop_range(&first, &last);
         for (int i = 0; i < STEP_COUNT && out == RUN_DONE && !over; i++) {
-                if (i == STEP_SWAP) {
+                if (i == (int)first) {
                         out = run_hops(e, &ctx, &checked, &over, d);
-                        i = STEP_VERIFY;
+                        i = last;
                         continue;
                 }
                 out = loop_step(e, &ctx, (enum step_id)i, &checked, &over, d);

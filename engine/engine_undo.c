@@ -62,8 +62,8 @@ check_old(struct engine *e, struct step_ctx *ctx)
         return STEP_OK;
 }
 
-/* One step's undo. Swap and detect undo every hop, the last first: each
- * hop's swap kept its own old files, and those of the first hop are the
+/* One step's undo. A module with undo_each_hop (swap, detect) undoes every
+ * hop, the last first: each hop's swap kept its own old files, and those of the first hop are the
  * ones from before the upgrade (a later hop never replaces an .upshift-old),
  * so undoing the hops in reverse puts the original files back. The other
  * steps undo once: migrate's restore of the backup covers every hop's
@@ -75,7 +75,7 @@ undo_step(struct engine *e, struct step_ctx *ctx, const struct step_module *m)
         unsigned n = engine_hop_count(e);
         int r = STEP_OK;
 
-        if (m->id != STEP_SWAP && m->id != STEP_DETECT)
+        if (!m->undo_each_hop)
                 return m->undo(ctx);
         for (unsigned h = n; h >= 1 && r == STEP_OK; h--) {
                 if (engine_set_hop(e, h, ctx->diag) < 0)

@@ -7,6 +7,7 @@
 #include "engine/state.h"
 #include "lib/i18n.h"
 #include "steps/facts.h"
+#include "steps/step.h"
 
 void
 state_init(struct run_state *s)
@@ -21,7 +22,7 @@ state_init(struct run_state *s)
 bool
 state_is_hop_step(enum step_id id)
 {
-        return id == STEP_SWAP || id == STEP_MIGRATE || id == STEP_VERIFY;
+        return id >= 0 && id < STEP_COUNT && step_registry[id]->per_hop;
 }
 
 /* Swap, migrate and verify begin again for hop. */
@@ -241,14 +242,17 @@ state_replay(struct run_state *s, const struct jrec *recs, size_t n, struct diag
 enum step_id
 state_next_step(const struct run_state *s)
 {
+        enum step_id first, last;
+
+        step_hop_range(&first, &last);
         for (int i = 0; i < STEP_COUNT; i++) {
                 if (s->status[i] == ST_DONE || s->status[i] == ST_SKIPPED)
                         continue;
-                if (i > STEP_VERIFY && s->hop < s->n_hops)
-                        return STEP_SWAP;       /* of the next hop */
+                if (i > (int)last && s->hop < s->n_hops)
+                        return first;           /* of the next hop */
                 return (enum step_id)i;
         }
-        return s->hop < s->n_hops ? STEP_SWAP : STEP_COUNT;
+        return s->hop < s->n_hops ? first : STEP_COUNT;
 }
 
 const char *

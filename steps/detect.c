@@ -330,6 +330,7 @@ const struct step_module step_detect = {
         .title = N_("Detect"),
         .what = N_("Find the installed version, record facts to compare after the upgrade, run the preflight checks and stage the new package."),
         .risk = RISK_NONE,
+        .undo_each_hop = true,
         .plan = { .parse = detect_parse },
         .describe = detect_describe,
         .run = detect_run,

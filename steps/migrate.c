@@ -227,6 +227,7 @@ const struct step_module step_migrate = {
         .what = N_("Run the plan's migration commands for this version."),
         .consequence = step_migrate_consequence,
         .risk = RISK_DESTRUCTIVE,
+        .per_hop = true,
         .plan = { .parse = migrate_parse },
         .describe = migrate_describe,
         .confirms_itself = true,

@@ -23,6 +23,22 @@ step_plan_load(const char *path, struct plan **ret, struct diag *d)
         return plan_load(path, sections, ret, d);
 }
 
+void
+step_hop_range(enum step_id *ret_first, enum step_id *ret_last)
+{
+        int first = STEP_COUNT, last = -1;
+
+        for (int i = 0; i < STEP_COUNT; i++) {
+                if (!step_registry[i]->per_hop)
+                        continue;
+                if (first == STEP_COUNT)
+                        first = i;
+                last = i;
+        }
+        *ret_first = (enum step_id)first;
+        *ret_last = (enum step_id)last;
+}
+
 static int
 default_check(struct step_ctx *ctx)
 {

@@ -94,6 +94,12 @@ struct step_module {
          * engine before run; a module that knows better (migrate: only when a
          * migration applies) sets this and calls engine_confirm itself. */
         bool         confirms_itself;
+        /* Runs once per hop of a path of several hops (swap, migrate,
+         * verify). The per-hop steps are one run of consecutive steps. */
+        bool         per_hop;
+        /* Its undo runs once per hop, last hop first (detect's staging and
+         * swap's files are kept per hop); otherwise once. */
+        bool         undo_each_hop;
         /* its section of the plan: keys and parser (lib/plan_schema.h) */
         struct plan_section plan;
         /* what `upshift plan` and the wizard's review show of its part of
@@ -119,6 +125,10 @@ int step_plan_load(const char *path, struct plan **ret, struct diag *d);
  * every module has run and its abi matches, set id and name, and fill unset
  * optional methods with defaults. Returns 0 or -1 with d set. */
 int step_registry_init(struct step_module *out, size_t n, struct diag *d);
+
+/* The first and last of the per_hop steps: they are one run of consecutive
+ * steps, run once per hop. */
+void step_hop_range(enum step_id *ret_first, enum step_id *ret_last);
 
 /* The host's methods, for a module (steps/host.c) --------------------------- */
 

@@ -386,6 +386,8 @@ const struct step_module step_swap = {
         .what = N_("Put the new package's files in place by atomic rename, keeping the old ones for undo."),
         .consequence = N_("The old binaries are replaced; they are kept as .upshift-old files."),
         .risk = RISK_REVERSIBLE,
+        .per_hop = true,
+        .undo_each_hop = true,
         .plan = { .parse = swap_parse },
         .describe = swap_describe,
         .check = swap_check,

@@ -276,6 +276,7 @@ const struct step_module step_verify = {
         .title = N_("Verify"),
         .what = N_("Start the service, wait until it is ready, and check it against the facts captured before the upgrade."),
         .risk = RISK_NONE,
+        .per_hop = true,
         .plan = { .keys = verify_keys, .parse = verify_parse },
         .describe = verify_describe,
         .check = verify_check,
