@@ -11,6 +11,8 @@
 
 static struct {
         long          crash_after;      /* -1: none */
+        long          crash_fsop;       /* 0: none */
+        unsigned long fsops;
         long          fail_at;          /* 0: none */
         int           fail_errno;
         unsigned long writes;
@@ -37,6 +39,8 @@ fault_init(void)
                 n = strtol(eq + 1, NULL, 10);
                 if (strcmp(t, "crash-after-record") == 0) {
                         fault.crash_after = n;
+                } else if (strcmp(t, "crash-after-fsop") == 0) {
+                        fault.crash_fsop = n;
                 } else if (strcmp(t, "enospc-at-write") == 0) {
                         fault.fail_at = n;
                         fault.fail_errno = ENOSPC;
@@ -58,6 +62,14 @@ void
 fault_crash(void)
 {
         raise(SIGKILL);
+}
+
+void
+fault_fs_op(void)
+{
+        fault.fsops++;
+        if (fault.crash_fsop > 0 && fault.fsops == (unsigned long)fault.crash_fsop)
+                raise(SIGKILL);
 }
 
 int

@@ -7,6 +7,9 @@
  *                          record with seq N is durable; inside a batch
  *                          (journal_append_many) only the records up to N
  *                          are written: the batch is cut short there
+ *   crash-after-fsop=N     SIGKILL right after the Nth link or rename of
+ *                          the swap (counted from 1): a kill between two
+ *                          journal records
  *   enospc-at-write=N      the Nth write (write_all, backup archive writes,
  *                          counted from 1) fails with ENOSPC
  *   eio-at-write=N         the same with EIO
@@ -24,11 +27,14 @@ void fault_init(void);
 bool fault_crash_after(unsigned long seq);
 /* SIGKILL this process. */
 void fault_crash(void);
+/* After a link or rename of the swap: SIGKILL when it is the one asked for. */
+void fault_fs_op(void);
 int  fault_write(void);
 #else
 static inline void fault_init(void) {}
 static inline bool fault_crash_after(unsigned long seq) { (void)seq; return false; }
 static inline void fault_crash(void) {}
+static inline void fault_fs_op(void) {}
 static inline int  fault_write(void) { return 0; }
 #endif
 

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/fault.h"
 #include "lib/i18n.h"
 #include "lib/package.h"
 #include "lib/sha256.h"
@@ -76,6 +77,7 @@ swap_one(struct step_ctx *ctx, size_t i, size_t *per_map)
                                          old, strerror(errno));
                                 goto out;
                         }
+                        fault_fs_op();
                         if (fsync_dir_of(target, ctx->diag) < 0)
                                 goto out;
                 }
@@ -87,6 +89,7 @@ swap_one(struct step_ctx *ctx, size_t i, size_t *per_map)
                         diag_set(ctx->diag, _("cannot put \"%s\" in place: %s"), target, strerror(errno));
                         goto out;
                 }
+                fault_fs_op();
                 if (fsync_dir_of(target, ctx->diag) < 0)
                         goto out;
                 if (e.dir)
@@ -207,6 +210,16 @@ swap_probe(struct step_ctx *ctx)
         return STEP_OK;
 }
 
+/* True when a and b are two names of one inode (links are not followed). */
+static bool
+same_file(const char *a, const char *b)
+{
+        struct stat sa, sb;
+
+        return lstat(a, &sa) == 0 && lstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+               sa.st_ino == sb.st_ino;
+}
+
 /* Undo: put the old files back, remove what was staged beside them and the
  * new files that had no old one. */
 static int
@@ -233,6 +246,16 @@ swap_undo(struct step_ctx *ctx)
                                 changed = true;
                         else if (errno != ENOENT) {
                                 diag_set(ctx->diag, _("cannot remove \"%s\": %s"), target,
+                                         strerror(errno));
+                                r = STEP_FAILED;
+                        }
+                } else if (same_file(old, target)) {
+                        /* Killed between the link and the rename: the target
+                         * is still the old file, under both names. rename()
+                         * of one name onto the other would do nothing. */
+                        changed = true;
+                        if (unlink(old) < 0) {
+                                diag_set(ctx->diag, _("cannot remove \"%s\": %s"), old,
                                          strerror(errno));
                                 r = STEP_FAILED;
                         }

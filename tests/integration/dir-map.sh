@@ -101,6 +101,30 @@ if [ "${UPSHIFT_FAULT_INJECTION:-no}" = yes ]; then
 			t_track "$(cat "$TOY_PIDFILE" 2>/dev/null || echo 0)"
 		done
 	done
+	# Kills between two records: after the swap's Nth link or rename. After
+	# the first link, the target and TARGET.upshift-old are two names of
+	# one inode (rename() of one onto the other does nothing).
+	for n in 1 2 5; do
+		for then in resume rollback; do
+			setup || { not_ok "crash after file operation $n: cannot set up"; continue; }
+			sh -c 'UPSHIFT_FAULT=crash-after-fsop=$0 exec "$@"' "$n" "$UPSHIFT" "${run[@]}" \
+				> "$T_DIR/crash.out" 2>&1
+			check_eq "crash after file operation $n: killed" "$?" 137
+			if [ $then = resume ]; then
+				run_upshift "${run[@]}"
+				upgraded "crash after file operation $n of the swap, then resume"
+			else
+				run_upshift rollback "$plan" --answers "$answers" --yes --state-dir "$state"
+				rolled_back "crash after file operation $n of the swap, then roll back"
+				check_eq "crash after file operation $n, roll back: no old file left" \
+					"$(find "$root" -name '*.upshift-old' | wc -l)" 0
+				run_upshift "${run[@]}"
+				upgraded "crash after file operation $n, roll back, then upgrade again"
+				run_upshift rollback "$plan" --answers "$answers" --yes --state-dir "$state"
+			fi
+			t_track "$(cat "$TOY_PIDFILE" 2>/dev/null || echo 0)"
+		done
+	done
 fi
 
 toy_stop
