@@ -144,11 +144,25 @@ engine_journal(struct engine *e, struct jrec *r, struct diag *d)
 
         if (d == NULL)
                 d = &local;
+        /* What was queued comes first, as it was said first. */
+        if ((ret = engine_facts_commit(e, d)) < 0) {
+                jrec_release(r);
+                return ret;
+        }
         ret = journal_append(e->journal, r, d);
         if (ret == 0)
                 ret = state_apply(&e->st, r, d);
         jrec_release(r);
         return ret;
+}
+
+static void
+fact_record(struct engine *e, struct jrec *r, const char *key, const char *value)
+{
+        jrec_set(r, "ev", "fact");
+        jrec_set(r, "step", step_key(e->current) ? step_key(e->current) : "none");
+        jrec_set(r, "key", key);
+        jrec_set(r, "value", value);
 }
 
 int
@@ -157,13 +171,43 @@ engine_fact_set(struct engine *e, const char *key, const char *value, struct dia
         struct jrec r = {0};
         int ret;
 
-        jrec_set(&r, "ev", "fact");
-        jrec_set(&r, "step", step_key(e->current) ? step_key(e->current) : "none");
-        jrec_set(&r, "key", key);
-        jrec_set(&r, "value", value);
+        fact_record(e, &r, key, value);
         ret = engine_journal(e, &r, d);
         if (ret == 0 && e->fe->ops->fact)
                 e->fe->ops->fact(e->fe, key, value);
+        return ret;
+}
+
+void
+engine_fact_queue(struct engine *e, const char *key, const char *value)
+{
+        strv_push(&e->queued_keys, key);
+        strv_push(&e->queued_values, value);
+}
+
+int
+engine_facts_commit(struct engine *e, struct diag *d)
+{
+        size_t n = e->queued_keys.n;
+        struct jrec *rs;
+        int ret = 0;
+
+        if (n == 0)
+                return 0;
+        rs = xcalloc(n, sizeof *rs);
+        for (size_t i = 0; i < n; i++)
+                fact_record(e, &rs[i], e->queued_keys.v[i], e->queued_values.v[i]);
+        ret = journal_append_many(e->journal, rs, n, d);
+        for (size_t i = 0; i < n; i++) {
+                if (ret == 0)
+                        ret = state_apply(&e->st, &rs[i], d);
+                if (ret == 0 && e->fe->ops->fact)
+                        e->fe->ops->fact(e->fe, e->queued_keys.v[i], e->queued_values.v[i]);
+                jrec_release(&rs[i]);
+        }
+        free(rs);
+        strv_release(&e->queued_keys);
+        strv_release(&e->queued_values);
         return ret;
 }
 
@@ -347,6 +391,18 @@ host_fact_set(struct step_host *h, const char *key, const char *value, struct di
         return engine_fact_set(HOST(h), key, value, d);
 }
 
+static void
+host_fact_queue(struct step_host *h, const char *key, const char *value)
+{
+        engine_fact_queue(HOST(h), key, value);
+}
+
+static int
+host_facts_commit(struct step_host *h, struct diag *d)
+{
+        return engine_facts_commit(HOST(h), d);
+}
+
 static const char *
 host_fact(const struct step_host *h, const char *key)
 {
@@ -426,6 +482,8 @@ const struct step_host_ops engine_step_ops = {
         .confirm = host_confirm,
         .fact_set = host_fact_set,
         .fact = host_fact,
+        .fact_queue = host_fact_queue,
+        .facts_commit = host_facts_commit,
         .exec = host_exec,
         .runner = host_runner,
         .service = host_service,

@@ -114,6 +114,12 @@ int  engine_confirm(struct engine *e, enum step_id step, const char *what,
 int         engine_fact_set(struct engine *e, const char *key, const char *value,
                             struct diag *d);
 const char *engine_fact(const struct engine *e, const char *key);
+/* Group commit: a queued fact is journaled with the others queued by
+ * engine_facts_commit() (one write, one sync) and only then seen by
+ * engine_fact(). Commit before relying on what a queued fact names; any
+ * other record journaled (a fact set, a step's end) commits them first. */
+void        engine_fact_queue(struct engine *e, const char *key, const char *value);
+int         engine_facts_commit(struct engine *e, struct diag *d);
 
 /* Run a command with the run's log, the frontend's output, the interrupt
  * flag and the plan's env filled in (o->env, when set, is added after the

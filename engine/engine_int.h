@@ -28,6 +28,8 @@ struct engine {
         bool                      uninterruptible;  /* let a running command finish */
         bool                      ended;            /* the frontend's end was called */
         struct answers           *asked;            /* what engine_ask gathered, or NULL */
+        struct strv               queued_keys;      /* facts queued, not journaled yet */
+        struct strv               queued_values;
 };
 
 /* Append r to the journal and fold it into e->st; releases r. */

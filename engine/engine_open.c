@@ -262,6 +262,8 @@ engine_close(struct engine *e, enum run_outcome o, struct diag *d)
         strv_release(&e->hops);
         state_release(&e->st);
         answers_free(e->asked);
+        strv_release(&e->queued_keys);
+        strv_release(&e->queued_values);
         return o;
 }
 

@@ -47,16 +47,15 @@ journal_staged(struct step_ctx *ctx, const struct staged_file *f, size_t i, bool
                 .mode = f->mode,
         };
         char *t;
-        int r;
 
         if (staged_save(ctx, i, &e) < 0)
                 return STEP_FAILED;
         if (!dirs || f->rel == NULL)
                 return 0;
         t = xasprintf("%s%s", dir_targets[f->request], f->rel);
-        r = swap_rec_set(ctx, SWAP_TARGET, i, t);
+        swap_rec_queue(ctx, SWAP_TARGET, i, t);
         free(t);
-        return r < 0 ? STEP_FAILED : 0;
+        return 0;
 }
 
 /* Stage the swap's package into ${staging}: checksum first, then members
@@ -103,6 +102,10 @@ stage_package(struct step_ctx *ctx)
         for (size_t i = 0; i < st.n; i++)
                 if (journal_staged(ctx, &st.files[i], i, dirs, dir_targets) < 0)
                         goto out;
+        /* The staged files' records, one batch: they name files in
+         * ${staging} written already, nothing beside the targets yet. */
+        if (step_facts_commit(ctx, ctx->diag) < 0)
+                goto out;
         if (st.n != members.n)
                 /* TRANSLATORS: a number of files found in a package's mapped directories. */
                 step_say(ctx, OUT_INFO, _("%zu file(s) to install in all"), st.n);

@@ -46,6 +46,18 @@ step_fact_set(struct step_ctx *ctx, const char *key, const char *value, struct d
         return ctx->ops->fact_set(ctx->host, key, value, d);
 }
 
+void
+step_fact_queue(struct step_ctx *ctx, const char *key, const char *value)
+{
+        ctx->ops->fact_queue(ctx->host, key, value);
+}
+
+int
+step_facts_commit(struct step_ctx *ctx, struct diag *d)
+{
+        return ctx->ops->facts_commit(ctx->host, d);
+}
+
 const char *
 step_fact(const struct step_ctx *ctx, const char *key)
 {

@@ -31,13 +31,13 @@ staged_get(struct step_ctx *ctx, size_t i, const char *field)
         return step_fact(ctx, key);
 }
 
-static int
+static void
 staged_set(struct step_ctx *ctx, size_t i, const char *field, const char *value)
 {
         char key[96];
 
         step_hop_key(ctx, key, sizeof key, "staged.%zu.%s", i, field);
-        return step_fact_set(ctx, key, value, ctx->diag) < 0 ? STEP_FAILED : 0;
+        step_fact_queue(ctx, key, value);
 }
 
 int
@@ -46,15 +46,15 @@ staged_save(struct step_ctx *ctx, size_t i, const struct staged_entry *e)
         char num[32];
 
         snprintf(num, sizeof num, "%o", (unsigned)(e->mode & 07777));
-        if (staged_set(ctx, i, "sha256", e->sha256) < 0 || staged_set(ctx, i, "mode", num) < 0)
-                return STEP_FAILED;
+        staged_set(ctx, i, "sha256", e->sha256);
+        staged_set(ctx, i, "mode", num);
         if (e->member == NULL)
                 return 0;
         snprintf(num, sizeof num, "%zu", e->map);
-        if (staged_set(ctx, i, "member", e->member) < 0 || staged_set(ctx, i, "map", num) < 0)
-                return STEP_FAILED;
-        if (e->link && staged_set(ctx, i, "link", e->link) < 0)
-                return STEP_FAILED;
+        staged_set(ctx, i, "member", e->member);
+        staged_set(ctx, i, "map", num);
+        if (e->link)
+                staged_set(ctx, i, "link", e->link);
         return 0;
 }
 
@@ -86,7 +86,8 @@ staged_count_save(struct step_ctx *ctx, size_t n)
 
         step_hop_key(ctx, key, sizeof key, "%s", "staged.count");
         snprintf(num, sizeof num, "%zu", n);
-        return step_fact_set(ctx, key, num, ctx->diag) < 0 ? STEP_FAILED : 0;
+        step_fact_queue(ctx, key, num);
+        return 0;
 }
 
 size_t
@@ -135,6 +136,15 @@ swap_rec_set(struct step_ctx *ctx, enum swap_rec r, size_t i, const char *value)
 
         swap_rec_key(ctx, key, sizeof key, r, i);
         return step_fact_set(ctx, key, value, ctx->diag) < 0 ? STEP_FAILED : 0;
+}
+
+void
+swap_rec_queue(struct step_ctx *ctx, enum swap_rec r, size_t i, const char *value)
+{
+        char key[96];
+
+        swap_rec_key(ctx, key, sizeof key, r, i);
+        step_fact_queue(ctx, key, value);
 }
 
 /* Paths and hashes ---------------------------------------------------------- */
@@ -267,7 +277,7 @@ staging_remove_dirs(struct step_ctx *ctx)
 
 static int
 copy_staged(struct step_ctx *ctx, const char *from, const char *to, mode_t mode,
-            const struct stat *old)
+            const struct stat *old, bool sync)
 {
         char *buf = NULL;
         size_t len = 0;
@@ -288,7 +298,7 @@ copy_staged(struct step_ctx *ctx, const char *from, const char *to, mode_t mode,
                 r = -errno;
         if (r == 0 && fchmod(fd, mode) < 0)
                 r = -errno;
-        if (r == 0 && fsync(fd) < 0)
+        if (r == 0 && sync && fsync(fd) < 0)
                 r = -errno;
         if (close(fd) < 0 && r == 0)
                 r = -errno;
@@ -301,7 +311,7 @@ copy_staged(struct step_ctx *ctx, const char *from, const char *to, mode_t mode,
 }
 
 int
-staging_prestage_one(struct step_ctx *ctx, size_t i, char **ret_target)
+staging_prestage_one(struct step_ctx *ctx, size_t i, char **ret_target, bool sync)
 {
         const char *staging = vars_get(ctx->vars, "staging");
         char *target = NULL, *new = NULL, *staged = NULL;
@@ -340,7 +350,7 @@ staging_prestage_one(struct step_ctx *ctx, size_t i, char **ret_target)
         } else {
                 staged = xasprintf("%s/%zu", staging, i);
                 if (copy_staged(ctx, staged, new, e.mode,
-                                stat(target, &st) == 0 ? &st : NULL) < 0)
+                                stat(target, &st) == 0 ? &st : NULL, sync) < 0)
                         goto out;
         }
         if (staging_hash(ctx, new, now) != 0)
@@ -351,7 +361,7 @@ staging_prestage_one(struct step_ctx *ctx, size_t i, char **ret_target)
                 unlink(new);
                 goto out;
         }
-        if (fsync_dir_of(new, ctx->diag) < 0)
+        if (sync && fsync_dir_of(new, ctx->diag) < 0)
                 goto out;
         r = STEP_OK;
 out:
@@ -401,18 +411,71 @@ staging_say_dirs(struct step_ctx *ctx, const size_t *per_map, enum staging_news 
         }
 }
 
+/* Journal where each staged file goes (swap.target.N), in one batch, before
+ * anything is written beside the targets. */
+static int
+journal_targets(struct step_ctx *ctx, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                char *target = NULL;
+
+                if (swap_rec(ctx, SWAP_TARGET, i) != NULL)
+                        continue;
+                if (staging_target(ctx, i, &target) < 0)
+                        return STEP_FAILED;
+                swap_rec_queue(ctx, SWAP_TARGET, i, target);
+                free(target);
+        }
+        return step_facts_commit(ctx, ctx->diag) < 0 ? STEP_FAILED : 0;
+}
+
+int
+staging_sync(struct step_ctx *ctx, const struct strv *paths)
+{
+        dev_t done[16];
+        size_t n_done = 0;
+
+        for (size_t i = 0; i < paths->n; i++) {
+                struct stat st;
+                bool seen = false;
+                int fd;
+
+                if (lstat(paths->v[i], &st) < 0)
+                        continue;
+                for (size_t j = 0; j < n_done && !seen; j++)
+                        seen = done[j] == st.st_dev;
+                if (seen)
+                        continue;
+                fd = open(paths->v[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+                if (fd < 0)
+                        fd = open(".", O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || syncfs(fd) < 0) {
+                        diag_set(ctx->diag, _("cannot sync the filesystem of \"%s\": %s"),
+                                 paths->v[i], strerror(errno));
+                        if (fd >= 0)
+                                close(fd);
+                        return STEP_FAILED;
+                }
+                close(fd);
+                if (n_done < sizeof done / sizeof *done)
+                        done[n_done++] = st.st_dev;
+        }
+        return 0;
+}
+
 int
 staging_prestage(struct step_ctx *ctx)
 {
         size_t n = staged_count(ctx);
         size_t *per_map = xcalloc(ctx->plan->swap.n_files + 1, sizeof *per_map);
-        int r = STEP_OK;
+        struct strv written = {0};
+        int r = journal_targets(ctx, n);
 
         for (size_t i = 0; i < n && r == STEP_OK; i++) {
                 char *target = NULL, *new;
                 struct staged_entry e;
 
-                if (staging_prestage_one(ctx, i, &target) < 0) {
+                if (staging_prestage_one(ctx, i, &target, false) < 0) {
                         r = STEP_FAILED;
                         break;
                 }
@@ -422,11 +485,16 @@ staging_prestage(struct step_ctx *ctx)
                         per_map[e.map]++;
                 else
                         step_say(ctx, OUT_INFO, _("%s is ready beside its target"), new);
-                free(new);
+                strv_push_take(&written, new);
                 free(target);
         }
+        /* One sync per filesystem for every file written and its directory
+         * entry, instead of an fsync of each file and of its directory. */
+        if (r == STEP_OK && staging_sync(ctx, &written) < 0)
+                r = STEP_FAILED;
         if (r == STEP_OK)
                 staging_say_dirs(ctx, per_map, STAGING_STAGED);
+        strv_release(&written);
         free(per_map);
         return r;
 }

@@ -48,12 +48,13 @@ struct staged_entry {
         mode_t      mode;       /* permission bits */
 };
 
-/* Journal entry i. Returns 0 or STEP_FAILED (message in ctx->diag). */
+/* Queue entry i's records (journaled by step_facts_commit(), as one batch
+ * with the others). Returns 0. */
 int  staged_save(struct step_ctx *ctx, size_t i, const struct staged_entry *e);
 /* Read entry i back, filling what is not journaled from the plan. Returns 0,
  * or -ENOENT when its hash or mode is not journaled (it was not staged). */
 int  staged_load(struct step_ctx *ctx, size_t i, struct staged_entry *ret);
-/* How many entries there are: staged.count, else the plan's mappings. */
+/* How many entries there are: staged.count (queued), else the plan's mappings. */
 int  staged_count_save(struct step_ctx *ctx, size_t n);
 size_t staged_count(struct step_ctx *ctx);
 
@@ -66,6 +67,8 @@ enum swap_rec {
 };
 const char *swap_rec(struct step_ctx *ctx, enum swap_rec r, size_t i);  /* NULL: absent */
 int  swap_rec_set(struct step_ctx *ctx, enum swap_rec r, size_t i, const char *value);
+/* The same, queued: journaled with the batch by step_facts_commit(). */
+void swap_rec_queue(struct step_ctx *ctx, enum swap_rec r, size_t i, const char *value);
 
 /* TARGET.upshift-new, or TARGET.upshift-new.HOP after the first hop. New string. */
 char *staging_new_path(struct step_ctx *ctx, const char *target);
@@ -77,8 +80,13 @@ int  staging_hash(struct step_ctx *ctx, const char *path, char hex[SHA256_HEX_LE
 int  staging_target(struct step_ctx *ctx, size_t i, char **ret);
 /* Make TARGET.upshift-new of entry i hold the new file (or link), checked
  * by hash: copied from the staging directory unless it is there already.
- * *ret_target is the real target path (new string). 0 or STEP_FAILED. */
-int  staging_prestage_one(struct step_ctx *ctx, size_t i, char **ret_target);
+ * With sync, the copy and its directory entry are synced; without, the
+ * caller syncs a batch (staging_sync). *ret_target is the real target path
+ * (new string). 0 or STEP_FAILED. */
+int  staging_prestage_one(struct step_ctx *ctx, size_t i, char **ret_target, bool sync);
+/* Make durable what was written at paths (and their directory entries):
+ * one syncfs() per filesystem. 0 or STEP_FAILED. */
+int  staging_sync(struct step_ctx *ctx, const struct strv *paths);
 
 /* Every entry, for detect after staging. STEP_OK or STEP_FAILED. */
 int  staging_prestage(struct step_ctx *ctx);

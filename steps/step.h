@@ -56,6 +56,8 @@ struct step_host_ops {
         int  (*fact_set)(struct step_host *h, const char *key, const char *value,
                          struct diag *d);
         const char *(*fact)(const struct step_host *h, const char *key);
+        void (*fact_queue)(struct step_host *h, const char *key, const char *value);
+        int  (*facts_commit)(struct step_host *h, struct diag *d);
         int  (*exec)(struct step_host *h, struct exec_opts *o, struct exec_result *ret,
                      struct diag *d);
         const struct runner *(*runner)(struct step_host *h);
@@ -144,6 +146,11 @@ int  step_confirm(struct step_ctx *ctx, enum step_id step, const char *what,
 /* Record a fact: journaled and fsynced before this returns. */
 int  step_fact_set(struct step_ctx *ctx, const char *key, const char *value, struct diag *d);
 const char *step_fact(const struct step_ctx *ctx, const char *key);
+/* Group commit: queued facts are journaled together (one write, one sync)
+ * by step_facts_commit(), and seen by step_fact() only then. Commit before
+ * doing what a queued fact announces. */
+void step_fact_queue(struct step_ctx *ctx, const char *key, const char *value);
+int  step_facts_commit(struct step_ctx *ctx, struct diag *d);
 int  step_exec(struct step_ctx *ctx, struct exec_opts *o, struct exec_result *ret,
                struct diag *d);
 const struct runner *step_runner(struct step_ctx *ctx);

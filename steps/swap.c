@@ -40,73 +40,139 @@
 
 #define OLD_SUFFIX ".upshift-old"
 
-static int
-swap_one(struct step_ctx *ctx, size_t i, size_t *per_map)
+/* One file of the swap, as the first pass found it. */
+struct swap_item {
+        char  *target, *old, *new;
+        bool   swap;                    /* to link and rename (not new already) */
+        bool   exists;                  /* the target exists: keep it as .upshift-old */
+        bool   dir;                     /* below a mapped directory */
+        size_t map;
+};
+
+static void
+swap_items_free(struct swap_item *v, size_t n)
 {
-        char *target = NULL, *old = NULL, *new = NULL;
+        for (size_t i = 0; i < n; i++) {
+                free(v[i].target);
+                free(v[i].old);
+                free(v[i].new);
+        }
+        free(v);
+}
+
+/* First pass, one file: where it goes and whether it is new already; the
+ * old file's hash is queued (swap.old.N.sha256), journaled with the others
+ * before any file is touched. */
+static int
+swap_look(struct step_ctx *ctx, size_t i, struct swap_item *it)
+{
         char now[SHA256_HEX_LEN + 1] = "";
         struct staged_entry e;
-        const char *want;
-        bool exists;
-        int r = STEP_FAILED, h;
+        int h;
 
         staged_load(ctx, i, &e);
-        want = e.sha256;
-        if (staging_target(ctx, i, &target) < 0)
+        it->dir = e.dir;
+        it->map = e.map;
+        if (staging_target(ctx, i, &it->target) < 0)
                 return STEP_FAILED;
-        old = xasprintf("%s%s", target, OLD_SUFFIX);
-        new = staging_new_path(ctx, target);
-        h = staging_hash(ctx, target, now);
+        it->old = xasprintf("%s%s", it->target, OLD_SUFFIX);
+        it->new = staging_new_path(ctx, it->target);
+        h = staging_hash(ctx, it->target, now);
         if (h < 0)
-                goto out;
-        exists = h == 0;
-        if (want && exists && strcmp(now, want) == 0) {
-                unlink(new);    /* staged in detect, not needed */
+                return STEP_FAILED;
+        it->exists = h == 0;
+        if (e.sha256 && it->exists && strcmp(now, e.sha256) == 0) {
+                unlink(it->new);        /* staged in detect, not needed */
                 if (!e.dir)
-                        step_say(ctx, OUT_INFO, _("%s is already the new file"), target);
-        } else {
-                char *t2 = NULL;
+                        step_say(ctx, OUT_INFO, _("%s is already the new file"), it->target);
+                return 0;
+        }
+        it->swap = true;
+        if (swap_rec(ctx, SWAP_OLD, i) == NULL)
+                swap_rec_queue(ctx, SWAP_OLD, i, it->exists ? now : "none");
+        return 0;
+}
 
-                if (swap_rec(ctx, SWAP_OLD, i) == NULL &&
-                    swap_rec_set(ctx, SWAP_OLD, i, exists ? now : "none") < 0)
-                        goto out;
-                if (exists && !path_exists(old)) {
-                        /* linkat without AT_SYMLINK_FOLLOW: a symlink is kept as a link */
-                        if (linkat(AT_FDCWD, target, AT_FDCWD, old, 0) < 0) {
-                                diag_set(ctx->diag, _("cannot keep the old file as \"%s\": %s"),
-                                         old, strerror(errno));
-                                goto out;
-                        }
-                        fault_fs_op();
-                        if (fsync_dir_of(target, ctx->diag) < 0)
-                                goto out;
-                }
-                /* Normally ready since detect; checked by hash all the same. */
-                if (staging_prestage_one(ctx, i, &t2) < 0)
-                        goto out;
-                free(t2);
-                if (rename(new, target) < 0) {
-                        diag_set(ctx->diag, _("cannot put \"%s\" in place: %s"), target, strerror(errno));
-                        goto out;
+/* Second pass: keep each old file as TARGET.upshift-old (a hard link; a
+ * symlink stays a link). */
+static int
+swap_link_olds(struct step_ctx *ctx, struct swap_item *v, size_t n, struct strv *touched)
+{
+        for (size_t i = 0; i < n; i++) {
+                if (!v[i].swap || !v[i].exists || path_exists(v[i].old))
+                        continue;
+                if (linkat(AT_FDCWD, v[i].target, AT_FDCWD, v[i].old, 0) < 0) {
+                        diag_set(ctx->diag, _("cannot keep the old file as \"%s\": %s"),
+                                 v[i].old, strerror(errno));
+                        return STEP_FAILED;
                 }
                 fault_fs_op();
-                if (fsync_dir_of(target, ctx->diag) < 0)
-                        goto out;
-                if (e.dir)
-                        per_map[e.map]++;
-                else if (exists)
-                        step_say(ctx, OUT_INFO, _("%s replaced (old file kept as %s)"),
-                                   target, old);
-                else
-                        step_say(ctx, OUT_INFO, _("%s put in place (a new file)"), target);
+                strv_push(touched, v[i].old);
         }
-        if (swap_rec_set(ctx, SWAP_DONE, i, "yes") < 0)
+        return 0;
+}
+
+/* Third pass: each new file (checked by hash, staged again if it went) by
+ * rename over its target. */
+static int
+swap_renames(struct step_ctx *ctx, struct swap_item *v, size_t n, size_t *per_map,
+             struct strv *touched)
+{
+        for (size_t i = 0; i < n; i++) {
+                char *t2 = NULL;
+
+                if (!v[i].swap)
+                        continue;
+                /* Normally ready since detect; checked by hash all the same. */
+                if (staging_prestage_one(ctx, i, &t2, true) < 0)
+                        return STEP_FAILED;
+                free(t2);
+                if (rename(v[i].new, v[i].target) < 0) {
+                        diag_set(ctx->diag, _("cannot put \"%s\" in place: %s"), v[i].target,
+                                 strerror(errno));
+                        return STEP_FAILED;
+                }
+                fault_fs_op();
+                strv_push(touched, v[i].target);
+                if (v[i].dir)
+                        per_map[v[i].map]++;
+                else if (v[i].exists)
+                        step_say(ctx, OUT_INFO, _("%s replaced (old file kept as %s)"),
+                                 v[i].target, v[i].old);
+                else
+                        step_say(ctx, OUT_INFO, _("%s put in place (a new file)"), v[i].target);
+        }
+        return 0;
+}
+
+/* The swap in group commits: every old file's hash journaled in one batch,
+ * then every link, one sync; every rename, one sync; then every file's
+ * swap.done.N in one batch. A crash between two of these is settled by the
+ * probe (hashes) or undone by rollback, as a crash inside one file's swap. */
+static int
+swap_files(struct step_ctx *ctx, size_t n, size_t *per_map)
+{
+        struct swap_item *v = xcalloc(n ? n : 1, sizeof *v);
+        struct strv touched = {0};
+        int r = STEP_FAILED;
+
+        for (size_t i = 0; i < n; i++)
+                if (swap_look(ctx, i, &v[i]) < 0)
+                        goto out;
+        if (step_facts_commit(ctx, ctx->diag) < 0 ||
+            swap_link_olds(ctx, v, n, &touched) < 0 || staging_sync(ctx, &touched) < 0)
+                goto out;
+        strv_release(&touched);
+        if (swap_renames(ctx, v, n, per_map, &touched) < 0 || staging_sync(ctx, &touched) < 0)
+                goto out;
+        for (size_t i = 0; i < n; i++)
+                swap_rec_queue(ctx, SWAP_DONE, i, "yes");
+        if (step_facts_commit(ctx, ctx->diag) < 0)
                 goto out;
         r = STEP_OK;
 out:
-        free(target);
-        free(old);
-        free(new);
+        strv_release(&touched);
+        swap_items_free(v, n);
         return r;
 }
 
@@ -174,9 +240,7 @@ swap_run(struct step_ctx *ctx)
             step_fact_set(ctx, FACT_SWAP_BEGUN, "yes", ctx->diag) < 0)
                 return STEP_FAILED;
         per_map = xcalloc(ctx->plan->swap.n_files + 1, sizeof *per_map);
-        for (size_t i = 0; i < n && r == STEP_OK; i++)
-                if (swap_one(ctx, i, per_map) < 0)
-                        r = STEP_FAILED;
+        r = swap_files(ctx, n, per_map);
         staging_say_dirs(ctx, per_map, STAGING_SWAPPED);
         free(per_map);
         if (r != STEP_OK)

@@ -22,11 +22,34 @@ struct step_host {
         unsigned      hop;
 };
 
+static int fake_facts_commit(struct step_host *h, struct diag *d);
+
+/* As the engine: what was queued is journaled first. */
 static int
 fake_fact_set(struct step_host *h, const char *key, const char *value, struct diag *d)
 {
-        (void)d;
+        fake_facts_commit(h, d);
         kvlist_set(&h->facts, key, value);
+        return 0;
+}
+
+/* Queued facts are journaled at the commit: the fake keeps them aside. */
+static struct kvlist fake_queue;
+
+static void
+fake_fact_queue(struct step_host *h, const char *key, const char *value)
+{
+        (void)h;
+        kvlist_set(&fake_queue, key, value);
+}
+
+static int
+fake_facts_commit(struct step_host *h, struct diag *d)
+{
+        (void)d;
+        for (size_t i = 0; i < fake_queue.n; i++)
+                kvlist_set(&h->facts, fake_queue.v[i].key, fake_queue.v[i].value);
+        kvlist_release(&fake_queue);
         return 0;
 }
 
@@ -45,6 +68,8 @@ fake_hop(const struct step_host *h)
 static const struct step_host_ops fake_ops = {
         .fact_set = fake_fact_set,
         .fact = fake_fact,
+        .fact_queue = fake_fact_queue,
+        .facts_commit = fake_facts_commit,
         .hop = fake_hop,
 };
 
@@ -95,6 +120,12 @@ dump(const struct kvlist *l)
         return strbuf_detach(&sb);
 }
 
+static const char *
+staged_get_for_test(struct fixture *f)
+{
+        return step_fact(&f->ctx, "staged.0.sha256");
+}
+
 /* Without a directory mapping: sha256 and mode only, entry i is mapping i. */
 static void
 test_plain(void **state)
@@ -104,6 +135,8 @@ test_plain(void **state)
         char *s;
 
         assert_int_equal(staged_save(&f->ctx, 0, &e), 0);
+        assert_null(staged_get_for_test(f));    /* queued: not seen before the commit */
+        assert_int_equal(step_facts_commit(&f->ctx, &f->diag), 0);
         s = dump(&f->host.facts);
         assert_string_equal(s, "staged.0.sha256=ab;staged.0.mode=755;");
         free(s);
