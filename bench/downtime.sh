@@ -43,6 +43,14 @@ large=${BENCH_SCALE_LARGE:-20000}
 B=$T_DIR
 
 now_ms() { date +%s%3N; }
+# poll_ready CMD...: CMD every 50 ms until it succeeds (at most 60 s).
+poll_ready() {
+	for _ in $(seq 1 1200); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
 
 # fact JOURNAL KEY: the value of the last fact KEY journaled.
 fact() {
@@ -112,10 +120,7 @@ redis_bare() {
 	wait_for 60 pid_gone "$pid" || return 1
 	cp -a "$d/new/usr/bin/redis-check-rdb" "$d/new/usr/bin/redis-cli" "$d/root/usr/bin/" || return 1
 	"$REDIS_BIN/redis-server" "$d/redis.conf" || return 1
-	for _ in $(seq 1 1200); do
-		redis_ping && break
-		sleep 0.05
-	done
+	poll_ready redis_ping
 	t1=$(now_ms)
 	t_track "$(redis_pid)"
 	redis_stop
@@ -160,10 +165,7 @@ pg_bare() {
 	wait_for 60 pid_gone "$pid" || return 1
 	cp -a "$d/new/usr/." "$d/root/usr/" || return 1
 	pg_as "$PG_BIN/pg_ctl" start -w -t 120 -D "$PG_DATA" -l "$PG_LOG" > /dev/null 2>&1 || return 1
-	for _ in $(seq 1 1200); do
-		"$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres && break
-		sleep 0.05
-	done
+	poll_ready "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres
 	t1=$(now_ms)
 	t_track "$(pg_pid)"
 	pg_stop

@@ -77,6 +77,29 @@ run_upshift rollback "$plan" --answers "$answers" --yes --state-dir "$state"
 rolled_back "rollback"
 t_track "$(cat "$TOY_PIDFILE" 2>/dev/null || echo 0)"
 
+# crash_then FAULT LABEL resume|rollback: the upgrade killed by
+# UPSHIFT_FAULT=FAULT, then resumed, or rolled back (nothing of it is left:
+# no old file, and a new upgrade goes through).
+crash_then() {
+	local fault=$1 label=$2 then=$3
+	setup || { not_ok "$label: cannot set up"; return; }
+	UPSHIFT_FAULT=$fault "$UPSHIFT" "${run[@]}" > "$T_DIR/crash.out" 2>&1
+	check_eq "$label: killed" "$?" 137
+	if [ "$then" = resume ]; then
+		run_upshift "${run[@]}"
+		upgraded "$label, then resume"
+	else
+		run_upshift rollback "$plan" --answers "$answers" --yes --state-dir "$state"
+		rolled_back "$label, then roll back"
+		check_eq "$label, roll back: no old file left" \
+			"$(find "$root" -name '*.upshift-old' | wc -l)" 0
+		run_upshift "${run[@]}"
+		upgraded "$label, roll back, then upgrade again"
+		run_upshift rollback "$plan" --answers "$answers" --yes --state-dir "$state"
+	fi
+	t_track "$(cat "$TOY_PIDFILE" 2>/dev/null || echo 0)"
+}
+
 if [ "${UPSHIFT_FAULT_INJECTION:-no}" = yes ]; then
 	# Record numbers of the swap's first fact and of its last.
 	setup || { echo "cannot set up the toy sandbox"; exit 1; }
@@ -84,46 +107,17 @@ if [ "${UPSHIFT_FAULT_INJECTION:-no}" = yes ]; then
 	first=$(grep -n 'ev: step_start, step: swap' "$state/journal" | head -n 1 | cut -d: -f1)
 	last=$(grep -n 'ev: step_done, step: swap' "$state/journal" | head -n 1 | cut -d: -f1)
 	t_track "$(cat "$TOY_PIDFILE" 2>/dev/null || echo 0)"
+	# records are numbered from 0: line L is record L-1
 	for n in $((first + 1)) $(((first + last) / 2)) $((last - 2)); do
-		for then in resume rollback; do
-			setup || { not_ok "crash after record $n: cannot set up"; continue; }
-			# records are numbered from 0: line L is record L-1
-			sh -c 'UPSHIFT_FAULT=crash-after-record=$0 exec "$@"' "$((n - 1))" "$UPSHIFT" "${run[@]}" \
-				> "$T_DIR/crash.out" 2>&1
-			check_eq "crash after record $n: killed" "$?" 137
-			if [ $then = resume ]; then
-				run_upshift "${run[@]}"
-				upgraded "crash after record $n inside the swap, then resume"
-			else
-				run_upshift rollback "$plan" --answers "$answers" --yes --state-dir "$state"
-				rolled_back "crash after record $n inside the swap, then roll back"
-			fi
-			t_track "$(cat "$TOY_PIDFILE" 2>/dev/null || echo 0)"
-		done
+		crash_then "crash-after-record=$((n - 1))" "crash after record $n inside the swap" resume
+		crash_then "crash-after-record=$((n - 1))" "crash after record $n inside the swap" rollback
 	done
 	# Kills between two records: after the swap's Nth link or rename. After
 	# the first link, the target and TARGET.upshift-old are two names of
 	# one inode (rename() of one onto the other does nothing).
 	for n in 1 2 5; do
-		for then in resume rollback; do
-			setup || { not_ok "crash after file operation $n: cannot set up"; continue; }
-			sh -c 'UPSHIFT_FAULT=crash-after-fsop=$0 exec "$@"' "$n" "$UPSHIFT" "${run[@]}" \
-				> "$T_DIR/crash.out" 2>&1
-			check_eq "crash after file operation $n: killed" "$?" 137
-			if [ $then = resume ]; then
-				run_upshift "${run[@]}"
-				upgraded "crash after file operation $n of the swap, then resume"
-			else
-				run_upshift rollback "$plan" --answers "$answers" --yes --state-dir "$state"
-				rolled_back "crash after file operation $n of the swap, then roll back"
-				check_eq "crash after file operation $n, roll back: no old file left" \
-					"$(find "$root" -name '*.upshift-old' | wc -l)" 0
-				run_upshift "${run[@]}"
-				upgraded "crash after file operation $n, roll back, then upgrade again"
-				run_upshift rollback "$plan" --answers "$answers" --yes --state-dir "$state"
-			fi
-			t_track "$(cat "$TOY_PIDFILE" 2>/dev/null || echo 0)"
-		done
+		crash_then "crash-after-fsop=$n" "crash after file operation $n of the swap" resume
+		crash_then "crash-after-fsop=$n" "crash after file operation $n of the swap" rollback
 	done
 fi
 

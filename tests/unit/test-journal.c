@@ -548,13 +548,32 @@ test_newer_format(void **state)
         free(path);
 }
 
+/* journal_append_many() of rs[n] with the file allowed to grow by room
+ * bytes only (a full disk, in effect). */
+static int
+append_with_room(struct journal *j, struct jrec *rs, size_t n, off_t size, off_t room,
+                 struct diag *d)
+{
+        struct sigaction ign = { .sa_handler = SIG_IGN }, old_sa;
+        struct rlimit old_rl, rl;
+        int e;
+
+        assert_int_equal(getrlimit(RLIMIT_FSIZE, &old_rl), 0);
+        sigaction(SIGXFSZ, &ign, &old_sa);
+        rl = old_rl;
+        rl.rlim_cur = (rlim_t)(size + room);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+        e = n == 1 ? journal_append(j, rs, d) : journal_append_many(j, rs, n, d);
+        setrlimit(RLIMIT_FSIZE, &old_rl);
+        sigaction(SIGXFSZ, &old_sa, NULL);
+        return e;
+}
+
 static void
 test_append_failure_leaves_clean_end(void **state)
 {
         const char *dir = *state;
         char *path = make_journal(dir, 2);
-        struct sigaction ign = { .sa_handler = SIG_IGN }, old_sa;
-        struct rlimit old_rl, rl;
         struct diag d = {0};
         struct journal *j;
         struct jrec r = {0};
@@ -570,14 +589,7 @@ test_append_failure_leaves_clean_end(void **state)
         jrec_set(&r, "data", big);
 
         /* Only 40 more bytes may be written: the record is cut short. */
-        assert_int_equal(getrlimit(RLIMIT_FSIZE, &old_rl), 0);
-        sigaction(SIGXFSZ, &ign, &old_sa);
-        rl = old_rl;
-        rl.rlim_cur = (rlim_t)st.st_size + 40;
-        assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
-        e = journal_append(j, &r, &d);
-        setrlimit(RLIMIT_FSIZE, &old_rl);
-        sigaction(SIGXFSZ, &old_sa, NULL);
+        e = append_with_room(j, &r, 1, st.st_size, 40, &d);
 
         assert_int_equal(e, -EFBIG);
         assert_true(str_startswith(d.msg, "cannot write journal \""));
@@ -651,8 +663,6 @@ test_append_many_failure(void **state)
 {
         const char *dir = *state;
         char *path = make_journal(dir, 2);
-        struct sigaction ign = { .sa_handler = SIG_IGN }, old_sa;
-        struct rlimit old_rl, rl;
         struct diag d = {0};
         struct journal *j;
         struct jrec rs[4] = {{{0}}};
@@ -667,14 +677,7 @@ test_append_many_failure(void **state)
                 jrec_set(&rs[i], "value", "0123456789abcdef0123456789abcdef");
         }
         /* Room for about one record and a half. */
-        assert_int_equal(getrlimit(RLIMIT_FSIZE, &old_rl), 0);
-        sigaction(SIGXFSZ, &ign, &old_sa);
-        rl = old_rl;
-        rl.rlim_cur = (rlim_t)st.st_size + 150;
-        assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
-        e = journal_append_many(j, rs, 4, &d);
-        setrlimit(RLIMIT_FSIZE, &old_rl);
-        sigaction(SIGXFSZ, &old_sa, NULL);
+        e = append_with_room(j, rs, 4, st.st_size, 150, &d);
 
         assert_int_equal(e, -EFBIG);
         assert_true(str_startswith(d.msg, "cannot write journal \""));
