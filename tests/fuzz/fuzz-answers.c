@@ -14,6 +14,7 @@
 #include "lib/answers.h"
 #include "lib/plan.h"
 #include "lib/vars.h"
+#include "steps/step.h"
 #include "tests/fuzz/fuzz.h"
 
 static struct plan *plans[2];
@@ -28,7 +29,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
         for (size_t i = 0; i < 2; i++) {
                 struct diag d = {0};
 
-                if (plan_load(files[i], &plans[i], &d) < 0) {
+                if (step_plan_load(files[i], &plans[i], &d) < 0) {
                         fprintf(stderr, "fuzz-answers: %s\n", d.msg);
                         abort();
                 }

@@ -10,6 +10,7 @@
 
 #include "lib/answers.h"
 #include "lib/plan.h"
+#include "steps/step.h"
 #include "tests/fuzz/fuzz.h"
 
 static FILE *devnull;
@@ -29,7 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct diag d = {0};
         struct plan *p = NULL;
 
-        if (plan_load(fuzz_memfd(data, size), &p, &d) == 0) {
+        if (step_plan_load(fuzz_memfd(data, size), &p, &d) == 0) {
                 answers_template(p, devnull);
                 plan_free(p);
         }
