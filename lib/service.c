@@ -22,7 +22,11 @@
 #include "lib/util.h"
 
 #define SVC_DEFAULT_TIMEOUT     60000
-#define SVC_POLL_MS             100     /* pid, pidfile and port checks */
+/* pid, pidfile and port checks: first after SVC_POLL_FIRST_MS, then twice
+ * as long each time up to SVC_POLL_MS, so that a service that stops or
+ * starts fast is seen to as soon as it does. */
+#define SVC_POLL_FIRST_MS       10
+#define SVC_POLL_MS             100
 #define SVC_STATUS_POLL_MS      500     /* status commands (systemctl is-active ...) */
 
 static const char *const manager_names[] = {
@@ -378,6 +382,7 @@ wait_for(struct svc_call *c, bool stopping, pid_t pid, const char *failure,
         char why[PATH_MAX + 64], tbuf[32];
         size_t len;
         int64_t now;
+        long poll = SVC_POLL_FIRST_MS;
         int rc;
 
         for (;;) {
@@ -392,8 +397,8 @@ wait_for(struct svc_call *c, bool stopping, pid_t pid, const char *failure,
                 }
                 if (now >= c->deadline)
                         break;
-                sleep_ms(c->deadline - now < SVC_POLL_MS ? (long)(c->deadline - now) :
-                         SVC_POLL_MS);
+                sleep_ms(c->deadline - now < poll ? (long)(c->deadline - now) : poll);
+                poll = poll * 2 > SVC_POLL_MS ? SVC_POLL_MS : poll * 2;
         }
         format_timeout(tbuf, sizeof tbuf, c->timeout_ms);
         if (stopping)
