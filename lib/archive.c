@@ -126,6 +126,10 @@ bk_data(struct bk *b, int fd, const char *src, const char *member, uint64_t size
                         diag_set(b->d, _("cannot read \"%s\": %s"), src, strerror(-r));
                         break;
                 }
+                if (n == 0 && b->o != NULL && b->o->live) {
+                        n = (ssize_t)want;
+                        memset(b->buf, 0, want);
+                }
                 if (n == 0) {
                         r = -EIO;
                         /* TRANSLATORS: %s is a file being backed up. */
@@ -218,6 +222,12 @@ bk_walk(struct bk *b, const char *src, const char *member, bool top)
         }
         if (member[0] == '\0')          /* backing up "/" itself: no entry for it */
                 return fd >= 0 ? bk_children(b, fd, src, member) : 0;
+        if (b->o != NULL && b->o->select != NULL &&
+            !b->o->select(b->o->hook_ud, member, &st) && !S_ISDIR(st.st_mode)) {
+                if (fd >= 0)
+                        close(fd);
+                return 0;
+        }
 
         e = archive_entry_new();
         archive_entry_copy_sourcepath(e, src);
@@ -231,6 +241,9 @@ bk_walk(struct bk *b, const char *src, const char *member, bool top)
         }
         archive_entry_copy_pathname(e, member);
         archive_entry_sparse_clear(e);
+        if (b->o != NULL && b->o->seen != NULL &&
+            (r = b->o->seen(b->o->hook_ud, member, &st)) < 0)
+                goto out;
         link = bk_link_target(b, &st, member);
         if (link != NULL) {
                 archive_entry_copy_hardlink(e, link);

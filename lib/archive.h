@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/stat.h>
+
 #include "lib/diag.h"
 #include "lib/sha256.h"
 
@@ -33,11 +35,31 @@
 /* Called at least once a second during long work. total may be 0 (unknown). */
 typedef void (*progress_fn)(void *ud, uint64_t done, uint64_t total);
 
+/* Hooks of a backup, given each entry's member name (its path without the
+ * leading "/") and the stat(2) it is archived with, taken before its data
+ * is read. */
+typedef bool (*member_select_fn)(void *ud, const char *member, const struct stat *st);
+typedef int  (*member_seen_fn)(void *ud, const char *member, const struct stat *st);
+
 struct backup_opts {
         const char *compression;        /* "zstd" (default when NULL), "gzip", "xz", "none" */
         int         level;              /* 0: default */
         progress_fn progress;
         void       *ud;
+        /* When set, it is asked about every entry, and an entry that is not
+         * a directory is archived only when it says so (a partial backup:
+         * directories are always archived). */
+        member_select_fn select;
+        /* When set, called for every entry archived; non-zero (a -errno,
+         * with the message in the diag) stops the backup. */
+        member_seen_fn   seen;
+        void            *hook_ud;
+        /* The service runs while this backup reads (a partial backup taken
+         * once it has stopped completes it): a file that shrinks while it is
+         * read is padded with zeros to the size its entry gave instead of
+         * failing the backup; its stamp changed, so the partial backup
+         * takes it again. */
+        bool             live;
 };
 
 struct backup_result {
@@ -135,6 +157,27 @@ int  archive_restore(const char *path, const char *root, progress_fn progress, v
  * Returns 0 or -errno with the message in d. */
 int  archive_restore_paths(const char *archive, char *const *paths, size_t n,
                            progress_fn progress, void *ud, struct diag *d);
+
+/* A partial backup (backup_opts.select) taken after a full one: the files
+ * that changed, and the members of the full one that were gone (or had
+ * become another kind of file) when it was taken. */
+struct restore_delta {
+        const char   *archive;
+        char *const  *removed;          /* member names, without the leading "/" */
+        size_t        nremoved;
+};
+
+/* archive_restore_paths() from a full backup with a partial one laid over
+ * it (delta NULL: the full one alone). Each path's tree is extracted from
+ * the full backup and checked, the members delta->removed names are
+ * removed from it, the partial backup's members are extracted over it
+ * (replacing, never writing through, what is there) and checked; only then
+ * do the renames begin, as above. A check of T after both renames (crash
+ * states, above) compares with what the two hold together. Progress is
+ * reported per archive. */
+int  archive_restore_layers(const char *archive, const struct restore_delta *delta,
+                            char *const *paths, size_t n, progress_fn progress, void *ud,
+                            struct diag *d);
 
 /* Confirm a restore: remove every T.upshift-replaced tree (and any stale
  * T.upshift-restore) left by archive_restore_paths() for these paths. A path

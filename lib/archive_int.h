@@ -115,7 +115,12 @@ struct restore_to {
         struct read_progress *prog;     /* or NULL */
 };
 /* A disk writer with the flags restores use (owners when root, holes). */
-int  restore_writer_new(struct archive **ret);
+/* extra: more ARCHIVE_EXTRACT_* flags (UNLINK for a partial backup laid
+ * over a full one, so that no other name of a file is written through). */
+int  restore_writer_new(struct archive **ret, int extra);
+/* A member name that is absolute or climbs out with ".." (or a hard link
+ * to one): -EPERM with the message in d. */
+int  refuse_unsafe(const char *archive, const char *name, const char *hard, struct diag *d);
 /* Write the current member e of a to to->dest (hashing holes as zeros). */
 int  restore_entry(struct archive *a, struct archive *ext, struct archive_entry *e,
                    const struct restore_to *to, struct diag *d);
@@ -153,8 +158,13 @@ struct rp_pass {
         size_t                nfiles, files_alloc;
         struct strbuf         manifest;
         bool                  have_manifest;
+        bool                  partial;  /* a partial backup laid over the full one */
         struct read_progress  prog;
 };
+/* The path of v that holds member name (the longest), or -1. */
+ssize_t rp_match(const struct rp *v, size_t n, const char *name);
+/* Where member name goes below p's restore tree (new string). */
+char   *rp_dest(const struct rp *p, const char *name);
 /* Extract the members of every path that rp_extracts() into its restore
  * sibling, hashing regular files into ps->files, collecting the manifest. */
 int  rp_extract(struct rp_pass *ps, struct diag *d);

@@ -54,9 +54,9 @@ hash_zeros(struct sha256 *c, uint64_t len)
 }
 
 int
-restore_writer_new(struct archive **ret)
+restore_writer_new(struct archive **ret, int extra)
 {
-        int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_ACL |
+        int flags = extra | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_ACL |
                     ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
                     ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SPARSE;
         struct archive *ext = archive_write_disk_new();
@@ -118,7 +118,7 @@ fail:
 }
 
 /* Refuse a member with an absolute path or "..", naming it. */
-static int
+int
 refuse_unsafe(const char *archive, const char *name, const char *hard, struct diag *d)
 {
         if (member_safe(name) && (hard == NULL || member_safe(hard)))
@@ -175,7 +175,7 @@ archive_restore(const char *path, const char *root, progress_fn progress, void *
         a = archive_open_backup(path, d, &r);
         if (a == NULL)
                 return r;
-        restore_writer_new(&ext);
+        restore_writer_new(&ext, 0);
         for (;;) {
                 const char *sep = strcmp(real, "/") == 0 ? "" : "/";
                 struct restore_to to = { .archive = path, .prog = &prog };
@@ -232,7 +232,7 @@ name_len(const char *name)
 }
 
 /* The data path the member belongs to (the longest that holds it), or -1. */
-static ssize_t
+ssize_t
 rp_match(const struct rp *v, size_t n, const char *name)
 {
         size_t l = name_len(name), best_len = 0;
@@ -251,7 +251,7 @@ rp_match(const struct rp *v, size_t n, const char *name)
 }
 
 /* Where member name (under v[i]) goes: v[i].restore + the rest of name. */
-static char *
+char *
 rp_dest(const struct rp *p, const char *name)
 {
         size_t ml = strlen(p->member), l = name_len(name);
@@ -315,7 +315,7 @@ rp_extract(struct rp_pass *ps, struct diag *d)
         a = archive_open_backup(ps->archive, d, &r);
         if (a == NULL)
                 return r;
-        restore_writer_new(&ext);
+        restore_writer_new(&ext, ps->partial ? ARCHIVE_EXTRACT_UNLINK : 0);
         for (;;) {
                 const char *name;
 

@@ -16,6 +16,7 @@
 #include "lib/archive.h"
 #include "lib/archive_int.h"
 #include "lib/i18n.h"
+#include "lib/kvlist.h"
 #include "lib/util.h"
 
 #define SUFFIX_RESTORE  ".upshift-restore"
@@ -313,15 +314,17 @@ rp_check(const struct rp_pass *ps, const struct rp *p, const struct manifest_lin
         return r;
 }
 
-/* After the pass: every path found, every file matching its line. */
+/* After a pass: every path found (in a full backup), every file matching
+ * its line. The manifest's lines go to *ret_lines for the caller to free. */
 static int
-rp_verify(struct rp_pass *ps, struct diag *d)
+rp_verify(struct rp_pass *ps, struct manifest_line **ret_lines, size_t *ret_nl,
+          struct diag *d)
 {
         struct manifest_line *lines = NULL, *want;
         size_t nl = 0, nw, bad = 0;
-        int r = 0;
+        int r;
 
-        for (size_t i = 0; i < ps->n; i++) {
+        for (size_t i = 0; !ps->partial && i < ps->n; i++) {
                 if (rp_extracts(&ps->v[i]) && !ps->v[i].seen) {
                         /* TRANSLATORS: a backup, then a data path. */
                         diag_set(d, _("backup \"%s\" holds nothing for \"/%s\""), ps->archive,
@@ -344,10 +347,76 @@ rp_verify(struct rp_pass *ps, struct diag *d)
         want = lines_under(ps, lines, nl, NULL, &nw);
         r = manifest_compare(ps->archive, ps->files, ps->nfiles, want, nw, d);
         free(want);
-        for (size_t i = 0; r == 0 && i < ps->n; i++)
-                if (ps->v[i].state == RP_CHECK)
-                        r = rp_check(ps, &ps->v[i], lines, nl, d);
-        manifest_lines_free(lines, nl);
+        if (r < 0) {
+                manifest_lines_free(lines, nl);
+                return r;
+        }
+        *ret_lines = lines;
+        *ret_nl = nl;
+        return 0;
+}
+
+/* Is name, or a directory above it, in removed? */
+static bool
+removed_under(const struct kvlist *removed, const char *name)
+{
+        char *n = xstrdup(name), *slash;
+        bool hit = kvlist_get(removed, n) != NULL;
+
+        while (!hit && (slash = strrchr(n, '/')) != NULL) {
+                *slash = '\0';
+                hit = kvlist_get(removed, n) != NULL;
+        }
+        free(n);
+        return hit;
+}
+
+/* What the paths hold once the partial backup is laid over the full one:
+ * the partial backup's lines, and the full one's lines of files neither in
+ * it nor removed. Shallow copies of both: free the array only. */
+static struct manifest_line *
+lines_merged(const struct manifest_line *full, size_t nf, const struct manifest_line *part,
+             size_t np, const struct restore_delta *delta, size_t *ret_n)
+{
+        struct manifest_line *v = xcalloc(nf + np + 1, sizeof *v);
+        struct kvlist over = {0}, gone = {0};
+        size_t n = 0;
+
+        for (size_t i = 0; i < np; i++) {
+                kvlist_set(&over, part[i].name, "");
+                v[n++] = part[i];
+        }
+        for (size_t i = 0; i < delta->nremoved; i++)
+                kvlist_set(&gone, delta->removed[i], "");
+        for (size_t i = 0; i < nf; i++)
+                if (kvlist_get(&over, full[i].name) == NULL && !removed_under(&gone, full[i].name))
+                        v[n++] = full[i];
+        kvlist_release(&over);
+        kvlist_release(&gone);
+        *ret_n = n;
+        return v;
+}
+
+/* Remove from the restore trees what the partial backup says is gone. */
+static int
+rp_remove(const struct rp_pass *ps, const struct restore_delta *delta, struct diag *d)
+{
+        int r = 0;
+
+        for (size_t k = 0; r == 0 && k < delta->nremoved; k++) {
+                const char *name = delta->removed[k];
+                ssize_t i = rp_match(ps->v, ps->n, name);
+                char *dest;
+
+                if (i < 0 || !rp_extracts(&ps->v[i]) || strcmp(name, ps->v[i].member) == 0)
+                        continue;
+                r = refuse_unsafe(delta->archive, name, NULL, d);
+                if (r < 0)
+                        break;
+                dest = rp_dest(&ps->v[i], name);
+                r = remove_tree(dest, d);
+                free(dest);
+        }
         return r;
 }
 
@@ -408,11 +477,46 @@ rp_release(struct rp_pass *ps)
         strbuf_release(&ps->manifest);
 }
 
+/* Lay the partial backup over the trees the full one was extracted into:
+ * what it says is gone is removed, then its members are extracted over the
+ * rest and checked against its manifest. *merged gets what the paths must
+ * hold now (shallow copies of full's and *part's lines). */
+static int
+rp_partial(struct rp_pass *ps, const struct restore_delta *delta, struct manifest_line *full,
+           size_t nf, struct manifest_line **part, size_t *np,
+           struct manifest_line **merged, size_t *nm, struct diag *d)
+{
+        struct rp_pass dp = { .archive = delta->archive, .v = ps->v, .n = ps->n,
+                              .partial = true, .prog = ps->prog };
+        struct stat st;
+        int r;
+
+        if (stat(delta->archive, &st) < 0) {
+                r = -errno;
+                diag_set(d, _("cannot open backup \"%s\": %s"), delta->archive, strerror(-r));
+                return r;
+        }
+        dp.prog.total = (uint64_t)st.st_size;
+        r = rp_remove(ps, delta, d);
+        if (r == 0)
+                r = rp_extract(&dp, d);
+        if (r == 0)
+                r = rp_verify(&dp, part, np, d);
+        if (r == 0)
+                *merged = lines_merged(full, nf, *part, *np, delta, nm);
+        manifest_lines_free(dp.files, dp.nfiles);
+        strbuf_release(&dp.manifest);
+        return r;
+}
+
 int
-archive_restore_paths(const char *archive, char *const *paths, size_t n,
-                      progress_fn progress, void *ud, struct diag *d)
+archive_restore_layers(const char *archive, const struct restore_delta *delta,
+                       char *const *paths, size_t n, progress_fn progress, void *ud,
+                       struct diag *d)
 {
         struct rp_pass ps = { .archive = archive, .n = n };
+        struct manifest_line *lines = NULL, *part = NULL, *merged = NULL;
+        size_t nl = 0, np = 0, nm = 0;
         bool pass = false;
         struct stat st;
         int r = 0;
@@ -435,7 +539,13 @@ archive_restore_paths(const char *archive, char *const *paths, size_t n,
         if (r == 0 && pass)
                 r = rp_extract(&ps, d);
         if (r == 0 && pass)
-                r = rp_verify(&ps, d);
+                r = rp_verify(&ps, &lines, &nl, d);
+        if (r == 0 && pass && delta != NULL)
+                r = rp_partial(&ps, delta, lines, nl, &part, &np, &merged, &nm, d);
+        for (size_t i = 0; r == 0 && i < n; i++)
+                if (ps.v[i].state == RP_CHECK)
+                        r = rp_check(&ps, &ps.v[i], merged ? merged : lines,
+                                     merged ? nm : nl, d);
         for (size_t i = 0; r == 0 && i < n; i++)
                 if (rp_extracts(&ps.v[i]))
                         r = rp_flush(&ps.v[i], d);
@@ -447,8 +557,18 @@ archive_restore_paths(const char *archive, char *const *paths, size_t n,
         }
         for (size_t i = 0; r == 0 && i < n; i++)
                 r = rp_swap(&ps.v[i], d);
+        free(merged);
+        manifest_lines_free(part, np);
+        manifest_lines_free(lines, nl);
         rp_release(&ps);
         return r;
+}
+
+int
+archive_restore_paths(const char *archive, char *const *paths, size_t n,
+                      progress_fn progress, void *ud, struct diag *d)
+{
+        return archive_restore_layers(archive, NULL, paths, n, progress, ud, d);
 }
 
 int

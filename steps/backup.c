@@ -74,12 +74,10 @@ backup_run(struct step_ctx *ctx)
                 return STEP_FAILED;
         if (step_run_cmdlist(ctx, &ctx->plan->backup.before) < 0)
                 return STEP_FAILED;
-        if (ctx->plan->backup.cold) {
+        if (ctx->plan->backup.cold)
                 step_say(ctx, OUT_INFO,
-                           _("cold backup: the data is archived once the service has stopped"));
-                return STEP_OK;
-        }
-        return backup_archive_make(ctx);
+                           _("cold backup: the data is archived now, while the service runs, and what changes until it has stopped is archived again then"));
+        return backup_archive_make(ctx, ctx->plan->backup.cold);
 }
 
 /* The plan's backup: section ---------------------------------------------- */

@@ -110,9 +110,9 @@ backup_archive_probe(struct step_ctx *ctx)
         return STEP_OK;
 }
 
-/* The archive's path: <plan>-<time><suffix>, with -N when taken. New string. */
+/* The archive's path: <plan>-<time><tag><suffix>, with -N when taken. New string. */
 static char *
-archive_path(struct step_ctx *ctx, const char *dir, const char *suffix)
+archive_path(struct step_ctx *ctx, const char *dir, const char *tag, const char *suffix)
 {
         char stamp[32], *path = NULL;
         time_t now = time(NULL);
@@ -122,38 +122,29 @@ archive_path(struct step_ctx *ctx, const char *dir, const char *suffix)
         strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
         for (int n = 0; n < 1000; n++) {
                 free(path);
-                path = n ? xasprintf("%s/%s-%s-%d%s", dir, ctx->plan->id, stamp, n, suffix)
-                         : xasprintf("%s/%s-%s%s", dir, ctx->plan->id, stamp, suffix);
+                path = n ? xasprintf("%s/%s-%s%s-%d%s", dir, ctx->plan->id, stamp, tag, n, suffix)
+                         : xasprintf("%s/%s-%s%s%s", dir, ctx->plan->id, stamp, tag, suffix);
                 if (!path_exists(path))
                         break;
         }
         return path;
 }
 
-int
-backup_archive_make(struct step_ctx *ctx)
-{
-        struct progress pb = { ctx, _("backup") };
-        struct backup_opts o = {
-                .progress = on_progress,
-                .ud = &pb,
-        };
-        struct backup_result res = {0};
-        struct strv paths = {0};
-        const char *dir = vars_get(ctx->vars, "backup_dir");
-        const char *pending = step_fact(ctx, FACT_BACKUP_PENDING);
-        char *path = NULL, *name, size[32], human[32];
-        int r = STEP_FAILED;
+/* The facts of one archive. */
+static const struct backup_kind kind_full = {
+        "", FACT_BACKUP_PENDING, FACT_BACKUP_PATH, FACT_BACKUP_SHA256, FACT_BACKUP_SIZE,
+        FACT_BACKUP_VERIFIED,
+};
+const struct backup_kind backup_kind_delta = {
+        "-changed", FACT_DELTA_PENDING, FACT_DELTA_PATH, FACT_DELTA_SHA256, FACT_DELTA_SIZE,
+        FACT_DELTA_VERIFIED,
+};
 
-        backup_archive_options(ctx, &o);
-        if (ctx->plan->backup.paths.n == 0 && !work_used(ctx))
-                return STEP_OK;
-        if (backup_archive_probe(ctx) == STEP_OK) {
-                step_say(ctx, OUT_INFO, _("the backup %s is already made and verified"),
-                           step_fact(ctx, FACT_BACKUP_PATH));
-                return STEP_OK;
-        }
-        diag_clear(ctx->diag);
+int
+backup_archive_drop_pending(struct step_ctx *ctx, const struct backup_kind *k)
+{
+        const char *pending = step_fact(ctx, k->pending);
+
         /* An archive an interrupted attempt started is ours and unverified:
          * it goes, so that exactly one verified backup is left. */
         if (pending && path_exists(pending)) {
@@ -164,50 +155,105 @@ backup_archive_make(struct step_ctx *ctx)
                         return STEP_FAILED;
                 }
         }
-        if (backup_archive_paths(ctx, &paths) < 0)
-                return STEP_FAILED;
+        return STEP_OK;
+}
+
+int
+backup_archive_write(struct step_ctx *ctx, const struct backup_kind *k, struct strv *paths,
+                     struct backup_opts *o, struct backup_result *res)
+{
+        struct progress pb = { ctx, _("backup") };
+        const char *dir = vars_get(ctx->vars, "backup_dir");
+        char *path, *name, size[32], human[32];
+        int r;
+
+        o->progress = on_progress;
+        o->ud = &pb;
         if (mkdir_p(dir, 0700, ctx->diag) < 0)
-                goto out;
-        path = archive_path(ctx, dir, suffix_of(o.compression));
+                return STEP_FAILED;
+        path = archive_path(ctx, dir, k->tag, suffix_of(o->compression));
         /* Journaled before the file exists: a crash leaves no unknown archive. */
-        if (step_fact_set(ctx, FACT_BACKUP_PENDING, path, ctx->diag) < 0)
-                goto out;
+        if (step_fact_set(ctx, k->pending, path, ctx->diag) < 0) {
+                free(path);
+                return STEP_FAILED;
+        }
         name = path_basename(path);
-        step_say(ctx, OUT_INFO, _("archiving %zu path(s) into %s"), paths.n, path);
-        r = archive_backup(paths.v, paths.n, dir, name, &o, &res, ctx->diag);
+        step_say(ctx, OUT_INFO, _("archiving %zu path(s) into %s"), paths->n, path);
+        r = archive_backup(paths->v, paths->n, dir, name, o, res, ctx->diag);
         free(name);
-        if (r < 0) {
-                r = STEP_FAILED;
-                goto out;
-        }
-        r = STEP_FAILED;
-        snprintf(size, sizeof size, "%llu", (unsigned long long)res.size);
-        if (step_fact_set(ctx, FACT_BACKUP_PATH, res.path, ctx->diag) < 0 ||
-            step_fact_set(ctx, FACT_BACKUP_SHA256, res.sha256, ctx->diag) < 0 ||
-            step_fact_set(ctx, FACT_BACKUP_SIZE, size, ctx->diag) < 0 ||
-            step_fact_set(ctx, FACT_BACKUP_MANIFEST_SHA256, res.manifest_sha256,
-                            ctx->diag) < 0)
-                goto out;
-        bytes_format(human, sizeof human, res.size);
+        free(path);
+        if (r < 0)
+                return STEP_FAILED;
+        snprintf(size, sizeof size, "%llu", (unsigned long long)res->size);
+        if (step_fact_set(ctx, k->path, res->path, ctx->diag) < 0 ||
+            step_fact_set(ctx, k->sha256, res->sha256, ctx->diag) < 0 ||
+            step_fact_set(ctx, k->size, size, ctx->diag) < 0)
+                return STEP_FAILED;
+        bytes_format(human, sizeof human, res->size);
         step_say(ctx, OUT_INFO, _("archive written: %s, %zu members, SHA-256 %s"),
-                   human, res.members, res.sha256);
+                   human, res->members, res->sha256);
+        return STEP_OK;
+}
+
+int
+backup_archive_check(struct step_ctx *ctx, const struct backup_kind *k,
+                     const struct backup_result *res)
+{
         step_say(ctx, OUT_INFO, _("reading the archive back to verify every member"));
-        if (verify(ctx, res.path, res.sha256) < 0) {
+        if (verify(ctx, res->path, res->sha256) < 0) {
                 diag_prefix(ctx->diag, _("the backup failed verification"));
-                goto out;
+                return STEP_FAILED;
         }
-        if (step_fact_set(ctx, FACT_BACKUP_VERIFIED, "yes", ctx->diag) < 0)
-                goto out;
+        if (step_fact_set(ctx, k->verified, "yes", ctx->diag) < 0)
+                return STEP_FAILED;
         step_say(ctx, OUT_INFO, _("backup verified: every member matches its SHA-256"));
+        return STEP_OK;
+}
+
+int
+backup_archive_full(struct step_ctx *ctx, bool live)
+{
+        struct backup_opts o = {0};
+        struct backup_result res = {0};
+        struct strv paths = {0};
+        int r = STEP_FAILED;
+
+        backup_archive_options(ctx, &o);
+        if (backup_archive_drop_pending(ctx, &kind_full) < 0 ||
+            backup_archive_paths(ctx, &paths) < 0)
+                return STEP_FAILED;
+        if (live && backup_stamps_begin(ctx, &o) < 0)
+                goto out;
+        if (backup_archive_write(ctx, &kind_full, &paths, &o, &res) < 0 ||
+            step_fact_set(ctx, FACT_BACKUP_MANIFEST_SHA256, res.manifest_sha256, ctx->diag) < 0 ||
+            (live && backup_stamps_end(ctx, &o, res.path) < 0) ||
+            step_fact_set(ctx, FACT_BACKUP_LIVE, live ? "yes" : "no", ctx->diag) < 0 ||
+            backup_archive_check(ctx, &kind_full, &res) < 0)
+                goto out;
         /* What the online commands wrote is in the verified archive now. */
         if (work_used(ctx) && rm_tree(vars_get(ctx->vars, "backup_work"), ctx->diag) < 0)
                 goto out;
         r = STEP_OK;
 out:
+        if (live)
+                backup_stamps_abort(&o);
         backup_result_release(&res);
         strv_release(&paths);
-        free(path);
         return r;
+}
+
+int
+backup_archive_make(struct step_ctx *ctx, bool live)
+{
+        if (ctx->plan->backup.paths.n == 0 && !work_used(ctx))
+                return STEP_OK;
+        if (backup_archive_probe(ctx) == STEP_OK) {
+                step_say(ctx, OUT_INFO, _("the backup %s is already made and verified"),
+                           step_fact(ctx, FACT_BACKUP_PATH));
+                return STEP_OK;
+        }
+        diag_clear(ctx->diag);
+        return backup_archive_full(ctx, live);
 }
 
 int
@@ -216,7 +262,8 @@ backup_archive_restore(struct step_ctx *ctx)
         const char *path = step_fact(ctx, FACT_BACKUP_PATH);
         const char *sum = step_fact(ctx, FACT_BACKUP_SHA256);
         struct progress pr = { ctx, _("restore") };
-        struct strv paths = {0};
+        struct restore_delta delta;
+        struct strv paths = {0}, removed = {0};
         char stamp[32];
         time_t now = time(NULL);
         struct tm tm;
@@ -235,7 +282,17 @@ backup_archive_restore(struct step_ctx *ctx)
                 diag_prefix(ctx->diag, _("the data was not restored"));
                 goto out;
         }
-        if (archive_restore_paths(path, paths.v, paths.n, on_progress, &pr, ctx->diag) < 0)
+        if (backup_delta_load(ctx, &delta, &removed) < 0)
+                goto out;
+        if (delta.archive != NULL) {
+                step_say(ctx, OUT_INFO, _("checking %s, what changed before the stop"), delta.archive);
+                if (verify(ctx, delta.archive, step_fact(ctx, FACT_DELTA_SHA256)) < 0) {
+                        diag_prefix(ctx->diag, _("the data was not restored"));
+                        goto out;
+                }
+        }
+        if (archive_restore_layers(path, delta.archive ? &delta : NULL, paths.v, paths.n,
+                                   on_progress, &pr, ctx->diag) < 0)
                 goto out;
         /* Keep what the restore replaced (writes made after the backup),
          * under a name no later restore will take for its own. */
@@ -255,6 +312,7 @@ backup_archive_restore(struct step_ctx *ctx)
         step_say(ctx, OUT_INFO, _("data restored from %s"), path);
         r = STEP_OK;
 out:
+        strv_release(&removed);
         strv_release(&paths);
         return r;
 }

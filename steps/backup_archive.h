@@ -21,8 +21,47 @@ int  backup_archive_paths(struct step_ctx *ctx, struct strv *ret);
 int  backup_archive_probe(struct step_ctx *ctx);
 /* Archive the data paths into ${backup_dir} and verify the archive by
  * reading it back; an unverified archive an interrupted attempt left is
- * removed first. Nothing to do when the archive is already made and whole. */
-int  backup_archive_make(struct step_ctx *ctx);
+ * removed first. Nothing to do when the archive is already made and whole.
+ * live: the service runs meanwhile, and the stamp of every file archived
+ * is kept beside the archive (ARCHIVE.stamps) for the delta that
+ * completes it once the service has stopped (backup_delta_make). */
+int  backup_archive_make(struct step_ctx *ctx, bool live);
+/* The same, even when an archive was made already. */
+int  backup_archive_full(struct step_ctx *ctx, bool live);
+
+/* Which facts one archive's are: the full backup's (FACT_BACKUP_*) or the
+ * delta's (FACT_DELTA_*); tag goes into its file name. */
+struct backup_kind {
+        const char *tag, *pending, *path, *sha256, *size, *verified;
+};
+extern const struct backup_kind backup_kind_delta;
+/* Remove the unverified archive an interrupted attempt of this kind left. */
+int  backup_archive_drop_pending(struct step_ctx *ctx, const struct backup_kind *k);
+/* Write the archive of paths (journaled as pending first, then its path,
+ * SHA-256 and size) with o's compression and hooks. */
+int  backup_archive_write(struct step_ctx *ctx, const struct backup_kind *k, struct strv *paths,
+                          struct backup_opts *o, struct backup_result *res);
+/* Read it back, check every member, journal it verified. */
+int  backup_archive_check(struct step_ctx *ctx, const struct backup_kind *k,
+                          const struct backup_result *res);
+
+/* steps/backup_delta.c: a cold backup in two parts. */
+/* Keep the stamp (lib/stamp.h) of every file the backup in o archives, in
+ * a file of the backup directory; backup_stamps_end() puts it beside the
+ * archive as ARCHIVE.stamps, backup_stamps_abort() releases what is left. */
+int  backup_stamps_begin(struct step_ctx *ctx, struct backup_opts *o);
+int  backup_stamps_end(struct step_ctx *ctx, struct backup_opts *o, const char *archive);
+void backup_stamps_abort(struct backup_opts *o);
+/* Complete the live backup once the service has stopped: archive what
+ * changed since it (by stamp), list what is gone, verify, journal
+ * (FACT_DELTA_*). Without a live backup (or its stamps), a full one is
+ * made instead, as a cold backup always was. */
+int  backup_delta_make(struct step_ctx *ctx);
+/* The journaled delta, checked against its SHA-256s, for a restore:
+ * ret->archive and the removed list, or nothing (ret->archive NULL) when
+ * the backup has no delta. The names are in removed (release it). */
+int  backup_delta_load(struct step_ctx *ctx, struct restore_delta *ret, struct strv *removed);
+
 /* Put the data paths back from the journaled, verified backup (migrate's
  * undo): checked first, unpacked beside each path, swapped in by rename;
  * the data it replaced is kept beside it. Re-entrant after a crash. */

@@ -32,6 +32,15 @@
 #define FACT_BACKUP_SIZE        "backup.size"           /* bytes */
 #define FACT_BACKUP_MANIFEST_SHA256 "backup.manifest_sha256"
 #define FACT_BACKUP_VERIFIED    "backup.verified"       /* "yes": read back and checked */
+#define FACT_BACKUP_LIVE        "backup.live"           /* "yes": taken while the service ran,
+                                                           completed by the delta in stop */
+/* A cold backup's delta: what changed between the live backup and the stop */
+#define FACT_DELTA_PENDING      "backup.delta.pending"
+#define FACT_DELTA_PATH         "backup.delta.path"
+#define FACT_DELTA_SHA256       "backup.delta.sha256"
+#define FACT_DELTA_SIZE         "backup.delta.size"     /* bytes */
+#define FACT_DELTA_REMOVED_SHA256 "backup.delta.removed_sha256" /* of PATH.removed */
+#define FACT_DELTA_VERIFIED     "backup.delta.verified"
 #define FACT_RESTORE_DONE       "restore.done"          /* data restored (migrate's undo) */
 
 /* disconnect, stop, swap, verify */

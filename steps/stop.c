@@ -73,7 +73,7 @@ stop_run(struct step_ctx *ctx)
                 step_say(ctx, OUT_INFO, _("no service to stop (service manager none)"));
         service_release(&s);
         if (ctx->plan->backup.cold)
-                return backup_archive_make(ctx);
+                return backup_delta_make(ctx);
         return STEP_OK;
 }
 

@@ -33,17 +33,51 @@ mkdir -p "$T_DIR/x"
 tar -xzf "$backup" -C "$T_DIR/x"
 check "the manifest checks the online RDB too" sh -c "cd '$T_DIR/x' && sha256sum --quiet -c UPSHIFT-MANIFEST.sha256 && grep -q online.rdb UPSHIFT-MANIFEST.sha256"
 
-# A cold backup: archived after the service has stopped, before the swap.
-sed 's/^backup:$/backup:\n  cold: true/' "$PLANS_DIR/redis.yaml" > "$T_DIR/plans/redis.yaml"
+# A cold backup in two parts: the data archived in backup while Redis runs,
+# then, once it has stopped, what changed since (the RDB SHUTDOWN SAVE
+# rewrote, and what the plan's stop commands changed just before the stop:
+# a file written, one rewritten in place, one removed), verified, before
+# the swap. A rollback restores the two together: the data directory is
+# as it was at the stop, and what was written after the upgrade is gone.
+redis_plan_variant 'backup:
+' 'backup:
+  cold: true
+' '  confirm: "Redis saves its dataset on shutdown (SHUTDOWN SAVE)."
+' '  confirm: "Redis saves its dataset on shutdown (SHUTDOWN SAVE)."
+  run:
+    - [sh, -c, '\''echo late > "$0/late"; echo new > "$0/changed"; rm "$0/gone"'\'', "${data_dir}"]
+' || { echo "cannot write the plan"; exit 1; }
 redis_answers "$answers"
 redis_reset "$T_DIR/state-cold" || { echo "cannot reset the sandbox"; exit 1; }
+data=$REDIS_DIR/data
+echo old > "$data/changed" && echo gone > "$data/gone" && touch -d '2020-01-01' "$data/changed" ||
+	{ echo "cannot write into the data directory"; exit 1; }
 run_upshift run redis --plans-dir "$T_DIR/plans" --answers "$answers" --yes --state-dir "$T_DIR/state-cold"
 check_eq "a cold backup upgrade exits 0" "$T_RC" 0
 t_track "$(redis_pid)"
-order=$(grep -o 'ev: step_start, step: [a-z]*\|key: backup.verified' "$T_DIR/state-cold/journal" | tr '\n' ' ')
-check_match "the cold archive is made after stop and before swap" "$order" \
-	'step: stop key: backup.verified ev: step_start, step: swap'
-check_eq "one cold archive" "$(redis_backups)" 1
+digest_before=$(redis_digest)
+order=$(grep -o 'ev: step_start, step: [a-z]*\|key: backup[.a-z]*verified' "$T_DIR/state-cold/journal" | tr '\n' ' ')
+check_match "the live archive is made in backup, its delta after stop and before swap" "$order" \
+	'step: backup key: backup.verified .*step: stop key: backup.delta.verified ev: step_start, step: swap'
+check_eq "two archives: the live one and what changed" "$(redis_backups)" 2
+delta=$(sed -n 's/.*key: backup.delta.path, value: \(.*\)}$/\1/p' "$T_DIR/state-cold/journal")
+check_match "the delta holds the RDB the stop rewrote" "$(tar -tf "$delta" 2>&1)" "^${REDIS_DIR#/}/data/dump\\.rdb$"
+check "the list of removed names is kept beside it" test -f "$delta.removed"
+check "the stamps of the live backup are gone once the delta is verified" \
+	sh -c "! ls '$REDIS_DIR'/backups/*.stamps 2>/dev/null | grep -q ."
+check_match "the delta holds the files changed before the stop" "$(tar -tf "$delta" 2>&1)" \
+	"^${data#/}/changed$"
+check_eq "the removed file is listed" "$(tr '\0' '\n' < "$delta.removed")" "${data#/}/gone"
+echo after > "$data/after"
+run_upshift rollback redis --plans-dir "$T_DIR/plans" --answers "$answers" --yes --state-dir "$T_DIR/state-cold"
+check_eq "the rollback exits 4 (rolled back)" "$T_RC" 4
+
+t_track "$(redis_pid)"
+check_eq "after the rollback, the file written before the stop is there" "$(cat "$data/late")" late
+check_eq "the file rewritten before the stop holds what it held then" "$(cat "$data/changed")" new
+check "the file removed before the stop is not there" test ! -e "$data/gone"
+check "the file written after the upgrade is not there" test ! -e "$data/after"
+check "the data as it was at the stop is what Redis serves" test "$(redis_digest)" = "$digest_before"
 
 # A backup directory too small for the estimate: refused before anything.
 if [ "$(id -u)" = 0 ]; then

@@ -157,7 +157,8 @@ redis_reset() {
 
 # The number of backup archives in the sandbox's backup directory.
 redis_backups() {
-	find "$REDIS_DIR/backups" -maxdepth 1 -name 'redis-*.tar*' 2>/dev/null | wc -l
+	find "$REDIS_DIR/backups" -maxdepth 1 -name 'redis-*.tar*' ! -name '*.removed' \
+		! -name '*.stamps' 2>/dev/null | wc -l
 }
 
 # redis_upgraded NAME STATE OLD_SHA NEW_SHA DIGEST: one check that the
