@@ -160,7 +160,14 @@ struct rp_pass {
         bool                  have_manifest;
         bool                  partial;  /* a partial backup laid over the full one */
         struct read_progress  prog;
+        struct {                        /* directories that existed (partial pass) */
+                char                 *path;
+                struct archive_entry *e;
+        }                    *dirs;
+        size_t                ndirs, dirs_alloc;
 };
+/* Free what a partial pass kept of the directories it found. */
+void rp_dirs_release(struct rp_pass *ps);
 /* The path of v that holds member name (the longest), or -1. */
 ssize_t rp_match(const struct rp *v, size_t n, const char *name);
 /* Where member name goes below p's restore tree (new string). */

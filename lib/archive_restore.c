@@ -4,11 +4,13 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -259,6 +261,64 @@ rp_dest(const struct rp *p, const char *name)
         return xasprintf("%s%.*s", p->restore, (int)(l - ml), name + ml);
 }
 
+static bool
+rp_dir_exists(const char *path)
+{
+        struct stat st;
+
+        return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Give each directory that was there before the pass its member's mode,
+ * owner, xattrs and times, deepest first. */
+static int
+rp_fix_dirs(struct rp_pass *ps, struct diag *d)
+{
+        int r = 0;
+
+        for (size_t k = ps->ndirs; r == 0 && k-- > 0;) {
+                struct archive_entry *e = ps->dirs[k].e;
+                const char *path = ps->dirs[k].path, *name;
+                struct timespec ts[2] = {
+                        { archive_entry_atime(e), archive_entry_atime_nsec(e) },
+                        { archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
+                };
+                const void *value;
+                size_t size;
+
+                if (geteuid() == 0 &&
+                    lchown(path, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e)) < 0)
+                        r = -errno;
+                archive_entry_xattr_reset(e);
+                while (r == 0 && archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+                        if (lsetxattr(path, name, value, size, 0) < 0 && errno != ENOTSUP)
+                                r = -errno;
+                if (r == 0 && chmod(path, archive_entry_perm(e)) < 0)
+                        r = -errno;
+                if (r == 0 && !archive_entry_atime_is_set(e))
+                        ts[0].tv_nsec = UTIME_OMIT;
+                if (r == 0 && utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0)
+                        r = -errno;
+                if (r < 0)
+                        /* TRANSLATORS: a directory being restored, then the reason. */
+                        diag_set(d, _("cannot restore the attributes of \"%s\": %s"), path,
+                                 strerror(-r));
+        }
+        return r;
+}
+
+void
+rp_dirs_release(struct rp_pass *ps)
+{
+        for (size_t k = 0; k < ps->ndirs; k++) {
+                free(ps->dirs[k].path);
+                archive_entry_free(ps->dirs[k].e);
+        }
+        free(ps->dirs);
+        ps->dirs = NULL;
+        ps->ndirs = ps->dirs_alloc = 0;
+}
+
 /* One member of the pass: extract it when its data path wants it. */
 static int
 rp_member(struct rp_pass *ps, struct archive *a, struct archive *ext, struct archive_entry *e,
@@ -287,6 +347,15 @@ rp_member(struct rp_pass *ps, struct archive *a, struct archive *ext, struct arc
                 to.hard_dest = rp_dest(&ps->v[j], hard);
         }
         to.dest = rp_dest(&ps->v[i], name);
+        if (ps->partial && archive_entry_filetype(e) == AE_IFDIR && rp_dir_exists(to.dest)) {
+                /* libarchive leaves a directory that exists as it is: its
+                 * mode, owner, xattrs and times are set after the pass. */
+                xgrow((void **)&ps->dirs, &ps->dirs_alloc, ps->ndirs + 1, sizeof *ps->dirs);
+                ps->dirs[ps->ndirs].path = to.dest;
+                ps->dirs[ps->ndirs++].e = archive_entry_clone(e);
+                ps->v[i].seen = true;
+                return 0;
+        }
         if (data)
                 to.hash = sha256_new();
         r = restore_entry(a, ext, e, &to, d);
@@ -346,6 +415,8 @@ rp_extract(struct rp_pass *ps, struct diag *d)
                 archive_read_progress(a, &ps->prog, false);
         }
         r = restore_close(ext, ps->archive, ps->archive, r, d);
+        if (r == 0)
+                r = rp_fix_dirs(ps, d);
         if (r == 0)
                 archive_read_progress(a, &ps->prog, true);
         archive_read_free(a);

@@ -506,6 +506,7 @@ rp_partial(struct rp_pass *ps, const struct restore_delta *delta, struct manifes
                 *merged = lines_merged(full, nf, *part, *np, delta, nm);
         manifest_lines_free(dp.files, dp.nfiles);
         strbuf_release(&dp.manifest);
+        rp_dirs_release(&dp);
         return r;
 }
 

@@ -71,7 +71,6 @@ check_eq "the removed file is listed" "$(tr '\0' '\n' < "$delta.removed")" "${da
 echo after > "$data/after"
 run_upshift rollback redis --plans-dir "$T_DIR/plans" --answers "$answers" --yes --state-dir "$T_DIR/state-cold"
 check_eq "the rollback exits 4 (rolled back)" "$T_RC" 4
-
 t_track "$(redis_pid)"
 check_eq "after the rollback, the file written before the stop is there" "$(cat "$data/late")" late
 check_eq "the file rewritten before the stop holds what it held then" "$(cat "$data/changed")" new

@@ -166,13 +166,17 @@ check "a.txt restored from the oldest snapshot is the original" \
 check "b.bin restored from the oldest snapshot is the original" \
 	cmp -s "$T_DIR/restore/${tree#/}/b.bin" "$T_DIR/orig/b.bin"
 
-# The backup was taken cold, after the drain: it holds the live snapshot.
-backup=$(ls "$backups"/restic-*.tar.zst 2>/dev/null | head -n 1)
+# The backup was taken cold, in two parts: the repository archived while
+# the jobs ran, then what changed until the stop (after the drain), which
+# holds the live snapshot.
+backup=$(ls "$backups"/restic-*.tar.zst 2>/dev/null | grep -v -- '-changed\.' | head -n 1)
+delta=$(ls "$backups"/restic-*-changed.tar.zst 2>/dev/null | head -n 1)
 check "a backup archive was written" test -f "$backup"
+check "and the archive of what changed before the stop" test -f "$delta"
 listing=$(tar -tf "$backup" 2>/dev/null)
 check_match "it holds the repository's config" "$listing" "^${RESTIC_REPOSITORY#/}/config\$"
-check_match "it holds the live backup's snapshot (archived after the drain)" "$listing" \
-	"^${RESTIC_REPOSITORY#/}/snapshots/$live_id\$"
+check_match "what changed holds the live backup's snapshot (written after the drain)" \
+	"$(tar -tf "$delta" 2>/dev/null)" "^${RESTIC_REPOSITORY#/}/snapshots/$live_id\$"
 
 # The secret answer is nowhere in the state directory, the log or the output.
 check "the password is not in the state directory" sh -c "! grep -rqF -- '$pw' '$state'"

@@ -22,6 +22,8 @@
 #include <cmocka.h>
 
 #include "lib/archive.h"
+#include "lib/kvlist.h"
+#include "lib/stamp.h"
 #include "lib/sha256.h"
 #include "lib/util.h"
 #include "testlib.h"
@@ -627,6 +629,124 @@ test_restore_paths_corrupt(void **state)
         free(p);
 }
 
+
+/* A full backup with each file's stamp, then a partial one of what changed
+ * (as a cold backup's delta makes it): the two laid one over the other
+ * restore the tree as it was when the partial one was taken. */
+struct layers {
+        struct kvlist stamps;           /* member -> stamp text, from the full backup */
+        struct kvlist seen;             /* member -> type, from the partial one */
+        struct kvlist taken;            /* the files the partial one archived */
+};
+
+static int
+keep_stamp(void *ud, const char *member, const struct stat *st)
+{
+        struct layers *l = ud;
+        char text[STAMP_TEXT_MAX];
+        struct stamp s;
+
+        /* as if taken 3 s after the tree was made: nothing is racy */
+        stamp_of(st, stamp_clock_ns() + 3000000000LL, &s);
+        stamp_format(&s, text);
+        kvlist_set(&l->stamps, member, text);
+        return 0;
+}
+
+static bool
+changed_since(void *ud, const char *member, const struct stat *st)
+{
+        struct layers *l = ud;
+        const char *text = kvlist_get(&l->stamps, member);
+        struct stamp was, now;
+        char type[16];
+
+        snprintf(type, sizeof type, "%u", (unsigned)(st->st_mode & S_IFMT));
+        kvlist_set(&l->seen, member, type);
+        stamp_of(st, 0, &now);
+        if (S_ISDIR(st->st_mode) || (text != NULL && stamp_parse(text, &was) == 0 &&
+                                      stamp_settled(&was) && stamp_same(&was, &now)))
+                return false;
+        kvlist_set(&l->taken, member, "");
+        return true;
+}
+
+static void
+test_restore_layers(void **state)
+{
+        struct fx *f = *state;
+        struct timespec ts[2] = { { 1600000000, 0 }, { 1600000000, 0 } };
+        struct layers l = {0};
+        struct backup_opts full = { .seen = keep_stamp, .hook_ud = &l };
+        struct backup_opts part = { .select = changed_since, .hook_ud = &l };
+        struct backup_result rf = {0}, rp = {0};
+        struct strv removed = {0};
+        struct restore_delta delta;
+        char *paths[] = { f->src }, *p, *q;
+        struct diag d = {0};
+
+        assert_int_equal(archive_backup(paths, 1, f->dest, "full.tar.zst", &full, &rf, &d), 0);
+        /* the same size and mtime, other bytes: only ctime tells */
+        put(f, "a.txt", "ALPHA\n", 0644);
+        p = at(f, "a.txt");
+        assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+        free(p);
+        p = at(f, "ro");                        /* a file gone */
+        assert_int_equal(unlink(p), 0);
+        free(p);
+        put(f, "new.txt", "new\n", 0644);       /* a new one */
+        p = at(f, "exec");                      /* a file that became a directory */
+        assert_int_equal(unlink(p), 0);
+        assert_int_equal(mkdir(p, 0755), 0);
+        free(p);
+        put(f, "exec/inside", "in\n", 0644);
+        p = at(f, "sub/deeper");                /* a directory gone, with a link of h1 */
+        assert_int_equal(t_rm_rf(p), 0);
+        free(p);
+        /* the tree now is the reference (f->orig) */
+        p = xasprintf("%s/orig", f->base);
+        assert_int_equal(t_rm_rf(p), 0);
+        free(p);
+        backup_and_reference(f, NULL, "ref.tar.zst");
+
+        assert_int_equal(archive_backup(paths, 1, f->dest, "part.tar.zst", &part, &rp, &d), 0);
+        assert_int_equal(archive_verify(rp.path, rp.sha256, NULL, NULL, &d), 0);
+        for (size_t i = 0; i < l.stamps.n; i++) {
+                const char *type = kvlist_get(&l.seen, l.stamps.v[i].key);
+                struct stamp was;
+                char want[16];
+
+                assert_int_equal(stamp_parse(l.stamps.v[i].value, &was), 0);
+                snprintf(want, sizeof want, "%u", (unsigned)(was.mode & S_IFMT));
+                if (type == NULL || strcmp(type, want) != 0)
+                        strv_push(&removed, l.stamps.v[i].key);
+        }
+        /* what changed is taken, what did not is not */
+        p = xasprintf("%s/a.txt", f->member);
+        q = xasprintf("%s/sparse.db", f->member);
+        assert_non_null(kvlist_get(&l.taken, p));
+        assert_null(kvlist_get(&l.taken, q));
+        free(p);
+        free(q);
+        p = xasprintf("%s/ro", f->member);
+        assert_true(strv_find(removed.v, removed.n, p) >= 0);
+        free(p);
+
+        scribble(f, "junk");
+        delta = (struct restore_delta){ rp.path, removed.v, removed.n };
+        assert_int_equal(archive_restore_layers(rf.path, &delta, paths, 1, NULL, NULL, &d), 0);
+        /* called again before a commit: the tree is checked against both */
+        assert_int_equal(archive_restore_layers(rf.path, &delta, paths, 1, NULL, NULL, &d), 0);
+        assert_restored(f, "junk");
+
+        strv_release(&removed);
+        kvlist_release(&l.stamps);
+        kvlist_release(&l.seen);
+        kvlist_release(&l.taken);
+        backup_result_release(&rf);
+        backup_result_release(&rp);
+}
+
 int
 main(void)
 {
@@ -638,6 +758,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_restore_paths_file_and_symlink, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_restore_paths_corrupt, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_restore_layers, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
