@@ -131,7 +131,8 @@ backup_describe(struct step_describe *s)
 
                 fprintf(s->out, _("      archive (%s%s) into %s:\n"),
                        p->backup.compression ? p->backup.compression : "zstd",
-                       p->backup.cold ? _(", after the service has stopped") : "", dir);
+                       p->backup.cold ? _(", while the service runs; once it has stopped, "
+                                          "what changed since") : "", dir);
                 for (size_t i = 0; i < p->backup.paths.n; i++) {
                         char *x = describe_str(s, p->backup.paths.v[i]);
 

@@ -59,8 +59,8 @@ check_match "plan: stop is pg_ctl stop -m fast as $PG_OS_USER" "$T_OUT" \
 	"runuser -u $PG_OS_USER -- $PG_BIN/pg_ctl stop -w -t 120 -D $PG_DATA -m fast"
 check_match "plan: the start command names the log file" "$T_OUT" \
 	"pg_ctl start -w -t 120 -D $PG_DATA -l $PG_LOG"
-check_match "plan: the cold backup archives the data directory" "$T_OUT" \
-	"after the service has stopped"
+check_match "plan: the cold backup archives the data directory while it runs, then what changed" \
+	"$T_OUT" "while the service runs; once it has stopped, what changed since"
 check_match "plan: the backup lists the data directory" "$T_OUT" "^ +$PG_DATA\$"
 check_match "plan: the server binary is swapped in the sandbox" "$T_OUT" \
 	"$PG_BIN/postgres <- usr/lib/postgresql/15/bin/postgres"
@@ -155,11 +155,17 @@ sums=$(psql_ -d bench -c "SELECT (SELECT sum(abalance) FROM pgbench_accounts) ||
 check_match "the balances add up to the history's deltas" "$sums" '^(-?[0-9]+) \1 \1 \1$'
 check "the server still accepts writes" psql_ -d bench -c 'INSERT INTO pgbench_history VALUES (1, 1, 1, 0, now())'
 
-# The backup: a cold archive of the data directory, verified.
-backup=$(ls "$PG_DIR"/backups/postgresql-*.tar.zst 2>/dev/null | head -n 1)
+# The backup: a cold archive of the data directory in two parts, verified:
+# taken while the server ran, then what changed until it stopped (the
+# shutdown checkpoint rewrote pg_control).
+backup=$(ls "$PG_DIR"/backups/postgresql-*.tar.zst 2>/dev/null | grep -v -- '-changed\.' | head -n 1)
+delta=$(ls "$PG_DIR"/backups/postgresql-*-changed.tar.zst 2>/dev/null | head -n 1)
 check "a backup archive was written" test -f "$backup"
 check_match "it holds the data directory" "$(tar -tf "$backup" 2>&1)" "^${PG_DATA#/}/PG_VERSION$"
 check "the journal says the backup was verified" grep -q 'key: backup.verified, value: "yes"' "$state/journal"
+check_match "what changed until the stop holds pg_control" "$(tar -tf "$delta" 2>&1)" \
+	"^${PG_DATA#/}/global/pg_control$"
+check "the journal says it was verified" grep -q 'key: backup.delta.verified, value: "yes"' "$state/journal"
 
 for s in detect backup disconnect stop swap migrate verify reconnect; do
 	check "journal: $s done" grep -q "ev: step_done, step: $s[,}]" "$state/journal"
@@ -173,6 +179,23 @@ run_upshift run postgresql --plans-dir "$PLANS_DIR" --answers "$answers" --yes -
 check_eq "a second run exits 0" "$T_RC" 0
 check_match "a second run says there is nothing left to do" "$T_OUT" 'nothing left to do'
 check_eq "a second run leaves the server alone" "$(pg_pid)" "$pid_before"
+
+# A rollback restores the data directory from the two parts of the cold
+# backup: 15.18 serves again, on the data as it was at the stop (every
+# transaction pgbench committed, the balances adding up), and the row
+# written after the upgrade is gone.
+run_upshift rollback postgresql --plans-dir "$PLANS_DIR" --answers "$answers" --yes --state-dir "$state"
+check_eq "the rollback exits 4 (rolled back)" "$T_RC" 4
+t_track "$(pg_pid)"
+check_match "the rollback checked and restored both parts" "$T_OUT" \
+	"checking .*-changed\.tar\.zst, what changed before the stop"
+check_match "SELECT version() says 15.18 again" "$(psql_ -d bench -c 'SELECT version()')" \
+	'^PostgreSQL 15\.18 '
+check_eq "the history is as it was at the stop" "$(history)" "$history_after"
+sums=$(psql_ -d bench -c "SELECT (SELECT sum(abalance) FROM pgbench_accounts) || ' ' ||
+	(SELECT sum(tbalance) FROM pgbench_tellers) || ' ' || (SELECT sum(bbalance) FROM pgbench_branches) || ' ' ||
+	(SELECT coalesce(sum(delta), 0) FROM pgbench_history)")
+check_match "the restored balances add up to the history's deltas" "$sums" '^(-?[0-9]+) \1 \1 \1$'
 
 pg_stop
 t_done
