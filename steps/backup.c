@@ -46,12 +46,18 @@ backup_check(struct step_ctx *ctx)
         }
         avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
         need = est + est / 5 + (1u << 20);
+        /* A cold backup's delta may, at worst, hold everything again, and
+         * it is written inside the downtime: room for both up front. */
+        if (ctx->plan->backup.cold)
+                need *= 2;
         bytes_format(a, sizeof a, need);
         bytes_format(b, sizeof b, avail);
         bytes_format(c, sizeof c, raw);
         if (avail < need) {
                 /* TRANSLATORS: directory, bytes needed, bytes of data, bytes free */
-                diag_set(ctx->diag, _("not enough space for the backup in %s: it needs about %s (%s of data, compressed, with a margin) and %s is free; free some space or set backup_dir to another filesystem"),
+                diag_set(ctx->diag, ctx->plan->backup.cold
+                         ? _("not enough space for the backup in %s: it needs about %s (%s of data, compressed, with a margin, twice: a cold backup's second archive may hold it all again) and %s is free; free some space or set backup_dir to another filesystem")
+                         : _("not enough space for the backup in %s: it needs about %s (%s of data, compressed, with a margin) and %s is free; free some space or set backup_dir to another filesystem"),
                          dir, a, c, b);
                 ctx->diag->code = EXIT_INHIBITED;
                 r = STEP_FAILED;

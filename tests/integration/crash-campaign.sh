@@ -2,6 +2,8 @@
 # The crash campaign: a full Redis upgrade killed with SIGKILL right after
 # each journal record in turn (fault injection), and at 20 random moments;
 # after each kill, `upshift run` again must finish the upgrade correctly.
+# Then with a cold backup (the live archive in backup, its delta in stop):
+# killed after each record of those two steps.
 . "$UPSHIFT_SRCDIR/tests/lib/common.sh"
 . "$UPSHIFT_SRCDIR/tests/lib/redis.sh"
 
@@ -46,6 +48,28 @@ for i in $(seq 1 20); do
 	# If that one was killed too (it was not: no fault), once more.
 	[ "$T_RC" = 137 ] && run_upshift "${run[@]}"
 	after "random kill $i, then resume"
+done
+
+redis_plan_variant 'backup:
+' 'backup:
+  cold: true
+' || { echo "cannot write the plan"; exit 1; }
+cold=(run redis --plans-dir "$T_DIR/plans" --answers "$answers" --yes --state-dir "$state")
+export REDIS_ARCHIVES=2
+redis_reset "$state" || { echo "cannot reset"; exit 1; }
+run_upshift "${cold[@]}"
+after "a cold backup run without faults"
+first=$(grep -n 'ev: step_start, step: backup}' "$state/journal" | head -n 1 | cut -d: -f1)
+last=$(grep -n 'ev: step_done, step: stop,' "$state/journal" | head -n 1 | cut -d: -f1)
+echo "# the cold backup's records are $first to $last"
+for n in $(seq $((first - 1)) $((last - 1))); do
+	redis_reset "$state" || { not_ok "cold: crash after record $n" "cannot reset the sandbox"; continue; }
+	sh -c 'UPSHIFT_FAULT=crash-after-record=$0 exec "$@"' "$n" "$UPSHIFT" "${cold[@]}" > "$T_DIR/crash.out" 2>&1
+	rc=$?
+	[ $rc -eq 137 ] || { not_ok "cold: crash after record $n" "the run was not killed (exit $rc)"; continue; }
+	run_upshift "${cold[@]}"
+	[ "$T_RC" = 75 ] && { sleep 0.5; run_upshift "${cold[@]}"; }
+	after "cold: crash after record $n, then resume"
 done
 
 t_done

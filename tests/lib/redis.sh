@@ -173,8 +173,12 @@ redis_upgraded() {
 	[ "$(sha256sum "$REDIS_BIN/redis-check-rdb.upshift-old" 2>/dev/null | cut -d' ' -f1)" = "$old_sha" ] || why+=("the kept old file is not the original")
 	[ "$(redis_running_binary_sha 2>/dev/null)" = "$new_sha" ] || why+=("the running server is not the new binary")
 	[ "$(redis_digest 2>/dev/null)" = "$digest" ] || why+=("DEBUG DIGEST changed")
-	[ "$(redis_backups)" = 1 ] || why+=("$(redis_backups) backup archives, expected 1")
+	# REDIS_ARCHIVES=2 for a cold backup: the live archive and its delta.
+	[ "$(redis_backups)" = "${REDIS_ARCHIVES:-1}" ] ||
+		why+=("$(redis_backups) backup archives, expected ${REDIS_ARCHIVES:-1}")
 	grep -q 'key: backup.verified, value: "yes"' "$state/journal" || why+=("no verified backup in the journal")
+	[ "${REDIS_ARCHIVES:-1}" = 1 ] || grep -q 'key: backup.delta.verified, value: "yes"' "$state/journal" ||
+		why+=("no verified delta of the cold backup in the journal")
 	st=$("$UPSHIFT" status redis --plans-dir "$PLANS_DIR" --state-dir "$state" 2>&1)
 	printf '%s\n' "$st" | grep -q 'finished: nothing left to do' || why+=("status does not say finished")
 	printf '%s\n' "$st" | grep -q 'damaged' && why+=("the journal does not replay cleanly")
