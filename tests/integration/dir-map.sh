@@ -106,6 +106,9 @@ if [ "${UPSHIFT_FAULT_INJECTION:-no}" = yes ]; then
 	run_upshift "${run[@]}"
 	first=$(grep -n 'ev: step_start, step: swap' "$state/journal" | head -n 1 | cut -d: -f1)
 	last=$(grep -n 'ev: step_done, step: swap' "$state/journal" | head -n 1 | cut -d: -f1)
+	# A link for each old file kept, a rename for each file swapped.
+	links=$(grep 'key: swap\.old\.' "$state/journal" | grep -vc 'value: "\{0,1\}none"\{0,1\}}')
+	fsops=$((links + $(grep -c 'key: swap\.done\.' "$state/journal")))
 	t_track "$(cat "$TOY_PIDFILE" 2>/dev/null || echo 0)"
 	# records are numbered from 0: line L is record L-1
 	for n in $((first + 1)) $(((first + last) / 2)) $((last - 2)); do
@@ -118,6 +121,16 @@ if [ "${UPSHIFT_FAULT_INJECTION:-no}" = yes ]; then
 	for n in 1 2 5; do
 		crash_then "crash-after-fsop=$n" "crash after file operation $n of the swap" resume
 		crash_then "crash-after-fsop=$n" "crash after file operation $n of the swap" rollback
+	done
+	# And at random file operations inside the batches (the seed is
+	# printed; UPSHIFT_TEST_SEED repeats a run).
+	seed=${UPSHIFT_TEST_SEED:-$$}
+	RANDOM=$seed
+	echo "# random kills inside the swap's $fsops file operations: seed $seed"
+	for i in 1 2 3; do
+		n=$((RANDOM % fsops + 1))
+		crash_then "crash-after-fsop=$n" "random kill $i (file operation $n of $fsops)" resume
+		crash_then "crash-after-fsop=$n" "random kill $i (file operation $n of $fsops)" rollback
 	done
 fi
 
