@@ -32,7 +32,7 @@ struct bk {
         struct archive   *disk;
         int               fd;           /* the archive being written */
         int               werr;         /* errno of the first failed write */
-        struct sha256    *arch;         /* of the archive, as it is written */
+        struct sha256    *arch;         /* of the archive, as it is written, or NULL */
         uint64_t          written;      /* archive bytes written */
         uint64_t          synced;       /* up to where writeback was started */
         struct link_seen *links;
@@ -76,7 +76,8 @@ bk_write_cb(struct archive *a, void *ud, const void *buf, size_t len)
                         b->werr = -r;
         }
         if (b->werr == 0) {
-                sha256_update(b->arch, buf, len);
+                if (b->arch != NULL)
+                        sha256_update(b->arch, buf, len);
                 b->written += len;
                 if (b->written - b->synced >= WRITEBACK) {
                         sync_file_range(b->fd, (off_t)b->synced,
@@ -400,7 +401,8 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
                 return r;
         }
         b.fd = fd;
-        b.arch = sha256_new();
+        if (o == NULL || !o->sha256_later)
+                b.arch = sha256_new();
         b.buf = xmalloc(BACKUP_BUF);
         b.last_progress = now_ms();
         r = bk_run(&b, paths, n, comp, &res);
@@ -414,7 +416,8 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
         }
         /* The archive's SHA-256 was taken as it was written: it must be
          * all of the file. */
-        sha256_final_hex(b.arch, res.sha256);
+        if (b.arch != NULL)
+                sha256_final_hex(b.arch, res.sha256);
         res.size = b.written;
         if (r == 0)
                 r = fsync_dir(dest_dir, d);

@@ -7,6 +7,9 @@
  *     tar -xf B -C x && cd x && sha256sum -c UPSHIFT-MANIFEST.sha256
  * checks it without upshift. The archive is created 0600 with O_EXCL, fsynced
  * before archive_backup() returns; on any error the partial file is removed.
+ * The archive's own SHA-256 is taken while it is written, or, with
+ * backup_opts.sha256_later (what the backup step does), by the
+ * archive_verify_sum() that reads it back anyway: the bytes on the disk.
  *
  * Kept for every member: owner and group (by name and number), mode, times,
  * xattrs, POSIX ACLs, symlink targets, hard links (a later name of a file is
@@ -36,6 +39,8 @@ typedef void (*progress_fn)(void *ud, uint64_t done, uint64_t total);
 struct backup_opts {
         const char *compression;        /* "zstd" (default when NULL), "gzip", "xz", "none" */
         int         level;              /* 0: default */
+        bool        sha256_later;       /* leave backup_result.sha256 empty: the caller
+                                         * takes it from archive_verify_sum() */
         progress_fn progress;
         void       *ud;
 };
@@ -45,7 +50,8 @@ struct backup_result {
         uint64_t  bytes_in;             /* bytes of file data read */
         uint64_t  size;                 /* archive size on disk */
         size_t    members;              /* entries written, manifest excluded */
-        char      sha256[SHA256_HEX_LEN + 1];  /* of the archive file itself */
+        char      sha256[SHA256_HEX_LEN + 1];  /* of the archive file itself ("" with
+                                                * sha256_later) */
         char      manifest_sha256[SHA256_HEX_LEN + 1]; /* of the manifest member */
 };
 
@@ -82,6 +88,12 @@ void backup_result_release(struct backup_result *r);
  * not NULL. A mismatch returns -EBADMSG naming the member. */
 int  archive_verify(const char *path, const char *want_sha256, progress_fn progress,
                     void *ud, struct diag *d);
+/* The same, and on success the archive file's own SHA-256 (as read back
+ * from the disk while verifying) in ret_sha256 when it is not NULL; that is
+ * where a backup made with sha256_later takes its SHA-256 from. */
+int  archive_verify_sum(const char *path, const char *want_sha256,
+                        char ret_sha256[SHA256_HEX_LEN + 1], progress_fn progress, void *ud,
+                        struct diag *d);
 
 /* Extract the archive under root (members keep their relative paths),
  * restoring modes, owners, times, xattrs, ACLs, hard links and holes

@@ -4,8 +4,8 @@
  * decompression alone costs: the calling thread decompresses and walks the
  * members; a hasher thread takes each member's data (copied into a ring of
  * buffers) and hashes it; a third thread hashes the archive file itself
- * when its SHA-256 is to be checked. When a thread cannot be started, its
- * work is done inline.
+ * when its SHA-256 is to be checked or returned. When a thread cannot be
+ * started, its work is done inline.
  */
 #include <config.h>
 
@@ -319,12 +319,13 @@ check_manifest(const char *path, struct manifest_line *files, size_t nf,
 }
 
 int
-archive_verify(const char *path, const char *want_sha256, progress_fn progress,
-               void *ud, struct diag *d)
+archive_verify_sum(const char *path, const char *want_sha256, char ret_sha256[SHA256_HEX_LEN + 1],
+                   progress_fn progress, void *ud, struct diag *d)
 {
         struct file_hash fh = { .path = path };
         struct read_progress prog = { .fn = progress, .ud = ud, .last = now_ms() };
         bool want = want_sha256 != NULL && want_sha256[0] != '\0';
+        bool hash_file = want || ret_sha256 != NULL;
         bool fh_thread = false;
         struct manifest_line *files = NULL;
         struct strbuf manifest = {0};
@@ -341,7 +342,7 @@ archive_verify(const char *path, const char *want_sha256, progress_fn progress,
                 return r;
         }
         prog.total = (uint64_t)st.st_size;
-        if (want) {
+        if (hash_file) {
                 fh_thread = pthread_create(&fh.thread, NULL, file_hash_main, &fh) == 0;
                 if (!fh_thread)
                         file_hash_main(&fh);
@@ -364,13 +365,27 @@ archive_verify(const char *path, const char *want_sha256, progress_fn progress,
                 if (fr < 0)
                         r = fr;
         }
+        if (r == 0 && hash_file && fh.r < 0) {
+                diag_set(d, "%s", fh.d.msg);
+                r = fh.r;
+        }
         if (r == 0)
                 r = check_manifest(path, files, nf, &manifest, d);
-        if (r == 0)
+        if (r == 0) {
                 archive_read_progress(a, &prog, true);
+                if (ret_sha256 != NULL)
+                        memcpy(ret_sha256, fh.hex, SHA256_HEX_LEN + 1);
+        }
         if (a != NULL)
                 archive_read_free(a);
         manifest_lines_free(files, nf);
         strbuf_release(&manifest);
         return r;
+}
+
+int
+archive_verify(const char *path, const char *want_sha256, progress_fn progress, void *ud,
+               struct diag *d)
+{
+        return archive_verify_sum(path, want_sha256, NULL, progress, ud, d);
 }

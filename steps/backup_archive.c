@@ -85,13 +85,15 @@ on_progress(void *ud, uint64_t done, uint64_t total)
         step_progress(p->ctx, p->what, done, total);
 }
 
-/* Read the archive at path back and check it against sum. */
+/* Read the archive at path back and check it against sum (NULL: against
+ * nothing, its SHA-256 into ret_sum). */
 static int
-verify(struct step_ctx *ctx, const char *path, const char *sum)
+verify(struct step_ctx *ctx, const char *path, const char *sum,
+       char ret_sum[SHA256_HEX_LEN + 1])
 {
         struct progress p = { ctx, _("verify backup") };
 
-        return archive_verify(path, sum, on_progress, &p, ctx->diag);
+        return archive_verify_sum(path, sum, ret_sum, on_progress, &p, ctx->diag);
 }
 
 int
@@ -105,7 +107,7 @@ backup_archive_probe(struct step_ctx *ctx)
                 return STEP_FAILED;
         if (path == NULL || sum == NULL || ok == NULL || access(path, R_OK) != 0)
                 return STEP_FAILED;
-        if (verify(ctx, path, sum) < 0)
+        if (verify(ctx, path, sum, NULL) < 0)
                 return STEP_FAILED;
         return STEP_OK;
 }
@@ -142,10 +144,11 @@ backup_archive_make(struct step_ctx *ctx)
         struct strv paths = {0};
         const char *dir = vars_get(ctx->vars, "backup_dir");
         const char *pending = step_fact(ctx, FACT_BACKUP_PENDING);
-        char *path = NULL, *name, size[32], human[32];
+        char *path = NULL, *name, size[32], human[32], sum[SHA256_HEX_LEN + 1];
         int r = STEP_FAILED;
 
         backup_archive_options(ctx, &o);
+        o.sha256_later = true;          /* verify reads every byte back anyway */
         if (ctx->plan->backup.paths.n == 0 && !work_used(ctx))
                 return STEP_OK;
         if (backup_archive_probe(ctx) == STEP_OK) {
@@ -183,22 +186,23 @@ backup_archive_make(struct step_ctx *ctx)
         r = STEP_FAILED;
         snprintf(size, sizeof size, "%llu", (unsigned long long)res.size);
         if (step_fact_set(ctx, FACT_BACKUP_PATH, res.path, ctx->diag) < 0 ||
-            step_fact_set(ctx, FACT_BACKUP_SHA256, res.sha256, ctx->diag) < 0 ||
             step_fact_set(ctx, FACT_BACKUP_SIZE, size, ctx->diag) < 0 ||
             step_fact_set(ctx, FACT_BACKUP_MANIFEST_SHA256, res.manifest_sha256,
                             ctx->diag) < 0)
                 goto out;
         bytes_format(human, sizeof human, res.size);
-        step_say(ctx, OUT_INFO, _("archive written: %s, %zu members, SHA-256 %s"),
-                   human, res.members, res.sha256);
+        step_say(ctx, OUT_INFO, _("archive written: %s, %zu members"), human, res.members);
         step_say(ctx, OUT_INFO, _("reading the archive back to verify every member"));
-        if (verify(ctx, res.path, res.sha256) < 0) {
+        if (verify(ctx, res.path, NULL, sum) < 0) {
                 diag_prefix(ctx->diag, _("the backup failed verification"));
                 goto out;
         }
-        if (step_fact_set(ctx, FACT_BACKUP_VERIFIED, "yes", ctx->diag) < 0)
+        /* The archive's SHA-256 as verify read it back from the disk. */
+        if (step_fact_set(ctx, FACT_BACKUP_SHA256, sum, ctx->diag) < 0 ||
+            step_fact_set(ctx, FACT_BACKUP_VERIFIED, "yes", ctx->diag) < 0)
                 goto out;
-        step_say(ctx, OUT_INFO, _("backup verified: every member matches its SHA-256"));
+        step_say(ctx, OUT_INFO, _("backup verified: every member matches its SHA-256; "
+                                  "archive SHA-256 %s"), sum);
         /* What the online commands wrote is in the verified archive now. */
         if (work_used(ctx) && rm_tree(vars_get(ctx->vars, "backup_work"), ctx->diag) < 0)
                 goto out;
@@ -231,7 +235,7 @@ backup_archive_restore(struct step_ctx *ctx)
         if (backup_archive_paths(ctx, &paths) < 0)
                 return STEP_FAILED;
         step_say(ctx, OUT_INFO, _("checking the backup %s before restoring from it"), path);
-        if (verify(ctx, path, sum) < 0) {
+        if (verify(ctx, path, sum, NULL) < 0) {
                 diag_prefix(ctx->diag, _("the data was not restored"));
                 goto out;
         }

@@ -1,0 +1,146 @@
+/* test-archive-fast.c: what makes backups fast without changing them: the
+ * archive's SHA-256 taken by verify (sha256_later, archive_verify_sum). */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lib/archive.h"
+#include "lib/sha256.h"
+#include "lib/util.h"
+#include "testlib.h"
+
+struct fx {
+        char *base;             /* t_mkdtemp() */
+        char *src;              /* base/srv: the tree we back up */
+        char *dest;             /* base/backups */
+};
+
+static char *
+fx_put(const struct fx *f, const char *rel, const void *buf, size_t len)
+{
+        char *p = xasprintf("%s/%s", f->src, rel);
+        int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write_all(fd, buf, len), 0);
+        assert_int_equal(close(fd), 0);
+        return p;
+}
+
+static int
+setup(void **state)
+{
+        struct fx *f = xcalloc(1, sizeof *f);
+        char *big = xmalloc(3 * 1024 * 1024 + 17), *p;
+
+        f->base = t_mkdtemp("archive-fast");
+        assert_non_null(f->base);
+        f->src = xasprintf("%s/srv", f->base);
+        f->dest = xasprintf("%s/backups", f->base);
+        p = xasprintf("%s/sub", f->src);
+        assert_int_equal(mkdir_p(p, 0755, NULL), 0);
+        free(p);
+        for (size_t i = 0; i < 3 * 1024 * 1024 + 17; i++)
+                big[i] = (char)((i * 2654435761u) >> 13);
+        free(fx_put(f, "big", big, 3 * 1024 * 1024 + 17));
+        free(fx_put(f, "empty", "", 0));
+        for (int i = 0; i < 300; i++) {
+                char name[32];
+
+                snprintf(name, sizeof name, "sub/small%03d", i);
+                free(fx_put(f, name, big + i, (size_t)i * 37));
+        }
+        free(big);
+        *state = f;
+        return 0;
+}
+
+static int
+teardown(void **state)
+{
+        struct fx *f = *state;
+
+        assert_int_equal(t_rm_rf(f->base), 0);
+        free(f->base);
+        free(f->src);
+        free(f->dest);
+        free(f);
+        return 0;
+}
+
+/* With sha256_later the backup leaves its SHA-256 to verify, which gives
+ * that of the file on disk; the archive is the same as ever. */
+static void
+test_sha256_from_verify(void **state)
+{
+        struct fx *f = *state;
+        struct backup_opts o = { .sha256_later = true };
+        struct backup_result res = {0};
+        char *paths[] = { f->src }, sum[SHA256_HEX_LEN + 1], hex[SHA256_HEX_LEN + 1];
+        struct diag d = {0};
+
+        assert_int_equal(archive_backup(paths, 1, f->dest, "a.tar.zst", &o, &res, &d), 0);
+        assert_string_equal(res.sha256, "");
+        assert_int_equal(archive_verify_sum(res.path, NULL, sum, NULL, NULL, &d), 0);
+        assert_int_equal(sha256_file(res.path, hex, NULL, &d), 0);
+        assert_string_equal(sum, hex);
+        assert_int_equal(t_sh("test \"$(sha256sum < '%s' | cut -d' ' -f1)\" = %s", res.path,
+                              sum), 0);
+        /* checked against it afterwards, as probe and restore do */
+        assert_int_equal(archive_verify(res.path, sum, NULL, NULL, &d), 0);
+        assert_int_equal(t_sh("mkdir '%s/x' && tar -xf '%s' -C '%s/x' && cd '%s/x' && "
+                              "sha256sum --quiet -c " ARCHIVE_MANIFEST, f->base, res.path,
+                              f->base, f->base), 0);
+        backup_result_release(&res);
+}
+
+/* A failed verify leaves ret_sha256 alone. */
+static void
+test_verify_sum_untouched_on_failure(void **state)
+{
+        struct fx *f = *state;
+        struct backup_opts o = { .compression = "none", .sha256_later = true };
+        struct backup_result res = {0};
+        char *paths[] = { f->src }, sum[SHA256_HEX_LEN + 1] = "unchanged", *buf;
+        struct diag d = {0};
+        size_t len;
+        int fd;
+
+        assert_int_equal(archive_backup(paths, 1, f->dest, "b.tar", &o, &res, &d), 0);
+        buf = t_slurp(res.path, &len);
+        assert_true(len > 2 * 1024 * 1024);
+        buf[1024 * 1024] ^= 1;          /* inside "big" */
+        assert_int_equal(unlink(res.path), 0);
+        fd = open(res.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(write_all(fd, buf, len), 0);
+        assert_int_equal(close(fd), 0);
+        free(buf);
+        assert_int_equal(archive_verify_sum(res.path, NULL, sum, NULL, NULL, &d), -EBADMSG);
+        assert_string_equal(sum, "unchanged");
+        backup_result_release(&res);
+}
+
+int
+main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_sha256_from_verify, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_verify_sum_untouched_on_failure, setup,
+                                                teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
