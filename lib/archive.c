@@ -21,7 +21,6 @@
 #include "lib/i18n.h"
 #include "lib/util.h"
 
-#define BACKUP_BUF (1024 * 1024)
 #define PROGRESS_MS 250
 /* Start writing the archive out every WRITEBACK bytes, so that the fsync at
  * the end has little left to wait for. */
@@ -37,8 +36,8 @@ struct bk {
         uint64_t          synced;       /* up to where writeback was started */
         struct link_seen *links;
         size_t            nlinks, links_alloc;
-        struct strbuf     manifest;
-        char             *buf;
+        struct hasher     h;            /* hashes the regular files' data */
+        struct strv       hashed;       /* their members, in the order hashed */
         uint64_t          done, total;
         int64_t           last_progress;
         size_t            members;
@@ -106,18 +105,19 @@ bk_write_error(struct bk *b)
         return -e;
 }
 
-/* Write the data of the regular file open on fd, size bytes, hashing it. */
+/* Write the data of the regular file open on fd, size bytes, and hand it
+ * to the hasher: read into the hasher's buffer, so it is read once. */
 static int
 bk_data(struct bk *b, int fd, const char *src, const char *member, uint64_t size)
 {
-        struct sha256 *c = sha256_new();
-        char hex[SHA256_HEX_LEN + 1];
         uint64_t left = size;
         int r = 0;
 
+        strv_push(&b->hashed, member);
         while (left > 0) {
-                size_t want = left < BACKUP_BUF ? (size_t)left : BACKUP_BUF;
-                ssize_t n = read(fd, b->buf, want);
+                size_t room;
+                char *buf = hasher_room(&b->h, &room);
+                ssize_t n = read(fd, buf, left < room ? (size_t)left : room);
 
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -135,18 +135,16 @@ bk_data(struct bk *b, int fd, const char *src, const char *member, uint64_t size
                                  src);
                         break;
                 }
-                if (archive_write_data(b->a, b->buf, (size_t)n) != n || b->werr != 0) {
+                if (archive_write_data(b->a, buf, (size_t)n) != n || b->werr != 0) {
                         r = bk_write_error(b);
                         break;
                 }
-                sha256_update(c, b->buf, (size_t)n);
+                hasher_commit(&b->h, (size_t)n);
                 left -= (uint64_t)n;
                 b->done += (uint64_t)n;
                 bk_progress(b, false);
         }
-        sha256_final_hex(c, hex);
-        if (r == 0)
-                manifest_add_line(&b->manifest, hex, member);
+        hasher_end(&b->h);
         return r;
 }
 
@@ -300,17 +298,24 @@ backup_set_filter(struct archive *a, const char *comp, int level, bool threads,
         return 0;
 }
 
-/* Write the manifest as the last member, owned by us, mode 0600. */
+/* Write the manifest as the last member, owned by us, mode 0600, once the
+ * hasher has hashed every file. */
 static int
 bk_manifest(struct bk *b, char hex[SHA256_HEX_LEN + 1])
 {
         struct archive_entry *e = archive_entry_new();
+        struct strbuf sb = {0};
         struct sha256 *c = sha256_new();
-        const char *buf = b->manifest.buf != NULL ? b->manifest.buf : "";
-        size_t len = b->manifest.len;
+        size_t len;
         int r = 0;
 
-        sha256_update(c, buf, len);
+        hasher_finish(&b->h);
+        for (size_t i = 0; i < b->hashed.n && i < b->h.nhex; i++)
+                manifest_add_line(&sb, b->h.hex[i], b->hashed.v[i]);
+        free(b->h.hex);
+        b->h.hex = NULL;
+        len = sb.len;
+        sha256_update(c, sb.buf, len);
         sha256_final_hex(c, hex);
         archive_entry_copy_pathname(e, ARCHIVE_MANIFEST);
         archive_entry_set_filetype(e, AE_IFREG);
@@ -320,9 +325,11 @@ bk_manifest(struct bk *b, char hex[SHA256_HEX_LEN + 1])
         archive_entry_set_mtime(e, time(NULL), 0);
         archive_entry_set_size(e, (la_int64_t)len);
         if (archive_write_header(b->a, e) < ARCHIVE_WARN ||
-            (len > 0 && archive_write_data(b->a, buf, len) != (la_ssize_t)len) || b->werr != 0)
+            (len > 0 && archive_write_data(b->a, sb.buf, len) != (la_ssize_t)len) ||
+            b->werr != 0)
                 r = bk_write_error(b);
         archive_entry_free(e);
+        strbuf_release(&sb);
         return r;
 }
 
@@ -351,6 +358,7 @@ bk_run(struct bk *b, char *const *paths, size_t n, const char *comp,
         archive_write_set_bytes_per_block(b->a, strcmp(comp, "none") == 0 ? 128 * 1024 : 0);
         if (archive_write_open(b->a, b, NULL, bk_write_cb, NULL) != ARCHIVE_OK)
                 return bk_write_error(b);
+        hasher_start(&b->h);
         for (size_t i = 0; r == 0 && i < n; i++) {
                 char *src = archive_abs_normalise(paths[i]);
 
@@ -359,6 +367,8 @@ bk_run(struct bk *b, char *const *paths, size_t n, const char *comp,
         }
         if (r == 0)
                 r = bk_manifest(b, res->manifest_sha256);
+        else
+                hasher_finish(&b->h);
         /* Closed even after an error, so that libarchive frees its buffers;
          * what it still writes then is thrown away. */
         if (b->werr == 0 && r < 0)
@@ -403,7 +413,6 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
         b.fd = fd;
         if (o == NULL || !o->sha256_later)
                 b.arch = sha256_new();
-        b.buf = xmalloc(BACKUP_BUF);
         b.last_progress = now_ms();
         r = bk_run(&b, paths, n, comp, &res);
         if (r == 0 && fsync(fd) < 0) {
@@ -454,8 +463,8 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
         if (b.disk != NULL)
                 archive_read_free(b.disk);
         links_free(b.links, b.nlinks);
-        free(b.buf);
-        strbuf_release(&b.manifest);
+        free(b.h.hex);
+        strv_release(&b.hashed);
         return r;
 }
 

@@ -5,6 +5,7 @@
 #ifndef UPSHIFT_ARCHIVE_INT_H
 #define UPSHIFT_ARCHIVE_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -102,6 +103,45 @@ void archive_read_progress(struct archive *a, struct read_progress *p, bool forc
  * hashing it into c and/or collecting it into sb (either may be NULL). */
 int  archive_read_member(struct archive *a, const char *path, const char *name, char *buf,
                          struct sha256 *c, struct strbuf *sb, struct diag *d);
+
+/* Hashing members on a thread of their own (archive_hasher.c). The caller
+ * gives each member's data in order, then hasher_end(); the SHA-256 of the
+ * i-th member is hex[i] once hasher_finish() has returned (the caller frees
+ * hex). One context is reused for every member. */
+#define HASHER_SLOTS 8
+#define HASHER_SLOT_SIZE (1024 * 1024)
+struct hslot {
+        char    *buf;
+        size_t   len;
+        size_t  *ends;                  /* offsets where a member ends */
+        size_t   nends, ends_alloc;
+};
+struct hasher {
+        pthread_t        thread;
+        bool             threaded;
+        pthread_mutex_t  mu;
+        pthread_cond_t   cond;
+        struct hslot     slots[HASHER_SLOTS];
+        size_t           head;          /* the slot the caller fills */
+        size_t           tail;          /* the next slot the thread takes */
+        size_t           full;          /* slots handed over, not yet hashed */
+        bool             stop;
+        /* the thread's own until hasher_finish() */
+        struct sha256   *c;
+        char           (*hex)[SHA256_HEX_LEN + 1];
+        size_t           nhex, hex_alloc;
+};
+void  hasher_start(struct hasher *h);
+/* Where to put the current member's next bytes: *ret_len of room (at least
+ * 64 KiB); say how many were put there with hasher_commit(). */
+char *hasher_room(struct hasher *h, size_t *ret_len);
+void  hasher_commit(struct hasher *h, size_t n);
+/* Copy len bytes of the current member (data NULL: zeros, a hole). */
+void  hasher_add(struct hasher *h, const void *data, size_t len);
+/* The current member ends here (after an error too, to keep the order). */
+void  hasher_end(struct hasher *h);
+/* Hash what is left, stop the thread, free the buffers. */
+void  hasher_finish(struct hasher *h);
 
 /* Restoring (archive_restore.c, archive_swap.c). */
 

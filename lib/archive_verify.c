@@ -2,8 +2,9 @@
  *
  * Three strands run at once, so that a verification costs about what the
  * decompression alone costs: the calling thread decompresses and walks the
- * members; a hasher thread takes each member's data (copied into a ring of
- * buffers) and hashes it; a third thread hashes the archive file itself
+ * members; a hasher thread (archive_hasher.c) takes each member's data
+ * (copied into a ring of buffers) and hashes it; a third thread hashes the
+ * archive file itself
  * when its SHA-256 is to be checked or returned. When a thread cannot be
  * started, its work is done inline.
  */
@@ -25,148 +26,6 @@
 #include "lib/archive_int.h"
 #include "lib/i18n.h"
 #include "lib/util.h"
-
-#define SLOTS 8
-#define SLOT_SIZE (1024 * 1024)
-
-/* The ring between the reader and the hasher. A slot holds data of one
- * member; end marks the member's last slot. */
-struct slot {
-        char   *buf;
-        size_t  len;
-        bool    end;
-};
-
-struct hasher {
-        pthread_t        thread;
-        bool             threaded;
-        pthread_mutex_t  mu;
-        pthread_cond_t   cond;
-        struct slot      slots[SLOTS];
-        size_t           head;          /* next slot the reader fills */
-        size_t           tail;          /* next slot the hasher takes */
-        size_t           full;          /* slots handed over, not yet hashed */
-        bool             stop;
-        /* the hasher's own: results in member order */
-        struct sha256   *c;
-        char           (*hex)[SHA256_HEX_LEN + 1];
-        size_t           nhex, hex_alloc;
-};
-
-static void
-hash_slot(struct hasher *h, const struct slot *s)
-{
-        if (h->c == NULL)
-                h->c = sha256_new();
-        sha256_update(h->c, s->buf, s->len);
-        if (s->end) {
-                xgrow((void **)&h->hex, &h->hex_alloc, h->nhex + 1, sizeof *h->hex);
-                sha256_final_hex(h->c, h->hex[h->nhex++]);
-                h->c = NULL;
-        }
-}
-
-static void *
-hasher_main(void *ud)
-{
-        struct hasher *h = ud;
-
-        pthread_mutex_lock(&h->mu);
-        for (;;) {
-                struct slot *s;
-
-                while (h->full == 0 && !h->stop)
-                        pthread_cond_wait(&h->cond, &h->mu);
-                if (h->full == 0)
-                        break;
-                s = &h->slots[h->tail];
-                pthread_mutex_unlock(&h->mu);
-                hash_slot(h, s);
-                pthread_mutex_lock(&h->mu);
-                h->tail = (h->tail + 1) % SLOTS;
-                h->full--;
-                pthread_cond_broadcast(&h->cond);
-        }
-        pthread_mutex_unlock(&h->mu);
-        return NULL;
-}
-
-static void
-hasher_start(struct hasher *h)
-{
-        memset(h, 0, sizeof *h);
-        for (size_t i = 0; i < SLOTS; i++)
-                h->slots[i].buf = xmalloc(SLOT_SIZE);
-        pthread_mutex_init(&h->mu, NULL);
-        pthread_cond_init(&h->cond, NULL);
-        h->threaded = pthread_create(&h->thread, NULL, hasher_main, h) == 0;
-}
-
-/* Hand the slot being filled over (or hash it here without a thread). */
-static void
-hasher_push(struct hasher *h, bool end)
-{
-        struct slot *s = &h->slots[h->head];
-
-        s->end = end;
-        if (!h->threaded) {
-                hash_slot(h, s);
-                s->len = 0;
-                return;
-        }
-        pthread_mutex_lock(&h->mu);
-        h->head = (h->head + 1) % SLOTS;
-        h->full++;
-        pthread_cond_broadcast(&h->cond);
-        while (h->full == SLOTS)
-                pthread_cond_wait(&h->cond, &h->mu);
-        h->slots[h->head].len = 0;
-        pthread_mutex_unlock(&h->mu);
-}
-
-/* Copy len bytes of the current member (NULL: zeros, a hole) into the ring. */
-static void
-hasher_add(struct hasher *h, const void *data, size_t len)
-{
-        while (len > 0) {
-                struct slot *s = &h->slots[h->head];
-                size_t n = SLOT_SIZE - s->len < len ? SLOT_SIZE - s->len : len;
-
-                if (data != NULL) {
-                        memcpy(s->buf + s->len, data, n);
-                        data = (const char *)data + n;
-                } else {
-                        memset(s->buf + s->len, 0, n);
-                }
-                s->len += n;
-                len -= n;
-                if (s->len == SLOT_SIZE)
-                        hasher_push(h, false);
-        }
-}
-
-/* Wait for the hasher to finish; its results stay in h->hex. */
-static void
-hasher_finish(struct hasher *h)
-{
-        if (h->threaded) {
-                pthread_mutex_lock(&h->mu);
-                h->stop = true;
-                pthread_cond_broadcast(&h->cond);
-                pthread_mutex_unlock(&h->mu);
-                pthread_join(h->thread, NULL);
-        }
-        if (h->c != NULL) {
-                char junk[SHA256_HEX_LEN + 1];
-
-                sha256_final_hex(h->c, junk);
-                h->c = NULL;
-        }
-        for (size_t i = 0; i < SLOTS; i++)
-                free(h->slots[i].buf);
-        pthread_mutex_destroy(&h->mu);
-        pthread_cond_destroy(&h->cond);
-}
 
 /* Send the current member's data to the hasher. */
 static int
@@ -199,7 +58,7 @@ hash_member(struct archive *a, struct archive_entry *e, struct hasher *h,
         }
         if (r == 0 && archive_entry_size_is_set(e) && (uint64_t)archive_entry_size(e) > pos)
                 hasher_add(h, NULL, (uint64_t)archive_entry_size(e) - pos);
-        hasher_push(h, true);           /* ends the member even after an error */
+        hasher_end(h);                  /* ends the member even after an error */
         return r;
 }
 

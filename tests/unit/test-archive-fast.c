@@ -1,5 +1,6 @@
 /* test-archive-fast.c: what makes backups fast without changing them: the
- * archive's SHA-256 taken by verify (sha256_later, archive_verify_sum). */
+ * archive's SHA-256 taken by verify (sha256_later, archive_verify_sum), the
+ * members hashed on a thread of their own with one reused context. */
 #include <config.h>
 
 #include <errno.h>
@@ -20,6 +21,10 @@
 #include "lib/sha256.h"
 #include "lib/util.h"
 #include "testlib.h"
+
+/* More than the hasher's ring holds (8 buffers of 1 MiB), not a multiple
+ * of its buffers. */
+#define BIG (9 * 1024 * 1024 + 17)
 
 struct fx {
         char *base;             /* t_mkdtemp() */
@@ -43,7 +48,7 @@ static int
 setup(void **state)
 {
         struct fx *f = xcalloc(1, sizeof *f);
-        char *big = xmalloc(3 * 1024 * 1024 + 17), *p;
+        char *big = xmalloc(BIG), *p;
 
         f->base = t_mkdtemp("archive-fast");
         assert_non_null(f->base);
@@ -52,9 +57,9 @@ setup(void **state)
         p = xasprintf("%s/sub", f->src);
         assert_int_equal(mkdir_p(p, 0755, NULL), 0);
         free(p);
-        for (size_t i = 0; i < 3 * 1024 * 1024 + 17; i++)
+        for (size_t i = 0; i < BIG; i++)
                 big[i] = (char)((i * 2654435761u) >> 13);
-        free(fx_put(f, "big", big, 3 * 1024 * 1024 + 17));
+        free(fx_put(f, "big", big, BIG));
         free(fx_put(f, "empty", "", 0));
         for (int i = 0; i < 300; i++) {
                 char name[32];
@@ -106,6 +111,25 @@ test_sha256_from_verify(void **state)
         backup_result_release(&res);
 }
 
+/* One context, reused, gives each message's own SHA-256. */
+static void
+test_sha256_final_reset(void **state)
+{
+        struct sha256 *c = sha256_new();
+        char hex[SHA256_HEX_LEN + 1];
+
+        (void)state;
+        sha256_update(c, "abc", 3);
+        sha256_final_reset(c, hex);
+        assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        sha256_final_reset(c, hex);
+        assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        sha256_update(c, "ab", 2);
+        sha256_update(c, "c", 1);
+        sha256_final_hex(c, hex);
+        assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 /* A failed verify leaves ret_sha256 alone. */
 static void
 test_verify_sum_untouched_on_failure(void **state)
@@ -137,6 +161,7 @@ int
 main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_sha256_final_reset),
                 cmocka_unit_test_setup_teardown(test_sha256_from_verify, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_verify_sum_untouched_on_failure, setup,
                                                 teardown),
