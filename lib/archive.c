@@ -5,6 +5,7 @@
  */
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@ struct bk {
         struct link_seen *links;
         size_t            nlinks, links_alloc;
         struct hasher     h;            /* hashes the regular files' data */
+        struct entry_meta meta;
         struct strv       hashed;       /* their members, in the order hashed */
         uint64_t          done, total;
         int64_t           last_progress;
@@ -148,23 +150,26 @@ bk_data(struct bk *b, int fd, const char *src, const char *member, uint64_t size
         return r;
 }
 
-static int bk_walk(struct bk *b, const char *src, const char *member, bool top);
+static int bk_walk(struct bk *b, const char *src, const char *member, bool top,
+                   unsigned char dtype);
 
 static int
 bk_children(struct bk *b, int dirfd, const char *src, const char *member)
 {
         struct strv names = {0};
-        int r = archive_dir_names(dirfd, src, &names, b->d);
+        unsigned char *types = NULL;
+        int r = archive_dir_typed(dirfd, src, &names, &types, b->d);
 
         for (size_t i = 0; r == 0 && i < names.n; i++) {
                 char *csrc = path_join(src, names.v[i]);
                 char *cmem = member[0] != '\0' ? path_join(member, names.v[i])
                                                : xstrdup(names.v[i]);
 
-                r = bk_walk(b, csrc, cmem, false);
+                r = bk_walk(b, csrc, cmem, false, types[i]);
                 free(csrc);
                 free(cmem);
         }
+        free(types);
         strv_release(&names);
         return r;
 }
@@ -180,17 +185,39 @@ bk_link_target(struct bk *b, const struct stat *st, const char *member)
         return NULL;
 }
 
+/* bk_walk for a file or directory that readdir said is one (dtype): it is
+ * opened without an lstat first, and its one stat is the fstat. Returns 1
+ * to say: look with lstat instead (it was neither, or changed). */
 static int
-bk_walk(struct bk *b, const char *src, const char *member, bool top)
+bk_open_typed(const char *src, unsigned char dtype, struct stat *ret_st, int *ret_fd)
+{
+        int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+                      (dtype == DT_DIR ? O_DIRECTORY : 0));
+
+        if (fd < 0)
+                return errno == ENOENT || errno == ELOOP ? 0 : 1;
+        if (fstat(fd, ret_st) < 0 || !(S_ISREG(ret_st->st_mode) || S_ISDIR(ret_st->st_mode))) {
+                close(fd);
+                return 1;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+static int
+bk_walk(struct bk *b, const char *src, const char *member, bool top, unsigned char dtype)
 {
         struct archive_entry *e;
         const char *link;
         struct stat st;
         int fd = -1, r = 0;
 
+        if (!top && (dtype == DT_REG || dtype == DT_DIR) &&
+            bk_open_typed(src, dtype, &st, &fd) == 0 && fd < 0)
+                return 0;               /* gone or replaced meanwhile */
         /* A path given by the plan is followed when it is a symlink (like
          * bsdtar -H); everything below it is archived as it is. */
-        if ((top ? stat(src, &st) : lstat(src, &st)) < 0) {
+        if (fd < 0 && (top ? stat(src, &st) : lstat(src, &st)) < 0) {
                 if (!top && errno == ENOENT)
                         return 0;
                 r = -errno;
@@ -199,7 +226,7 @@ bk_walk(struct bk *b, const char *src, const char *member, bool top)
         }
         if (S_ISSOCK(st.st_mode))
                 return 0;               /* like tar: sockets cannot be archived */
-        if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+        if (fd < 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
                 struct stat fst;
 
                 fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | (top ? 0 : O_NOFOLLOW) |
@@ -221,13 +248,9 @@ bk_walk(struct bk *b, const char *src, const char *member, bool top)
         e = archive_entry_new();
         archive_entry_copy_sourcepath(e, src);
         archive_entry_copy_pathname(e, member);
-        archive_entry_copy_stat(e, &st);
-        if (archive_read_disk_entry_from_file(b->disk, e, fd, &st) < ARCHIVE_WARN) {
-                r = -(archive_errno(b->disk) > 0 ? archive_errno(b->disk) : EIO);
-                diag_set(b->d, _("cannot back up \"%s\": %s"), src,
-                         archive_error_string(b->disk));
+        r = entry_meta_fill(&b->meta, e, fd, src, &st, b->d);
+        if (r < 0)
                 goto out;
-        }
         archive_entry_copy_pathname(e, member);
         archive_entry_sparse_clear(e);
         link = bk_link_target(b, &st, member);
@@ -343,6 +366,7 @@ bk_run(struct bk *b, char *const *paths, size_t n, const char *comp,
         b->disk = archive_read_disk_new();
         archive_read_disk_set_standard_lookup(b->disk);
         archive_read_disk_set_behavior(b->disk, ARCHIVE_READDISK_NO_SPARSE);
+        b->meta.disk = b->disk;
         if (archive_write_set_format_pax_restricted(b->a) != ARCHIVE_OK) {
                 diag_set(b->d, "%s", archive_error_string(b->a));
                 return -EINVAL;
@@ -362,7 +386,7 @@ bk_run(struct bk *b, char *const *paths, size_t n, const char *comp,
         for (size_t i = 0; r == 0 && i < n; i++) {
                 char *src = archive_abs_normalise(paths[i]);
 
-                r = bk_walk(b, src, src + 1, true);
+                r = bk_walk(b, src, src + 1, true, DT_UNKNOWN);
                 free(src);
         }
         if (r == 0)
@@ -463,6 +487,7 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
         if (b.disk != NULL)
                 archive_read_free(b.disk);
         links_free(b.links, b.nlinks);
+        entry_meta_release(&b.meta);
         free(b.h.hex);
         strv_release(&b.hashed);
         return r;

@@ -28,6 +28,10 @@ char *archive_abs_normalise(const char *path);
 
 /* Sorted names in the directory open on fd (which is consumed). */
 int   archive_dir_names(int fd, const char *src, struct strv *ret, struct diag *d);
+/* The same, and with ret_types, each name's d_type (DT_UNKNOWN when the
+ * filesystem does not say) in a new array the caller frees. */
+int   archive_dir_typed(int fd, const char *src, struct strv *ret, unsigned char **ret_types,
+                        struct diag *d);
 
 /* Files with more than one name, seen so far. */
 struct link_seen {
@@ -142,6 +146,25 @@ void  hasher_add(struct hasher *h, const void *data, size_t len);
 void  hasher_end(struct hasher *h);
 /* Hash what is left, stop the thread, free the buffers. */
 void  hasher_finish(struct hasher *h);
+
+/* What a backup records of a file besides its data (archive_meta.c). */
+struct fs_caps {
+        dev_t  dev;
+        bool   xattrs;                  /* false once the filesystem said ENOTSUP */
+        bool   flags;                   /* false once FS_IOC_GETFLAGS said ENOTTY */
+};
+struct entry_meta {
+        struct archive *disk;           /* the caller's, with its name lookups */
+        struct fs_caps *v;
+        size_t          n, alloc;
+};
+/* Fill e from st (the file's own, open on fd, or fd -1) as
+ * archive_read_disk_entry_from_file() does: owner names, file flags,
+ * symlink target, ACLs, xattrs; without asking for what the file cannot
+ * have. Returns 0 or -errno with the message in d. */
+int  entry_meta_fill(struct entry_meta *m, struct archive_entry *e, int fd, const char *src,
+                     const struct stat *st, struct diag *d);
+void entry_meta_release(struct entry_meta *m);
 
 /* Restoring (archive_restore.c, archive_swap.c). */
 

@@ -52,21 +52,31 @@ archive_abs_normalise(const char *path)
         return strbuf_detach(&sb);
 }
 
+/* A name and its d_type, while they are sorted together. */
+struct typed_name {
+        char          *name;
+        unsigned char  type;
+};
+
 static int
-name_cmp(const void *a, const void *b)
+typed_cmp(const void *a, const void *b)
 {
-        return strcmp(*(char *const *)a, *(char *const *)b);
+        return strcmp(((const struct typed_name *)a)->name,
+                      ((const struct typed_name *)b)->name);
 }
 
 int
-archive_dir_names(int fd, const char *src, struct strv *ret, struct diag *d)
+archive_dir_typed(int fd, const char *src, struct strv *ret, unsigned char **ret_types,
+                  struct diag *d)
 {
         DIR *dir = fdopendir(fd);
+        struct typed_name *v = NULL;
+        size_t n = 0, alloc = 0;
         struct dirent *de;
+        int e = 0;
 
         if (dir == NULL) {
-                int e = errno;
-
+                e = errno;
                 close(fd);
                 /* TRANSLATORS: %s is a directory, then the system's reason. */
                 diag_set(d, _("cannot read directory \"%s\": %s"), src, strerror(e));
@@ -74,21 +84,38 @@ archive_dir_names(int fd, const char *src, struct strv *ret, struct diag *d)
         }
         errno = 0;
         while ((de = readdir(dir)) != NULL) {
-                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-                        strv_push(ret, de->d_name);
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+                        xgrow((void **)&v, &alloc, n + 1, sizeof *v);
+                        v[n++] = (struct typed_name){ xstrdup(de->d_name), de->d_type };
+                }
                 errno = 0;
         }
-        if (errno != 0) {
-                int e = errno;
-
-                closedir(dir);
+        e = errno;
+        closedir(dir);
+        if (e == 0 && n > 0)
+                qsort(v, n, sizeof *v, typed_cmp);
+        if (e == 0 && ret_types != NULL)
+                *ret_types = xmalloc(n > 0 ? n : 1);
+        for (size_t i = 0; i < n; i++) {
+                if (e == 0 && ret_types != NULL)
+                        (*ret_types)[i] = v[i].type;
+                if (e == 0)
+                        strv_push_take(ret, v[i].name);
+                else
+                        free(v[i].name);
+        }
+        free(v);
+        if (e != 0) {
                 diag_set(d, _("cannot read directory \"%s\": %s"), src, strerror(e));
                 return -e;
         }
-        closedir(dir);
-        if (ret->n > 0)
-                qsort(ret->v, ret->n, sizeof *ret->v, name_cmp);
         return 0;
+}
+
+int
+archive_dir_names(int fd, const char *src, struct strv *ret, struct diag *d)
+{
+        return archive_dir_typed(fd, src, ret, NULL, d);
 }
 
 bool

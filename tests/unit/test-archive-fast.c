@@ -1,6 +1,7 @@
 /* test-archive-fast.c: what makes backups fast without changing them: the
  * archive's SHA-256 taken by verify (sha256_later, archive_verify_sum), the
- * members hashed on a thread of their own with one reused context. */
+ * members hashed on a thread of their own with one reused context, and a
+ * file's xattrs, ACL and flags asked for only when it has some. */
 #include <config.h>
 
 #include <errno.h>
@@ -12,9 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+#include <linux/fs.h>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <cmocka.h>
 
 #include "lib/archive.h"
@@ -130,6 +136,117 @@ test_sha256_final_reset(void **state)
         assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+/* An access ACL in the kernel's xattr form: user::rw-, user:65534:r--,
+ * group::r--, mask::r--, other::r--. */
+static const unsigned char acl_value[] = {
+        2, 0, 0, 0,
+        0x01, 0, 6, 0, 0xff, 0xff, 0xff, 0xff,
+        0x02, 0, 4, 0, 0xfe, 0xff, 0, 0,
+        0x04, 0, 4, 0, 0xff, 0xff, 0xff, 0xff,
+        0x10, 0, 4, 0, 0xff, 0xff, 0xff, 0xff,
+        0x20, 0, 4, 0, 0xff, 0xff, 0xff, 0xff,
+};
+
+/* What the backup holds of member name (below the tree): its xattr count,
+ * ACL entries beyond the mode, and file flags. */
+struct meta_seen {
+        int           xattrs;
+        int           acls;
+        unsigned long fflags;
+        bool          found;
+};
+
+static struct meta_seen
+meta_of(const char *archive, const char *src, const char *rel)
+{
+        struct archive *a = archive_read_new();
+        struct archive_entry *e;
+        struct meta_seen m = {0};
+        char *want = xasprintf("%s/%s", src + 1, rel);
+
+        archive_read_support_filter_all(a);
+        archive_read_support_format_all(a);
+        assert_int_equal(archive_read_open_filename(a, archive, 65536), ARCHIVE_OK);
+        while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+                const char *name = archive_entry_pathname(e);
+                unsigned long clear;
+
+                if (strcmp(name, want) != 0 && !(strncmp(name, want, strlen(want)) == 0 &&
+                                                  strcmp(name + strlen(want), "/") == 0))
+                        continue;
+                m.found = true;
+                m.xattrs = archive_entry_xattr_count(e);
+                m.acls = archive_entry_acl_count(e, ARCHIVE_ENTRY_ACL_TYPE_ACCESS);
+                archive_entry_fflags(e, &m.fflags, &clear);
+        }
+        archive_read_free(a);
+        free(want);
+        return m;
+}
+
+/* A file with an xattr, one with an ACL, one with a flag keep them among
+ * files with none (whose xattrs are not read); a filesystem without
+ * xattrs is skipped where this one has none. */
+static void
+test_xattrs_acls_flags_kept(void **state)
+{
+        struct fx *f = *state;
+        struct backup_result res = {0};
+        struct backup_opts o = { .compression = "none" };
+        char *paths[] = { f->src }, *x = fx_put(f, "sub/x", "x\n", 2);
+        char *acl = fx_put(f, "sub/acl", "acl\n", 4), *nd = fx_put(f, "sub/nodump", "n\n", 2);
+        char *dir = xasprintf("%s/sub", f->src);
+        bool xattrs = setxattr(x, "user.upshift", "kept", 4, 0) == 0;
+        bool acls = xattrs && setxattr(acl, "system.posix_acl_access", acl_value,
+                                       sizeof acl_value, 0) == 0;
+        bool dirx = xattrs && setxattr(dir, "user.dir", "d", 1, 0) == 0;
+        bool flags = false;
+        struct meta_seen m;
+        struct diag d = {0};
+        int fd = open(nd, O_RDONLY | O_CLOEXEC), fl = 0;
+
+        assert_true(fd >= 0);
+        if (ioctl(fd, FS_IOC_GETFLAGS, &fl) == 0) {
+                fl |= FS_NODUMP_FL;
+                flags = ioctl(fd, FS_IOC_SETFLAGS, &fl) == 0;
+        }
+        close(fd);
+        assert_int_equal(archive_backup(paths, 1, f->dest, "m.tar", &o, &res, &d), 0);
+        if (xattrs) {
+                /* pax holds it twice (SCHILY. and LIBARCHIVE.), read back as 2 */
+                m = meta_of(res.path, f->src, "sub/x");
+                assert_true(m.found);
+                assert_true(m.xattrs >= 1);
+        } else {
+                print_message("no user xattrs on %s: that part is skipped\n", f->base);
+        }
+        if (acls) {
+                m = meta_of(res.path, f->src, "sub/acl");
+                assert_true(m.found);
+                assert_true(m.acls >= 5);
+        }
+        if (dirx) {
+                m = meta_of(res.path, f->src, "sub");
+                assert_true(m.found);
+                assert_true(m.xattrs >= 1);
+        }
+        if (flags) {
+                m = meta_of(res.path, f->src, "sub/nodump");
+                assert_true(m.found);
+                assert_true((m.fflags & FS_NODUMP_FL) != 0);
+        }
+        m = meta_of(res.path, f->src, "sub/small007");
+        assert_true(m.found);
+        assert_int_equal(m.xattrs, 0);
+        assert_int_equal(m.acls, 0);
+        assert_int_equal(archive_verify(res.path, NULL, NULL, NULL, &d), 0);
+        backup_result_release(&res);
+        free(x);
+        free(acl);
+        free(nd);
+        free(dir);
+}
+
 /* A failed verify leaves ret_sha256 alone. */
 static void
 test_verify_sum_untouched_on_failure(void **state)
@@ -163,6 +280,7 @@ main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sha256_final_reset),
                 cmocka_unit_test_setup_teardown(test_sha256_from_verify, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_xattrs_acls_flags_kept, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_verify_sum_untouched_on_failure, setup,
                                                 teardown),
         };
