@@ -150,14 +150,15 @@ bk_data(struct bk *b, int fd, const char *src, const char *member, uint64_t size
         return r;
 }
 
-static int bk_walk(struct bk *b, const char *src, const char *member, bool top,
-                   unsigned char dtype);
+static int bk_walk(struct bk *b, int atfd, const char *name, const char *src,
+                   const char *member, bool top, unsigned char dtype);
 
 static int
 bk_children(struct bk *b, int dirfd, const char *src, const char *member)
 {
         struct strv names = {0};
         unsigned char *types = NULL;
+        int at = dup(dirfd);            /* children are opened relative to it */
         int r = archive_dir_typed(dirfd, src, &names, &types, b->d);
 
         for (size_t i = 0; r == 0 && i < names.n; i++) {
@@ -165,10 +166,13 @@ bk_children(struct bk *b, int dirfd, const char *src, const char *member)
                 char *cmem = member[0] != '\0' ? path_join(member, names.v[i])
                                                : xstrdup(names.v[i]);
 
-                r = bk_walk(b, csrc, cmem, false, types[i]);
+                r = bk_walk(b, at >= 0 ? at : AT_FDCWD, at >= 0 ? names.v[i] : csrc, csrc,
+                            cmem, false, types[i]);
                 free(csrc);
                 free(cmem);
         }
+        if (at >= 0)
+                close(at);
         free(types);
         strv_release(&names);
         return r;
@@ -189,10 +193,10 @@ bk_link_target(struct bk *b, const struct stat *st, const char *member)
  * opened without an lstat first, and its one stat is the fstat. Returns 1
  * to say: look with lstat instead (it was neither, or changed). */
 static int
-bk_open_typed(const char *src, unsigned char dtype, struct stat *ret_st, int *ret_fd)
+bk_open_typed(int atfd, const char *name, unsigned char dtype, struct stat *ret_st, int *ret_fd)
 {
-        int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
-                      (dtype == DT_DIR ? O_DIRECTORY : 0));
+        int fd = openat(atfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+                        (dtype == DT_DIR ? O_DIRECTORY : 0));
 
         if (fd < 0)
                 return errno == ENOENT || errno == ELOOP ? 0 : 1;
@@ -204,8 +208,10 @@ bk_open_typed(const char *src, unsigned char dtype, struct stat *ret_st, int *re
         return 0;
 }
 
+/* src is opened as name relative to atfd (its directory, or AT_FDCWD). */
 static int
-bk_walk(struct bk *b, const char *src, const char *member, bool top, unsigned char dtype)
+bk_walk(struct bk *b, int atfd, const char *name, const char *src, const char *member,
+        bool top, unsigned char dtype)
 {
         struct archive_entry *e;
         const char *link;
@@ -213,11 +219,11 @@ bk_walk(struct bk *b, const char *src, const char *member, bool top, unsigned ch
         int fd = -1, r = 0;
 
         if (!top && (dtype == DT_REG || dtype == DT_DIR) &&
-            bk_open_typed(src, dtype, &st, &fd) == 0 && fd < 0)
+            bk_open_typed(atfd, name, dtype, &st, &fd) == 0 && fd < 0)
                 return 0;               /* gone or replaced meanwhile */
         /* A path given by the plan is followed when it is a symlink (like
          * bsdtar -H); everything below it is archived as it is. */
-        if (fd < 0 && (top ? stat(src, &st) : lstat(src, &st)) < 0) {
+        if (fd < 0 && fstatat(atfd, name, &st, top ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
                 if (!top && errno == ENOENT)
                         return 0;
                 r = -errno;
@@ -229,8 +235,8 @@ bk_walk(struct bk *b, const char *src, const char *member, bool top, unsigned ch
         if (fd < 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
                 struct stat fst;
 
-                fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | (top ? 0 : O_NOFOLLOW) |
-                          (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+                fd = openat(atfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+                            (top ? 0 : O_NOFOLLOW) | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
                 if (fd < 0 && !top && (errno == ENOENT || errno == ELOOP))
                         return 0;       /* gone or replaced meanwhile */
                 if (fd < 0 || fstat(fd, &fst) < 0) {
@@ -386,7 +392,7 @@ bk_run(struct bk *b, char *const *paths, size_t n, const char *comp,
         for (size_t i = 0; r == 0 && i < n; i++) {
                 char *src = archive_abs_normalise(paths[i]);
 
-                r = bk_walk(b, src, src + 1, true, DT_UNKNOWN);
+                r = bk_walk(b, AT_FDCWD, src, src, src + 1, true, DT_UNKNOWN);
                 free(src);
         }
         if (r == 0)

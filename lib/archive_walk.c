@@ -153,15 +153,18 @@ struct walk {
         struct diag      *d;
 };
 
+/* src is looked up as name relative to atfd (its directory, or AT_FDCWD),
+ * which costs one path component, not all of them. */
 static int
-walk_one(struct walk *w, const char *src, const char *rel, bool top)
+walk_one(struct walk *w, int atfd, const char *name, const char *src, const char *rel,
+         bool top)
 {
         struct strv names = {0};
         struct stat st;
         bool again;
-        int fd, r;
+        int fd, at, r;
 
-        if ((top ? stat(src, &st) : lstat(src, &st)) < 0) {
+        if (fstatat(atfd, name, &st, top ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
                 if (!top && errno == ENOENT)
                         return 0;       /* vanished meanwhile: not ours to judge */
                 r = -errno;
@@ -173,7 +176,7 @@ walk_one(struct walk *w, const char *src, const char *rel, bool top)
         r = w->fn(w->ud, src, rel, &st, !again);
         if (r != 0 || !S_ISDIR(st.st_mode))
                 return r;
-        fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (top ? 0 : O_NOFOLLOW));
+        fd = openat(atfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (top ? 0 : O_NOFOLLOW));
         if (fd < 0) {
                 if (!top && (errno == ENOENT || errno == ELOOP || errno == ENOTDIR))
                         return 0;
@@ -181,15 +184,19 @@ walk_one(struct walk *w, const char *src, const char *rel, bool top)
                 diag_set(w->d, _("cannot back up \"%s\": %s"), src, strerror(-r));
                 return r;
         }
+        at = dup(fd);
         r = archive_dir_names(fd, src, &names, w->d);
         for (size_t i = 0; r == 0 && i < names.n; i++) {
                 char *child = path_join(src, names.v[i]);
                 char *crel = rel[0] != '\0' ? path_join(rel, names.v[i]) : xstrdup(names.v[i]);
 
-                r = walk_one(w, child, crel, false);
+                r = walk_one(w, at >= 0 ? at : AT_FDCWD, at >= 0 ? names.v[i] : child, child,
+                             crel, false);
                 free(child);
                 free(crel);
         }
+        if (at >= 0)
+                close(at);
         strv_release(&names);
         return r;
 }
@@ -203,7 +210,7 @@ archive_walk(char *const *paths, size_t n, walk_fn fn, void *ud, struct diag *d)
         for (size_t i = 0; r == 0 && i < n; i++) {
                 char *p = archive_abs_normalise(paths[i]);
 
-                r = walk_one(&w, p, "", true);
+                r = walk_one(&w, AT_FDCWD, p, p, "", true);
                 free(p);
         }
         links_free(w.links, w.n);
