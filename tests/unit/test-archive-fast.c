@@ -33,9 +33,9 @@
 #define BIG (9 * 1024 * 1024 + 17)
 
 struct fx {
-        char *base;             /* t_mkdtemp() */
-        char *src;              /* base/srv: the tree we back up */
-        char *dest;             /* base/backups */
+        char base[256];         /* t_mkdtemp() */
+        char src[300];          /* base/srv: the tree we back up */
+        char dest[300];         /* base/backups */
 };
 
 static char *
@@ -54,12 +54,13 @@ static int
 setup(void **state)
 {
         struct fx *f = xcalloc(1, sizeof *f);
-        char *big = xmalloc(BIG), *p;
+        char *big = xmalloc(BIG), *p = t_mkdtemp("archive-fast");
 
-        f->base = t_mkdtemp("archive-fast");
-        assert_non_null(f->base);
-        f->src = xasprintf("%s/srv", f->base);
-        f->dest = xasprintf("%s/backups", f->base);
+        assert_non_null(p);
+        snprintf(f->base, sizeof f->base, "%s", p);
+        snprintf(f->src, sizeof f->src, "%s/srv", p);
+        snprintf(f->dest, sizeof f->dest, "%s/backups", p);
+        free(p);
         p = xasprintf("%s/sub", f->src);
         assert_int_equal(mkdir_p(p, 0755, NULL), 0);
         free(p);
@@ -81,14 +82,10 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-        struct fx *f = *state;
+        int r = t_rm_rf(((struct fx *)*state)->base);
 
-        assert_int_equal(t_rm_rf(f->base), 0);
-        free(f->base);
-        free(f->src);
-        free(f->dest);
-        free(f);
-        return 0;
+        free(*state);
+        return r == 0 ? 0 : -1;
 }
 
 /* With sha256_later the backup leaves its SHA-256 to verify, which gives
