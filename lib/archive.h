@@ -19,7 +19,13 @@
  *
  * zstd runs with one thread per CPU (libarchive's zstd:threads); the level
  * is the plan's (backup_opts.level, 0 for the compressor's default: 3 for
- * zstd, 6 for gzip and xz).
+ * zstd, 6 for gzip and xz). The files are hashed for the manifest on a
+ * thread of their own as they are read (archive_hasher.c). Per member the
+ * backup makes one stat (a file readdir names as regular or a directory is
+ * opened and fstat'ed, looked up relative to its directory) and asks for
+ * xattrs and ACLs only when flistxattr lists some, and not at all on a
+ * filesystem without xattrs or file flags (archive_meta.c); the walk that
+ * measures the data for the progress total before it makes one more.
  */
 #ifndef UPSHIFT_ARCHIVE_H
 #define UPSHIFT_ARCHIVE_H
