@@ -1,32 +1,41 @@
 #!/bin/bash
-# backup.sh: upshift's backup against tar | zstd and tar -czf on one tree.
+# backup.sh: upshift's backup against tar | zstd and tar -czf on one tree,
+# and against tar | zstd on many small files.
 #
 #     bench/backup.sh BUILD_DIR          (make bench runs it)
 #
-# BENCH_DIR: where the tree and archives go (default /var/tmp, the main
-# disk: about 3 times BENCH_MIB must be free). BENCH_MIB: the tree's size
-# in MiB (default 1024). BENCH_RUNS: runs of each, the best counts (3).
+# BENCH_DIR: where the trees and archives go (default /var/tmp, the main
+# disk: about 3 times BENCH_MIB must be free, and 1 GiB more for the small
+# files). BENCH_MIB: the tree's size in MiB (default 1024). BENCH_RUNS:
+# runs of each, the median counts (3). BENCH_SMALL_FILES: how many small
+# files (default 100000; 0 leaves that part out).
 #
 # bench/gen-tree writes a deterministic tree that looks like a database's
-# data directory. Dropping the page cache needs root and is not reliable
-# in containers, so instead the tree is read once before anything is timed:
-# every run reads it from memory, the same for upshift and for tar.
+# data directory, and with --small one of small files (256 B to 4 KiB,
+# 1,000 to a directory). Dropping the page cache needs root and is not
+# reliable in containers, so instead each tree is read once before
+# anything is timed: every run reads it from memory, the same for upshift
+# and for tar. The runs alternate (upshift, tar, upshift, tar, ...) so that
+# a machine busy with other work slows both alike.
 #
 # Timed, each from outside with the same clock:
 #   upshift      bench-backup backup: archive_backup(), zstd at its default
 #                level (3), threads as the library sets them, the SHA-256
-#                manifest, the archive's own SHA-256, fsync of the archive
-#                and its directory
+#                manifest, fsync of the archive and its directory (the
+#                archive's own SHA-256 is taken by verify, as the backup
+#                step does)
 #   tar|zstd     tar -cf - data | zstd -T0 -3 > out, then sync out (fsync:
 #                upshift makes its archive durable, so the baseline does too;
 #                the time without the fsync is printed as well)
 #   tar -czf     tar -czf out data, then sync out
 #   verify       bench-backup verify: archive_verify(), which reads the whole
-#                archive back, hashes it and every member
+#                archive back, hashes it and every member, and gives the
+#                archive's own SHA-256
 # The last line is
-#   backup: time_ratio=R size_ratio=S verify_ratio=V
+#   backup: time_ratio=R size_ratio=S verify_ratio=V small_files_ratio=F
 # R = upshift / (tar|zstd + fsync), S = upshift size / tar|zstd size,
-# V = verify / upshift backup; the raw figures are printed above it.
+# V = verify / upshift backup, F = R on the small files; the raw figures
+# (medians) are printed above it.
 set -euo pipefail
 
 build=${1:?usage: backup.sh BUILD_DIR}
@@ -35,6 +44,7 @@ gen=$build/bench/gen-tree
 mib=${BENCH_MIB:-1024}
 runs=${BENCH_RUNS:-3}
 parent=${BENCH_DIR:-/var/tmp}
+small=${BENCH_SMALL_FILES:-100000}
 
 for t in "$bb" "$gen"; do
         [ -x "$t" ] || { echo "backup.sh: $t is missing (make bench builds it)" >&2; exit 2; }
@@ -42,7 +52,7 @@ done
 for t in tar zstd gzip sync; do
         command -v "$t" >/dev/null || { echo "backup.sh: $t is not installed" >&2; exit 2; }
 done
-need=$((mib * 3))
+need=$((mib * 3 + (small > 0 ? 1024 : 0)))
 avail=$(df -Pm "$parent" | awk 'NR == 2 { print $4 }')
 if [ "$avail" -lt "$need" ]; then
         echo "backup.sh: $need MiB must be free in $parent, $avail MiB are" >&2
@@ -55,7 +65,10 @@ now() { date +%s%N; }
 # ms since $1
 since() { echo $(( ($(now) - $1) / 1000000 )); }
 secs() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
-best() { printf '%s\n' "$@" | sort -n | head -n 1; }
+median() {
+        printf '%s\n' "$@" | sort -n |
+                awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
 echo "tree: $("$gen" "$work/data" "$mib") ($mib MiB asked) in $work"
@@ -68,7 +81,7 @@ for run in $(seq 1 "$runs"); do
         rm -rf "$work/out" "$work/t.tar.zst" "$work/t.tar.gz"
 
         t0=$(now)
-        read -r sum u_size raw < <("$bb" backup "$work/data" "$work/out" u.tar.zst)
+        read -r u_size raw < <("$bb" backup "$work/data" "$work/out" u.tar.zst)
         u_t+=("$(since "$t0")")
 
         t0=$(now)
@@ -83,8 +96,10 @@ for run in $(seq 1 "$runs"); do
         g_t+=("$(since "$t0")")
 
         t0=$(now)
-        "$bb" verify "$work/out/u.tar.zst" "$sum"
+        sum=$("$bb" verify "$work/out/u.tar.zst")
         v_t+=("$(since "$t0")")
+        [ "$sum" = "$(sha256sum < "$work/out/u.tar.zst" | cut -d' ' -f1)" ] ||
+                { echo "backup.sh: verify gave $sum, not the archive's SHA-256" >&2; exit 1; }
         echo "run $run: upshift $(secs "${u_t[-1]}") s, tar|zstd $(secs "${z_t[-1]}") s" \
              "(+fsync $(secs "${zs_t[-1]}") s), tar -czf $(secs "${g_t[-1]}") s," \
              "verify $(secs "${v_t[-1]}") s"
@@ -92,15 +107,40 @@ done
 z_size=$(stat -c %s "$work/t.tar.zst")
 g_size=$(stat -c %s "$work/t.tar.gz")
 read -r _ est < <("$bb" estimate "$work/data")
-u=$(best "${u_t[@]}") z=$(best "${z_t[@]}") zs=$(best "${zs_t[@]}")
-g=$(best "${g_t[@]}") v=$(best "${v_t[@]}")
+u=$(median "${u_t[@]}") z=$(median "${z_t[@]}") zs=$(median "${zs_t[@]}")
+g=$(median "${g_t[@]}") v=$(median "${v_t[@]}")
 
 echo "data: $raw bytes"
-echo "upshift backup:       best $(secs "$u") s, $u_size bytes"
-echo "tar | zstd -T0 -3:    best $(secs "$z") s without fsync, $(secs "$zs") s with, $z_size bytes"
-echo "tar -czf:             best $(secs "$g") s, $g_size bytes"
-echo "upshift verify:       best $(secs "$v") s"
+echo "upshift backup:       median $(secs "$u") s, $u_size bytes"
+echo "tar | zstd -T0 -3:    median $(secs "$z") s without fsync, $(secs "$zs") s with, $z_size bytes"
+echo "tar -czf:             median $(secs "$g") s, $g_size bytes"
+echo "upshift verify:       median $(secs "$v") s"
 echo "upshift estimate:     $est bytes ($(ratio "$est" "$u_size") of the real size)"
 echo "time_ratio without the baseline's fsync: $(ratio "$u" "$z")"
+# Many small files: what each member costs.
+sf=""
+if [ "$small" -gt 0 ]; then
+        rm -rf "$work/data" "$work/out" "$work/t.tar.zst" "$work/t.tar.gz"
+        echo "small files: $("$gen" --small "$work/small" "$small")"
+        tar -cf - -C "$work" small > /dev/null
+        su_t=() sz_t=()
+        for run in $(seq 1 "$runs"); do
+                rm -rf "$work/sout" "$work/s.tar.zst"
+                t0=$(now)
+                read -r su_size _ < <("$bb" backup "$work/small" "$work/sout" u.tar.zst)
+                su_t+=("$(since "$t0")")
+                t0=$(now)
+                tar -cf - -C "$work" small | zstd -T0 -3 -q > "$work/s.tar.zst"
+                sync "$work/s.tar.zst"
+                sz_t+=("$(since "$t0")")
+                echo "small run $run: upshift $(secs "${su_t[-1]}") s," \
+                     "tar|zstd+fsync $(secs "${sz_t[-1]}") s"
+        done
+        su=$(median "${su_t[@]}") sz=$(median "${sz_t[@]}")
+        sz_size=$(stat -c %s "$work/s.tar.zst")
+        echo "small files, upshift: median $(secs "$su") s, $su_size bytes;" \
+             "tar|zstd+fsync: median $(secs "$sz") s, $sz_size bytes"
+        sf=" small_files_ratio=$(ratio "$su" "$sz")"
+fi
 echo "backup: time_ratio=$(ratio "$u" "$zs") size_ratio=$(ratio "$u_size" "$z_size")" \
-     "verify_ratio=$(ratio "$v" "$u")"
+     "verify_ratio=$(ratio "$v" "$u")$sf"

@@ -1,10 +1,11 @@
 /* bench-backup.c: upshift's side of bench/backup.sh.
  *
  *     bench-backup backup DIR DEST_DIR NAME [COMPRESSION [LEVEL]]
- *         archive_backup() of DIR into DEST_DIR/NAME; prints
- *         "<archive sha256> <archive size> <data bytes>"
- *     bench-backup verify ARCHIVE SHA256
- *         archive_verify() of it against SHA256
+ *         archive_backup() of DIR into DEST_DIR/NAME, as the backup step
+ *         makes it (its SHA-256 left to verify); prints
+ *         "<archive size> <data bytes>"
+ *     bench-backup verify ARCHIVE
+ *         archive_verify_sum() of it; prints the archive's SHA-256
  *     bench-backup estimate DIR [COMPRESSION [LEVEL]]
  *         archive_estimate(); prints "<raw bytes> <estimated size>"
  *
@@ -36,18 +37,25 @@ main(int argc, char **argv)
                 struct backup_opts o = {
                         .compression = argc > 5 ? argv[5] : NULL,
                         .level = argc > 6 ? atoi(argv[6]) : 0,
+                        .sha256_later = true,
                 };
                 struct backup_result res = {0};
                 char *paths[] = { argv[2] };
 
                 if (archive_backup(paths, 1, argv[3], argv[4], &o, &res, &d) < 0)
                         return fail(&d);
-                printf("%s %" PRIu64 " %" PRIu64 "\n", res.sha256, res.size, res.bytes_in);
+                printf("%" PRIu64 " %" PRIu64 "\n", res.size, res.bytes_in);
                 backup_result_release(&res);
                 return 0;
         }
-        if (argc == 4 && strcmp(argv[1], "verify") == 0)
-                return archive_verify(argv[2], argv[3], NULL, NULL, &d) < 0 ? fail(&d) : 0;
+        if (argc == 3 && strcmp(argv[1], "verify") == 0) {
+                char sum[SHA256_HEX_LEN + 1];
+
+                if (archive_verify_sum(argv[2], NULL, sum, NULL, NULL, &d) < 0)
+                        return fail(&d);
+                printf("%s\n", sum);
+                return 0;
+        }
         if (argc >= 3 && strcmp(argv[1], "estimate") == 0) {
                 struct backup_opts o = {
                         .compression = argc > 3 ? argv[3] : NULL,
@@ -62,7 +70,7 @@ main(int argc, char **argv)
                 return 0;
         }
         fprintf(stderr, "usage: bench-backup backup DIR DEST_DIR NAME [COMPRESSION [LEVEL]]\n"
-                        "       bench-backup verify ARCHIVE SHA256\n"
+                        "       bench-backup verify ARCHIVE\n"
                         "       bench-backup estimate DIR [COMPRESSION [LEVEL]]\n");
         return 2;
 }

@@ -2,6 +2,7 @@
  * directory, for bench/backup.sh.
  *
  *     gen-tree DIR [MIB]
+ *     gen-tree --small DIR FILES
  *
  * DIR must not exist. About MIB mebibytes (default 1024) are written:
  *   - DIR/base/<db>/<relfile>: 5,000 files of 1 to 64 KiB, rows of
@@ -10,6 +11,9 @@
  *     text-like rows and of random bytes (so each is half compressible),
  *     as many as it takes to reach MIB;
  *   - DIR/global/pg_control and a few other small files.
+ * With --small, FILES files of 256 B to 4 KiB of text-like rows instead,
+ * 1,000 to a directory (DIR/d<n>/<n>): what a backup of many small files
+ * costs per member.
  * Everything comes from a fixed seed, so two runs write the same bytes.
  * Prints the bytes written and the number of files.
  */
@@ -31,6 +35,7 @@
 #define DATABASES 5
 #define SEGMENT (64u * MiB)
 #define RUN MiB
+#define PER_DIR 1000
 
 struct gen {
         uint64_t s;             /* xorshift64* state */
@@ -177,6 +182,26 @@ segments(struct gen *g, const char *dir, uint64_t want)
         }
 }
 
+/* FILES small files under dir, PER_DIR to a directory. */
+static void
+many_files(struct gen *g, const char *dir, unsigned files)
+{
+        char path[4096];
+
+        mkdir_or_die(dir);
+        for (unsigned i = 0; i < files; i++) {
+                size_t len = 256 + (size_t)(next(g) % (4 * KiB - 256 + 1));
+
+                if (i % PER_DIR == 0) {
+                        snprintf(path, sizeof path, "%s/d%u", dir, i / PER_DIR);
+                        mkdir_or_die(path);
+                }
+                fill_text(g, g->buf, len);
+                snprintf(path, sizeof path, "%s/d%u/%u", dir, i / PER_DIR, i);
+                write_file(g, path, g->buf, len);
+        }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -184,13 +209,19 @@ main(int argc, char **argv)
         uint64_t want = (uint64_t)(argc > 2 ? strtoul(argv[2], NULL, 10) : 1024) * MiB;
         char path[4096];
 
-        if (argc < 2 || argc > 3) {
-                fprintf(stderr, "usage: gen-tree DIR [MIB]\n");
+        if (argc < 2 || argc > 4 || (argc == 4) != (strcmp(argv[1], "--small") == 0)) {
+                fprintf(stderr, "usage: gen-tree DIR [MIB]\n       gen-tree --small DIR FILES\n");
                 return 2;
         }
         g.buf = malloc(RUN);
         if (g.buf == NULL)
                 return 1;
+        if (argc == 4 && strcmp(argv[1], "--small") == 0) {
+                many_files(&g, argv[2], (unsigned)strtoul(argv[3], NULL, 10));
+                printf("%" PRIu64 " bytes in %u files\n", g.bytes, g.files);
+                free(g.buf);
+                return 0;
+        }
         mkdir_or_die(argv[1]);
         snprintf(path, sizeof path, "%s/global", argv[1]);
         mkdir_or_die(path);

@@ -5,6 +5,7 @@
  */
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,7 +22,6 @@
 #include "lib/i18n.h"
 #include "lib/util.h"
 
-#define BACKUP_BUF (1024 * 1024)
 #define PROGRESS_MS 250
 /* Start writing the archive out every WRITEBACK bytes, so that the fsync at
  * the end has little left to wait for. */
@@ -32,13 +32,14 @@ struct bk {
         struct archive   *disk;
         int               fd;           /* the archive being written */
         int               werr;         /* errno of the first failed write */
-        struct sha256    *arch;         /* of the archive, as it is written */
+        struct sha256    *arch;         /* of the archive, as it is written, or NULL */
         uint64_t          written;      /* archive bytes written */
         uint64_t          synced;       /* up to where writeback was started */
         struct link_seen *links;
         size_t            nlinks, links_alloc;
-        struct strbuf     manifest;
-        char             *buf;
+        struct hasher     h;            /* hashes the regular files' data */
+        struct entry_meta meta;
+        struct strv       hashed;       /* their members, in the order hashed */
         uint64_t          done, total;
         int64_t           last_progress;
         size_t            members;
@@ -76,7 +77,8 @@ bk_write_cb(struct archive *a, void *ud, const void *buf, size_t len)
                         b->werr = -r;
         }
         if (b->werr == 0) {
-                sha256_update(b->arch, buf, len);
+                if (b->arch != NULL)
+                        sha256_update(b->arch, buf, len);
                 b->written += len;
                 if (b->written - b->synced >= WRITEBACK) {
                         sync_file_range(b->fd, (off_t)b->synced,
@@ -105,18 +107,19 @@ bk_write_error(struct bk *b)
         return -e;
 }
 
-/* Write the data of the regular file open on fd, size bytes, hashing it. */
+/* Write the data of the regular file open on fd, size bytes, and hand it
+ * to the hasher: read into the hasher's buffer, so it is read once. */
 static int
 bk_data(struct bk *b, int fd, const char *src, const char *member, uint64_t size)
 {
-        struct sha256 *c = sha256_new();
-        char hex[SHA256_HEX_LEN + 1];
         uint64_t left = size;
         int r = 0;
 
+        strv_push(&b->hashed, member);
         while (left > 0) {
-                size_t want = left < BACKUP_BUF ? (size_t)left : BACKUP_BUF;
-                ssize_t n = read(fd, b->buf, want);
+                size_t room;
+                char *buf = hasher_room(&b->h, &room);
+                ssize_t n = read(fd, buf, left < room ? (size_t)left : room);
 
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -127,8 +130,8 @@ bk_data(struct bk *b, int fd, const char *src, const char *member, uint64_t size
                         break;
                 }
                 if (n == 0 && b->o != NULL && b->o->live) {
-                        n = (ssize_t)want;
-                        memset(b->buf, 0, want);
+                        n = (ssize_t)(left < room ? left : room);
+                        memset(buf, 0, (size_t)n);
                 }
                 if (n == 0) {
                         r = -EIO;
@@ -138,38 +141,43 @@ bk_data(struct bk *b, int fd, const char *src, const char *member, uint64_t size
                                  src);
                         break;
                 }
-                if (archive_write_data(b->a, b->buf, (size_t)n) != n || b->werr != 0) {
+                if (archive_write_data(b->a, buf, (size_t)n) != n || b->werr != 0) {
                         r = bk_write_error(b);
                         break;
                 }
-                sha256_update(c, b->buf, (size_t)n);
+                hasher_commit(&b->h, (size_t)n);
                 left -= (uint64_t)n;
                 b->done += (uint64_t)n;
                 bk_progress(b, false);
         }
-        sha256_final_hex(c, hex);
-        if (r == 0)
-                manifest_add_line(&b->manifest, hex, member);
+        hasher_end(&b->h);
         return r;
 }
 
-static int bk_walk(struct bk *b, const char *src, const char *member, bool top);
+static int bk_walk(struct bk *b, int atfd, const char *name, const char *src,
+                   const char *member, bool top, unsigned char dtype);
 
 static int
 bk_children(struct bk *b, int dirfd, const char *src, const char *member)
 {
         struct strv names = {0};
-        int r = archive_dir_names(dirfd, src, &names, b->d);
+        unsigned char *types = NULL;
+        int at = dup(dirfd);            /* children are opened relative to it */
+        int r = archive_dir_typed(dirfd, src, &names, &types, b->d);
 
         for (size_t i = 0; r == 0 && i < names.n; i++) {
                 char *csrc = path_join(src, names.v[i]);
                 char *cmem = member[0] != '\0' ? path_join(member, names.v[i])
                                                : xstrdup(names.v[i]);
 
-                r = bk_walk(b, csrc, cmem, false);
+                r = bk_walk(b, at >= 0 ? at : AT_FDCWD, at >= 0 ? names.v[i] : csrc, csrc,
+                            cmem, false, types[i]);
                 free(csrc);
                 free(cmem);
         }
+        if (at >= 0)
+                close(at);
+        free(types);
         strv_release(&names);
         return r;
 }
@@ -185,17 +193,41 @@ bk_link_target(struct bk *b, const struct stat *st, const char *member)
         return NULL;
 }
 
+/* bk_walk for a file or directory that readdir said is one (dtype): it is
+ * opened without an lstat first, and its one stat is the fstat. Returns 1
+ * to say: look with lstat instead (it was neither, or changed). */
 static int
-bk_walk(struct bk *b, const char *src, const char *member, bool top)
+bk_open_typed(int atfd, const char *name, unsigned char dtype, struct stat *ret_st, int *ret_fd)
+{
+        int fd = openat(atfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+                        (dtype == DT_DIR ? O_DIRECTORY : 0));
+
+        if (fd < 0)
+                return errno == ENOENT || errno == ELOOP ? 0 : 1;
+        if (fstat(fd, ret_st) < 0 || !(S_ISREG(ret_st->st_mode) || S_ISDIR(ret_st->st_mode))) {
+                close(fd);
+                return 1;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+/* src is opened as name relative to atfd (its directory, or AT_FDCWD). */
+static int
+bk_walk(struct bk *b, int atfd, const char *name, const char *src, const char *member,
+        bool top, unsigned char dtype)
 {
         struct archive_entry *e;
         const char *link;
         struct stat st;
         int fd = -1, r = 0;
 
+        if (!top && (dtype == DT_REG || dtype == DT_DIR) &&
+            bk_open_typed(atfd, name, dtype, &st, &fd) == 0 && fd < 0)
+                return 0;               /* gone or replaced meanwhile */
         /* A path given by the plan is followed when it is a symlink (like
          * bsdtar -H); everything below it is archived as it is. */
-        if ((top ? stat(src, &st) : lstat(src, &st)) < 0) {
+        if (fd < 0 && fstatat(atfd, name, &st, top ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
                 if (!top && errno == ENOENT)
                         return 0;
                 r = -errno;
@@ -204,11 +236,11 @@ bk_walk(struct bk *b, const char *src, const char *member, bool top)
         }
         if (S_ISSOCK(st.st_mode))
                 return 0;               /* like tar: sockets cannot be archived */
-        if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+        if (fd < 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
                 struct stat fst;
 
-                fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | (top ? 0 : O_NOFOLLOW) |
-                          (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+                fd = openat(atfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+                            (top ? 0 : O_NOFOLLOW) | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
                 if (fd < 0 && !top && (errno == ENOENT || errno == ELOOP))
                         return 0;       /* gone or replaced meanwhile */
                 if (fd < 0 || fstat(fd, &fst) < 0) {
@@ -232,13 +264,9 @@ bk_walk(struct bk *b, const char *src, const char *member, bool top)
         e = archive_entry_new();
         archive_entry_copy_sourcepath(e, src);
         archive_entry_copy_pathname(e, member);
-        archive_entry_copy_stat(e, &st);
-        if (archive_read_disk_entry_from_file(b->disk, e, fd, &st) < ARCHIVE_WARN) {
-                r = -(archive_errno(b->disk) > 0 ? archive_errno(b->disk) : EIO);
-                diag_set(b->d, _("cannot back up \"%s\": %s"), src,
-                         archive_error_string(b->disk));
+        r = entry_meta_fill(&b->meta, e, fd, src, &st, b->d);
+        if (r < 0)
                 goto out;
-        }
         archive_entry_copy_pathname(e, member);
         archive_entry_sparse_clear(e);
         if (b->o != NULL && b->o->seen != NULL &&
@@ -312,17 +340,24 @@ backup_set_filter(struct archive *a, const char *comp, int level, bool threads,
         return 0;
 }
 
-/* Write the manifest as the last member, owned by us, mode 0600. */
+/* Write the manifest as the last member, owned by us, mode 0600, once the
+ * hasher has hashed every file. */
 static int
 bk_manifest(struct bk *b, char hex[SHA256_HEX_LEN + 1])
 {
         struct archive_entry *e = archive_entry_new();
+        struct strbuf sb = {0};
         struct sha256 *c = sha256_new();
-        const char *buf = b->manifest.buf != NULL ? b->manifest.buf : "";
-        size_t len = b->manifest.len;
+        size_t len;
         int r = 0;
 
-        sha256_update(c, buf, len);
+        hasher_finish(&b->h);
+        for (size_t i = 0; i < b->hashed.n && i < b->h.nhex; i++)
+                manifest_add_line(&sb, b->h.hex[i], b->hashed.v[i]);
+        free(b->h.hex);
+        b->h.hex = NULL;
+        len = sb.len;
+        sha256_update(c, sb.buf, len);
         sha256_final_hex(c, hex);
         archive_entry_copy_pathname(e, ARCHIVE_MANIFEST);
         archive_entry_set_filetype(e, AE_IFREG);
@@ -332,9 +367,11 @@ bk_manifest(struct bk *b, char hex[SHA256_HEX_LEN + 1])
         archive_entry_set_mtime(e, time(NULL), 0);
         archive_entry_set_size(e, (la_int64_t)len);
         if (archive_write_header(b->a, e) < ARCHIVE_WARN ||
-            (len > 0 && archive_write_data(b->a, buf, len) != (la_ssize_t)len) || b->werr != 0)
+            (len > 0 && archive_write_data(b->a, sb.buf, len) != (la_ssize_t)len) ||
+            b->werr != 0)
                 r = bk_write_error(b);
         archive_entry_free(e);
+        strbuf_release(&sb);
         return r;
 }
 
@@ -348,6 +385,7 @@ bk_run(struct bk *b, char *const *paths, size_t n, const char *comp,
         b->disk = archive_read_disk_new();
         archive_read_disk_set_standard_lookup(b->disk);
         archive_read_disk_set_behavior(b->disk, ARCHIVE_READDISK_NO_SPARSE);
+        b->meta.disk = b->disk;
         if (archive_write_set_format_pax_restricted(b->a) != ARCHIVE_OK) {
                 diag_set(b->d, "%s", archive_error_string(b->a));
                 return -EINVAL;
@@ -363,14 +401,17 @@ bk_run(struct bk *b, char *const *paths, size_t n, const char *comp,
         archive_write_set_bytes_per_block(b->a, strcmp(comp, "none") == 0 ? 128 * 1024 : 0);
         if (archive_write_open(b->a, b, NULL, bk_write_cb, NULL) != ARCHIVE_OK)
                 return bk_write_error(b);
+        hasher_start(&b->h);
         for (size_t i = 0; r == 0 && i < n; i++) {
                 char *src = archive_abs_normalise(paths[i]);
 
-                r = bk_walk(b, src, src + 1, true);
+                r = bk_walk(b, AT_FDCWD, src, src, src + 1, true, DT_UNKNOWN);
                 free(src);
         }
         if (r == 0)
                 r = bk_manifest(b, res->manifest_sha256);
+        else
+                hasher_finish(&b->h);
         /* Closed even after an error, so that libarchive frees its buffers;
          * what it still writes then is thrown away. */
         if (b->werr == 0 && r < 0)
@@ -413,8 +454,8 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
                 return r;
         }
         b.fd = fd;
-        b.arch = sha256_new();
-        b.buf = xmalloc(BACKUP_BUF);
+        if (o == NULL || !o->sha256_later)
+                b.arch = sha256_new();
         b.last_progress = now_ms();
         r = bk_run(&b, paths, n, comp, &res);
         if (r == 0 && fsync(fd) < 0) {
@@ -427,7 +468,8 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
         }
         /* The archive's SHA-256 was taken as it was written: it must be
          * all of the file. */
-        sha256_final_hex(b.arch, res.sha256);
+        if (b.arch != NULL)
+                sha256_final_hex(b.arch, res.sha256);
         res.size = b.written;
         if (r == 0)
                 r = fsync_dir(dest_dir, d);
@@ -464,8 +506,9 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
         if (b.disk != NULL)
                 archive_read_free(b.disk);
         links_free(b.links, b.nlinks);
-        free(b.buf);
-        strbuf_release(&b.manifest);
+        entry_meta_release(&b.meta);
+        free(b.h.hex);
+        strv_release(&b.hashed);
         return r;
 }
 

@@ -7,6 +7,9 @@
  *     tar -xf B -C x && cd x && sha256sum -c UPSHIFT-MANIFEST.sha256
  * checks it without upshift. The archive is created 0600 with O_EXCL, fsynced
  * before archive_backup() returns; on any error the partial file is removed.
+ * The archive's own SHA-256 is taken while it is written, or, with
+ * backup_opts.sha256_later (what the backup step does), by the
+ * archive_verify_sum() that reads it back anyway: the bytes on the disk.
  *
  * Kept for every member: owner and group (by name and number), mode, times,
  * xattrs, POSIX ACLs, symlink targets, hard links (a later name of a file is
@@ -16,7 +19,13 @@
  *
  * zstd runs with one thread per CPU (libarchive's zstd:threads); the level
  * is the plan's (backup_opts.level, 0 for the compressor's default: 3 for
- * zstd, 6 for gzip and xz).
+ * zstd, 6 for gzip and xz). The files are hashed for the manifest on a
+ * thread of their own as they are read (archive_hasher.c). Per member the
+ * backup makes one stat (a file readdir names as regular or a directory is
+ * opened and fstat'ed, looked up relative to its directory) and asks for
+ * xattrs and ACLs only when flistxattr lists some, and not at all on a
+ * filesystem without xattrs or file flags (archive_meta.c); the walk that
+ * measures the data for the progress total before it makes one more.
  */
 #ifndef UPSHIFT_ARCHIVE_H
 #define UPSHIFT_ARCHIVE_H
@@ -44,6 +53,8 @@ typedef int  (*member_seen_fn)(void *ud, const char *member, const struct stat *
 struct backup_opts {
         const char *compression;        /* "zstd" (default when NULL), "gzip", "xz", "none" */
         int         level;              /* 0: default */
+        bool        sha256_later;       /* leave backup_result.sha256 empty: the caller
+                                         * takes it from archive_verify_sum() */
         progress_fn progress;
         void       *ud;
         /* When set, it is asked about every entry, and an entry that is not
@@ -67,7 +78,8 @@ struct backup_result {
         uint64_t  bytes_in;             /* bytes of file data read */
         uint64_t  size;                 /* archive size on disk */
         size_t    members;              /* entries written, manifest excluded */
-        char      sha256[SHA256_HEX_LEN + 1];  /* of the archive file itself */
+        char      sha256[SHA256_HEX_LEN + 1];  /* of the archive file itself ("" with
+                                                * sha256_later) */
         char      manifest_sha256[SHA256_HEX_LEN + 1]; /* of the manifest member */
 };
 
@@ -104,6 +116,12 @@ void backup_result_release(struct backup_result *r);
  * not NULL. A mismatch returns -EBADMSG naming the member. */
 int  archive_verify(const char *path, const char *want_sha256, progress_fn progress,
                     void *ud, struct diag *d);
+/* The same, and on success the archive file's own SHA-256 (as read back
+ * from the disk while verifying) in ret_sha256 when it is not NULL; that is
+ * where a backup made with sha256_later takes its SHA-256 from. */
+int  archive_verify_sum(const char *path, const char *want_sha256,
+                        char ret_sha256[SHA256_HEX_LEN + 1], progress_fn progress, void *ud,
+                        struct diag *d);
 
 /* Extract the archive under root (members keep their relative paths),
  * restoring modes, owners, times, xattrs, ACLs, hard links and holes

@@ -5,6 +5,7 @@
 #ifndef UPSHIFT_ARCHIVE_INT_H
 #define UPSHIFT_ARCHIVE_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,10 @@ char *archive_abs_normalise(const char *path);
 
 /* Sorted names in the directory open on fd (which is consumed). */
 int   archive_dir_names(int fd, const char *src, struct strv *ret, struct diag *d);
+/* The same, and with ret_types, each name's d_type (DT_UNKNOWN when the
+ * filesystem does not say) in a new array the caller frees. */
+int   archive_dir_typed(int fd, const char *src, struct strv *ret, unsigned char **ret_types,
+                        struct diag *d);
 
 /* Files with more than one name, seen so far. */
 struct link_seen {
@@ -102,6 +107,64 @@ void archive_read_progress(struct archive *a, struct read_progress *p, bool forc
  * hashing it into c and/or collecting it into sb (either may be NULL). */
 int  archive_read_member(struct archive *a, const char *path, const char *name, char *buf,
                          struct sha256 *c, struct strbuf *sb, struct diag *d);
+
+/* Hashing members on a thread of their own (archive_hasher.c). The caller
+ * gives each member's data in order, then hasher_end(); the SHA-256 of the
+ * i-th member is hex[i] once hasher_finish() has returned (the caller frees
+ * hex). One context is reused for every member. */
+#define HASHER_SLOTS 8
+#define HASHER_SLOT_SIZE (1024 * 1024)
+struct hslot {
+        char    *buf;
+        size_t   len;
+        size_t  *ends;                  /* offsets where a member ends */
+        size_t   nends, ends_alloc;
+};
+struct hasher {
+        pthread_t        thread;
+        bool             threaded;
+        pthread_mutex_t  mu;
+        pthread_cond_t   cond;
+        struct hslot     slots[HASHER_SLOTS];
+        size_t           head;          /* the slot the caller fills */
+        size_t           tail;          /* the next slot the thread takes */
+        size_t           full;          /* slots handed over, not yet hashed */
+        bool             stop;
+        /* the thread's own until hasher_finish() */
+        struct sha256   *c;
+        char           (*hex)[SHA256_HEX_LEN + 1];
+        size_t           nhex, hex_alloc;
+};
+void  hasher_start(struct hasher *h);
+/* Where to put the current member's next bytes: *ret_len of room (at least
+ * 64 KiB); say how many were put there with hasher_commit(). */
+char *hasher_room(struct hasher *h, size_t *ret_len);
+void  hasher_commit(struct hasher *h, size_t n);
+/* Copy len bytes of the current member (data NULL: zeros, a hole). */
+void  hasher_add(struct hasher *h, const void *data, size_t len);
+/* The current member ends here (after an error too, to keep the order). */
+void  hasher_end(struct hasher *h);
+/* Hash what is left, stop the thread, free the buffers. */
+void  hasher_finish(struct hasher *h);
+
+/* What a backup records of a file besides its data (archive_meta.c). */
+struct fs_caps {
+        dev_t  dev;
+        bool   xattrs;                  /* false once the filesystem said ENOTSUP */
+        bool   flags;                   /* false once FS_IOC_GETFLAGS said ENOTTY */
+};
+struct entry_meta {
+        struct archive *disk;           /* the caller's, with its name lookups */
+        struct fs_caps *v;
+        size_t          n, alloc;
+};
+/* Fill e from st (the file's own, open on fd, or fd -1) as
+ * archive_read_disk_entry_from_file() does: owner names, file flags,
+ * symlink target, ACLs, xattrs; without asking for what the file cannot
+ * have. Returns 0 or -errno with the message in d. */
+int  entry_meta_fill(struct entry_meta *m, struct archive_entry *e, int fd, const char *src,
+                     const struct stat *st, struct diag *d);
+void entry_meta_release(struct entry_meta *m);
 
 /* Restoring (archive_restore.c, archive_swap.c). */
 

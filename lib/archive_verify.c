@@ -2,10 +2,11 @@
  *
  * Three strands run at once, so that a verification costs about what the
  * decompression alone costs: the calling thread decompresses and walks the
- * members; a hasher thread takes each member's data (copied into a ring of
- * buffers) and hashes it; a third thread hashes the archive file itself
- * when its SHA-256 is to be checked. When a thread cannot be started, its
- * work is done inline.
+ * members; a hasher thread (archive_hasher.c) takes each member's data
+ * (copied into a ring of buffers) and hashes it; a third thread hashes the
+ * archive file itself
+ * when its SHA-256 is to be checked or returned. When a thread cannot be
+ * started, its work is done inline.
  */
 #include <config.h>
 
@@ -25,148 +26,6 @@
 #include "lib/archive_int.h"
 #include "lib/i18n.h"
 #include "lib/util.h"
-
-#define SLOTS 8
-#define SLOT_SIZE (1024 * 1024)
-
-/* The ring between the reader and the hasher. A slot holds data of one
- * member; end marks the member's last slot. */
-struct slot {
-        char   *buf;
-        size_t  len;
-        bool    end;
-};
-
-struct hasher {
-        pthread_t        thread;
-        bool             threaded;
-        pthread_mutex_t  mu;
-        pthread_cond_t   cond;
-        struct slot      slots[SLOTS];
-        size_t           head;          /* next slot the reader fills */
-        size_t           tail;          /* next slot the hasher takes */
-        size_t           full;          /* slots handed over, not yet hashed */
-        bool             stop;
-        /* the hasher's own: results in member order */
-        struct sha256   *c;
-        char           (*hex)[SHA256_HEX_LEN + 1];
-        size_t           nhex, hex_alloc;
-};
-
-static void
-hash_slot(struct hasher *h, const struct slot *s)
-{
-        if (h->c == NULL)
-                h->c = sha256_new();
-        sha256_update(h->c, s->buf, s->len);
-        if (s->end) {
-                xgrow((void **)&h->hex, &h->hex_alloc, h->nhex + 1, sizeof *h->hex);
-                sha256_final_hex(h->c, h->hex[h->nhex++]);
-                h->c = NULL;
-        }
-}
-
-static void *
-hasher_main(void *ud)
-{
-        struct hasher *h = ud;
-
-        pthread_mutex_lock(&h->mu);
-        for (;;) {
-                struct slot *s;
-
-                while (h->full == 0 && !h->stop)
-                        pthread_cond_wait(&h->cond, &h->mu);
-                if (h->full == 0)
-                        break;
-                s = &h->slots[h->tail];
-                pthread_mutex_unlock(&h->mu);
-                hash_slot(h, s);
-                pthread_mutex_lock(&h->mu);
-                h->tail = (h->tail + 1) % SLOTS;
-                h->full--;
-                pthread_cond_broadcast(&h->cond);
-        }
-        pthread_mutex_unlock(&h->mu);
-        return NULL;
-}
-
-static void
-hasher_start(struct hasher *h)
-{
-        memset(h, 0, sizeof *h);
-        for (size_t i = 0; i < SLOTS; i++)
-                h->slots[i].buf = xmalloc(SLOT_SIZE);
-        pthread_mutex_init(&h->mu, NULL);
-        pthread_cond_init(&h->cond, NULL);
-        h->threaded = pthread_create(&h->thread, NULL, hasher_main, h) == 0;
-}
-
-/* Hand the slot being filled over (or hash it here without a thread). */
-static void
-hasher_push(struct hasher *h, bool end)
-{
-        struct slot *s = &h->slots[h->head];
-
-        s->end = end;
-        if (!h->threaded) {
-                hash_slot(h, s);
-                s->len = 0;
-                return;
-        }
-        pthread_mutex_lock(&h->mu);
-        h->head = (h->head + 1) % SLOTS;
-        h->full++;
-        pthread_cond_broadcast(&h->cond);
-        while (h->full == SLOTS)
-                pthread_cond_wait(&h->cond, &h->mu);
-        h->slots[h->head].len = 0;
-        pthread_mutex_unlock(&h->mu);
-}
-
-/* Copy len bytes of the current member (NULL: zeros, a hole) into the ring. */
-static void
-hasher_add(struct hasher *h, const void *data, size_t len)
-{
-        while (len > 0) {
-                struct slot *s = &h->slots[h->head];
-                size_t n = SLOT_SIZE - s->len < len ? SLOT_SIZE - s->len : len;
-
-                if (data != NULL) {
-                        memcpy(s->buf + s->len, data, n);
-                        data = (const char *)data + n;
-                } else {
-                        memset(s->buf + s->len, 0, n);
-                }
-                s->len += n;
-                len -= n;
-                if (s->len == SLOT_SIZE)
-                        hasher_push(h, false);
-        }
-}
-
-/* Wait for the hasher to finish; its results stay in h->hex. */
-static void
-hasher_finish(struct hasher *h)
-{
-        if (h->threaded) {
-                pthread_mutex_lock(&h->mu);
-                h->stop = true;
-                pthread_cond_broadcast(&h->cond);
-                pthread_mutex_unlock(&h->mu);
-                pthread_join(h->thread, NULL);
-        }
-        if (h->c != NULL) {
-                char junk[SHA256_HEX_LEN + 1];
-
-                sha256_final_hex(h->c, junk);
-                h->c = NULL;
-        }
-        for (size_t i = 0; i < SLOTS; i++)
-                free(h->slots[i].buf);
-        pthread_mutex_destroy(&h->mu);
-        pthread_cond_destroy(&h->cond);
-}
 
 /* Send the current member's data to the hasher. */
 static int
@@ -199,7 +58,7 @@ hash_member(struct archive *a, struct archive_entry *e, struct hasher *h,
         }
         if (r == 0 && archive_entry_size_is_set(e) && (uint64_t)archive_entry_size(e) > pos)
                 hasher_add(h, NULL, (uint64_t)archive_entry_size(e) - pos);
-        hasher_push(h, true);           /* ends the member even after an error */
+        hasher_end(h);                  /* ends the member even after an error */
         return r;
 }
 
@@ -319,12 +178,13 @@ check_manifest(const char *path, struct manifest_line *files, size_t nf,
 }
 
 int
-archive_verify(const char *path, const char *want_sha256, progress_fn progress,
-               void *ud, struct diag *d)
+archive_verify_sum(const char *path, const char *want_sha256, char ret_sha256[SHA256_HEX_LEN + 1],
+                   progress_fn progress, void *ud, struct diag *d)
 {
         struct file_hash fh = { .path = path };
         struct read_progress prog = { .fn = progress, .ud = ud, .last = now_ms() };
         bool want = want_sha256 != NULL && want_sha256[0] != '\0';
+        bool hash_file = want || ret_sha256 != NULL;
         bool fh_thread = false;
         struct manifest_line *files = NULL;
         struct strbuf manifest = {0};
@@ -341,7 +201,7 @@ archive_verify(const char *path, const char *want_sha256, progress_fn progress,
                 return r;
         }
         prog.total = (uint64_t)st.st_size;
-        if (want) {
+        if (hash_file) {
                 fh_thread = pthread_create(&fh.thread, NULL, file_hash_main, &fh) == 0;
                 if (!fh_thread)
                         file_hash_main(&fh);
@@ -364,13 +224,27 @@ archive_verify(const char *path, const char *want_sha256, progress_fn progress,
                 if (fr < 0)
                         r = fr;
         }
+        if (r == 0 && hash_file && fh.r < 0) {
+                diag_set(d, "%s", fh.d.msg);
+                r = fh.r;
+        }
         if (r == 0)
                 r = check_manifest(path, files, nf, &manifest, d);
-        if (r == 0)
+        if (r == 0) {
                 archive_read_progress(a, &prog, true);
+                if (ret_sha256 != NULL)
+                        memcpy(ret_sha256, fh.hex, SHA256_HEX_LEN + 1);
+        }
         if (a != NULL)
                 archive_read_free(a);
         manifest_lines_free(files, nf);
         strbuf_release(&manifest);
         return r;
+}
+
+int
+archive_verify(const char *path, const char *want_sha256, progress_fn progress, void *ud,
+               struct diag *d)
+{
+        return archive_verify_sum(path, want_sha256, NULL, progress, ud, d);
 }

@@ -52,21 +52,31 @@ archive_abs_normalise(const char *path)
         return strbuf_detach(&sb);
 }
 
+/* A name and its d_type, while they are sorted together. */
+struct typed_name {
+        char          *name;
+        unsigned char  type;
+};
+
 static int
-name_cmp(const void *a, const void *b)
+typed_cmp(const void *a, const void *b)
 {
-        return strcmp(*(char *const *)a, *(char *const *)b);
+        return strcmp(((const struct typed_name *)a)->name,
+                      ((const struct typed_name *)b)->name);
 }
 
 int
-archive_dir_names(int fd, const char *src, struct strv *ret, struct diag *d)
+archive_dir_typed(int fd, const char *src, struct strv *ret, unsigned char **ret_types,
+                  struct diag *d)
 {
         DIR *dir = fdopendir(fd);
+        struct typed_name *v = NULL;
+        size_t n = 0, alloc = 0;
         struct dirent *de;
+        int e = 0;
 
         if (dir == NULL) {
-                int e = errno;
-
+                e = errno;
                 close(fd);
                 /* TRANSLATORS: %s is a directory, then the system's reason. */
                 diag_set(d, _("cannot read directory \"%s\": %s"), src, strerror(e));
@@ -74,21 +84,38 @@ archive_dir_names(int fd, const char *src, struct strv *ret, struct diag *d)
         }
         errno = 0;
         while ((de = readdir(dir)) != NULL) {
-                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-                        strv_push(ret, de->d_name);
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+                        xgrow((void **)&v, &alloc, n + 1, sizeof *v);
+                        v[n++] = (struct typed_name){ xstrdup(de->d_name), de->d_type };
+                }
                 errno = 0;
         }
-        if (errno != 0) {
-                int e = errno;
-
-                closedir(dir);
+        e = errno;
+        closedir(dir);
+        if (e == 0 && n > 0)
+                qsort(v, n, sizeof *v, typed_cmp);
+        if (e == 0 && ret_types != NULL)
+                *ret_types = xmalloc(n > 0 ? n : 1);
+        for (size_t i = 0; i < n; i++) {
+                if (e == 0 && ret_types != NULL)
+                        (*ret_types)[i] = v[i].type;
+                if (e == 0)
+                        strv_push_take(ret, v[i].name);
+                else
+                        free(v[i].name);
+        }
+        free(v);
+        if (e != 0) {
                 diag_set(d, _("cannot read directory \"%s\": %s"), src, strerror(e));
                 return -e;
         }
-        closedir(dir);
-        if (ret->n > 0)
-                qsort(ret->v, ret->n, sizeof *ret->v, name_cmp);
         return 0;
+}
+
+int
+archive_dir_names(int fd, const char *src, struct strv *ret, struct diag *d)
+{
+        return archive_dir_typed(fd, src, ret, NULL, d);
 }
 
 bool
@@ -126,15 +153,18 @@ struct walk {
         struct diag      *d;
 };
 
+/* src is looked up as name relative to atfd (its directory, or AT_FDCWD),
+ * which costs one path component, not all of them. */
 static int
-walk_one(struct walk *w, const char *src, const char *rel, bool top)
+walk_one(struct walk *w, int atfd, const char *name, const char *src, const char *rel,
+         bool top)
 {
         struct strv names = {0};
         struct stat st;
         bool again;
-        int fd, r;
+        int fd, at, r;
 
-        if ((top ? stat(src, &st) : lstat(src, &st)) < 0) {
+        if (fstatat(atfd, name, &st, top ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
                 if (!top && errno == ENOENT)
                         return 0;       /* vanished meanwhile: not ours to judge */
                 r = -errno;
@@ -146,7 +176,7 @@ walk_one(struct walk *w, const char *src, const char *rel, bool top)
         r = w->fn(w->ud, src, rel, &st, !again);
         if (r != 0 || !S_ISDIR(st.st_mode))
                 return r;
-        fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (top ? 0 : O_NOFOLLOW));
+        fd = openat(atfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (top ? 0 : O_NOFOLLOW));
         if (fd < 0) {
                 if (!top && (errno == ENOENT || errno == ELOOP || errno == ENOTDIR))
                         return 0;
@@ -154,15 +184,19 @@ walk_one(struct walk *w, const char *src, const char *rel, bool top)
                 diag_set(w->d, _("cannot back up \"%s\": %s"), src, strerror(-r));
                 return r;
         }
+        at = dup(fd);
         r = archive_dir_names(fd, src, &names, w->d);
         for (size_t i = 0; r == 0 && i < names.n; i++) {
                 char *child = path_join(src, names.v[i]);
                 char *crel = rel[0] != '\0' ? path_join(rel, names.v[i]) : xstrdup(names.v[i]);
 
-                r = walk_one(w, child, crel, false);
+                r = walk_one(w, at >= 0 ? at : AT_FDCWD, at >= 0 ? names.v[i] : child, child,
+                             crel, false);
                 free(child);
                 free(crel);
         }
+        if (at >= 0)
+                close(at);
         strv_release(&names);
         return r;
 }
@@ -176,7 +210,7 @@ archive_walk(char *const *paths, size_t n, walk_fn fn, void *ud, struct diag *d)
         for (size_t i = 0; r == 0 && i < n; i++) {
                 char *p = archive_abs_normalise(paths[i]);
 
-                r = walk_one(&w, p, "", true);
+                r = walk_one(&w, AT_FDCWD, p, p, "", true);
                 free(p);
         }
         links_free(w.links, w.n);

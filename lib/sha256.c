@@ -20,17 +20,24 @@ struct sha256 {
         EVP_MD_CTX *ctx;
 };
 
+/* Start c->ctx on a new message. */
+static void
+init_or_die(struct sha256 *c)
+{
+        if (c->ctx == NULL || EVP_DigestInit_ex(c->ctx, EVP_sha256(), NULL) != 1) {
+                /* Only fails when memory runs out: treat it like xmalloc does. */
+                fputs("upshift: out of memory (EVP_MD_CTX)\n", stderr);
+                exit(70);
+        }
+}
+
 struct sha256 *
 sha256_new(void)
 {
         struct sha256 *c = xmalloc(sizeof *c);
 
         c->ctx = EVP_MD_CTX_new();
-        if (c->ctx == NULL || EVP_DigestInit_ex(c->ctx, EVP_sha256(), NULL) != 1) {
-                /* Only fails when memory runs out: treat it like xmalloc does. */
-                fputs("upshift: out of memory (EVP_MD_CTX)\n", stderr);
-                exit(70);
-        }
+        init_or_die(c);
         return c;
 }
 
@@ -41,8 +48,9 @@ sha256_update(struct sha256 *c, const void *buf, size_t len)
                 EVP_DigestUpdate(c->ctx, buf, len);
 }
 
-void
-sha256_final_hex(struct sha256 *c, char hex[SHA256_HEX_LEN + 1])
+/* Finish c's message into hex; c is then spent until initialised again. */
+static void
+final_hex(struct sha256 *c, char hex[SHA256_HEX_LEN + 1])
 {
         static const char digits[] = "0123456789abcdef";
         unsigned char md[EVP_MAX_MD_SIZE];
@@ -54,8 +62,21 @@ sha256_final_hex(struct sha256 *c, char hex[SHA256_HEX_LEN + 1])
                 hex[2 * i + 1] = digits[md[i] & 0xf];
         }
         hex[SHA256_HEX_LEN] = '\0';
+}
+
+void
+sha256_final_hex(struct sha256 *c, char hex[SHA256_HEX_LEN + 1])
+{
+        final_hex(c, hex);
         EVP_MD_CTX_free(c->ctx);
         free(c);
+}
+
+void
+sha256_final_reset(struct sha256 *c, char hex[SHA256_HEX_LEN + 1])
+{
+        final_hex(c, hex);
+        init_or_die(c);
 }
 
 int

@@ -14,6 +14,9 @@ struct sha256 *sha256_new(void);
 void           sha256_update(struct sha256 *c, const void *buf, size_t len);
 /* Finish into hex (65 bytes, lower case, NUL-terminated) and free c. */
 void           sha256_final_hex(struct sha256 *c, char hex[SHA256_HEX_LEN + 1]);
+/* Finish into hex like sha256_final_hex, but keep c, ready for the next
+ * message: one context serves many. */
+void           sha256_final_reset(struct sha256 *c, char hex[SHA256_HEX_LEN + 1]);
 
 /* Hash a whole file. Returns 0 or -errno (message in d). */
 int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *ret_size,

@@ -85,13 +85,15 @@ on_progress(void *ud, uint64_t done, uint64_t total)
         step_progress(p->ctx, p->what, done, total);
 }
 
-/* Read the archive at path back and check it against sum. */
+/* Read the archive at path back and check it against sum (NULL: against
+ * nothing, its SHA-256 into ret_sum). */
 static int
-verify(struct step_ctx *ctx, const char *path, const char *sum)
+verify(struct step_ctx *ctx, const char *path, const char *sum,
+       char ret_sum[SHA256_HEX_LEN + 1])
 {
         struct progress p = { ctx, _("verify backup") };
 
-        return archive_verify(path, sum, on_progress, &p, ctx->diag);
+        return archive_verify_sum(path, sum, ret_sum, on_progress, &p, ctx->diag);
 }
 
 int
@@ -105,7 +107,7 @@ backup_archive_probe(struct step_ctx *ctx)
                 return STEP_FAILED;
         if (path == NULL || sum == NULL || ok == NULL || access(path, R_OK) != 0)
                 return STEP_FAILED;
-        if (verify(ctx, path, sum) < 0)
+        if (verify(ctx, path, sum, NULL) < 0)
                 return STEP_FAILED;
         return STEP_OK;
 }
@@ -169,6 +171,7 @@ backup_archive_write(struct step_ctx *ctx, const struct backup_kind *k, struct s
 
         o->progress = on_progress;
         o->ud = &pb;
+        o->sha256_later = true;         /* verify reads every byte back anyway */
         if (mkdir_p(dir, 0700, ctx->diag) < 0)
                 return STEP_FAILED;
         path = archive_path(ctx, dir, k->tag, suffix_of(o->compression));
@@ -186,12 +189,10 @@ backup_archive_write(struct step_ctx *ctx, const struct backup_kind *k, struct s
                 return STEP_FAILED;
         snprintf(size, sizeof size, "%llu", (unsigned long long)res->size);
         if (step_fact_set(ctx, k->path, res->path, ctx->diag) < 0 ||
-            step_fact_set(ctx, k->sha256, res->sha256, ctx->diag) < 0 ||
             step_fact_set(ctx, k->size, size, ctx->diag) < 0)
                 return STEP_FAILED;
         bytes_format(human, sizeof human, res->size);
-        step_say(ctx, OUT_INFO, _("archive written: %s, %zu members, SHA-256 %s"),
-                   human, res->members, res->sha256);
+        step_say(ctx, OUT_INFO, _("archive written: %s, %zu members"), human, res->members);
         return STEP_OK;
 }
 
@@ -199,14 +200,19 @@ int
 backup_archive_check(struct step_ctx *ctx, const struct backup_kind *k,
                      const struct backup_result *res)
 {
+        char sum[SHA256_HEX_LEN + 1];
+
         step_say(ctx, OUT_INFO, _("reading the archive back to verify every member"));
-        if (verify(ctx, res->path, res->sha256) < 0) {
+        if (verify(ctx, res->path, NULL, sum) < 0) {
                 diag_prefix(ctx->diag, _("the backup failed verification"));
                 return STEP_FAILED;
         }
-        if (step_fact_set(ctx, k->verified, "yes", ctx->diag) < 0)
+        /* The archive's SHA-256 as verify read it back from the disk. */
+        if (step_fact_set(ctx, k->sha256, sum, ctx->diag) < 0 ||
+            step_fact_set(ctx, k->verified, "yes", ctx->diag) < 0)
                 return STEP_FAILED;
-        step_say(ctx, OUT_INFO, _("backup verified: every member matches its SHA-256"));
+        step_say(ctx, OUT_INFO, _("backup verified: every member matches its SHA-256; "
+                                  "archive SHA-256 %s"), sum);
         return STEP_OK;
 }
 
@@ -278,7 +284,7 @@ backup_archive_restore(struct step_ctx *ctx)
         if (backup_archive_paths(ctx, &paths) < 0)
                 return STEP_FAILED;
         step_say(ctx, OUT_INFO, _("checking the backup %s before restoring from it"), path);
-        if (verify(ctx, path, sum) < 0) {
+        if (verify(ctx, path, sum, NULL) < 0) {
                 diag_prefix(ctx->diag, _("the data was not restored"));
                 goto out;
         }
@@ -286,7 +292,7 @@ backup_archive_restore(struct step_ctx *ctx)
                 goto out;
         if (delta.archive != NULL) {
                 step_say(ctx, OUT_INFO, _("checking %s, what changed before the stop"), delta.archive);
-                if (verify(ctx, delta.archive, step_fact(ctx, FACT_DELTA_SHA256)) < 0) {
+                if (verify(ctx, delta.archive, step_fact(ctx, FACT_DELTA_SHA256), NULL) < 0) {
                         diag_prefix(ctx->diag, _("the data was not restored"));
                         goto out;
                 }
