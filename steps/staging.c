@@ -1,5 +1,6 @@
 /* staging.c: the package's files staged beside their targets (detect), the
- * records of each (staged.N.*, swap.*.N), and what swap shares with detect. */
+ * records of each (staged.N.*, swap.*.N), and what swap shares with detect.
+ * Detect's stamps of the files are in staging_stamp.c. */
 #include <config.h>
 
 #include <errno.h>
@@ -21,8 +22,7 @@
 
 /* The codecs ---------------------------------------------------------------- */
 
-/* staged.I.FIELD of the current hop. */
-static const char *
+const char *
 staged_get(struct step_ctx *ctx, size_t i, const char *field)
 {
         char key[96];
@@ -31,7 +31,7 @@ staged_get(struct step_ctx *ctx, size_t i, const char *field)
         return step_fact(ctx, key);
 }
 
-static void
+void
 staged_set(struct step_ctx *ctx, size_t i, const char *field, const char *value)
 {
         char key[96];
@@ -310,14 +310,71 @@ copy_staged(struct step_ctx *ctx, const char *from, const char *to, mode_t mode,
         return 0;
 }
 
+/* Write TARGET.upshift-new of entry i (e): the link, or a copy of
+ * ${staging}/i; not read back. With sync, the copy is synced. */
+static int
+stage_write(struct step_ctx *ctx, size_t i, const struct staged_entry *e, const char *target,
+            const char *new, bool sync)
+{
+        const char *staging = vars_get(ctx->vars, "staging");
+        struct stat st;
+        char *staged;
+        int r;
+
+        if (e->dir && make_parents(ctx, target) < 0)
+                return STEP_FAILED;
+        if (e->link) {
+                if (unlink(new) < 0 && errno != ENOENT) {
+                        diag_set(ctx->diag, _("cannot remove \"%s\": %s"), new, strerror(errno));
+                        return STEP_FAILED;
+                }
+                if (symlink(e->link, new) < 0) {
+                        diag_set(ctx->diag, _("cannot create the link \"%s\": %s"), new,
+                                 strerror(errno));
+                        return STEP_FAILED;
+                }
+                return 0;
+        }
+        staged = xasprintf("%s/%zu", staging, i);
+        r = copy_staged(ctx, staged, new, e->mode, stat(target, &st) == 0 ? &st : NULL, sync);
+        free(staged);
+        return r;
+}
+
+/* Read TARGET.upshift-new back: it must hash as the entry says (else it is
+ * removed). With ret_stamp, its stamp, taken before it is read. */
+static int
+stage_check(struct step_ctx *ctx, const struct staged_entry *e, const char *new,
+            struct stamp *ret_stamp)
+{
+        char now[SHA256_HEX_LEN + 1] = "";
+        struct stamp s = {0};
+        int h;
+
+        if (ret_stamp)
+                stamp_path(new, &s);    /* on failure, all 0: never settled */
+        h = staging_hash(ctx, new, now);
+        if (h == 1)
+                diag_set(ctx->diag, _("the staged copy \"%s\" is gone: run detect again"), new);
+        if (h != 0)
+                return STEP_FAILED;
+        if (strcmp(now, e->sha256) != 0) {
+                diag_set(ctx->diag, _("the staged copy of \"%s\" changed: SHA-256 is %s, expected %s"),
+                         e->member, now, e->sha256);
+                unlink(new);
+                return STEP_FAILED;
+        }
+        if (ret_stamp)
+                *ret_stamp = s;
+        return 0;
+}
+
 int
 staging_prestage_one(struct step_ctx *ctx, size_t i, char **ret_target, bool sync)
 {
-        const char *staging = vars_get(ctx->vars, "staging");
-        char *target = NULL, *new = NULL, *staged = NULL;
+        char *target = NULL, *new = NULL;
         char now[SHA256_HEX_LEN + 1] = "";
         struct staged_entry e;
-        struct stat st;
         int r = STEP_FAILED;
 
         if (staged_load(ctx, i, &e) < 0) {
@@ -330,38 +387,15 @@ staging_prestage_one(struct step_ctx *ctx, size_t i, char **ret_target, bool syn
             swap_rec_set(ctx, SWAP_TARGET, i, target) < 0)
                 goto out;
         new = staging_new_path(ctx, target);
-        if (staging_hash(ctx, new, now) == 0 && strcmp(now, e.sha256) == 0) {
+        if (staging_hash_stamped(ctx, i, STAGED_NEW, new, now) == 0 &&
+            strcmp(now, e.sha256) == 0) {
                 r = STEP_OK;
                 goto out;
         }
         diag_clear(ctx->diag);
-        if (e.dir && make_parents(ctx, target) < 0)
-                goto out;
-        if (e.link) {
-                if (unlink(new) < 0 && errno != ENOENT) {
-                        diag_set(ctx->diag, _("cannot remove \"%s\": %s"), new, strerror(errno));
-                        goto out;
-                }
-                if (symlink(e.link, new) < 0) {
-                        diag_set(ctx->diag, _("cannot create the link \"%s\": %s"), new,
-                                 strerror(errno));
-                        goto out;
-                }
-        } else {
-                staged = xasprintf("%s/%zu", staging, i);
-                if (copy_staged(ctx, staged, new, e.mode,
-                                stat(target, &st) == 0 ? &st : NULL, sync) < 0)
-                        goto out;
-        }
-        if (staging_hash(ctx, new, now) != 0)
-                goto out;
-        if (strcmp(now, e.sha256) != 0) {
-                diag_set(ctx->diag, _("the staged copy of \"%s\" changed: SHA-256 is %s, expected %s"),
-                         e.member, now, e.sha256);
-                unlink(new);
-                goto out;
-        }
-        if (sync && fsync_dir_of(new, ctx->diag) < 0)
+        if (stage_write(ctx, i, &e, target, new, sync) < 0 ||
+            stage_check(ctx, &e, new, NULL) < 0 ||
+            (sync && fsync_dir_of(new, ctx->diag) < 0))
                 goto out;
         r = STEP_OK;
 out:
@@ -370,7 +404,6 @@ out:
         else
                 free(target);
         free(new);
-        free(staged);
         return r;
 }
 
@@ -468,33 +501,54 @@ staging_prestage(struct step_ctx *ctx)
 {
         size_t n = staged_count(ctx);
         size_t *per_map = xcalloc(ctx->plan->swap.n_files + 1, sizeof *per_map);
-        struct strv written = {0};
+        struct strv targets = {0}, news = {0};
         int r = journal_targets(ctx, n);
 
         for (size_t i = 0; i < n && r == STEP_OK; i++) {
-                char *target = NULL, *new;
+                char *target = NULL;
                 struct staged_entry e;
 
-                if (staging_prestage_one(ctx, i, &target, false) < 0) {
+                if (staged_load(ctx, i, &e) < 0) {
+                        diag_set(ctx->diag, _("the package was not staged: run detect again"));
                         r = STEP_FAILED;
-                        break;
+                } else if (staging_target(ctx, i, &target) < 0) {
+                        r = STEP_FAILED;
+                } else {
+                        strv_push_take(&news, staging_new_path(ctx, target));
+                        strv_push_take(&targets, target);
+                        r = stage_write(ctx, i, &e, target, news.v[i], false);
                 }
-                staged_load(ctx, i, &e);
-                new = staging_new_path(ctx, target);
-                if (e.dir)
-                        per_map[e.map]++;
-                else
-                        step_say(ctx, OUT_INFO, _("%s is ready beside its target"), new);
-                strv_push_take(&written, new);
-                free(target);
         }
         /* One sync per filesystem for every file written and its directory
          * entry, instead of an fsync of each file and of its directory. */
-        if (r == STEP_OK && staging_sync(ctx, &written) < 0)
+        if (r == STEP_OK && staging_sync(ctx, &news) < 0)
+                r = STEP_FAILED;
+        /* The old targets between the writes and the read-back: the new
+         * files are older by that much when they are stamped. */
+        if (r == STEP_OK)
+                staging_stamp_olds(ctx, &targets);
+        for (size_t i = 0; i < n && r == STEP_OK; i++) {
+                struct staged_entry e;
+                struct stamp s;
+
+                staged_load(ctx, i, &e);
+                if (stage_check(ctx, &e, news.v[i], &s) < 0) {
+                        r = STEP_FAILED;
+                        break;
+                }
+                staged_stamp_queue(ctx, i, STAGED_NEW, &s, NULL);
+                if (e.dir)
+                        per_map[e.map]++;
+                else
+                        step_say(ctx, OUT_INFO, _("%s is ready beside its target"), news.v[i]);
+        }
+        /* The stamps, one batch: they describe files that exist. */
+        if (r == STEP_OK && step_facts_commit(ctx, ctx->diag) < 0)
                 r = STEP_FAILED;
         if (r == STEP_OK)
                 staging_say_dirs(ctx, per_map, STAGING_STAGED);
-        strv_release(&written);
+        strv_release(&targets);
+        strv_release(&news);
         free(per_map);
         return r;
 }

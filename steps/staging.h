@@ -4,7 +4,8 @@
  * detect extracts the package into ${staging}/<N> and journals entry N with
  * staged_save(); staging_prestage() then writes each new file beside its
  * target as TARGET.upshift-new (TARGET.upshift-new.HOP after the first hop),
- * checked by hash, so that the swap itself is renames. swap reads the
+ * checked by hash, so that the swap itself is renames, and stamps it and
+ * the old target, so that the swap need not read either again. swap reads the
  * entries back with staged_load().
  *
  * Entry N is a file the swap installs: with a directory mapping (a member
@@ -20,6 +21,10 @@
  *   staged.count                 entries, with a directory mapping
  *   staged.N.sha256, staged.N.mode (octal), staged.N.member, staged.N.map,
  *   staged.N.link                entry N (struct staged_entry)
+ *   staged.N.old                 "HEX STAMP": the hash of what was at the
+ *                                target when detect read it, and its stamp
+ *   staged.N.new_stamp           the stamp of TARGET.upshift-new when detect
+ *                                read it back (its hash is staged.N.sha256)
  *   swap.target.N                the real path entry N goes to
  *   swap.old.N.sha256            hash of what was there before, or "none"
  *   swap.done.N                  "yes": entry N is in place
@@ -33,6 +38,7 @@
 #include <sys/types.h>
 
 #include "lib/sha256.h"
+#include "lib/stamp.h"
 #include "steps/step.h"
 
 /* One file the swap installs. Strings point into the fact store: valid
@@ -58,6 +64,19 @@ int  staged_load(struct step_ctx *ctx, size_t i, struct staged_entry *ret);
 int  staged_count_save(struct step_ctx *ctx, size_t n);
 size_t staged_count(struct step_ctx *ctx);
 
+/* staged.I.FIELD of the current hop: read; queued (the codecs' own). */
+const char *staged_get(struct step_ctx *ctx, size_t i, const char *field);
+void staged_set(struct step_ctx *ctx, size_t i, const char *field, const char *value);
+
+/* Detect's stamps (lib/stamp.h) of entry i's files, so that the swap need
+ * not read again a file that has not changed since: its target
+ * (staged.N.old, with the hash) or TARGET.upshift-new (staged.N.new_stamp,
+ * whose hash is the entry's). Queued: journaled by step_facts_commit().
+ * Journals from before stamps have none: every file is read. */
+enum staged_side { STAGED_OLD, STAGED_NEW };
+void staged_stamp_queue(struct step_ctx *ctx, size_t i, enum staged_side side,
+                        const struct stamp *s, const char *hex);
+
 /* swap's records of entry (or directory) i. */
 enum swap_rec {
         SWAP_TARGET,            /* swap.target.N */
@@ -75,6 +94,15 @@ char *staging_new_path(struct step_ctx *ctx, const char *target);
 /* What is at path: 1 when nothing is, else 0 with its hash in hex (a
  * symlink's from its text, never followed), or STEP_FAILED. */
 int  staging_hash(struct step_ctx *ctx, const char *path, char hex[SHA256_HEX_LEN + 1]);
+/* staging_hash() of entry i's target (STAGED_OLD) or of its new file
+ * (STAGED_NEW) at path, without reading it when detect's stamp of it is
+ * settled and the file is as stamped (stamp_unchanged): then the hash detect
+ * read. 1 when nothing is there, 0 with hex, or STEP_FAILED. */
+int  staging_hash_stamped(struct step_ctx *ctx, size_t i, enum staged_side side,
+                          const char *path, char hex[SHA256_HEX_LEN + 1]);
+/* Hash and stamp (queued) each entry's old target, targets->v[i] for entry
+ * i, that is a file or a symlink; one that cannot be read gets no stamp. */
+void staging_stamp_olds(struct step_ctx *ctx, const struct strv *targets);
 /* The real path entry i goes to (journaled, else from the plan, a symlink
  * at the target followed). *ret is a new string. 0 or STEP_FAILED. */
 int  staging_target(struct step_ctx *ctx, size_t i, char **ret);
@@ -88,7 +116,11 @@ int  staging_prestage_one(struct step_ctx *ctx, size_t i, char **ret_target, boo
  * one syncfs() per filesystem. 0 or STEP_FAILED. */
 int  staging_sync(struct step_ctx *ctx, const struct strv *paths);
 
-/* Every entry, for detect after staging. STEP_OK or STEP_FAILED. */
+/* Every entry, for detect after staging: every new file written, one sync,
+ * every old target hashed and stamped, then every new file read back and
+ * stamped, so that most stamps are settled when taken (a file written less
+ * than STAMP_RACY_NS before is read again in the swap). The stamps are
+ * journaled in one batch at the end. STEP_OK or STEP_FAILED. */
 int  staging_prestage(struct step_ctx *ctx);
 /* Remove the TARGET.upshift-new files, and with dirs the directories made
  * for them (detect's undo; swap's undo and its probe without). */

@@ -11,6 +11,10 @@
  *   4. rename target.upshift-new -> target, fsync the directory
  *   5. journal swap.done.N
  * A file whose hash already equals the new one is never saved as "old".
+ * The hashes in 1 and 3 are detect's, without reading the file, when detect
+ * stamped it (staged.N.old, staged.N.new_stamp) and one lstat finds it as
+ * stamped (staging_hash_stamped, lib/stamp.h); a file changed since, or
+ * one written less than two seconds before detect stamped it, is read.
  *
  * The entries and the records of each (staged.N.*, swap.*.N) are in
  * steps/staging.h, which also stages the files and removes them again.
@@ -77,7 +81,7 @@ swap_look(struct step_ctx *ctx, size_t i, struct swap_item *it)
                 return STEP_FAILED;
         it->old = xasprintf("%s%s", it->target, OLD_SUFFIX);
         it->new = staging_new_path(ctx, it->target);
-        h = staging_hash(ctx, it->target, now);
+        h = staging_hash_stamped(ctx, i, STAGED_OLD, it->target, now);
         if (h < 0)
                 return STEP_FAILED;
         it->exists = h == 0;

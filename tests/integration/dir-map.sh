@@ -77,6 +77,51 @@ run_upshift rollback "$plan" --answers "$answers" --yes --state-dir "$state"
 rolled_back "rollback"
 t_track "$(cat "$TOY_PIDFILE" 2>/dev/null || echo 0)"
 
+# A target changed after detect (backup's before: command rewrites it in
+# the same size, its mtime set back): detect's stamp of it must not be
+# trusted. The swap hashes it again and journals what it holds now, and
+# rollback puts that file back. The file is left until its ctime is over
+# 2 s old (lib/stamp.h's STAMP_RACY_NS), so that detect's stamp of it is
+# settled: one the swap would trust if it looked at no more than size and
+# mtime.
+stale_plan=$T_DIR/toy-stale.yaml
+notes=$root/opt/toy/lib/sub/deep/notes
+{
+	sed -n '1,/^backup:$/p' "$plan"
+	cat <<'EOF'
+  before:
+    - shell: 'f=$root/opt/toy/lib/sub/deep/notes; cp -p "$f" "$f.was" && tr a-z A-Z < "$f.was" > "$f" && touch -r "$f.was" "$f" && rm "$f.was"'
+EOF
+	sed -n '/^backup:$/,$p' "$plan" | tail -n +2
+} > "$stale_plan"
+# fact_of KEY: the value of fact KEY (a regex) in the journal, the last one.
+fact_of() {
+	sed -n "s/.*ev: fact, .*key: $1, value: \"\{0,1\}\([^\"}]*\)\"\{0,1\}}.*/\1/p" \
+		"$state/journal" | tail -n 1
+}
+settled() { [ $(($(date +%s) - $(stat -c %Z "$1"))) -ge 3 ]; }
+setup || { echo "cannot set up the toy sandbox"; exit 1; }
+was_sum=$(sha256sum < "$notes" | cut -d' ' -f1)
+check "stale stamp: the target is old enough to be stamped settled" wait_for 10 settled "$notes"
+"$UPSHIFT" run "$stale_plan" --answers "$answers" --yes --state-dir "$state" > "$T_DIR/stale.out" 2>&1
+check_eq "stale stamp: upgrade exit 0" "$?" 0
+changed_sum=$(sha256sum < "$notes.upshift-old" | cut -d' ' -f1)
+check "stale stamp: backup's before: changed the target" test "$changed_sum" != "$was_sum"
+n=$(sed -n 's/.*ev: fact, .*key: staged\.\([0-9]*\)\.member, value: "\{0,1\}opt\/toy\/lib\/sub\/deep\/notes[",}].*/\1/p' \
+	"$state/journal" | tail -n 1)
+set -- $(fact_of "staged\\.$n\\.old")
+check_eq "stale stamp: detect journaled the target's hash with its stamp" "${1:-}" "$was_sum"
+check "stale stamp: that stamp is settled (ctime over 2 s before it was taken)" \
+	test "$#" = 8 -a "$((${8:-0} - ${7:-0}))" -gt 2000000000
+check_eq "stale stamp: the swap journaled the hash of what the target held then" \
+	"$(fact_of "swap\\.old\\.$n\\.sha256")" "$changed_sum"
+t_track "$(cat "$TOY_PIDFILE" 2>/dev/null || echo 0)"
+run_upshift rollback "$stale_plan" --answers "$answers" --yes --state-dir "$state"
+check_eq "stale stamp: rollback exit 4" "$T_RC" 4
+check_eq "stale stamp: rollback put back the changed file, as journaled" \
+	"$(sha256sum < "$notes" | cut -d' ' -f1)" "$changed_sum"
+t_track "$(cat "$TOY_PIDFILE" 2>/dev/null || echo 0)"
+
 # crash_then FAULT LABEL resume|rollback: the upgrade killed by
 # UPSHIFT_FAULT=FAULT, then resumed, or rolled back (nothing of it is left:
 # no old file, and a new upgrade goes through).

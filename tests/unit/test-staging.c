@@ -10,10 +10,15 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/kvlist.h"
+#include "lib/stamp.h"
 #include "steps/staging.h"
 #include "testlib.h"
 
@@ -188,12 +193,103 @@ test_dir_hop(void **state)
         assert_null(swap_rec(&f->ctx, SWAP_TARGET, 3));
 }
 
+/* Rewrite path in place (same inode) with text, its mtime set back to what
+ * it was: only its ctime tells. */
+static void
+rewrite_keeping_mtime(const char *path, const char *text)
+{
+        struct stat st;
+        struct timespec times[2];
+        FILE *fp;
+
+        assert_int_equal(lstat(path, &st), 0);
+        t_sleep_ms(20);
+        fp = fopen(path, "w");
+        assert_non_null(fp);
+        fputs(text, fp);
+        assert_int_equal(fclose(fp), 0);
+        times[0] = st.st_atim;
+        times[1] = st.st_mtim;
+        assert_int_equal(utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+/* Detect's stamps: spelled staged.N.old ("HEX STAMP") and staged.N.new_stamp,
+ * hop-prefixed. staging_hash_stamped() answers the journaled hash, without
+ * reading, only while the file is as stamped and the stamp settled: a file
+ * rewritten in the same size with its mtime set back is read again, and so
+ * is one whose stamp is racy or that has no stamp (an old journal). */
+static void
+test_stamps(void **state)
+{
+        struct fixture *f = *state;
+        char *dir = t_mkdtemp("staging"), *p = path_join(dir, "f");
+        char fake[SHA256_HEX_LEN + 1], staged[SHA256_HEX_LEN + 1], hex[SHA256_HEX_LEN + 1];
+        char one[SHA256_HEX_LEN + 1], two[SHA256_HEX_LEN + 1], text[STAMP_TEXT_MAX], *want;
+        struct staged_entry e = { .sha256 = staged, .mode = 0644 };
+        struct stamp s, back;
+
+        memset(fake, 'a', SHA256_HEX_LEN);
+        memset(staged, 'b', SHA256_HEX_LEN);
+        fake[SHA256_HEX_LEN] = staged[SHA256_HEX_LEN] = '\0';
+        t_write_text(p, "one\n");
+        assert_int_equal(sha256_file(p, one, NULL, &f->diag), 0);
+        assert_int_equal(stamp_path(p, &s), 0);
+        s.taken_ns += 3000000000LL;             /* as if stamped 3 s later: settled */
+        staged_save(&f->ctx, 0, &e);
+        staged_stamp_queue(&f->ctx, 0, STAGED_OLD, &s, fake);
+        staged_stamp_queue(&f->ctx, 0, STAGED_NEW, &s, NULL);
+        assert_null(step_fact(&f->ctx, "staged.0.old"));        /* queued */
+        assert_int_equal(step_facts_commit(&f->ctx, &f->diag), 0);
+        stamp_format(&s, text);
+        want = xasprintf("%s %s", fake, text);
+        assert_string_equal(step_fact(&f->ctx, "staged.0.old"), want);
+        assert_string_equal(step_fact(&f->ctx, "staged.0.new_stamp"), text);
+        assert_int_equal(stamp_parse(text, &back), 0);
+        assert_true(stamp_same(&s, &back));
+
+        /* As stamped: the journaled hashes (not what the file holds). */
+        assert_int_equal(staging_hash_stamped(&f->ctx, 0, STAGED_OLD, p, hex), 0);
+        assert_string_equal(hex, fake);
+        assert_int_equal(staging_hash_stamped(&f->ctx, 0, STAGED_NEW, p, hex), 0);
+        assert_string_equal(hex, staged);
+        /* Hop 2 has no stamps, as a journal from before them: read. */
+        f->host.hop = 2;
+        assert_int_equal(staging_hash_stamped(&f->ctx, 0, STAGED_OLD, p, hex), 0);
+        assert_string_equal(hex, one);
+        f->host.hop = 1;
+
+        /* Changed since, in the same size, its mtime set back: read. */
+        rewrite_keeping_mtime(p, "two\n");
+        assert_int_equal(sha256_file(p, two, NULL, &f->diag), 0);
+        assert_int_equal(staging_hash_stamped(&f->ctx, 0, STAGED_OLD, p, hex), 0);
+        assert_string_equal(hex, two);
+        assert_int_equal(staging_hash_stamped(&f->ctx, 0, STAGED_NEW, p, hex), 0);
+        assert_string_equal(hex, two);
+
+        /* A racy stamp (the file changed within 2 s of it): read. */
+        assert_int_equal(stamp_path(p, &s), 0);
+        staged_stamp_queue(&f->ctx, 0, STAGED_OLD, &s, fake);
+        assert_int_equal(step_facts_commit(&f->ctx, &f->diag), 0);
+        assert_int_equal(staging_hash_stamped(&f->ctx, 0, STAGED_OLD, p, hex), 0);
+        assert_string_equal(hex, two);
+
+        /* Gone: 1, as staging_hash. */
+        assert_int_equal(unlink(p), 0);
+        assert_int_equal(staging_hash_stamped(&f->ctx, 0, STAGED_OLD, p, hex), 1);
+
+        free(want);
+        free(p);
+        t_rm_rf(dir);
+        free(dir);
+}
+
 int
 main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_plain, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dir_hop, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stamps, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
