@@ -34,6 +34,7 @@ setup(void **state)
         struct diag d = {0};
         FILE *fp;
 
+        umask(077);     /* full.yaml asks a secret: its answers files must be private */
         f->dir = t_mkdtemp("answers");
         if (f->dir == NULL)
                 return -1;
