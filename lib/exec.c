@@ -189,46 +189,11 @@ tail_add(struct strbuf *t, const char *line, size_t len)
         t->len -= cut;
 }
 
-#define EXEC_MASK "********"
-
-/* buf[0..*len) with every secret of mask replaced; NULL when none is in it.
- * New string. */
-static char *
-mask_secrets(char *const *mask, const char *buf, size_t *len)
-{
-        struct strbuf sb = {0};
-        bool hit = false;
-
-        strbuf_add(&sb, buf, *len);
-        for (size_t i = 0; mask && mask[i]; i++) {
-                size_t n = strlen(mask[i]);
-                char *at;
-
-                while (n > 0 && (at = memmem(sb.buf, sb.len, mask[i], n)) != NULL) {
-                        size_t off = (size_t)(at - sb.buf);
-                        struct strbuf t = {0};
-
-                        strbuf_add(&t, sb.buf, off);
-                        strbuf_add(&t, EXEC_MASK, sizeof EXEC_MASK - 1);
-                        strbuf_add(&t, sb.buf + off + n, sb.len - off - n);
-                        strbuf_release(&sb);
-                        sb = t;
-                        hit = true;
-                }
-        }
-        if (!hit) {
-                strbuf_release(&sb);
-                return NULL;
-        }
-        *len = sb.len;
-        return sb.buf;
-}
-
 static void
 emit_line(struct runstate *rs, int which, const char *line, size_t len)
 {
         const struct exec_opts *o = rs->o;
-        char *masked = mask_secrets(o->mask, line, &len), *copy;
+        char *masked = str_mask(line, &len, o->mask), *copy;
 
         if (masked)
                 line = masked;
@@ -521,7 +486,7 @@ exec_run(const struct exec_opts *o, struct exec_result *ret, struct diag *d)
         while (rs.tail.len > 0 && rs.tail.buf[rs.tail.len - 1] == '\n')
                 rs.tail.buf[--rs.tail.len] = '\0';
         ret->out_len = rs.out.len;
-        ret->out = mask_secrets(o->mask, rs.out.buf, &ret->out_len);
+        ret->out = str_mask(rs.out.buf, &ret->out_len, o->mask);
         if (ret->out)
                 strbuf_release(&rs.out);
         else
