@@ -86,15 +86,21 @@ answers_check_value(const struct question *q, const char *value, char **ret,
         int b;
 
         switch (q->type) {
-        case Q_INTEGER:
-                if (*value == '\0' ||
-                    strspn(value + (*value == '-'), "0123456789") !=
-                    strlen(value + (*value == '-')) || strcmp(value, "-") == 0) {
-                        /* TRANSLATORS: %s is a question key. */
-                        diag_set(d, _("\"%s\" must be an integer"), q->key);
+        case Q_INTEGER: {
+                char *end;
+                long n;
+
+                errno = 0;
+                n = strtol(value, &end, 10);
+                if (*value == '\0' || *end != '\0' || isspace((unsigned char)*value) ||
+                    *value == '+' || errno == ERANGE || n < q->min || n > q->max) {
+                        /* TRANSLATORS: a question key, then the smallest and largest value. */
+                        diag_set(d, _("\"%s\" must be an integer from %ld to %ld"), q->key,
+                                 q->min, q->max);
                         return -EINVAL;
                 }
                 break;
+        }
         case Q_YESNO:
         case Q_CONFIRM:
                 if ((b = yesno(value)) < 0) {
@@ -356,7 +362,7 @@ answers_load(const char *path, const struct plan *p, bool check_required,
         if (path != NULL) {
                 a->file = xstrdup(path);
                 r = ynode_parse_file(path, &root, d);
-                if (r < 0 && r != -EINVAL)
+                if (r < 0 && r != -EINVAL && r != -EFBIG)
                         diag_set(d, _("cannot open answers file \"%s\": %s"), path,
                                  strerror(-r));
         }

@@ -22,13 +22,15 @@
 #include "steps/step.h"
 #include "testlib.h"
 
-#define PLAN_HEAD \
+#define PLAN_TOP \
         "schema: 1\nid: h\ntitle: Hostile input\ntarget: 1.2.3\n" \
         "ask:\n" \
         "  - {key: token, text: Token, type: secret, required: false, default: \"\"}\n" \
-        "  - {key: port, text: Port, type: integer, default: 6379}\n" \
+        "  - {key: port, text: Port, type: integer, default: 6379}\n"
+#define PLAN_DETECT \
         "detect:\n" \
         "  version: {run: [echo, v1.2.3], match: 'v(\\d+\\.\\d+\\.\\d+)'}\n"
+#define PLAN_HEAD PLAN_TOP PLAN_DETECT
 
 /* Write text as dir/name; the path goes into buf. */
 static const char *
@@ -155,6 +157,156 @@ test_exec_masks_secrets(void **state)
         exec_result_release(&res);
 }
 
+/* Load answers text for the plan text; returns answers_load's result. */
+static int
+load_answers(const char *dir, const char *plan, const char *text, struct diag *d)
+{
+        struct plan *p;
+        struct answers *a = NULL;
+        char path[256];
+        int r;
+
+        assert_int_equal(load_plan(dir, plan, &p, d), 0);
+        put(dir, "a.yaml", text, path, sizeof path);
+        chmod(path, 0600);
+        r = answers_load(path, p, false, &a, d);
+        answers_free(a);
+        plan_free(p);
+        return r;
+}
+
+#define RANGE_PLAN PLAN_TOP \
+        "  - {key: http_port, text: Port, type: integer, min: 1, max: 65535, default: 80}\n" \
+        PLAN_DETECT
+
+static void
+test_integer_range(void **state)
+{
+        struct diag d = {0};
+        struct plan *p;
+
+        assert_int_equal(load_answers(*state, RANGE_PLAN, "token: \"\"\nport: -1\n", &d), -EINVAL);
+        assert_non_null(strstr(d.msg, "a.yaml:2:7: "));
+        assert_non_null(strstr(d.msg, "\"port\" must be an integer from 0 to 2147483647"));
+        diag_clear(&d);
+        assert_int_equal(load_answers(*state, RANGE_PLAN, "port: 99999999999999999999\n", &d), -EINVAL);
+        assert_non_null(strstr(d.msg, "a.yaml:1:7: "));
+        diag_clear(&d);
+        assert_int_equal(load_answers(*state, RANGE_PLAN, "http_port: 70000\n", &d), -EINVAL);
+        assert_non_null(strstr(d.msg, "\"http_port\" must be an integer from 1 to 65535"));
+        diag_clear(&d);
+        assert_int_equal(load_answers(*state, RANGE_PLAN, "http_port: 0\n", &d), -EINVAL);
+        diag_clear(&d);
+        assert_int_equal(load_answers(*state, RANGE_PLAN, "http_port: 65535\nport: 0\n", &d), 0);
+        /* A default outside its range is the plan's mistake, found at load. */
+        assert_int_equal(load_plan(*state, PLAN_TOP
+                "  - {key: n, text: N, type: integer, min: 1, max: 9, default: 10}\n" PLAN_DETECT,
+                &p, &d), -EINVAL);
+        assert_non_null(strstr(d.msg, "plan.yaml:8:"));
+        assert_non_null(strstr(d.msg, "from 1 to 9"));
+        diag_clear(&d);
+        assert_int_equal(load_plan(*state, PLAN_TOP
+                "  - {key: n, text: N, type: integer, min: 9, max: 1}\n" PLAN_DETECT, &p, &d),
+                -EINVAL);
+        assert_non_null(strstr(d.msg, "plan.yaml:8:"));
+}
+
+/* A file of size bytes: "k: " and a value of x's. */
+static void
+write_big(const char *path, size_t size)
+{
+        FILE *fp = fopen(path, "w");
+
+        assert_non_null(fp);
+        fputs("k: ", fp);
+        for (size_t i = 3; i < size; i++)
+                fputc('x', fp);
+        fclose(fp);
+        chmod(path, 0600);
+}
+
+/* Answers of n keys k0, k1, ... and then extra. */
+static int
+load_keys(const char *dir, const struct plan *p, int n, const char *extra, struct diag *d)
+{
+        struct strbuf sb = {0};
+        struct answers *a = NULL;
+        char path[256];
+        int r;
+
+        for (int i = 0; i < n; i++)
+                strbuf_addf(&sb, "k%d: 1\n", i);
+        strbuf_adds(&sb, extra);
+        put(dir, "keys.yaml", sb.buf, path, sizeof path);
+        strbuf_release(&sb);
+        r = answers_load(path, p, false, &a, d);
+        answers_free(a);
+        return r;
+}
+
+static void
+test_size_limits(void **state)
+{
+        struct diag d = {0};
+        struct plan *p;
+        struct answers *a = NULL;
+        struct strbuf sb = {0};
+        char path[256];
+
+        assert_int_equal(load_plan(*state, PLAN_HEAD, &p, &d), 0);
+        /* A whole file over the limit: refused before it is read. */
+        snprintf(path, sizeof path, "%s/huge.yaml", (char *)*state);
+        write_big(path, (5u << 20));
+        assert_int_equal(answers_load(path, p, false, &a, &d), -EFBIG);
+        assert_non_null(strstr(d.msg, "huge.yaml"));
+        assert_non_null(strstr(d.msg, "4 MiB"));
+        diag_clear(&d);
+        assert_int_equal(step_plan_load(path, &(struct plan *){NULL}, &d), -EFBIG);
+        diag_clear(&d);
+        /* One value over the limit, at its line and column. */
+        strbuf_adds(&sb, "port: 1\ntoken: ");
+        for (int i = 0; i < 70000; i++)
+                strbuf_addch(&sb, 'x');
+        strbuf_adds(&sb, "\n");
+        put(*state, "long.yaml", sb.buf, path, sizeof path);
+        chmod(path, 0600);
+        strbuf_release(&sb);
+        assert_int_equal(answers_load(path, p, false, &a, &d), -EINVAL);
+        assert_non_null(strstr(d.msg, "long.yaml:2:8: "));
+        assert_non_null(strstr(d.msg, "65536"));
+        diag_clear(&d);
+        /* Too many keys: refused at the first one over the limit. */
+        assert_int_equal(load_keys(*state, p, 200000, "", &d), -EINVAL);
+        assert_non_null(strstr(d.msg, "keys.yaml:10001:1: "));
+        assert_non_null(strstr(d.msg, "10000 keys"));
+        diag_clear(&d);
+        /* Below it, a key given twice is still found, with its first line. */
+        assert_int_equal(load_keys(*state, p, 9000, "k17: 2\n", &d), -EINVAL);
+        assert_non_null(strstr(d.msg, "keys.yaml:9001:1: duplicate key \"k17\" (first given at line 18)"));
+        plan_free(p);
+}
+
+/* libyaml's reader (encodings, control characters) marks no line: the
+ * error still names the right one. */
+static void
+test_reader_error_line(void **state)
+{
+        struct diag d = {0};
+        struct plan *p;
+        char path[256];
+
+        assert_int_equal(load_plan(*state, PLAN_HEAD, &p, &d), 0);
+        put(*state, "bad.yaml", "port: 1\n# two\n# three\ntoken: \"a\x01b\"\n", path, sizeof path);
+        chmod(path, 0600);
+        assert_int_equal(answers_load(path, p, false, &(struct answers *){NULL}, &d), -EINVAL);
+        assert_non_null(strstr(d.msg, "bad.yaml:4:10: "));
+        diag_clear(&d);
+        put(*state, "utf.yaml", "port: 1\n\n# \xff\n", path, sizeof path);
+        assert_int_equal(answers_load(path, p, false, &(struct answers *){NULL}, &d), -EINVAL);
+        assert_non_null(strstr(d.msg, "utf.yaml:3:3: "));
+        plan_free(p);
+}
+
 int
 main(void)
 {
@@ -163,6 +315,9 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_answers_with_secret_private, t_setup_dir,
                                                 t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_exec_masks_secrets, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_integer_range, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_size_limits, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_reader_error_line, t_setup_dir, t_teardown_dir),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
