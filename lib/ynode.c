@@ -317,9 +317,9 @@ ynode_parse_string(const char *name, const char *text, size_t len,
 static int
 read_bounded(const char *path, char **ret_buf, size_t *ret_len, struct diag *d)
 {
+        struct strbuf sb = {0};
+        char chunk[65536];
         int fd = open(path, O_RDONLY | O_CLOEXEC);
-        char *buf;
-        size_t len = 0;
         int r = 0;
 
         if (fd < 0) {
@@ -327,9 +327,9 @@ read_bounded(const char *path, char **ret_buf, size_t *ret_len, struct diag *d)
                 diag_set(d, _("cannot open \"%s\": %s"), path, strerror(-r));
                 return r;
         }
-        buf = xmalloc(YNODE_MAX_FILE + 2);
-        while (len <= YNODE_MAX_FILE) {
-                ssize_t n = read(fd, buf + len, YNODE_MAX_FILE + 1 - len);
+        strbuf_adds(&sb, "");
+        while (sb.len <= YNODE_MAX_FILE) {
+                ssize_t n = read(fd, chunk, sizeof chunk);
 
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -339,22 +339,21 @@ read_bounded(const char *path, char **ret_buf, size_t *ret_len, struct diag *d)
                 }
                 if (n <= 0)
                         break;
-                len += (size_t)n;
+                strbuf_add(&sb, chunk, (size_t)n);
         }
         close(fd);
-        if (r == 0 && len > YNODE_MAX_FILE) {
+        if (r == 0 && sb.len > YNODE_MAX_FILE) {
                 /* TRANSLATORS: a file; keep "4 MiB" as it is in the limit. */
                 diag_set(d, _("\"%s\" is larger than the 4 MiB a plan or answers file may hold"),
                          path);
                 r = -EFBIG;
         }
         if (r < 0) {
-                free(buf);
+                strbuf_release(&sb);
                 return r;
         }
-        buf[len] = '\0';
-        *ret_buf = buf;
-        *ret_len = len;
+        *ret_len = sb.len;
+        *ret_buf = strbuf_detach(&sb);
         return 0;
 }
 
