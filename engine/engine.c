@@ -232,13 +232,21 @@ on_line(void *ud, int fd, const char *line)
 int
 engine_exec(struct engine *e, struct exec_opts *o, struct exec_result *ret, struct diag *d)
 {
-        struct strv env = {0};
+        struct strv env = {0}, mask = {0};
         int r;
 
         if (vars_expand_env(&e->vars, &e->plan->env, &env, d) < 0) {
                 strv_release(&env);
                 return -EINVAL;
         }
+        /* Secrets are masked in what the command prints, before anyone sees it. */
+        for (size_t i = 0; i < e->vars.secret.n; i++) {
+                const char *v = vars_get(&e->vars, e->vars.secret.v[i]);
+
+                if (v && v[0])
+                        strv_push(&mask, v);
+        }
+        o->mask = mask.v;
         for (size_t i = 0; o->env && o->env[i]; i++)
                 strv_push(&env, o->env[i]);
         o->env = env.v;
@@ -248,7 +256,9 @@ engine_exec(struct engine *e, struct exec_opts *o, struct exec_result *ret, stru
         o->interrupt = e->uninterruptible ? NULL : e->opts->interrupt;
         r = exec_run(o, ret, d);
         o->env = NULL;
+        o->mask = NULL;
         strv_release(&env);
+        strv_release(&mask);
         return r;
 }
 

@@ -85,6 +85,10 @@ enum run_outcome engine_rollback(const struct plan *p, const struct answers *a,
 
 /* Default directories. New strings. */
 char *engine_default_state_dir(const char *plan_id);
+/* 0 when dir is a directory (not a symlink) of the effective user that
+ * group and others cannot write; else -errno with why in d
+ * (engine_trust.c). */
+int   engine_check_state_dir(const char *dir, struct diag *d);
 char *engine_default_backup_dir(const char *plan_id);
 
 /* Fill vs with what the plan's strings may use before anything has run:

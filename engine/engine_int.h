@@ -54,6 +54,10 @@ void engine_report(struct engine *e, struct run_report *rep, enum run_outcome o,
 enum run_outcome engine_loop(struct engine *e, struct diag *d);
 /* struct runner's run for the engine: shows the command, then engine_exec. */
 int  engine_runner_run(void *ud, struct exec_opts *o, struct exec_result *ret, struct diag *d);
+/* Refuse a journal naming a path where the plan could not have put one
+ * (engine_trust.c): 0, or -EPERM with the record in d. vs: the run's vars. */
+int  engine_check_journal_paths(const struct engine *e, const struct vars *vs,
+                                struct diag *d);
 /* engine_hop.c: true when the plan has path: stops or per_hop questions. */
 bool engine_plan_has_hops(const struct plan *p);
 /* The package (in vs) is readable and matches its SHA-256: 0, or a

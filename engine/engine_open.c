@@ -75,7 +75,7 @@ open_dir(struct engine *e, bool rollback, struct diag *d)
         }
         if (!rollback && !o->interactive && engine_validate_inputs(e->plan, e->answers, o, d) < 0)
                 return RUN_BAD_INPUT;
-        if (mkdir_p(o->state_dir, 0700, d) < 0)
+        if (mkdir_p(o->state_dir, 0700, d) < 0 || engine_check_state_dir(o->state_dir, d) < 0)
                 return RUN_BAD_INPUT;
         if (chmod(o->state_dir, 0700) < 0) {
                 diag_set(d, _("cannot make state directory \"%s\" private: %s"), o->state_dir,
@@ -152,7 +152,8 @@ open_run(struct engine *e, const char *action, bool rollback, struct diag *d)
                 return RUN_BAD_INPUT;
         if (journal_open(o->state_dir, e->plan->id, &e->journal, d) < 0)
                 return RUN_STEP_FAILED;
-        if (engine_vars(e->plan, e->answers, o->state_dir, o->target, &e->st.facts, &e->vars, d) < 0)
+        if (engine_vars(e->plan, e->answers, o->state_dir, o->target, &e->st.facts, &e->vars, d) < 0 ||
+            engine_check_journal_paths(e, &e->vars, d) < 0)
                 return RUN_BAD_INPUT;
         if (runlog_open(&e->log, o->state_dir, e->st.runs + 1, d) < 0)
                 return RUN_STEP_FAILED;

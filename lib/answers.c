@@ -86,15 +86,21 @@ answers_check_value(const struct question *q, const char *value, char **ret,
         int b;
 
         switch (q->type) {
-        case Q_INTEGER:
-                if (*value == '\0' ||
-                    strspn(value + (*value == '-'), "0123456789") !=
-                    strlen(value + (*value == '-')) || strcmp(value, "-") == 0) {
-                        /* TRANSLATORS: %s is a question key. */
-                        diag_set(d, _("\"%s\" must be an integer"), q->key);
+        case Q_INTEGER: {
+                char *end;
+                long n;
+
+                errno = 0;
+                n = strtol(value, &end, 10);
+                if (*value == '\0' || *end != '\0' || isspace((unsigned char)*value) ||
+                    *value == '+' || errno == ERANGE || n < q->min || n > q->max) {
+                        /* TRANSLATORS: a question key, then the smallest and largest value. */
+                        diag_set(d, _("\"%s\" must be an integer from %ld to %ld"), q->key,
+                                 q->min, q->max);
                         return -EINVAL;
                 }
                 break;
+        }
         case Q_YESNO:
         case Q_CONFIRM:
                 if ((b = yesno(value)) < 0) {
@@ -317,6 +323,34 @@ check_missing(const struct answers *a, const struct plan *p, struct diag *d)
         return -EINVAL;
 }
 
+/* As OpenSSH refuses a key file others can read: a file holding a secret
+ * must be its owner's alone. */
+static int
+check_private(const struct answers *a, const char *path, const struct plan *p, struct diag *d)
+{
+        struct stat st;
+
+        for (size_t i = 0; i < p->n_ask; i++) {
+                const char *v = kvlist_get(&a->kv, p->ask[i].key);
+                const struct answer_map *m = answers_map(a, p->ask[i].key);
+
+                if (p->ask[i].type != Q_SECRET || ((v == NULL || v[0] == '\0') && m == NULL))
+                        continue;
+                if (stat(path, &st) < 0) {
+                        diag_set(d, _("cannot open answers file \"%s\": %s"), path, strerror(errno));
+                        return -errno;
+                }
+                if ((st.st_mode & 077) == 0)
+                        return 0;
+                /* TRANSLATORS: a file, a question key, a file mode such as 0644, the file. */
+                diag_set(d, _("answers file \"%s\" holds the secret \"%s\" and others may read it "
+                              "(mode %04o): make it private with chmod 600 %s"),
+                         path, p->ask[i].key, (unsigned)(st.st_mode & 07777), path);
+                return -EPERM;
+        }
+        return 0;
+}
+
 int
 answers_load(const char *path, const struct plan *p, bool check_required,
              struct answers **ret, struct diag *d)
@@ -328,7 +362,7 @@ answers_load(const char *path, const struct plan *p, bool check_required,
         if (path != NULL) {
                 a->file = xstrdup(path);
                 r = ynode_parse_file(path, &root, d);
-                if (r < 0 && r != -EINVAL)
+                if (r < 0 && r != -EINVAL && r != -EFBIG)
                         diag_set(d, _("cannot open answers file \"%s\": %s"), path,
                                  strerror(-r));
         }
@@ -340,6 +374,8 @@ answers_load(const char *path, const struct plan *p, bool check_required,
                 } else {
                         r = load_pairs(a, path, p, root, d);
                 }
+                if (r == 0)
+                        r = check_private(a, path, p, d);
         }
         if (r == 0 && check_required)
                 r = check_missing(a, p, d);

@@ -193,7 +193,10 @@ static void
 emit_line(struct runstate *rs, int which, const char *line, size_t len)
 {
         const struct exec_opts *o = rs->o;
-        char *copy;
+        char *masked = str_mask(line, &len, o->mask), *copy;
+
+        if (masked)
+                line = masked;
 
         if (o->log_fd >= 0) {
                 char *buf = xmalloc(len + 1);
@@ -210,6 +213,7 @@ emit_line(struct runstate *rs, int which, const char *line, size_t len)
                 o->on_line(o->ud, which, copy);
                 free(copy);
         }
+        free(masked);
 }
 
 /* Deliver every complete line in s->partial; at EOF also what is left. */
@@ -482,7 +486,11 @@ exec_run(const struct exec_opts *o, struct exec_result *ret, struct diag *d)
         while (rs.tail.len > 0 && rs.tail.buf[rs.tail.len - 1] == '\n')
                 rs.tail.buf[--rs.tail.len] = '\0';
         ret->out_len = rs.out.len;
-        ret->out = strbuf_detach(&rs.out);
+        ret->out = str_mask(rs.out.buf, &ret->out_len, o->mask);
+        if (ret->out)
+                strbuf_release(&rs.out);
+        else
+                ret->out = strbuf_detach(&rs.out);
         ret->err_tail = strbuf_detach(&rs.tail);
         return 0;
 

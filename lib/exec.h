@@ -29,6 +29,10 @@ struct exec_opts {
         /* fd is 1 or 2; line has no newline. May be NULL. */
         void       (*on_line)(void *ud, int fd, const char *line);
         void        *ud;
+        /* Secret values, NULL-terminated, or NULL: each is replaced by
+         * "********" in every line before it is logged, passed to on_line
+         * or kept (out, err_tail). */
+        char *const *mask;
         /* When non-NULL and it becomes non-zero, the child's group is asked to stop. */
         volatile sig_atomic_t *interrupt;
 };

@@ -125,6 +125,24 @@ check_ref(void *ud, const char *name, size_t off)
                               "such as ${target} or the key of a question)"), name);
 }
 
+/* A secret in a command's argv would show in ps and /proc to every user. */
+static int
+check_argv_secret(void *ud, const char *name, size_t off)
+{
+        struct refcheck *rc = ud;
+        struct ynode at = { .line = rc->ref->pos.line, .col = rc->ref->pos.col };
+        const struct question *q = name ? plan_question(rc->c->p, name) : NULL;
+
+        (void)off;
+        if (q == NULL || q->type != Q_SECRET)
+                return 0;
+        /* TRANSLATORS: %s is a question key; keep env: and ${...} as they are. */
+        return perr(rc->c, &at, _("secret \"${%s}\" in a command's arguments would show on its "
+                                  "command line to every user: pass it through env: "
+                                  "(env: {NAME: \"${%s}\"}) and read it from there"),
+                    name, name);
+}
+
 static int
 check_facts(struct pctx *c)
 {
@@ -188,6 +206,12 @@ plan_check_names(struct pctx *c)
                 struct refcheck rc = { c, &c->refs.v[i] };
 
                 if ((r = vars_each_ref(c->refs.v[i].name, check_ref, &rc)) != 0)
+                        return r;
+        }
+        for (size_t i = 0; i < c->argv_refs.n; i++) {
+                struct refcheck rc = { c, &c->argv_refs.v[i] };
+
+                if ((r = vars_each_ref(c->argv_refs.v[i].name, check_argv_secret, &rc)) != 0)
                         return r;
         }
         if ((r = check_facts(c)) < 0)
@@ -408,6 +432,9 @@ plan_load(const char *path, const struct plan_section *sections, struct plan **r
         free(c.cl);
         for (size_t i = 0; i < c.refs.n; i++)
                 free(c.refs.v[i].name);
+        for (size_t i = 0; i < c.argv_refs.n; i++)
+                free(c.argv_refs.v[i].name);
+        free(c.argv_refs.v);
         for (size_t i = 0; i < c.facts_used.n; i++)
                 free(c.facts_used.v[i].name);
         for (size_t i = 0; i < c.answers_used.n; i++)

@@ -52,6 +52,8 @@ struct question {
         bool         required;          /* default: true when def is NULL */
         bool         per_hop;           /* one value per hop of the path (answers.h) */
         struct strv  choices;           /* Q_CHOICE only */
+        long         min, max;          /* Q_INTEGER: the values allowed (min:, max:;
+                                           by default 0 to INT32_MAX) */
         enum step_id step;              /* STEP_NONE for ask:, else the checklist's step */
         struct pos   pos;
 };

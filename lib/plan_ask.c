@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,8 @@
 #include "lib/vars.h"
 
 static const char *const question_keys[] = {
-        "key", "text", "type", "default", "required", "help", "choices", "per_hop", NULL,
+        "key", "text", "type", "default", "required", "help", "choices", "per_hop", "min",
+        "max", NULL,
 };
 static const char *const item_keys[] = { "key", "text", NULL };
 
@@ -106,6 +108,7 @@ static int
 pdefault(struct pctx *c, struct question *q, const struct ynode *n)
 {
         bool b;
+        long v;
 
         if (n->kind != YNODE_SCALAR)
                 return perr(c, n, _("expected a single value as the default"));
@@ -119,8 +122,12 @@ pdefault(struct pctx *c, struct question *q, const struct ynode *n)
         pref_add(c, q->def, n);
         if (strstr(q->def, "${"))
                 return 0;
-        if (q->type == Q_INTEGER && pint(c, n, &(long){0}) < 0)
+        if (q->type == Q_INTEGER && pint(c, n, &v) < 0)
                 return perr(c, n, _("expected an integer as the default"));
+        if (q->type == Q_INTEGER && (v < q->min || v > q->max))
+                /* TRANSLATORS: the default, then the smallest and largest value. */
+                return perr(c, n, _("default %ld is not an integer from %ld to %ld (min: and max:)"),
+                            v, q->min, q->max);
         if (q->type == Q_CHOICE &&
             strv_find(q->choices.v, q->choices.n, q->def) < 0) {
                 char *all = strv_join(q->choices.v, q->choices.n, ", ");
@@ -132,6 +139,26 @@ pdefault(struct pctx *c, struct question *q, const struct ynode *n)
         if (q->type == Q_SHA256 && q->def[0] != '\0' &&
             (strlen(q->def) != 64 || strspn(q->def, "0123456789abcdefABCDEF") != 64))
                 return perr(c, n, _("expected 64 hexadecimal digits as the default"));
+        return 0;
+}
+
+/* min: and max: of an integer question. */
+static int
+prange(struct pctx *c, const struct ynode *n, struct question *q)
+{
+        struct ynode *lo = popt(n, "min"), *hi = popt(n, "max");
+        int r;
+
+        q->min = 0;
+        q->max = INT32_MAX;
+        if ((lo || hi) && q->type != Q_INTEGER)
+                return perr(c, lo ? lo : hi, _("min: and max: are only for type: integer"));
+        if (lo && (r = pint(c, lo, &q->min)) < 0)
+                return r;
+        if (hi && (r = pint(c, hi, &q->max)) < 0)
+                return r;
+        if (q->min > q->max)
+                return perr(c, hi ? hi : lo, _("min: %ld is more than max: %ld"), q->min, q->max);
         return 0;
 }
 
@@ -184,6 +211,8 @@ pquestion(struct pctx *c, const struct ynode *n, struct question *q)
         } else if (q->type == Q_CHOICE) {
                 return pmissing(c, n, "choices", where);
         }
+        if ((r = prange(c, n, q)) < 0)
+                return r;
         if ((v = popt(n, "default")) && (r = pdefault(c, q, v)) < 0)
                 return r;
         q->required = q->def == NULL;

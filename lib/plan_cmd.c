@@ -166,6 +166,10 @@ pargv(struct pctx *c, const struct ynode *n, struct strv *ret)
         if (n->items[0]->kind == YNODE_SEQ)
                 return perr(c, n, _("expected one command here (a list of strings), "
                                     "not a list of commands"));
+        /* Checked at the end for secrets, which never go on a command line. */
+        for (size_t i = 0; i < n->n; i++)
+                if (n->items[i]->kind == YNODE_SCALAR && strstr(n->items[i]->str, "${"))
+                        pname_add(&c->argv_refs, n->items[i]->str, n->items[i]);
         return pstrv(c, n, ret);
 }
 

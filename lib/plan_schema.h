@@ -36,6 +36,7 @@ struct pctx {
         struct plan     *p;
         void            *data;          /* the section's own data (plan_section), or NULL */
         struct pnames    refs;          /* strings holding ${...} */
+        struct pnames    argv_refs;     /* those of them in a command's argv */
         struct pnames    facts_used;    /* same:, when: facts: */
         struct pnames    answers_used;  /* when: answers: */
         struct question *cl;            /* checklist questions, appended at the end */

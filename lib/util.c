@@ -216,6 +216,41 @@ str_rtrim(char *s)
         return s;
 }
 
+char *
+str_mask(const char *buf, size_t *len, char *const *secrets)
+{
+        static const char mask[] = "********";
+        struct strbuf sb = {0};
+        bool hit = false;
+
+        if (secrets == NULL || secrets[0] == NULL)
+                return NULL;
+        strbuf_adds(&sb, "");
+        for (size_t at = 0; at < *len; ) {
+                size_t n = 0;
+
+                for (size_t i = 0; secrets && secrets[i] && n == 0; i++) {
+                        size_t k = strlen(secrets[i]);
+
+                        if (k > 0 && k <= *len - at && memcmp(buf + at, secrets[i], k) == 0)
+                                n = k;
+                }
+                if (n > 0) {
+                        strbuf_add(&sb, mask, sizeof mask - 1);
+                        at += n;
+                        hit = true;
+                } else {
+                        strbuf_addch(&sb, buf[at++]);
+                }
+        }
+        if (!hit) {
+                strbuf_release(&sb);
+                return NULL;
+        }
+        *len = sb.len;
+        return sb.buf;
+}
+
 bool
 str_startswith(const char *s, const char *prefix)
 {

@@ -59,6 +59,10 @@ void strbuf_release(struct strbuf *sb);
 
 /* Remove trailing white space (and newlines) in place; returns s. */
 char *str_rtrim(char *s);
+/* buf[0..*len) with every occurrence of each string of secrets
+ * (NULL-terminated, or NULL) replaced by "********", *len updated; NULL
+ * (*len untouched) when none occurs. New string. */
+char *str_mask(const char *buf, size_t *len, char *const *secrets);
 bool  str_startswith(const char *s, const char *prefix);
 bool  str_endswith(const char *s, const char *suffix);
 

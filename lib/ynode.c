@@ -2,8 +2,11 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
@@ -16,6 +19,8 @@
 struct yparse {
         yaml_parser_t  parser;
         const char    *name;
+        const char    *text;            /* the input, for the reader's errors */
+        size_t         len;
         struct diag   *d;
 };
 
@@ -24,14 +29,27 @@ yparse_error(struct yparse *yp)
 {
         const yaml_parser_t *p = &yp->parser;
         const char *problem = p->problem ? p->problem : _("cannot parse YAML");
+        yaml_mark_t m = p->problem_mark;
 
+        /* The reader (encodings, control characters) gives a byte offset
+         * only: its line and column are counted here. */
+        if (p->error == YAML_READER_ERROR) {
+                m.line = m.column = 0;
+                for (size_t i = 0; i < p->problem_offset && i < yp->len; i++) {
+                        if (yp->text[i] == '\n') {
+                                m.line++;
+                                m.column = 0;
+                        } else if (((unsigned char)yp->text[i] & 0xc0) != 0x80) {
+                                m.column++;     /* characters, not UTF-8 bytes */
+                        }
+                }
+        }
         if (p->context)
-                diag_set_at(yp->d, yp->name, (unsigned)p->problem_mark.line + 1,
-                            (unsigned)p->problem_mark.column + 1, "%s (%s)",
-                            problem, p->context);
+                diag_set_at(yp->d, yp->name, (unsigned)m.line + 1, (unsigned)m.column + 1,
+                            "%s (%s)", problem, p->context);
         else
-                diag_set_at(yp->d, yp->name, (unsigned)p->problem_mark.line + 1,
-                            (unsigned)p->problem_mark.column + 1, "%s", problem);
+                diag_set_at(yp->d, yp->name, (unsigned)m.line + 1, (unsigned)m.column + 1,
+                            "%s", problem);
 }
 
 static int
@@ -105,15 +123,16 @@ parse_seq(struct yparse *yp, struct ynode *seq, int depth)
         }
 }
 
+/* Keys seen (key -> its line), indexed: no scan per key. */
 static int
-parse_map(struct yparse *yp, struct ynode *map, int depth)
+parse_map_pairs(struct yparse *yp, struct ynode *map, int depth, struct kvlist *seen)
 {
         size_t alloc = 0;
 
         for (;;) {
                 yaml_event_t ev;
                 struct ynode *key, *value;
-                const struct ynode_pair *first;
+                const char *first;
                 int r;
 
                 if ((r = next_event(yp, &ev)) < 0)
@@ -121,6 +140,15 @@ parse_map(struct yparse *yp, struct ynode *map, int depth)
                 if (ev.type == YAML_MAPPING_END_EVENT) {
                         yaml_event_delete(&ev);
                         return 0;
+                }
+                if (map->n >= YNODE_MAX_KEYS) {
+                        /* TRANSLATORS: %u is the limit. */
+                        diag_set_at(yp->d, yp->name, (unsigned)ev.start_mark.line + 1,
+                                    (unsigned)ev.start_mark.column + 1,
+                                    _("too many keys: a mapping may hold at most %u keys"),
+                                    YNODE_MAX_KEYS);
+                        yaml_event_delete(&ev);
+                        return -EINVAL;
                 }
                 if (ev.type == YAML_SEQUENCE_START_EVENT ||
                     ev.type == YAML_MAPPING_START_EVENT) {
@@ -131,14 +159,20 @@ parse_map(struct yparse *yp, struct ynode *map, int depth)
                 }
                 if ((r = parse_node(yp, &ev, depth + 1, &key)) < 0)
                         return r;
-                first = ynode_get_pair(map, key->str);
+                first = kvlist_get(seen, key->str);
                 if (first != NULL) {
-                        /* TRANSLATORS: %s is a key, %u a line number. */
+                        /* TRANSLATORS: %s is a key, then a line number. */
                         diag_set_at(yp->d, yp->name, key->line, key->col,
-                                    _("duplicate key \"%s\" (first given at line %u)"),
-                                    key->str, first->key->line);
+                                    _("duplicate key \"%s\" (first given at line %s)"),
+                                    key->str, first);
                         ynode_free(key);
                         return -EINVAL;
+                }
+                {
+                        char line[16];
+
+                        snprintf(line, sizeof line, "%u", key->line);
+                        kvlist_set(seen, key->str, line);
                 }
                 if ((r = next_event(yp, &ev)) < 0) {
                         ynode_free(key);
@@ -155,6 +189,16 @@ parse_map(struct yparse *yp, struct ynode *map, int depth)
         }
 }
 
+static int
+parse_map(struct yparse *yp, struct ynode *map, int depth)
+{
+        struct kvlist seen = {0};
+        int r = parse_map_pairs(yp, map, depth, &seen);
+
+        kvlist_release(&seen);
+        return r;
+}
+
 /* Build the node that starts with ev (which this function deletes). */
 static int
 parse_node(struct yparse *yp, yaml_event_t *ev, int depth, struct ynode **ret)
@@ -169,6 +213,15 @@ parse_node(struct yparse *yp, yaml_event_t *ev, int depth, struct ynode **ret)
         }
         switch (ev->type) {
         case YAML_SCALAR_EVENT:
+                if (ev->data.scalar.length > YNODE_MAX_SCALAR) {
+                        /* TRANSLATORS: a size in bytes, then the limit. */
+                        diag_set_at(yp->d, yp->name, (unsigned)ev->start_mark.line + 1,
+                                    (unsigned)ev->start_mark.column + 1,
+                                    _("a value of %zu bytes is longer than the %u a value may hold"),
+                                    ev->data.scalar.length, YNODE_MAX_SCALAR);
+                        r = -EINVAL;
+                        break;
+                }
                 n = node_new(YNODE_SCALAR, &ev->start_mark);
                 n->len = ev->data.scalar.length;
                 n->str = xstrndup((const char *)ev->data.scalar.value, n->len);
@@ -246,7 +299,7 @@ int
 ynode_parse_string(const char *name, const char *text, size_t len,
                    struct ynode **ret, struct diag *d)
 {
-        struct yparse yp = { .name = name, .d = d };
+        struct yparse yp = { .name = name, .text = text, .len = len, .d = d };
         int r;
 
         if (!yaml_parser_initialize(&yp.parser)) {
@@ -259,14 +312,59 @@ ynode_parse_string(const char *name, const char *text, size_t len,
         return r;
 }
 
+/* Read at most YNODE_MAX_FILE bytes of path (a FIFO or a growing file
+ * too): -EFBIG past them. */
+static int
+read_bounded(const char *path, char **ret_buf, size_t *ret_len, struct diag *d)
+{
+        struct strbuf sb = {0};
+        char chunk[65536];
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        int r = 0;
+
+        if (fd < 0) {
+                r = -errno;
+                diag_set(d, _("cannot open \"%s\": %s"), path, strerror(-r));
+                return r;
+        }
+        strbuf_adds(&sb, "");
+        while (sb.len <= YNODE_MAX_FILE) {
+                ssize_t n = read(fd, chunk, sizeof chunk);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        diag_set(d, _("cannot read \"%s\": %s"), path, strerror(-r));
+                }
+                if (n <= 0)
+                        break;
+                strbuf_add(&sb, chunk, (size_t)n);
+        }
+        close(fd);
+        if (r == 0 && sb.len > YNODE_MAX_FILE) {
+                /* TRANSLATORS: a file; keep "4 MiB" as it is in the limit. */
+                diag_set(d, _("\"%s\" is larger than the 4 MiB a plan or answers file may hold"),
+                         path);
+                r = -EFBIG;
+        }
+        if (r < 0) {
+                strbuf_release(&sb);
+                return r;
+        }
+        *ret_len = sb.len;
+        *ret_buf = strbuf_detach(&sb);
+        return 0;
+}
+
 int
 ynode_parse_file(const char *path, struct ynode **ret, struct diag *d)
 {
-        char *buf;
-        size_t len;
+        char *buf = NULL;
+        size_t len = 0;
         int r;
 
-        if ((r = read_file(path, &buf, &len, d)) < 0)
+        if ((r = read_bounded(path, &buf, &len, d)) < 0)
                 return r;
         r = ynode_parse_string(path, buf, len, ret, d);
         free(buf);

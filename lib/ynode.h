@@ -44,6 +44,14 @@ struct ynode {
         size_t              n;
 };
 
+/* What a plan or answers file may hold: a whole file of more than
+ * YNODE_MAX_FILE bytes is refused before it is parsed (-EFBIG), a value
+ * longer than YNODE_MAX_SCALAR and a mapping of more than YNODE_MAX_KEYS
+ * keys at their position (-EINVAL). Duplicate keys are found by hash. */
+#define YNODE_MAX_FILE   (4u << 20)
+#define YNODE_MAX_SCALAR 65536u
+#define YNODE_MAX_KEYS   10000u
+
 /* Parse the file at path. On success *ret is the document's root node, or
  * NULL when the file holds no document (empty or only comments); 0 is
  * returned. On error returns -EINVAL (or -errno when the file cannot be read)

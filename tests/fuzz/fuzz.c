@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -23,6 +24,11 @@ fuzz_memfd(const uint8_t *data, size_t size)
                         abort();
                 }
                 snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+                /* Private, as an answers file holding a secret must be. */
+                if (fchmod(fd, 0600) < 0) {
+                        perror("fchmod");
+                        abort();
+                }
         }
         if (ftruncate(fd, 0) < 0 ||
             (size > 0 && pwrite(fd, data, size, 0) != (ssize_t)size)) {

@@ -115,7 +115,15 @@ url="postgresql://postgres@127.0.0.1:$PG_PORT/backy2"
 pgq() { psql_ -d backy2 -c "$1"; }
 backy2_sandbox "$T_DIR/p" 2.13.8 "$url" || { echo "cannot set up the backy2 sandbox"; exit 1; }
 backy2_fill || { echo "cannot make backy2 versions"; exit 1; }
-backy2_answers "$T_DIR/p.yaml" postgresql "$url"
+# The answers' URL carries a password (PostgreSQL trusts 127.0.0.1 here,
+# so libpq never needs it): it must show nowhere upshift writes.
+pw=pw-s3cret-$$
+backy2_answers "$T_DIR/p.yaml" postgresql "postgresql://postgres:$pw@127.0.0.1:$PG_PORT/backy2"
+cp "$T_DIR/p.yaml" "$T_DIR/p-open.yaml"
+chmod 644 "$T_DIR/p-open.yaml"
+run_upshift run backy2 --plans-dir "$PLANS_DIR" --answers "$T_DIR/p-open.yaml" --yes --state-dir "$T_DIR/p/state-open"
+check_eq "postgresql: an answers file with the secret that others may read: exit 2" "$T_RC" 2
+check_match "postgresql: it says what to do" "$T_OUT" "p-open\\.yaml.*holds the secret \"pg_url\".*chmod 600"
 state=$T_DIR/p/state
 mapfile -t uids_before < <(b2 -ms ls -f uid | sort)
 check_eq "postgresql: three versions before" "${#uids_before[@]}" 3
@@ -169,6 +177,8 @@ check_match "postgresql: the migration was the point of no return" "$(cat "$T_DI
 	'point of no return: once alembic has migrated the metadata'
 check_eq "postgresql: backy2 -V is the target" "$(b2 -V)" 2.13.8
 check "postgresql: the crontab is back byte for byte" cmp -s "$B2_CRONTAB" "$T_DIR/p/crontab.orig"
+check_eq "postgresql: the password is in no output, log, journal or saved answers" \
+	"$(cat "$T_DIR/p.out" "$state"/log/* "$state/journal" "$state/answers.yaml" | grep -c -- "$pw")" 0
 archive=$(ls "$T_DIR"/p/backups/backy2-*.tar.* 2>/dev/null | head -n 1)
 check "postgresql: the backup archive holds the pg_dump" \
 	sh -c "tar -tf '$archive' | grep -q 'backy2-metadata.pgdump\$'"

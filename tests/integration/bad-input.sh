@@ -60,6 +60,13 @@ expect_error "answer of the wrong type" 2 "badtype\\.yaml:[0-9]+:[0-9]+: .*port.
 	"${run[@]}" --answers "$T_DIR/badtype.yaml"
 untouched "answer of the wrong type"
 
+# Answers: an integer out of its range, at load (not as a failure in detect).
+sed "s/^port:.*/port: -1/" "$good" > "$T_DIR/badport.yaml"
+line=$(grep -n '^port:' "$T_DIR/badport.yaml" | cut -d: -f1)
+expect_error "port out of range" 2 "badport\\.yaml:$line:7: \"port\" must be an integer from 1 to 65535" \
+	"${run[@]}" --answers "$T_DIR/badport.yaml"
+untouched "port out of range"
+
 # A package whose SHA-256 does not match.
 cp "$good" "$T_DIR/badsum.yaml"
 echo "package_sha256: $(printf '%064d' 0)" >> "$T_DIR/badsum.yaml"

@@ -187,6 +187,7 @@ writers_paused: yes
 config_reviewed: yes
 writers_resumed: yes
 ANS
+	chmod 600 "$1"     # it holds a secret
 }
 
 # ix_upgraded LABEL STATE: the checks both paths share, after the run.

@@ -97,6 +97,7 @@ jobs_paused: yes
 jobs_resumed: yes
 backup_dir: $backups
 ANS
+chmod 600 "$answers"     # it holds a secret
 
 # upshift plan reads the answers, resolves the commands, masks the secret.
 run_upshift plan restic --plans-dir "$PLANS_DIR" --answers "$answers"

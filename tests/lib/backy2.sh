@@ -84,4 +84,6 @@ backup_dir: $B2_DIR/backups
 disconnect_check_1: yes
 reconnect_check_1: yes
 ANS
+	# pg_url is a secret: upshift refuses an answers file others may read.
+	chmod 600 "$1"
 }
