@@ -401,6 +401,8 @@ stage(struct pkg *p, const char *want, char *const *members, size_t n, const cha
                 r = pkg_list(p);
         if (r == 0 && p->version == NULL)
                 p->version = pkg_rpm_version(p->fd);
+        if (r == 0)
+                r = pkg_check_version(p, p->want_version);
         if (r == PKG_BARE) {
                 size_t alloc = 0;
 
@@ -491,6 +493,7 @@ package_stage(const char *pkg, const char *want_sha256, char *const *members, si
         }
         if (o != NULL) {
                 p.allow_setid = o->allow_setid;
+                p.want_version = o->want_version;
                 if (o->max_bytes > 0)
                         p.max_bytes = o->max_bytes;
         }

@@ -56,6 +56,9 @@ struct staged {
 struct stage_opts {
         bool     allow_setid;           /* accept members with the setuid/setgid bit */
         uint64_t max_bytes;             /* all staged members together; 0: 4 GiB */
+        const char *want_version;       /* NULL, or the target: a package that says
+                                         * its own version (.deb, .rpm) must hold it
+                                         * (package_version_matches) */
 };
 
 /* members: n member paths ("usr/bin/x"; for a bare executable, any name).
@@ -85,6 +88,13 @@ void staged_release(struct staged *s);
 int  package_list(const char *pkg, char *const *members, size_t n,
                   struct strv *ret_members, struct strv *ret_rels, struct strv *ret_links,
                   struct diag *d);
+
+/* True when a package of version pkg_version ([EPOCH:]VERSION[-REVISION],
+ * as a .deb or .rpm says it) holds target: the whole version without its
+ * epoch is target; or VERSION is target, or target followed by a suffix that
+ * starts with neither a digit nor "." ("1.6.7~rc0", "1.2.3+dfsg" hold 1.6.7
+ * and 1.2.3; "7.0.15" does not hold 7.0.1). */
+bool package_version_matches(const char *pkg_version, const char *target);
 
 /* The hash that stands for a symlink whose text is text: SHA-256 of
  * "symlink:" followed by the text. Swap compares it with the link in place. */

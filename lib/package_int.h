@@ -42,6 +42,7 @@ struct pkg {
         char             *version;
         char             *buf;
         bool              allow_setid;
+        const char       *want_version; /* stage_opts.want_version */
         uint64_t          max_bytes;    /* never 0 */
         struct diag      *d;
 };
@@ -74,5 +75,8 @@ int   pkg_list(struct pkg *p);
  * p->max_bytes. Returns 0 with *ret pointing into p->v, or -ENOENT, -EPERM,
  * -ELOOP, -EISDIR, -EINVAL, -EFBIG with the message in p->d. */
 int   pkg_resolve(struct pkg *p, const char *member, const struct pkg_entry **ret);
+/* 0 when want is NULL or "", the package says no version, or its version
+ * holds want (package_version_matches); else -EPERM with the message in p->d. */
+int   pkg_check_version(struct pkg *p, const char *want);
 
 #endif

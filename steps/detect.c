@@ -72,6 +72,7 @@ stage_package(struct step_ctx *ctx)
         struct stage_opts opts = {
                 .allow_setid = p->swap.allow_setid,
                 .max_bytes = p->swap.max_bytes,
+                .want_version = vars_get(ctx->vars, "target"),
         };
         int r = STEP_FAILED;
 
