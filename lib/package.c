@@ -336,16 +336,19 @@ expand(struct pkg *p, char *const *members, size_t n, const char *dir, struct st
                                 r = -EPERM;
                                 break;
                         }
-                        sf = staged_add(s, &alloc, e->key, rel, j, dir);
-                        if (e->type != AE_IFLNK || e->hard)
-                                continue;
-                        if (e->link == NULL || e->link[0] == '\0') {
+                        if (e->type == AE_IFLNK && !e->hard &&
+                            (e->link == NULL || e->link[0] == '\0')) {
                                 /* TRANSLATORS: a package, then a member. */
                                 diag_set(p->d, _("package \"%s\": member \"%s\" is a link to "
                                                  "nothing"), p->name, e->key);
                                 r = -EINVAL;
                                 break;
                         }
+                        if ((r = pkg_check_mapped(p, members[j], e, rel)) < 0)
+                                break;
+                        sf = staged_add(s, &alloc, e->key, rel, j, dir);
+                        if (e->type != AE_IFLNK || e->hard)
+                                continue;
                         sf->link = xstrdup(e->link);
                         sf->mode = 0777;
                         sf->size = strlen(e->link);

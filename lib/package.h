@@ -96,6 +96,13 @@ int  package_list(const char *pkg, char *const *members, size_t n,
  * and 1.2.3; "7.0.15" does not hold 7.0.1). */
 bool package_version_matches(const char *pkg_version, const char *target);
 
+/* Files of a mapped directory are never written through a link: every
+ * directory between root (the mapped target, itself followed) and root/rel
+ * is looked at without following it (O_NOFOLLOW at every component) and
+ * must be a directory or missing. Returns 0; -ELOOP when one is a symlink,
+ * -ENOTDIR when one is something else, or -errno, with the message in d. */
+int  package_target_check(const char *root, const char *rel, struct diag *d);
+
 /* The hash that stands for a symlink whose text is text: SHA-256 of
  * "symlink:" followed by the text. Swap compares it with the link in place. */
 void package_link_sha256(const char *text, char hex[SHA256_HEX_LEN + 1]);

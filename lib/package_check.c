@@ -1,11 +1,15 @@
-/* package_check.c: checks on a package as a whole, made before anything is
- * extracted: its own version against the target. */
+/* package_check.c: checks made before anything is extracted: a package's
+ * own version against the target, the links of a mapped directory, and the
+ * directories below a mapped target (never a symlink). */
 #include <config.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/i18n.h"
 #include "lib/package.h"
@@ -62,4 +66,92 @@ pkg_check_version(struct pkg *p, const char *want)
                          "of %s, or the target this package holds with --target"),
                  p->name, p->version, want, want);
         return -EPERM;
+}
+
+int
+pkg_check_mapped(struct pkg *p, const char *dir, const struct pkg_entry *e, const char *rel)
+{
+        size_t base = strlen(e->key) - strlen(rel);
+        char *to;
+
+        if (e->type == AE_IFLNK && !e->hard) {
+                to = e->link[0] == '/' ? NULL : pkg_link_resolve(rel, e->link);
+                free(to);
+                if (to == NULL) {
+                        /* TRANSLATORS: a package, a member, its link text, then
+                         * the directory of the package the plan maps. */
+                        diag_set(p->d, _("package \"%s\": member \"%s\" is a link to \"%s\" "
+                                         "that leads outside the mapped directory \"%s\" and "
+                                         "is refused"), p->name, e->key, e->link, dir);
+                        return -EPERM;
+                }
+        }
+        /* a directory between dir and e that is a link: e would be written
+         * through it */
+        for (const char *s = strchr(rel, '/'); s != NULL; s = strchr(s + 1, '/')) {
+                char *parent = xstrndup(e->key, base + (size_t)(s - rel));
+                const struct pkg_entry *l = pkg_find_last(p, parent);
+                bool link = l != NULL && !l->hard && l->type == AE_IFLNK;
+
+                if (link)
+                        /* TRANSLATORS: a package, a member, then a directory above
+                         * it in the package. */
+                        diag_set(p->d, _("package \"%s\": member \"%s\" is under \"%s\", a link, "
+                                         "and is refused (a mapped directory's files are "
+                                         "never installed through a link)"), p->name, e->key,
+                                 parent);
+                free(parent);
+                if (link)
+                        return -EPERM;
+        }
+        return 0;
+}
+
+int
+package_target_check(const char *root, const char *rel, struct diag *d)
+{
+        struct strbuf path = {0};
+        int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC), r = 0;
+
+        if (fd < 0)
+                return 0;       /* made when the files are staged */
+        strbuf_adds(&path, root);
+        for (const char *c = rel, *s; r == 0 && (s = strchr(c, '/')) != NULL; c = s + 1) {
+                char *name = xstrndup(c, (size_t)(s - c));
+                struct stat st;
+                int next;
+
+                if (path.len > 0 && path.buf[path.len - 1] != '/')
+                        strbuf_addch(&path, '/');
+                strbuf_adds(&path, name);
+                if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        r = errno == ENOENT ? 1 : -errno;
+                } else if (S_ISLNK(st.st_mode)) {
+                        r = -ELOOP;
+                } else if (!S_ISDIR(st.st_mode)) {
+                        r = -ENOTDIR;
+                } else {
+                        next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        r = next < 0 ? -errno : 0;
+                        close(fd);
+                        fd = next;
+                }
+                free(name);
+        }
+        if (r == -ELOOP)
+                /* TRANSLATORS: a symlink, a directory, then a file below it. */
+                diag_set(d, _("\"%s\" is a symlink below the mapped directory \"%s\", and "
+                              "\"%s\" would be written through it: replace it with a "
+                              "directory (or remove it) and run again"), path.buf, root, rel);
+        else if (r == -ENOTDIR)
+                /* TRANSLATORS: a path, a directory, then a file below it. */
+                diag_set(d, _("\"%s\" below the mapped directory \"%s\" is not a directory, "
+                              "but \"%s\" goes below it: remove it and run again"), path.buf,
+                         root, rel);
+        else if (r < 0)
+                diag_set(d, _("cannot look at \"%s\": %s"), path.buf, strerror(-r));
+        if (fd >= 0)
+                close(fd);
+        strbuf_release(&path);
+        return r < 0 ? r : 0;
 }

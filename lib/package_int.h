@@ -55,6 +55,15 @@ typedef int (*visit_fn)(struct pkg *p, struct archive *a, struct archive_entry *
 /* name without "", "." components and leading "/"; *ret_unsafe is set when
  * name was absolute or has a ".." component. New string. */
 char *pkg_member_key(const char *name, bool *ret_unsafe);
+/* The directory of key joined with the link text target, ".." applied;
+ * NULL when it climbs above the root key is relative to. New string. */
+char *pkg_link_resolve(const char *key, const char *target);
+/* Refuse entry e, found at rel below the mapped directory dir, when it is a
+ * link whose text is absolute or leads outside dir, or when a directory
+ * between dir and it is a link of the package. 0, or -EPERM with the
+ * message in p->d. */
+int   pkg_check_mapped(struct pkg *p, const char *dir, const struct pkg_entry *e,
+                       const char *rel);
 /* Set d from a's error (naming member when not NULL) and return -errno. */
 int   pkg_read_error(struct pkg *p, struct archive *a, const char *member);
 /* Walk the entries of the package's content (the tar or zip itself, or a

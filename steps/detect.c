@@ -52,6 +52,10 @@ journal_staged(struct step_ctx *ctx, const struct staged_file *f, size_t i, bool
                 return STEP_FAILED;
         if (!dirs || f->rel == NULL)
                 return 0;
+        if (package_target_check(dir_targets[f->request], f->rel, ctx->diag) < 0) {
+                ctx->diag->code = EXIT_INHIBITED;
+                return STEP_FAILED;
+        }
         t = xasprintf("%s%s", dir_targets[f->request], f->rel);
         swap_rec_queue(ctx, SWAP_TARGET, i, t);
         free(t);

@@ -283,6 +283,85 @@ test_bomb_streamed(void **state)
         free(pkg);
 }
 
+/* Links below a mapped directory: one that is absolute or leads out of the
+ * mapped directory (though not out of the package), and a file below a link
+ * of the package, are refused; a link that stays inside is kept. */
+static void
+test_mapped_dir_links(void **state)
+{
+        struct fx *f = *state;
+        static const struct { const char *member, *to, *msg; } cases[] = {
+                { "opt/x/abs", "/etc", "is a link to \"/etc\" that leads outside the mapped "
+                                       "directory \"opt/x/\" and is refused" },
+                { "opt/x/bin/up", "../../y", "is a link to \"../../y\" that leads outside "
+                                             "the mapped directory \"opt/x/\"" },
+                { "opt/x/via/file", NULL, "is under \"opt/x/via\", a link, and is refused" },
+        };
+        char *members[] = { "opt/x/" };
+
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                struct t_ent ents[] = {
+                        { "opt/x/bin/tool", 'f', "tool\n", 0755, 0 },
+                        { "opt/x/bin/ok", 'l', "../lib/../bin/tool", 0, 0 },
+                        { "opt/y", 'f', "beside\n", 0644, 0 },
+                        { "opt/x/via", 'l', "bin", 0, 0 },
+                        { cases[i].member, cases[i].to ? 'l' : 'f', cases[i].to ? cases[i].to
+                                                                              : "x\n", 0644, 0 },
+                };
+                char *pkg = mk_pkg(f, "links.tar", "pax", NULL, ents,
+                                   ARRAY_SIZE(ents) - (i == 2 ? 0 : 1), false);
+                struct staged s = {0};
+                struct diag d = {0};
+                char *want;
+
+                if (i != 2) {   /* the package without the hostile member (or via/file) */
+                        assert_int_equal(package_stage(pkg, NULL, members, 1, f->staging, NULL,
+                                                       &s, &d), 0);
+                        assert_int_equal(s.n, 3);
+                        staged_release(&s);
+                        assert_int_equal(t_rm_rf(f->staging), 0);
+                        free(pkg);
+                        pkg = mk_pkg(f, "links.tar", "pax", NULL, ents, ARRAY_SIZE(ents),
+                                     false);
+                }
+                assert_int_equal(package_stage(pkg, NULL, members, 1, f->staging, NULL, &s,
+                                               &d), -EPERM);
+                want = xasprintf("package \"%s\": member \"%s\" %s", pkg, cases[i].member,
+                                 cases[i].msg);
+                if (strstr(d.msg, want) == NULL)
+                        fail_msg("got \"%s\", wanted \"%s\"", d.msg, want);
+                free(want);
+                assert_empty(f->staging);
+                free(pkg);
+        }
+}
+
+/* Below a mapped target, a directory that is a symlink (planted by an
+ * earlier package) is never written through. */
+static void
+test_target_beneath(void **state)
+{
+        struct fx *f = *state;
+        char *root = xasprintf("%s/root", f->base), *p;
+        struct diag d = {0};
+
+        p = xasprintf("%s/lib/real", root);
+        assert_int_equal(mkdir_p(p, 0755, NULL), 0);
+        free(p);
+        p = xasprintf("%s/lib/sub", root);
+        assert_int_equal(symlink(f->outside, p), 0);
+        free(p);
+        assert_int_equal(package_target_check(root, "lib/real/new/file", &d), 0);
+        assert_int_equal(package_target_check(root, "lib/sub", &d), 0);
+        assert_int_equal(package_target_check(root, "lib/sub/deep/file", &d), -ELOOP);
+        p = xasprintf("\"%s/lib/sub\" is a symlink below the mapped directory", root);
+        if (strstr(d.msg, p) == NULL)
+                fail_msg("got \"%s\", wanted \"%s\"", d.msg, p);
+        free(p);
+        assert_int_equal(package_target_check(root, "lib/real/new", &d), 0);
+        free(root);
+}
+
 int
 main(void)
 {
@@ -292,6 +371,8 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_setuid, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bomb_declared, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bomb_streamed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_mapped_dir_links, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_target_beneath, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
