@@ -150,7 +150,8 @@ extract_entry(struct pkg *p, struct archive *a, struct archive_entry *e, size_t 
                 } else if (r != 0) {
                         close(fds[k]);
                 }
-                sf->mode = x->target[want[k]]->perm & 07777;
+                /* never writable by group or others, whatever the package says */
+                sf->mode = x->target[want[k]]->perm & 07755;
                 sf->size = size;
                 memcpy(sf->sha256, hex, sizeof hex);
         }
@@ -225,7 +226,7 @@ stage_bare(struct pkg *p, struct staged *s)
                 close(out);
         }
         /* A downloaded binary often lacks x bits: whoever may read it may run it. */
-        sf->mode = (st.st_mode & 0777) | ((st.st_mode & 0444) >> 2);
+        sf->mode = ((st.st_mode & 0777) | ((st.st_mode & 0444) >> 2)) & 0755;
         return r;
 }
 

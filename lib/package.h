@@ -38,7 +38,8 @@ struct staged_file {
         char    *link;                  /* under a directory, a symlink: its text (no
                                          * file is staged; sha256 is package_link_sha256) */
         size_t   request;               /* index of the member asked for it came from */
-        mode_t   mode;                  /* permission bits from the package */
+        mode_t   mode;                  /* permission bits from the package, without
+                                         * write for group and others */
         uint64_t size;
         char     sha256[SHA256_HEX_LEN + 1];
 };
@@ -95,6 +96,14 @@ int  package_list(const char *pkg, char *const *members, size_t n,
  * starts with neither a digit nor "." ("1.6.7~rc0", "1.2.3+dfsg" hold 1.6.7
  * and 1.2.3; "7.0.15" does not hold 7.0.1). */
 bool package_version_matches(const char *pkg_version, const char *target);
+
+/* A staged file f (of package pkg) that is to replace target: 0 unless
+ * target (followed when a symlink) is executable by anyone and f has no x
+ * bit at all (a zip made without Unix modes), which is -EPERM with the
+ * message in d: the service could not start from it. 0 for a link and for
+ * a target that is missing. */
+int  package_mode_check(const char *pkg, const struct staged_file *f, const char *target,
+                        struct diag *d);
 
 /* Files of a mapped directory are never written through a link: every
  * directory between root (the mapped target, itself followed) and root/rel

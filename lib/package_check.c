@@ -155,3 +155,21 @@ package_target_check(const char *root, const char *rel, struct diag *d)
         strbuf_release(&path);
         return r < 0 ? r : 0;
 }
+
+int
+package_mode_check(const char *pkg, const struct staged_file *f, const char *target,
+                   struct diag *d)
+{
+        struct stat st;
+
+        if (f->link != NULL || (f->mode & 0111) != 0 || stat(target, &st) < 0 ||
+            !S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0)
+                return 0;
+        /* TRANSLATORS: a package, a member, its mode in octal, then the file
+         * it replaces. */
+        diag_set(d, _("package \"%s\": member \"%s\" has mode %04o, without the x bit, but its "
+                      "target \"%s\" is executable: the service could not start from it; give "
+                      "a package that keeps the members' modes"), pkg, f->member,
+                 (unsigned)(f->mode & 07777), target);
+        return -EPERM;
+}

@@ -52,13 +52,42 @@ journal_staged(struct step_ctx *ctx, const struct staged_file *f, size_t i, bool
                 return STEP_FAILED;
         if (!dirs || f->rel == NULL)
                 return 0;
-        if (package_target_check(dir_targets[f->request], f->rel, ctx->diag) < 0) {
-                ctx->diag->code = EXIT_INHIBITED;
-                return STEP_FAILED;
-        }
         t = xasprintf("%s%s", dir_targets[f->request], f->rel);
         swap_rec_queue(ctx, SWAP_TARGET, i, t);
         free(t);
+        return 0;
+}
+
+/* Before anything is journaled: no staged file goes below a symlink of a
+ * mapped target (exit 3), none drops the x bit of an executable (exit 2). */
+static int
+check_staged(struct step_ctx *ctx, const char *pkg, const struct staged *st,
+             char **dir_targets)
+{
+        const struct plan *p = ctx->plan;
+
+        for (size_t i = 0; i < st->n; i++) {
+                const struct staged_file *f = &st->files[i];
+                char *t = NULL;
+                int r;
+
+                if (f->rel != NULL && dir_targets[f->request] != NULL) {
+                        if (package_target_check(dir_targets[f->request], f->rel,
+                                                 ctx->diag) < 0) {
+                                ctx->diag->code = EXIT_INHIBITED;
+                                return STEP_FAILED;
+                        }
+                        t = xasprintf("%s%s", dir_targets[f->request], f->rel);
+                } else if (step_expand(ctx, p->swap.files[f->request].target, &t) < 0) {
+                        return STEP_FAILED;
+                }
+                r = package_mode_check(pkg, f, t, ctx->diag);
+                free(t);
+                if (r < 0) {
+                        ctx->diag->code = EXIT_USAGE;
+                        return STEP_FAILED;
+                }
+        }
         return 0;
 }
 
@@ -99,6 +128,8 @@ stage_package(struct step_ctx *ctx)
                 ctx->diag->code = EXIT_USAGE;
                 goto out;
         }
+        if (check_staged(ctx, pkg, &st, dir_targets) < 0)
+                goto out;
         if (hfact_set(ctx, FACT_PACKAGE_SHA256, st.sha256) < 0 ||
             (st.version && hfact_set(ctx, FACT_PACKAGE_VERSION, st.version) < 0))
                 goto out;

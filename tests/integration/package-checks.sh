@@ -77,5 +77,34 @@ SETUP_HOOK=plant
 refused "planted link below the target" 3 "\"[^\"]*/opt/toy/lib/sub\" is a symlink" "$outside/sub $outside/sub/deep $outside/sub/deep/notes "
 SETUP_HOOK=
 
+# Modes. A zip whose members lack the x bit (as one made on Windows does):
+# toyd, executable in place, would not start after the swap.
+variant plain true || { echo "cannot build a package"; exit 1; }
+python3 - "$T_DIR/variant-plain" "$T_DIR/nox.zip" <<'PY' || { echo "cannot build a zip"; exit 1; }
+import os, sys, zipfile
+src, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(out, "w") as z:
+    for d, _, files in sorted(os.walk(src)):
+        for name in sorted(files):
+            path = os.path.join(d, name)
+            info = zipfile.ZipInfo(os.path.relpath(path, src))
+            info.external_attr = 0o100644 << 16
+            with open(path, "rb") as f:
+                z.writestr(info, f.read())
+PY
+sed -i "s|^package:.*|package: $T_DIR/nox.zip|" "$answers"
+refused "zip without the x bit" 2 'member "opt/toy/bin/toy(ctl|d)" has mode 0644, without the x bit, but its target "[^"]*/opt/toy/bin/toy(ctl|d)" is executable'
+
+# A member writable by group and others is installed without those bits.
+variant writable sh -c 'chmod 0777 opt/toy/lib/toy.sh && chmod 0666 opt/toy/lib/extra/since' || { echo "cannot build a package"; exit 1; }
+setup || { echo "cannot set up the toy sandbox"; exit 1; }
+run_upshift run "$plan" --answers "$answers" --yes --state-dir "$state"
+check_eq "writable members: the upgrade goes through" "$T_RC" 0
+check_eq "writable members: toy.sh is 0755" "$(stat -c %a "$root/opt/toy/lib/toy.sh")" 755
+check_eq "writable members: a new file is 0644" "$(stat -c %a "$root/opt/toy/lib/extra/since")" 644
+check_eq "writable members: nothing staged is writable by others" \
+	"$(find "$root" "$state" -type f -perm /022 | wc -l)" 0
+t_track "$(toy_pid || echo 0)"
+
 toy_stop
 t_done

@@ -362,6 +362,50 @@ test_target_beneath(void **state)
         free(root);
 }
 
+/* A staged file is never writable by group or others; one without an x bit
+ * does not replace an executable. */
+static void
+test_modes(void **state)
+{
+        struct fx *f = *state;
+        static const struct t_ent ents[] = {
+                { "bin/tool", 'f', "#!/bin/sh\n", 0777, 0 },
+                { "lib/data", 'f', "data\n", 0666, 0 },
+        };
+        char *pkg = mk_pkg(f, "modes.zip", "zip", NULL, ents, ARRAY_SIZE(ents), false);
+        char *members[] = { "bin/tool", "lib/data" };
+        char *exe = xasprintf("%s/exe", f->outside), *plain = xasprintf("%s/plain", f->outside);
+        struct staged s = {0};
+        struct diag d = {0};
+        char *want;
+
+        assert_int_equal(package_stage(pkg, NULL, members, 2, f->staging, NULL, &s, &d), 0);
+        assert_int_equal(s.files[0].mode, 0755);
+        assert_int_equal(s.files[1].mode, 0644);
+        t_write_text(exe, "old\n");
+        assert_int_equal(chmod(exe, 0750), 0);
+        t_write_text(plain, "old\n");
+        assert_int_equal(package_mode_check(pkg, &s.files[0], exe, &d), 0);
+        assert_int_equal(package_mode_check(pkg, &s.files[1], plain, &d), 0);
+        assert_int_equal(package_mode_check(pkg, &s.files[1], "/nonexistent", &d), 0);
+        assert_int_equal(package_mode_check(pkg, &s.files[1], exe, &d), -EPERM);
+        want = xasprintf("member \"lib/data\" has mode 0644, without the x bit, but its "
+                         "target \"%s\" is executable", exe);
+        if (strstr(d.msg, want) == NULL)
+                fail_msg("got \"%s\", wanted \"%s\"", d.msg, want);
+        free(want);
+        staged_release(&s);
+        /* a bare file writable by all */
+        assert_int_equal(chmod(plain, 0666), 0);
+        assert_int_equal(t_rm_rf(f->staging), 0);
+        assert_int_equal(package_stage(plain, NULL, members, 1, f->staging, NULL, &s, &d), 0);
+        assert_int_equal(s.files[0].mode, 0755);
+        staged_release(&s);
+        free(exe);
+        free(plain);
+        free(pkg);
+}
+
 int
 main(void)
 {
@@ -373,6 +417,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_bomb_streamed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_mapped_dir_links, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_target_beneath, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
