@@ -92,6 +92,8 @@ rm -rf "$state"
 # A package that is not the target: Debian's redis-tools 7.0.15 given for a
 # target of 7.0.16. Detect reads the .deb's own Version: and refuses it
 # before anything stops or is staged beside the target.
+expect_error "package of another version (upshift plan)" 2 'version 5:7\.0\.15-1~deb12u[0-9]+, not the target 7\.0\.16' \
+	plan redis --plans-dir "$PLANS_DIR" --answers "$good" --target 7.0.16
 err=$("$UPSHIFT" "${run[@]}" --answers "$good" --target 7.0.16 2>&1 >/dev/null)
 check_eq "package of another version: exit 2" "$?" 2
 check_match "package of another version: the error names both versions" \

@@ -37,14 +37,20 @@ backup_dir: $T_DIR/backups
 ANS
 }
 
-# refused NAME RC REGEX [OUTSIDE]: a run exits RC with one error line
-# matching REGEX, and nothing changed (OUTSIDE: what $outside holds, paths each
+# refused NAME RC REGEX [OUTSIDE]: upshift plan, then a run, exit RC with
+# one error line matching REGEX, and nothing changed (OUTSIDE: what $outside holds, paths each
 # followed by a space).
 refused() {
 	local name=$1 want=$2 re=$3 pid err rc tree
 	setup || { not_ok "$name: cannot set up"; return; }
 	pid=$(toy_pid)
 	tree=$(toy_tree)
+	# upshift plan runs the same checks, and refuses the same way
+	err=$("$UPSHIFT" plan "$plan" --answers "$answers" 2>&1 >/dev/null)
+	rc=$?
+	check_eq "$name: upshift plan: exit $want" "$rc" "$want"
+	check_eq "$name: upshift plan: one line of error" "$(printf '%s\n' "$err" | grep -c .)" 1
+	check_match "$name: upshift plan: the error names it" "$err" "$re"
 	err=$("$UPSHIFT" run "$plan" --answers "$answers" --yes --state-dir "$state" 2>&1 >/dev/null)
 	rc=$?
 	check_eq "$name: exit $want" "$rc" "$want"
