@@ -112,6 +112,7 @@ check_packages(const struct cli *c, const struct plan *p, const struct answers *
         strv_push(&hops, target != NULL ? target : "");
         for (unsigned h = 1; h <= hops.n && r == 0; h++) {
                 struct vars vs = {0};
+                char *warning = NULL;
 
                 r = plan_vars(c, p, a, state, &vs, d);
                 if (r == 0 && hops.n > 1 &&
@@ -119,13 +120,17 @@ check_packages(const struct cli *c, const struct plan *p, const struct answers *
                         vars_release(&vs);
                         continue;       /* a hop run may leave out */
                 }
-                if (r == 0 && stage_check_dry(p, &vs, d) < 0) {
+                if (r == 0 && stage_check_dry(p, &vs, c->strict_packages, &warning, d) < 0) {
                         if (hops.n > 1)
                                 diag_prefix(d, _("hop %u (to %s)"), h, hops.v[h - 1]);
                         r = d->code ? d->code : EXIT_USAGE;
                 } else if (r < 0) {
                         r = EXIT_USAGE;
                 }
+                if (warning != NULL)
+                        /* TRANSLATORS: a warning about a package. */
+                        fprintf(stderr, _("upshift: warning: %s\n"), warning);
+                free(warning);
                 vars_release(&vs);
         }
         strv_release(&hops);

@@ -442,6 +442,8 @@ stage(struct pkg *p, const char *want, char *const *members, size_t n, const cha
                 if (r == 0 && x.target[j]->size > 0)
                         r = declared_size(p, m, (uint64_t)x.target[j]->size, &declared);
         }
+        if (r == 0)
+                r = pkg_find_hostile(p, s);     /* before anything is extracted */
         if (r == 0) {
                 x.wants = xcalloc(files ? files : 1, sizeof *x.wants);
                 for (size_t j = 0; j < s->n; j++)
@@ -457,6 +459,7 @@ stage(struct pkg *p, const char *want, char *const *members, size_t n, const cha
                 diag_set(p->d, _("package \"%s\" changed while it was being read"), p->name);
                 r = -EIO;
         }
+
         free(x.target);
         free(x.wants);
         return r;
@@ -498,6 +501,7 @@ package_stage(const char *pkg, const char *want_sha256, char *const *members, si
         if (o != NULL) {
                 p.allow_setid = o->allow_setid;
                 p.want_version = o->want_version;
+                p.strict = o->strict;
                 if (o->max_bytes > 0)
                         p.max_bytes = o->max_bytes;
         }
@@ -532,6 +536,7 @@ staged_release(struct staged *s)
         }
         free(s->files);
         free(s->version);
+        strv_release(&s->hostile);
         s->files = NULL;
         s->version = NULL;
         s->n = 0;

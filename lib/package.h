@@ -51,12 +51,17 @@ struct staged {
          * .rpm, or NULL */
         char               *version;
         char                sha256[SHA256_HEX_LEN + 1];  /* of the package file */
+        /* Entries not staged that would be refused if they were (the last of
+         * each name): "NAME (why)" each, in the package's order */
+        struct strv         hostile;
 };
 
 /* Limits for package_stage(); NULL means all defaults. */
 struct stage_opts {
         bool     allow_setid;           /* accept members with the setuid/setgid bit */
         uint64_t max_bytes;             /* all staged members together; 0: 4 GiB */
+        bool     strict;                /* refuse a package with hostile entries
+                                         * that are not staged (-EPERM) */
         const char *want_version;       /* NULL, or the target: a package that says
                                          * its own version (.deb, .rpm) must hold it
                                          * (package_version_matches) */
@@ -104,6 +109,11 @@ bool package_version_matches(const char *pkg_version, const char *target);
  * a target that is missing. */
 int  package_mode_check(const char *pkg, const struct staged_file *f, const char *target,
                         struct diag *d);
+
+/* s->hostile as one line: "N entries the plan does not map that would be
+ * refused if it did: A (why), B (why)" (the first few named). New string,
+ * or NULL when there are none. */
+char *package_hostile_text(const struct staged *s);
 
 /* Files of a mapped directory are never written through a link: every
  * directory between root (the mapped target, itself followed) and root/rel

@@ -173,3 +173,97 @@ package_mode_check(const char *pkg, const struct staged_file *f, const char *tar
                  (unsigned)(f->mode & 07777), target);
         return -EPERM;
 }
+
+/* Why entry e would be refused if it were staged, or NULL. */
+static const char *
+hostile_why(const struct pkg *p, const struct pkg_entry *e)
+{
+        char *to;
+
+        if (e->unsafe)
+                return _("an absolute path or \"..\"");
+        if (e->hard)
+                return e->link_unsafe ? _("a link out of the package") : NULL;
+        switch (e->type) {
+        case AE_IFLNK:
+                if (e->link == NULL || e->link[0] == '/')
+                        return _("a link out of the package");
+                to = pkg_link_resolve(e->key, e->link);
+                free(to);
+                return to == NULL ? _("a link out of the package") : NULL;
+        case AE_IFCHR:
+        case AE_IFBLK:
+                return _("a device node");
+        case AE_IFIFO:
+                return _("a FIFO");
+        case AE_IFSOCK:
+                return _("a socket");
+        case AE_IFREG:
+                return (e->perm & (S_ISUID | S_ISGID)) != 0 && !p->allow_setid
+                               ? _("setuid or setgid") : NULL;
+        default:
+                return NULL;
+        }
+}
+
+int
+pkg_find_hostile(struct pkg *p, struct staged *s)
+{
+        char *text;
+
+        for (size_t i = 0; i < p->n; i++) {
+                const struct pkg_entry *e = &p->v[i];
+                const char *why;
+
+                if (pkg_find_last(p, e->key) != e || (why = hostile_why(p, e)) == NULL)
+                        continue;
+                /* a hostile entry that was asked for has been refused already */
+                strv_push_take(&s->hostile, xasprintf("%s (%s)", e->key, why));
+        }
+        if (!p->strict || s->hostile.n == 0)
+                return 0;
+        text = package_hostile_text(s);
+        /* TRANSLATORS: a package, then a list of its entries and why. */
+        diag_set(p->d, _("package \"%s\" is refused (--strict-packages): it holds %s; give a "
+                         "package without them, or run without --strict-packages"), p->name,
+                 text);
+        free(text);
+        return -EPERM;
+}
+
+#define HOSTILE_NAMED 5
+
+char *
+package_hostile_text(const struct staged *s)
+{
+        struct strbuf sb = {0};
+        size_t n = s->hostile.n;
+
+        if (n == 0)
+                return NULL;
+        if (n == 1) {
+                /* TRANSLATORS: followed by a list of entries of a package. */
+                strbuf_adds(&sb, _("1 entry the plan does not map that would be refused if "
+                                   "it did: "));
+        } else {
+                /* TRANSLATORS: a number, followed by a list of entries of a package. */
+                char *head = xasprintf(_("%zu entries the plan does not map that would be "
+                                         "refused if it did: "), n);
+
+                strbuf_adds(&sb, head);
+                free(head);
+        }
+        for (size_t i = 0; i < n && i < HOSTILE_NAMED; i++) {
+                if (i > 0)
+                        strbuf_adds(&sb, ", ");
+                strbuf_adds(&sb, s->hostile.v[i]);
+        }
+        if (n > HOSTILE_NAMED) {
+                /* TRANSLATORS: how many entries were not named. */
+                char *more = xasprintf(_(", and %zu more"), n - HOSTILE_NAMED);
+
+                strbuf_adds(&sb, more);
+                free(more);
+        }
+        return strbuf_detach(&sb);
+}

@@ -13,6 +13,7 @@
 
 #include "lib/diag.h"
 #include "lib/kvlist.h"
+#include "lib/package.h"
 
 #define PKG_BUF (256 * 1024)
 #define PKG_MAX_LINKS 8
@@ -42,6 +43,7 @@ struct pkg {
         char             *version;
         char             *buf;
         bool              allow_setid;
+        bool              strict;       /* stage_opts.strict */
         const char       *want_version; /* stage_opts.want_version */
         uint64_t          max_bytes;    /* never 0 */
         struct diag      *d;
@@ -64,6 +66,9 @@ char *pkg_link_resolve(const char *key, const char *target);
  * message in p->d. */
 int   pkg_check_mapped(struct pkg *p, const char *dir, const struct pkg_entry *e,
                        const char *rel);
+/* Fill s->hostile from the entries of p that were not staged (the last of
+ * each name only); with p->strict, refuse them: -EPERM, message in p->d. */
+int   pkg_find_hostile(struct pkg *p, struct staged *s);
 /* Set d from a's error (naming member when not NULL) and return -errno. */
 int   pkg_read_error(struct pkg *p, struct archive *a, const char *member);
 /* Walk the entries of the package's content (the tar or zip itself, or a

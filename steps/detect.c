@@ -78,9 +78,17 @@ stage_package(struct step_ctx *ctx)
         step_say(ctx, OUT_INFO, _("staging %zu file(s) from package %s"),
                    p->swap.n_files, pkg);
         free(pkg);
-        if (stage_check(p, ctx->vars, vars_get(ctx->vars, "staging"), &st, &dir_targets,
-                        ctx->diag) < 0)
+        if (stage_check(p, ctx->vars, vars_get(ctx->vars, "staging"),
+                        step_strict_packages(ctx), &st, &dir_targets, ctx->diag) < 0)
                 return STEP_FAILED;
+        if (st.hostile.n > 0) {
+                char *text = package_hostile_text(&st);
+
+                /* TRANSLATORS: package_hostile_text(): "3 entries the plan ...". */
+                step_say(ctx, OUT_WARN, _("the package holds %s; --strict-packages refuses "
+                                          "such a package"), text);
+                free(text);
+        }
         if (hfact_set(ctx, FACT_PACKAGE_SHA256, st.sha256) < 0 ||
             (st.version && hfact_set(ctx, FACT_PACKAGE_VERSION, st.version) < 0))
                 goto out;

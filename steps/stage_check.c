@@ -54,8 +54,8 @@ check_files(const struct plan *p, struct vars *vs, const char *pkg, const struct
 }
 
 int
-stage_check(const struct plan *p, struct vars *vs, const char *staging_dir, struct staged *ret,
-            char ***ret_dir_targets, struct diag *d)
+stage_check(const struct plan *p, struct vars *vs, const char *staging_dir, bool strict,
+            struct staged *ret, char ***ret_dir_targets, struct diag *d)
 {
         struct staged st = {0};
         struct strv members = {0};
@@ -63,6 +63,7 @@ stage_check(const struct plan *p, struct vars *vs, const char *staging_dir, stru
         struct stage_opts opts = {
                 .allow_setid = p->swap.allow_setid,
                 .max_bytes = p->swap.max_bytes,
+                .strict = strict,
                 .want_version = vars_get(vs, "target"),
         };
         int r;
@@ -104,7 +105,8 @@ stage_check(const struct plan *p, struct vars *vs, const char *staging_dir, stru
 }
 
 int
-stage_check_dry(const struct plan *p, struct vars *vs, struct diag *d)
+stage_check_dry(const struct plan *p, struct vars *vs, bool strict, char **ret_warning,
+                struct diag *d)
 {
         struct staged st = {0};
         struct stat sb;
@@ -121,7 +123,6 @@ stage_check_dry(const struct plan *p, struct vars *vs, struct diag *d)
                 free(sum);
                 return 1;
         }
-        free(pkg);
         free(sum);
         dir = xasprintf("%s/upshift-plan.XXXXXX", tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
         if (mkdtemp(dir) == NULL) {
@@ -130,14 +131,24 @@ stage_check_dry(const struct plan *p, struct vars *vs, struct diag *d)
                 diag_set(d, _("cannot create \"%s\" to check the package in: %s"), dir,
                          strerror(-r));
                 free(dir);
+                free(pkg);
                 return r;
         }
-        r = stage_check(p, vs, dir, &st, NULL, d);
+        r = stage_check(p, vs, dir, strict, &st, NULL, d);
+        if (r == 0 && st.hostile.n > 0) {
+                char *text = package_hostile_text(&st);
+
+                /* TRANSLATORS: a package, then package_hostile_text(). */
+                *ret_warning = xasprintf(_("package \"%s\" holds %s; --strict-packages "
+                                           "refuses such a package"), pkg, text);
+                free(text);
+        }
         for (size_t j = 0; j < st.n; j++)
                 if (st.files[j].link == NULL)
                         unlink(st.files[j].path);
         staged_release(&st);
         rmdir(dir);
         free(dir);
+        free(pkg);
         return r;
 }

@@ -12,7 +12,7 @@ check_eq "--help exits 0" "$T_RC" 0
 for sub in list plan answers run attach status rollback; do
 	check_match "--help lists $sub" "$T_OUT" "upshift $sub"
 done
-for opt in --answers --yes --target --state-dir --plans-dir --no-color; do
+for opt in --answers --yes --target --state-dir --plans-dir --no-color --strict-packages; do
 	check_match "--help lists $opt" "$T_OUT" -- "$opt"
 done
 

@@ -20,6 +20,8 @@ setup() {
 	toy_sandbox "$root" 0.30.0 && ${SETUP_HOOK:-true} && toy_start
 }
 
+EXTRA=()
+
 # variant NAME CMD...: release 0.80.2 unpacked, CMD run in its directory,
 # packed again as $T_DIR/NAME.tar.gz; answers naming it in $answers.
 variant() {
@@ -46,12 +48,12 @@ refused() {
 	pid=$(toy_pid)
 	tree=$(toy_tree)
 	# upshift plan runs the same checks, and refuses the same way
-	err=$("$UPSHIFT" plan "$plan" --answers "$answers" 2>&1 >/dev/null)
+	err=$("$UPSHIFT" plan "$plan" --answers "$answers" "${EXTRA[@]}" 2>&1 >/dev/null)
 	rc=$?
 	check_eq "$name: upshift plan: exit $want" "$rc" "$want"
 	check_eq "$name: upshift plan: one line of error" "$(printf '%s\n' "$err" | grep -c .)" 1
 	check_match "$name: upshift plan: the error names it" "$err" "$re"
-	err=$("$UPSHIFT" run "$plan" --answers "$answers" --yes --state-dir "$state" 2>&1 >/dev/null)
+	err=$("$UPSHIFT" run "$plan" --answers "$answers" --yes --state-dir "$state" "${EXTRA[@]}" 2>&1 >/dev/null)
 	rc=$?
 	check_eq "$name: exit $want" "$rc" "$want"
 	check_match "$name: the error names it" "$(printf '%s\n' "$err" | grep '^upshift: error:')" "$re"
@@ -110,6 +112,27 @@ check_eq "writable members: toy.sh is 0755" "$(stat -c %a "$root/opt/toy/lib/toy
 check_eq "writable members: a new file is 0644" "$(stat -c %a "$root/opt/toy/lib/extra/since")" 644
 check_eq "writable members: nothing staged is writable by others" \
 	"$(find "$root" "$state" -type f -perm /022 | wc -l)" 0
+t_track "$(toy_pid || echo 0)"
+
+# Entries the plan does not map that would be refused if it did (a FIFO, a
+# setuid file, a link out of the package, beside opt/toy/): one warning
+# line names them; --strict-packages refuses the package.
+variant unmapped sh -c 'mkdir -p opt/other && mkfifo opt/other/fifo &&
+	echo x > opt/other/su && chmod 4755 opt/other/su && ln -s /etc/passwd opt/other/abs' ||
+	{ echo "cannot build a package"; exit 1; }
+names='opt/other/fifo.*opt/other/su.*opt/other/abs|opt/other/abs.*opt/other/fifo.*opt/other/su|opt/other/fifo.*opt/other/abs.*opt/other/su'
+EXTRA=(--strict-packages)
+refused "unmapped hostile entries, --strict-packages" 2 "3 entries the plan does not map .*($names)"
+EXTRA=()
+setup || { echo "cannot set up the toy sandbox"; exit 1; }
+err=$("$UPSHIFT" plan "$plan" --answers "$answers" 2>&1 >/dev/null)
+check_eq "unmapped hostile entries: upshift plan exits 0" "$?" 0
+check_eq "unmapped hostile entries: upshift plan warns in one line" "$(printf '%s\n' "$err" | grep -c .)" 1
+check_match "unmapped hostile entries: upshift plan names them" "$err" "^upshift: warning: .*3 entries the plan does not map .*($names)"
+run_upshift run "$plan" --answers "$answers" --yes --state-dir "$state"
+check_eq "unmapped hostile entries: the upgrade goes through" "$T_RC" 0
+check_eq "unmapped hostile entries: one warning line" "$(printf '%s\n' "$T_OUT" | grep -c 'entries the plan does not map')" 1
+check_match "unmapped hostile entries: the warning names them" "$T_OUT" "3 entries the plan does not map .*($names)"
 t_track "$(toy_pid || echo 0)"
 
 toy_stop

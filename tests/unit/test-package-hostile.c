@@ -406,6 +406,45 @@ test_modes(void **state)
         free(pkg);
 }
 
+/* Entries the plan does not map that would be refused if it did are
+ * listed; with strict, the package is refused before anything is staged. */
+static void
+test_unmapped_hostile(void **state)
+{
+        struct fx *f = *state;
+        static const struct t_ent ents[] = {
+                { "bin/tool", 'f', "#!/bin/sh\n", 0755, 0 },
+                { "bin/link", 'l', "tool", 0, 0 },
+                { "dev/sda", 'c', NULL, 0660, 0 },
+                { "bin/su", 'f', "#!/bin/sh\nid\n", 04755, 0 },
+                { "etc/passwd", 'l', "/etc/passwd", 0, 0 },
+                { "up", 'l', "../x", 0, 0 },
+        };
+        char *pkg = mk_pkg(f, "extra.tar", "pax", NULL, ents, ARRAY_SIZE(ents), false);
+        struct stage_opts strict = { .strict = true };
+        struct staged s;
+        struct diag d = {0};
+        char *text;
+
+        assert_int_equal(stage1(f, pkg, "bin/link", NULL, &s, &d), 0);
+        assert_int_equal(s.hostile.n, 4);
+        text = package_hostile_text(&s);
+        assert_string_equal(text, "4 entries the plan does not map that would be refused if "
+                                  "it did: dev/sda (a device node), bin/su (setuid or setgid), "
+                                  "etc/passwd (a link out of the package), up (a link out of "
+                                  "the package)");
+        free(text);
+        staged_release(&s);
+        assert_int_equal(t_rm_rf(f->staging), 0);
+        assert_int_equal(stage1(f, pkg, "bin/link", &strict, &s, &d), -EPERM);
+        assert_non_null(strstr(d.msg, "is refused (--strict-packages): it holds 4 entries"));
+        assert_empty(f->staging);
+        strict.allow_setid = true;
+        assert_int_equal(stage1(f, pkg, "bin/tool", &strict, &s, &d), -EPERM);
+        assert_non_null(strstr(d.msg, "it holds 3 entries"));
+        free(pkg);
+}
+
 int
 main(void)
 {
@@ -418,6 +457,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_mapped_dir_links, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_target_beneath, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unmapped_hostile, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
