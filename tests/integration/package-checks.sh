@@ -135,5 +135,22 @@ check_eq "unmapped hostile entries: one warning line" "$(printf '%s\n' "$T_OUT" 
 check_match "unmapped hostile entries: the warning names them" "$T_OUT" "3 entries the plan does not map .*($names)"
 t_track "$(toy_pid || echo 0)"
 
+# A link planted after detect looked (here by the plan's disconnect, as
+# anything could while the service stops): the swap looks again, and fails
+# before it touches a file instead of writing through it.
+mkdir -p "$T_DIR/plans"
+sed -e "s|^stop: {}|disconnect:\n  run:\n    - run: [sh, -c, 'mkdir -p \"\$\$1/sub/deep\" \&\& rm -rf \"\$\$0/opt/toy/lib/sub\" \&\& ln -s \"\$\$1/sub\" \"\$\$0/opt/toy/lib/sub\"', \"\${root}\", \"$outside\"]\n\nstop: {}|" \
+	"$plan" > "$T_DIR/plans/toy-plant.yaml"
+grep -q 'ln -s' "$T_DIR/plans/toy-plant.yaml" || { echo "cannot write the planting plan"; exit 1; }
+variant plain true || { echo "cannot build a package"; exit 1; }
+setup || { echo "cannot set up the toy sandbox"; exit 1; }
+run_upshift run "$T_DIR/plans/toy-plant.yaml" --answers "$answers" --yes --state-dir "$state"
+check "planted after detect: the run fails" test "$T_RC" -ne 0
+check_match "planted after detect: the error names the link" "$T_OUT" "\"[^\"]*/opt/toy/lib/sub\" is a symlink below the mapped directory"
+check_eq "planted after detect: nothing written outside" "$(find "$outside" -mindepth 1 | LC_ALL=C sort | tr '\n' ' ')" "$outside/sub $outside/sub/deep "
+check_eq "planted after detect: no old file kept (nothing swapped)" "$(find "$root" -name '*.upshift-old' | wc -l)" 0
+run_upshift rollback "$T_DIR/plans/toy-plant.yaml" --answers "$answers" --yes --state-dir "$state"
+t_track "$(toy_pid || echo 0)"
+
 toy_stop
 t_done
