@@ -22,6 +22,7 @@ struct cli {
         bool        yes;
         bool        no_color;
         bool        plain;              /* --plain: the line frontend even on a terminal */
+        bool        strict_packages;    /* --strict-packages */
         struct strv raw;                /* the arguments as given, for the resume hint */
 };
 

@@ -9,7 +9,7 @@
 #include "lib/i18n.h"
 #include "lib/util.h"
 #include "steps/describe.h"
-#include "steps/step.h"
+#include "steps/stage_check.h"
 #include "steps/step.h"
 
 /* A path with stops: swap, migrate and verify once per hop, each with the
@@ -80,6 +80,63 @@ cli_plan_write(FILE *out, const struct plan *p, struct vars *vs, const char *sta
                 describe_step(&s, (enum step_id)i);
 }
 
+/* The variables upshift plan shows: unanswered questions as <key>, the
+ * version as detect finds it. */
+static int
+plan_vars(const struct cli *c, const struct plan *p, const struct answers *a,
+          const char *state, struct vars *vs, struct diag *d)
+{
+        for (size_t i = 0; i < p->n_ask; i++) {
+                char *ph = xasprintf("<%s>", p->ask[i].key);
+
+                vars_set(vs, p->ask[i].key, ph);
+                free(ph);
+        }
+        vars_set(vs, "version", _("<installed version>"));
+        return engine_vars(p, a, state, c->target, NULL, vs, d);
+}
+
+/* Each hop's package checked as run's detect checks it (stage_check_dry),
+ * so that a package run would refuse is refused here. 0, or the exit code
+ * with the message in d. */
+static int
+check_packages(const struct cli *c, const struct plan *p, const struct answers *a,
+               const char *state, const char *target, struct diag *d)
+{
+        struct strv hops = {0};
+        int r = 0;
+
+        for (size_t i = 0; target != NULL && i < p->path_stops.n; i++)
+                if (version_compare(p->path_stops.v[i], target) < 0)
+                        strv_push(&hops, p->path_stops.v[i]);
+        strv_push(&hops, target != NULL ? target : "");
+        for (unsigned h = 1; h <= hops.n && r == 0; h++) {
+                struct vars vs = {0};
+                char *warning = NULL;
+
+                r = plan_vars(c, p, a, state, &vs, d);
+                if (r == 0 && hops.n > 1 &&
+                    engine_hop_vars(p, &hops, h, NULL, state, &vs, NULL) < 0) {
+                        vars_release(&vs);
+                        continue;       /* a hop run may leave out */
+                }
+                if (r == 0 && stage_check_dry(p, &vs, c->strict_packages, &warning, d) < 0) {
+                        if (hops.n > 1)
+                                diag_prefix(d, _("hop %u (to %s)"), h, hops.v[h - 1]);
+                        r = d->code ? d->code : EXIT_USAGE;
+                } else if (r < 0) {
+                        r = EXIT_USAGE;
+                }
+                if (warning != NULL)
+                        /* TRANSLATORS: a warning about a package. */
+                        fprintf(stderr, _("upshift: warning: %s\n"), warning);
+                free(warning);
+                vars_release(&vs);
+        }
+        strv_release(&hops);
+        return r;
+}
+
 int
 cli_plan(struct cli *c)
 {
@@ -99,17 +156,14 @@ cli_plan(struct cli *c)
                 return EXIT_USAGE;
         }
         state = cli_state_dir(c, p->id);
-        /* Unanswered questions show as <key>; the version as detect finds it. */
-        for (size_t i = 0; i < p->n_ask; i++) {
-                char *ph = xasprintf("<%s>", p->ask[i].key);
-
-                vars_set(&vars, p->ask[i].key, ph);
-                free(ph);
-        }
-        vars_set(&vars, "version", _("<installed version>"));
-        if (engine_vars(p, a, state, c->target, NULL, &vars, &d) < 0) {
+        if (plan_vars(c, p, a, state, &vars, &d) < 0) {
                 cli_error(d.msg);
                 r = EXIT_USAGE;
+                goto out;
+        }
+        r = check_packages(c, p, a, state, vars_get(&vars, "target"), &d);
+        if (r != 0) {
+                cli_error(d.msg);
                 goto out;
         }
         cli_plan_write(stdout, p, &vars, state);

@@ -232,6 +232,7 @@ engine_command(struct cli *c, engine_fn fn, bool saved_answers)
         o.state_dir = state;
         o.target = c->target;
         o.yes = c->yes;
+        o.strict_packages = c->strict_packages;
         o.interactive = interactive;
         o.interrupt = &interrupted;
         o.resume_cmd = resume;
@@ -300,11 +301,11 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
         {"list", "", N_("list the plans found in the plan path"), cmd_list, false},
-        {"plan", "PLAN [--answers FILE] [--target VERSION]",
+        {"plan", "PLAN [--answers FILE] [--target VERSION] [--strict-packages]",
          N_("show what would be done, every command resolved; changes nothing"), cli_plan, true},
         {"answers", "PLAN", N_("print an answers template: every question, default and help"),
          cmd_answers, true},
-        {"run", "PLAN [--answers FILE] [--yes] [--target VERSION]",
+        {"run", "PLAN [--answers FILE] [--yes] [--target VERSION] [--strict-packages]",
          N_("run or resume the upgrade (on a terminal: re-attach to it when it runs)"), cmd_run, true},
         {"attach", "PLAN",
          N_("open the wizard again on an upgrade whose terminal went away"),
@@ -334,6 +335,9 @@ usage(FILE *f)
                      "  --plans-dir DIR   look for plans in DIR first\n"
                      "  --no-color        no colours (also when NO_COLOR is set)\n"
                      "  --plain           line output even on a terminal (no wizard)\n"
+                     "  --strict-packages refuse a package holding entries that would be refused\n"
+                     "                    if the plan mapped them (device nodes, setuid files,\n"
+                     "                    links out of the package)\n"
                      "  --help            show this help\n"
                      "  --version         show the version\n\n"
                      "Exit codes: 0 done; 1 a step failed (resumable); 2 bad usage or input;\n"
@@ -352,6 +356,7 @@ main(int argc, char **argv)
                 {"plans-dir", required_argument, NULL, 'p'},
                 {"no-color", no_argument, NULL, 'C'},
                 {"plain", no_argument, NULL, 'P'},
+                {"strict-packages", no_argument, NULL, 'S'},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
                 {NULL, 0, NULL, 0},
@@ -393,6 +398,7 @@ main(int argc, char **argv)
                 case 'p': c.plans_dir = optarg; break;
                 case 'C': c.no_color = true; break;
                 case 'P': c.plain = true; break;
+                case 'S': c.strict_packages = true; break;
                 case 'h':
                         usage(stdout);
                         strv_release(&c.raw);

@@ -480,6 +480,12 @@ host_interrupted(const struct step_host *h)
 }
 
 static bool
+host_strict_packages(const struct step_host *h)
+{
+        return CHOST(h)->opts->strict_packages;
+}
+
+static bool
 host_sleep(struct step_host *h, long ms)
 {
         return engine_sleep(HOST(h), ms);
@@ -505,4 +511,5 @@ const struct step_host_ops engine_step_ops = {
         .set_interruptible = host_set_interruptible,
         .interrupted = host_interrupted,
         .sleep = host_sleep,
+        .strict_packages = host_strict_packages,
 };

@@ -42,6 +42,8 @@ struct engine_opts {
         const char *resume_cmd;         /* shown after a failure: how to resume */
         bool        stdio_to_log;       /* point stdout and stderr at the run log
                                            once it is open (the wizard's worker) */
+        bool        strict_packages;    /* --strict-packages: refuse a package with
+                                           hostile entries the plan does not map */
 };
 
 /* How a run or a rollback ended. Only cli/ turns it into the process's

@@ -150,7 +150,8 @@ extract_entry(struct pkg *p, struct archive *a, struct archive_entry *e, size_t 
                 } else if (r != 0) {
                         close(fds[k]);
                 }
-                sf->mode = x->target[want[k]]->perm & 07777;
+                /* never writable by group or others, whatever the package says */
+                sf->mode = x->target[want[k]]->perm & 07755;
                 sf->size = size;
                 memcpy(sf->sha256, hex, sizeof hex);
         }
@@ -225,7 +226,7 @@ stage_bare(struct pkg *p, struct staged *s)
                 close(out);
         }
         /* A downloaded binary often lacks x bits: whoever may read it may run it. */
-        sf->mode = (st.st_mode & 0777) | ((st.st_mode & 0444) >> 2);
+        sf->mode = ((st.st_mode & 0777) | ((st.st_mode & 0444) >> 2)) & 0755;
         return r;
 }
 
@@ -336,16 +337,19 @@ expand(struct pkg *p, char *const *members, size_t n, const char *dir, struct st
                                 r = -EPERM;
                                 break;
                         }
-                        sf = staged_add(s, &alloc, e->key, rel, j, dir);
-                        if (e->type != AE_IFLNK || e->hard)
-                                continue;
-                        if (e->link == NULL || e->link[0] == '\0') {
+                        if (e->type == AE_IFLNK && !e->hard &&
+                            (e->link == NULL || e->link[0] == '\0')) {
                                 /* TRANSLATORS: a package, then a member. */
                                 diag_set(p->d, _("package \"%s\": member \"%s\" is a link to "
                                                  "nothing"), p->name, e->key);
                                 r = -EINVAL;
                                 break;
                         }
+                        if ((r = pkg_check_mapped(p, members[j], e, rel)) < 0)
+                                break;
+                        sf = staged_add(s, &alloc, e->key, rel, j, dir);
+                        if (e->type != AE_IFLNK || e->hard)
+                                continue;
                         sf->link = xstrdup(e->link);
                         sf->mode = 0777;
                         sf->size = strlen(e->link);
@@ -401,6 +405,8 @@ stage(struct pkg *p, const char *want, char *const *members, size_t n, const cha
                 r = pkg_list(p);
         if (r == 0 && p->version == NULL)
                 p->version = pkg_rpm_version(p->fd);
+        if (r == 0)
+                r = pkg_check_version(p, p->want_version);
         if (r == PKG_BARE) {
                 size_t alloc = 0;
 
@@ -436,6 +442,8 @@ stage(struct pkg *p, const char *want, char *const *members, size_t n, const cha
                 if (r == 0 && x.target[j]->size > 0)
                         r = declared_size(p, m, (uint64_t)x.target[j]->size, &declared);
         }
+        if (r == 0)
+                r = pkg_find_hostile(p, s);     /* before anything is extracted */
         if (r == 0) {
                 x.wants = xcalloc(files ? files : 1, sizeof *x.wants);
                 for (size_t j = 0; j < s->n; j++)
@@ -451,6 +459,7 @@ stage(struct pkg *p, const char *want, char *const *members, size_t n, const cha
                 diag_set(p->d, _("package \"%s\" changed while it was being read"), p->name);
                 r = -EIO;
         }
+
         free(x.target);
         free(x.wants);
         return r;
@@ -491,6 +500,8 @@ package_stage(const char *pkg, const char *want_sha256, char *const *members, si
         }
         if (o != NULL) {
                 p.allow_setid = o->allow_setid;
+                p.want_version = o->want_version;
+                p.strict = o->strict;
                 if (o->max_bytes > 0)
                         p.max_bytes = o->max_bytes;
         }
@@ -525,6 +536,7 @@ staged_release(struct staged *s)
         }
         free(s->files);
         free(s->version);
+        strv_release(&s->hostile);
         s->files = NULL;
         s->version = NULL;
         s->n = 0;

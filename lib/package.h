@@ -38,7 +38,8 @@ struct staged_file {
         char    *link;                  /* under a directory, a symlink: its text (no
                                          * file is staged; sha256 is package_link_sha256) */
         size_t   request;               /* index of the member asked for it came from */
-        mode_t   mode;                  /* permission bits from the package */
+        mode_t   mode;                  /* permission bits from the package, without
+                                         * write for group and others */
         uint64_t size;
         char     sha256[SHA256_HEX_LEN + 1];
 };
@@ -50,12 +51,20 @@ struct staged {
          * .rpm, or NULL */
         char               *version;
         char                sha256[SHA256_HEX_LEN + 1];  /* of the package file */
+        /* Entries not staged that would be refused if they were (the last of
+         * each name): "NAME (why)" each, in the package's order */
+        struct strv         hostile;
 };
 
 /* Limits for package_stage(); NULL means all defaults. */
 struct stage_opts {
         bool     allow_setid;           /* accept members with the setuid/setgid bit */
         uint64_t max_bytes;             /* all staged members together; 0: 4 GiB */
+        bool     strict;                /* refuse a package with hostile entries
+                                         * that are not staged (-EPERM) */
+        const char *want_version;       /* NULL, or the target: a package that says
+                                         * its own version (.deb, .rpm) must hold it
+                                         * (package_version_matches) */
 };
 
 /* members: n member paths ("usr/bin/x"; for a bare executable, any name).
@@ -85,6 +94,33 @@ void staged_release(struct staged *s);
 int  package_list(const char *pkg, char *const *members, size_t n,
                   struct strv *ret_members, struct strv *ret_rels, struct strv *ret_links,
                   struct diag *d);
+
+/* True when a package of version pkg_version ([EPOCH:]VERSION[-REVISION],
+ * as a .deb or .rpm says it) holds target: the whole version without its
+ * epoch is target; or VERSION is target, or target followed by a suffix that
+ * starts with neither a digit nor "." ("1.6.7~rc0", "1.2.3+dfsg" hold 1.6.7
+ * and 1.2.3; "7.0.15" does not hold 7.0.1). */
+bool package_version_matches(const char *pkg_version, const char *target);
+
+/* A staged file f (of package pkg) that is to replace target: 0 unless
+ * target (followed when a symlink) is executable by anyone and f has no x
+ * bit at all (a zip made without Unix modes), which is -EPERM with the
+ * message in d: the service could not start from it. 0 for a link and for
+ * a target that is missing. */
+int  package_mode_check(const char *pkg, const struct staged_file *f, const char *target,
+                        struct diag *d);
+
+/* s->hostile as one line: "N entries the plan does not map that would be
+ * refused if it did: A (why), B (why)" (the first few named). New string,
+ * or NULL when there are none. */
+char *package_hostile_text(const struct staged *s);
+
+/* Files of a mapped directory are never written through a link: every
+ * directory between root (the mapped target, itself followed) and root/rel
+ * is looked at without following it (O_NOFOLLOW at every component) and
+ * must be a directory or missing. Returns 0; -ELOOP when one is a symlink,
+ * -ENOTDIR when one is something else, or -errno, with the message in d. */
+int  package_target_check(const char *root, const char *rel, struct diag *d);
 
 /* The hash that stands for a symlink whose text is text: SHA-256 of
  * "symlink:" followed by the text. Swap compares it with the link in place. */

@@ -13,6 +13,7 @@
 
 #include "lib/diag.h"
 #include "lib/kvlist.h"
+#include "lib/package.h"
 
 #define PKG_BUF (256 * 1024)
 #define PKG_MAX_LINKS 8
@@ -42,6 +43,8 @@ struct pkg {
         char             *version;
         char             *buf;
         bool              allow_setid;
+        bool              strict;       /* stage_opts.strict */
+        const char       *want_version; /* stage_opts.want_version */
         uint64_t          max_bytes;    /* never 0 */
         struct diag      *d;
 };
@@ -54,6 +57,18 @@ typedef int (*visit_fn)(struct pkg *p, struct archive *a, struct archive_entry *
 /* name without "", "." components and leading "/"; *ret_unsafe is set when
  * name was absolute or has a ".." component. New string. */
 char *pkg_member_key(const char *name, bool *ret_unsafe);
+/* The directory of key joined with the link text target, ".." applied;
+ * NULL when it climbs above the root key is relative to. New string. */
+char *pkg_link_resolve(const char *key, const char *target);
+/* Refuse entry e, found at rel below the mapped directory dir, when it is a
+ * link whose text is absolute or leads outside dir, or when a directory
+ * between dir and it is a link of the package. 0, or -EPERM with the
+ * message in p->d. */
+int   pkg_check_mapped(struct pkg *p, const char *dir, const struct pkg_entry *e,
+                       const char *rel);
+/* Fill s->hostile from the entries of p that were not staged (the last of
+ * each name only); with p->strict, refuse them: -EPERM, message in p->d. */
+int   pkg_find_hostile(struct pkg *p, struct staged *s);
 /* Set d from a's error (naming member when not NULL) and return -errno. */
 int   pkg_read_error(struct pkg *p, struct archive *a, const char *member);
 /* Walk the entries of the package's content (the tar or zip itself, or a
@@ -74,5 +89,8 @@ int   pkg_list(struct pkg *p);
  * p->max_bytes. Returns 0 with *ret pointing into p->v, or -ENOENT, -EPERM,
  * -ELOOP, -EISDIR, -EINVAL, -EFBIG with the message in p->d. */
 int   pkg_resolve(struct pkg *p, const char *member, const struct pkg_entry **ret);
+/* 0 when want is NULL or "", the package says no version, or its version
+ * holds want (package_version_matches); else -EPERM with the message in p->d. */
+int   pkg_check_version(struct pkg *p, const char *want);
 
 #endif

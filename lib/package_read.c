@@ -42,9 +42,8 @@ pkg_member_key(const char *name, bool *ret_unsafe)
         return strbuf_detach(&sb);
 }
 
-/* dir/target with ".." applied; NULL when it climbs above the package root. */
-static char *
-link_resolve(const char *key, const char *target)
+char *
+pkg_link_resolve(const char *key, const char *target)
 {
         char *dir = xstrdup(key), *slash = strrchr(dir, '/'), *joined;
         struct strbuf sb = {0};
@@ -365,7 +364,7 @@ link_next(const struct pkg_entry *e)
                 return e->link_unsafe ? NULL : xstrdup(e->link);
         if (e->link[0] == '/')
                 return NULL;
-        return link_resolve(e->key, e->link);
+        return pkg_link_resolve(e->key, e->link);
 }
 
 /* When a parent directory of key is a symlink in the package: true, with

@@ -11,6 +11,7 @@
 #include "lib/package.h"
 #include "steps/describe.h"
 #include "steps/facts.h"
+#include "steps/stage_check.h"
 #include "steps/staging.h"
 #include "steps/step.h"
 
@@ -58,41 +59,35 @@ journal_staged(struct step_ctx *ctx, const struct staged_file *f, size_t i, bool
         return 0;
 }
 
-/* Stage the swap's package into ${staging}: checksum first, then members
- * (a directory mapping stands for every file below it). */
+/* Stage the swap's package into ${staging}, checked as stage_check() does
+ * (a directory mapping stands for every file below it), and journal what
+ * was staged. */
 static int
 stage_package(struct step_ctx *ctx)
 {
         const struct plan *p = ctx->plan;
         struct staged st = {0};
-        struct strv members = {0};
-        char *pkg = NULL, *sum = NULL, **dir_targets = NULL;
-        const char *staging = vars_get(ctx->vars, "staging");
+        char *pkg = NULL, **dir_targets = NULL;
         bool dirs = has_dir_mapping(p);
-        struct stage_opts opts = {
-                .allow_setid = p->swap.allow_setid,
-                .max_bytes = p->swap.max_bytes,
-        };
         int r = STEP_FAILED;
 
         if (p->swap.package == NULL || p->swap.n_files == 0)
                 return STEP_OK;
-        if (step_expand(ctx, p->swap.package, &pkg) < 0 ||
-            step_expand(ctx, p->swap.sha256, &sum) < 0)
-                goto out;
-        dir_targets = xcalloc(p->swap.n_files, sizeof *dir_targets);
-        for (size_t i = 0; i < p->swap.n_files; i++) {
-                strv_push(&members, p->swap.files[i].member);
-                if (p->swap.files[i].dir &&
-                    step_expand(ctx, p->swap.files[i].target, &dir_targets[i]) < 0)
-                        goto out;
-        }
+        if (step_expand(ctx, p->swap.package, &pkg) < 0)
+                return STEP_FAILED;
         step_say(ctx, OUT_INFO, _("staging %zu file(s) from package %s"),
-                   members.n, pkg);
-        if (package_stage(pkg, sum, members.v, members.n, staging, &opts, &st, ctx->diag) < 0) {
-                /* A wrong package or checksum is bad input: nothing was changed. */
-                ctx->diag->code = EXIT_USAGE;
-                goto out;
+                   p->swap.n_files, pkg);
+        free(pkg);
+        if (stage_check(p, ctx->vars, vars_get(ctx->vars, "staging"),
+                        step_strict_packages(ctx), &st, &dir_targets, ctx->diag) < 0)
+                return STEP_FAILED;
+        if (st.hostile.n > 0) {
+                char *text = package_hostile_text(&st);
+
+                /* TRANSLATORS: package_hostile_text(): "3 entries the plan ...". */
+                step_say(ctx, OUT_WARN, _("the package holds %s; --strict-packages refuses "
+                                          "such a package"), text);
+                free(text);
         }
         if (hfact_set(ctx, FACT_PACKAGE_SHA256, st.sha256) < 0 ||
             (st.version && hfact_set(ctx, FACT_PACKAGE_VERSION, st.version) < 0))
@@ -106,21 +101,15 @@ stage_package(struct step_ctx *ctx)
          * ${staging} written already, nothing beside the targets yet. */
         if (step_facts_commit(ctx, ctx->diag) < 0)
                 goto out;
-        if (st.n != members.n)
+        if (st.n != p->swap.n_files)
                 /* TRANSLATORS: a number of files found in a package's mapped directories. */
                 step_say(ctx, OUT_INFO, _("%zu file(s) to install in all"), st.n);
         step_say(ctx, OUT_INFO, _("package checked (SHA-256 %s)%s%s"), st.sha256,
                    st.version ? _(", version ") : "", st.version ? st.version : "");
         r = staging_prestage(ctx);
 out:
-        if (dir_targets)
-                for (size_t i = 0; i < p->swap.n_files; i++)
-                        free(dir_targets[i]);
-        free(dir_targets);
+        stage_check_targets_free(p, dir_targets);
         staged_release(&st);
-        strv_release(&members);
-        free(pkg);
-        free(sum);
         return r;
 }
 

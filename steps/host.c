@@ -136,6 +136,12 @@ step_set_interruptible(struct step_ctx *ctx, bool yes)
 }
 
 bool
+step_strict_packages(const struct step_ctx *ctx)
+{
+        return ctx->ops->strict_packages != NULL && ctx->ops->strict_packages(ctx->host);
+}
+
+bool
 step_interrupted(const struct step_ctx *ctx)
 {
         return ctx->ops->interrupted(ctx->host);

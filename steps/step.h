@@ -70,6 +70,7 @@ struct step_host_ops {
         void (*set_interruptible)(struct step_host *h, bool yes);
         bool (*interrupted)(const struct step_host *h);
         bool (*sleep)(struct step_host *h, long ms);
+        bool (*strict_packages)(const struct step_host *h);    /* --strict-packages */
 };
 
 struct step_ctx {
@@ -167,6 +168,7 @@ const struct answers *step_answers(const struct step_ctx *ctx);
 void step_set_interruptible(struct step_ctx *ctx, bool yes);
 bool step_interrupted(const struct step_ctx *ctx);
 bool step_sleep(struct step_ctx *ctx, long ms);
+bool step_strict_packages(const struct step_ctx *ctx);
 
 /* Helpers shared by modules (steps/common.c) -------------------------------- */
 

@@ -64,6 +64,25 @@ swap_items_free(struct swap_item *v, size_t n)
         free(v);
 }
 
+/* A file below a mapped directory is never written through a symlink,
+ * even one planted below the target since detect looked
+ * (package_target_check). */
+static int
+swap_beneath(struct step_ctx *ctx, const struct staged_entry *e, const char *target)
+{
+        char *root = NULL;
+        size_t n;
+        int r = 0;
+
+        if (step_expand(ctx, ctx->plan->swap.files[e->map].target, &root) < 0)
+                return STEP_FAILED;
+        n = strlen(root);
+        if (strncmp(target, root, n) == 0 && package_target_check(root, target + n, ctx->diag) < 0)
+                r = STEP_FAILED;
+        free(root);
+        return r;
+}
+
 /* First pass, one file: where it goes and whether it is new already; the
  * old file's hash is queued (swap.old.N.sha256), journaled with the others
  * before any file is touched. */
@@ -77,7 +96,8 @@ swap_look(struct step_ctx *ctx, size_t i, struct swap_item *it)
         staged_load(ctx, i, &e);
         it->dir = e.dir;
         it->map = e.map;
-        if (staging_target(ctx, i, &it->target) < 0)
+        if (staging_target(ctx, i, &it->target) < 0 ||
+            (e.dir && e.map < ctx->plan->swap.n_files && swap_beneath(ctx, &e, it->target) < 0))
                 return STEP_FAILED;
         it->old = xasprintf("%s%s", it->target, OLD_SUFFIX);
         it->new = staging_new_path(ctx, it->target);

@@ -96,6 +96,21 @@ check_eq "setuid package: the binary on disk is the old one" "$(sha256sum "$REDI
 check "setuid package: nothing staged beside the target" test ! -e "$REDIS_BIN/redis-check-rdb.upshift-new"
 rm -rf "$state"
 
+# A package that is not the target: Debian's redis-tools 7.0.15 given for a
+# target of 7.0.16. Detect reads the .deb's own Version: and refuses it
+# before anything stops or is staged beside the target.
+expect_error "package of another version (upshift plan)" 2 'version 5:7\.0\.15-1~deb12u[0-9]+, not the target 7\.0\.16' \
+	plan redis --plans-dir "$PLANS_DIR" --answers "$good" --target 7.0.16
+err=$("$UPSHIFT" "${run[@]}" --answers "$good" --target 7.0.16 2>&1 >/dev/null)
+check_eq "package of another version: exit 2" "$?" 2
+check_match "package of another version: the error names both versions" \
+	"$(printf '%s\n' "$err" | grep '^upshift: error:')" 'version 5:7\.0\.15-1~deb12u[0-9]+, not the target 7\.0\.16'
+check "package of another version: nothing past detect ran" sh -c "! grep -q 'ev: step_start, step: backup' '$state/journal'"
+check_eq "package of another version: redis still runs (same pid)" "$(redis_pid)" "$pid"
+check_eq "package of another version: the binary on disk is the old one" "$(sha256sum "$REDIS_BIN/redis-check-rdb" | cut -d' ' -f1)" "$old_sha"
+check "package of another version: nothing staged beside the target" test ! -e "$REDIS_BIN/redis-check-rdb.upshift-new"
+rm -rf "$state"
+
 # Malformed plans, one per class of error. Each file in tests/data/bad-plans
 # says on its first line the error it must produce, as "# expect: REGEX".
 for plan in "$UPSHIFT_SRCDIR"/tests/data/bad-plans/*.yaml; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The command line without a service: list, plan, answers, status, help.
 . "$UPSHIFT_SRCDIR/tests/lib/common.sh"
+. "$UPSHIFT_SRCDIR/tests/lib/redis.sh"
 
 run_upshift --version
 check_eq "--version exits 0" "$T_RC" 0
@@ -11,7 +12,7 @@ check_eq "--help exits 0" "$T_RC" 0
 for sub in list plan answers run attach status rollback; do
 	check_match "--help lists $sub" "$T_OUT" "upshift $sub"
 done
-for opt in --answers --yes --target --state-dir --plans-dir --no-color; do
+for opt in --answers --yes --target --state-dir --plans-dir --no-color --strict-packages; do
 	check_match "--help lists $opt" "$T_OUT" -- "$opt"
 done
 
@@ -46,7 +47,14 @@ check_match "the template explains questions in comments" "$T_OUT" '^# .*redis-t
 run_upshift plan redis --plans-dir "$PLANS_DIR" --answers "$tmpl"
 check_eq "the unfilled template is refused" "$T_RC" 2
 check_match "the unfilled template lists what is missing" "$T_OUT" 'missing required answers?: package'
+# a real package: upshift plan checks it as a run would (an empty file is
+# refused, as run refuses it)
 touch "$T_DIR/new.deb"
+sed "s|^package:.*|package: $T_DIR/new.deb|" "$tmpl" > "$T_DIR/filled.yaml"
+run_upshift plan redis --plans-dir "$PLANS_DIR" --answers "$T_DIR/filled.yaml"
+check_eq "an empty package is refused" "$T_RC" 2
+check_match "an empty package: the error names it" "$T_OUT" "package \"$T_DIR/new.deb\""
+cp "$(fetch_deb redis-tools "$REDIS_NEW_VERSION")" "$T_DIR/new.deb" || { echo "cannot fetch redis-tools"; exit 1; }
 sed "s|^package:.*|package: $T_DIR/new.deb|" "$tmpl" > "$T_DIR/filled.yaml"
 run_upshift plan redis --plans-dir "$PLANS_DIR" --answers "$T_DIR/filled.yaml"
 check_eq "the filled template loads" "$T_RC" 0

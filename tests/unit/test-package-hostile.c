@@ -283,6 +283,168 @@ test_bomb_streamed(void **state)
         free(pkg);
 }
 
+/* Links below a mapped directory: one that is absolute or leads out of the
+ * mapped directory (though not out of the package), and a file below a link
+ * of the package, are refused; a link that stays inside is kept. */
+static void
+test_mapped_dir_links(void **state)
+{
+        struct fx *f = *state;
+        static const struct { const char *member, *to, *msg; } cases[] = {
+                { "opt/x/abs", "/etc", "is a link to \"/etc\" that leads outside the mapped "
+                                       "directory \"opt/x/\" and is refused" },
+                { "opt/x/bin/up", "../../y", "is a link to \"../../y\" that leads outside "
+                                             "the mapped directory \"opt/x/\"" },
+                { "opt/x/via/file", NULL, "is under \"opt/x/via\", a link, and is refused" },
+        };
+        char *members[] = { "opt/x/" };
+
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                struct t_ent ents[] = {
+                        { "opt/x/bin/tool", 'f', "tool\n", 0755, 0 },
+                        { "opt/x/bin/ok", 'l', "../lib/../bin/tool", 0, 0 },
+                        { "opt/y", 'f', "beside\n", 0644, 0 },
+                        { "opt/x/via", 'l', "bin", 0, 0 },
+                        { cases[i].member, cases[i].to ? 'l' : 'f', cases[i].to ? cases[i].to
+                                                                              : "x\n", 0644, 0 },
+                };
+                char *pkg = mk_pkg(f, "links.tar", "pax", NULL, ents,
+                                   ARRAY_SIZE(ents) - (i == 2 ? 0 : 1), false);
+                struct staged s = {0};
+                struct diag d = {0};
+                char *want;
+
+                if (i != 2) {   /* the package without the hostile member (or via/file) */
+                        assert_int_equal(package_stage(pkg, NULL, members, 1, f->staging, NULL,
+                                                       &s, &d), 0);
+                        assert_int_equal(s.n, 3);
+                        staged_release(&s);
+                        assert_int_equal(t_rm_rf(f->staging), 0);
+                        free(pkg);
+                        pkg = mk_pkg(f, "links.tar", "pax", NULL, ents, ARRAY_SIZE(ents),
+                                     false);
+                }
+                assert_int_equal(package_stage(pkg, NULL, members, 1, f->staging, NULL, &s,
+                                               &d), -EPERM);
+                want = xasprintf("package \"%s\": member \"%s\" %s", pkg, cases[i].member,
+                                 cases[i].msg);
+                if (strstr(d.msg, want) == NULL)
+                        fail_msg("got \"%s\", wanted \"%s\"", d.msg, want);
+                free(want);
+                assert_empty(f->staging);
+                free(pkg);
+        }
+}
+
+/* Below a mapped target, a directory that is a symlink (planted by an
+ * earlier package) is never written through. */
+static void
+test_target_beneath(void **state)
+{
+        struct fx *f = *state;
+        char *root = xasprintf("%s/root", f->base), *p;
+        struct diag d = {0};
+
+        p = xasprintf("%s/lib/real", root);
+        assert_int_equal(mkdir_p(p, 0755, NULL), 0);
+        free(p);
+        p = xasprintf("%s/lib/sub", root);
+        assert_int_equal(symlink(f->outside, p), 0);
+        free(p);
+        assert_int_equal(package_target_check(root, "lib/real/new/file", &d), 0);
+        assert_int_equal(package_target_check(root, "lib/sub", &d), 0);
+        assert_int_equal(package_target_check(root, "lib/sub/deep/file", &d), -ELOOP);
+        p = xasprintf("\"%s/lib/sub\" is a symlink below the mapped directory", root);
+        if (strstr(d.msg, p) == NULL)
+                fail_msg("got \"%s\", wanted \"%s\"", d.msg, p);
+        free(p);
+        assert_int_equal(package_target_check(root, "lib/real/new", &d), 0);
+        free(root);
+}
+
+/* A staged file is never writable by group or others; one without an x bit
+ * does not replace an executable. */
+static void
+test_modes(void **state)
+{
+        struct fx *f = *state;
+        static const struct t_ent ents[] = {
+                { "bin/tool", 'f', "#!/bin/sh\n", 0777, 0 },
+                { "lib/data", 'f', "data\n", 0666, 0 },
+        };
+        char *pkg = mk_pkg(f, "modes.zip", "zip", NULL, ents, ARRAY_SIZE(ents), false);
+        char *members[] = { "bin/tool", "lib/data" };
+        char *exe = xasprintf("%s/exe", f->outside), *plain = xasprintf("%s/plain", f->outside);
+        struct staged s = {0};
+        struct diag d = {0};
+        char *want;
+
+        assert_int_equal(package_stage(pkg, NULL, members, 2, f->staging, NULL, &s, &d), 0);
+        assert_int_equal(s.files[0].mode, 0755);
+        assert_int_equal(s.files[1].mode, 0644);
+        t_write_text(exe, "old\n");
+        assert_int_equal(chmod(exe, 0750), 0);
+        t_write_text(plain, "old\n");
+        assert_int_equal(package_mode_check(pkg, &s.files[0], exe, &d), 0);
+        assert_int_equal(package_mode_check(pkg, &s.files[1], plain, &d), 0);
+        assert_int_equal(package_mode_check(pkg, &s.files[1], "/nonexistent", &d), 0);
+        assert_int_equal(package_mode_check(pkg, &s.files[1], exe, &d), -EPERM);
+        want = xasprintf("member \"lib/data\" has mode 0644, without the x bit, but its "
+                         "target \"%s\" is executable", exe);
+        if (strstr(d.msg, want) == NULL)
+                fail_msg("got \"%s\", wanted \"%s\"", d.msg, want);
+        free(want);
+        staged_release(&s);
+        /* a bare file writable by all */
+        assert_int_equal(chmod(plain, 0666), 0);
+        assert_int_equal(t_rm_rf(f->staging), 0);
+        assert_int_equal(package_stage(plain, NULL, members, 1, f->staging, NULL, &s, &d), 0);
+        assert_int_equal(s.files[0].mode, 0755);
+        staged_release(&s);
+        free(exe);
+        free(plain);
+        free(pkg);
+}
+
+/* Entries the plan does not map that would be refused if it did are
+ * listed; with strict, the package is refused before anything is staged. */
+static void
+test_unmapped_hostile(void **state)
+{
+        struct fx *f = *state;
+        static const struct t_ent ents[] = {
+                { "bin/tool", 'f', "#!/bin/sh\n", 0755, 0 },
+                { "bin/link", 'l', "tool", 0, 0 },
+                { "dev/sda", 'c', NULL, 0660, 0 },
+                { "bin/su", 'f', "#!/bin/sh\nid\n", 04755, 0 },
+                { "etc/passwd", 'l', "/etc/passwd", 0, 0 },
+                { "up", 'l', "../x", 0, 0 },
+        };
+        char *pkg = mk_pkg(f, "extra.tar", "pax", NULL, ents, ARRAY_SIZE(ents), false);
+        struct stage_opts strict = { .strict = true };
+        struct staged s;
+        struct diag d = {0};
+        char *text;
+
+        assert_int_equal(stage1(f, pkg, "bin/link", NULL, &s, &d), 0);
+        assert_int_equal(s.hostile.n, 4);
+        text = package_hostile_text(&s);
+        assert_string_equal(text, "4 entries the plan does not map that would be refused if "
+                                  "it did: dev/sda (a device node), bin/su (setuid or setgid), "
+                                  "etc/passwd (a link out of the package), up (a link out of "
+                                  "the package)");
+        free(text);
+        staged_release(&s);
+        assert_int_equal(t_rm_rf(f->staging), 0);
+        assert_int_equal(stage1(f, pkg, "bin/link", &strict, &s, &d), -EPERM);
+        assert_non_null(strstr(d.msg, "is refused (--strict-packages): it holds 4 entries"));
+        assert_empty(f->staging);
+        strict.allow_setid = true;
+        assert_int_equal(stage1(f, pkg, "bin/tool", &strict, &s, &d), -EPERM);
+        assert_non_null(strstr(d.msg, "it holds 3 entries"));
+        free(pkg);
+}
+
 int
 main(void)
 {
@@ -292,6 +454,10 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_setuid, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bomb_declared, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bomb_streamed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_mapped_dir_links, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_target_beneath, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unmapped_hostile, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,6 +95,29 @@ stage(struct fx *f, const char *pkg, const char *want, char *const *members, siz
         return package_stage(pkg, want, members, n, f->staging, NULL, s, d);
 }
 
+/* The package (of version own) is staged for the target good and refused,
+ * before anything is extracted, for the target bad. */
+static void
+assert_version_checked(struct fx *f, const char *pkg, char *const *members, const char *own,
+                       const char *good, const char *bad)
+{
+        struct stage_opts o = { .want_version = good };
+        struct staged s = {0};
+        struct diag d = {0};
+        char *want;
+
+        assert_int_equal(package_stage(pkg, NULL, members, 1, f->staging, &o, &s, &d), 0);
+        staged_release(&s);
+        assert_int_equal(t_rm_rf(f->staging), 0);
+        o.want_version = bad;
+        assert_int_equal(package_stage(pkg, NULL, members, 1, f->staging, &o, &s, &d), -EPERM);
+        want = xasprintf("package \"%s\" is version %s, not the target %s", pkg, own, bad);
+        if (strstr(d.msg, want) == NULL)
+                fail_msg("got \"%s\", wanted \"%s\"", d.msg, want);
+        free(want);
+        assert_false(path_exists(f->staging));
+}
+
 /* The link comes before its target in the stream, names start with "./". */
 static const struct t_ent tgz_ents[] = {
         { "./usr/", 'd', NULL, 0755, 0 },
@@ -282,6 +305,8 @@ test_deb(void **state)
         members[0] = "usr/bin/redis-server";
         assert_int_equal(stage(f, deb, NULL, members, 1, &s, &d), -ENOENT);
         assert_non_null(strstr(d.msg, "has no member \"usr/bin/redis-server\""));
+        members[0] = "usr/bin/tool";
+        assert_version_checked(f, deb, members, "1:2.3-4", "2.3", "2.4");
         free(tree);
         free(deb);
 }
@@ -380,7 +405,36 @@ test_rpm(void **state)
         members[0] = "usr/bin/redis-server";
         assert_int_equal(stage(f, pkg, NULL, members, 1, &s, &d), -ENOENT);
         assert_non_null(strstr(d.msg, "has no member \"usr/bin/redis-server\""));
+        members[0] = "usr/bin/tool";
+        assert_version_checked(f, pkg, members, "2.3-4", "2.3", "2.2");
         free(pkg);
+}
+
+/* Which package versions hold which targets. */
+static void
+test_version_matches(void **state)
+{
+        static const struct { const char *pkg, *target; bool ok; } cases[] = {
+                { "5:7.0.15-1~deb12u10", "7.0.15", true },
+                { "5:7.0.15-1~deb12u10", "7.0.16", false },
+                { "5:7.0.15-1~deb12u10", "7.0.15-1~deb12u10", true },
+                { "5:7.0.15-1~deb12u10", "5:7.0.15-1~deb12u10", true },
+                { "5:7.0.15-1~deb12u7", "7.0.15-1~deb12u10", false },
+                { "15.18-0+deb12u1", "15.20", false },
+                { "15.20-0+deb12u1", "15.20", true },
+                { "15.20-0+deb12u1", "15.2", false },
+                { "1.6.7~rc0-1+b13", "1.6.7", true },
+                { "1.2.3+dfsg-2", "v1.2.3", true },
+                { "7.0.15-1", "7.0", false },
+                { "2.3-4", "2.3.0", true },
+                { "2.3", "2.3", true },
+        };
+
+        (void)state;
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+                if (package_version_matches(cases[i].pkg, cases[i].target) != cases[i].ok)
+                        fail_msg("%s for %s: expected %s", cases[i].pkg, cases[i].target,
+                                 cases[i].ok ? "a match" : "no match");
 }
 
 static void
@@ -413,6 +467,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_compressed_tars, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_rpm, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_not_a_package, setup, teardown),
+                cmocka_unit_test(test_version_matches),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
