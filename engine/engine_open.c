@@ -37,7 +37,9 @@ engine_report(struct engine *e, struct run_report *rep, enum run_outcome o, cons
         rep->downtime_ms = a && b ? strtoll(b, NULL, 10) - strtoll(a, NULL, 10) : -1;
         rep->log_path = e->log.path;
         rep->state_dir = e->opts->state_dir;
-        rep->resume_hint = o == RUN_DONE || o == RUN_ROLLED_BACK ? NULL : e->opts->resume_cmd;
+        rep->resume_hint = o == RUN_DONE || o == RUN_ROLLED_BACK ? NULL
+                           : e->st.rolling_back && e->opts->rollback_cmd ? e->opts->rollback_cmd
+                           : e->opts->resume_cmd;
         rep->declined = o == RUN_DECLINED;
         rep->exit_code = run_outcome_exit(o);
         rep->message = msg;
@@ -100,8 +102,8 @@ open_lock(struct engine *e, struct diag *d)
                 if (path_exists(sock)) {
                         char *msg = xstrdup(d->msg);
 
-                        diag_set(d, _("%s; it is a wizard's worker: see it with: upshift attach %s"),
-                                 msg, e->plan->id);
+                        diag_set(d, _("%s; it is a wizard's worker: see it with: %s"), msg,
+                                 e->opts->attach_cmd ? e->opts->attach_cmd : "upshift attach");
                         free(msg);
                 }
                 free(sock);
@@ -116,8 +118,7 @@ static enum run_outcome
 open_state(struct engine *e, bool rollback, bool *ret_over, struct diag *d)
 {
         if (!rollback && e->st.rolling_back) {
-                diag_set(d, _("a rollback of this upgrade was interrupted: finish it first with: upshift rollback %s"),
-                         e->plan->id);
+                diag_set(d, _("a rollback of this upgrade was interrupted: finish it first, with upshift rollback"));
                 return RUN_BAD_INPUT;
         }
         if (!rollback && e->st.complete) {
@@ -251,8 +252,10 @@ engine_close(struct engine *e, enum run_outcome o, struct diag *d)
         }
         if (o != RUN_DONE || e->journal) {
                 engine_report(e, &rep, o, o == RUN_DONE ? NULL : d->msg);
-                if (e->journal == NULL)
-                        rep.resume_hint = NULL; /* stopped before anything was journaled */
+                /* Stopped before anything was journaled: nothing to resume,
+                 * but an interrupted rollback to finish. */
+                if (e->journal == NULL && !e->st.rolling_back)
+                        rep.resume_hint = NULL;
                 e->fe->ops->end(e->fe, &rep);
         }
         journal_close(e->journal);

@@ -53,7 +53,9 @@ struct run_state {
         char             *error[STEP_COUNT];    /* last failure, or NULL */
         char             *target;               /* from the last run_start, or NULL */
         char             *last_result;          /* of the last run_end, or NULL */
-        char             *first_time;           /* time of the first run_start */
+        char             *first_time;           /* time of this upgrade's first run_start */
+        char             *rolled_back_at;       /* time of the last rollback_end done, or NULL */
+        char             *plan_id;              /* from the journal's header, or NULL */
         char             *last_time;            /* time of the last record */
         struct kvlist     facts;
         size_t            records;              /* records read (engine_state_load) */

@@ -25,7 +25,7 @@ run_upshift run redis --plans-dir "$PLANS_DIR" --answers "$answers" --yes --stat
 echo "$T_OUT" > "$T_DIR/run1.out"
 check_eq "the first run fails with exit 1" "$T_RC" 1
 check_match "it says verify failed" "$T_OUT" '!!! verify failed'
-check_match "it says how to resume" "$T_OUT" 'resume with: upshift run redis'
+check_match "it says how to resume" "$T_OUT" '^  upshift run redis --plans-dir [^ ]+ --answers [^ ]+ --yes --state-dir [^ ]+$'
 check "the journal records the failure of verify" grep -q 'ev: step_failed, step: verify' "$state/journal"
 check "the swap was done before the failure" cmp -s "$REDIS_BIN/redis-check-rdb" "$REDIS_DIR/new/usr/bin/redis-check-rdb"
 redis_down() { ! redis_ping; }
