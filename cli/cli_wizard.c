@@ -84,7 +84,7 @@ ask_resume(struct tui *t, const char *state_dir, bool *ret_rolling_back)
 
 static void
 worker(struct tui *t, struct worker_sock *ws, const struct plan *p, const struct answers *a,
-       const struct engine_opts *o, bool rollback, void (*on_signal)(int))
+       const struct engine_opts *o, bool rollback, bool new_dir, void (*on_signal)(int))
 {
         struct remote_opts ro = {
                 .fd = -1, .listen_fd = ws->fd, .plan = p, .state_dir = o->state_dir,
@@ -108,6 +108,7 @@ worker(struct tui *t, struct worker_sock *ws, const struct plan *p, const struct
         cli_catch_signals(on_signal);
         wo = *o;
         wo.stdio_to_log = true;
+        wo.new_state_dir = new_dir;
         fe = remote_new(&ro);
         r = run_outcome_exit((rollback ? engine_rollback : engine_run)(p, a, &wo, fe, &d));
         remote_bye(fe, r);
@@ -126,6 +127,7 @@ start_worker(struct tui *t, const struct plan *p, const struct answers *a,
 {
         struct worker_sock ws;
         struct diag d = {0};
+        bool new_dir = !path_exists(o->state_dir);
         pid_t pid;
         int r;
 
@@ -149,7 +151,7 @@ start_worker(struct tui *t, const struct plan *p, const struct answers *a,
                 return EXIT_STEPFAIL;
         }
         if (pid == 0)
-                worker(t, &ws, p, a, o, rollback, on_signal);
+                worker(t, &ws, p, a, o, rollback, new_dir, on_signal);
         close(ws.fd);
         /* It listened before it was forked: this connects at once. */
         if (worker_connect(o->state_dir, ret_fd, NULL, &d) != 1) {

@@ -27,6 +27,7 @@ struct engine {
         struct strv               hops;             /* each hop's target, from detect */
         bool                      uninterruptible;  /* let a running command finish */
         bool                      ended;            /* the frontend's end was called */
+        bool                      new_state_dir;    /* this run made the state directory */
         struct answers           *asked;            /* what engine_ask gathered, or NULL */
         struct strv               queued_keys;      /* facts queued, not journaled yet */
         struct strv               queued_values;

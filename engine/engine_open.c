@@ -217,6 +217,7 @@ engine_open(struct engine *e, const char *action, bool *ret_over, struct diag *d
 
         e->log.fd = -1;
         state_init(&e->st);
+        e->new_state_dir = e->opts->new_state_dir || !path_exists(e->opts->state_dir);
         if ((out = open_dir(e, rollback, d)) != RUN_DONE || (out = open_lock(e, d)) != RUN_DONE)
                 return out;
         r = engine_state_load(e->opts->state_dir, true, &e->st, &e->hops, &damage, d);
@@ -237,10 +238,24 @@ engine_open(struct engine *e, const char *action, bool *ret_over, struct diag *d
         return out;
 }
 
+/* A preflight refusal in the run that made the state directory, before
+ * any step but detect began, changed nothing: the directory goes too. */
+static bool
+refusal_changed_nothing(const struct engine *e, enum run_outcome o)
+{
+        if (o != RUN_INHIBITED || !e->new_state_dir)
+                return false;
+        for (int i = 0; i < STEP_COUNT; i++)
+                if (i != STEP_DETECT && e->st.begun[i])
+                        return false;
+        return true;
+}
+
 enum run_outcome
 engine_close(struct engine *e, enum run_outcome o, struct diag *d)
 {
         struct run_report rep;
+        bool remove_dir = refusal_changed_nothing(e, o);
 
         if (e->journal) {
                 struct jrec end = {0};
@@ -256,11 +271,16 @@ engine_close(struct engine *e, enum run_outcome o, struct diag *d)
                  * but an interrupted rollback to finish. */
                 if (e->journal == NULL && !e->st.rolling_back)
                         rep.resume_hint = NULL;
+                /* Nothing to resume: a new run starts afresh. */
+                if (remove_dir)
+                        rep.resume_hint = rep.log_path = rep.state_dir = NULL;
                 e->fe->ops->end(e->fe, &rep);
         }
         journal_close(e->journal);
         runlog_close(&e->log);
         lock_release(e->lock);
+        if (remove_dir)
+                (void)rm_tree(e->opts->state_dir, NULL);
         vars_release(&e->vars);
         strv_release(&e->hops);
         state_release(&e->st);

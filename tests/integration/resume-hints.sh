@@ -134,4 +134,15 @@ check_eq "the old version runs" "$(toy_version)" 0.30.0
 check "it serves" toy_running
 track_toy
 
+# 3. A preflight refusal changes nothing: no state directory is left, and
+# no resume is suggested.
+setup || { echo "cannot set up the toy sandbox"; exit 1; }
+toy_stop
+run_upshift run toy --plans-dir "$plans" --answers "$answers" --yes --state-dir "$state"
+check_eq "a refused check (the service is not running): exit 3" "$T_RC" 3
+check_match "it says why" "$T_OUT" 'toyd is not running'
+check "no state directory is left" test ! -e "$state"
+check "no resume is suggested" sh -c "! printf '%s' \"\$1\" | grep -q 'resume'" sh "$T_OUT"
+check_eq "nothing is staged beside the files" "$(find "$root" -name '*.upshift-*' | wc -l)" 0
+
 t_done

@@ -33,7 +33,8 @@ check "redis is down" redis_down
 run_upshift status redis --plans-dir "$PLANS_DIR" --state-dir "$state"
 check_match "status shows verify failed" "$T_OUT" 'verify +failed'
 check_match "status shows swap done" "$T_OUT" 'swap +done'
-check_match "status says how to go on" "$T_OUT" 'stopped \(failed\) before verify'
+check_match "status says verify failed and how to go on" "$T_OUT" '^  failed in verify; fix the cause, then resume with:$'
+check_match "status gives the command on a line of its own" "$T_OUT" "^    upshift run redis --plans-dir $PLANS_DIR --state-dir $state\$"
 
 # Fix the cause and run again.
 cp "$T_DIR/redis.conf.good" "$REDIS_DIR/redis.conf"
