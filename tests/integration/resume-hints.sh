@@ -22,14 +22,25 @@ mkdir -p "$T_DIR/bin" "$plans"
 ln -s "$UPSHIFT" "$T_DIR/bin/upshift"
 export PATH="$T_DIR/bin:$PATH"
 
-# The toy plan, with a migration that fails until $fixed exists.
-python3 - "$UPSHIFT_SRCDIR/tests/data/plans/toy.yaml" "$plans/toy.yaml" "$fixed" "$tries" <<'PY'
+# The toy plan, with a migration that fails until $fixed exists, saying
+# why as restic does: the line that says why is not the last one.
+cat > "$T_DIR/migrate.sh" <<EOF
+echo try >> "$tries"
+[ -e "$fixed" ] && exit 0
+echo "repo already locked, waiting up to 0s for the lock" >&2
+echo "unable to create lock in backend: repository is already locked by PID 31363 on vm by root (UID 0, GID 0)" >&2
+echo "lock was created at 2026-12-05 08:00:00 (1m0s ago)" >&2
+echo "storage ID 5d2e8f9a" >&2
+echo 'the \`unlock\` command can be used to remove stale locks' >&2
+exit 1
+EOF
+python3 - "$UPSHIFT_SRCDIR/tests/data/plans/toy.yaml" "$plans/toy.yaml" "$fixed" "$T_DIR/migrate.sh" <<'PY'
 import sys
-src, dst, fixed, tries = sys.argv[1:5]
+src, dst, fixed, script = sys.argv[1:5]
 s = open(src).read()
 m = '''migrate:
-  - run: [[sh, -c, 'echo try >> %s; test -e %s || { echo "cannot migrate: the fix is missing" >&2; exit 1; }']]
-''' % (tries, fixed)
+  - run: [[sh, %s]]
+''' % script
 s = s.replace("migrate:\n", m, 1)
 # The start kills upshift (its parent) once when $fixed.crash exists: a
 # rollback interrupted while it starts the old version.
@@ -80,6 +91,9 @@ setup || { echo "cannot set up the toy sandbox"; exit 1; }
 run_upshift run toy --plans-dir "$plans" --answers "$answers" --yes --state-dir "$state"
 check_eq "a failed migration: exit 1" "$T_RC" 1
 check_match "it says to fix the cause and resume" "$T_OUT" 'fix the cause, then resume with:$'
+check_match "the error's headline is the line that says why" "$T_OUT" \
+	'^upshift: error: .* failed with exit status 1: unable to create lock in backend: repository is already locked by PID 31363'
+check_match "the whole output is in the log" "$(cat "$state"/log/run-1-*.log)" 'command can be used to remove stale locks'
 h=$(hint "$T_OUT")
 check_match "the hint sits on its own line, with both directories" "$h" \
 	"^ *upshift run toy --plans-dir $plans --answers $answers --yes --state-dir $state\$"
