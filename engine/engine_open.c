@@ -278,6 +278,9 @@ engine_close(struct engine *e, enum run_outcome o, struct diag *d)
         }
         journal_close(e->journal);
         runlog_close(&e->log);
+        /* The online backup's work directory, when nothing was left in it. */
+        if (vars_get(&e->vars, "backup_work"))
+                (void)rmdir(vars_get(&e->vars, "backup_work"));
         lock_release(e->lock);
         if (remove_dir)
                 (void)rm_tree(e->opts->state_dir, NULL);

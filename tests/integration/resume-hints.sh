@@ -42,6 +42,8 @@ m = '''migrate:
   - run: [[sh, %s]]
 ''' % script
 s = s.replace("migrate:\n", m, 1)
+# An online backup command that writes nothing into ${backup_work}.
+s = s.replace("""  paths: ["${root}/data"]\n""", """  paths: ["${root}/data"]\n  before: [[test, -d, "${backup_work}"]]\n""", 1)
 # The start kills upshift (its parent) once when $fixed.crash exists: a
 # rollback interrupted while it starts the old version.
 s = s.replace("""    shell: 'exec""", """    shell: 'if [ -e %s.crash ]; then rm -f %s.crash; kill -9 $PPID; sleep 5; fi; exec""" % (fixed, fixed), 1)
@@ -111,6 +113,8 @@ paste_on_terminal "$hs"
 check_eq "status's hint, pasted on a terminal, finishes the upgrade" "$T_RC" 0
 [ "$T_RC" = 0 ] || printf '%s\n' "$T_OUT" | tail -n 5
 check_eq "it ran the failed migration again" "$(wc -l < "$tries")" 3
+check_eq "no empty work directory is left beside the backup" "$(ls "$T_DIR/backups")" \
+	"$(cd "$T_DIR/backups" && ls toy-*.tar.zst)"
 run_upshift status toy --plans-dir "$plans" --state-dir "$state"
 check_match "status: up on the new version" "$T_OUT" '^  service: up on the new version 0.80.2 since'
 check_eq "the data was migrated" "$(cat "$root/data/schema")" 3
