@@ -163,4 +163,13 @@ check "no state directory is left" test ! -e "$state"
 check "no resume is suggested" sh -c "! printf '%s' \"\$1\" | grep -q 'resume'" sh "$T_OUT"
 check_eq "nothing is staged beside the files" "$(find "$root" -name '*.upshift-*' | wc -l)" 0
 
+# 4. Directories answered with a trailing slash: no path prints with "//".
+setup || { echo "cannot set up the toy sandbox"; exit 1; }
+touch "$fixed"
+printf 'root: %s/\npackage: %s\nbackup_dir: %s/backups/\n' "$root" "$pkg" "$T_DIR" > "$T_DIR/slash.yaml"
+run_upshift run toy --plans-dir "$plans" --answers "$T_DIR/slash.yaml" --yes --state-dir "$state/"
+check_eq "trailing slashes: exit 0" "$T_RC" 0
+check_eq "no path prints with //" "$(printf '%s\n' "$T_OUT" | grep -c '//')" 0
+track_toy
+
 t_done
