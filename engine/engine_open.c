@@ -185,7 +185,8 @@ open_start(struct engine *e, const char *action, struct diag *d)
         char host[256] = "";
         struct run_info ri = {
                 .plan_id = e->plan->id, .plan_title = e->plan->title, .host = host,
-                .state_dir = e->opts->state_dir, .resuming = e->st.started,
+                .state_dir = e->opts->state_dir,
+                .resuming = e->st.started && strcmp(action, "rollback") != 0,
         };
 
         gethostname(host, sizeof host - 1);
