@@ -197,6 +197,8 @@ open_start(struct engine *e, const char *action, struct diag *d)
         jrec_set(&start, "user", pw ? pw->pw_name : "?");
         if (vars_get(&e->vars, "target"))
                 jrec_set(&start, "target", vars_get(&e->vars, "target"));
+        if (e->plan_text)
+                jrec_set(&start, "plan_sha256", e->plan_sha256);
         if (engine_journal(e, &start, d) < 0)
                 return -EIO;
         ri.version = engine_fact(e, FACT_VERSION);
@@ -214,6 +216,7 @@ engine_open(struct engine *e, const char *action, bool *ret_over, struct diag *d
         struct journal_damage damage = {0};
         bool rollback = strcmp(action, "rollback") == 0, over = false;
         enum run_outcome out;
+        char *was;
         int r;
 
         e->log.fd = -1;
@@ -227,8 +230,14 @@ engine_open(struct engine *e, const char *action, bool *ret_over, struct diag *d
         out = open_state(e, rollback, &over, d);
         if (out == RUN_DONE && !over)
                 out = open_run(e, action, rollback, d);
+        if (out == RUN_DONE && !over && engine_plan_read(e, d) < 0)
+                out = RUN_BAD_INPUT;
+        was = xstrdup(e->st.started ? e->st.plan_sha256 : NULL);
         if (out == RUN_DONE && !over && open_start(e, action, d) < 0)
                 out = RUN_STEP_FAILED;
+        if (out == RUN_DONE && !over)
+                engine_plan_note(e, was);
+        free(was);
         if (out == RUN_DONE && !over && engine_set_hop(e, e->st.hop, d) < 0)
                 out = RUN_BAD_INPUT;
         if (out == RUN_DONE && !over && damage.damaged)
@@ -289,6 +298,7 @@ engine_close(struct engine *e, enum run_outcome o, struct diag *d)
         strv_release(&e->hops);
         state_release(&e->st);
         answers_free(e->asked);
+        free(e->plan_text);
         strv_release(&e->queued_keys);
         strv_release(&e->queued_values);
         return o;

@@ -62,6 +62,7 @@ state_release(struct run_state *s)
         free(s->first_time);
         free(s->rolled_back_at);
         free(s->plan_id);
+        free(s->plan_sha256);
         free(s->last_time);
         kvlist_release(&s->facts);
         state_init(s);
@@ -102,6 +103,8 @@ apply_run(struct run_state *s, const char *ev, const struct jrec *r, const char 
                 s->live = true;
                 if (jrec_get(r, "target"))
                         replace(&s->target, jrec_get(r, "target"));
+                if (jrec_get(r, "plan_sha256"))
+                        replace(&s->plan_sha256, jrec_get(r, "plan_sha256"));
                 if (s->first_time == NULL && t != NULL)
                         replace(&s->first_time, t);
         } else if (strcmp(ev, "run_end") == 0) {

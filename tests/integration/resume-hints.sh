@@ -177,4 +177,21 @@ check_eq "trailing slashes: exit 0" "$T_RC" 0
 check_eq "no path prints with //" "$(printf '%s\n' "$T_OUT" | grep -c '//')" 0
 track_toy
 
+# 5. The plan edited between a failed run and its resume: said first, with
+# what changed, then the run goes on with the edited plan.
+setup || { echo "cannot set up the toy sandbox"; exit 1; }
+run_upshift run toy --plans-dir "$plans" --answers "$answers" --yes --state-dir "$state"
+check_eq "the migration fails" "$T_RC" 1
+cp "$plans/toy.yaml" "$T_DIR/toy.yaml.orig"
+sed -i "s|  - run: \[\[sh, $T_DIR/migrate.sh\]\]|  - run: [[sh, -c, 'touch $fixed; sh $T_DIR/migrate.sh']]|" "$plans/toy.yaml"
+check "the plan was edited" sh -c "! cmp -s '$plans/toy.yaml' '$T_DIR/toy.yaml.orig'"
+run_upshift run toy --plans-dir "$plans" --answers "$answers" --yes --state-dir "$state"
+check_eq "the edited plan finishes the upgrade" "$T_RC" 0
+first=$(printf '%s\n' "$T_OUT" | grep -n -m1 'the plan changed since the last run' | cut -d: -f1)
+step=$(printf '%s\n' "$T_OUT" | grep -n -m1 -E '==> step|done in an earlier run|preflight checks' | cut -d: -f1)
+check "it says the plan changed, before any step" test "${first:-999}" -lt "${step:-0}"
+check_match "it shows the line taken out" "$T_OUT" "^.*-   - run: \\[\\[sh, $T_DIR/migrate.sh\\]\\]"
+check_match "and the line put in" "$T_OUT" "^.*\\+   - run: \\[\\[sh, -c, 'touch"
+track_toy
+
 t_done
