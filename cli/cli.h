@@ -32,6 +32,11 @@ void cli_plan_dirs(const struct cli *c, struct strv *ret);
 int  cli_load_plan(const struct cli *c, struct plan **ret);
 /* The state directory for plan id (--state-dir or the default). New string. */
 char *cli_state_dir(const struct cli *c, const char *plan_id);
+/* The command that does sub (run, rollback, attach, status) with what c
+ * was given that sub takes: PLAN, --plans-dir and --state-dir (paths made
+ * absolute), for run and rollback also --answers, --yes (--target for run),
+ * shell-quoted, ready to paste. New string. */
+char *cli_command(const struct cli *c, const char *sub);
 /* Print "upshift: error: MSG" to stderr. */
 void cli_error(const char *msg);
 

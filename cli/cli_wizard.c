@@ -60,7 +60,7 @@ last_log(const char *state_dir)
  * Returns what the operator chose; TUI_RESUME when there is nothing to
  * resume (or a live run holds the lock: the worker will say so). */
 static enum tui_resume
-ask_resume(struct tui *t, const char *state_dir)
+ask_resume(struct tui *t, const char *state_dir, bool *ret_rolling_back)
 {
         struct run_state st;
         struct lock_holder h;
@@ -74,6 +74,7 @@ ask_resume(struct tui *t, const char *state_dir)
             ((st.started && !st.complete) || st.rolling_back)) {
                 char *log = last_log(state_dir);
 
+                *ret_rolling_back = st.rolling_back;
                 r = tui_resume(t, &st, log);
                 free(log);
         }
@@ -83,7 +84,7 @@ ask_resume(struct tui *t, const char *state_dir)
 
 static void
 worker(struct tui *t, struct worker_sock *ws, const struct plan *p, const struct answers *a,
-       const struct engine_opts *o, bool rollback, void (*on_signal)(int))
+       const struct engine_opts *o, bool rollback, bool new_dir, void (*on_signal)(int))
 {
         struct remote_opts ro = {
                 .fd = -1, .listen_fd = ws->fd, .plan = p, .state_dir = o->state_dir,
@@ -107,6 +108,7 @@ worker(struct tui *t, struct worker_sock *ws, const struct plan *p, const struct
         cli_catch_signals(on_signal);
         wo = *o;
         wo.stdio_to_log = true;
+        wo.new_state_dir = new_dir;
         fe = remote_new(&ro);
         r = run_outcome_exit((rollback ? engine_rollback : engine_run)(p, a, &wo, fe, &d));
         remote_bye(fe, r);
@@ -125,6 +127,7 @@ start_worker(struct tui *t, const struct plan *p, const struct answers *a,
 {
         struct worker_sock ws;
         struct diag d = {0};
+        bool new_dir = !path_exists(o->state_dir);
         pid_t pid;
         int r;
 
@@ -149,7 +152,7 @@ start_worker(struct tui *t, const struct plan *p, const struct answers *a,
                 return EXIT_STEPFAIL;
         }
         if (pid == 0)
-                worker(t, &ws, p, a, o, rollback, on_signal);
+                worker(t, &ws, p, a, o, rollback, new_dir, on_signal);
         close(ws.fd);
         /* It listened before it was forked: this connects at once. */
         if (worker_connect(o->state_dir, ret_fd, NULL, &d) != 1) {
@@ -182,11 +185,12 @@ find_worker(struct tui *t, const char *state_dir, int *ret_fd)
  * the upgrade, not a rollback. Say how to go on instead (exit 75, as for a
  * held lock). 0 when no upgrade's worker runs. */
 static int
-refuse_rollback_over_upgrade(struct tui *t, const struct plan *p, const char *state_dir)
+refuse_rollback_over_upgrade(const struct cli *c, struct tui *t, const struct plan *p,
+                             const char *state_dir)
 {
         struct worker_info wi;
         struct diag d = {0};
-        char *msg;
+        char *msg, *attach;
 
         if (worker_query(state_dir, &wi, &d) != 1)
                 return 0;
@@ -195,9 +199,12 @@ refuse_rollback_over_upgrade(struct tui *t, const struct plan *p, const char *st
                 return 0;
         }
         tui_free(t);
-        msg = xasprintf(_("the upgrade of %s is running (worker pid %ld): attach to it with: upshift attach %s (it offers Roll back when a step fails), or stop it at its next safe point with: kill -TERM %ld, then run upshift rollback %s again"),
-                        p->id, wi.pid, p->id, wi.pid, p->id);
+        msg = xasprintf(_("the upgrade of %s is running (worker pid %ld): attach to it (it offers Roll back when a step fails), or stop it at its next safe point with kill -TERM %ld, then run the rollback again; attach with:"),
+                        p->id, wi.pid, wi.pid);
+        attach = cli_command(c, "attach");
         cli_error(msg);
+        fprintf(stderr, "  %s\n", attach);
+        free(attach);
         free(msg);
         worker_info_release(&wi);
         return EXIT_LOCKED;
@@ -230,17 +237,21 @@ cli_wizard(const struct cli *c, const struct plan *p, const struct answers *a,
 
         if (t == NULL)
                 return -1;
-        if (rollback && (r = refuse_rollback_over_upgrade(t, p, o->state_dir)) != 0)
+        if (rollback && (r = refuse_rollback_over_upgrade(c, t, p, o->state_dir)) != 0)
                 return r;
         /* A worker runs already (its terminal went away): attach to it. */
         if ((r = find_worker(t, o->state_dir, &fd)) != 0)
                 return r == 1 ? attach(t, fd, 0) : r;
         if (!rollback) {
-                switch (ask_resume(t, o->state_dir)) {
+                bool rolling_back = false;
+
+                switch (ask_resume(t, o->state_dir, &rolling_back)) {
                 case TUI_QUIT:
                         tui_free(t);
-                        printf(_("upshift: the upgrade was left as it was; resume with: %s\n"),
-                               o->resume_cmd);
+                        printf(rolling_back
+                               ? _("upshift: the rollback was left as it was; finish it with:\n  %s\n")
+                               : _("upshift: the upgrade was left as it was; resume with:\n  %s\n"),
+                               rolling_back ? rollback_cmd : o->resume_cmd);
                         return EXIT_STEPFAIL;
                 case TUI_ROLLBACK:
                         rollback = true;
@@ -280,7 +291,7 @@ cli_attach(const struct cli *c, const struct plan *p, const struct engine_opts *
         if ((r = find_worker(t, o->state_dir, &fd)) != 0)
                 return r == 1 ? attach(t, fd, 0) : r;
         tui_free(t);
-        fprintf(stderr, _("upshift: no upgrade of %s is running in %s: start or resume it with: upshift run %s\n"),
-                p->id, o->state_dir, p->id);
+        fprintf(stderr, _("upshift: no upgrade of %s is running in %s: start or resume it with:\n  %s\n"),
+                p->id, o->state_dir, o->resume_cmd);
         return EXIT_USAGE;
 }

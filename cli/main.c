@@ -150,23 +150,55 @@ cmd_answers(struct cli *c)
         return fflush(stdout) == 0 ? EXIT_DONE : EXIT_STEPFAIL;
 }
 
-/* The command line as given, with the subcommand replaced by sub when not NULL. */
+/* A path as given, made absolute, so that a printed command works from
+ * any directory. New string. */
 static char *
-resume_command(const struct cli *c, const char *sub)
+absolute(const char *path)
 {
+        char cwd[4096];
+
+        if (path[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+                return xstrdup(path);
+        while (path[0] == '.' && path[1] == '/')
+                path += 2;
+        return path_join(cwd, path);
+}
+
+/* option VALUE, with VALUE made absolute when it is a path. */
+static void
+push_option(struct strv *v, const char *option, const char *value, bool is_path)
+{
+        if (value == NULL)
+                return;
+        strv_push(v, option);
+        strv_push_take(v, is_path ? absolute(value) : xstrdup(value));
+}
+
+char *
+cli_command(const struct cli *c, const char *sub)
+{
+        bool engine = strcmp(sub, "run") == 0 || strcmp(sub, "rollback") == 0;
         struct strv v = {0};
-        bool replaced = false;
         char *s;
 
         strv_push(&v, "upshift");
-        for (size_t i = 0; i < c->raw.n; i++) {
-                if (sub && !replaced && strcmp(c->raw.v[i], c->sub) == 0) {
-                        strv_push(&v, sub);
-                        replaced = true;
-                        continue;
-                }
-                strv_push(&v, c->raw.v[i]);
+        strv_push(&v, sub);
+        if (c->plan_arg)
+                strv_push_take(&v, strchr(c->plan_arg, '/') ? absolute(c->plan_arg)
+                                                            : xstrdup(c->plan_arg));
+        push_option(&v, "--plans-dir", c->plans_dir, true);
+        if (engine) {
+                push_option(&v, "--answers", c->answers, true);
+                if (strcmp(sub, "run") == 0)
+                        push_option(&v, "--target", c->target, false);
+                if (c->yes)
+                        strv_push(&v, "--yes");
+                if (c->plain)
+                        strv_push(&v, "--plain");
         }
+        push_option(&v, "--state-dir", c->state_dir, true);
+        if (c->no_color && strcmp(sub, "status") != 0)
+                strv_push(&v, "--no-color");
         s = exec_argv_display(v.v);
         strv_release(&v);
         return s;
@@ -197,7 +229,7 @@ engine_command(struct cli *c, engine_fn fn, bool saved_answers)
         struct answers *a = NULL;
         struct frontend *fe;
         struct diag d = {0};
-        char *state, *resume, *rollback, *answers = NULL;
+        char *state, *resume, *rollback, *attach, *answers = NULL;
         bool interactive = c->answers == NULL && isatty(STDIN_FILENO);
         bool required = c->answers != NULL || !interactive || saved_answers;
         int r = cli_load_plan(c, &p);
@@ -227,8 +259,9 @@ engine_command(struct cli *c, engine_fn fn, bool saved_answers)
          * A closed terminal (SIGHUP) stops like Ctrl-C but never kills a
          * running migration; writes to a vanished terminal must not kill us. */
         cli_catch_signals(on_signal);
-        resume = resume_command(c, NULL);
-        rollback = resume_command(c, "rollback");
+        resume = cli_command(c, strcmp(c->sub, "rollback") == 0 ? "rollback" : "run");
+        rollback = cli_command(c, "rollback");
+        attach = cli_command(c, "attach");
         o.state_dir = state;
         o.target = c->target;
         o.yes = c->yes;
@@ -236,6 +269,8 @@ engine_command(struct cli *c, engine_fn fn, bool saved_answers)
         o.interactive = interactive;
         o.interrupt = &interrupted;
         o.resume_cmd = resume;
+        o.rollback_cmd = rollback;
+        o.attach_cmd = attach;
         r = -1;
         if (use_wizard(c))
                 r = cli_wizard(c, p, a, &o, saved_answers, rollback, on_signal);
@@ -248,6 +283,7 @@ engine_command(struct cli *c, engine_fn fn, bool saved_answers)
         free(state);
         free(resume);
         free(rollback);
+        free(attach);
         answers_free(a);
         plan_free(p);
         return r;
@@ -276,7 +312,7 @@ cmd_attach(struct cli *c)
         if (r)
                 return r;
         state = cli_state_dir(c, p->id);
-        resume = resume_command(c, "run");
+        resume = cli_command(c, "run");
         o.state_dir = state;
         o.resume_cmd = resume;
         if (use_wizard(c)) {

@@ -54,6 +54,21 @@ engine_vars(const struct plan *p, const struct answers *a, const char *state_dir
                 vars_set(vs, "version", kvlist_get(facts, FACT_VERSION));
         if (answers_apply(p, a, vs, d) < 0)
                 return -EINVAL;
+        /* A directory answered with a trailing slash ("/srv/redis/") joins
+         * "${dir}/x" into "/srv/redis//x": drop it. */
+        for (size_t i = 0; i <= p->n_ask; i++) {
+                const char *key = i < p->n_ask ? p->ask[i].key : "backup_dir";
+                const char *v = vars_get(vs, key);
+                size_t n = v ? strlen(v) : 0;
+
+                if ((i < p->n_ask && p->ask[i].type != Q_DIR) || n < 2 || v[n - 1] != '/')
+                        continue;
+                while (n > 1 && v[n - 1] == '/')
+                        n--;
+                s = xstrndup(v, n);
+                vars_set(vs, key, s);
+                free(s);
+        }
         /* Where online backup commands write; archived with the data. */
         s = xasprintf("%s/%s.work", vars_get(vs, "backup_dir"), p->id);
         vars_set(vs, "backup_work", s);

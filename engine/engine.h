@@ -40,6 +40,10 @@ struct engine_opts {
         bool        interactive;        /* the frontend can ask the operator */
         volatile sig_atomic_t *interrupt;   /* set by SIGINT/SIGTERM, or NULL */
         const char *resume_cmd;         /* shown after a failure: how to resume */
+        const char *rollback_cmd;       /* how to finish an interrupted rollback, or NULL */
+        const char *attach_cmd;         /* how to attach to a wizard's worker, or NULL */
+        bool        new_state_dir;      /* the caller made the state directory for
+                                           this run (the wizard's worker) */
         bool        stdio_to_log;       /* point stdout and stderr at the run log
                                            once it is open (the wizard's worker) */
         bool        strict_packages;    /* --strict-packages: refuse a package with

@@ -27,6 +27,9 @@ struct engine {
         struct strv               hops;             /* each hop's target, from detect */
         bool                      uninterruptible;  /* let a running command finish */
         bool                      ended;            /* the frontend's end was called */
+        bool                      new_state_dir;    /* this run made the state directory */
+        char                     *plan_text;        /* the plan file, or NULL (engine_plan.c) */
+        char                      plan_sha256[65];  /* its SHA-256 */
         struct answers           *asked;            /* what engine_ask gathered, or NULL */
         struct strv               queued_keys;      /* facts queued, not journaled yet */
         struct strv               queued_values;
@@ -50,6 +53,13 @@ enum run_outcome engine_close(struct engine *e, enum run_outcome o, struct diag 
 /* The report from the journal's facts. */
 void engine_report(struct engine *e, struct run_report *rep, enum run_outcome o,
                    const char *msg);
+/* Read the plan's file and its SHA-256 into e (engine_plan.c). 0, or
+ * -EIO with the message in d. */
+int  engine_plan_read(struct engine *e, struct diag *d);
+/* When the plan's hash is not was_sha256 (the last run_start's; NULL: not
+ * recorded), say so and which lines changed; then keep a copy of the plan
+ * in the state directory. */
+void engine_plan_note(struct engine *e, const char *was_sha256);
 /* The steps in order, from the first not done (engine_run.c). */
 enum run_outcome engine_loop(struct engine *e, struct diag *d);
 /* struct runner's run for the engine: shows the command, then engine_exec. */

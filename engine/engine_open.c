@@ -37,7 +37,9 @@ engine_report(struct engine *e, struct run_report *rep, enum run_outcome o, cons
         rep->downtime_ms = a && b ? strtoll(b, NULL, 10) - strtoll(a, NULL, 10) : -1;
         rep->log_path = e->log.path;
         rep->state_dir = e->opts->state_dir;
-        rep->resume_hint = o == RUN_DONE || o == RUN_ROLLED_BACK ? NULL : e->opts->resume_cmd;
+        rep->resume_hint = o == RUN_DONE || o == RUN_ROLLED_BACK ? NULL
+                           : e->st.rolling_back && e->opts->rollback_cmd ? e->opts->rollback_cmd
+                           : e->opts->resume_cmd;
         rep->declined = o == RUN_DECLINED;
         rep->exit_code = run_outcome_exit(o);
         rep->message = msg;
@@ -100,8 +102,8 @@ open_lock(struct engine *e, struct diag *d)
                 if (path_exists(sock)) {
                         char *msg = xstrdup(d->msg);
 
-                        diag_set(d, _("%s; it is a wizard's worker: see it with: upshift attach %s"),
-                                 msg, e->plan->id);
+                        diag_set(d, _("%s; it is a wizard's worker: see it with: %s"), msg,
+                                 e->opts->attach_cmd ? e->opts->attach_cmd : "upshift attach");
                         free(msg);
                 }
                 free(sock);
@@ -116,8 +118,7 @@ static enum run_outcome
 open_state(struct engine *e, bool rollback, bool *ret_over, struct diag *d)
 {
         if (!rollback && e->st.rolling_back) {
-                diag_set(d, _("a rollback of this upgrade was interrupted: finish it first with: upshift rollback %s"),
-                         e->plan->id);
+                diag_set(d, _("a rollback of this upgrade was interrupted: finish it first, with upshift rollback"));
                 return RUN_BAD_INPUT;
         }
         if (!rollback && e->st.complete) {
@@ -185,7 +186,8 @@ open_start(struct engine *e, const char *action, struct diag *d)
         char host[256] = "";
         struct run_info ri = {
                 .plan_id = e->plan->id, .plan_title = e->plan->title, .host = host,
-                .state_dir = e->opts->state_dir, .resuming = e->st.started,
+                .state_dir = e->opts->state_dir,
+                .resuming = e->st.started && strcmp(action, "rollback") != 0,
         };
 
         gethostname(host, sizeof host - 1);
@@ -196,6 +198,8 @@ open_start(struct engine *e, const char *action, struct diag *d)
         jrec_set(&start, "user", pw ? pw->pw_name : "?");
         if (vars_get(&e->vars, "target"))
                 jrec_set(&start, "target", vars_get(&e->vars, "target"));
+        if (e->plan_text)
+                jrec_set(&start, "plan_sha256", e->plan_sha256);
         if (engine_journal(e, &start, d) < 0)
                 return -EIO;
         ri.version = engine_fact(e, FACT_VERSION);
@@ -213,10 +217,12 @@ engine_open(struct engine *e, const char *action, bool *ret_over, struct diag *d
         struct journal_damage damage = {0};
         bool rollback = strcmp(action, "rollback") == 0, over = false;
         enum run_outcome out;
+        char *was;
         int r;
 
         e->log.fd = -1;
         state_init(&e->st);
+        e->new_state_dir = e->opts->new_state_dir || !path_exists(e->opts->state_dir);
         if ((out = open_dir(e, rollback, d)) != RUN_DONE || (out = open_lock(e, d)) != RUN_DONE)
                 return out;
         r = engine_state_load(e->opts->state_dir, true, &e->st, &e->hops, &damage, d);
@@ -225,8 +231,14 @@ engine_open(struct engine *e, const char *action, bool *ret_over, struct diag *d
         out = open_state(e, rollback, &over, d);
         if (out == RUN_DONE && !over)
                 out = open_run(e, action, rollback, d);
+        if (out == RUN_DONE && !over && engine_plan_read(e, d) < 0)
+                out = RUN_BAD_INPUT;
+        was = xstrdup(e->st.started ? e->st.plan_sha256 : NULL);
         if (out == RUN_DONE && !over && open_start(e, action, d) < 0)
                 out = RUN_STEP_FAILED;
+        if (out == RUN_DONE && !over)
+                engine_plan_note(e, was);
+        free(was);
         if (out == RUN_DONE && !over && engine_set_hop(e, e->st.hop, d) < 0)
                 out = RUN_BAD_INPUT;
         if (out == RUN_DONE && !over && damage.damaged)
@@ -237,10 +249,24 @@ engine_open(struct engine *e, const char *action, bool *ret_over, struct diag *d
         return out;
 }
 
+/* A preflight refusal in the run that made the state directory, before
+ * any step but detect began, changed nothing: the directory goes too. */
+static bool
+refusal_changed_nothing(const struct engine *e, enum run_outcome o)
+{
+        if (o != RUN_INHIBITED || !e->new_state_dir)
+                return false;
+        for (int i = 0; i < STEP_COUNT; i++)
+                if (i != STEP_DETECT && e->st.begun[i])
+                        return false;
+        return true;
+}
+
 enum run_outcome
 engine_close(struct engine *e, enum run_outcome o, struct diag *d)
 {
         struct run_report rep;
+        bool remove_dir = refusal_changed_nothing(e, o);
 
         if (e->journal) {
                 struct jrec end = {0};
@@ -252,17 +278,28 @@ engine_close(struct engine *e, enum run_outcome o, struct diag *d)
         }
         if (o != RUN_DONE || e->journal) {
                 engine_report(e, &rep, o, o == RUN_DONE ? NULL : d->msg);
-                if (e->journal == NULL)
-                        rep.resume_hint = NULL; /* stopped before anything was journaled */
+                /* Stopped before anything was journaled: nothing to resume,
+                 * but an interrupted rollback to finish. */
+                if (e->journal == NULL && !e->st.rolling_back)
+                        rep.resume_hint = NULL;
+                /* Nothing to resume: a new run starts afresh. */
+                if (remove_dir)
+                        rep.resume_hint = rep.log_path = rep.state_dir = NULL;
                 e->fe->ops->end(e->fe, &rep);
         }
         journal_close(e->journal);
         runlog_close(&e->log);
+        /* The online backup's work directory, when nothing was left in it. */
+        if (vars_get(&e->vars, "backup_work"))
+                (void)rmdir(vars_get(&e->vars, "backup_work"));
         lock_release(e->lock);
+        if (remove_dir)
+                (void)rm_tree(e->opts->state_dir, NULL);
         vars_release(&e->vars);
         strv_release(&e->hops);
         state_release(&e->st);
         answers_free(e->asked);
+        free(e->plan_text);
         strv_release(&e->queued_keys);
         strv_release(&e->queued_values);
         return o;

@@ -129,7 +129,12 @@ engine_undo_all(struct engine *e, struct diag *d)
                 diag_clear(d);
                 if (engine_event(e, "undo_start", id, NULL, NULL, d) < 0)
                         return RUN_STEP_FAILED;
-                e->fe->ops->step_state(e->fe, id, ST_RUNNING, 0, _("undo"));
+                /* What the undo does (migrate's: the data restore), in the
+                 * log too. */
+                runlog_printf(&e->log, "%s: undo: %s", m->name,
+                              m->undo_what ? m->undo_what : "undo");
+                e->fe->ops->step_state(e->fe, id, ST_RUNNING, 0,
+                                       m->undo_what ? _(m->undo_what) : _("undo"));
                 if (undo_step(e, &ctx, m) != STEP_OK) {
                         if (!diag_isset(d))
                                 diag_set(d, _("undoing %s failed"), m->name);

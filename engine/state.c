@@ -60,6 +60,9 @@ state_release(struct run_state *s)
         free(s->target);
         free(s->last_result);
         free(s->first_time);
+        free(s->rolled_back_at);
+        free(s->plan_id);
+        free(s->plan_sha256);
         free(s->last_time);
         kvlist_release(&s->facts);
         state_init(s);
@@ -100,6 +103,8 @@ apply_run(struct run_state *s, const char *ev, const struct jrec *r, const char 
                 s->live = true;
                 if (jrec_get(r, "target"))
                         replace(&s->target, jrec_get(r, "target"));
+                if (jrec_get(r, "plan_sha256"))
+                        replace(&s->plan_sha256, jrec_get(r, "plan_sha256"));
                 if (s->first_time == NULL && t != NULL)
                         replace(&s->first_time, t);
         } else if (strcmp(ev, "run_end") == 0) {
@@ -109,22 +114,25 @@ apply_run(struct run_state *s, const char *ev, const struct jrec *r, const char 
                 enter_hop(s, record_hop(r));
         } else if (strcmp(ev, "rollback_start") == 0) {
                 s->rolling_back = true;
+        } else if (strcmp(ev, "journal") == 0 && jrec_get(r, "plan")) {
+                replace(&s->plan_id, jrec_get(r, "plan"));
         }
 }
 
-/* {ev: rollback_end, result: done}: the upgrade is over, the next run
- * starts afresh. */
+/* {ev: rollback_end, result: done}: the upgrade is over (history: when it
+ * was rolled back), the next run starts afresh. */
 static void
 apply_rolled_back(struct run_state *s)
 {
         int runs = s->runs;
-        char *first = s->first_time, *last = s->last_time;
+        char *last = s->last_time, *plan = s->plan_id;
 
-        s->first_time = s->last_time = NULL;
+        s->last_time = s->plan_id = NULL;
         state_release(s);
         s->runs = runs;
-        s->first_time = first;
         s->last_time = last;
+        s->plan_id = plan;
+        s->rolled_back_at = xstrdup(last);
         s->rolled_back = true;
 }
 

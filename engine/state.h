@@ -4,7 +4,8 @@
  * current upgrade: each step's status and duration, the facts captured so
  * far, and whether the upgrade finished. The records and their meaning:
  *   {ev: journal, format, plan}                       header
- *   {ev: run_start, run, action, pid, user, target}   a process started working
+ *   {ev: run_start, run, action, pid, user, target,
+ *   plan_sha256?}                                    a process started working
  *   {ev: step_start, step, hop?}                      a step began (hop: see below)
  *   {ev: fact, key, value}                            a fact (see engine.h)
  *   {ev: step_done, step, ms}                         it ended well
@@ -53,7 +54,10 @@ struct run_state {
         char             *error[STEP_COUNT];    /* last failure, or NULL */
         char             *target;               /* from the last run_start, or NULL */
         char             *last_result;          /* of the last run_end, or NULL */
-        char             *first_time;           /* time of the first run_start */
+        char             *first_time;           /* time of this upgrade's first run_start */
+        char             *rolled_back_at;       /* time of the last rollback_end done, or NULL */
+        char             *plan_id;              /* from the journal's header, or NULL */
+        char             *plan_sha256;          /* of the last run_start, or NULL */
         char             *last_time;            /* time of the last record */
         struct kvlist     facts;
         size_t            records;              /* records read (engine_state_load) */

@@ -56,5 +56,12 @@ void exec_result_release(struct exec_result *r);
 char *exec_argv_display(char *const *argv);
 /* How a shell: script is shown: "sh -c 'SCRIPT'", quoted like argv. New string. */
 char *exec_shell_display(const char *script);
+/* The line of a failed command's output that says why it failed: the
+ * first of those that say most of "fatal", "error" or "panic" (each
+ * weighs most), "cannot", "unable", "failed", "denied", "refused", "not
+ * found", "no such", "invalid", "already" (and the like), else the last
+ * line that is not blank. restic's "unable to create lock ...: already locked by PID 31363",
+ * not the hint under it. "" when text holds no such line. New string. */
+char *exec_headline(const char *text);
 
 #endif

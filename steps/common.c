@@ -191,13 +191,12 @@ step_run_cmd(struct step_ctx *ctx, const struct cmd *c, char **ret_value, int *r
                 goto out;
         }
         if (res.status != 0 && !c->may_fail) {
-                char *tail = res.err_tail ? str_rtrim(xstrdup(res.err_tail)) : xstrdup("");
-                char *last = strrchr(tail, '\n');
+                char *why = exec_headline(res.err_tail);
 
-                /* TRANSLATORS: command, exit status, its last line of errors */
+                /* TRANSLATORS: command, exit status, the line of its errors that says why */
                 diag_set(ctx->diag, _("command \"%s\" failed with exit status %d%s%s"),
-                         display, res.status, *tail ? ": " : "", last ? last + 1 : tail);
-                free(tail);
+                         display, res.status, *why ? ": " : "", why);
+                free(why);
                 goto out;
         }
         if (cmd_value(ctx, c, res.out ? res.out : "", &value) < 0) {

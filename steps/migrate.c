@@ -2,10 +2,13 @@
  * streamed, a point of no return confirmed as such.
  *
  * A migration is never run twice blindly: migrate.started.N is journaled
- * before it runs and migrate.done.N after. One started but not done (the
- * process died inside it) is in doubt: the plan's probe: command decides
- * (exit 0: it finished), else the answers file's on_doubt: policy (stop,
- * the default: ask the operator; rerun; done). A running migration command
+ * (yes) before it runs and migrate.done.N after; a command that exits
+ * non-zero sets migrate.started.N to "failed". A failed migration runs
+ * again on resume (unless the plan's probe: says it finished). One started
+ * but neither done nor failed (the process died inside it) is in doubt:
+ * the plan's probe: command decides (exit 0: it finished), else the
+ * answers file's on_doubt: policy (stop, the default: ask the operator;
+ * rerun; done). A running migration command
  * is not interrupted by SIGINT/SIGTERM/SIGHUP: it finishes, then the run
  * stops. Undo restores the data paths from the verified backup.
  *
@@ -26,14 +29,18 @@
 static const char step_migrate_consequence[] =
         N_("The data is changed for the new version; the backup is the way back.");
 
-/* A migration that was started and not finished: 1 done, 0 run it again,
- * STEP_FAILED stop and ask. */
+/* A migration that was started and not finished (failed: its command
+ * exited non-zero; else the process died inside it): 1 done, 0 run it
+ * again, STEP_FAILED stop and ask. */
 static int
-in_doubt(struct step_ctx *ctx, const struct migration *m, size_t i)
+in_doubt(struct step_ctx *ctx, const struct migration *m, size_t i, bool failed)
 {
         const char *policy = vars_get(ctx->vars, "on_doubt");
 
-        step_say(ctx, OUT_WARN, _("migration %zu was interrupted last time"), i + 1);
+        if (failed)
+                step_say(ctx, OUT_INFO, _("migration %zu failed last time"), i + 1);
+        else
+                step_say(ctx, OUT_WARN, _("migration %zu was interrupted last time"), i + 1);
         if (m->probe) {
                 int status = -1, r;
                 struct cmd probe = *m->probe;
@@ -45,6 +52,10 @@ in_doubt(struct step_ctx *ctx, const struct migration *m, size_t i)
                         return 1;
                 }
                 step_say(ctx, OUT_INFO, _("its probe says it did not finish: running it again"));
+                return 0;
+        }
+        if (failed) {
+                step_say(ctx, OUT_INFO, _("running it again"));
                 return 0;
         }
         if (policy && strcmp(policy, "rerun") == 0) {
@@ -84,7 +95,9 @@ migrate_run(struct step_ctx *ctx)
                         continue;
                 }
                 if (step_fact(ctx, started) != NULL) {
-                        r = in_doubt(ctx, m, i);
+                        bool failed = strcmp(step_fact(ctx, started), "failed") == 0;
+
+                        r = in_doubt(ctx, m, i, failed);
                         if (r < 0)
                                 return STEP_FAILED;
                         if (r == 1) {
@@ -92,6 +105,9 @@ migrate_run(struct step_ctx *ctx)
                                         return STEP_FAILED;
                                 continue;
                         }
+                        /* Running again: in doubt if the process dies now. */
+                        if (failed && step_fact_set(ctx, started, "yes", ctx->diag) < 0)
+                                return STEP_FAILED;
                 } else {
                         char *msg = NULL;
 
@@ -117,8 +133,13 @@ migrate_run(struct step_ctx *ctx)
                 step_set_interruptible(ctx, false);
                 r = step_run_cmdlist(ctx, &m->run);
                 step_set_interruptible(ctx, true);
-                if (r < 0)
+                if (r < 0) {
+                        struct diag ignored = {0};
+
+                        /* It ended, with an error: failed, not in doubt. */
+                        (void)step_fact_set(ctx, started, "failed", &ignored);
                         return STEP_FAILED;
+                }
                 if (step_fact_set(ctx, done, "yes", ctx->diag) < 0)
                         return STEP_FAILED;
                 ran++;
@@ -226,6 +247,7 @@ const struct step_module step_migrate = {
         .title = N_("Migrate data"),
         .what = N_("Run the plan's migration commands for this version."),
         .consequence = step_migrate_consequence,
+        .undo_what = N_("Restore the data from the verified backup (the data it replaces is kept aside)."),
         .risk = RISK_DESTRUCTIVE,
         .per_hop = true,
         .plan = { .parse = migrate_parse },

@@ -92,6 +92,7 @@ struct step_module {
         const char  *title;             /* N_("Back up data") */
         const char  *what;              /* N_() what it is about to do */
         const char  *consequence;       /* N_() what it costs, for RISK_DESTRUCTIVE */
+        const char  *undo_what;         /* N_() what its undo does, or NULL ("undo") */
         enum risk    risk;
         /* RISK_DESTRUCTIVE modules normally get one confirmation from the
          * engine before run; a module that knows better (migrate: only when a

@@ -275,6 +275,7 @@ const struct step_module step_verify = {
         .abi = STEP_ABI,
         .title = N_("Verify"),
         .what = N_("Start the service, wait until it is ready, and check it against the facts captured before the upgrade."),
+        .undo_what = N_("Stop the new version, if it was started."),
         .risk = RISK_NONE,
         .per_hop = true,
         .plan = { .keys = verify_keys, .parse = verify_parse },

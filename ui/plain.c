@@ -242,11 +242,12 @@ plain_end(struct frontend *fe, const struct run_report *r)
                 fprintf(p->err, _("upshift: error: %s\n"), r->message ? r->message : _("failed"));
                 if (r->log_path)
                         fprintf(p->err, _("upshift: full output in %s\n"), r->log_path);
+                /* The command on a line of its own, to be pasted. */
                 if (r->resume_hint && r->declined)
-                        fprintf(p->err, _("upshift: what was done is kept in %s; when you are ready, resume with: %s\n"),
+                        fprintf(p->err, _("upshift: what was done is kept in %s; when you are ready, resume with:\n  %s\n"),
                                 r->state_dir, r->resume_hint);
                 else if (r->resume_hint)
-                        fprintf(p->err, _("upshift: what was done is kept in %s; fix the cause, then resume with: %s\n"),
+                        fprintf(p->err, _("upshift: what was done is kept in %s; fix the cause, then resume with:\n  %s\n"),
                                 r->state_dir, r->resume_hint);
                 fflush(p->err);
                 return;

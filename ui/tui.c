@@ -108,6 +108,12 @@ handle_signals(struct tui *t)
         }
 }
 
+const char *
+tui_resume_cmd(const struct tui *t)
+{
+        return t->o.rollback && t->o.rollback_cmd ? t->o.rollback_cmd : t->o.resume_cmd;
+}
+
 bool
 tui_can_detach(const struct tui *t)
 {
@@ -123,8 +129,8 @@ static void
 detach(struct tui *t)
 {
         free(t->farewell);
-        t->farewell = xasprintf(_("detached: the upgrade goes on without this wizard; re-attach with: %s"),
-                                t->o.resume_cmd ? t->o.resume_cmd : "upshift attach");
+        t->farewell = xasprintf(_("detached: the upgrade goes on without this wizard; re-attach with:\n  %s"),
+                                tui_resume_cmd(t) ? tui_resume_cmd(t) : "upshift attach");
         t->run.code = EXIT_LOCKED;
         t->view.quitting = false;
         close(t->conn.fd);

@@ -426,8 +426,8 @@ draw_quit(struct tui *t)
                 why = _("Nothing has been changed by this run.");
         else
                 why = _("The run stops at the next safe point (a running migration is let finish) and can be resumed later.");
-        msg = t->o.resume_cmd ? xasprintf(_("%s Resume with: %s"), why, t->o.resume_cmd)
-                              : xstrdup(why);
+        msg = tui_resume_cmd(t) ? xasprintf(_("%s Resume with:\n  %s"), why, tui_resume_cmd(t))
+                                : xstrdup(why);
         if (tui_can_detach(t)) {
                 char *more = xasprintf(_("%s Detach leaves the upgrade running without this wizard: a running step goes on, and the next question waits until you re-attach with the same command."),
                                        msg);

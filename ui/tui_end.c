@@ -178,8 +178,8 @@ tui_draw_end(struct tui *t, int y, int x, int h, int w)
         }
         if (r->resume_hint != NULL && t->run.code != 0 && t->run.code != EXIT_ROLLEDBACK) {
                 s = xasprintf(r->declined
-                              ? _("What was done is kept; when you are ready, resume with: %s")
-                              : _("What was done is kept; fix the cause, then resume with: %s"),
+                              ? _("What was done is kept; when you are ready, resume with:\n  %s")
+                              : _("What was done is kept; fix the cause, then resume with:\n  %s"),
                               r->resume_hint);
                 row += 1 + tui_para(t, y + row + 1, x, w, 4, s, 0);
                 free(s);

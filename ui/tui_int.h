@@ -213,6 +213,9 @@ void tui_interrupt(struct tui *t);
 void tui_set(char **slot, const char *value);
 void tui_dirty(struct tui *t);
 void tui_leave(struct tui *t);          /* the operator leaves the last screen */
+/* The command that goes on with this run: upshift rollback when the worker
+ * rolls back, else the resume command; NULL when there is none. */
+const char *tui_resume_cmd(const struct tui *t);
 /* The quit question offers Detach: a worker is there to leave running. */
 bool tui_can_detach(const struct tui *t);
 

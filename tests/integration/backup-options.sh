@@ -94,7 +94,7 @@ if [ "$(id -u)" = 0 ]; then
 			--state-dir "$T_DIR/state2" 2>&1 >/dev/null)
 		check_eq "too little space is a preflight refusal: exit 3" "$?" 3
 		check_match "it names both figures" "$err" 'needs about [0-9.]+ [KMG]iB .* and [0-9.]+ [KMG]?i?B is free'
-		check "no step after detect started" sh -c "! grep -q 'ev: step_start, step: backup' '$T_DIR/state2/journal'"
+		check "no state directory is left (nothing to resume)" test ! -e "$T_DIR/state2"
 		check_eq "the data is untouched" "$(redis_digest)" "$digest"
 	else
 		echo "# cannot mount a tmpfs: the space refusal is not checked here"

@@ -278,8 +278,7 @@ check_eq "member 1's pid file is unchanged" "$(member_pid m1)" "$pid1"
 check_eq "member 1's binary is unchanged" "$(sha256sum "${BIN[m1]}" | cut -d' ' -f1)" "${OLD_SHA[m1]}"
 check "nothing was staged beside member 1's binary" test ! -e "${BIN[m1]}.upshift-new"
 check "no backup was made" test ! -e "${DIR[m1]}/backups"
-check "the journal has detect only" sh -c "! grep -E 'step: (backup|disconnect|stop|swap|migrate|verify|reconnect)[,}]' '$T_DIR/refused-state/journal'"
-check "the journal says detect failed" grep -q 'ev: step_failed, step: detect' "$T_DIR/refused-state/journal"
+check "no state directory is left (nothing to resume)" test ! -e "$T_DIR/refused-state"
 member_start m3
 wait_for 60 cluster_healthy || { tail -n 20 "${DIR[m3]}/etcd.log"; echo "member 3 did not come back"; exit 1; }
 ok "member 3 is back"

@@ -39,7 +39,7 @@ kill -INT "$pid"
 wait "$pid"
 check_eq "Ctrl-C in backup: exit 1" "$?" 1
 check_match "Ctrl-C in backup: says it was interrupted" "$(cat "$T_DIR/out")" 'backup failed.*interrupted'
-check_match "Ctrl-C in backup: says how to resume" "$(cat "$T_DIR/out")" 'resume with: upshift run redis'
+check_match "Ctrl-C in backup: says how to resume" "$(cat "$T_DIR/out")" '^  upshift run redis '
 check "Ctrl-C in backup: journaled" grep -q 'ev: step_failed, step: backup' "$state/journal"
 check_eq "Ctrl-C in backup: redis still runs the old data" "$(redis_digest)" "$digest"
 resume_ok "Ctrl-C in backup"

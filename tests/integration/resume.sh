@@ -25,7 +25,7 @@ run_upshift run redis --plans-dir "$PLANS_DIR" --answers "$answers" --yes --stat
 echo "$T_OUT" > "$T_DIR/run1.out"
 check_eq "the first run fails with exit 1" "$T_RC" 1
 check_match "it says verify failed" "$T_OUT" '!!! verify failed'
-check_match "it says how to resume" "$T_OUT" 'resume with: upshift run redis'
+check_match "it says how to resume" "$T_OUT" '^  upshift run redis --plans-dir [^ ]+ --answers [^ ]+ --yes --state-dir [^ ]+$'
 check "the journal records the failure of verify" grep -q 'ev: step_failed, step: verify' "$state/journal"
 check "the swap was done before the failure" cmp -s "$REDIS_BIN/redis-check-rdb" "$REDIS_DIR/new/usr/bin/redis-check-rdb"
 redis_down() { ! redis_ping; }
@@ -33,7 +33,8 @@ check "redis is down" redis_down
 run_upshift status redis --plans-dir "$PLANS_DIR" --state-dir "$state"
 check_match "status shows verify failed" "$T_OUT" 'verify +failed'
 check_match "status shows swap done" "$T_OUT" 'swap +done'
-check_match "status says how to go on" "$T_OUT" 'stopped \(failed\) before verify'
+check_match "status says verify failed and how to go on" "$T_OUT" '^  failed in verify; fix the cause, then resume with:$'
+check_match "status gives the command on a line of its own" "$T_OUT" "^    upshift run redis --plans-dir $PLANS_DIR --state-dir $state\$"
 
 # Fix the cause and run again.
 cp "$T_DIR/redis.conf.good" "$REDIS_DIR/redis.conf"

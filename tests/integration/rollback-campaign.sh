@@ -70,7 +70,8 @@ for n in $(seq "$base" $((records - 1))); do
 	# Between rollback_start and rollback_end, run must not go on upgrading.
 	if grep -q 'ev: rollback_start' "$state/journal" && ! grep -q 'ev: rollback_end' "$state/journal"; then
 		run_upshift run redis --plans-dir "$PLANS_DIR" --answers "$answers" --yes --state-dir "$state"
-		check_match "after crash $n, run refuses to go on with a half rollback" "$T_OUT" 'finish it first with: upshift rollback redis'
+		check_match "after crash $n, run refuses to go on with a half rollback" "$T_OUT" 'finish it first, with upshift rollback'
+		check_match "after crash $n, and it prints the command" "$T_OUT" "^  upshift rollback redis --plans-dir [^ ]+ --answers [^ ]+ --yes --state-dir $state\$"
 	fi
 	run_upshift "${rb[@]}"
 	after "crash after record $n of the rollback, then rollback again"

@@ -43,7 +43,9 @@ tui_stop                                # the SSH session drops
 check "the worker outlives the terminal" pid_alive "$worker"
 wait_for 40 sh -c "'$UPSHIFT' status redis --plans-dir '$TUI_PLANS' --state-dir '$state' 2>&1 | grep -q 'waiting for the operator'"
 check_match "upshift status says it waits for the operator before verify" "$(status)" \
-	"waiting for the operator: confirm: Verify.*attach with: upshift attach redis"
+	"waiting for the operator: confirm: Verify.*attach with:\$"
+check_match "and the command that attaches, on a line of its own" "$(status)" \
+	"^    upshift attach redis --plans-dir [^ ]+ --state-dir $state\$"
 check_match "and that no wizard is attached" "$(status)" "no wizard attached"
 check_eq "the migration ran to its end" "$(cat "$T_DIR/migrated" 2>/dev/null)" done
 check "verify has not started" sh -c "! grep -q 'ev: step_start, step: verify' '$state/journal'"

@@ -19,7 +19,8 @@ check_screen "the run stops there: the end screen" "Stopped" 30
 check_screen "it says the step was not confirmed" "was not confirmed: nothing more was changed" 5
 no_failure_screen() { ! tui_screen | grep -q -e 'Retry the step' -e 'Stop the service failed'; }
 check "it is not a failure screen" no_failure_screen
-check_screen "it says how to resume, with nothing to fix" "when you are ready, resume with: upshift run redis" 5
+check_screen "it says how to resume, with nothing to fix" "when you are ready, resume with:" 5
+check_screen "the command on a line of its own" "  upshift run redis --plans-dir" 5
 tui_keys Enter
 tui_exited 20
 check_eq "the wizard exits 1" "$TUI_CODE" 1
@@ -31,7 +32,7 @@ check_eq "the data is the same" "$(redis_digest)" "$digest"
 check "the journal has no stop" sh -c "! grep -q 'ev: step_start, step: stop' '$state/journal'"
 check "the run's end is journaled as declined" grep -q 'ev: run_end, result: declined, exit: 1' "$state/journal"
 check_match "upshift status says so" "$("$UPSHIFT" status redis --plans-dir "$PLANS_DIR" --state-dir "$state" 2>&1)" \
-	"stopped \(declined\) before stop: run it again to resume"
+	"stopped before stop: the operator said no; when you are ready, resume with:\$"
 check "the backup was done" grep -q 'key: backup.verified, value: "yes"' "$state/journal"
 
 # upshift rollback on a terminal: the wizard asks to confirm, then undoes

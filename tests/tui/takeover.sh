@@ -113,7 +113,8 @@ TUI_S=b check_box "the quit question offers to detach" "Quit?" "Detach leaves th
 TUI_S=b tui_keys d
 TUI_S=b tui_exited 10
 check_eq "detaching exits 75" "$TUI_CODE" 75
-TUI_S=b check_screen "and says how to re-attach" "re-attach with: upshift run redis" 5
+TUI_S=b check_screen "and says how to re-attach" "re-attach with:" 5
+TUI_S=b check_screen "with the command on a line of its own" "  upshift run redis --plans-dir" 5
 check_match "the worker runs on with no wizard attached" "$(status)" "no wizard attached"
 check "it is the same worker" pid_alive "$worker"
 TUI_S=d tui_start_redis 100 30 attach
@@ -133,7 +134,9 @@ TUI_S=r tui_start_redis 200 30 rollback
 TUI_S=r tui_exited 10
 check_eq "upshift rollback while the upgrade's worker runs exits 75" "$TUI_CODE" 75
 TUI_S=r check_screen "and says how to attach or stop it" \
-	"the upgrade of redis is running (worker pid $worker): attach to it with: upshift attach redis" 5
+	"the upgrade of redis is running (worker pid $worker): attach to it" 5
+TUI_S=r check_screen "and the command that attaches, on a line of its own" \
+	"  upshift attach redis --plans-dir ${TUI_PLANS:-$PLANS_DIR} --state-dir $state" 5
 check_match "the wizard attached last still is" "$(status)" "wizard attached: $me on $tty_d"
 check "the worker runs on" pid_alive "$worker"
 TUI_S=d tui_keys Down Enter

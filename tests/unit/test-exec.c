@@ -381,6 +381,31 @@ test_argv_display(void **state)
         free(s);
 }
 
+/* The line that says why, not the hint under it (restic). */
+static void
+test_headline(void **state)
+{
+        char *h;
+
+        (void)state;
+        h = exec_headline("repo already locked, waiting up to 0s for the lock\n"
+                          "Fatal: unable to create lock in backend: repository is already locked by PID 31363 on vm by root (UID 0, GID 0)\n"
+                          "lock was created at 2026-12-05 08:00:00 (1m0s ago)\n"
+                          "storage ID 5d2e8f9a\n"
+                          "the `unlock` command can be used to remove stale locks\n");
+        assert_string_equal(h, "Fatal: unable to create lock in backend: repository is already locked by PID 31363 on vm by root (UID 0, GID 0)");
+        free(h);
+        h = exec_headline("starting\nERROR:  relation \"t\" does not exist\nHINT:  create it first\n");
+        assert_string_equal(h, "ERROR:  relation \"t\" does not exist");
+        free(h);
+        h = exec_headline("one\ntwo  \n\n  \n");
+        assert_string_equal(h, "two");
+        free(h);
+        h = exec_headline(NULL);
+        assert_string_equal(h, "");
+        free(h);
+}
+
 int
 main(void)
 {
@@ -401,6 +426,7 @@ main(void)
                 cmocka_unit_test(test_err_tail_keeps_last_lines),
                 cmocka_unit_test(test_daemon_holding_pipes),
                 cmocka_unit_test(test_argv_display),
+                cmocka_unit_test(test_headline),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
