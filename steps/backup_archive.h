@@ -57,6 +57,9 @@ void backup_stamps_abort(struct backup_opts *o);
  * (FACT_DELTA_*). Without a live backup (or its stamps), a full one is
  * made instead, as a cold backup always was. */
 int  backup_delta_make(struct step_ctx *ctx);
+/* Is the cold backup complete (by the journal: its delta verified, or, for
+ * a journal from before, its one archive)? */
+bool backup_cold_done(struct step_ctx *ctx);
 /* The journaled delta, checked against its SHA-256s, for a restore:
  * ret->archive and the removed list, or nothing (ret->archive NULL) when
  * the backup has no delta. The names are in removed (release it). */

@@ -281,6 +281,18 @@ out:
         return r;
 }
 
+bool
+backup_cold_done(struct step_ctx *ctx)
+{
+        const char *live = step_fact(ctx, FACT_BACKUP_LIVE);
+
+        if (ctx->plan->backup.paths.n == 0 && step_fact(ctx, FACT_BACKUP_PENDING) == NULL)
+                return true;            /* nothing to archive */
+        if (live != NULL && strcmp(live, "yes") == 0)
+                return step_fact(ctx, FACT_DELTA_VERIFIED) != NULL;
+        return step_fact(ctx, FACT_BACKUP_VERIFIED) != NULL;
+}
+
 int
 backup_delta_make(struct step_ctx *ctx)
 {

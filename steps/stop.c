@@ -35,6 +35,10 @@ stop_probe(struct step_ctx *ctx)
             service_status(&s, step_runner(ctx), NULL, ctx->diag) == 0)
                 r = STEP_OK;            /* already stopped */
         service_release(&s);
+        /* Stopped, but a cold backup is taken once it has stopped: not done
+         * until that is made (a kill between the two). */
+        if (r == STEP_OK && ctx->plan->backup.cold && !backup_cold_done(ctx))
+                r = STEP_FAILED;
         return r;
 }
 
