@@ -151,11 +151,13 @@ open_run(struct engine *e, const char *action, bool rollback, struct diag *d)
         if (!rollback && e->hops.n > 0 &&
             answers_check_hops(e->plan, e->answers, e->hops.v, e->hops.n, d) < 0)
                 return RUN_BAD_INPUT;
-        if (journal_open(o->state_dir, e->plan->id, &e->journal, d) < 0)
-                return RUN_STEP_FAILED;
+        /* A journal naming paths the plan does not is refused before it is
+         * written to (engine_trust.c). */
         if (engine_vars(e->plan, e->answers, o->state_dir, o->target, &e->st.facts, &e->vars, d) < 0 ||
             engine_check_journal_paths(e, &e->vars, d) < 0)
                 return RUN_BAD_INPUT;
+        if (journal_open(o->state_dir, e->plan->id, &e->journal, d) < 0)
+                return RUN_STEP_FAILED;
         if (runlog_open(&e->log, o->state_dir, e->st.runs + 1, d) < 0)
                 return RUN_STEP_FAILED;
         runlog_printf(&e->log, "upshift %s: %s of plan %s (%s), state %s", PACKAGE_VERSION, action,

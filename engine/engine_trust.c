@@ -227,9 +227,11 @@ engine_check_journal_paths(const struct engine *e, const struct vars *vs, struct
                 ok = c && (kind == 'b' ? archive_allowed(e, vs, c) : target_allowed(&a, c, kind == 'm'));
                 free(c);
                 if (!ok) {
-                        /* TRANSLATORS: a path, a journal record's key, the journal. */
-                        diag_set(d, _("refusing the journal: \"%s\" (%s) is outside the plan's swap targets, the backup directory and the state directory; was %s/journal edited?"),
-                                 kv->value, kv->key, e->opts->state_dir);
+                        /* TRANSLATORS: a path, a journal record's key, the journal,
+                         * the backup directory. */
+                        diag_set(d, _("refusing the journal: \"%s\" (%s) is outside the plan's swap targets, the backup directory and the state directory; was %s/journal edited, or did the upgrade use another backup_dir than %s?"),
+                                 kv->value, kv->key, e->opts->state_dir,
+                                 vars_get(vs, "backup_dir"));
                         r = -EPERM;
                 }
         }

@@ -92,8 +92,11 @@ tampered() {
 	local name=$1
 	cp "$T_DIR/journal.good" "$state/journal"
 	forge "$2" "$3" || { not_ok "$name: cannot forge the record"; return; }
+	cp "$state/journal" "$T_DIR/journal.forged"
 	run_upshift rollback "$plan" --answers "$answers" --yes --state-dir "$state"
 	check_eq "$name: exit 2" "$T_RC" 2
+	check "$name: nothing was added to the journal" cmp -s "$state/journal" "$T_DIR/journal.forged"
+	check "$name: no resume is suggested" sh -c '! printf "%s" "$1" | grep -q "resume with"' _ "$T_OUT"
 	check_match "$name: the error names the path and the record" "$T_OUT" "\"$3\".*$2|$2.*\"$3\""
 	check_eq "$name: the file is untouched" "$(cat "$T_DIR/precious" 2>/dev/null)" "precious"
 	check "$name: the empty directory is still there" test -d "$T_DIR/real"
