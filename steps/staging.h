@@ -107,7 +107,8 @@ int  staging_check_new(struct step_ctx *ctx, const struct staged_entry *e, const
                        struct stamp *ret_stamp);
 /* Hash and stamp (queued) each entry's old target, targets->v[i] for entry
  * i, that is a file or a symlink; one that cannot be read gets no stamp.
- * ret_same[i] (targets->n of them): it holds entry i's new file already. */
+ * ret_same[i] (targets->n of them): it holds entry i's new file already
+ * (in hop 1 only: a later hop's targets change before its swap). */
 void staging_stamp_olds(struct step_ctx *ctx, const struct strv *targets, bool *ret_same);
 /* Wait until the files at paths, written before written_ns (stamp_clock_ns),
  * are settled, so that stamps taken next are trusted: at most STAMP_RACY_NS

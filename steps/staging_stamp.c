@@ -107,7 +107,9 @@ staging_stamp_olds(struct step_ctx *ctx, const struct strv *targets, bool *ret_s
                         continue;
                 if (staging_hash(ctx, targets->v[i], hex) == 0) {
                         staged_stamp_queue(ctx, i, STAGED_OLD, &s, hex);
-                        ret_same[i] = staged_load(ctx, i, &e) == 0 && strcmp(hex, e.sha256) == 0;
+                        /* A later hop's targets change before its swap. */
+                        ret_same[i] = step_hop(ctx) == 1 && staged_load(ctx, i, &e) == 0 &&
+                                      strcmp(hex, e.sha256) == 0;
                 }
                 diag_clear(ctx->diag);
         }
