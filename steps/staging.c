@@ -341,34 +341,6 @@ stage_write(struct step_ctx *ctx, size_t i, const struct staged_entry *e, const 
         return r;
 }
 
-/* Read TARGET.upshift-new back: it must hash as the entry says (else it is
- * removed). With ret_stamp, its stamp, taken before it is read. */
-static int
-stage_check(struct step_ctx *ctx, const struct staged_entry *e, const char *new,
-            struct stamp *ret_stamp)
-{
-        char now[SHA256_HEX_LEN + 1] = "";
-        struct stamp s = {0};
-        int h;
-
-        if (ret_stamp)
-                stamp_path(new, &s);    /* on failure, all 0: never settled */
-        h = staging_hash(ctx, new, now);
-        if (h == 1)
-                diag_set(ctx->diag, _("the staged copy \"%s\" is gone: run detect again"), new);
-        if (h != 0)
-                return STEP_FAILED;
-        if (strcmp(now, e->sha256) != 0) {
-                diag_set(ctx->diag, _("the staged copy of \"%s\" changed: SHA-256 is %s, expected %s"),
-                         e->member, now, e->sha256);
-                unlink(new);
-                return STEP_FAILED;
-        }
-        if (ret_stamp)
-                *ret_stamp = s;
-        return 0;
-}
-
 int
 staging_prestage_one(struct step_ctx *ctx, size_t i, char **ret_target, bool sync)
 {
@@ -394,7 +366,7 @@ staging_prestage_one(struct step_ctx *ctx, size_t i, char **ret_target, bool syn
         }
         diag_clear(ctx->diag);
         if (stage_write(ctx, i, &e, target, new, sync) < 0 ||
-            stage_check(ctx, &e, new, NULL) < 0 ||
+            staging_check_new(ctx, &e, new, NULL) < 0 ||
             (sync && fsync_dir_of(new, ctx->diag) < 0))
                 goto out;
         r = STEP_OK;
@@ -501,7 +473,9 @@ staging_prestage(struct step_ctx *ctx)
 {
         size_t n = staged_count(ctx);
         size_t *per_map = xcalloc(ctx->plan->swap.n_files + 1, sizeof *per_map);
+        bool *same = xcalloc(n + 1, sizeof *same);
         struct strv targets = {0}, news = {0};
+        int64_t written_ns;
         int r = journal_targets(ctx, n);
 
         for (size_t i = 0; i < n && r == STEP_OK; i++) {
@@ -516,23 +490,40 @@ staging_prestage(struct step_ctx *ctx)
                 } else {
                         strv_push_take(&news, staging_new_path(ctx, target));
                         strv_push_take(&targets, target);
-                        r = stage_write(ctx, i, &e, target, news.v[i], false);
                 }
         }
+        /* The old targets first: one that holds its new file already gets
+         * no copy (nor one from an earlier detect) for the swap to remove. */
+        if (r == STEP_OK)
+                staging_stamp_olds(ctx, &targets, same);
+        for (size_t i = 0; i < n && r == STEP_OK; i++) {
+                struct staged_entry e;
+
+                staged_load(ctx, i, &e);
+                if (same[i])
+                        unlink(news.v[i]);
+                else
+                        r = stage_write(ctx, i, &e, targets.v[i], news.v[i], false);
+        }
+        written_ns = stamp_clock_ns();
         /* One sync per filesystem for every file written and its directory
          * entry, instead of an fsync of each file and of its directory. */
         if (r == STEP_OK && staging_sync(ctx, &news) < 0)
                 r = STEP_FAILED;
-        /* The old targets between the writes and the read-back: the new
-         * files are older by that much when they are stamped. */
         if (r == STEP_OK)
-                staging_stamp_olds(ctx, &targets);
+                staging_settle(ctx, &news, written_ns);
         for (size_t i = 0; i < n && r == STEP_OK; i++) {
                 struct staged_entry e;
                 struct stamp s;
 
                 staged_load(ctx, i, &e);
-                if (stage_check(ctx, &e, news.v[i], &s) < 0) {
+                if (same[i]) {
+                        if (!e.dir)
+                                step_say(ctx, OUT_INFO, _("%s is already the new file"),
+                                         targets.v[i]);
+                        continue;
+                }
+                if (staging_check_new(ctx, &e, news.v[i], &s) < 0) {
                         r = STEP_FAILED;
                         break;
                 }
@@ -549,6 +540,7 @@ staging_prestage(struct step_ctx *ctx)
                 staging_say_dirs(ctx, per_map, STAGING_STAGED);
         strv_release(&targets);
         strv_release(&news);
+        free(same);
         free(per_map);
         return r;
 }

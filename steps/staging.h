@@ -100,9 +100,21 @@ int  staging_hash(struct step_ctx *ctx, const char *path, char hex[SHA256_HEX_LE
  * read. 1 when nothing is there, 0 with hex, or STEP_FAILED. */
 int  staging_hash_stamped(struct step_ctx *ctx, size_t i, enum staged_side side,
                           const char *path, char hex[SHA256_HEX_LEN + 1]);
+/* Read TARGET.upshift-new (new) of entry e back: it must hash as e says
+ * (else it is removed). With ret_stamp, its stamp, taken before it is read
+ * (all 0 when lstat failed: never settled). 0 or STEP_FAILED. */
+int  staging_check_new(struct step_ctx *ctx, const struct staged_entry *e, const char *new,
+                       struct stamp *ret_stamp);
 /* Hash and stamp (queued) each entry's old target, targets->v[i] for entry
- * i, that is a file or a symlink; one that cannot be read gets no stamp. */
-void staging_stamp_olds(struct step_ctx *ctx, const struct strv *targets);
+ * i, that is a file or a symlink; one that cannot be read gets no stamp.
+ * ret_same[i] (targets->n of them): it holds entry i's new file already
+ * (in hop 1 only: a later hop's targets change before its swap). */
+void staging_stamp_olds(struct step_ctx *ctx, const struct strv *targets, bool *ret_same);
+/* Wait until the files at paths, written before written_ns (stamp_clock_ns),
+ * are settled, so that stamps taken next are trusted: at most STAMP_RACY_NS
+ * from written_ns, and only when they hold 4 MiB or more (fewer are read
+ * again in the swap in a few milliseconds). Interruptible (step_sleep). */
+void staging_settle(struct step_ctx *ctx, const struct strv *paths, int64_t written_ns);
 /* The real path entry i goes to (journaled, else from the plan, a symlink
  * at the target followed). *ret is a new string. 0 or STEP_FAILED. */
 int  staging_target(struct step_ctx *ctx, size_t i, char **ret);
@@ -116,9 +128,10 @@ int  staging_prestage_one(struct step_ctx *ctx, size_t i, char **ret_target, boo
  * one syncfs() per filesystem. 0 or STEP_FAILED. */
 int  staging_sync(struct step_ctx *ctx, const struct strv *paths);
 
-/* Every entry, for detect after staging: every new file written, one sync,
- * every old target hashed and stamped, then every new file read back and
- * stamped, so that most stamps are settled when taken (a file written less
+/* Every entry, for detect after staging: every old target hashed and
+ * stamped; every new file written (none for a target that holds it
+ * already), one sync; then (staging_settle) every new file read back and
+ * stamped, so that the stamps are settled when taken (a file written less
  * than STAMP_RACY_NS before is read again in the swap). The stamps are
  * journaled in one batch at the end. STEP_OK or STEP_FAILED. */
 int  staging_prestage(struct step_ctx *ctx);
