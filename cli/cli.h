@@ -22,7 +22,7 @@ struct cli {
         bool        yes;
         bool        no_color;
         bool        plain;              /* --plain: the line frontend even on a terminal */
-        struct strv raw;                /* the arguments as given, for the resume hint */
+        struct strv raw;                /* the arguments as given */
 };
 
 /* The plan search path, NULL-terminated (new vector; free with strv_release). */
