@@ -23,7 +23,7 @@ struct cli {
         bool        no_color;
         bool        plain;              /* --plain: the line frontend even on a terminal */
         bool        strict_packages;    /* --strict-packages */
-        struct strv raw;                /* the arguments as given, for the resume hint */
+        struct strv raw;                /* the arguments as given */
 };
 
 /* The plan search path, NULL-terminated (new vector; free with strv_release). */

@@ -165,6 +165,8 @@ engine_journal(struct engine *e, struct jrec *r, struct diag *d)
                 return ret;
         }
         ret = journal_append(e->journal, r, d);
+        if (ret < 0)
+                e->journal_failed = true;
         if (ret == 0)
                 ret = state_apply(&e->st, r, d);
         jrec_release(r);

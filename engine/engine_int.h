@@ -30,6 +30,7 @@ struct engine {
         bool                      new_state_dir;    /* this run made the state directory */
         char                     *plan_text;        /* the plan file, or NULL (engine_plan.c) */
         char                      plan_sha256[65];  /* its SHA-256 */
+        bool                      journal_failed;   /* a journal write failed */
         struct answers           *asked;            /* what engine_ask gathered, or NULL */
         struct strv               queued_keys;      /* facts queued, not journaled yet */
         struct strv               queued_values;
@@ -60,6 +61,13 @@ int  engine_plan_read(struct engine *e, struct diag *d);
  * recorded), say so and which lines changed; then keep a copy of the plan
  * in the state directory. */
 void engine_plan_note(struct engine *e, const char *was_sha256);
+/* The run stops with the service down after a journal write failed
+ * (engine_down.c). */
+bool engine_down_after_failure(const struct engine *e);
+/* msg, then that the service is down, how to start the old version by
+ * hand (or roll back), and the path of a note written off the state
+ * directory (*ret_log, NULL when none could be written). New string. */
+char *engine_down_message(struct engine *e, const char *msg, char **ret_log);
 /* The steps in order, from the first not done (engine_run.c). */
 enum run_outcome engine_loop(struct engine *e, struct diag *d);
 /* struct runner's run for the engine: shows the command, then engine_exec. */

@@ -269,6 +269,7 @@ engine_close(struct engine *e, enum run_outcome o, struct diag *d)
 {
         struct run_report rep;
         bool remove_dir = refusal_changed_nothing(e, o);
+        char *down = NULL, *note = NULL;
 
         if (e->journal) {
                 struct jrec end = {0};
@@ -287,7 +288,16 @@ engine_close(struct engine *e, enum run_outcome o, struct diag *d)
                 /* Nothing to resume: a new run starts afresh. */
                 if (remove_dir)
                         rep.resume_hint = rep.log_path = rep.state_dir = NULL;
+                /* The service down and the journal failing: say so last. */
+                if (engine_down_after_failure(e)) {
+                        down = engine_down_message(e, rep.message, &note);
+                        rep.message = down;
+                        rep.log_path = note;
+                        rep.resume_hint = NULL;
+                }
                 e->fe->ops->end(e->fe, &rep);
+                free(down);
+                free(note);
         }
         journal_close(e->journal);
         runlog_close(&e->log);

@@ -194,4 +194,45 @@ check_match "it shows the line taken out" "$T_OUT" "^.*-   - run: \\[\\[sh, $T_D
 check_match "and the line put in" "$T_OUT" "^.*\\+   - run: \\[\\[sh, -c, 'touch"
 track_toy
 
+# 6. The state directory's disk fails once the service is stopped (the
+# plan's stop command fills it, as a disk gone read-only would refuse the
+# write; a busy tmpfs cannot be remounted read-only): the last lines say the
+# service is down, how to start the old version by hand, and name a log
+# off that disk. Needs a tmpfs (root); skipped without one.
+fs=$T_DIR/statefs
+mkdir -p "$fs" "$T_DIR/plans-ro"
+if mount -t tmpfs -o size=8m tmpfs "$fs" 2>/dev/null; then
+	trap 'umount "$fs" 2>/dev/null; t_cleanup' EXIT
+	sed "s|^stop: {}|stop: {run: [[sh, -c, 'cat /dev/zero > $fs/fill 2>/dev/null; true']]}|" "$plans/toy.yaml" > "$T_DIR/plans-ro/toy.yaml"
+	setup || { echo "cannot set up the toy sandbox"; exit 1; }
+	err=$(cd "$T_DIR" && TMPDIR="$T_DIR" "$UPSHIFT" run toy --plans-dir "$T_DIR/plans-ro" \
+		--answers "$answers" --yes --state-dir "$fs/state" 2>&1 >/dev/null)
+	check_eq "a journal write fails after the stop: exit 1" "$?" 1
+	check "the disk is full" sh -c "! echo x 2>/dev/null > '$fs/x'"
+	toy_down() { ! toy_running; }
+	check "the service is down" toy_down
+	check_match "the last lines say the service is down" "$(printf '%s\n' "$err" | tail -n 8)" 'the service is DOWN'
+	check_match "and how to start the old version by hand" "$err" 'start it by hand with:$'
+	start=$(printf '%s\n' "$err" | grep -A1 'start it by hand with:$' | sed -n 2p)
+	note=$(printf '%s\n' "$err" | sed -n 's/^this is also written to \([^ ]*\) .*/\1/p')
+	check_match "and name a log off the failed disk" "$note" "^$T_DIR/upshift-toy-"
+	check "that log exists" test -s "$note"
+	# Where the write failed depends on the room left in the journal's
+	# last page: before the swap, the old version starts by hand; after
+	# it, the rollback printed works once the disk has room again.
+	if printf '%s\n' "$err" | grep -q 'roll back with:$'; then
+		rm -f "$fs/fill"
+		paste_hint "$(hint "$err")"
+		check_eq "the swap had begun: the pasted rollback works once the disk has room" "$T_RC" 4
+	else
+		(cd / && eval "$start") >/dev/null 2>&1
+	fi
+	check "the old version runs again" wait_for 20 toy_running
+	check_eq "it is the old version" "$(toy_version)" 0.30.0
+	track_toy
+	umount "$fs"
+else
+	echo "# cannot mount a tmpfs: the read-only disk is not checked here"
+fi
+
 t_done

@@ -385,25 +385,26 @@ test_argv_display(void **state)
 static void
 test_headline(void **state)
 {
-        char *h;
+        static const struct { const char *text, *want; } cases[] = {
+                { "repo already locked, waiting up to 0s for the lock\n"
+                  "Fatal: unable to create lock in backend: repository is already locked by PID 31363 on vm by root (UID 0, GID 0)\n"
+                  "lock was created at 2026-12-05 08:00:00 (1m0s ago)\n"
+                  "storage ID 5d2e8f9a\n"
+                  "the `unlock` command can be used to remove stale locks\n",
+                  "Fatal: unable to create lock in backend: repository is already locked by PID 31363 on vm by root (UID 0, GID 0)" },
+                { "starting\nERROR:  relation \"t\" does not exist\nHINT:  create it first\n",
+                  "ERROR:  relation \"t\" does not exist" },
+                { "one\ntwo  \n\n  \n", "two" },
+                { NULL, "" },
+        };
 
         (void)state;
-        h = exec_headline("repo already locked, waiting up to 0s for the lock\n"
-                          "Fatal: unable to create lock in backend: repository is already locked by PID 31363 on vm by root (UID 0, GID 0)\n"
-                          "lock was created at 2026-12-05 08:00:00 (1m0s ago)\n"
-                          "storage ID 5d2e8f9a\n"
-                          "the `unlock` command can be used to remove stale locks\n");
-        assert_string_equal(h, "Fatal: unable to create lock in backend: repository is already locked by PID 31363 on vm by root (UID 0, GID 0)");
-        free(h);
-        h = exec_headline("starting\nERROR:  relation \"t\" does not exist\nHINT:  create it first\n");
-        assert_string_equal(h, "ERROR:  relation \"t\" does not exist");
-        free(h);
-        h = exec_headline("one\ntwo  \n\n  \n");
-        assert_string_equal(h, "two");
-        free(h);
-        h = exec_headline(NULL);
-        assert_string_equal(h, "");
-        free(h);
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+                char *h = exec_headline(cases[i].text);
+
+                assert_string_equal(h, cases[i].want);
+                free(h);
+        }
 }
 
 int
