@@ -51,10 +51,16 @@ stamp_same(const struct stamp *a, const struct stamp *b)
                a->size == b->size && a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
 }
 
+int64_t
+stamp_racy_ns(const struct stamp *s)
+{
+        return s->ctime_ns % 1000000000LL != 0 ? STAMP_RACY_FINE_NS : STAMP_RACY_NS;
+}
+
 bool
 stamp_settled(const struct stamp *s)
 {
-        return s->ctime_ns < s->taken_ns - STAMP_RACY_NS;
+        return s->ctime_ns < s->taken_ns - stamp_racy_ns(s);
 }
 
 bool

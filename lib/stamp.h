@@ -9,9 +9,11 @@
  * change made in the same tick of the filesystem's clock as the change
  * before it. That is the "racy" case (as git's index has it): a stamp is
  * only trusted when the file's ctime was older than the moment the stamp
- * was taken by more than STAMP_RACY_NS, which covers the coarsest
- * timestamps of the filesystems Linux mounts (FAT's two seconds). A racy
- * stamp is read again, never trusted.
+ * was taken by more than the filesystem's tick. A ctime with a fraction of
+ * a second comes from a filesystem with fine timestamps (ext4, XFS, btrfs,
+ * tmpfs: the kernel's clock, a jiffy of 10 ms at most): STAMP_RACY_FINE_NS.
+ * A ctime of whole seconds may come from one that counts in seconds or
+ * two (FAT): STAMP_RACY_NS. A racy stamp is read again, never trusted.
  */
 #ifndef UPSHIFT_STAMP_H
 #define UPSHIFT_STAMP_H
@@ -20,9 +22,10 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-/* Two seconds: FAT's timestamps; ext4, XFS, btrfs and tmpfs tick in a
- * jiffy at most. */
+/* Two seconds: FAT's timestamps. */
 #define STAMP_RACY_NS (2000000000LL)
+/* A tenth of a second: ten jiffies of the slowest kernel clock (HZ=100). */
+#define STAMP_RACY_FINE_NS (100000000LL)
 
 /* "dev ino mode size mtime_ns ctime_ns taken_ns": at most 7 * 20 digits
  * and 6 spaces. */
@@ -45,8 +48,11 @@ void    stamp_of(const struct stat *st, int64_t taken_ns, struct stamp *ret);
 int     stamp_path(const char *path, struct stamp *ret);
 /* The same file in the same state: every field but taken_ns equal. */
 bool    stamp_same(const struct stamp *a, const struct stamp *b);
+/* How long after its ctime a stamp of this file is settled: the tick of
+ * its filesystem's timestamps, as its ctime shows it (above). */
+int64_t stamp_racy_ns(const struct stamp *s);
 /* The stamp may be trusted: its ctime is older than when it was taken by
- * more than STAMP_RACY_NS. */
+ * more than stamp_racy_ns(). */
 bool    stamp_settled(const struct stamp *s);
 /* Is the file at path still as s says, with s settled? A missing file,
  * an error or a racy stamp answer false. */

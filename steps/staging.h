@@ -111,8 +111,8 @@ int  staging_check_new(struct step_ctx *ctx, const struct staged_entry *e, const
  * (in hop 1 only: a later hop's targets change before its swap). */
 void staging_stamp_olds(struct step_ctx *ctx, const struct strv *targets, bool *ret_same);
 /* Wait until the files at paths, written before written_ns (stamp_clock_ns),
- * are settled, so that stamps taken next are trusted: at most STAMP_RACY_NS
- * from written_ns, and only when they hold 4 MiB or more (fewer are read
+ * are settled, so that stamps taken next are trusted: at most a tick of
+ * their filesystem's times (stamp_racy_ns) from written_ns, and only when they hold 4 MiB or more (fewer are read
  * again in the swap in a few milliseconds). Interruptible (step_sleep). */
 void staging_settle(struct step_ctx *ctx, const struct strv *paths, int64_t written_ns);
 /* The real path entry i goes to (journaled, else from the plan, a symlink
@@ -132,7 +132,7 @@ int  staging_sync(struct step_ctx *ctx, const struct strv *paths);
  * stamped; every new file written (none for a target that holds it
  * already), one sync; then (staging_settle) every new file read back and
  * stamped, so that the stamps are settled when taken (a file written less
- * than STAMP_RACY_NS before is read again in the swap). The stamps are
+ * than a tick before is read again in the swap). The stamps are
  * journaled in one batch at the end. STEP_OK or STEP_FAILED. */
 int  staging_prestage(struct step_ctx *ctx);
 /* Remove the TARGET.upshift-new files, and with dirs the directories made

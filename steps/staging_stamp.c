@@ -123,16 +123,18 @@ void
 staging_settle(struct step_ctx *ctx, const struct strv *paths, int64_t written_ns)
 {
         uint64_t bytes = 0;
-        int64_t left;
-        struct stat st;
+        int64_t left, racy = STAMP_RACY_NS;
+        struct stamp s;
 
         for (size_t i = 0; i < paths->n && bytes < SETTLE_MIN_BYTES; i++)
-                if (lstat(paths->v[i], &st) == 0)
-                        bytes += (uint64_t)st.st_size;
+                if (stamp_path(paths->v[i], &s) == 0) {
+                        bytes += s.size;
+                        racy = stamp_racy_ns(&s);       /* the filesystem's tick */
+                }
         /* A file's ctime is at most the clock read after it was written:
-         * once STAMP_RACY_NS (and a margin) has passed since then, a stamp
-         * taken is settled. */
-        left = written_ns + STAMP_RACY_NS + 10000000LL - stamp_clock_ns();
+         * once the filesystem's tick (and a margin) has passed since then,
+         * a stamp taken is settled. */
+        left = written_ns + racy + 10000000LL - stamp_clock_ns();
         if (bytes >= SETTLE_MIN_BYTES && left > 0)
                 step_sleep(ctx, (long)(left / 1000000) + 1);
 }

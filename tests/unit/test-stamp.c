@@ -62,6 +62,27 @@ test_changes(void **state)
         free(dir);
 }
 
+/* A ctime with a fraction of a second is settled a tenth of a second
+ * after it; one of whole seconds (a coarse filesystem) two seconds after. */
+static void
+test_racy(void **state)
+{
+        struct stamp fine = { .ctime_ns = 1700000000123456789LL };
+        struct stamp whole = { .ctime_ns = 1700000000000000000LL };
+
+        (void)state;
+        assert_true(stamp_racy_ns(&fine) == STAMP_RACY_FINE_NS);
+        assert_true(stamp_racy_ns(&whole) == STAMP_RACY_NS);
+        fine.taken_ns = fine.ctime_ns + STAMP_RACY_FINE_NS;
+        assert_false(stamp_settled(&fine));
+        fine.taken_ns += 1;
+        assert_true(stamp_settled(&fine));
+        whole.taken_ns = whole.ctime_ns + STAMP_RACY_FINE_NS + 1;
+        assert_false(stamp_settled(&whole));
+        whole.taken_ns = whole.ctime_ns + STAMP_RACY_NS + 1;
+        assert_true(stamp_settled(&whole));
+}
+
 /* The text form round-trips; anything else is refused. */
 static void
 test_text(void **state)
@@ -89,6 +110,7 @@ main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_changes),
+                cmocka_unit_test(test_racy),
                 cmocka_unit_test(test_text),
         };
 
