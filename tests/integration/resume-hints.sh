@@ -45,8 +45,10 @@ s = s.replace("migrate:\n", m, 1)
 # An online backup command that writes nothing into ${backup_work}.
 s = s.replace("""  paths: ["${root}/data"]\n""", """  paths: ["${root}/data"]\n  before: [[test, -d, "${backup_work}"]]\n""", 1)
 # The start kills upshift (its parent) once when $fixed.crash exists: a
-# rollback interrupted while it starts the old version.
-s = s.replace("""    shell: 'exec""", """    shell: 'if [ -e %s.crash ]; then rm -f %s.crash; kill -9 $PPID; sleep 5; fi; exec""" % (fixed, fixed), 1)
+# rollback interrupted while it starts the old version. That start then
+# ends without starting anything (a start left to run on would bring the
+# server up later, in the middle of another check).
+s = s.replace("""    shell: 'exec""", """    shell: 'if [ -e %s.crash ]; then rm -f %s.crash; kill -9 $PPID; exit 1; fi; exec""" % (fixed, fixed), 1)
 open(dst, "w").write(s)
 PY
 

@@ -36,7 +36,7 @@ wait_for 20 pid_gone "$worker"
 check "told to stop, the worker ends" pid_gone "$worker"
 check "and releases the lock" sh -c "! '$UPSHIFT' status redis --plans-dir '$TUI_PLANS' --state-dir '$state' 2>&1 | grep -q 'running now'"
 check "and removes its socket" test ! -e "$state/worker.sock"
-check_match "the journal says it stopped before verify" "$(status)" "stopped .* before verify"
+check_match "the journal says it stopped before verify" "$(status)" "stopped (.* )?before verify"
 check "verify still did not start" sh -c "! grep -q 'ev: step_start, step: verify' '$state/journal'"
 redis_down() { ! redis_ping; }
 check "the redis server is still down, as the worker left it" redis_down
