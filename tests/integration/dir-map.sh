@@ -151,9 +151,10 @@ if [ "${UPSHIFT_FAULT_INJECTION:-no}" = yes ]; then
 	run_upshift "${run[@]}"
 	first=$(grep -n 'ev: step_start, step: swap' "$state/journal" | head -n 1 | cut -d: -f1)
 	last=$(grep -n 'ev: step_done, step: swap' "$state/journal" | head -n 1 | cut -d: -f1)
-	# A link for each old file kept, a rename for each file swapped.
+	# A rename for each file swapped (each has a swap.old record; a file
+	# already new has none), and a link for each old file kept.
 	links=$(grep 'key: swap\.old\.' "$state/journal" | grep -vc 'value: "\{0,1\}none"\{0,1\}}')
-	fsops=$((links + $(grep -c 'key: swap\.done\.' "$state/journal")))
+	fsops=$((links + $(grep -c 'key: swap\.old\.' "$state/journal")))
 	t_track "$(cat "$TOY_PIDFILE" 2>/dev/null || echo 0)"
 	# records are numbered from 0: line L is record L-1
 	for n in $((first + 1)) $(((first + last) / 2)) $((last - 2)); do
