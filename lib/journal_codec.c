@@ -21,6 +21,10 @@
 #include "lib/i18n.h"
 #include "lib/journal.h"
 
+/* The longest key a record may have: escaped (4 bytes a byte at most), it
+ * stays within libyaml's 1,024 characters for a simple key. */
+#define JOURNAL_KEY_MAX 200
+
 void
 jrec_set(struct jrec *r, const char *key, const char *value)
 {
@@ -373,7 +377,17 @@ parse_mapping(const char *text, size_t len, struct jrec *r, struct diag *d)
                                 yaml_event_delete(&ev);
                                 break;
                         }
-                        if (key == NULL) {
+                        if (key == NULL && strlen(s) > JOURNAL_KEY_MAX) {
+                                /* No key upshift writes is near this long, and
+                                 * escaped it could pass YAML's 1,024-character
+                                 * limit on a key, so it could not be written
+                                 * back. */
+                                diag_set(d, _("bad journal record: a key longer than %d bytes"),
+                                         JOURNAL_KEY_MAX);
+                                free(s);
+                                yaml_event_delete(&ev);
+                                break;
+                        } else if (key == NULL) {
                                 key = s;
                         } else if (kvlist_get(&r->kv, key) != NULL) {
                                 /* TRANSLATORS: %s is a key of a journal record. */
