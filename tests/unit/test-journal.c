@@ -696,6 +696,28 @@ test_append_many_failure(void **state)
         free(path);
 }
 
+/* A key longer than 200 bytes is refused: escaped, it could pass YAML's
+ * 1,024-character limit on a key and not be written back (found by the
+ * journal fuzz target). */
+static void
+test_decode_long_key(void **state)
+{
+        struct jrec r = {0}, back = {0};
+        struct diag d = {0};
+        char key[202], *line;
+
+        (void)state;
+        memset(key, 'k', sizeof key - 1);
+        key[sizeof key - 1] = '\0';
+        kvlist_set(&r.kv, key, "v");
+        line = journal_encode(&r);
+        assert_true(journal_decode(line, strlen(line), &back, &d) < 0);
+        assert_non_null(strstr(d.msg, "longer than 200 bytes"));
+        free(line);
+        jrec_release(&r);
+        jrec_release(&back);
+}
+
 int
 main(void)
 {
@@ -703,6 +725,7 @@ main(void)
                 cmocka_unit_test(test_roundtrip),
                 cmocka_unit_test(test_encode_shape),
                 cmocka_unit_test(test_decode_rejects),
+                cmocka_unit_test(test_decode_long_key),
 #define T(f) cmocka_unit_test_setup_teardown(f, t_setup_dir, t_teardown_dir)
                 T(test_header_once_and_seq),
                 T(test_missing_and_empty),
