@@ -97,8 +97,8 @@ check_eq "tags do not survive an export (backy2's own limit)" "$(b2 -ms ls -f ta
 check "the crontab is back byte for byte" cmp -s "$B2_CRONTAB" "$T_DIR/s/crontab.orig"
 check_match "the crontab's backy2 line was off meanwhile" "$(cat "$T_DIR/s1.out")" \
 	"commenting out in $B2_CRONTAB: 0 1 \\* \\* \\* $B2_BIN backup"
-archive=$(ls "$T_DIR"/s/backups/backy2-*.tar.* 2>/dev/null | head -n 1)
-check "the backup archive holds the database" sh -c "tar -tf '$archive' | grep -q 'backy.sqlite\$'"
+check_match "the backup archive holds the database" \
+	"$(backup_listing "$T_DIR"/s/backups/backy2-*.tar.*)" 'backy\.sqlite$'
 
 # --- 2. PostgreSQL -------------------------------------------------------------
 if [ "$(id -u)" != 0 ]; then
@@ -179,9 +179,8 @@ check_eq "postgresql: backy2 -V is the target" "$(b2 -V)" 2.13.8
 check "postgresql: the crontab is back byte for byte" cmp -s "$B2_CRONTAB" "$T_DIR/p/crontab.orig"
 check_eq "postgresql: the password is in no output, log, journal or saved answers" \
 	"$(cat "$T_DIR/p.out" "$state"/log/* "$state/journal" "$state/answers.yaml" | grep -c -- "$pw")" 0
-archive=$(ls "$T_DIR"/p/backups/backy2-*.tar.* 2>/dev/null | head -n 1)
-check "postgresql: the backup archive holds the pg_dump" \
-	sh -c "tar -tf '$archive' | grep -q 'backy2-metadata.pgdump\$'"
+check_match "postgresql: the backup archive holds the pg_dump" \
+	"$(backup_listing "$T_DIR"/p/backups/backy2-*.tar.*)" 'backy2-metadata\.pgdump$'
 pg_stop
 
 t_done

@@ -220,10 +220,7 @@ ix_upgraded() {
 	done
 	check "$label: the admin password is in no file upshift wrote" \
 		sh -c "! grep -rqF -- '$ADMIN_PW' '$state' '$IX/backups'"
-	# The cold backup is two archives: the live one and the one made at the
-	# stop (-changed); rollback lays the second over the first, so what the
-	# backup holds is the union of the two listings.
-	listing=$(for backup in "$IX"/backups/influxdb-*.tar.zst; do tar -tf "$backup" 2>&1; done)
+	listing=$(backup_listing "$IX"/backups/influxdb-*.tar.zst)
 	check_eq "$label: the cold backup is two archives" \
 		"$(ls "$IX"/backups/influxdb-*.tar.zst | grep -c -- '-changed\.tar\.zst$')" 1
 	check_match "$label: the cold backup holds meta.db" "$listing" "^${IX#/}/meta/meta\.db$"

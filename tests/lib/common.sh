@@ -149,6 +149,19 @@ fetch_deb() {
 	ls "$DEB_CACHE"/$pattern 2>/dev/null | head -n 1
 }
 
+# backup_listing FILE...: the member names of the backup archives given (a
+# glob's matches), one per line. A cold backup is two archives, the live one
+# and the one made at the stop (NAME-changed.tar.zst), which rollback lays
+# over the first: what the backup holds is the union of both listings. The
+# lists beside them (.removed, .stamps) are not archives and are skipped.
+backup_listing() {
+	local f
+	for f in "$@"; do
+		case $f in *.removed|*.stamps) continue ;; esac
+		[ -f "$f" ] && tar -tf "$f" 2>&1
+	done
+}
+
 t_done() {
 	echo "$T_PASS passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ]
