@@ -20,7 +20,6 @@
 int
 engine_plan_read(struct engine *e, struct diag *d)
 {
-        struct sha256 *c;
         size_t len = 0;
 
         free(e->plan_text);
@@ -29,9 +28,7 @@ engine_plan_read(struct engine *e, struct diag *d)
                 return 0;
         if (read_file(e->plan->file, &e->plan_text, &len, d) < 0)
                 return -EIO;
-        c = sha256_new();
-        sha256_update(c, e->plan_text, len);
-        sha256_final_hex(c, e->plan_sha256);
+        sha256_buf(e->plan_text, len, e->plan_sha256);
         return 0;
 }
 

@@ -79,6 +79,15 @@ sha256_final_reset(struct sha256 *c, char hex[SHA256_HEX_LEN + 1])
         init_or_die(c);
 }
 
+void
+sha256_buf(const void *buf, size_t len, char hex[SHA256_HEX_LEN + 1])
+{
+        struct sha256 *c = sha256_new();
+
+        sha256_update(c, len > 0 ? buf : "", len);
+        sha256_final_hex(c, hex);
+}
+
 int
 sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *ret_size,
             struct diag *d)

@@ -18,6 +18,9 @@ void           sha256_final_hex(struct sha256 *c, char hex[SHA256_HEX_LEN + 1]);
  * message: one context serves many. */
 void           sha256_final_reset(struct sha256 *c, char hex[SHA256_HEX_LEN + 1]);
 
+/* Hash len bytes of buf (buf may be NULL when len is 0) into hex. */
+void sha256_buf(const void *buf, size_t len, char hex[SHA256_HEX_LEN + 1]);
+
 /* Hash a whole file. Returns 0 or -errno (message in d). */
 int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *ret_size,
                 struct diag *d);

@@ -208,11 +208,9 @@ removed_write(struct step_ctx *ctx, const char *delta, const struct strbuf *name
 {
         char *path = xasprintf("%s%s", delta, REMOVED_SUFFIX);
         char hex[SHA256_HEX_LEN + 1];
-        struct sha256 *c = sha256_new();
         int r;
 
-        sha256_update(c, names->buf != NULL ? names->buf : "", names->len);
-        sha256_final_hex(c, hex);
+        sha256_buf(names->buf, names->len, hex);
         r = write_file_atomic(path, names->buf != NULL ? names->buf : "", names->len, 0600,
                               ctx->diag);
         if (r == 0)
@@ -333,7 +331,6 @@ backup_delta_load(struct step_ctx *ctx, struct restore_delta *ret, struct strv *
         const char *want = step_fact(ctx, FACT_DELTA_REMOVED_SHA256);
         char *rpath, *buf = NULL, hex[SHA256_HEX_LEN + 1];
         size_t len = 0;
-        struct sha256 *c;
         int r;
 
         *ret = (struct restore_delta){0};
@@ -345,9 +342,7 @@ backup_delta_load(struct step_ctx *ctx, struct restore_delta *ret, struct strv *
         }
         rpath = xasprintf("%s%s", path, REMOVED_SUFFIX);
         r = read_file_flags(rpath, O_NOFOLLOW, &buf, &len, ctx->diag);
-        c = sha256_new();
-        sha256_update(c, buf != NULL ? buf : "", len);
-        sha256_final_hex(c, hex);
+        sha256_buf(buf, len, hex);
         if (r == 0 && strcmp(hex, want) != 0) {
                 diag_set(ctx->diag, _("\"%s\" changed since the backup: SHA-256 is %s, expected %s"),
                          rpath, hex, want);
