@@ -153,6 +153,24 @@ strv_find(char *const *v, size_t n, const char *s)
         return -1;
 }
 
+int
+strv_split_nul(struct strv *sv, const char *buf, size_t len)
+{
+        size_t was = sv->n;
+
+        for (size_t i = 0; i < len;) {
+                const char *end = memchr(buf + i, '\0', len - i);
+
+                if (end == NULL) {
+                        strv_keep(sv, was);
+                        return -1;
+                }
+                strv_push(sv, buf + i);
+                i = (size_t)(end - buf) + 1;
+        }
+        return 0;
+}
+
 void
 strbuf_add(struct strbuf *sb, const char *s, size_t n)
 {

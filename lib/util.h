@@ -41,6 +41,9 @@ void strv_keep(struct strv *sv, size_t n);             /* frees all but the firs
 char *strv_join(char *const *v, size_t n, const char *sep);
 /* Index of s in v, or -1. */
 ssize_t strv_find(char *const *v, size_t n, const char *s);
+/* Append each NUL-terminated string of buf[0..len) to sv. Returns 0, or -1
+ * (sv as it was) when the last one has no NUL. */
+int strv_split_nul(struct strv *sv, const char *buf, size_t len);
 
 /* A growable string buffer. buf is always NUL-terminated once used. */
 struct strbuf {

@@ -126,29 +126,24 @@ static int
 stamps_load(const char *archive, struct kvlist *ret)
 {
         char *path = xasprintf("%s%s", archive, STAMPS_SUFFIX), *buf = NULL;
-        size_t len = 0, i = 0;
+        struct strv f = {0};
+        size_t len = 0;
         int r = read_file_flags(path, O_NOFOLLOW, &buf, &len, NULL);
 
         free(path);
-        while (r == 0 && i < len) {
-                const char *text = buf + i, *member;
-                size_t tl = strnlen(text, len - i);
+        if (r == 0)
+                r = strv_split_nul(&f, buf, len);
+        if (r == 0 && f.n % 2 != 0)
+                r = -1;
+        for (size_t i = 0; r == 0 && i < f.n; i += 2) {
                 struct stamp s;
 
-                if (i + tl >= len || stamp_parse(text, &s) < 0) {
+                if (stamp_parse(f.v[i], &s) < 0)
                         r = -1;
-                        break;
-                }
-                member = text + tl + 1;
-                i += tl + 1;
-                tl = strnlen(member, len - i);
-                if (i + tl >= len) {
-                        r = -1;
-                        break;
-                }
-                kvlist_set(ret, member, text);
-                i += tl + 1;
+                else
+                        kvlist_set(ret, f.v[i + 1], f.v[i]);
         }
+        strv_release(&f);
         free(buf);
         return r < 0 ? -1 : 0;
 }
@@ -348,8 +343,11 @@ backup_delta_load(struct step_ctx *ctx, struct restore_delta *ret, struct strv *
                          rpath, hex, want);
                 r = -1;
         }
-        for (size_t i = 0; r == 0 && i < len; i += strlen(buf + i) + 1)
-                strv_push(removed, buf + i);
+        if (r == 0 && strv_split_nul(removed, buf, len) < 0) {
+                diag_set(ctx->diag, _("\"%s\" is not a list of names each ended by a NUL byte"),
+                         rpath);
+                r = -1;
+        }
         free(rpath);
         free(buf);
         if (r < 0)

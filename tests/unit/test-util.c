@@ -116,6 +116,27 @@ test_strv_kv(void **state)
         kvlist_release(&kv);
 }
 
+/* NUL-separated lists: each string taken whole, a last one without its NUL
+ * refused with the vector as it was. */
+static void
+test_strv_split_nul(void **state)
+{
+        struct strv sv = {0};
+
+        (void)state;
+        strv_push(&sv, "kept");
+        assert_int_equal(strv_split_nul(&sv, "a\0bc\0\0", 6), 0);
+        assert_int_equal(sv.n, 4);
+        assert_string_equal(sv.v[1], "a");
+        assert_string_equal(sv.v[2], "bc");
+        assert_string_equal(sv.v[3], "");
+        assert_int_equal(strv_split_nul(&sv, "x\0yz", 4), -1);
+        assert_int_equal(sv.n, 4);
+        assert_int_equal(strv_split_nul(&sv, "", 0), 0);
+        assert_int_equal(sv.n, 4);
+        strv_release(&sv);
+}
+
 static void
 test_paths(void **state)
 {
@@ -204,6 +225,7 @@ main(void)
                 cmocka_unit_test(test_duration_format),
                 cmocka_unit_test(test_distance),
                 cmocka_unit_test(test_strv_kv),
+                cmocka_unit_test(test_strv_split_nul),
                 cmocka_unit_test(test_paths),
                 cmocka_unit_test(test_files),
                 cmocka_unit_test(test_diag),
