@@ -130,6 +130,11 @@ verify_check(struct step_ctx *ctx)
                 return STEP_FAILED;
         }
         r = http_url_parse(url, &u, ctx->diag);
+        if (r == 0 && u.tls) {
+                diag_set(ctx->diag, _("cannot use \"%s\": https:// is not supported yet"), url);
+                http_url_release(&u);
+                r = -EPROTONOSUPPORT;
+        }
         free(url);
         if (r < 0) {
                 diag_prefix(ctx->diag, _("%s:%u:%u: ready: http:"), ctx->plan->file,
