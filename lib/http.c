@@ -260,6 +260,11 @@ fail(CURL *e, CURLcode res, const char *errbuf, const struct http_url *u, long t
                 return -EPROTO;
         case CURLE_SEND_ERROR:
         case CURLE_RECV_ERROR:
+                if (u->tls && oserr == 0 && strstr(why, "SSL") != NULL) {
+                        /* the peer's TLS alert, e.g. "bad certificate" for none */
+                        diag_set(d, _("TLS with %s port %s failed: %s"), u->host, u->port, why);
+                        return -ECONNABORTED;
+                }
                 /* TRANSLATORS: host, port, the system's or libcurl's message */
                 diag_set(d, _("cannot exchange with %s port %s: %s"), u->host, u->port,
                          oserr > 0 ? strerror((int)oserr) : why);
