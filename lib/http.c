@@ -1,17 +1,14 @@
-/* http.c: one plain-HTTP GET, bounded in time, to tell whether a service is
- * up (http.h says what it does and does not do). */
+/* http.c: one HTTP or HTTPS GET through libcurl, bounded in time, to tell
+ * whether a service is up (http.h says what it does and does not do). */
 #include <config.h>
 
 #include <errno.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/types.h>
-#include <unistd.h>
+
+#include <curl/curl.h>
 
 #include "lib/http.h"
 #include "lib/i18n.h"
@@ -19,7 +16,7 @@
 
 #define HTTP_SLICE_MS           100     /* longest poll between two cancelled() */
 #define HTTP_DEFAULT_MS         10000
-#define HTTP_LINE_MAX           8192    /* a status line longer than this is not HTTP */
+#define HTTP_MAX_REDIRECTS      5
 
 static bool
 host_char(char c, bool ipv6)
@@ -35,6 +32,7 @@ http_url_parse(const char *url, struct http_url *ret, struct diag *d)
         const char *p, *end, *host, *host_end, *after, *frag;
         struct http_url u = {0};
         long port = 80;
+        size_t skip = 7;
 
         for (p = url; *p; p++)
                 if ((unsigned char)*p <= ' ' || *p == 0x7f) {
@@ -42,19 +40,19 @@ http_url_parse(const char *url, struct http_url *ret, struct diag *d)
                         return -EINVAL;
                 }
         if (strncasecmp(url, "https://", 8) == 0) {
-                diag_set(d, _("cannot use \"%s\": https:// is not supported, upshift speaks plain HTTP only; use an http:// URL (a local port without TLS) or a ready: run: command"),
-                         url);
-                return -EPROTONOSUPPORT;
-        }
-        if (strncasecmp(url, "http://", 7) != 0) {
+                u.tls = true;
+                port = 443;
+                skip = 8;
+        } else if (strncasecmp(url, "http://", 7) != 0) {
                 if (strstr(url, "://") != NULL) {
-                        diag_set(d, _("cannot use \"%s\": only http:// URLs are supported"), url);
+                        diag_set(d, _("cannot use \"%s\": only http:// and https:// URLs are supported"),
+                                 url);
                         return -EPROTONOSUPPORT;
                 }
-                diag_set(d, _("\"%s\" is not an http:// URL"), url);
+                diag_set(d, _("\"%s\" is not an http:// or https:// URL"), url);
                 return -EINVAL;
         }
-        p = url + 7;
+        p = url + skip;
         end = p + strcspn(p, "/?#");
         if (memchr(p, '@', (size_t)(end - p)) != NULL) {
                 diag_set(d, _("cannot use \"%s\": user names and passwords in the URL are not supported"),
@@ -123,270 +121,249 @@ http_status_ok(int status)
         return status >= 200 && status <= 299;
 }
 
-/* Wait until fd is ready for events, the deadline passes (-ETIMEDOUT) or
- * the caller gives up (-ECANCELED). */
-static int
-wait_fd(int fd, short events, int64_t deadline, const struct http_opts *o)
+/* The body, kept up to HTTP_BODY_MAX bytes; the rest is read and dropped. */
+static size_t
+body_write(char *data, size_t size, size_t n, void *ud)
 {
-        for (;;) {
-                struct pollfd pfd = { .fd = fd, .events = events };
-                int64_t left = deadline - now_ms();
-                int r;
+        struct strbuf *sb = ud;
+        size_t len = size * n;
 
-                if (o->cancelled != NULL && o->cancelled(o->ud))
-                        return -ECANCELED;
-                if (left <= 0)
-                        return -ETIMEDOUT;
-                r = poll(&pfd, 1, (int)(left < HTTP_SLICE_MS ? left : HTTP_SLICE_MS));
-                if (r > 0)
-                        return 0;
-                if (r < 0 && errno != EINTR)
-                        return -errno;
-        }
+        if (sb->len < HTTP_BODY_MAX)
+                strbuf_add(sb, data, len < HTTP_BODY_MAX - sb->len ? len : HTTP_BODY_MAX - sb->len);
+        return len;
 }
 
-enum http_phase { PH_CONNECT, PH_SEND, PH_READ };
-
-/* Say why a wait or a call failed, naming the peer. Returns r. */
-static int
-fail(struct diag *d, const struct http_url *u, enum http_phase ph, int r, long timeout_ms)
+/* Set up e for one GET of url as o says. Returns false when libcurl refuses
+ * an option (it lacks a protocol or TLS). */
+static bool
+setup(CURL *e, const char *url, const struct http_opts *o, long timeout_ms,
+      struct curl_slist *hdrs, struct strbuf *body, char *errbuf)
 {
+        long connect_ms = o->connect_timeout_ms > 0 && o->connect_timeout_ms < timeout_ms
+                          ? o->connect_timeout_ms : timeout_ms;
+        bool ok = true;
+
+#define SET(opt, val) (ok = ok && curl_easy_setopt(e, opt, val) == CURLE_OK)
+        SET(CURLOPT_URL, url);
+        SET(CURLOPT_PROTOCOLS_STR, "http,https");
+        SET(CURLOPT_ERRORBUFFER, errbuf);
+        SET(CURLOPT_NOSIGNAL, 1L);
+        SET(CURLOPT_NOPROXY, "*");              /* never a proxy from the environment */
+        SET(CURLOPT_PROXY, "");
+        SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+        SET(CURLOPT_USERAGENT, "upshift/" PACKAGE_VERSION);
+        SET(CURLOPT_HTTPHEADER, hdrs);
+        SET(CURLOPT_FORBID_REUSE, 1L);
+        SET(CURLOPT_TIMEOUT_MS, timeout_ms);
+        SET(CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+        SET(CURLOPT_FOLLOWLOCATION, o->follow_redirects ? 1L : 0L);
+        if (o->follow_redirects) {
+                SET(CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRECTS);
+                SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        }
+        SET(CURLOPT_WRITEFUNCTION, body_write);
+        SET(CURLOPT_WRITEDATA, body);
+        SET(CURLOPT_SSL_VERIFYPEER, 1L);
+        SET(CURLOPT_SSL_VERIFYHOST, 2L);
+        if (o->ca_file)
+                SET(CURLOPT_CAINFO, o->ca_file);
+        if (o->cert_file)
+                SET(CURLOPT_SSLCERT, o->cert_file);
+        if (o->key_file)
+                SET(CURLOPT_SSLKEY, o->key_file);
+#undef SET
+        return ok;
+}
+
+/* Run the transfer, asking cancelled() between slices of HTTP_SLICE_MS. */
+static CURLcode
+perform(CURL *e, const struct http_opts *o)
+{
+        CURLM *m = curl_multi_init();
+        CURLcode res = CURLE_FAILED_INIT;
+        CURLMsg *msg;
+        int running = 1, left;
+
+        if (m == NULL || curl_multi_add_handle(m, e) != CURLM_OK) {
+                curl_multi_cleanup(m);
+                return CURLE_FAILED_INIT;
+        }
+        while (running) {
+                if (curl_multi_perform(m, &running) != CURLM_OK)
+                        break;
+                if (!running)
+                        break;
+                if (o->cancelled != NULL && o->cancelled(o->ud)) {
+                        res = CURLE_ABORTED_BY_CALLBACK;
+                        running = -1;
+                        break;
+                }
+                if (curl_multi_poll(m, NULL, 0, HTTP_SLICE_MS, NULL) != CURLM_OK)
+                        break;
+        }
+        if (running == 0)
+                while ((msg = curl_multi_info_read(m, &left)) != NULL)
+                        if (msg->msg == CURLMSG_DONE && msg->easy_handle == e)
+                                res = msg->data.result;
+        curl_multi_remove_handle(m, e);
+        curl_multi_cleanup(m);
+        return res;
+}
+
+/* Say why the GET failed, naming the peer, from libcurl's result. Returns
+ * the negative errno (http.h lists them). */
+static int
+fail(CURL *e, CURLcode res, const char *errbuf, const struct http_url *u, long timeout_ms,
+     struct diag *d)
+{
+        const char *why = errbuf[0] ? errbuf : curl_easy_strerror(res);
+        long oserr = 0;
+        curl_off_t connected = 0;
         char dur[32];
 
+        curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &oserr);
+        curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &connected);
         duration_format(dur, sizeof dur, timeout_ms);
-        if (r == -ECANCELED)
+        switch (res) {
+        case CURLE_ABORTED_BY_CALLBACK:
                 diag_set(d, _("interrupted while waiting for %s port %s"), u->host, u->port);
-        else if (r == -ETIMEDOUT && ph == PH_CONNECT)
-                /* TRANSLATORS: host, port, a duration ("5.0s") */
-                diag_set(d, _("cannot connect to %s port %s: no answer within %s"), u->host,
-                         u->port, dur);
-        else if (r == -ETIMEDOUT)
-                /* TRANSLATORS: host, port, a duration ("5.0s") */
-                diag_set(d, _("%s port %s did not answer within %s"), u->host, u->port, dur);
-        else if (ph == PH_CONNECT)
-                /* TRANSLATORS: host, port, the system's error message */
-                diag_set(d, _("cannot connect to %s port %s: %s"), u->host, u->port, strerror(-r));
-        else if (ph == PH_SEND)
-                /* TRANSLATORS: host, port, the system's error message */
-                diag_set(d, _("cannot send the request to %s port %s: %s"), u->host, u->port,
-                         strerror(-r));
-        else
-                /* TRANSLATORS: host, port, the system's error message */
-                diag_set(d, _("cannot read the answer of %s port %s: %s"), u->host, u->port,
-                         strerror(-r));
-        return r;
-}
-
-/* A connected socket to one of the addresses of u, in *ret_fd. */
-static int
-http_connect(const struct http_url *u, int64_t deadline, const struct http_opts *o,
-             int *ret_fd, struct diag *d)
-{
-        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                                  .ai_flags = AI_NUMERICSERV };
-        struct addrinfo *res = NULL, *ai;
-        int r, err = -ECONNREFUSED;
-
-        if (u->ipv6)
-                hints.ai_flags |= AI_NUMERICHOST;
-        r = getaddrinfo(u->host, u->port, &hints, &res);
-        if (r != 0) {
-                /* TRANSLATORS: host name, then getaddrinfo's message */
-                diag_set(d, _("cannot resolve host \"%s\": %s"), u->host,
-                         r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+                return -ECANCELED;
+        case CURLE_OPERATION_TIMEDOUT:
+                if (connected > 0)
+                        /* TRANSLATORS: host, port, a duration ("5.0s") */
+                        diag_set(d, _("%s port %s did not answer within %s"), u->host, u->port,
+                                 dur);
+                else
+                        /* TRANSLATORS: host, port, a duration ("5.0s") */
+                        diag_set(d, _("cannot connect to %s port %s: no answer within %s"),
+                                 u->host, u->port, dur);
+                return -ETIMEDOUT;
+        case CURLE_COULDNT_RESOLVE_HOST:
+                /* TRANSLATORS: host name, then libcurl's message */
+                diag_set(d, _("cannot resolve host \"%s\": %s"), u->host, why);
                 return -EHOSTUNREACH;
-        }
-        for (ai = res; ai != NULL; ai = ai->ai_next) {
-                int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                                ai->ai_protocol);
-                int soerr = 0;
-                socklen_t len = sizeof soerr;
-
-                if (fd < 0) {
-                        err = -errno;
-                        continue;
-                }
-                if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-                        *ret_fd = fd;
-                        freeaddrinfo(res);
-                        return 0;
-                }
-                err = -errno;
-                if (err == -EINPROGRESS) {
-                        err = wait_fd(fd, POLLOUT, deadline, o);
-                        if (err == 0) {
-                                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-                                        err = -errno;
-                                else
-                                        err = -soerr;
-                        }
-                        if (err == 0) {
-                                *ret_fd = fd;
-                                freeaddrinfo(res);
-                                return 0;
-                        }
-                }
-                close(fd);
-                if (err == -ETIMEDOUT || err == -ECANCELED)
-                        break;
-        }
-        freeaddrinfo(res);
-        return err;
-}
-
-static int
-send_all(int fd, const char *buf, size_t len, int64_t deadline, const struct http_opts *o)
-{
-        while (len > 0) {
-                ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-                int r;
-
-                if (n > 0) {
-                        buf += n;
-                        len -= (size_t)n;
-                        continue;
-                }
-                if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                        return -errno;
-                if ((r = wait_fd(fd, POLLOUT, deadline, o)) < 0)
-                        return r;
-        }
-        return 0;
-}
-
-/* "HTTP/1.1 204 No Content": the status, or -1 when it is not a status line. */
-static int
-parse_status(const char *s, size_t len)
-{
-        size_t i = 5;
-        int status;
-
-        if (len < 12 || strncmp(s, "HTTP/", 5) != 0)
-                return -1;
-        if (s[i] < '0' || s[i] > '9')
-                return -1;
-        while (i < len && s[i] >= '0' && s[i] <= '9')
-                i++;
-        if (i >= len || s[i++] != '.' || i >= len || s[i] < '0' || s[i] > '9')
-                return -1;
-        while (i < len && s[i] >= '0' && s[i] <= '9')
-                i++;
-        if (i >= len || s[i] != ' ')
-                return -1;
-        while (i < len && s[i] == ' ')
-                i++;
-        if (len - i < 3)
-                return -1;
-        for (int k = 0; k < 3; k++)
-                if (s[i + k] < '0' || s[i + k] > '9')
-                        return -1;
-        if (s[i] == '0')
-                return -1;
-        status = (s[i] - '0') * 100 + (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
-        i += 3;
-        if (i < len && s[i] != ' ' && s[i] != '\r' && s[i] != '\n')
-                return -1;
-        return status;
-}
-
-/* What came back, shown safely: at most 40 bytes, non-printables as '?'. */
-static void
-show_bytes(char *out, size_t size, const char *s, size_t len)
-{
-        size_t n = 0;
-
-        for (size_t i = 0; i < len && i < 40 && n + 1 < size; i++) {
-                unsigned char c = (unsigned char)s[i];
-
-                if (c == '\r' || c == '\n')
-                        break;
-                out[n++] = c >= ' ' && c < 0x7f ? (char)c : '?';
-        }
-        out[n] = '\0';
-}
-
-/* Read until the status line is complete, then parse it. */
-static int
-read_status(int fd, const struct http_url *u, int64_t deadline, const struct http_opts *o,
-            long timeout_ms, int *ret_status, struct diag *d)
-{
-        char buf[HTTP_LINE_MAX + 1], shown[64];
-        size_t len = 0;
-        int status, r;
-
-        for (;;) {
-                ssize_t n = recv(fd, buf + len, HTTP_LINE_MAX - len, 0);
-
-                if (n > 0) {
-                        len += (size_t)n;
-                        if (memchr(buf, '\n', len) != NULL || len == HTTP_LINE_MAX)
-                                break;
-                        continue;
-                }
-                if (n == 0)
-                        break;
-                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                        return fail(d, u, PH_READ, -errno, timeout_ms);
-                if ((r = wait_fd(fd, POLLIN, deadline, o)) < 0)
-                        return fail(d, u, PH_READ, r, timeout_ms);
-        }
-        if (len == 0) {
+        case CURLE_COULDNT_CONNECT:
+                /* TRANSLATORS: host, port, the system's error message */
+                diag_set(d, _("cannot connect to %s port %s: %s"), u->host, u->port,
+                         strerror(oserr > 0 ? (int)oserr : ECONNREFUSED));
+                return oserr > 0 ? -(int)oserr : -ECONNREFUSED;
+        case CURLE_GOT_NOTHING:
                 diag_set(d, _("%s port %s closed the connection without answering"), u->host,
                          u->port);
                 return -EPROTO;
-        }
-        buf[len] = '\0';
-        status = parse_status(buf, strcspn(buf, "\r\n"));
-        if (status < 0) {
-                show_bytes(shown, sizeof shown, buf, len);
-                /* TRANSLATORS: host, port, the start of what it sent */
-                diag_set(d, _("%s port %s did not answer with HTTP: \"%s\""), u->host, u->port,
-                         shown);
+        case CURLE_WEIRD_SERVER_REPLY:
+        case CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+                /* TRANSLATORS: host, port, libcurl's message */
+                diag_set(d, _("%s port %s did not answer with HTTP: %s"), u->host, u->port, why);
                 return -EPROTO;
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR:
+                if (u->tls && oserr == 0 && strstr(why, "SSL") != NULL) {
+                        /* the peer's TLS alert, e.g. "bad certificate" for none */
+                        diag_set(d, _("TLS with %s port %s failed: %s"), u->host, u->port, why);
+                        return -ECONNABORTED;
+                }
+                /* TRANSLATORS: host, port, the system's or libcurl's message */
+                diag_set(d, _("cannot exchange with %s port %s: %s"), u->host, u->port,
+                         oserr > 0 ? strerror((int)oserr) : why);
+                return oserr > 0 ? -(int)oserr : -EPROTO;
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CRL_BADFILE:
+                /* TRANSLATORS: libcurl's message, which names the file */
+                diag_set(d, _("cannot use the TLS files for %s port %s: %s; check ca_file:, "
+                              "cert_file: and key_file:"), u->host, u->port, why);
+                return -ENOENT;
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_CIPHER:
+        case CURLE_SSL_CLIENTCERT:
+                /* TRANSLATORS: host, port, libcurl's message ("SSL certificate
+                 * problem: unable to get local issuer certificate") */
+                diag_set(d, _("TLS with %s port %s failed: %s"), u->host, u->port, why);
+                return -ECONNABORTED;
+        case CURLE_TOO_MANY_REDIRECTS:
+                diag_set(d, _("%s port %s redirected more than %d times"), u->host, u->port,
+                         HTTP_MAX_REDIRECTS);
+                return -ELOOP;
+        default:
+                /* TRANSLATORS: host, port, libcurl's message */
+                diag_set(d, _("GET from %s port %s failed: %s"), u->host, u->port, why);
+                return -EIO;
         }
-        *ret_status = status;
-        return 0;
+}
+
+int
+http_get(const char *url, const struct http_opts *o, struct http_response *ret,
+         struct diag *d)
+{
+        static const struct http_opts none = {0};
+        char errbuf[CURL_ERROR_SIZE] = "";
+        struct strbuf body = {0};
+        struct curl_slist *hdrs = NULL;
+        struct http_url u;
+        long timeout_ms, status = 0;
+        CURLcode res;
+        CURL *e;
+        int r = 0;
+
+        if (o == NULL)
+                o = &none;
+        timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : HTTP_DEFAULT_MS;
+        if ((r = http_url_parse(url, &u, d)) < 0)
+                return r;
+        hdrs = curl_slist_append(NULL, "Connection: close");
+        e = curl_easy_init();
+        if (e == NULL || hdrs == NULL || !setup(e, url, o, timeout_ms, hdrs, &body, errbuf)) {
+                diag_set(d, _("cannot set up a GET of %s: libcurl refused an option "
+                              "(is it built with TLS?)"), url);
+                r = -ENOSYS;
+                goto out;
+        }
+        res = perform(e, o);
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+        if (res != CURLE_OK) {
+                r = fail(e, res, errbuf, &u, timeout_ms, d);
+                goto out;
+        }
+        if (status < 100 || status > 999) {
+                diag_set(d, _("%s port %s did not answer with HTTP"), u.host, u.port);
+                r = -EPROTO;
+                goto out;
+        }
+        ret->status = (int)status;
+        ret->body_len = body.len;
+        ret->body = strbuf_detach(&body);
+out:
+        strbuf_release(&body);
+        curl_easy_cleanup(e);
+        curl_slist_free_all(hdrs);
+        http_url_release(&u);
+        return r;
+}
+
+void
+http_response_release(struct http_response *r)
+{
+        if (r == NULL)
+                return;
+        free(r->body);
+        r->body = NULL;
+        r->body_len = 0;
 }
 
 int
 http_get_status(const char *url, const struct http_opts *o, int *ret_status, struct diag *d)
 {
-        static const struct http_opts none = {0};
-        struct http_url u;
-        char *req;
-        long timeout_ms;
-        int64_t deadline;
-        int fd = -1, r;
+        struct http_response resp;
+        int r = http_get(url, o, &resp, d);
 
-        if (o == NULL)
-                o = &none;
-        timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : HTTP_DEFAULT_MS;
-        deadline = now_ms() + timeout_ms;
-        if ((r = http_url_parse(url, &u, d)) < 0)
-                return r;
-        r = http_connect(&u, deadline, o, &fd, d);
-        if (r < 0) {
-                if (r != -EHOSTUNREACH)
-                        fail(d, &u, PH_CONNECT, r, timeout_ms);
-                http_url_release(&u);
-                return r;
-        }
-        req = xasprintf("GET %s HTTP/1.1\r\n"
-                        "Host: %s%s%s%s%s\r\n"
-                        "User-Agent: upshift/" PACKAGE_VERSION "\r\n"
-                        "Accept: */*\r\n"
-                        "Connection: close\r\n"
-                        "\r\n",
-                        u.target, u.ipv6 ? "[" : "", u.host, u.ipv6 ? "]" : "",
-                        strcmp(u.port, "80") != 0 ? ":" : "",
-                        strcmp(u.port, "80") != 0 ? u.port : "");
-        r = send_all(fd, req, strlen(req), deadline, o);
-        free(req);
         if (r < 0)
-                fail(d, &u, PH_SEND, r, timeout_ms);
-        else
-                r = read_status(fd, &u, deadline, o, timeout_ms, ret_status, d);
-        close(fd);
-        http_url_release(&u);
-        return r;
+                return r;
+        *ret_status = resp.status;
+        http_response_release(&resp);
+        return 0;
 }

@@ -300,6 +300,10 @@ plan_free(struct plan *p)
         free(p->migrate.v);
         cmd_free(p->verify.ready.cmd);
         free(p->verify.ready.http);
+        free(p->verify.ready.ca_file);
+        free(p->verify.ready.cert_file);
+        free(p->verify.ready.key_file);
+        free(p->verify.ready.match);
         for (size_t i = 0; i < p->verify.n_checks; i++)
                 check_release(&p->verify.checks[i]);
         free(p->verify.checks);

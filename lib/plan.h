@@ -161,6 +161,12 @@ struct filemap {
 struct ready_spec {
         struct cmd  *cmd;               /* ready when it exits 0 (and matches), or NULL */
         char        *http;              /* ready when GET answers 2xx, or NULL */
+        /* With http: only (NULL, false: not given). */
+        char        *ca_file;           /* trust these CAs, not the system's store */
+        char        *cert_file;         /* client certificate */
+        char        *key_file;          /* its key (NULL: in cert_file) */
+        char        *match;             /* regex the answer's body must match */
+        bool         follow_redirects;
         long         timeout_ms;        /* default 60 s */
         long         interval_ms;       /* 0: from 50 ms, doubling up to 500 ms */
         struct pos   pos;

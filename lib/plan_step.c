@@ -18,7 +18,7 @@ static const char *const check_keys[] = {
 
 static const char *const ready_keys[] = {
         "run", "shell", "env", "cwd", "match", "ignore", "http", "timeout",
-        "interval", NULL,
+        "interval", "ca_file", "cert_file", "key_file", "follow_redirects", NULL,
 };
 
 static const char *const service_keys[] = {
@@ -88,6 +88,47 @@ pchecks(struct pctx *c, const struct ynode *n, struct check **ret, size_t *ret_n
         return 0;
 }
 
+/* ready: http: URL and the keys that go with it (man/upshift-plan.5). */
+static int
+pready_http(struct pctx *c, const struct ynode *n, const struct ynode *url,
+            struct ready_spec *rs)
+{
+        static const char *const cmd_only[] = { "env", "cwd", "ignore", NULL };
+        static const char *const tls[] = { "ca_file", "cert_file", "key_file", NULL };
+        char **tls_ret[] = { &rs->ca_file, &rs->cert_file, &rs->key_file };
+        struct ynode *v;
+        int r;
+
+        if ((r = pstr(c, url, &rs->http)) < 0)
+                return r;
+        if (!str_startswith(rs->http, "http://") && !str_startswith(rs->http, "https://") &&
+            !str_startswith(rs->http, "${"))
+                return perr(c, url, _("expected an http:// or https:// URL"));
+        for (size_t i = 0; cmd_only[i]; i++)
+                if ((v = popt(n, cmd_only[i])))
+                        /* TRANSLATORS: %s is a key such as "env". */
+                        return perr(c, v, _("%s: needs run: or shell: in the same ready"),
+                                    cmd_only[i]);
+        for (size_t i = 0; tls[i]; i++) {
+                if ((v = popt(n, tls[i])) == NULL)
+                        continue;
+                if (str_startswith(rs->http, "http://"))
+                        /* TRANSLATORS: %s is a key such as "ca_file". */
+                        return perr(c, v, _("%s: applies to an https:// URL only, and "
+                                            "http: is an http:// URL"), tls[i]);
+                if ((r = pstr(c, v, tls_ret[i])) < 0)
+                        return r;
+        }
+        if ((v = popt(n, "key_file")) && !popt(n, "cert_file"))
+                return perr(c, v, _("key_file: needs cert_file: (the client certificate "
+                                    "it is the key of)"));
+        if ((v = popt(n, "match")) && (r = pregex(c, v, &rs->match)) < 0)
+                return r;
+        if ((v = popt(n, "follow_redirects")) && (r = pbool(c, v, &rs->follow_redirects)) < 0)
+                return r;
+        return 0;
+}
+
 int
 pready(struct pctx *c, const struct ynode *n, struct ready_spec *rs)
 {
@@ -103,13 +144,18 @@ pready(struct pctx *c, const struct ynode *n, struct ready_spec *rs)
         if (given != 1)
                 return perr(c, n, _("ready: takes exactly one of run:, shell: or http:"));
         if ((v = popt(n, "http"))) {
-                if ((r = pstr(c, v, &rs->http)) < 0)
+                if ((r = pready_http(c, n, v, rs)) < 0)
                         return r;
-                if (!str_startswith(rs->http, "http://") &&
-                    !str_startswith(rs->http, "https://") &&
-                    !str_startswith(rs->http, "${"))
-                        return perr(c, v, _("expected an http:// or https:// URL"));
         } else {
+                static const char *const http_only[] = {
+                        "ca_file", "cert_file", "key_file", "follow_redirects", NULL,
+                };
+
+                for (size_t i = 0; http_only[i]; i++)
+                        if ((v = popt(n, http_only[i])))
+                                /* TRANSLATORS: %s is a key such as "ca_file". */
+                                return perr(c, v, _("%s: needs http: in the same ready"),
+                                            http_only[i]);
                 rs->cmd = xcalloc(1, sizeof *rs->cmd);
                 r = pcmd_fields(c, n, rs->cmd, PCMD_NO_TIMEOUT | PCMD_NO_WHEN, -1);
                 if (r < 0)

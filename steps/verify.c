@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/http.h"
 #include "lib/i18n.h"
+#include "lib/rx.h"
 #include "lib/service.h"
 #include "lib/util.h"
 #include "steps/describe.h"
@@ -20,20 +22,77 @@ ready_cancelled(void *ud)
         return step_interrupted(ud);
 }
 
+/* Does the body of a 2xx answer match the plan's match:? 0, or STEP_FAILED
+ * with why in ctx->diag. */
+static int
+ready_http_match(struct step_ctx *ctx, const struct http_response *resp, const char *shown)
+{
+        char *re = NULL;
+        int m;
+
+        if (ctx->plan->verify.ready.match == NULL)
+                return 0;
+        if (vars_expand_regex(ctx->vars, ctx->plan->verify.ready.match, &re, ctx->diag) < 0)
+                return STEP_FAILED;
+        m = rx_match_once(re, resp->body, NULL, ctx->diag);
+        if (m == 0)
+                /* TRANSLATORS: a URL, an HTTP status code, a regular expression */
+                diag_set(ctx->diag, _("GET %s: the answer (HTTP %d) does not match /%s/"),
+                         shown, resp->status, re);
+        free(re);
+        return m > 0 ? 0 : STEP_FAILED;
+}
+
+/* One GET of ready: http:, with the plan's TLS files and redirects. */
+static int
+ready_http_try(struct step_ctx *ctx, const char *url, const char *shown, long timeout_ms)
+{
+        const struct ready_spec *rs = &ctx->plan->verify.ready;
+        char *files[3] = { NULL, NULL, NULL };
+        const char *given[3] = { rs->ca_file, rs->cert_file, rs->key_file };
+        struct http_response resp;
+        int r = 0;
+
+        for (size_t i = 0; i < 3 && r == 0; i++)
+                if (given[i] != NULL && step_expand(ctx, given[i], &files[i]) < 0)
+                        r = STEP_FAILED;
+        if (r == 0) {
+                struct http_opts ho = {
+                        .timeout_ms = timeout_ms,
+                        .follow_redirects = rs->follow_redirects,
+                        .ca_file = files[0], .cert_file = files[1], .key_file = files[2],
+                        .cancelled = ready_cancelled,
+                        .ud = ctx,
+                };
+
+                if (http_get(url, &ho, &resp, ctx->diag) < 0) {
+                        diag_prefix(ctx->diag, "GET %s", shown);
+                        r = STEP_FAILED;
+                } else {
+                        if (!http_status_ok(resp.status)) {
+                                /* TRANSLATORS: a URL, then an HTTP status code such as 503 */
+                                diag_set(ctx->diag, _("GET %s: the answer is HTTP %d, not 2xx"),
+                                         shown, resp.status);
+                                r = STEP_FAILED;
+                        } else {
+                                r = ready_http_match(ctx, &resp, shown);
+                        }
+                        http_response_release(&resp);
+                }
+        }
+        for (size_t i = 0; i < 3; i++)
+                free(files[i]);
+        return r;
+}
+
 /* One readiness try: 0 when ready, else STEP_FAILED with why in ctx->diag. */
 static int
 ready_try(struct step_ctx *ctx, const char *url, const char *shown, int64_t deadline)
 {
         const struct ready_spec *rs = &ctx->plan->verify.ready;
         int64_t left = deadline - now_ms();
-        struct http_opts ho = {
-                /* one try never blocks longer than 5 s, nor past the deadline */
-                .timeout_ms = left < 200 ? 200 : left > 5000 ? 5000 : (long)left,
-                .cancelled = ready_cancelled,
-                .ud = ctx,
-        };
         struct cmd quiet;
-        int status = 0, r;
+        int r;
 
         diag_clear(ctx->diag);
         if (url == NULL) {
@@ -42,15 +101,9 @@ ready_try(struct step_ctx *ctx, const char *url, const char *shown, int64_t dead
                 r = step_run_cmd(ctx, &quiet, NULL, NULL);
                 return r == 0 || r == 1 ? 0 : STEP_FAILED;
         }
-        if (http_get_status(url, &ho, &status, ctx->diag) < 0) {
-                diag_prefix(ctx->diag, "GET %s", shown);
-                return STEP_FAILED;
-        }
-        if (http_status_ok(status))
-                return 0;
-        /* TRANSLATORS: a URL, then an HTTP status code such as 503 */
-        diag_set(ctx->diag, _("GET %s: the answer is HTTP %d, not 2xx"), shown, status);
-        return STEP_FAILED;
+        /* one try never blocks longer than 5 s, nor past the deadline */
+        return ready_http_try(ctx, url, shown,
+                              left < 200 ? 200 : left > 5000 ? 5000 : (long)left);
 }
 
 /* Without a plan's interval:, readiness is tried again after READY_FIRST_MS,
@@ -113,13 +166,47 @@ out:
         return r;
 }
 
+/* Preflight: the TLS files of ready: http: are for an https:// URL and can
+ * be read. 0 or -EINVAL with why in ctx->diag. */
+static int
+verify_check_tls(struct step_ctx *ctx, bool tls)
+{
+        const struct ready_spec *rs = &ctx->plan->verify.ready;
+        const char *keys[3] = { "ca_file", "cert_file", "key_file" };
+        const char *given[3] = { rs->ca_file, rs->cert_file, rs->key_file };
+        char *path;
+        int r = 0;
+
+        for (size_t i = 0; i < 3 && r == 0; i++) {
+                if (given[i] == NULL)
+                        continue;
+                if (!tls) {
+                        /* TRANSLATORS: a key such as "ca_file" */
+                        diag_set(ctx->diag, _("%s: applies to an https:// URL only, and the "
+                                              "URL is http://"), keys[i]);
+                        return -EINVAL;
+                }
+                if (step_expand(ctx, given[i], &path) < 0)
+                        return -EINVAL;
+                if (access(path, R_OK) < 0) {
+                        r = -errno;
+                        /* TRANSLATORS: a key such as "ca_file", a path, why */
+                        diag_set(ctx->diag, _("%s: cannot read \"%s\": %s"), keys[i], path,
+                                 strerror(-r));
+                        r = -EINVAL;
+                }
+                free(path);
+        }
+        return r;
+}
+
 /* Preflight: refuse what this version cannot verify, before anything changes.
- * An http: URL is checked once its variables are known: plain http only. */
+ * An http: URL is checked once its variables are known, with its TLS files. */
 static int
 verify_check(struct step_ctx *ctx)
 {
         const struct ready_spec *rs = &ctx->plan->verify.ready;
-        struct http_url u;
+        struct http_url u = {0};
         char *url = NULL;
         int r;
 
@@ -131,10 +218,13 @@ verify_check(struct step_ctx *ctx)
         }
         r = http_url_parse(url, &u, ctx->diag);
         free(url);
+        if (r == 0)
+                r = verify_check_tls(ctx, u.tls);
         if (r < 0) {
-                diag_prefix(ctx->diag, _("%s:%u:%u: ready: http:"), ctx->plan->file,
+                diag_prefix(ctx->diag, _("%s:%u:%u: ready"), ctx->plan->file,
                             rs->pos.line, rs->pos.col);
                 ctx->diag->code = r == -EPROTONOSUPPORT ? EXIT_INHIBITED : EXIT_USAGE;
+                http_url_release(&u);
                 return STEP_FAILED;
         }
         http_url_release(&u);
@@ -264,6 +354,18 @@ verify_describe(struct step_describe *s)
 
                 fprintf(s->out, _("      ready: GET %s\n"), u);
                 free(u);
+                if (p->verify.ready.ca_file) {
+                        u = describe_str(s, p->verify.ready.ca_file);
+                        /* TRANSLATORS: a file of CA certificates */
+                        fprintf(s->out, _("        trusting the CAs of %s\n"), u);
+                        free(u);
+                }
+                if (p->verify.ready.cert_file) {
+                        u = describe_str(s, p->verify.ready.cert_file);
+                        /* TRANSLATORS: a client certificate file */
+                        fprintf(s->out, _("        with the client certificate %s\n"), u);
+                        free(u);
+                }
         }
         describe_cmd(s, _("version"), &p->detect.version);
         describe_checks(s, p->verify.checks, p->verify.n_checks);

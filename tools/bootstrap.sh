@@ -11,6 +11,7 @@ BUILD=${UPSHIFT_BUILD:-$TOP/build}
 PACKAGES=(
 	build-essential autoconf automake autopoint gettext pkg-config
 	libncurses-dev libyaml-dev libarchive-dev libpcre2-dev libssl-dev zlib1g-dev
+	libcurl4-openssl-dev	# lib/http.c: ready: http: over HTTP and HTTPS
 	libcmocka-dev mandoc
 	# for the tests: GNU tar with zstd, dpkg-deb, python3 (CRC check), tmux,
 	# unzip (test-package checks the zips it writes)

@@ -269,14 +269,16 @@ run_upshift plan influxdb --plans-dir "$PLANS_DIR" --answers "$T_DIR/filled.yaml
 check_eq "the filled template loads" "$T_RC" 0
 check_match "... with the plan's defaults" "$T_OUT" '/usr/bin/influxd version'
 
-# Refusals before anything changes: https readiness, and raft.db in place.
+# Refusals before anything changes: an https readiness check whose CA file
+# cannot be read, and raft.db in place.
 pid_before=$(ix_pid)
 mkdir -p "$T_DIR/plans"
-sed 's|http: "http://|http: "https://|' "$PLANS_DIR/influxdb.yaml" > "$T_DIR/plans/influxdb.yaml"
+sed -e 's|^\( *\)http: "http://\(.*\)"$|\1http: "https://\2"\n\1ca_file: "'"$T_DIR"'/no-such-ca.pem"|' \
+	"$PLANS_DIR/influxdb.yaml" > "$T_DIR/plans/influxdb.yaml"
 chmod 0644 "$T_DIR/plans/influxdb.yaml"
 run_upshift run influxdb --plans-dir "$T_DIR/plans" --answers "$answers" --yes --state-dir "$T_DIR/state-https"
-check_eq "an https readiness URL is refused by the preflight (exit 3)" "$T_RC" 3
-check_match "... saying https is not supported" "$T_OUT" 'https:// is not supported'
+check_eq "an https readiness check whose CA file is missing is refused by the preflight (exit 2)" "$T_RC" 2
+check_match "... naming the file and why" "$T_OUT" 'influxdb\.yaml:[0-9]+:[0-9]+: ready: ca_file: cannot read ".*/no-such-ca\.pem": No such file or directory'
 check_eq "... and influxd still runs, untouched" "$(ix_pid)" "$pid_before"
 check "... and no backup was made" test ! -e "$IX/backups"
 check_eq "... and influxd is the old file still" "$(sha256sum "$IX/bin/influxd" | cut -d' ' -f1)" "$OLD_SHA"

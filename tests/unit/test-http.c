@@ -1,6 +1,8 @@
-/* test-http.c: URL parsing, and GET against a tiny listener this test runs
- * itself on 127.0.0.1 (a forked child): 2xx, 4xx/5xx, garbage, a silent
- * server (timeout), a closed port (refused), an interrupt. */
+/* test-http.c: URL parsing, and GET (libcurl) against a tiny listener this
+ * test runs itself on 127.0.0.1 (a forked child): 2xx, 4xx/5xx, the body,
+ * garbage, a silent server (timeout), a closed port (refused), an
+ * interrupt, a redirect not followed, a proxy in the environment not used,
+ * https:// to a plain server. (TLS against a real server: etcd-tls.sh.) */
 #include <config.h>
 
 #include <errno.h>
@@ -30,15 +32,19 @@ test_url_parts(void **state)
 {
         static const struct {
                 const char *url, *host, *port, *target;
-                bool ipv6;
+                bool ipv6, tls;
         } ok[] = {
-                { "http://127.0.0.1:8086/ping", "127.0.0.1", "8086", "/ping", false },
-                { "http://localhost", "localhost", "80", "/", false },
-                { "HTTP://db.example:80/", "db.example", "80", "/", false },
-                { "http://[::1]:8086/ping?verbose=true", "::1", "8086", "/ping?verbose=true", true },
-                { "http://h?x=1#frag", "h", "80", "/?x=1", false },
-                { "http://h:1/a/b#c", "h", "1", "/a/b", false },
-                { "http://my_host-1.local:65535", "my_host-1.local", "65535", "/", false },
+                { "http://127.0.0.1:8086/ping", "127.0.0.1", "8086", "/ping", false, false },
+                { "http://localhost", "localhost", "80", "/", false, false },
+                { "HTTP://db.example:80/", "db.example", "80", "/", false, false },
+                { "http://[::1]:8086/ping?verbose=true", "::1", "8086", "/ping?verbose=true",
+                  true, false },
+                { "http://h?x=1#frag", "h", "80", "/?x=1", false, false },
+                { "http://h:1/a/b#c", "h", "1", "/a/b", false, false },
+                { "http://my_host-1.local:65535", "my_host-1.local", "65535", "/", false, false },
+                { "https://127.0.0.1:2379/health", "127.0.0.1", "2379", "/health", false, true },
+                { "HTTPS://h/", "h", "443", "/", false, true },
+                { "https://[::1]", "::1", "443", "/", true, true },
         };
         (void)state;
         for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
@@ -50,6 +56,7 @@ test_url_parts(void **state)
                 assert_string_equal(u.port, ok[i].port);
                 assert_string_equal(u.target, ok[i].target);
                 assert_int_equal(u.ipv6, ok[i].ipv6);
+                assert_int_equal(u.tls, ok[i].tls);
                 http_url_release(&u);
         }
 }
@@ -62,10 +69,10 @@ test_url_refused(void **state)
                 int err;
                 const char *msg;
         } bad[] = {
-                { "https://127.0.0.1:8086/ping", -EPROTONOSUPPORT, "https:// is not supported" },
-                { "HTTPS://h/", -EPROTONOSUPPORT, "plain HTTP only" },
-                { "ftp://h/", -EPROTONOSUPPORT, "only http://" },
-                { "127.0.0.1:8086/ping", -EINVAL, "is not an http:// URL" },
+                { "ftp://h/", -EPROTONOSUPPORT, "only http:// and https://" },
+                { "127.0.0.1:8086/ping", -EINVAL, "is not an http:// or https:// URL" },
+                { "https://", -EINVAL, "names no host" },
+                { "https://user:pw@h/", -EINVAL, "passwords in the URL" },
                 { "http://", -EINVAL, "names no host" },
                 { "http:///ping", -EINVAL, "names no host" },
                 { "http://:8086/", -EINVAL, "names no host" },
@@ -268,7 +275,6 @@ test_get_statuses(void **state)
                 { "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 404 },
                 { "HTTP/1.1 500 Internal Server Error\r\n\r\n", 500 },
                 { "HTTP/1.1 503 Service Unavailable\r\n\r\n", 503 },
-                { "HTTP/1.1 204 No Content", 204 },        /* closed before the CRLF */
         };
         (void)state;
         for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -304,7 +310,7 @@ test_get_garbage(void **state)
                 "SSH-2.0-OpenSSH_9.2p1 Debian\r\n",
                 "HTTP/1.1 20 Short\r\n\r\n",
                 "HTTP/1.1 2000 Long\r\n\r\n",
-                "HTTP/x.1 200 OK\r\n\r\n",
+                "HTTP/1.1 abc OK\r\n\r\n",
                 "\x01\x02\x03\xff\r\n",
         };
         (void)state;
@@ -334,7 +340,7 @@ test_get_long_line(void **state)
         line[19999] = '\0';
         srv_start(&s, SRV_REPLY, line, false);
         assert_int_equal(get(s.url, 10000, &status, &d), -EPROTO);
-        assert_non_null(strstr(d.msg, "\"AAAA"));
+        assert_non_null(strstr(d.msg, "did not answer with HTTP"));
         free(srv_stop(&s));
         free(line);
 }
@@ -452,13 +458,94 @@ test_get_ipv6_and_names(void **state)
 }
 
 static void
+test_get_body(void **state)
+{
+        struct srv s;
+        struct diag d = {0};
+        struct http_response resp = { .status = -7 };
+
+        (void)state;
+        srv_start(&s, SRV_REPLY, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 16\r\n\r\n"
+                  "{\"health\":false}", false);
+        assert_int_equal(http_get(s.url, NULL, &resp, &d), 0);
+        assert_int_equal(resp.status, 503);
+        assert_int_equal(resp.body_len, 16);
+        assert_string_equal(resp.body, "{\"health\":false}");
+        http_response_release(&resp);
+        free(srv_stop(&s));
+}
+
+static void
+test_get_redirect_not_followed(void **state)
+{
+        struct srv s;
+        struct diag d = {0};
+        int status = 0;
+
+        (void)state;
+        /* Followed, it would go to a port on which nothing listens. */
+        srv_start(&s, SRV_REPLY, "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/\r\n"
+                  "Content-Length: 0\r\n\r\n", false);
+        assert_int_equal(get(s.url, 10000, &status, &d), 0);
+        assert_int_equal(status, 302);
+        assert_false(http_status_ok(status));
+        free(srv_stop(&s));
+}
+
+static void
+test_get_no_proxy_from_env(void **state)
+{
+        struct srv s;
+        struct diag d = {0};
+        char *req;
+        int status = 0, r;
+
+        (void)state;
+        /* A proxy that does not exist: used, the GET would fail. */
+        setenv("http_proxy", "http://127.0.0.1:1", 1);
+        setenv("HTTP_PROXY", "http://127.0.0.1:1", 1);
+        setenv("ALL_PROXY", "http://127.0.0.1:1", 1);
+        unsetenv("no_proxy");
+        unsetenv("NO_PROXY");
+        srv_start(&s, SRV_REPLY, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false);
+        r = get(s.url, 10000, &status, &d);
+        /* the server stopped and the environment restored before asserting */
+        req = srv_stop(&s);
+        unsetenv("http_proxy");
+        unsetenv("HTTP_PROXY");
+        unsetenv("ALL_PROXY");
+        assert_int_equal(r, 0);
+        assert_int_equal(status, 200);
+        /* Straight to the server: the request names the path, not the URL. */
+        assert_true(str_startswith(req, "GET /ping HTTP/1.1\r\n"));
+        free(req);
+}
+
+static void
+test_get_tls_to_plain(void **state)
+{
+        struct srv s;
+        struct diag d = {0};
+        char url[64];
+        int status = 0;
+
+        (void)state;
+        /* https:// to a server that closes without a handshake. */
+        srv_start(&s, SRV_HANGUP, "", false);
+        snprintf(url, sizeof url, "https://127.0.0.1:%d/ping", s.port);
+        assert_int_equal(get(url, 10000, &status, &d), -ECONNABORTED);
+        assert_non_null(strstr(d.msg, "TLS with 127.0.0.1 port"));
+        free(srv_stop(&s));
+}
+
+static void
 test_get_bad_url(void **state)
 {
         struct diag d = {0};
         int status = 0;
 
         (void)state;
-        assert_int_equal(get("https://127.0.0.1:1/", 1000, &status, &d), -EPROTONOSUPPORT);
+        assert_int_equal(get("ftp://127.0.0.1:1/", 1000, &status, &d), -EPROTONOSUPPORT);
         assert_int_equal(get("http://h:0/", 1000, &status, &d), -EINVAL);
 }
 
@@ -479,6 +566,10 @@ main(void)
                 cmocka_unit_test(test_get_refused),
                 cmocka_unit_test(test_get_cancelled),
                 cmocka_unit_test(test_get_ipv6_and_names),
+                cmocka_unit_test(test_get_body),
+                cmocka_unit_test(test_get_redirect_not_followed),
+                cmocka_unit_test(test_get_no_proxy_from_env),
+                cmocka_unit_test(test_get_tls_to_plain),
                 cmocka_unit_test(test_get_bad_url),
         };
 

@@ -531,6 +531,45 @@ test_err_misc(void **state)
                      6, 13, "expected a size such as 512M or 2G", NULL);
 }
 
+/* ready: http: over https with its TLS keys; misused, each is refused. */
+static void
+test_ready_https(void **state)
+{
+        struct tmp *t = *state;
+        struct plan *p;
+        char *all = xasprintf("%sverify:\n  ready:\n    http: 'https://127.0.0.1:2379/health'\n"
+                              "    ca_file: /pki/ca.pem\n    cert_file: /pki/c.pem\n"
+                              "    key_file: /pki/c-key.pem\n    match: '\"health\": *\"true\"'\n"
+                              "    follow_redirects: true\n", head);
+
+        t_write_text(t->file, all);
+        free(all);
+        p = load_ok(t->file);
+        assert_string_equal(p->verify.ready.http, "https://127.0.0.1:2379/health");
+        assert_string_equal(p->verify.ready.ca_file, "/pki/ca.pem");
+        assert_string_equal(p->verify.ready.cert_file, "/pki/c.pem");
+        assert_string_equal(p->verify.ready.key_file, "/pki/c-key.pem");
+        assert_string_equal(p->verify.ready.match, "\"health\": *\"true\"");
+        assert_true(p->verify.ready.follow_redirects);
+        assert_null(p->verify.ready.cmd);
+        all = describe(p, STEP_VERIFY);
+        assert_non_null(strstr(all, "ready: GET https://127.0.0.1:2379/health\n"
+                                    "        trusting the CAs of /pki/ca.pem\n"
+                                    "        with the client certificate /pki/c.pem\n"));
+        free(all);
+        plan_free(p);
+        expect_error(*state, true, "verify: {ready: {http: 'http://h/', ca_file: /c}}\n", 4, 46,
+                     "ca_file: applies to an https:// URL only", NULL);
+        expect_error(*state, true, "verify: {ready: {http: 'https://h/', key_file: /k}}\n", 4, 48,
+                     "key_file: needs cert_file:", NULL);
+        expect_error(*state, true, "verify: {ready: {run: [a], ca_file: /c}}\n", 4, 37,
+                     "ca_file: needs http: in the same ready", NULL);
+        expect_error(*state, true, "verify: {ready: {http: 'https://h/', env: {A: b}}}\n", 4, 43,
+                     "env: needs run: or shell: in the same ready", NULL);
+        expect_error(*state, true, "verify: {ready: {http: 'https://h/', match: '('}}\n", 4, 45,
+                     NULL);
+}
+
 static void
 test_empty_and_missing_file(void **state)
 {
@@ -626,6 +665,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_err_same_fact, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_err_choice_default, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_err_misc, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ready_https, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_empty_and_missing_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_find, setup, teardown),
         };
