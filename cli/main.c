@@ -193,6 +193,8 @@ cli_command(const struct cli *c, const char *sub)
                         push_option(&v, "--target", c->target, false);
                 if (c->yes)
                         strv_push(&v, "--yes");
+                if (c->strict_packages && strcmp(sub, "run") == 0)
+                        strv_push(&v, "--strict-packages");
                 if (c->plain)
                         strv_push(&v, "--plain");
         }
