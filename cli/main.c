@@ -303,6 +303,15 @@ cmd_rollback(struct cli *c)
         return engine_command(c, engine_rollback, true);
 }
 
+/* The command is the confirmation; the line frontend says what it did. */
+static int
+cmd_clean(struct cli *c)
+{
+        c->yes = true;
+        c->plain = true;
+        return engine_command(c, engine_clean, true);
+}
+
 static int
 cmd_attach(struct cli *c)
 {
@@ -352,6 +361,9 @@ static const struct subcommand subcommands[] = {
         {"rollback", "PLAN [--answers FILE] [--yes]",
          N_("undo the upgrade: data from the backup, old files back, service started"),
          cmd_rollback, true},
+        {"clean", "PLAN",
+         N_("remove the old files (*.upshift-old) a finished upgrade kept"),
+         cmd_clean, true},
 };
 
 static void

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Promises at the edges (issue 13), on the toy service (tests/lib/toy.sh):
 # status says "failed in verify" when verify failed; the printed resume
-# command keeps --strict-packages.
+# command keeps --strict-packages; the *.upshift-old files of a finished
+# upgrade move into the state directory's history when the next upgrade
+# starts (and upshift clean removes them), never an unfinished one's.
 . "$UPSHIFT_SRCDIR/tests/lib/common.sh"
 . "$UPSHIFT_SRCDIR/tests/lib/toy.sh"
 
@@ -49,5 +51,55 @@ check_match "the resume hint keeps --strict-packages" "$T_OUT" \
 	"^ *upshift run toy --plans-dir $plans --answers $answers --yes --strict-packages --state-dir $state\$"
 run_upshift status toy --plans-dir "$plans" --state-dir "$state"
 check_match "status: failed in verify" "$T_OUT" '^  failed in verify; fix the cause, then resume with:$'
+
+# 2. The old files of a finished upgrade: the next upgrade (another target)
+# starts without anyone deleting them by hand; they go to the history.
+touch "$good"
+run_upshift run toy --plans-dir "$plans" --answers "$answers" --yes --state-dir "$state"
+check_eq "the resumed upgrade finishes" "$T_RC" 0
+track_toy
+olds=$(cd "$root" && find . -name '*.upshift-old' | LC_ALL=C sort)
+check_match "it kept old files beside the new ones" "$olds" 'toy\.sh\.upshift-old$'
+sum_before=$(sha256sum < "$root/opt/toy/lib/toy.sh.upshift-old")
+toy_release 1.0.0 "$T_DIR/toy-1.0.0.tar.gz" || { echo "cannot build the release"; exit 1; }
+sed "s|$pkg|$T_DIR/toy-1.0.0.tar.gz|" "$answers" > "$T_DIR/answers-1.yaml"
+run_upshift run toy --plans-dir "$plans" --answers "$T_DIR/answers-1.yaml" --yes --state-dir "$state" --target 1.0.0
+check_eq "the next upgrade runs to the end" "$T_RC" 0
+[ "$T_RC" = 0 ] || printf '%s\n' "$T_OUT" | tail -n 5
+check_eq "it is the new version" "$(toy_version)" 1.0.0
+track_toy
+hist=$(ls -d "$state"/history/* 2>/dev/null | head -n 1)
+hist=${hist:-/nonexistent}
+check_eq "the finished upgrade's old files are in the history" \
+	"$(cd "$hist$root" 2>/dev/null && find . -name '*.upshift-old' | LC_ALL=C sort)" "$olds"
+check_eq "kept as they were" "$(sha256sum < "$hist$root/opt/toy/lib/toy.sh.upshift-old")" "$sum_before"
+check_match "the new upgrade kept the 0.80.2 files as its own old files" \
+	"$(cat "$root/opt/toy/lib/toy.sh.upshift-old")" '^VERSION=0\.80\.2$'
+run_upshift status toy --plans-dir "$plans" --state-dir "$state"
+check_match "status lists the history" "$T_OUT" "^  history: an earlier upgrade finished .*; its old files are in $hist\$"
+check_match "status: this upgrade finished" "$T_OUT" '^  version 0\.80\.2 -> target 1\.0\.0$'
+
+# 3. upshift clean removes the finished upgrade's old files and the history.
+run_upshift clean toy --plans-dir "$plans" --state-dir "$state"
+check_eq "clean: exit 0" "$T_RC" 0
+check_eq "no old file is left" "$(cd "$root" && find . -name '*.upshift-old')" ""
+check_eq "nor the history" "$(ls "$state/history" 2>/dev/null)" ""
+check_eq "the new files are untouched" "$(toy_tree)" "$(toy_release_tree 1.0.0)"
+run_upshift status toy --plans-dir "$plans" --state-dir "$state"
+check_match "status says clean removed them" "$T_OUT" 'removed by upshift clean'
+
+# 4. An unfinished upgrade keeps its old files: clean is refused.
+setup || { echo "cannot set up the toy sandbox"; exit 1; }
+run_upshift run toy --plans-dir "$plans" --answers "$answers" --yes --state-dir "$state"
+check_eq "verify fails again" "$T_RC" 1
+track_toy
+run_upshift clean toy --plans-dir "$plans" --state-dir "$state"
+check_eq "clean of an unfinished upgrade: exit 3" "$T_RC" 3
+check_match "it says why" "$T_OUT" 'has not finished: rollback still needs its old files'
+check "its old files stay" test -e "$root/opt/toy/lib/toy.sh.upshift-old"
+run_upshift rollback toy --plans-dir "$plans" --yes --state-dir "$state"
+check_eq "and the rollback works" "$T_RC" 4
+check_eq "the old version is back" "$(toy_version)" 0.30.0
+track_toy
 
 t_done
