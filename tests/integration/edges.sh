@@ -3,7 +3,8 @@
 # status says "failed in verify" when verify failed; the printed resume
 # command keeps --strict-packages; the *.upshift-old files of a finished
 # upgrade move into the state directory's history when the next upgrade
-# starts (and upshift clean removes them), never an unfinished one's.
+# starts (and upshift clean removes them), never an unfinished one's; a
+# checklist confirmed for an upgrade that was rolled back is asked again.
 . "$UPSHIFT_SRCDIR/tests/lib/common.sh"
 . "$UPSHIFT_SRCDIR/tests/lib/toy.sh"
 
@@ -101,5 +102,37 @@ run_upshift rollback toy --plans-dir "$plans" --yes --state-dir "$state"
 check_eq "and the rollback works" "$T_RC" 4
 check_eq "the old version is back" "$(toy_version)" 0.30.0
 track_toy
+
+# 5. Checklists are confirmed per upgrade: the "yes" saved with an upgrade
+# that was rolled back is not the next one's confirmation. The first
+# upgrade confirms it in its answers file; the next runs on a terminal
+# (the line frontend) from the saved answers, and is asked again.
+mkdir -p "$T_DIR/plans2"
+python3 - "$plans/toy.yaml" "$T_DIR/plans2/toy.yaml" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+s = s.replace("stop: {}\n", "disconnect:\n  checklist: [{key: writers_paused, text: Writers are paused}]\n\nstop: {}\n", 1)
+open(sys.argv[2], "w").write(s)
+PY
+setup || { echo "cannot set up the toy sandbox"; exit 1; }
+cp "$answers" "$T_DIR/answers-check.yaml"
+echo "writers_paused: yes" >> "$T_DIR/answers-check.yaml"
+run_upshift run toy --plans-dir "$T_DIR/plans2" --answers "$T_DIR/answers-check.yaml" --yes --state-dir "$state"
+check_eq "the checked upgrade fails in verify" "$T_RC" 1
+track_toy
+check_match "its answers file confirmed the checklist" "$(cat "$state/answers.yaml")" '^writers_paused: "?yes"?$'
+run_upshift rollback toy --plans-dir "$T_DIR/plans2" --yes --state-dir "$state"
+check_eq "rolled back" "$T_RC" 4
+track_toy
+# On a terminal: the saved answers taken (Enter to each of the four
+# questions), then "no" to what follows: the checklist.
+out=$(cd / && { for _ in $(seq 1 4); do echo; done; for _ in $(seq 1 20); do echo no; done; } |
+	TERM=dumb timeout 120 script -qec "$UPSHIFT run toy --plans-dir $T_DIR/plans2 --state-dir $state" /dev/null 2>&1)
+check_match "the next upgrade asks for the checklist again" "$out" 'the checklist before step disconnect'
+check_match "and says why" "$out" 'writers_paused" was confirmed for an earlier upgrade, not this one: asking again'
+check_match "the log says so too" "$(cat "$state"/log/run-*.log)" 'was confirmed for an earlier upgrade, not this one'
+check_match "not confirmed now: nothing more was changed" "$out" 'checklist before step disconnect was not confirmed'
+check "the service was not stopped" toy_running
+check_eq "the old version serves" "$(toy_version)" 0.30.0
 
 t_done
