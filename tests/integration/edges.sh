@@ -135,4 +135,22 @@ check_match "not confirmed now: nothing more was changed" "$out" 'checklist befo
 check "the service was not stopped" toy_running
 check_eq "the old version serves" "$(toy_version)" 0.30.0
 
+# 6. A detect refused after staging (--strict-packages and a package holding
+# a setuid file the plan does not map) leaves nothing unpacked in the
+# state directory's staging.
+setup || { echo "cannot set up the toy sandbox"; exit 1; }
+d=$T_DIR/hostile
+rm -rf "$d" && mkdir -p "$d/other" && tar -C "$d" -xzf "$pkg" &&
+	echo x > "$d/other/suid" && chmod 4755 "$d/other/suid" &&
+	tar -C "$d" -czf "$T_DIR/hostile.tar.gz" opt other || { echo "cannot build the package"; exit 1; }
+sed "s|$pkg|$T_DIR/hostile.tar.gz|" "$answers" > "$T_DIR/answers-hostile.yaml"
+mkdir -m 700 "$state"
+run_upshift run toy --plans-dir "$plans" --answers "$T_DIR/answers-hostile.yaml" --yes --state-dir "$state" --strict-packages
+check_match "--strict-packages refuses the package" "$T_RC" '^[23]$'
+check_match "naming the setuid file" "$T_OUT" 'other/suid'
+check_eq "nothing is left unpacked in the staging directory" \
+	"$(find "$state/staging" -mindepth 1 2>/dev/null | head -n 5)" ""
+check_eq "nor beside the targets" "$(find "$root" -name '*.upshift-new')" ""
+track_toy
+
 t_done
