@@ -26,11 +26,7 @@ open(dst, "w").write(s)
 PY
 
 toy_release 0.80.2 "$pkg" || { echo "cannot build the release"; exit 1; }
-cat > "$answers" <<EOF
-root: $root
-package: $pkg
-backup_dir: $T_DIR/backups
-EOF
+toy_answers "$answers" "$root" "$pkg"
 
 setup() {
 	toy_stop
@@ -38,15 +34,10 @@ setup() {
 	toy_sandbox "$root" 0.30.0 && toy_start
 }
 
-track_toy() {
-	local pid
-	pid=$(toy_pid) && t_track "$pid"
-}
-
 # 1. Verify fails: status says so, and the resume hint keeps --strict-packages.
 setup || { echo "cannot set up the toy sandbox"; exit 1; }
 run_upshift run toy --plans-dir "$plans" --answers "$answers" --yes --state-dir "$state" --strict-packages
-track_toy
+toy_track
 check_eq "a failed verify: exit 1" "$T_RC" 1
 check_match "the resume hint keeps --strict-packages" "$T_OUT" \
 	"^ *upshift run toy --plans-dir $plans --answers $answers --yes --strict-packages --state-dir $state\$"
@@ -58,7 +49,7 @@ check_match "status: failed in verify" "$T_OUT" '^  failed in verify; fix the ca
 touch "$good"
 run_upshift run toy --plans-dir "$plans" --answers "$answers" --yes --state-dir "$state"
 check_eq "the resumed upgrade finishes" "$T_RC" 0
-track_toy
+toy_track
 olds=$(cd "$root" && find . -name '*.upshift-old' | LC_ALL=C sort)
 check_match "it kept old files beside the new ones" "$olds" 'toy\.sh\.upshift-old$'
 sum_before=$(sha256sum < "$root/opt/toy/lib/toy.sh.upshift-old")
@@ -68,7 +59,7 @@ run_upshift run toy --plans-dir "$plans" --answers "$T_DIR/answers-1.yaml" --yes
 check_eq "the next upgrade runs to the end" "$T_RC" 0
 [ "$T_RC" = 0 ] || printf '%s\n' "$T_OUT" | tail -n 5
 check_eq "it is the new version" "$(toy_version)" 1.0.0
-track_toy
+toy_track
 hist=$(ls -d "$state"/history/* 2>/dev/null | head -n 1)
 hist=${hist:-/nonexistent}
 check_eq "the finished upgrade's old files are in the history" \
@@ -93,7 +84,7 @@ check_match "status says clean removed them" "$T_OUT" 'removed by upshift clean'
 setup || { echo "cannot set up the toy sandbox"; exit 1; }
 run_upshift run toy --plans-dir "$plans" --answers "$answers" --yes --state-dir "$state"
 check_eq "verify fails again" "$T_RC" 1
-track_toy
+toy_track
 run_upshift clean toy --plans-dir "$plans" --state-dir "$state"
 check_eq "clean of an unfinished upgrade: exit 3" "$T_RC" 3
 check_match "it says why" "$T_OUT" 'has not finished: rollback still needs its old files'
@@ -101,7 +92,7 @@ check "its old files stay" test -e "$root/opt/toy/lib/toy.sh.upshift-old"
 run_upshift rollback toy --plans-dir "$plans" --yes --state-dir "$state"
 check_eq "and the rollback works" "$T_RC" 4
 check_eq "the old version is back" "$(toy_version)" 0.30.0
-track_toy
+toy_track
 
 # 5. Checklists are confirmed per upgrade: the "yes" saved with an upgrade
 # that was rolled back is not the next one's confirmation. The first
@@ -119,11 +110,11 @@ cp "$answers" "$T_DIR/answers-check.yaml"
 echo "writers_paused: yes" >> "$T_DIR/answers-check.yaml"
 run_upshift run toy --plans-dir "$T_DIR/plans2" --answers "$T_DIR/answers-check.yaml" --yes --state-dir "$state"
 check_eq "the checked upgrade fails in verify" "$T_RC" 1
-track_toy
+toy_track
 check_match "its answers file confirmed the checklist" "$(cat "$state/answers.yaml")" '^writers_paused: "?yes"?$'
 run_upshift rollback toy --plans-dir "$T_DIR/plans2" --yes --state-dir "$state"
 check_eq "rolled back" "$T_RC" 4
-track_toy
+toy_track
 # On a terminal: the saved answers taken (Enter to each of the four
 # questions), then "no" to what follows: the checklist.
 out=$(cd / && { for _ in $(seq 1 4); do echo; done; for _ in $(seq 1 20); do echo no; done; } |
@@ -151,6 +142,6 @@ check_match "naming the setuid file" "$T_OUT" 'other/suid'
 check_eq "nothing is left unpacked in the staging directory" \
 	"$(find "$state/staging" -mindepth 1 2>/dev/null | head -n 5)" ""
 check_eq "nor beside the targets" "$(find "$root" -name '*.upshift-new')" ""
-track_toy
+toy_track
 
 t_done
