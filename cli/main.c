@@ -307,6 +307,23 @@ cmd_rollback(struct cli *c)
 static int
 cmd_clean(struct cli *c)
 {
+        struct plan *p = NULL;
+        char *state, *journal;
+        bool none;
+        int r = cli_load_plan(c, &p);
+
+        if (r)
+                return r;
+        state = cli_state_dir(c, p->id);
+        journal = path_join(state, "journal");
+        none = !path_exists(journal);
+        if (none)
+                printf(_("nothing to clean: no upgrade has been started (state %s)\n"), state);
+        free(journal);
+        free(state);
+        plan_free(p);
+        if (none)
+                return EXIT_DONE;
         c->yes = true;
         c->plain = true;
         return engine_command(c, engine_clean, true);

@@ -127,6 +127,15 @@ open_state(struct engine *e, bool rollback, bool *ret_over, struct diag *d)
                                  e->opts->state_dir);
                         return RUN_INHIBITED;
                 }
+                if (!e->st.complete) {
+                        char *hist = path_join(e->opts->state_dir, "history");
+
+                        if (!path_exists(hist)) {
+                                e->fe->ops->output(e->fe, OUT_INFO, _("nothing to clean: no finished upgrade kept old files"));
+                                *ret_over = true;
+                        }
+                        free(hist);
+                }
                 return RUN_DONE;
         }
         if (!rollback && e->st.complete) {

@@ -80,6 +80,10 @@ check_eq "the new files are untouched" "$(toy_tree)" "$(toy_release_tree 1.0.0)"
 run_upshift status toy --plans-dir "$plans" --state-dir "$state"
 check_match "status says clean removed them" "$T_OUT" 'removed by upshift clean'
 
+run_upshift clean toy --plans-dir "$plans" --state-dir "$T_DIR/never"
+check_eq "clean where no upgrade ran: exit 0" "$T_RC" 0
+check_match "it says there is nothing to clean" "$T_OUT" 'nothing to clean'
+
 # 4. An unfinished upgrade keeps its old files: clean is refused.
 setup || { echo "cannot set up the toy sandbox"; exit 1; }
 run_upshift run toy --plans-dir "$plans" --answers "$answers" --yes --state-dir "$state"
