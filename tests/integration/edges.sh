@@ -8,11 +8,10 @@
 . "$UPSHIFT_SRCDIR/tests/lib/common.sh"
 . "$UPSHIFT_SRCDIR/tests/lib/toy.sh"
 
-root=$T_DIR/root
-state=$T_DIR/state
-plans=$T_DIR/plans
-answers=$T_DIR/answers.yaml
-pkg=$T_DIR/toy-0.80.2.tar.gz
+# The toy's install root and state directory; the plan, its answers and
+# the release upgraded to; the file whose presence lets verify pass.
+root=$T_DIR/root state=$T_DIR/state
+plans=$T_DIR/plans answers=$T_DIR/answers.yaml pkg=$T_DIR/toy-0.80.2.tar.gz
 good=$T_DIR/verify-passes
 
 mkdir -p "$plans"
