@@ -179,6 +179,13 @@ status_of(const struct cli *c, const char *label, const char *dir)
         printf(_("%s: state %s\n"), label, dir);
         if (st.rolled_back_at)
                 printf(_("  history: an earlier upgrade was rolled back (%s)\n"), st.rolled_back_at);
+        if (st.finished_at && st.history && *st.history)
+                /* TRANSLATORS: a time, then a directory. */
+                printf(_("  history: an earlier upgrade finished (kept %s); its old files are in %s\n"),
+                       st.finished_at, st.history);
+        else if (st.finished_at)
+                printf(_("  history: an earlier upgrade finished (kept %s); it left no old files\n"),
+                       st.finished_at);
         if (st.rolled_back && !st.started) {
                 printf(_("  no upgrade in progress: the last one was rolled back; the next run starts a new one\n"));
                 printf(_("  service: up on the old version (the rollback checked it)\n"));
@@ -208,6 +215,11 @@ status_of(const struct cli *c, const char *label, const char *dir)
                        damage.good_records);
         service_line(&st);
         standing(&st, held == 1, resume, rollback);
+        if (st.complete && st.old_files_removed)
+                printf(_("  its old files (*.upshift-old) were removed by upshift clean\n"));
+        else if (st.complete)
+                printf(_("  its old files stay beside the new ones as *.upshift-old until the next upgrade moves them into %s/history, or upshift clean removes them\n"),
+                       dir);
 out:
         free(resume);
         free(rollback);

@@ -193,6 +193,8 @@ cli_command(const struct cli *c, const char *sub)
                         push_option(&v, "--target", c->target, false);
                 if (c->yes)
                         strv_push(&v, "--yes");
+                if (c->strict_packages && strcmp(sub, "run") == 0)
+                        strv_push(&v, "--strict-packages");
                 if (c->plain)
                         strv_push(&v, "--plain");
         }
@@ -301,6 +303,32 @@ cmd_rollback(struct cli *c)
         return engine_command(c, engine_rollback, true);
 }
 
+/* The command is the confirmation; the line frontend says what it did. */
+static int
+cmd_clean(struct cli *c)
+{
+        struct plan *p = NULL;
+        char *state, *journal;
+        bool none;
+        int r = cli_load_plan(c, &p);
+
+        if (r)
+                return r;
+        state = cli_state_dir(c, p->id);
+        journal = path_join(state, "journal");
+        none = !path_exists(journal);
+        if (none)
+                printf(_("nothing to clean: no upgrade has been started (state %s)\n"), state);
+        free(journal);
+        free(state);
+        plan_free(p);
+        if (none)
+                return EXIT_DONE;
+        c->yes = true;
+        c->plain = true;
+        return engine_command(c, engine_clean, true);
+}
+
 static int
 cmd_attach(struct cli *c)
 {
@@ -350,6 +378,9 @@ static const struct subcommand subcommands[] = {
         {"rollback", "PLAN [--answers FILE] [--yes]",
          N_("undo the upgrade: data from the backup, old files back, service started"),
          cmd_rollback, true},
+        {"clean", "PLAN",
+         N_("remove the old files (*.upshift-old) a finished upgrade kept"),
+         cmd_clean, true},
 };
 
 static void

@@ -246,6 +246,13 @@ on_line(void *ud, int fd, const char *line)
         e->fe->ops->output(e->fe, fd == 2 ? OUT_STDERR : OUT_STDOUT, line);
 }
 
+/* A command that runs for long says so, in the log and to the operator. */
+static void
+on_notice(void *ud, const char *text)
+{
+        engine_say(ud, OUT_INFO, "%s", text);
+}
+
 int
 engine_exec(struct engine *e, struct exec_opts *o, struct exec_result *ret, struct diag *d)
 {
@@ -269,6 +276,7 @@ engine_exec(struct engine *e, struct exec_opts *o, struct exec_result *ret, stru
         o->env = env.v;
         o->log_fd = e->log.fd;
         o->on_line = on_line;
+        o->on_notice = on_notice;
         o->ud = e;
         o->interrupt = e->uninterruptible ? NULL : e->opts->interrupt;
         r = exec_run(o, ret, d);

@@ -88,6 +88,13 @@ enum run_outcome engine_run(const struct plan *p, const struct answers *a,
 enum run_outcome engine_rollback(const struct plan *p, const struct answers *a,
                                  const struct engine_opts *o, struct frontend *fe,
                                  struct diag *d);
+/* upshift clean: remove the *.upshift-old files of the finished upgrade and
+ * the old files kept in the state directory's history (engine_history.c).
+ * RUN_DONE, or RUN_INHIBITED when the upgrade has not finished (rollback
+ * still needs them), or why it stopped. */
+enum run_outcome engine_clean(const struct plan *p, const struct answers *a,
+                              const struct engine_opts *o, struct frontend *fe,
+                              struct diag *d);
 
 /* Default directories. New strings. */
 char *engine_default_state_dir(const char *plan_id);

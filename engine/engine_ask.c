@@ -464,6 +464,24 @@ engine_ask(struct engine *e, struct diag *d)
         return RUN_STEP_FAILED;
 }
 
+/* A checklist item the operator confirmed in this upgrade: the fact
+ * "checklist.KEY". A "yes" in the answers saved with an earlier upgrade
+ * (one rolled back) is not a confirmation of this one: asked again. */
+#define CHECKLIST_FACT "checklist."
+
+static bool
+confirmed_now(struct engine *e, const struct question *q)
+{
+        char *fk = xasprintf("%s%s", CHECKLIST_FACT, q->key);
+        bool now = engine_fact(e, fk) != NULL;
+
+        free(fk);
+        if (!now)
+                engine_say(e, OUT_INFO, _("checklist: \"%s\" was confirmed for an earlier upgrade, not this one: asking again"),
+                           q->key);
+        return now;
+}
+
 enum run_outcome
 engine_ask_checklist(struct engine *e, enum step_id id, struct diag *d)
 {
@@ -484,7 +502,7 @@ engine_ask_checklist(struct engine *e, enum step_id id, struct diag *d)
                 struct diag xd = {0};
                 char *text = NULL;
 
-                if (q == NULL || !missing(e, q))
+                if (q == NULL || (!missing(e, q) && confirmed_now(e, q)))
                         continue;
                 if (g == NULL)
                         /* TRANSLATORS: %s is a step's name ("disconnect") */
@@ -508,11 +526,16 @@ engine_ask_checklist(struct engine *e, enum step_id id, struct diag *d)
                 if ((r = ask_group(&a, 0)) != STEP_BACK)
                         break;
         if (r == STEP_OK)
-                for (size_t i = 0; i < nq; i++) {
+                for (size_t i = 0; i < nq && r == STEP_OK; i++) {
+                        char *fk = xasprintf("%s%s", CHECKLIST_FACT, qs[i].key);
+
                         kvlist_set(&e->asked->kv, qs[i].key, "yes");
                         vars_set(&e->vars, qs[i].key, "yes");
                         engine_say(e, OUT_INFO, _("checklist: the operator confirmed: %s"),
                                    qs[i].text);
+                        if (engine_fact_set(e, fk, "yes", d) < 0)
+                                r = STEP_FAILED;
+                        free(fk);
                 }
         asking_release(&a);
         for (size_t i = 0; i < nq; i++)

@@ -34,6 +34,9 @@ struct engine {
         struct answers           *asked;            /* what engine_ask gathered, or NULL */
         struct strv               queued_keys;      /* facts queued, not journaled yet */
         struct strv               queued_values;
+        bool                      clean;            /* upshift clean */
+        bool                      next_upgrade;     /* the last upgrade finished: keep its
+                                                       old files, start afresh */
 };
 
 /* Append r to the journal and fold it into e->st; releases r. */
@@ -106,5 +109,10 @@ enum run_outcome engine_ask(struct engine *e, struct diag *d);
  * yet, when the step is due. RUN_DONE when all are yes (or nothing to
  * ask), or RUN_STEP_FAILED with d set: the operator did not confirm them. */
 enum run_outcome engine_ask_checklist(struct engine *e, enum step_id id, struct diag *d);
+/* The finished upgrade's *.upshift-old files (the journal's swap targets)
+ * moved into STATE/history/TIME/ and {ev: upgrade_kept} journaled, which
+ * starts the next upgrade afresh; or, remove, deleted (and the history
+ * with them), {ev: old_files_removed}. 0, or a negative errno with d. */
+int  engine_history_keep(struct engine *e, bool remove, struct diag *d);
 
 #endif

@@ -121,7 +121,31 @@ open_state(struct engine *e, bool rollback, bool *ret_over, struct diag *d)
                 diag_set(d, _("a rollback of this upgrade was interrupted: finish it first, with upshift rollback"));
                 return RUN_BAD_INPUT;
         }
+        if (e->clean) {
+                if ((e->st.started && !e->st.complete) || e->st.rolling_back) {
+                        diag_set(d, _("the upgrade in %s has not finished: rollback still needs its old files; finish it or roll it back, then clean"),
+                                 e->opts->state_dir);
+                        return RUN_INHIBITED;
+                }
+                if (!e->st.complete) {
+                        char *hist = path_join(e->opts->state_dir, "history");
+
+                        if (!path_exists(hist)) {
+                                e->fe->ops->output(e->fe, OUT_INFO, _("nothing to clean: no finished upgrade kept old files"));
+                                *ret_over = true;
+                        }
+                        free(hist);
+                }
+                return RUN_DONE;
+        }
         if (!rollback && e->st.complete) {
+                const char *want = e->opts->target ? e->opts->target : e->plan->target;
+
+                /* Another target: the next upgrade (its old files go first). */
+                if (want && e->st.target && strcmp(want, e->st.target) != 0) {
+                        e->next_upgrade = true;
+                        return RUN_DONE;
+                }
                 e->fe->ops->output(e->fe, OUT_INFO, _("nothing left to do: this upgrade has finished"));
                 *ret_over = true;
                 return RUN_DONE;
@@ -158,6 +182,16 @@ open_run(struct engine *e, const char *action, bool rollback, struct diag *d)
                 return RUN_BAD_INPUT;
         if (journal_open(o->state_dir, e->plan->id, &e->journal, d) < 0)
                 return RUN_STEP_FAILED;
+        /* The finished upgrade's old files go to history; the next starts. */
+        if (e->next_upgrade) {
+                if (engine_history_keep(e, false, d) < 0)
+                        return RUN_STEP_FAILED;
+                strv_release(&e->hops);
+                e->hop = e->st.hop;
+                vars_release(&e->vars);
+                if (engine_vars(e->plan, e->answers, o->state_dir, o->target, &e->st.facts, &e->vars, d) < 0)
+                        return RUN_BAD_INPUT;
+        }
         if (runlog_open(&e->log, o->state_dir, e->st.runs + 1, d) < 0)
                 return RUN_STEP_FAILED;
         runlog_printf(&e->log, "upshift %s: %s of plan %s (%s), state %s", PACKAGE_VERSION, action,
@@ -189,7 +223,7 @@ open_start(struct engine *e, const char *action, struct diag *d)
         struct run_info ri = {
                 .plan_id = e->plan->id, .plan_title = e->plan->title, .host = host,
                 .state_dir = e->opts->state_dir,
-                .resuming = e->st.started && strcmp(action, "rollback") != 0,
+                .resuming = e->st.started && strcmp(action, "run") == 0,
         };
 
         gethostname(host, sizeof host - 1);
@@ -217,11 +251,13 @@ enum run_outcome
 engine_open(struct engine *e, const char *action, bool *ret_over, struct diag *d)
 {
         struct journal_damage damage = {0};
-        bool rollback = strcmp(action, "rollback") == 0, over = false;
+        /* clean, like rollback, asks and saves no answers */
+        bool rollback = strcmp(action, "run") != 0, over = false;
         enum run_outcome out;
         char *was;
         int r;
 
+        e->clean = strcmp(action, "clean") == 0;
         e->log.fd = -1;
         state_init(&e->st);
         e->new_state_dir = e->opts->new_state_dir || !path_exists(e->opts->state_dir);
@@ -330,7 +366,9 @@ engine_start(const struct plan *p, const struct answers *a, const struct engine_
         e.runner.run = engine_runner_run;
         e.runner.ud = &e;
         out = engine_open(&e, action, &over, d);
-        if (out == RUN_DONE && !over)
+        if (out == RUN_DONE && !over && e.clean)
+                out = engine_history_keep(&e, true, d) < 0 ? RUN_STEP_FAILED : RUN_DONE;
+        else if (out == RUN_DONE && !over)
                 out = strcmp(action, "rollback") == 0 ? engine_undo_all(&e, d) : engine_loop(&e, d);
         return engine_close(&e, out, d);
 }
@@ -347,4 +385,11 @@ engine_rollback(const struct plan *p, const struct answers *a, const struct engi
                 struct frontend *fe, struct diag *d)
 {
         return engine_start(p, a, o, fe, "rollback", d);
+}
+
+enum run_outcome
+engine_clean(const struct plan *p, const struct answers *a, const struct engine_opts *o,
+             struct frontend *fe, struct diag *d)
+{
+        return engine_start(p, a, o, fe, "clean", d);
 }

@@ -61,6 +61,8 @@ state_release(struct run_state *s)
         free(s->last_result);
         free(s->first_time);
         free(s->rolled_back_at);
+        free(s->history);
+        free(s->finished_at);
         free(s->plan_id);
         free(s->plan_sha256);
         free(s->last_time);
@@ -122,18 +124,28 @@ apply_run(struct run_state *s, const char *ev, const struct jrec *r, const char 
 /* {ev: rollback_end, result: done}: the upgrade is over (history: when it
  * was rolled back), the next run starts afresh. */
 static void
-apply_rolled_back(struct run_state *s)
+apply_rolled_back(struct run_state *s, const struct jrec *kept)
 {
         int runs = s->runs;
-        char *last = s->last_time, *plan = s->plan_id;
+        char *last = s->last_time, *plan = s->plan_id, *back = s->rolled_back_at;
+        char *hist = s->history, *fin = s->finished_at;
 
-        s->last_time = s->plan_id = NULL;
+        s->last_time = s->plan_id = s->rolled_back_at = s->history = s->finished_at = NULL;
         state_release(s);
         s->runs = runs;
         s->last_time = last;
         s->plan_id = plan;
-        s->rolled_back_at = xstrdup(last);
-        s->rolled_back = true;
+        s->rolled_back_at = back;
+        s->history = hist;
+        s->finished_at = fin;
+        if (kept == NULL) {
+                replace(&s->rolled_back_at, last);
+                s->rolled_back = true;
+                return;
+        }
+        /* {ev: upgrade_kept}: a finished upgrade, its old files in history. */
+        replace(&s->finished_at, last ? last : "?");
+        replace(&s->history, jrec_get(kept, "history") ? jrec_get(kept, "history") : "");
 }
 
 /* The events of one step and of its undo: 1 when ev is not one of them. */
@@ -221,9 +233,14 @@ state_apply(struct run_state *s, const struct jrec *r, struct diag *d)
                 const char *res = jrec_get(r, "result");
 
                 if (res && strcmp(res, "done") == 0) {
-                        apply_rolled_back(s);
+                        apply_rolled_back(s, NULL);
                         return 0;
                 }
+        } else if (strcmp(ev, "upgrade_kept") == 0) {
+                apply_rolled_back(s, r);
+                return 0;
+        } else if (strcmp(ev, "old_files_removed") == 0) {
+                s->old_files_removed = true;
         } else if (strcmp(ev, "fact") == 0) {
                 if ((ret = apply_fact(s, r, d)) < 0)
                         return ret;

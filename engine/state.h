@@ -19,6 +19,11 @@
  *                                                     the next run starts afresh
  *   {ev: hop_start, hop}                              swap, migrate and verify
  *                                                     begin again, for hop N >= 2
+ *   {ev: upgrade_kept, history, files}                the finished upgrade is over,
+ *                                                     its old files moved to history
+ *                                                     (engine_history.c); the next
+ *                                                     upgrade starts afresh
+ *   {ev: old_files_removed, files}                    upshift clean removed them
  * result is one of done, failed, inhibited, refused.
  *
  * A path of several hops (the fact "hops" lists each hop's target) runs
@@ -56,6 +61,9 @@ struct run_state {
         char             *last_result;          /* of the last run_end, or NULL */
         char             *first_time;           /* time of this upgrade's first run_start */
         char             *rolled_back_at;       /* time of the last rollback_end done, or NULL */
+        char             *finished_at;          /* when the last finished upgrade was kept, or NULL */
+        char             *history;              /* where its old files went ("": none), or NULL */
+        bool              old_files_removed;    /* upshift clean removed this upgrade's old files */
         char             *plan_id;              /* from the journal's header, or NULL */
         char             *plan_sha256;          /* of the last run_start, or NULL */
         char             *last_time;            /* time of the last record */

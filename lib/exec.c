@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -310,6 +311,22 @@ try_reap(pid_t pid, int *ret_status)
         return true;
 }
 
+/* "still running after 5s: CMD", to on_notice or the log. */
+static void
+still_running(const struct exec_opts *o, int64_t ms)
+{
+        char *cmd = o->argv ? exec_argv_display(o->argv) : exec_shell_display(o->shell);
+        /* TRANSLATORS: a duration in seconds ("5s"), then a command. */
+        char *text = xasprintf(_("still running after %llds: %s"), (long long)(ms / 1000), cmd);
+
+        if (o->on_notice)
+                o->on_notice(o->ud, text);
+        else if (o->log_fd >= 0)
+                (void)dprintf(o->log_fd, "%s\n", text);
+        free(text);
+        free(cmd);
+}
+
 static int64_t
 min_wait(int64_t a, int64_t until, int64_t now)
 {
@@ -332,6 +349,7 @@ supervise(struct runstate *rs, pid_t pid, int out_r, int err_r)
         };
         int64_t start = now_ms(), now, term_at = 0, kill_at = 0, reap_at = 0;
         int64_t deadline = o->timeout_ms > 0 ? start + o->timeout_ms : INT64_MAX;
+        int64_t notice_at = start + (o->notice_ms > 0 ? o->notice_ms : EXEC_NOTICE_MS);
         int pidfd = open_pidfd(pid);
         bool reaped = false, killing = false, killed = false;
 
@@ -375,8 +393,12 @@ supervise(struct runstate *rs, pid_t pid, int out_r, int err_r)
                                 break;
                         wait = min_wait(wait, end, now);
                 }
+                if (!reaped && !killing && now >= notice_at) {
+                        still_running(o, now - start);
+                        notice_at = start + 2 * (now - start);
+                }
                 if (!reaped && !killing)
-                        wait = min_wait(wait, deadline, now);
+                        wait = min_wait(min_wait(wait, deadline, now), notice_at, now);
                 if (killing && !killed)
                         wait = min_wait(wait, term_at + EXEC_KILL_GRACE, now);
                 if (!reaped && pidfd < 0 && s[0].fd < 0 && s[1].fd < 0 && wait > 20)

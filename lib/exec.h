@@ -35,7 +35,15 @@ struct exec_opts {
         char *const *mask;
         /* When non-NULL and it becomes non-zero, the child's group is asked to stop. */
         volatile sig_atomic_t *interrupt;
+        /* A command that runs for long is said to: "still running after 5s:
+         * CMD", after notice_ms (0: EXEC_NOTICE_MS), then each time twice as
+         * long has gone by. Each notice goes to on_notice, or when it is
+         * NULL to log_fd. */
+        void       (*on_notice)(void *ud, const char *text);
+        long         notice_ms;
 };
+
+#define EXEC_NOTICE_MS 5000
 
 struct exec_result {
         int     status;                 /* exit code; 128+N when killed by signal N; -1: not started */

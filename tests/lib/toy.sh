@@ -174,3 +174,15 @@ toy_release_tree() {
 		(TOY_ROOT=$d toy_tree)
 	rm -rf "$d"
 }
+
+# toy_answers FILE ROOT PACKAGE: an answers file for the toy plan, its
+# backups in $T_DIR/backups.
+toy_answers() {
+	printf 'root: %s\npackage: %s\nbackup_dir: %s\n' "$2" "$3" "$T_DIR/backups" > "$1"
+}
+
+# The server upshift started, for cleanup (never pid 0: kill 0 is the group).
+toy_track() {
+	local pid
+	pid=$(toy_pid) && t_track "$pid"
+}

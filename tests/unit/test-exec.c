@@ -370,6 +370,52 @@ test_daemon_holding_pipes(void **state)
         lines_release(&l);
 }
 
+/* A command that runs for long says so while it runs: the notice makes the
+ * file the command waits for, so the command ends only once it came. */
+struct notices {
+        struct strv text;
+        char       *file;
+};
+
+static void
+notice(void *ud, const char *text)
+{
+        struct notices *n = ud;
+        int fd;
+
+        strv_push(&n->text, text);
+        fd = open(n->file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+                close(fd);
+}
+
+static void
+test_still_running_notice(void **state)
+{
+        char *dir = *state, *file;
+        char *argv[] = { "sh", "-c", "while [ ! -e \"$1\" ]; do sleep 0.05; done", "sh", NULL, NULL };
+        struct notices n = {0};
+        struct exec_opts o = { .argv = argv, .timeout_ms = 60000, .log_fd = -1,
+                               .on_notice = notice, .notice_ms = 100 };
+        struct exec_result r;
+        struct diag d = {0};
+
+        file = path_join(dir, "noticed");
+        argv[4] = file;
+        n.file = file;
+        o.ud = &n;
+        assert_int_equal(exec_run(&o, &r, &d), 0);
+        assert_false(r.timed_out);
+        assert_int_equal(r.status, 0);
+        assert_true(n.text.n >= 1);
+        assert_true(strncmp(n.text.v[0], "still running after ", 20) == 0);
+        assert_non_null(strstr(n.text.v[0], "s: sh -c "));
+        assert_non_null(strstr(n.text.v[0], "sleep 0.05"));
+        exec_result_release(&r);
+        strv_release(&n.text);
+        free(file);
+}
+
 static void
 test_argv_display(void **state)
 {
@@ -426,6 +472,8 @@ main(void)
                 cmocka_unit_test(test_long_line_chunks_and_capture_cap),
                 cmocka_unit_test(test_err_tail_keeps_last_lines),
                 cmocka_unit_test(test_daemon_holding_pipes),
+                cmocka_unit_test_setup_teardown(test_still_running_notice, t_setup_dir,
+                                                t_teardown_dir),
                 cmocka_unit_test(test_argv_display),
                 cmocka_unit_test(test_headline),
         };
