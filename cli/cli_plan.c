@@ -25,7 +25,7 @@ show_hops(struct step_describe *s, const char *state_dir)
         enum step_id first, last;
 
         for (size_t i = 0; i < p->path_stops.n; i++)
-                if (version_compare(p->path_stops.v[i], target) < 0)
+                if (version_compare_as(p->version_scheme, p->path_stops.v[i], target) < 0)
                         strv_push(&hops, p->path_stops.v[i]);
         strv_push(&hops, target);
         list = strv_join(hops.v, hops.n, ", ");
@@ -107,7 +107,7 @@ check_packages(const struct cli *c, const struct plan *p, const struct answers *
         int r = 0;
 
         for (size_t i = 0; target != NULL && i < p->path_stops.n; i++)
-                if (version_compare(p->path_stops.v[i], target) < 0)
+                if (version_compare_as(p->version_scheme, p->path_stops.v[i], target) < 0)
                         strv_push(&hops, p->path_stops.v[i]);
         strv_push(&hops, target != NULL ? target : "");
         for (unsigned h = 1; h <= hops.n && r == 0; h++) {

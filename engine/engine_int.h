@@ -34,6 +34,7 @@ struct engine {
         struct answers           *asked;            /* what engine_ask gathered, or NULL */
         struct strv               queued_keys;      /* facts queued, not journaled yet */
         struct strv               queued_values;
+        char                     *version_change;   /* the report's, or NULL */
 };
 
 /* Append r to the journal and fold it into e->st; releases r. */

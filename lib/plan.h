@@ -181,6 +181,7 @@ struct plan {
         char  *description;             /* or NULL */
         char  *target;                  /* default target version, or NULL */
         char  *min_version;             /* oldest version the plan can upgrade, or NULL */
+        enum version_scheme version_scheme;     /* how versions are ordered */
         struct strv   path_stops;       /* mandatory intermediate versions (path: stops:) */
 
         struct question *ask;           /* ask: items first, then checklist items */

@@ -33,14 +33,14 @@ step_cond(struct step_ctx *ctx, const struct cond *c, bool *ret_holds)
                 return 0;
         if (c->version) {
                 v = vars_get(ctx->vars, "version");
-                if (v == NULL || !vrange_match(c->version, v)) {
+                if (v == NULL || !vrange_match_as(c->version, ctx->plan->version_scheme, v)) {
                         *ret_holds = false;
                         return 0;
                 }
         }
         if (c->target) {
                 v = vars_get(ctx->vars, "target");
-                if (v == NULL || !vrange_match(c->target, v)) {
+                if (v == NULL || !vrange_match_as(c->target, ctx->plan->version_scheme, v)) {
                         *ret_holds = false;
                         return 0;
                 }

@@ -229,7 +229,8 @@ migrate_describe(struct step_describe *s)
                 const struct vrange *t = p->migrate.v[i].when.target;
 
                 /* In a hop, only what its target runs. */
-                if (s->hop > 0 && t && !vrange_match(t, vars_get(s->vars, "target")))
+                if (s->hop > 0 && t &&
+                    !vrange_match_as(t, p->version_scheme, vars_get(s->vars, "target")))
                         continue;
                 describe_cond(s, &p->migrate.v[i].when);
                 if (p->migrate.v[i].point_of_no_return) {

@@ -1,0 +1,180 @@
+/* test-plan-lang.c: the plan language's additions of issue 14 (plan.h,
+ * man/upshift-plan.5): version_scheme:, ${package_version}. */
+#include <config.h>
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lib/hops.h"
+#include "lib/plan.h"
+#include "steps/step.h"
+#include "testlib.h"
+
+#define BAD SRCDIR "/tests/data/bad-plans"
+
+static const char head[] = "schema: 1\nid: t\ntitle: T\n";
+static const char detect[] =
+        "detect:\n"
+        "  version: {run: [tool, --version], match: '(\\S+)'}\n";
+
+/* Load head + text from a file in dir; NULL with the message in d when it
+ * does not load. */
+static struct plan *
+load_text(const char *dir, const char *text, struct diag *d)
+{
+        struct plan *p = NULL;
+        char *path = xasprintf("%s/plan.yaml", dir);
+        char *all = xasprintf("%s%s", head, text);
+
+        t_write_text(path, all);
+        free(all);
+        if (step_plan_load(path, &p, d) < 0)
+                p = NULL;
+        free(path);
+        return p;
+}
+
+static struct plan *
+load_ok(const char *dir, const char *text)
+{
+        struct diag d = {0};
+        struct plan *p = load_text(dir, text, &d);
+
+        if (p == NULL)
+                fail_msg("%s", d.msg);
+        return p;
+}
+
+/* A file of tests/data/bad-plans: its error is the one its first line
+ * ("# expect: LINE:COL: REGEX") names; the regex is checked by
+ * tests/integration/bad-input.sh, the position and words here. */
+static void
+expect_bad(const char *name, const char *where, const char *words)
+{
+        struct plan *p = NULL;
+        struct diag d = {0};
+        char *path = xasprintf("%s/%s", BAD, name), *want = xasprintf("%s:%s: ", path, where);
+
+        assert_int_equal(step_plan_load(path, &p, &d), -EINVAL);
+        assert_null(p);
+        if (strncmp(d.msg, want, strlen(want)) != 0 || strstr(d.msg, words) == NULL)
+                fail_msg("message \"%s\" is not \"%s...%s...\"", d.msg, want, words);
+        free(path);
+        free(want);
+}
+
+/* The hops from installed to target, joined by spaces, or "E<errno>". */
+static char *
+path_of(const struct plan *p, const char *installed, const char *target)
+{
+        struct strv v = {0};
+        struct diag d = {0};
+        char *s;
+        int r = hops_compute(p, installed, target, &v, &d);
+
+        if (r < 0)
+                return xasprintf("E%d", -r);
+        s = hops_join(&v);
+        strv_release(&v);
+        return s;
+}
+
+static void
+expect_path(const struct plan *p, const char *installed, const char *target, const char *want)
+{
+        char *got = path_of(p, installed, target);
+
+        if (strcmp(got, want) != 0)
+                fail_msg("%s -> %s: got \"%s\", want \"%s\"", installed, target, got, want);
+        free(got);
+}
+
+static void
+test_version_scheme(void **state)
+{
+        const char *dir = *state;
+        char *text = xasprintf("version_scheme: debian\ntarget: 1.6.18-1+deb12u1\n"
+                               "path: {stops: [1.6.18-1]}\n%s", detect);
+        struct plan *p = load_ok(dir, text), *sem;
+
+        free(text);
+        assert_int_equal(p->version_scheme, VERSION_DEBIAN);
+        /* A Debian security update is a target, with dpkg's ordering. */
+        expect_path(p, "1.6.18-1", "1.6.18-1+deb12u1", "1.6.18-1+deb12u1");
+        expect_path(p, "1.6.18", "1.6.18-1+deb12u1", "1.6.18-1 1.6.18-1+deb12u1");
+        expect_path(p, "1.6.18-1+deb12u2", "1.6.18-1+deb12u1", "E33");  /* EDOM */
+        expect_path(p, "1.6.17-2", "1.6.18~rc1", "1.6.18~rc1");
+        plan_free(p);
+
+        /* Without it: semantic, where the same target is older. */
+        sem = load_ok(dir, detect);
+        assert_int_equal(sem->version_scheme, VERSION_SEMANTIC);
+        expect_path(sem, "1.6.18", "1.6.18-1+deb12u1", "E33");
+        plan_free(sem);
+
+        text = xasprintf("version_scheme: rpm\n%s", detect);
+        p = load_ok(dir, text);
+        free(text);
+        assert_int_equal(p->version_scheme, VERSION_RPM);
+        expect_path(p, "2.4.57-5.el9", "2.4.57-8.el9", "2.4.57-8.el9");
+        plan_free(p);
+}
+
+/* The path's stops are ordered by the plan's scheme. */
+static void
+test_version_scheme_stops(void **state)
+{
+        struct diag d = {0};
+        char *text = xasprintf("version_scheme: debian\n"
+                               "path: {stops: [1.6.18-1+deb12u1, 1.6.18]}\n%s", detect);
+        struct plan *p = load_text(*state, text, &d);
+
+        free(text);
+        assert_null(p);
+        assert_non_null(strstr(d.msg, "plan.yaml:5:"));
+        assert_non_null(strstr(d.msg, "increasing order"));
+}
+
+static void
+test_bad_scheme(void **state)
+{
+        (void)state;
+        expect_bad("version-scheme.yaml", "5:17", "unknown version scheme \"dpkg\"");
+}
+
+/* ${package_version} is a built-in variable. */
+static void
+test_package_version_var(void **state)
+{
+        char *text = xasprintf("%s  checks:\n"
+                               "    - {run: [echo, \"${package_version}\"], match: deb12u}\n",
+                               detect);
+        struct plan *p = load_ok(*state, text);
+
+        free(text);
+        assert_int_equal(p->detect.n_checks, 1);
+        plan_free(p);
+}
+
+int
+main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_version_scheme, t_setup_dir,
+                                                t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_version_scheme_stops, t_setup_dir,
+                                                t_teardown_dir),
+                cmocka_unit_test(test_bad_scheme),
+                cmocka_unit_test_setup_teardown(test_package_version_var, t_setup_dir,
+                                                t_teardown_dir),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
