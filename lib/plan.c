@@ -127,6 +127,10 @@ check_ref(void *ud, const char *name, size_t off)
                             rc->ref->name);
         if (pis_builtin(name) || plan_question(p, name))
                 return 0;
+        if (str_startswith(name, "fact.")) {    /* checked with the other facts */
+                pname_add(&c->facts_used, name + 5, &at);
+                return 0;
+        }
         if (strcmp(name, "item") == 0)          /* foreach: commands escaped theirs */
                 return perr(c, &at, _("\"${item}\" is only set in a command with foreach: "
                                       "(it holds one line of the fact that foreach: names)"));

@@ -229,6 +229,8 @@ detect_run(struct step_ctx *ctx)
                 key = xasprintf(FACT_PLAN_PREFIX "%s", f->name);
                 r = step_fact_set(ctx, key, value, ctx->diag);
                 if (r == 0)
+                        vars_set(ctx->vars, key, value);        /* ${fact.NAME} */
+                if (r == 0)
                         step_say(ctx, OUT_INFO, _("%s: %s"), f->name,
                                    strchr(value, '\n') ? _("(several lines)") : value);
                 free(key);

@@ -1,5 +1,5 @@
 /* test-plan-lang.c: the plan language's additions of issue 14 (plan.h,
- * man/upshift-plan.5): version_scheme:, ${package_version}. */
+ * man/upshift-plan.5): version_scheme:, ${package_version}, facts as values. */
 #include <config.h>
 
 #include <errno.h>
@@ -163,6 +163,58 @@ test_package_version_var(void **state)
         plan_free(p);
 }
 
+/* reject:, stream:, at_least:, at_most:, differs:, within:, ${fact.NAME}. */
+static void
+test_fact_values(void **state)
+{
+        char *text = xasprintf(
+                "%s  facts:\n"
+                "    rows: {run: [count], reject: 'ERROR', stream: both}\n"
+                "    v: {run: [tool, -v], stream: stderr, match: 'v(\\S+)'}\n"
+                "migrate:\n"
+                "  - run: [echo, \"${fact.rows}\"]\n"
+                "verify:\n"
+                "  checks:\n"
+                "    - {same: rows, within: 5%%}\n"
+                "    - {at_least: rows}\n"
+                "    - {at_most: rows}\n"
+                "    - {differs: v}\n"
+                "    - {same: v}\n"
+                "    - {same: rows, within: 0.5}\n", detect);
+        struct plan *p = load_ok(*state, text);
+        const struct check *ck = p->verify.checks;
+
+        free(text);
+        assert_string_equal(p->detect.facts[0].cmd.reject, "ERROR");
+        assert_int_equal(p->detect.facts[0].cmd.stream, STREAM_BOTH);
+        assert_int_equal(p->detect.facts[1].cmd.stream, STREAM_STDERR);
+        assert_int_equal(p->detect.version.stream, STREAM_STDOUT);
+        assert_int_equal(p->verify.n_checks, 6);
+        assert_string_equal(ck[0].same, "rows");
+        assert_int_equal(ck[0].cmp, FACT_SAME);
+        assert_true(ck[0].within > 0.0499 && ck[0].within < 0.0501);
+        assert_int_equal(ck[1].cmp, FACT_AT_LEAST);
+        assert_string_equal(ck[1].same, "rows");
+        assert_int_equal(ck[2].cmp, FACT_AT_MOST);
+        assert_int_equal(ck[3].cmp, FACT_DIFFERS);
+        assert_string_equal(ck[3].same, "v");
+        assert_int_equal(ck[4].cmp, FACT_SAME);
+        assert_true(ck[4].within == 0);
+        assert_true(ck[5].within > 0.499 && ck[5].within < 0.501);
+        plan_free(p);
+}
+
+static void
+test_bad_fact_values(void **state)
+{
+        (void)state;
+        expect_bad("bad-stream.yaml", "11:45", "unknown stream \"stdio\"");
+        expect_bad("within-without-same.yaml", "13:32", "within: needs same:");
+        expect_bad("bad-within.yaml", "13:28", "bad within: \"five\"");
+        expect_bad("two-compares.yaml", "13:30", "compares one way: same: or at_least:");
+        expect_bad("unknown-fact-var.yaml", "12:43", "unknown fact \"kyes\"");
+}
+
 int
 main(void)
 {
@@ -174,6 +226,8 @@ main(void)
                 cmocka_unit_test(test_bad_scheme),
                 cmocka_unit_test_setup_teardown(test_package_version_var, t_setup_dir,
                                                 t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_fact_values, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test(test_bad_fact_values),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
