@@ -195,7 +195,7 @@ pcmd_fields(struct pctx *c, const struct ynode *n, struct cmd *cmd,
                 if ((r = pargv(c, run, &cmd->argv)) < 0)
                         return r;
         } else {
-                if ((r = pstr(c, shell, &cmd->shell)) < 0)
+                if ((r = pshell(c, shell, &cmd->shell)) < 0)
                         return r;
                 if (cmd->shell[0] == '\0')
                         return perr(c, shell, _("shell: is empty (expected a script)"));

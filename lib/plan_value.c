@@ -32,6 +32,54 @@ pcmd_output(struct pctx *c, const struct ynode *n, struct cmd *cmd)
                     v->kind == YNODE_SCALAR ? v->str : "?");
 }
 
+static bool
+shell_name_char(int ch, bool first)
+{
+        return ch == '_' || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+               (!first && ch >= '0' && ch <= '9');
+}
+
+int
+pshell(struct pctx *c, const struct ynode *n, char **ret)
+{
+        const char *s;
+
+        if (n->kind != YNODE_SCALAR)
+                return perr(c, n, _("expected a string, not %s"), ynode_kind_text(n));
+        for (s = n->str; (s = strchr(s, '$')) != NULL; s++) {
+                const char *name = s + 1 + (s[1] == '{'), *e = name;
+
+                while (shell_name_char((unsigned char)*e, e == name))
+                        e++;
+                if (s[1] == '{' && *e == '.' && e > name) {
+                        char *as = xstrndup(name, strcspn(name, "}"));
+                        int r;
+
+                        for (char *p = as; *p; p++)
+                                if (*p == '.')
+                                        *p = '_';
+                        /* TRANSLATORS: a name such as "fact.rows", then the
+                         * same with "_" ("fact_rows"); keep ${...}, shell:,
+                         * "." and "_" as they are. */
+                        r = perr(c, n, _("\"${%.*s}\" in a shell: script is the shell's, "
+                                         "which cannot read that name: write \"$%s\" (plan "
+                                         "variables reach the script as environment variables, "
+                                         "a \".\" as \"_\")"), (int)strlen(as), name, as);
+                        free(as);
+                        return r;
+                }
+                if (e - name > 5 && strncmp(name, "fact_", 5) == 0) {
+                        char *fact = xstrndup(name + 5, (size_t)(e - name - 5));
+
+                        pname_add(&c->facts_used, fact, n);
+                        free(fact);
+                }
+        }
+        free(*ret);
+        *ret = xstrdup(n->str);
+        return 0;
+}
+
 static const struct {
         const char   *key;
         enum fact_cmp cmp;

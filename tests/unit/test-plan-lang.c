@@ -215,6 +215,25 @@ test_bad_fact_values(void **state)
         expect_bad("unknown-fact-var.yaml", "12:43", "unknown fact \"kyes\"");
 }
 
+/* shell: scripts: ${...} is the shell's, $fact_NAME a declared fact. */
+static void
+test_shell(void **state)
+{
+        char *text = xasprintf("ask:\n  - {key: user, text: U}\n%s  facts:\n"
+                               "    rows: {shell: 'echo ${HOME%%/*} $$'}\n"
+                               "  checks:\n"
+                               "    - shell: 'test \"${user%%@*}\" = \"$fact_rows\" || echo ${nope:-x}'\n",
+                               detect);
+        struct plan *p = load_ok(*state, text);
+
+        free(text);
+        assert_string_equal(p->detect.checks[0].cmd->shell,
+                            "test \"${user%@*}\" = \"$fact_rows\" || echo ${nope:-x}");
+        plan_free(p);
+        expect_bad("shell-fact-dot.yaml", "13:16", "write \"$fact_keys\"");
+        expect_bad("shell-unknown-fact.yaml", "13:16", "unknown fact \"kyes\"");
+}
+
 int
 main(void)
 {
@@ -228,6 +247,7 @@ main(void)
                                                 t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_fact_values, t_setup_dir, t_teardown_dir),
                 cmocka_unit_test(test_bad_fact_values),
+                cmocka_unit_test_setup_teardown(test_shell, t_setup_dir, t_teardown_dir),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
