@@ -131,6 +131,8 @@ struct migration {
         struct cmdlist  run;
         char           *point_of_no_return;   /* message, or NULL */
         struct cmd     *probe;                /* "already done?" command, or NULL */
+        bool            keeps_data;           /* changes_data: false: not confirmed, run
+                                                 again when interrupted */
         struct pos      pos;
 };
 

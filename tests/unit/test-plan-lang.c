@@ -234,6 +234,26 @@ test_shell(void **state)
         expect_bad("shell-unknown-fact.yaml", "13:16", "unknown fact \"kyes\"");
 }
 
+/* migrate: changes_data: */
+static void
+test_changes_data(void **state)
+{
+        char *text = xasprintf("%smigrate:\n"
+                               "  - {run: [app, check-config], changes_data: false}\n"
+                               "  - {run: [app, migrate], changes_data: true}\n"
+                               "  - {run: [app, reindex]}\n", detect);
+        struct plan *p = load_ok(*state, text);
+
+        free(text);
+        assert_int_equal(p->migrate.n, 3);
+        assert_true(p->migrate.v[0].keeps_data);
+        assert_false(p->migrate.v[1].keeps_data);
+        assert_false(p->migrate.v[2].keeps_data);
+        plan_free(p);
+        expect_bad("changes-data-ponr.yaml", "9:19", "cannot have a point_of_no_return:");
+        expect_bad("changes-data-not-bool.yaml", "9:19", "expected true or false");
+}
+
 int
 main(void)
 {
@@ -248,6 +268,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_fact_values, t_setup_dir, t_teardown_dir),
                 cmocka_unit_test(test_bad_fact_values),
                 cmocka_unit_test_setup_teardown(test_shell, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_changes_data, t_setup_dir, t_teardown_dir),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
