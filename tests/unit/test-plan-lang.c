@@ -14,6 +14,7 @@
 
 #include "lib/hops.h"
 #include "lib/plan.h"
+#include "steps/describe.h"
 #include "steps/step.h"
 #include "testlib.h"
 
@@ -254,6 +255,35 @@ test_changes_data(void **state)
         expect_bad("changes-data-not-bool.yaml", "9:19", "expected true or false");
 }
 
+/* disconnect: before_drain:, on_timeout: (kept by the module: shown by
+ * upshift plan) */
+static void
+test_disconnect(void **state)
+{
+        char *text = xasprintf("%sdisconnect:\n"
+                               "  before_drain: [[usermod, -L, app]]\n"
+                               "  clients: [list-clients]\n"
+                               "  on_timeout: continue\n", detect);
+        struct plan *p = load_ok(*state, text);
+        struct vars vars = {0};
+        struct step_describe s = { .p = p, .vars = &vars };
+        char *out = NULL;
+        size_t n = 0;
+
+        free(text);
+        s.out = open_memstream(&out, &n);
+        assert_non_null(s.out);
+        describe_step(&s, STEP_DISCONNECT);
+        fclose(s.out);
+        if (strstr(out, "usermod -L app") == NULL || strstr(out, "the upgrade goes on") == NULL)
+                fail_msg("upshift plan shows:\n%s", out);
+        free(out);
+        vars_release(&vars);
+        plan_free(p);
+        expect_bad("on-timeout-unknown.yaml", "9:15", "unknown on_timeout \"maybe\"");
+        expect_bad("on-timeout-without-clients.yaml", "9:15", "needs clients:");
+}
+
 int
 main(void)
 {
@@ -269,6 +299,7 @@ main(void)
                 cmocka_unit_test(test_bad_fact_values),
                 cmocka_unit_test_setup_teardown(test_shell, t_setup_dir, t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_changes_data, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_disconnect, t_setup_dir, t_teardown_dir),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
