@@ -46,6 +46,9 @@ check_match "continue: a warning names the client still there" "$T_OUT" \
 check_eq "continue: the upgrade went on" "$(cat "$dir/ver")" 2.0
 check_eq "before_drain: ran first, before the clients were listed" "$(head -n 1 "$dir/order" 2>/dev/null)" locked
 check_eq "before_drain: ran once" "$(grep -c locked "$dir/order" 2>/dev/null)" 1
+run_upshift plan "$dir/plan.yaml" --answers "$dir/answers.yaml"
+check_match "upshift plan shows before_drain:" "$T_OUT" 'before the drain.*echo locked'
+check_match "upshift plan shows on_timeout: continue" "$T_OUT" 'after the timeout: a warning, and the upgrade goes on'
 
 case_run refuse ''
 check "default: the client stops the upgrade" test "$T_RC" != 0
