@@ -5,23 +5,14 @@
 # on; before_drain: commands run before the clients are listed. Without
 # on_timeout: continue the same client stops the upgrade. A service of files.
 . "$UPSHIFT_SRCDIR/tests/lib/common.sh"
+. "$UPSHIFT_SRCDIR/tests/lib/filesvc.sh"
 
 # case_run NAME ON_TIMEOUT_LINE: a fresh directory with one client that
 # never leaves, a plan, a run. $dir, $T_OUT, $T_RC are the case's.
 case_run() {
-	dir=$T_DIR/$1
-	mkdir -p "$dir" || return 1
-	echo 1.0 > "$dir/ver"
+	filesvc_new "$1" || return 1
 	echo "id=7 addr=127.0.0.1:40000" > "$dir/clients"
-	cat > "$dir/plan.yaml" <<PLAN
-schema: 1
-id: stay
-title: Stay
-target: "2.0"
-ask:
-  - {key: dir, text: Directory, type: dir}
-detect:
-  version: {run: [cat, "\${dir}/ver"], match: '(\S+)'}
+	{ filesvc_head stay; cat <<PLAN; } > "$dir/plan.yaml"
 disconnect:
   before_drain:
     - [sh, -c, 'echo locked >> "\$1/order"', sh, "\${dir}"]
@@ -33,9 +24,7 @@ disconnect:
 swap:
   run: [[sh, -c, 'echo 2.0 > "\$1/ver"', sh, "\${dir}"]]
 PLAN
-	printf 'dir: %s\nbackup_dir: %s/backups\n' "$dir" "$dir" > "$dir/answers.yaml"
-	run_upshift run "$dir/plan.yaml" --answers "$dir/answers.yaml" --yes --state-dir "$dir/state"
-	printf '%s\n' "$T_OUT" > "$dir/run.out"
+	filesvc_run
 }
 
 case_run go_on 'on_timeout: continue'

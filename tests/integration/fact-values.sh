@@ -4,6 +4,7 @@
 # reject:; stream: stdout|stderr|both. A service of files: detect reads
 # DIR/ver and DIR/rows, the swap writes the new ones, verify compares.
 . "$UPSHIFT_SRCDIR/tests/lib/common.sh"
+. "$UPSHIFT_SRCDIR/tests/lib/filesvc.sh"
 
 # case NAME NEW_ROWS CHECKS...: a fresh directory whose rows are 100, a
 # plan whose swap makes them NEW_ROWS and whose verify has CHECKS (one YAML
@@ -12,19 +13,9 @@ case_run() {
 	local name=$1 rows=$2 checks=""
 	shift 2
 	for c in "$@"; do checks="$checks    - $c"$'\n'; done
-	dir=$T_DIR/$name
-	mkdir -p "$dir" || return 1
-	echo 1.0 > "$dir/ver"
+	filesvc_new "$name" || return 1
 	echo 100 > "$dir/rows"
-	cat > "$dir/plan.yaml" <<PLAN
-schema: 1
-id: facts
-title: Facts
-target: "2.0"
-ask:
-  - {key: dir, text: Directory, type: dir}
-detect:
-  version: {run: [cat, "\${dir}/ver"], match: '(\S+)'}
+	{ filesvc_head facts; cat <<PLAN; } > "$dir/plan.yaml"
   facts:
     rows: {run: [cat, "\${dir}/rows"]}
     greeting: {run: [sh, -c, 'echo out; echo hello >&2'], stream: stderr}
@@ -36,9 +27,7 @@ verify:
   checks:
 $checks
 PLAN
-	printf 'dir: %s\nbackup_dir: %s/backups\n' "$dir" "$dir" > "$dir/answers.yaml"
-	run_upshift run "$dir/plan.yaml" --answers "$dir/answers.yaml" --yes --state-dir "$dir/state"
-	printf '%s\n' "$T_OUT" > "$dir/run.out"
+	filesvc_run
 }
 
 case_run ok 103 '{at_least: rows}' '{same: rows, within: 5%}' \

@@ -127,13 +127,6 @@ test_version_scheme_stops(void **state)
         assert_non_null(strstr(d.msg, "increasing order"));
 }
 
-static void
-test_bad_scheme(void **state)
-{
-        (void)state;
-        expect_bad("version-scheme.yaml", "5:17", "unknown version scheme \"dpkg\"");
-}
-
 /* ${package_version} is a built-in variable. */
 static void
 test_package_version_var(void **state)
@@ -185,17 +178,6 @@ test_fact_values(void **state)
         plan_free(p);
 }
 
-static void
-test_bad_fact_values(void **state)
-{
-        (void)state;
-        expect_bad("bad-stream.yaml", "11:45", "unknown stream \"stdio\"");
-        expect_bad("within-without-same.yaml", "13:32", "within: needs same:");
-        expect_bad("bad-within.yaml", "13:28", "bad within: \"five\"");
-        expect_bad("two-compares.yaml", "13:30", "compares one way: same: or at_least:");
-        expect_bad("unknown-fact-var.yaml", "12:43", "unknown fact \"kyes\"");
-}
-
 /* shell: scripts: ${...} is the shell's, $fact_NAME a declared fact. */
 static void
 test_shell(void **state)
@@ -210,8 +192,6 @@ test_shell(void **state)
         assert_string_equal(p->detect.checks[0].cmd->shell,
                             "test \"${user%@*}\" = \"$fact_rows\" || echo ${nope:-x}");
         plan_free(p);
-        expect_bad("shell-fact-dot.yaml", "13:16", "write \"$fact_keys\"");
-        expect_bad("shell-unknown-fact.yaml", "13:16", "unknown fact \"kyes\"");
 }
 
 /* migrate: changes_data: */
@@ -229,8 +209,6 @@ test_changes_data(void **state)
         assert_false(p->migrate.v[1].keeps_data);
         assert_false(p->migrate.v[2].keeps_data);
         plan_free(p);
-        expect_bad("changes-data-ponr.yaml", "9:19", "cannot have a point_of_no_return:");
-        expect_bad("changes-data-not-bool.yaml", "9:19", "expected true or false");
 }
 
 /* disconnect: before_drain:, on_timeout: (kept by the module; what
@@ -242,23 +220,46 @@ test_disconnect(void **state)
                                   "  before_drain: [[usermod, -L, app]]\n"
                                   "  clients: [list-clients]\n"
                                   "  on_timeout: continue\n"));
-        expect_bad("on-timeout-unknown.yaml", "9:15", "unknown on_timeout \"maybe\"");
-        expect_bad("on-timeout-without-clients.yaml", "9:15", "needs clients:");
+}
+
+/* Each misuse of tests/data/bad-plans: its file, position and words. */
+static void
+test_bad_plans(void **state)
+{
+        static const struct {
+                const char *file, *where, *words;
+        } t[] = {
+                { "version-scheme.yaml", "5:17", "unknown version scheme \"dpkg\"" },
+                { "bad-stream.yaml", "11:45", "unknown stream \"stdio\"" },
+                { "within-without-same.yaml", "13:32", "within: needs same:" },
+                { "bad-within.yaml", "13:28", "bad within: \"five\"" },
+                { "two-compares.yaml", "13:30", "compares one way: same: or at_least:" },
+                { "unknown-fact-var.yaml", "12:43", "unknown fact \"kyes\"" },
+                { "shell-fact-dot.yaml", "13:16", "write \"$fact_keys\"" },
+                { "shell-unknown-fact.yaml", "13:16", "unknown fact \"kyes\"" },
+                { "changes-data-ponr.yaml", "9:19", "cannot have a point_of_no_return:" },
+                { "changes-data-not-bool.yaml", "9:19", "expected true or false" },
+                { "on-timeout-unknown.yaml", "9:15", "unknown on_timeout \"maybe\"" },
+                { "on-timeout-without-clients.yaml", "9:15", "needs clients:" },
+        };
+
+        (void)state;
+        for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+                expect_bad(t[i].file, t[i].where, t[i].words);
 }
 
 int
 main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_bad_plans),
                 cmocka_unit_test_setup_teardown(test_version_scheme, t_setup_dir,
                                                 t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_version_scheme_stops, t_setup_dir,
                                                 t_teardown_dir),
-                cmocka_unit_test(test_bad_scheme),
                 cmocka_unit_test_setup_teardown(test_package_version_var, t_setup_dir,
                                                 t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_fact_values, t_setup_dir, t_teardown_dir),
-                cmocka_unit_test(test_bad_fact_values),
                 cmocka_unit_test_setup_teardown(test_shell, t_setup_dir, t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_changes_data, t_setup_dir, t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_disconnect, t_setup_dir, t_teardown_dir),
