@@ -34,7 +34,7 @@ version_valid(const char *s)
         if (!isdigit((unsigned char)*s))
                 return false;
         for (; *s; s++)
-                if (!isalnum((unsigned char)*s) && strchr(".~+-_", *s) == NULL)
+                if (!isalnum((unsigned char)*s) && strchr(".~+-_^", *s) == NULL)
                         return false;
         return true;
 }

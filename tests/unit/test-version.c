@@ -62,6 +62,7 @@ test_valid(void **state)
         assert_true(version_valid("v1.4"));
         assert_true(version_valid("5:7.0.15"));
         assert_true(version_valid("1.4.0~rc1"));
+        assert_true(version_valid("1.0^git1"));        /* rpm: after the release */
         assert_false(version_valid(""));
         assert_false(version_valid("x1"));
         assert_false(version_valid("latest"));
