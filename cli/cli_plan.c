@@ -70,6 +70,11 @@ cli_plan_write(FILE *out, const struct plan *p, struct vars *vs, const char *sta
                 fprintf(out, "%s\n", p->description);
         fprintf(out, _("Target version: %s\n"), vars_get(vs, "target") ? vars_get(vs, "target")
                                                                        : _("none (give --target)"));
+        if (p->version_scheme != VERSION_SEMANTIC)
+                /* TRANSLATORS: "debian" or "rpm", as the plan's version_scheme: says. */
+                fprintf(out, _("Versions ordered as %s orders them (version_scheme: %s)\n"),
+                        p->version_scheme == VERSION_DEBIAN ? "dpkg" : "rpm",
+                        version_scheme_name(p->version_scheme));
         fprintf(out, _("State directory: %s\nBackup directory: %s\n"), state_dir,
                 vars_get(vs, "backup_dir"));
         if (p->path_stops.n > 0 && vars_get(vs, "target")) {

@@ -36,6 +36,7 @@ state=$T_DIR/state
 
 run_upshift plan "$plan" --answers "$answers"
 check_eq "upshift plan loads it" "$T_RC" 0
+check_match "upshift plan says how versions are ordered" "$T_OUT" '^Versions ordered as dpkg orders them \(version_scheme: debian\)$'
 [ "$T_RC" = 0 ] || printf '%s\n' "$T_OUT" | sed 's/^/#   /' | head -n 5
 
 run_upshift run "$plan" --answers "$answers" --yes --state-dir "$state"
