@@ -25,7 +25,7 @@ show_hops(struct step_describe *s, const char *state_dir)
         enum step_id first, last;
 
         for (size_t i = 0; i < p->path_stops.n; i++)
-                if (version_compare(p->path_stops.v[i], target) < 0)
+                if (version_compare_as(p->version_scheme, p->path_stops.v[i], target) < 0)
                         strv_push(&hops, p->path_stops.v[i]);
         strv_push(&hops, target);
         list = strv_join(hops.v, hops.n, ", ");
@@ -70,6 +70,11 @@ cli_plan_write(FILE *out, const struct plan *p, struct vars *vs, const char *sta
                 fprintf(out, "%s\n", p->description);
         fprintf(out, _("Target version: %s\n"), vars_get(vs, "target") ? vars_get(vs, "target")
                                                                        : _("none (give --target)"));
+        if (p->version_scheme != VERSION_SEMANTIC)
+                /* TRANSLATORS: "debian" or "rpm", as the plan's version_scheme: says. */
+                fprintf(out, _("Versions ordered as %s orders them (version_scheme: %s)\n"),
+                        p->version_scheme == VERSION_DEBIAN ? "dpkg" : "rpm",
+                        version_scheme_name(p->version_scheme));
         fprintf(out, _("State directory: %s\nBackup directory: %s\n"), state_dir,
                 vars_get(vs, "backup_dir"));
         if (p->path_stops.n > 0 && vars_get(vs, "target")) {
@@ -107,7 +112,7 @@ check_packages(const struct cli *c, const struct plan *p, const struct answers *
         int r = 0;
 
         for (size_t i = 0; target != NULL && i < p->path_stops.n; i++)
-                if (version_compare(p->path_stops.v[i], target) < 0)
+                if (version_compare_as(p->version_scheme, p->path_stops.v[i], target) < 0)
                         strv_push(&hops, p->path_stops.v[i]);
         strv_push(&hops, target != NULL ? target : "");
         for (unsigned h = 1; h <= hops.n && r == 0; h++) {

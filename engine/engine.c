@@ -52,6 +52,11 @@ engine_vars(const struct plan *p, const struct answers *a, const char *state_dir
                 vars_set(vs, "target", target);
         if (facts && kvlist_get(facts, FACT_VERSION))
                 vars_set(vs, "version", kvlist_get(facts, FACT_VERSION));
+        for (size_t i = 0; facts && i < facts->n; i++)         /* ${fact.NAME} */
+                if (str_startswith(facts->v[i].key, FACT_PLAN_PREFIX))
+                        vars_set(vs, facts->v[i].key, facts->v[i].value);
+        if (facts && kvlist_get(facts, FACT_PACKAGE_VERSION))
+                vars_set(vs, "package_version", kvlist_get(facts, FACT_PACKAGE_VERSION));
         if (answers_apply(p, a, vs, d) < 0)
                 return -EINVAL;
         /* A directory answered with a trailing slash ("/srv/redis/") joins

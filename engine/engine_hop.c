@@ -60,6 +60,21 @@ engine_hop_vars(const struct plan *p, const struct strv *hops, unsigned hop,
         return answers_apply_hop(p, vs, target, d);
 }
 
+/* ${package_version}: the version detect read from this hop's package. */
+static void
+engine_hop_package_version(struct engine *e, unsigned hop)
+{
+        char key[64];
+        const char *v;
+
+        if (hop > 1)
+                snprintf(key, sizeof key, "hop%u.%s", hop, FACT_PACKAGE_VERSION);
+        else
+                snprintf(key, sizeof key, "%s", FACT_PACKAGE_VERSION);
+        if ((v = engine_fact(e, key)) != NULL)
+                vars_set(&e->vars, "package_version", v);
+}
+
 int
 engine_set_hop(struct engine *e, unsigned hop, struct diag *d)
 {
@@ -75,6 +90,7 @@ engine_set_hop(struct engine *e, unsigned hop, struct diag *d)
         if (hop > e->hops.n)
                 hop = (unsigned)e->hops.n;
         e->hop = hop;
+        engine_hop_package_version(e, hop);
         return engine_hop_vars(e->plan, &e->hops, hop, engine_fact(e, FACT_VERSION),
                                e->opts->state_dir, &e->vars, d);
 }

@@ -37,6 +37,7 @@ struct engine {
         bool                      clean;            /* upshift clean */
         bool                      next_upgrade;     /* the last upgrade finished: keep its
                                                        old files, start afresh */
+        char                     *version_change;   /* the report's, or NULL */
 };
 
 /* Append r to the journal and fold it into e->st; releases r. */

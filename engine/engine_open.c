@@ -26,6 +26,10 @@ engine_report(struct engine *e, struct run_report *rep, enum run_outcome o, cons
         rep->version_before = engine_fact(e, FACT_VERSION);
         rep->version_after = engine_fact(e, FACT_VERSION_AFTER);
         rep->package_version = engine_fact(e, FACT_PACKAGE_VERSION);
+        free(e->version_change);
+        e->version_change = version_change(e->plan->version_scheme, rep->version_before,
+                                           rep->version_after);
+        rep->version_change = e->version_change;
         rep->backup_path = engine_fact(e, FACT_BACKUP_PATH);
         rep->backup_sha256 = engine_fact(e, FACT_BACKUP_SHA256);
         rep->backup_size = size ? strtoull(size, NULL, 10) : 0;
@@ -348,6 +352,8 @@ engine_close(struct engine *e, enum run_outcome o, struct diag *d)
         state_release(&e->st);
         answers_free(e->asked);
         free(e->plan_text);
+        free(e->version_change);
+        e->version_change = NULL;
         strv_release(&e->queued_keys);
         strv_release(&e->queued_values);
         return o;

@@ -42,7 +42,7 @@ check_old(struct engine *e, struct step_ctx *ctx)
                         diag_prefix(ctx->diag, _("cannot tell the version after the rollback"));
                         return STEP_FAILED;
                 }
-                if (version_compare(now, was) != 0) {
+                if (version_compare_as(p->version_scheme, now, was) != 0) {
                         diag_set(ctx->diag, _("after the rollback the service reports version %s, expected %s"),
                                  now, was);
                         free(now);

@@ -50,6 +50,9 @@ struct run_report {
         const char *version_before;
         const char *version_after;
         const char *package_version;    /* or NULL */
+        const char *version_change;     /* "deb12u3 -> deb12u4" when only the
+                                           revision changed (version_change()),
+                                           or NULL */
         const char *backup_path;        /* or NULL */
         const char *backup_sha256;
         uint64_t    backup_size;

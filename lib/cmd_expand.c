@@ -22,9 +22,15 @@ cmd_expand(const struct cmd *c, const struct vars *vs, const struct kvlist *base
         }
         if (c->shell) {
                 x.shell = xstrdup(c->shell);
-                for (size_t i = 0; i < vs->kv.n; i++)
-                        strv_push_take(&x.env, xasprintf("%s=%s", vs->kv.v[i].key,
-                                                         vs->kv.v[i].value));
+                for (size_t i = 0; i < vs->kv.n; i++) {
+                        char *kv = xasprintf("%s=%s", vs->kv.v[i].key, vs->kv.v[i].value);
+
+                        /* fact.NAME as fact_NAME: a name the shell can read */
+                        for (char *p = kv; *p != '='; p++)
+                                if (*p == '.')
+                                        *p = '_';
+                        strv_push_take(&x.env, kv);
+                }
         }
         if ((r = vars_expand_env(vs, &c->env, &x.env, d)) < 0)
                 goto fail;

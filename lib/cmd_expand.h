@@ -4,7 +4,8 @@
  * run: each argv element, each env: value and the cwd: are expanded with
  * vars_expand (a value never splits an argv element); a shell: script is
  * kept as written and gets the variables only through its environment
- * (every variable as NAME=VALUE, before the command's own env:). Used by
+ * (every variable as NAME=VALUE, before the command's own env:; a "." in
+ * NAME as "_": ${fact.rows} is fact_rows). Used by
  * the step modules' commands, the service's start and stop commands, and
  * the engine's early probe of the installed version.
  */

@@ -20,13 +20,13 @@ hops_compute(const struct plan *p, const char *installed, const char *target,
                          installed, target);
                 return -EINVAL;
         }
-        if (version_compare(installed, target) > 0) {
+        if (version_compare_as(p->version_scheme, installed, target) > 0) {
                 /* TRANSLATORS: the installed version, then the target. */
                 diag_set(d, _("the installed version %s is newer than the target %s: upshift does not downgrade (give a target of %s or later with --target, or restore an older installation from its backup)"),
                          installed, target, installed);
                 return -EDOM;
         }
-        if (p->min_version && version_compare(installed, p->min_version) < 0) {
+        if (p->min_version && version_compare_as(p->version_scheme, installed, p->min_version) < 0) {
                 /* TRANSLATORS: the installed version, then the plan's oldest (twice). */
                 diag_set(d, _("the installed version %s is older than %s, the oldest this plan upgrades: upgrade to %s first"),
                          installed, p->min_version, p->min_version);
@@ -35,7 +35,8 @@ hops_compute(const struct plan *p, const char *installed, const char *target,
         for (size_t i = 0; i < p->path_stops.n; i++) {
                 const char *s = p->path_stops.v[i];
 
-                if (version_compare(s, installed) > 0 && version_compare(s, target) < 0)
+                if (version_compare_as(p->version_scheme, s, installed) > 0 &&
+                    version_compare_as(p->version_scheme, s, target) < 0)
                         strv_push(&v, s);
         }
         strv_push(&v, target);

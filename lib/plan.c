@@ -19,7 +19,7 @@
 
 #define STEP_KEY_(id, key) #key,
 static const char *const top_keys[] = {
-        "schema", "id", "title", "description", "target", "min_version", "path",
+        "schema", "id", "title", "description", "version_scheme", "target", "min_version", "path",
         "env", "ask", "service", STEP_LIST(STEP_KEY_) NULL,
 };
 #undef STEP_KEY_
@@ -43,12 +43,26 @@ ppath(struct pctx *c, const struct ynode *n)
                 if ((r = pversion(c, v->items[i], &s)) < 0)
                         return r;
                 strv_push_take(&c->p->path_stops, s);
-                if (i > 0 && version_compare(v->items[i - 1]->str, s) >= 0)
+                if (i > 0 && version_compare_as(c->p->version_scheme, v->items[i - 1]->str,
+                                                s) >= 0)
                         /* TRANSLATORS: both %s are versions. */
                         return perr(c, v->items[i], _("path stops must be in increasing "
                                                       "order (%s comes after %s)"),
                                     s, v->items[i - 1]->str);
         }
+        return 0;
+}
+
+/* version_scheme: semantic, debian or rpm */
+static int
+pscheme(struct pctx *c, const struct ynode *n)
+{
+        int s = n->kind == YNODE_SCALAR ? version_scheme_from_name(n->str) : -1;
+
+        if (s < 0)
+                return perr(c, n, _("unknown version scheme \"%s\" (expected semantic, debian "
+                                    "or rpm)"), n->kind == YNODE_SCALAR ? n->str : "?");
+        c->p->version_scheme = (enum version_scheme)s;
         return 0;
 }
 
@@ -113,6 +127,10 @@ check_ref(void *ud, const char *name, size_t off)
                             rc->ref->name);
         if (pis_builtin(name) || plan_question(p, name))
                 return 0;
+        if (str_startswith(name, "fact.")) {    /* checked with the other facts */
+                pname_add(&c->facts_used, name + 5, &at);
+                return 0;
+        }
         if (strcmp(name, "item") == 0)          /* foreach: commands escaped theirs */
                 return perr(c, &at, _("\"${item}\" is only set in a command with foreach: "
                                       "(it holds one line of the fact that foreach: names)"));
@@ -379,6 +397,8 @@ pplan(struct pctx *c, const struct plan_section *sections, const struct ynode *r
         if ((r = pstr(c, v, &p->title)) < 0)
                 return r;
         if ((v = popt(root, "description")) && (r = pstr(c, v, &p->description)) < 0)
+                return r;
+        if ((v = popt(root, "version_scheme")) && (r = pscheme(c, v)) < 0)
                 return r;
         if ((v = popt(root, "target")) && (r = pversion(c, v, &p->target)) < 0)
                 return r;

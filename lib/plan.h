@@ -68,6 +68,21 @@ struct cond {
         struct pos     pos;
 };
 
+/* Which of a command's outputs match:, reject:, ignore: and lines: read. */
+enum cmd_stream {
+        STREAM_STDOUT,          /* the default */
+        STREAM_STDERR,          /* its last 4 KiB */
+        STREAM_BOTH,            /* stdout, then the last 4 KiB of stderr */
+};
+
+/* How a check compares a fact with the value detect captured. */
+enum fact_cmp {
+        FACT_SAME,              /* same: (within: a fraction of it, for numbers) */
+        FACT_AT_LEAST,          /* at_least: now >= before, as numbers */
+        FACT_AT_MOST,           /* at_most: now <= before, as numbers */
+        FACT_DIFFERS,           /* differs: now != before */
+};
+
 /* A command. Either argv (run:) or shell (shell:), never both. */
 struct cmd {
         struct strv   argv;             /* argv.n == 0 when shell is set */
@@ -77,6 +92,8 @@ struct cmd {
         long          timeout_ms;       /* 0: the default (10 minutes) */
         char         *match;            /* regex its stdout must match, or NULL */
         char         *ignore;           /* regex of output lines to leave out, or NULL */
+        char         *reject;           /* regex: the command fails when its output matches */
+        enum cmd_stream stream;         /* the output that match: and the others read */
         bool          lines;            /* the value is the list of lines (sorted) */
         bool          may_fail;         /* a non-zero exit is not an error */
         char         *foreach;          /* fact name: run once per line, as ${item}; or NULL */
@@ -100,7 +117,9 @@ struct fact {
 struct check {
         struct cond  when;
         struct cmd  *cmd;               /* run:/shell: with optional match:, or NULL */
-        char        *same;              /* fact name that must be equal to detect's, or NULL */
+        char        *same;              /* fact name compared with detect's (cmp), or NULL */
+        enum fact_cmp cmp;              /* same:, at_least:, at_most: or differs: */
+        double       within;            /* same: may differ by this fraction (0.05), or 0 */
         char        *fail;              /* message when it fails (detect: an inhibitor) */
         char        *warn;              /* message when it fails, but go on */
         struct pos   pos;
@@ -112,6 +131,8 @@ struct migration {
         struct cmdlist  run;
         char           *point_of_no_return;   /* message, or NULL */
         struct cmd     *probe;                /* "already done?" command, or NULL */
+        bool            keeps_data;           /* changes_data: false: not confirmed, run
+                                                 again when interrupted */
         struct pos      pos;
 };
 
@@ -187,6 +208,7 @@ struct plan {
         char  *description;             /* or NULL */
         char  *target;                  /* default target version, or NULL */
         char  *min_version;             /* oldest version the plan can upgrade, or NULL */
+        enum version_scheme version_scheme;     /* how versions are ordered */
         struct strv   path_stops;       /* mandatory intermediate versions (path: stops:) */
 
         struct question *ask;           /* ask: items first, then checklist items */

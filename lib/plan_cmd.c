@@ -12,7 +12,7 @@
 #include "lib/vars.h"
 
 static const char *const cmd_keys[] = {
-        "run", "shell", "env", "cwd", "timeout", "match", "ignore", "lines",
+        "run", "shell", "env", "cwd", "timeout", "match", "ignore", "reject", "stream", "lines",
         "may_fail", "when", "foreach", NULL,
 };
 
@@ -41,6 +41,7 @@ cmd_release(struct cmd *cmd)
         free(cmd->cwd);
         free(cmd->match);
         free(cmd->ignore);
+        free(cmd->reject);
         free(cmd->foreach);
         cond_release(&cmd->when);
         memset(cmd, 0, sizeof *cmd);
@@ -194,7 +195,7 @@ pcmd_fields(struct pctx *c, const struct ynode *n, struct cmd *cmd,
                 if ((r = pargv(c, run, &cmd->argv)) < 0)
                         return r;
         } else {
-                if ((r = pstr(c, shell, &cmd->shell)) < 0)
+                if ((r = pshell(c, shell, &cmd->shell)) < 0)
                         return r;
                 if (cmd->shell[0] == '\0')
                         return perr(c, shell, _("shell: is empty (expected a script)"));
@@ -209,6 +210,8 @@ pcmd_fields(struct pctx *c, const struct ynode *n, struct cmd *cmd,
         if ((v = popt(n, "match")) && (r = pregex(c, v, &cmd->match)) < 0)
                 return r;
         if ((v = popt(n, "ignore")) && (r = pregex(c, v, &cmd->ignore)) < 0)
+                return r;
+        if ((r = pcmd_output(c, n, cmd)) < 0)
                 return r;
         if ((v = popt(n, "lines")) && (r = pbool(c, v, &cmd->lines)) < 0)
                 return r;

@@ -120,6 +120,18 @@ int  pcmd_new(struct pctx *c, const struct ynode *n, struct cmd **ret);
 int  pcmdlist(struct pctx *c, const struct ynode *n, struct cmdlist *ret);
 int  pcond(struct pctx *c, const struct ynode *n, struct cond *ret);
 
+/* plan_value.c: what a command's output and a fact are compared with */
+/* reject: and stream: of command mapping n. */
+int  pcmd_output(struct pctx *c, const struct ynode *n, struct cmd *cmd);
+/* at_least:, at_most:, differs: and within: of check mapping n. */
+int  pcheck_compare(struct pctx *c, const struct ynode *n, struct check *ck);
+/* A shell: script: kept as written, its ${...} the shell's (no plan
+ * reference is recorded); "$fact_NAME" must name a declared fact, and a
+ * ${a.b} the shell cannot read is an error that says what to write. */
+int  pshell(struct pctx *c, const struct ynode *n, char **ret);
+/* True when check mapping n compares a fact (same:, at_least:, ...). */
+bool pcheck_has_compare(const struct ynode *n);
+
 /* plan_disable.c: disconnect: disable: (a list of systemd:/crontab: items) */
 int  pdisable(struct pctx *c, const struct ynode *n);
 void disable_release(struct disable_item *v, size_t n);

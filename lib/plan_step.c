@@ -13,12 +13,14 @@
 
 static const char *const check_keys[] = {
         "run", "shell", "env", "cwd", "timeout", "match", "ignore", "lines",
-        "may_fail", "same", "fail", "warn", "when", NULL,
+        "may_fail", "same", "fail", "warn", "when", "reject", "stream", "at_least", "at_most",
+        "differs", "within", NULL,
 };
 
 static const char *const ready_keys[] = {
         "run", "shell", "env", "cwd", "match", "ignore", "http", "timeout",
-        "interval", "ca_file", "cert_file", "key_file", "follow_redirects", NULL,
+        "interval", "ca_file", "cert_file", "key_file", "follow_redirects", "reject",
+        "stream", NULL,
 };
 
 static const char *const service_keys[] = {
@@ -30,7 +32,8 @@ int
 pcheck(struct pctx *c, const struct ynode *n, struct check *ck)
 {
         static const char *const cmd_only[] = {
-                "env", "cwd", "timeout", "match", "ignore", "lines", "may_fail", NULL,
+                "env", "cwd", "timeout", "match", "ignore", "lines", "may_fail", "reject",
+                "stream", NULL,
         };
         struct ynode *v;
         int r;
@@ -38,9 +41,10 @@ pcheck(struct pctx *c, const struct ynode *n, struct check *ck)
         if ((r = pkeys(c, n, check_keys, _("a check"))) < 0)
                 return r;
         ck->pos = pnode_pos(n);
-        if (!popt(n, "run") && !popt(n, "shell") && !popt(n, "same") &&
+        if (!popt(n, "run") && !popt(n, "shell") && !pcheck_has_compare(n) &&
             !popt(n, "fail") && !popt(n, "warn"))
-                return perr(c, n, _("a check needs run:, shell:, same:, fail: or warn:"));
+                return perr(c, n, _("a check needs run:, shell:, same: (or at_least:, "
+                                    "at_most:, differs:), fail: or warn:"));
         if (popt(n, "fail") && popt(n, "warn"))
                 return perr(c, popt(n, "warn"), _("a check takes fail: or warn:, not both"));
         if (popt(n, "run") || popt(n, "shell")) {
@@ -60,6 +64,8 @@ pcheck(struct pctx *c, const struct ynode *n, struct check *ck)
                 ck->same = xstrdup(v->str);
                 pname_add(&c->facts_used, v->str, v);
         }
+        if ((r = pcheck_compare(c, n, ck)) < 0)
+                return r;
         if ((v = popt(n, "fail")) && (r = pstr(c, v, &ck->fail)) < 0)
                 return r;
         if ((v = popt(n, "warn")) && (r = pstr(c, v, &ck->warn)) < 0)

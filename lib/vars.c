@@ -10,7 +10,7 @@
 
 const char *const vars_builtin[] = {
         "version", "target", "hop_from", "backup_dir", "backup_work", "staging", "state_dir",
-        "plan", NULL,
+        "plan", "package_version", NULL,
 };
 
 #define VARS_MASK "********"

@@ -34,7 +34,7 @@ version_valid(const char *s)
         if (!isdigit((unsigned char)*s))
                 return false;
         for (; *s; s++)
-                if (!isalnum((unsigned char)*s) && strchr(".~+-_", *s) == NULL)
+                if (!isalnum((unsigned char)*s) && strchr(".~+-_^", *s) == NULL)
                         return false;
         return true;
 }
@@ -142,6 +142,216 @@ version_compare(const char *a, const char *b)
         a += ra + 1;
         b += rb + 1;
         return dotted_compare(a, strlen(a), b, strlen(b));
+}
+
+/* Package managers' orderings ----------------------------------------------- */
+
+const char *
+version_scheme_name(enum version_scheme s)
+{
+        switch (s) {
+        case VERSION_DEBIAN: return "debian";
+        case VERSION_RPM:    return "rpm";
+        case VERSION_SEMANTIC: break;
+        }
+        return "semantic";
+}
+
+int
+version_scheme_from_name(const char *name)
+{
+        for (int s = VERSION_SEMANTIC; s <= VERSION_RPM; s++)
+                if (strcmp(name, version_scheme_name((enum version_scheme)s)) == 0)
+                        return s;
+        return -1;
+}
+
+/* The parts of [epoch:]main[-revision]: the epoch's value, main's bounds and
+ * the revision (after the last "-", or NULL). */
+struct evr {
+        unsigned long long epoch;
+        const char        *main;
+        size_t             n_main;
+        const char        *rev;
+};
+
+static void
+evr_split(const char *v, struct evr *ret)
+{
+        const char *p = v, *dash;
+
+        ret->epoch = 0;
+        while (isdigit((unsigned char)*p))
+                p++;
+        if (p != v && *p == ':') {
+                ret->epoch = strtoull(v, NULL, 10);
+                v = p + 1;
+        }
+        dash = strrchr(v, '-');
+        ret->main = v;
+        ret->n_main = dash ? (size_t)(dash - v) : strlen(v);
+        ret->rev = dash ? dash + 1 : NULL;
+}
+
+/* dpkg's order of a non-digit: "~" first, the end and digits next, then
+ * letters, then everything else. */
+static int
+dpkg_order(int c)
+{
+        if (isdigit(c))
+                return 0;
+        if (isalpha(c))
+                return c;
+        if (c == '~')
+                return -1;
+        return c ? c + 256 : 0;
+}
+
+/* dpkg's verrevcmp over a[0..na) and b[0..nb). */
+static int
+dpkg_part_compare(const char *a, size_t na, const char *b, size_t nb)
+{
+        size_t i = 0, j = 0;
+
+        while (i < na || j < nb) {
+                int first_diff = 0;
+
+                while ((i < na && !isdigit((unsigned char)a[i])) ||
+                       (j < nb && !isdigit((unsigned char)b[j]))) {
+                        int ac = dpkg_order(i < na ? (unsigned char)a[i] : 0);
+                        int bc = dpkg_order(j < nb ? (unsigned char)b[j] : 0);
+
+                        if (ac != bc)
+                                return ac < bc ? -1 : 1;
+                        i++;
+                        j++;
+                }
+                while (i < na && a[i] == '0')
+                        i++;
+                while (j < nb && b[j] == '0')
+                        j++;
+                while (i < na && j < nb && isdigit((unsigned char)a[i]) &&
+                       isdigit((unsigned char)b[j])) {
+                        if (!first_diff)
+                                first_diff = a[i] - b[j];
+                        i++;
+                        j++;
+                }
+                if (i < na && isdigit((unsigned char)a[i]))
+                        return 1;
+                if (j < nb && isdigit((unsigned char)b[j]))
+                        return -1;
+                if (first_diff)
+                        return first_diff < 0 ? -1 : 1;
+        }
+        return 0;
+}
+
+static bool
+rpm_sep(int c)
+{
+        return c && !isalnum(c) && c != '~' && c != '^';
+}
+
+/* rpmvercmp over a[0..na) and b[0..nb). */
+static int
+rpm_part_compare(const char *a, size_t na, const char *b, size_t nb)
+{
+        size_t i = 0, j = 0;
+
+        for (;;) {
+                int ca, cb;
+                size_t si, sj;
+                bool num;
+
+                while (i < na && rpm_sep((unsigned char)a[i]))
+                        i++;
+                while (j < nb && rpm_sep((unsigned char)b[j]))
+                        j++;
+                ca = i < na ? (unsigned char)a[i] : 0;
+                cb = j < nb ? (unsigned char)b[j] : 0;
+                if (ca == '~' || cb == '~') {
+                        if (ca != cb)
+                                return ca == '~' ? -1 : 1;
+                } else if (ca == '^' || cb == '^') {
+                        if (ca == 0 || cb == 0)
+                                return ca == 0 ? -1 : 1;
+                        if (ca != cb)
+                                return ca == '^' ? -1 : 1;
+                } else if (ca == 0 || cb == 0) {
+                        return ca == cb ? 0 : ca == 0 ? -1 : 1;
+                } else {
+                        num = isdigit(ca);
+                        si = i;
+                        sj = j;
+                        while (i < na && (num ? isdigit((unsigned char)a[i])
+                                              : isalpha((unsigned char)a[i])))
+                                i++;
+                        while (j < nb && (num ? isdigit((unsigned char)b[j])
+                                              : isalpha((unsigned char)b[j])))
+                                j++;
+                        if (j == sj)            /* a number against letters */
+                                return num ? 1 : -1;
+                        if (num) {
+                                int c = part_compare(a + si, i - si, b + sj, j - sj);
+
+                                if (c != 0)
+                                        return c;
+                        } else {
+                                size_t la = i - si, lb = j - sj;
+                                int c = memcmp(a + si, b + sj, la < lb ? la : lb);
+
+                                if (c != 0 || la != lb)
+                                        return c < 0 || (c == 0 && la < lb) ? -1 : 1;
+                        }
+                        continue;
+                }
+                i++;
+                j++;
+        }
+}
+
+int
+version_compare_as(enum version_scheme s, const char *a, const char *b)
+{
+        int (*part)(const char *, size_t, const char *, size_t);
+        struct evr ea, eb;
+        int c;
+
+        if (s == VERSION_SEMANTIC)
+                return version_compare(a, b);
+        part = s == VERSION_DEBIAN ? dpkg_part_compare : rpm_part_compare;
+        evr_split(a, &ea);
+        evr_split(b, &eb);
+        if (ea.epoch != eb.epoch)
+                return ea.epoch < eb.epoch ? -1 : 1;
+        if ((c = part(ea.main, ea.n_main, eb.main, eb.n_main)) != 0)
+                return c;
+        return part(ea.rev ? ea.rev : "", ea.rev ? strlen(ea.rev) : 0,
+                    eb.rev ? eb.rev : "", eb.rev ? strlen(eb.rev) : 0);
+}
+
+char *
+version_change(enum version_scheme s, const char *before, const char *after)
+{
+        struct evr ea, eb;
+        size_t k = 0, cut = 0;
+
+        if (s == VERSION_SEMANTIC || before == NULL || after == NULL)
+                return NULL;
+        evr_split(before, &ea);
+        evr_split(after, &eb);
+        if (ea.rev == NULL || eb.rev == NULL || ea.epoch != eb.epoch ||
+            ea.n_main != eb.n_main || memcmp(ea.main, eb.main, ea.n_main) != 0 ||
+            strcmp(ea.rev, eb.rev) == 0)
+                return NULL;
+        /* The common leading parts, cut after their last separator. */
+        while (ea.rev[k] && ea.rev[k] == eb.rev[k]) {
+                if (strchr("+~.", ea.rev[k]))
+                        cut = k + 1;
+                k++;
+        }
+        return xasprintf("%s -> %s", ea.rev + cut, eb.rev + cut);
 }
 
 /* Ranges ------------------------------------------------------------------ */
@@ -283,9 +493,9 @@ fail:
 }
 
 static bool
-vcmp_holds(const struct vcmp *c, const char *version)
+vcmp_holds(const struct vcmp *c, enum version_scheme s, const char *version)
 {
-        int r = version_compare(version, c->version);
+        int r = version_compare_as(s, version, c->version);
 
         switch (c->op) {
         case VOP_EQ: return r == 0;
@@ -301,13 +511,19 @@ vcmp_holds(const struct vcmp *c, const char *version)
 bool
 vrange_match(const struct vrange *r, const char *version)
 {
+        return vrange_match_as(r, VERSION_SEMANTIC, version);
+}
+
+bool
+vrange_match_as(const struct vrange *r, enum version_scheme s, const char *version)
+{
         if (r == NULL || version == NULL || !version_valid(version))
                 return false;
         for (size_t i = 0; i < r->n; i++) {
                 bool all = true;
 
                 for (size_t j = 0; j < r->alt[i].n && all; j++)
-                        all = vcmp_holds(&r->alt[i].v[j], version);
+                        all = vcmp_holds(&r->alt[i].v[j], s, version);
                 if (all)
                         return true;
         }

@@ -33,14 +33,14 @@ step_cond(struct step_ctx *ctx, const struct cond *c, bool *ret_holds)
                 return 0;
         if (c->version) {
                 v = vars_get(ctx->vars, "version");
-                if (v == NULL || !vrange_match(c->version, v)) {
+                if (v == NULL || !vrange_match_as(c->version, ctx->plan->version_scheme, v)) {
                         *ret_holds = false;
                         return 0;
                 }
         }
         if (c->target) {
                 v = vars_get(ctx->vars, "target");
-                if (v == NULL || !vrange_match(c->target, v)) {
+                if (v == NULL || !vrange_match_as(c->target, ctx->plan->version_scheme, v)) {
                         *ret_holds = false;
                         return 0;
                 }
@@ -137,6 +137,45 @@ cmd_value(struct step_ctx *ctx, const struct cmd *c, const char *out, char **ret
         return r;
 }
 
+/* The output stream: says its command reads: a new string. */
+static char *
+cmd_output(const struct cmd *c, const struct exec_result *res)
+{
+        const char *out = res->out ? res->out : "", *err = res->err_tail ? res->err_tail : "";
+
+        switch (c->stream) {
+        case STREAM_STDERR:
+                return xstrdup(err);
+        case STREAM_BOTH:
+                return xasprintf("%s%s%s", out, *out && out[strlen(out) - 1] != '\n' &&
+                                 *err ? "\n" : "", err);
+        case STREAM_STDOUT:
+                break;
+        }
+        return xstrdup(out);
+}
+
+/* reject: fails the command when its output matches. */
+static int
+cmd_reject(struct step_ctx *ctx, const struct cmd *c, const char *out)
+{
+        char *re = NULL;
+        int m;
+
+        if (c->reject == NULL)
+                return 0;
+        if (vars_expand_regex(ctx->vars, c->reject, &re, ctx->diag) < 0) {
+                free(re);
+                return STEP_FAILED;
+        }
+        m = rx_match_once(re, out, NULL, ctx->diag);
+        if (m > 0)
+                /* TRANSLATORS: %s is a regular expression (the plan's reject:). */
+                diag_set(ctx->diag, _("its output matches /%s/ (reject:)"), re);
+        free(re);
+        return m == 0 ? 0 : STEP_FAILED;
+}
+
 static int run_foreach(struct step_ctx *ctx, const struct cmd *c, size_t index, bool journal);
 
 int
@@ -145,7 +184,7 @@ step_run_cmd(struct step_ctx *ctx, const struct cmd *c, char **ret_value, int *r
         struct exec_opts o = {0};
         struct exec_result res = {0};
         struct cmd_expanded x = {0};
-        char *display = NULL, *value = NULL;
+        char *display = NULL, *value = NULL, *output = NULL;
         bool holds;
         int r = STEP_FAILED;
 
@@ -199,7 +238,8 @@ step_run_cmd(struct step_ctx *ctx, const struct cmd *c, char **ret_value, int *r
                 free(why);
                 goto out;
         }
-        if (cmd_value(ctx, c, res.out ? res.out : "", &value) < 0) {
+        output = cmd_output(c, &res);
+        if (cmd_reject(ctx, c, output) < 0 || cmd_value(ctx, c, output, &value) < 0) {
                 diag_prefix(ctx->diag, _("command \"%s\""), display);
                 goto out;
         }
@@ -212,6 +252,7 @@ out:
         exec_result_release(&res);
         cmd_expanded_release(&x);
         free(display);
+        free(output);
         return r;
 }
 
@@ -299,6 +340,65 @@ step_run_cmdlist(struct step_ctx *ctx, const struct cmdlist *l)
         return STEP_OK;
 }
 
+/* A value as a number: whole, or "12.5"; false when it is not one. */
+static bool
+fact_number(const char *s, double *ret)
+{
+        char *end = NULL;
+
+        *ret = strtod(s, &end);
+        return end != s && *end == '\0' && *ret == *ret;
+}
+
+/* at_least:, at_most:, differs:, same: within: of check c. */
+static int
+step_fact_compare(struct step_ctx *ctx, const struct check *c, const char *before,
+                  const char *now)
+{
+        double b = 0, n = 0, diff;
+        bool ok;
+
+        if (c->cmp == FACT_DIFFERS) {
+                if (strcmp(now, before) != 0) {
+                        step_say(ctx, OUT_INFO, _("%s changed, as it should: \"%s\" before "
+                                                  "the upgrade, \"%s\" now"), c->same, before, now);
+                        return 0;
+                }
+                /* TRANSLATORS: fact name, its value (the same before and after) */
+                diag_set(ctx->diag, _("%s did not change: it is \"%s\" as before the upgrade "
+                                      "(differs: wants another value)"), c->same, now);
+                return STEP_FAILED;
+        }
+        if (!fact_number(before, &b) || !fact_number(now, &n)) {
+                /* TRANSLATORS: fact name, value before, value now */
+                diag_set(ctx->diag, _("%s is not a number (\"%s\" before the upgrade, \"%s\" now): "
+                                      "at_least:, at_most: and within: compare numbers"),
+                         c->same, before, now);
+                return STEP_FAILED;
+        }
+        diff = n > b ? n - b : b - n;
+        ok = c->cmp == FACT_AT_LEAST ? n >= b : c->cmp == FACT_AT_MOST ? n <= b
+             : diff <= c->within * (b < 0 ? -b : b);
+        if (ok) {
+                /* TRANSLATORS: fact name, value before, value now */
+                step_say(ctx, OUT_INFO, _("%s holds: %s before the upgrade, %s now"),
+                         c->same, before, now);
+                return 0;
+        }
+        if (c->cmp == FACT_AT_LEAST)
+                diag_set(ctx->diag, _("%s fell: it was %s before the upgrade and is %s now "
+                                      "(at_least: wants no less)"), c->same, before, now);
+        else if (c->cmp == FACT_AT_MOST)
+                diag_set(ctx->diag, _("%s grew: it was %s before the upgrade and is %s now "
+                                      "(at_most: wants no more)"), c->same, before, now);
+        else
+                /* TRANSLATORS: fact name, value before, value now, a percentage */
+                diag_set(ctx->diag, _("%s changed by more than %g%%: it was %s before the "
+                                      "upgrade and is %s now"), c->same, c->within * 100,
+                         before, now);
+        return STEP_FAILED;
+}
+
 int
 step_check(struct step_ctx *ctx, const struct check *c)
 {
@@ -328,6 +428,8 @@ step_check(struct step_ctx *ctx, const struct check *c)
                         r = STEP_FAILED;
                 } else if (step_run_cmd(ctx, &f->cmd, &now, NULL) != 0) {
                         r = STEP_FAILED;
+                } else if (c->cmp != FACT_SAME || c->within > 0) {
+                        r = step_fact_compare(ctx, c, before, now);
                 } else if (strcmp(now, before) != 0) {
                         /* TRANSLATORS: fact name, value before, value now */
                         diag_set(ctx->diag, _("%s changed: it was \"%s\" before the upgrade and is \"%s\" now"),

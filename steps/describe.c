@@ -126,7 +126,16 @@ describe_checks(struct step_describe *s, const struct check *v, size_t n)
                 describe_cond(s, &v[i].when);
                 if (v[i].cmd)
                         describe_cmd(s, _("check"), v[i].cmd);
-                if (v[i].same)
+                if (v[i].same && v[i].cmp == FACT_SAME && v[i].within > 0)
+                        fprintf(s->out, _("      check: %s is within %g%% of its value before the upgrade\n"),
+                                v[i].same, v[i].within * 100);
+                else if (v[i].same && v[i].cmp == FACT_AT_LEAST)
+                        fprintf(s->out, _("      check: %s is at least as before the upgrade\n"), v[i].same);
+                else if (v[i].same && v[i].cmp == FACT_AT_MOST)
+                        fprintf(s->out, _("      check: %s is at most as before the upgrade\n"), v[i].same);
+                else if (v[i].same && v[i].cmp == FACT_DIFFERS)
+                        fprintf(s->out, _("      check: %s differs from before the upgrade\n"), v[i].same);
+                else if (v[i].same)
                         fprintf(s->out, _("      check: %s is the same as before the upgrade\n"), v[i].same);
                 if (v[i].fail) {
                         char *m = describe_str(s, v[i].fail);

@@ -92,6 +92,8 @@ stage_package(struct step_ctx *ctx)
         if (hfact_set(ctx, FACT_PACKAGE_SHA256, st.sha256) < 0 ||
             (st.version && hfact_set(ctx, FACT_PACKAGE_VERSION, st.version) < 0))
                 goto out;
+        if (st.version)
+                vars_set(ctx->vars, "package_version", st.version);
         if (dirs && staged_count_save(ctx, st.n) < 0)
                 goto out;
         for (size_t i = 0; i < st.n; i++)
@@ -128,7 +130,7 @@ decide_hops(struct step_ctx *ctx, const char *version, const char *target)
                 ctx->diag->code = EXIT_INHIBITED;
                 return STEP_FAILED;
         }
-        if (version_compare(version, target) == 0)
+        if (version_compare_as(ctx->plan->version_scheme, version, target) == 0)
                 step_say(ctx, OUT_INFO,
                            _("the target is the same version (%s): the package is swapped as a rebuild"),
                            target);
@@ -226,6 +228,8 @@ detect_run(struct step_ctx *ctx)
                         continue;
                 key = xasprintf(FACT_PLAN_PREFIX "%s", f->name);
                 r = step_fact_set(ctx, key, value, ctx->diag);
+                if (r == 0)
+                        vars_set(ctx->vars, key, value);        /* ${fact.NAME} */
                 if (r == 0)
                         step_say(ctx, OUT_INFO, _("%s: %s"), f->name,
                                    strchr(value, '\n') ? _("(several lines)") : value);

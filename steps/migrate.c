@@ -94,7 +94,10 @@ migrate_run(struct step_ctx *ctx)
                         step_say(ctx, OUT_INFO, _("migration %zu was done before"), i + 1);
                         continue;
                 }
-                if (step_fact(ctx, started) != NULL) {
+                if (step_fact(ctx, started) != NULL && m->keeps_data) {
+                        step_say(ctx, OUT_INFO, _("migration %zu (changes_data: false) was "
+                                                  "interrupted: running it again"), i + 1);
+                } else if (step_fact(ctx, started) != NULL) {
                         bool failed = strcmp(step_fact(ctx, started), "failed") == 0;
 
                         r = in_doubt(ctx, m, i, failed);
@@ -116,7 +119,7 @@ migrate_run(struct step_ctx *ctx)
                                 return STEP_FAILED;
                         if (msg)
                                 step_say(ctx, OUT_WARN, _("point of no return: %s"), msg);
-                        if ((msg || !confirmed) &&
+                        if ((msg || !confirmed) && !m->keeps_data &&
                             step_confirm(ctx, STEP_MIGRATE,
                                          msg ? _("Run the migration") : _("Migrate data"),
                                          msg ? NULL : _(step_migrate_consequence),
@@ -126,7 +129,7 @@ migrate_run(struct step_ctx *ctx)
                                 return STEP_ABORT;
                         }
                         free(msg);
-                        confirmed = true;
+                        confirmed = confirmed || !m->keeps_data;
                         if (step_fact_set(ctx, started, "yes", ctx->diag) < 0)
                                 return STEP_FAILED;
                 }
@@ -164,8 +167,28 @@ migrate_undo(struct step_ctx *ctx)
 
 static const char *const migrate_keys[] = { "steps", NULL };
 static const char *const migration_keys[] = {
-        "when", "run", "point_of_no_return", "probe", NULL,
+        "when", "run", "point_of_no_return", "probe", "changes_data", NULL,
 };
+
+/* changes_data: false: a command that changes nothing (a configuration
+ * test), so never a point of no return. */
+static int
+pchanges_data(struct pctx *c, const struct ynode *n, struct migration *m)
+{
+        struct ynode *v = popt(n, "changes_data");
+        bool changes = true;
+        int r;
+
+        if (v == NULL)
+                return 0;
+        if ((r = pbool(c, v, &changes)) < 0)
+                return r;
+        if (!changes && popt(n, "point_of_no_return"))
+                return perr(c, v, _("a migration with changes_data: false cannot have a "
+                                    "point_of_no_return: (it changes nothing)"));
+        m->keeps_data = !changes;
+        return 0;
+}
 
 static int
 pmigration(struct pctx *c, const struct ynode *n, struct migration *m)
@@ -190,7 +213,7 @@ pmigration(struct pctx *c, const struct ynode *n, struct migration *m)
                 return r;
         if ((v = popt(n, "probe")) && (r = pcmd_new(c, v, &m->probe)) < 0)
                 return r;
-        return 0;
+        return pchanges_data(c, n, m);
 }
 
 static int
@@ -229,9 +252,12 @@ migrate_describe(struct step_describe *s)
                 const struct vrange *t = p->migrate.v[i].when.target;
 
                 /* In a hop, only what its target runs. */
-                if (s->hop > 0 && t && !vrange_match(t, vars_get(s->vars, "target")))
+                if (s->hop > 0 && t &&
+                    !vrange_match_as(t, p->version_scheme, vars_get(s->vars, "target")))
                         continue;
                 describe_cond(s, &p->migrate.v[i].when);
+                if (p->migrate.v[i].keeps_data)
+                        fprintf(s->out, _("      changes no data (not confirmed)\n"));
                 if (p->migrate.v[i].point_of_no_return) {
                         char *x = describe_str(s, p->migrate.v[i].point_of_no_return);
 

@@ -294,7 +294,8 @@ verify_run(struct step_ctx *ctx)
         }
         r = step_fact_set(ctx, FACT_VERSION_AFTER, after, ctx->diag);
         if (r == 0 && strcmp(after, vars_get(ctx->vars, "target")) != 0 &&
-            version_compare(after, vars_get(ctx->vars, "target")) != 0) {
+            version_compare_as(ctx->plan->version_scheme, after,
+                               vars_get(ctx->vars, "target")) != 0) {
                 diag_set(ctx->diag, _("the service reports version %s after the upgrade, expected %s"),
                          after, vars_get(ctx->vars, "target"));
                 r = STEP_FAILED;

@@ -260,6 +260,10 @@ plain_end(struct frontend *fe, const struct run_report *r)
         if (r->package_version)
                 fprintf(p->out, _(" (package %s)"), r->package_version);
         fprintf(p->out, "\n");
+        if (r->version_change)
+                /* TRANSLATORS: the revisions before and after ("deb12u3 ->
+                 * deb12u4"): only the package's revision changed. */
+                fprintf(p->out, _("  revision: %s\n"), r->version_change);
         if (r->backup_path) {
                 bytes_format(size, sizeof size, r->backup_size);
                 fprintf(p->out, _("  backup:   %s\n            %s, SHA-256 %s\n"), r->backup_path,

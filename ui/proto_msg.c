@@ -496,6 +496,7 @@ pmsg_end_encode(const struct run_report *x, struct proto_msg *ret)
         proto_set(ret, "version_before", x->version_before);
         proto_set(ret, "version_after", x->version_after);
         proto_set(ret, "package_version", x->package_version);
+        proto_set(ret, "version_change", x->version_change);
         proto_set(ret, "backup_path", x->backup_path);
         proto_set(ret, "backup_sha256", x->backup_sha256);
         proto_set_int(ret, "backup_size", (long long)x->backup_size);
@@ -527,6 +528,7 @@ pmsg_end_decode(const struct proto_msg *m, struct run_report *ret)
         ret->version_before = proto_get(m, "version_before");
         ret->version_after = proto_get(m, "version_after");
         ret->package_version = proto_get(m, "package_version");
+        ret->version_change = proto_get(m, "version_change");
         ret->backup_path = proto_get(m, "backup_path");
         ret->backup_sha256 = proto_get(m, "backup_sha256");
         ret->backup_size = (uint64_t)proto_get_int(m, "backup_size", 0);

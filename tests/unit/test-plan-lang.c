@@ -1,0 +1,269 @@
+/* test-plan-lang.c: the plan language's additions of issue 14 (plan.h,
+ * man/upshift-plan.5): version_scheme:, ${package_version}, facts as values. */
+#include <config.h>
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lib/hops.h"
+#include "lib/plan.h"
+#include "steps/step.h"
+#include "testlib.h"
+
+#define BAD SRCDIR "/tests/data/bad-plans"
+
+static const char head[] = "schema: 1\nid: t\ntitle: T\n";
+static const char detect[] =
+        "detect:\n"
+        "  version: {run: [tool, --version], match: '(\\S+)'}\n";
+
+/* Load head + detect + text from a file in dir; NULL with the message in d
+ * when it does not load. */
+static struct plan *
+load_text(const char *dir, const char *text, struct diag *d)
+{
+        struct plan *p = NULL;
+        char *path = xasprintf("%s/plan.yaml", dir);
+        char *all = xasprintf("%s%s%s", head, detect, text);
+
+        t_write_text(path, all);
+        free(all);
+        if (step_plan_load(path, &p, d) < 0)
+                p = NULL;
+        free(path);
+        return p;
+}
+
+static struct plan *
+load_ok(const char *dir, const char *text)
+{
+        struct diag d = {0};
+        struct plan *p = load_text(dir, text, &d);
+
+        if (p == NULL)
+                fail_msg("%s", d.msg);
+        return p;
+}
+
+/* A file of tests/data/bad-plans: its error is the one its first line
+ * ("# expect: LINE:COL: REGEX") names; the regex is checked by
+ * tests/integration/bad-input.sh, the position and words here. */
+static void
+expect_bad(const char *name, const char *where, const char *words)
+{
+        struct plan *p = NULL;
+        struct diag d = {0};
+        char *path = xasprintf("%s/%s", BAD, name), *want = xasprintf("%s:%s: ", path, where);
+
+        assert_int_equal(step_plan_load(path, &p, &d), -EINVAL);
+        assert_null(p);
+        if (strncmp(d.msg, want, strlen(want)) != 0 || strstr(d.msg, words) == NULL)
+                fail_msg("message \"%s\" is not \"%s...%s...\"", d.msg, want, words);
+        free(path);
+        free(want);
+}
+
+/* The hops from installed to target, joined by spaces, or "E<errno>",
+ * must be want. */
+static void
+expect_path(const struct plan *p, const char *installed, const char *target, const char *want)
+{
+        struct strv v = {0};
+        struct diag d = {0};
+        int r = hops_compute(p, installed, target, &v, &d);
+        char *got = r < 0 ? xasprintf("E%d", -r) : hops_join(&v);
+
+        if (strcmp(got, want) != 0)
+                fail_msg("%s -> %s: got \"%s\", want \"%s\" %s", installed, target, got, want,
+                         d.msg);
+        strv_release(&v);
+        free(got);
+}
+
+static void
+test_version_scheme(void **state)
+{
+        const char *dir = *state;
+        struct plan *p = load_ok(dir, "version_scheme: debian\ntarget: 1.6.18-1+deb12u1\n"
+                                      "path: {stops: [1.6.18-1]}\n"), *sem;
+
+        assert_int_equal(p->version_scheme, VERSION_DEBIAN);
+        /* A Debian security update is a target, with dpkg's ordering. */
+        expect_path(p, "1.6.18-1", "1.6.18-1+deb12u1", "1.6.18-1+deb12u1");
+        expect_path(p, "1.6.18", "1.6.18-1+deb12u1", "1.6.18-1 1.6.18-1+deb12u1");
+        expect_path(p, "1.6.18-1+deb12u2", "1.6.18-1+deb12u1", "E33");  /* EDOM */
+        expect_path(p, "1.6.17-2", "1.6.18~rc1", "1.6.18~rc1");
+        plan_free(p);
+
+        /* Without it: semantic, where the same target is older. */
+        sem = load_ok(dir, "");
+        assert_int_equal(sem->version_scheme, VERSION_SEMANTIC);
+        expect_path(sem, "1.6.18", "1.6.18-1+deb12u1", "E33");
+        plan_free(sem);
+
+        p = load_ok(dir, "version_scheme: rpm\n");
+        assert_int_equal(p->version_scheme, VERSION_RPM);
+        expect_path(p, "2.4.57-5.el9", "2.4.57-8.el9", "2.4.57-8.el9");
+        plan_free(p);
+}
+
+/* The path's stops are ordered by the plan's scheme. */
+static void
+test_version_scheme_stops(void **state)
+{
+        struct diag d = {0};
+        struct plan *p = load_text(*state, "version_scheme: debian\n"
+                                   "path: {stops: [1.6.18-1+deb12u1, 1.6.18]}\n", &d);
+
+        assert_null(p);
+        assert_non_null(strstr(d.msg, "plan.yaml:7:"));
+        assert_non_null(strstr(d.msg, "increasing order"));
+}
+
+/* ${package_version} is a built-in variable. */
+static void
+test_package_version_var(void **state)
+{
+        struct plan *p = load_ok(*state,
+                                 "  checks:\n"
+                                 "    - {run: [echo, \"${package_version}\"], match: deb12u}\n");
+
+        assert_int_equal(p->detect.n_checks, 1);
+        plan_free(p);
+}
+
+/* reject:, stream:, at_least:, at_most:, differs:, within:, ${fact.NAME}. */
+static void
+test_fact_values(void **state)
+{
+        struct plan *p = load_ok(*state,
+                                 "  facts:\n"
+                  "    rows: {run: [count], reject: 'ERROR', stream: both}\n"
+                  "    v: {run: [tool, -v], stream: stderr, match: 'v(\\S+)'}\n"
+                  "migrate:\n"
+                  "  - run: [echo, \"${fact.rows}\"]\n"
+                  "verify:\n"
+                  "  checks:\n"
+                  "    - {same: rows, within: 5%}\n"
+                  "    - {at_least: rows}\n"
+                  "    - {at_most: rows}\n"
+                  "    - {differs: v}\n"
+                  "    - {same: v}\n"
+                  "    - {same: rows, within: 0.5}\n");
+        const struct check *ck = p->verify.checks;
+
+        assert_string_equal(p->detect.facts[0].cmd.reject, "ERROR");
+        assert_int_equal(p->detect.facts[0].cmd.stream, STREAM_BOTH);
+        assert_int_equal(p->detect.facts[1].cmd.stream, STREAM_STDERR);
+        assert_int_equal(p->detect.version.stream, STREAM_STDOUT);
+        assert_int_equal(p->verify.n_checks, 6);
+        assert_string_equal(ck[0].same, "rows");
+        assert_int_equal(ck[0].cmp, FACT_SAME);
+        assert_true(ck[0].within > 0.0499 && ck[0].within < 0.0501);
+        assert_int_equal(ck[1].cmp, FACT_AT_LEAST);
+        assert_string_equal(ck[1].same, "rows");
+        assert_int_equal(ck[2].cmp, FACT_AT_MOST);
+        assert_int_equal(ck[3].cmp, FACT_DIFFERS);
+        assert_string_equal(ck[3].same, "v");
+        assert_int_equal(ck[4].cmp, FACT_SAME);
+        assert_true(ck[4].within == 0);
+        assert_true(ck[5].within > 0.499 && ck[5].within < 0.501);
+        plan_free(p);
+}
+
+/* shell: scripts: ${...} is the shell's, $fact_NAME a declared fact. */
+static void
+test_shell(void **state)
+{
+        struct plan *p = load_ok(*state,
+                                 "  facts:\n"
+                                 "    rows: {shell: 'echo ${HOME%/*} $$'}\n"
+                                 "  checks:\n"
+                                 "    - shell: 'test \"${user%@*}\" = \"$fact_rows\" || echo ${nope:-x}'\n"
+                                 "ask:\n  - {key: user, text: U}\n");
+
+        assert_string_equal(p->detect.checks[0].cmd->shell,
+                            "test \"${user%@*}\" = \"$fact_rows\" || echo ${nope:-x}");
+        plan_free(p);
+}
+
+/* migrate: changes_data: */
+static void
+test_changes_data(void **state)
+{
+        struct plan *p = load_ok(*state,
+                                 "migrate:\n"
+                                 "  - {run: [app, check-config], changes_data: false}\n"
+                                 "  - {run: [app, migrate], changes_data: true}\n"
+                                 "  - {run: [app, reindex]}\n");
+
+        assert_int_equal(p->migrate.n, 3);
+        assert_true(p->migrate.v[0].keeps_data);
+        assert_false(p->migrate.v[1].keeps_data);
+        assert_false(p->migrate.v[2].keeps_data);
+        plan_free(p);
+}
+
+/* disconnect: before_drain:, on_timeout: (kept by the module; what
+ * upshift plan shows of them: tests/integration/disconnect-options.sh) */
+static void
+test_disconnect(void **state)
+{
+        plan_free(load_ok(*state, "disconnect:\n"
+                                  "  before_drain: [[usermod, -L, app]]\n"
+                                  "  clients: [list-clients]\n"
+                                  "  on_timeout: continue\n"));
+}
+
+/* Each misuse of tests/data/bad-plans: its file, position and words. */
+static void
+test_bad_plans(void **state)
+{
+        static const struct {
+                const char *file, *where, *words;
+        } t[] = {
+                { "version-scheme.yaml", "5:17", "unknown version scheme \"dpkg\"" },
+                { "bad-stream.yaml", "11:45", "unknown stream \"stdio\"" },
+                { "within-without-same.yaml", "13:32", "within: needs same:" },
+                { "bad-within.yaml", "13:28", "bad within: \"five\"" },
+                { "two-compares.yaml", "13:30", "compares one way: same: or at_least:" },
+                { "unknown-fact-var.yaml", "12:43", "unknown fact \"kyes\"" },
+                { "shell-fact-dot.yaml", "13:16", "write \"$fact_keys\"" },
+                { "shell-unknown-fact.yaml", "13:16", "unknown fact \"kyes\"" },
+                { "changes-data-ponr.yaml", "9:19", "cannot have a point_of_no_return:" },
+                { "changes-data-not-bool.yaml", "9:19", "expected true or false" },
+                { "on-timeout-unknown.yaml", "9:15", "unknown on_timeout \"maybe\"" },
+                { "on-timeout-without-clients.yaml", "9:15", "needs clients:" },
+        };
+
+        (void)state;
+        for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+                expect_bad(t[i].file, t[i].where, t[i].words);
+}
+
+int
+main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_bad_plans),
+                cmocka_unit_test_setup_teardown(test_version_scheme, t_setup_dir,
+                                                t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_version_scheme_stops, t_setup_dir,
+                                                t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_package_version_var, t_setup_dir,
+                                                t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_fact_values, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_shell, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_changes_data, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_disconnect, t_setup_dir, t_teardown_dir),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
