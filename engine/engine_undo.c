@@ -50,6 +50,10 @@ check_old(struct engine *e, struct step_ctx *ctx)
                 }
                 free(now);
         }
+        if (p->backup.keep_data && p->backup.paths.n > 0) {
+                engine_say(e, OUT_INFO, _("the data written since the upgrade was kept (restore_on_rollback: false): the facts of detect are not compared"));
+                return STEP_OK;
+        }
         for (size_t i = 0; i < p->detect.n_facts; i++) {
                 struct check same = {.same = p->detect.facts[i].name};
                 char *key = xasprintf(FACT_PLAN_PREFIX "%s", p->detect.facts[i].name);
@@ -98,11 +102,15 @@ engine_undo_all(struct engine *e, struct diag *d)
                 .host = (struct step_host *)(void *)e, .ops = &engine_step_ops,
                 .plan = e->plan, .vars = &e->vars, .diag = d,
         };
+        bool keep = e->plan->backup.keep_data && e->plan->backup.paths.n > 0;
         char *was;
 
         if (!e->st.rolling_back) {
-                if (engine_confirm(e, STEP_NONE, _("Roll back the upgrade"),
-                                   _("The service is stopped, its data restored from the verified backup and the old files put back.")) != STEP_OK) {
+                if (keep)
+                        engine_say(e, OUT_INFO, _("the old files are put back and the data written since the upgrade is kept (restore_on_rollback: false)"));
+                if (engine_confirm(e, STEP_NONE, _("Roll back the upgrade"), keep
+                                   ? _("The service is stopped and the old files put back; the data written since the upgrade is kept (restore_on_rollback: false).")
+                                   : _("The service is stopped, its data restored from the verified backup and the old files put back.")) != STEP_OK) {
                         diag_set(d, _("the rollback was not confirmed: nothing was changed"));
                         return RUN_STEP_FAILED;
                 }
@@ -157,9 +165,14 @@ engine_undo_all(struct engine *e, struct diag *d)
                 free(was);
                 return RUN_STEP_FAILED;
         }
-        /* TRANSLATORS: plan title, version */
-        diag_set(d, _("%s is rolled back to %s and answers as before the upgrade"),
-                 e->plan->title, was);
+        if (keep)
+                /* TRANSLATORS: plan title, version */
+                diag_set(d, _("%s is rolled back to %s (the data written since the upgrade is kept: restore_on_rollback: false)"),
+                         e->plan->title, was);
+        else
+                /* TRANSLATORS: plan title, version */
+                diag_set(d, _("%s is rolled back to %s and answers as before the upgrade"),
+                         e->plan->title, was);
         free(was);
         return RUN_ROLLED_BACK;
 }

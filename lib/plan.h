@@ -204,6 +204,7 @@ struct plan {
                 bool           cold;    /* archive after the service has stopped */
                 char          *compression;   /* "zstd" (default), "gzip", "xz" */
                 int            level;   /* 0: the compressor's default */
+                bool           keep_data;     /* restore_on_rollback: false */
         } backup;
 
         struct {

@@ -89,7 +89,7 @@ backup_run(struct step_ctx *ctx)
 /* The plan's backup: section ---------------------------------------------- */
 
 static const char *const backup_keys[] = {
-        "paths", "before", "cold", "compression", "level", NULL,
+        "paths", "before", "cold", "compression", "level", "restore_on_rollback", NULL,
 };
 
 static int
@@ -98,6 +98,7 @@ backup_parse(struct pctx *c, const struct ynode *n)
         struct plan *p = c->p;
         struct ynode *v;
         long level;
+        bool restore = true;
         int r;
 
         if ((v = popt(n, "paths")) && (r = pstrv(c, v, &p->backup.paths)) < 0)
@@ -106,6 +107,9 @@ backup_parse(struct pctx *c, const struct ynode *n)
                 return r;
         if ((v = popt(n, "cold")) && (r = pbool(c, v, &p->backup.cold)) < 0)
                 return r;
+        if ((v = popt(n, "restore_on_rollback")) && (r = pbool(c, v, &restore)) < 0)
+                return r;
+        p->backup.keep_data = !restore;
         if ((v = popt(n, "compression"))) {
                 static const char *const comp[] = { "zstd", "gzip", "xz", "none", NULL };
 
@@ -146,6 +150,8 @@ backup_describe(struct step_describe *s)
                         free(x);
                 }
                 fprintf(s->out, _("      then read it back and check every member's SHA-256\n"));
+                if (p->backup.keep_data)
+                        fprintf(s->out, _("      a rollback keeps the data written since the upgrade (restore_on_rollback: false)\n"));
                 free(dir);
         }
 }

@@ -277,6 +277,11 @@ backup_archive_restore(struct step_ctx *ctx)
 
         if (ctx->plan->backup.paths.n == 0 || step_fact(ctx, FACT_RESTORE_DONE))
                 return STEP_OK;
+        if (ctx->plan->backup.keep_data) {
+                step_say(ctx, OUT_INFO, _("restore_on_rollback: false: the data written since the upgrade is kept; the backup %s is not restored"),
+                         path ? path : "-");
+                return STEP_OK;
+        }
         if (path == NULL || sum == NULL || step_fact(ctx, FACT_BACKUP_VERIFIED) == NULL) {
                 diag_set(ctx->diag, _("there is no verified backup to restore the data from"));
                 return STEP_FAILED;
