@@ -93,6 +93,8 @@ struct cmdlist {
 struct fact {
         char       *name;
         struct cmd  cmd;                /* run/shell + match/ignore/lines */
+        bool        counts;             /* counts: true: it counts the data (rows,
+                                           keys), counted again at the backup */
         struct pos  pos;
 };
 

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # What a rollback does to the data, on a real Redis (issue 13):
 # backup: restore_on_rollback: false keeps what clients wrote after the
-# upgrade and puts only the old binaries back.
+# upgrade and puts only the old binaries back; a rollback that restores
+# says first what it restores (the backup's time, size and SHA-256, both
+# archives of a cold backup), that the writes made since are replaced, and
+# the plan's counting fact (Redis's keys) now against the backup's; its
+# summary names where the replaced data is kept, and its size.
 . "$UPSHIFT_SRCDIR/tests/lib/common.sh"
 . "$UPSHIFT_SRCDIR/tests/lib/redis.sh"
 
@@ -35,5 +39,50 @@ check_match "before the confirmation, it says the data is kept" "$T_OUT" \
 	'the old files are put back and the data written since the upgrade is kept'
 check_match "the summary says the data was kept" "$T_OUT" \
 	'rolled back to 7\.0\.15 \(the data written since the upgrade is kept: restore_on_rollback: false\)'
+
+# The shipped plan restores: before the confirmation it says what.
+rcli FLUSHALL >/dev/null && redis_fill && rcli SAVE >/dev/null || { echo "cannot refill redis"; exit 1; }
+redis_reset "$state" || { echo "cannot reset the sandbox"; exit 1; }
+run_upshift run redis --plans-dir "$PLANS_DIR" --answers "$answers" --yes --state-dir "$state"
+check_eq "the upgrade with the shipped plan exits 0" "$T_RC" 0
+t_track "$(redis_pid)"
+check_match "the backup counted the keys" "$(cat "$state/journal")" 'key: backup\.count\.keys, value: "?10003"?}'
+rcli DEBUG POPULATE 20 late 8 >/dev/null
+backup=$(ls "$REDIS_DIR"/backups/redis-*.tar.zst 2>/dev/null | head -n 1)
+backup_sha=$(sha256sum "$backup" | cut -d' ' -f1)
+run_upshift rollback redis --plans-dir "$PLANS_DIR" --answers "$answers" --yes --state-dir "$state"
+echo "$T_OUT" > "$T_DIR/restore.out"
+check_eq "the restoring rollback exits 4" "$T_RC" 4
+[ "$T_RC" = 4 ] || sed 's/^/#   /' "$T_DIR/restore.out" | tail -n 20
+t_track "$(redis_pid)"
+check_eq "the keys written after the upgrade are gone" "$(rcli DBSIZE)" 10003
+check_match "it names the backup, its time, size and SHA-256" "$T_OUT" \
+	"restores the data from the backup taken [0-9-]+ [0-9:]+ UTC: $backup \\([0-9.]+ [KMG]?i?B, SHA-256 $backup_sha\\)"
+check_match "it says the writes since then are replaced" "$T_OUT" \
+	"what was written to $REDIS_DIR/data since then is replaced \\(and kept aside as $REDIS_DIR/data\\.upshift-replaced-TIME\\)"
+check_match "it counts the keys now and at the backup" "$T_OUT" 'keys: 10023 now, 10003 in the backup'
+kept=$(ls -d "$REDIS_DIR"/data.upshift-replaced-* 2>/dev/null | head -n 1)
+check "the replaced data is kept" test -d "$kept"
+check_match "the summary names where the replaced data is kept, and its size" "$T_OUT" \
+	"the data the restore replaced is kept in $kept \\([0-9.]+ [KMG]?i?B\\)"
+order=$(printf '%s\n' "$T_OUT" | grep -n 'restores the data from the backup\|undo: \|==> step' | head -n 1)
+check_match "it is said before anything is undone" "$order" 'restores the data from the backup'
+
+# A cold backup in two parts: both archives are named.
+redis_plan_variant 'backup:
+' 'backup:
+  cold: true
+' || { echo "cannot write the plan"; exit 1; }
+redis_reset "$state" || { echo "cannot reset the sandbox"; exit 1; }
+run_upshift run redis --plans-dir "$TUI_PLANS" --answers "$answers" --yes --state-dir "$state"
+check_eq "the cold upgrade exits 0" "$T_RC" 0
+t_track "$(redis_pid)"
+delta=$(ls "$REDIS_DIR"/backups/redis-*-changed.tar.zst 2>/dev/null | head -n 1)
+check "the cold backup has its second archive" test -f "$delta"
+run_upshift rollback redis --plans-dir "$TUI_PLANS" --answers "$answers" --yes --state-dir "$state"
+check_eq "the cold rollback exits 4" "$T_RC" 4
+t_track "$(redis_pid)"
+check_match "it names the cold backup's second archive and its SHA-256" "$T_OUT" \
+	"and what changed until the stop, taken [0-9-]+ [0-9:]+ UTC: $delta \\([0-9.]+ [KMG]?i?B, SHA-256 $(sha256sum "$delta" | cut -d' ' -f1)\\)"
 
 t_done
