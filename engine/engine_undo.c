@@ -252,6 +252,7 @@ engine_undo_all(struct engine *e, struct diag *d)
         };
         bool keep = e->plan->backup.keep_data && e->plan->backup.paths.n > 0;
         char *was, *replaced;
+        int r;
 
         if (!e->st.rolling_back && confirm_rollback(e, &ctx, d) < 0)
                 return RUN_STEP_FAILED;
@@ -275,11 +276,18 @@ engine_undo_all(struct engine *e, struct diag *d)
                         return RUN_STEP_FAILED;
                 /* What the undo does (migrate's: the data restore), in the
                  * log too. */
-                runlog_printf(&e->log, "%s: undo: %s", m->name,
-                              m->undo_what ? m->undo_what : "undo");
+                if (m->undo_label)
+                        runlog_printf(&e->log, "%s: %s", m->undo_label,
+                                      m->undo_what ? m->undo_what : "undo");
+                else
+                        runlog_printf(&e->log, "%s: undo: %s", m->name,
+                                      m->undo_what ? m->undo_what : "undo");
                 e->fe->ops->step_state(e->fe, id, ST_RUNNING, 0,
                                        m->undo_what ? _(m->undo_what) : _("undo"));
-                if (undo_step(e, &ctx, m) != STEP_OK) {
+                e->label = m->undo_label;
+                r = undo_step(e, &ctx, m);
+                e->label = NULL;
+                if (r != STEP_OK) {
                         if (!diag_isset(d))
                                 diag_set(d, _("undoing %s failed"), m->name);
                         diag_prefix(d, _("rollback stopped at %s"), m->name);

@@ -248,6 +248,7 @@ const struct step_module step_migrate = {
         .what = N_("Run the plan's migration commands for this version."),
         .consequence = step_migrate_consequence,
         .undo_what = N_("Restore the data from the verified backup (the data it replaces is kept aside)."),
+        .undo_label = "restore",
         .risk = RISK_DESTRUCTIVE,
         .per_hop = true,
         .plan = { .parse = migrate_parse },

@@ -65,6 +65,10 @@ kept=$(ls -d "$REDIS_DIR"/data.upshift-replaced-* 2>/dev/null | head -n 1)
 check "the replaced data is kept" test -d "$kept"
 check_match "the summary names where the replaced data is kept, and its size" "$T_OUT" \
 	"the data the restore replaced is kept in $kept \\([0-9.]+ [KMG]?i?B\\)"
+rlog=$(ls "$state"/log/run-2-*.log 2>/dev/null | head -n 1)
+check "the rollback's log labels the restore as such" grep -q '^\[[0-9:]*\] restore: data restored from' "$rlog"
+check "the rollback's log says nothing of a migration (the plan has none)" \
+	sh -c "! grep -q '^\[[0-9:]*\] migrate: ' '$rlog'"
 order=$(printf '%s\n' "$T_OUT" | grep -n 'restores the data from the backup\|undo: \|==> step' | head -n 1)
 check_match "it is said before anything is undone" "$order" 'restores the data from the backup'
 
