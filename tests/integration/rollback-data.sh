@@ -37,6 +37,7 @@ check_eq "the running server is the old binary" "$(redis_running_binary_sha)" "$
 check "no data was replaced" sh -c "! ls -d '$REDIS_DIR'/data.upshift-replaced* 2>/dev/null | grep -q ."
 check_match "before the confirmation, it says the data is kept" "$T_OUT" \
 	'the old files are put back and the data written since the upgrade is kept'
+check "it restores nothing" sh -c "! printf '%s' \"\$1\" | grep -q 'data restored from'" sh "$T_OUT"
 check_match "the summary says the data was kept" "$T_OUT" \
 	'rolled back to 7\.0\.15 \(the data written since the upgrade is kept: restore_on_rollback: false\)'
 
