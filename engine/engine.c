@@ -115,7 +115,8 @@ engine_say(struct engine *e, enum out_kind kind, const char *fmt, ...)
         va_start(ap, fmt);
         msg = xvasprintf(fmt, ap);
         va_end(ap);
-        runlog_printf(&e->log, "%s%s%s", step_key(e->current) ? step_key(e->current) : "upshift",
+        runlog_printf(&e->log, "%s%s%s",
+                      e->label ? e->label : step_key(e->current) ? step_key(e->current) : "upshift",
                       kind == OUT_CMD ? ": $ " : kind == OUT_WARN ? ": warning: " : ": ", msg);
         e->fe->ops->output(e->fe, kind, msg);
         free(msg);

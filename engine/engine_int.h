@@ -23,6 +23,8 @@ struct engine {
         struct runner             runner;
         struct step_module        mods[STEP_COUNT];
         enum step_id              current;
+        const char               *label;        /* labels the run log's lines instead of
+                                                   current's name (an undo's undo_label) */
         unsigned                  hop;              /* current hop, from 1 (engine_hop.c) */
         struct strv               hops;             /* each hop's target, from detect */
         bool                      uninterruptible;  /* let a running command finish */

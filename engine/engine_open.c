@@ -39,6 +39,15 @@ engine_report(struct engine *e, struct run_report *rep, enum run_outcome o, cons
         }
         rep->hops = e->st.n_hops;
         rep->downtime_ms = a && b ? strtoll(b, NULL, 10) - strtoll(a, NULL, 10) : -1;
+        /* A cold backup's second part is backup time, though stop made it. */
+        if (engine_fact(e, FACT_DELTA_MS) != NULL && rep->step_ms[STEP_BACKUP] >= 0) {
+                int64_t x = strtoll(engine_fact(e, FACT_DELTA_MS), NULL, 10);
+
+                rep->backup_delta_ms = x;
+                rep->step_ms[STEP_BACKUP] += x;
+                if (rep->step_ms[STEP_STOP] >= x)
+                        rep->step_ms[STEP_STOP] -= x;
+        }
         rep->log_path = e->log.path;
         rep->state_dir = e->opts->state_dir;
         rep->resume_hint = o == RUN_DONE || o == RUN_ROLLED_BACK ? NULL

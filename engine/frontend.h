@@ -60,6 +60,9 @@ struct run_report {
         int64_t     step_ms[STEP_COUNT];        /* -1: not run; summed over the hops */
         unsigned    hops;                       /* hops of the path (1: none) */
         int64_t     downtime_ms;                /* -1: unknown */
+        int64_t     backup_delta_ms;            /* 0: none; a cold backup's second part,
+                                                   made in stop: in backup's step_ms
+                                                   (not stop's) and in the downtime */
         const char *log_path;
         const char *state_dir;
         const char *resume_hint;        /* command that resumes, or NULL */

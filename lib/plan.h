@@ -110,6 +110,8 @@ struct cmdlist {
 struct fact {
         char       *name;
         struct cmd  cmd;                /* run/shell + match/ignore/lines */
+        bool        counts;             /* counts: true: it counts the data (rows,
+                                           keys), counted again at the backup */
         struct pos  pos;
 };
 
@@ -232,6 +234,7 @@ struct plan {
                 bool           cold;    /* archive after the service has stopped */
                 char          *compression;   /* "zstd" (default), "gzip", "xz" */
                 int            level;   /* 0: the compressor's default */
+                bool           keep_data;     /* restore_on_rollback: false */
         } backup;
 
         struct {

@@ -11,6 +11,7 @@
 #include "lib/i18n.h"
 #include "steps/backup_archive.h"
 #include "steps/describe.h"
+#include "steps/facts.h"
 #include "steps/step.h"
 
 /* Preflight: is there room for the backup? The archive's size is estimated
@@ -72,6 +73,37 @@ out:
         return r;
 }
 
+/* The plan's counting facts (counts: true) as the data is backed up,
+ * journaled for a rollback to show against the count then. A count that
+ * cannot be taken is a warning: the backup does not depend on it. */
+static void
+backup_counts(struct step_ctx *ctx)
+{
+        const struct plan *p = ctx->plan;
+
+        for (size_t i = 0; i < p->detect.n_facts; i++) {
+                const struct fact *f = &p->detect.facts[i];
+                char *value = NULL, *key;
+                struct diag d = {0};
+                struct step_ctx quiet = *ctx;
+
+                if (!f->counts)
+                        continue;
+                quiet.diag = &d;
+                if (step_run_cmd(&quiet, &f->cmd, &value, NULL) != 0 || value == NULL) {
+                        step_say(ctx, OUT_WARN, _("cannot count %s at the backup: %s"), f->name,
+                                 diag_isset(&d) ? d.msg : _("the command was skipped"));
+                        free(value);
+                        continue;
+                }
+                key = xasprintf(FACT_BACKUP_COUNT_PREFIX "%s", f->name);
+                if (step_fact_set(ctx, key, value, &d) < 0)
+                        step_say(ctx, OUT_WARN, "%s", d.msg);
+                free(key);
+                free(value);
+        }
+}
+
 static int
 backup_run(struct step_ctx *ctx)
 {
@@ -80,6 +112,7 @@ backup_run(struct step_ctx *ctx)
                 return STEP_FAILED;
         if (step_run_cmdlist(ctx, &ctx->plan->backup.before) < 0)
                 return STEP_FAILED;
+        backup_counts(ctx);
         if (ctx->plan->backup.cold)
                 step_say(ctx, OUT_INFO,
                            _("cold backup: the data is archived now, while the service runs, and what changes until it has stopped is archived again then"));
@@ -89,7 +122,7 @@ backup_run(struct step_ctx *ctx)
 /* The plan's backup: section ---------------------------------------------- */
 
 static const char *const backup_keys[] = {
-        "paths", "before", "cold", "compression", "level", NULL,
+        "paths", "before", "cold", "compression", "level", "restore_on_rollback", NULL,
 };
 
 static int
@@ -98,6 +131,7 @@ backup_parse(struct pctx *c, const struct ynode *n)
         struct plan *p = c->p;
         struct ynode *v;
         long level;
+        bool restore = true;
         int r;
 
         if ((v = popt(n, "paths")) && (r = pstrv(c, v, &p->backup.paths)) < 0)
@@ -106,6 +140,9 @@ backup_parse(struct pctx *c, const struct ynode *n)
                 return r;
         if ((v = popt(n, "cold")) && (r = pbool(c, v, &p->backup.cold)) < 0)
                 return r;
+        if ((v = popt(n, "restore_on_rollback")) && (r = pbool(c, v, &restore)) < 0)
+                return r;
+        p->backup.keep_data = !restore;
         if ((v = popt(n, "compression"))) {
                 static const char *const comp[] = { "zstd", "gzip", "xz", "none", NULL };
 
@@ -146,6 +183,8 @@ backup_describe(struct step_describe *s)
                         free(x);
                 }
                 fprintf(s->out, _("      then read it back and check every member's SHA-256\n"));
+                if (p->backup.keep_data)
+                        fprintf(s->out, _("      a rollback keeps the data written since the upgrade (restore_on_rollback: false)\n"));
                 free(dir);
         }
 }

@@ -277,6 +277,11 @@ backup_archive_restore(struct step_ctx *ctx)
 
         if (ctx->plan->backup.paths.n == 0 || step_fact(ctx, FACT_RESTORE_DONE))
                 return STEP_OK;
+        if (ctx->plan->backup.keep_data) {
+                step_say(ctx, OUT_INFO, _("restore_on_rollback: false: the data written since the upgrade is kept; the backup %s is not restored"),
+                         path ? path : "-");
+                return STEP_OK;
+        }
         if (path == NULL || sum == NULL || step_fact(ctx, FACT_BACKUP_VERIFIED) == NULL) {
                 diag_set(ctx->diag, _("there is no verified backup to restore the data from"));
                 return STEP_FAILED;
@@ -308,7 +313,12 @@ backup_archive_restore(struct step_ctx *ctx)
                 char *from = archive_restore_sibling(paths.v[i], ".upshift-replaced", NULL);
                 char *to = from ? xasprintf("%s-%s", from, stamp) : NULL;
 
-                if (from && path_exists(from) && rename(from, to) == 0)
+                char key[64];
+
+                snprintf(key, sizeof key, FACT_RESTORE_REPLACED_PREFIX "%zu", i);
+                /* Journaled first: the rollback's summary names it. */
+                if (from && path_exists(from) && step_fact_set(ctx, key, to, ctx->diag) == 0 &&
+                    rename(from, to) == 0)
                         step_say(ctx, OUT_INFO, _("the data the restore replaced is kept in %s"), to);
                 free(from);
                 free(to);

@@ -259,6 +259,27 @@ detect_undo(struct step_ctx *ctx)
 /* The plan's detect: section ---------------------------------------------- */
 
 static const char *const detect_keys[] = { "version", "facts", "checks", NULL };
+/* A fact's command takes counts: too. */
+static const char *const fact_keys[] = {
+        "run", "shell", "env", "cwd", "timeout", "match", "ignore", "lines",
+        "may_fail", "when", "counts", NULL,
+};
+
+/* One fact: a command, or a command's mapping with counts:. */
+static int
+pfact(struct pctx *c, const struct ynode *n, struct fact *f)
+{
+        struct ynode *v;
+        int r;
+
+        if (n->kind != YNODE_MAP)
+                return pcmd(c, n, &f->cmd);
+        if ((r = pkeys(c, n, fact_keys, _("a fact"))) < 0)
+                return r;
+        if ((v = popt(n, "counts")) && (r = pbool(c, v, &f->counts)) < 0)
+                return r;
+        return pcmd_fields(c, n, &f->cmd, 0, -1);
+}
 
 static int
 detect_parse(struct pctx *c, const struct ynode *n)
@@ -293,7 +314,7 @@ detect_parse(struct pctx *c, const struct ynode *n)
                                                     "letters, digits and \"_\")"));
                         f->name = xstrdup(k->str);
                         f->pos = pnode_pos(k);
-                        if ((r = pcmd(c, v->pairs[i].value, &f->cmd)) < 0)
+                        if ((r = pfact(c, v->pairs[i].value, f)) < 0)
                                 return r;
                 }
         }

@@ -41,7 +41,12 @@
 #define FACT_DELTA_SIZE         "backup.delta.size"     /* bytes */
 #define FACT_DELTA_REMOVED_SHA256 "backup.delta.removed_sha256" /* of PATH.removed */
 #define FACT_DELTA_VERIFIED     "backup.delta.verified"
+#define FACT_DELTA_MS           "backup.delta.ms"       /* how long stop took to make it:
+                                                           backup time, in the downtime */
 #define FACT_RESTORE_DONE       "restore.done"          /* data restored (migrate's undo) */
+#define FACT_BACKUP_COUNT_PREFIX "backup.count."        /* + NAME: a counts: fact at the backup */
+#define FACT_RESTORE_REPLACED_PREFIX "restore.replaced." /* + N: where data path N's
+                                                           replaced data is kept */
 
 /* disconnect, stop, swap, verify */
 #define FACT_DISCONNECT_CLIENTS "disconnect.clients"    /* clients seen before draining */

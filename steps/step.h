@@ -93,6 +93,8 @@ struct step_module {
         const char  *what;              /* N_() what it is about to do */
         const char  *consequence;       /* N_() what it costs, for RISK_DESTRUCTIVE */
         const char  *undo_what;         /* N_() what its undo does, or NULL ("undo") */
+        const char  *undo_label;        /* what its undo's lines in the run log are
+                                           labelled ("restore"), or NULL: its name */
         enum risk    risk;
         /* RISK_DESTRUCTIVE modules normally get one confirmation from the
          * engine before run; a module that knows better (migrate: only when a

@@ -281,7 +281,15 @@ plain_end(struct frontend *fe, const struct run_report *r)
         if (r->hops > 1)
                 fprintf(p->out, _("            (swap, migrate and verify: the sum over the %u hops)\n"),
                         r->hops);
-        if (r->downtime_ms >= 0) {
+        if (r->downtime_ms >= 0 && r->backup_delta_ms > 0) {
+                char b[32];
+
+                duration_format(d, sizeof d, r->downtime_ms);
+                duration_format(b, sizeof b, r->backup_delta_ms);
+                /* TRANSLATORS: downtime, the part of it the backup took */
+                fprintf(p->out, _("  downtime: %s (from stop to ready; %s of it the cold backup's second part)\n"),
+                        d, b);
+        } else if (r->downtime_ms >= 0) {
                 duration_format(d, sizeof d, r->downtime_ms);
                 fprintf(p->out, _("  downtime: %s (from stop to ready)\n"), d);
         }

@@ -132,7 +132,7 @@ check_eq "the rollback is killed while it starts the old version" "$T_RC" 137
 check "a rollback does not say it resumes an upgrade" sh -c "! printf '%s' \"\$1\" | grep -q 'resuming an upgrade'" sh "$T_OUT"
 check_match "the restore is named as such" "$T_OUT" '==> step 6/8 migrate: Restore the data from the verified backup'
 check "not as \"migrate: undo\"" sh -c "! printf '%s' \"\$1\" | grep -q 'migrate: undo\$'" sh "$T_OUT"
-check_match "the run log names the restore" "$(cat "$state"/log/run-*.log)" 'migrate: undo: Restore the data'
+check_match "the run log names the restore" "$(cat "$state"/log/run-*.log)" '\] restore: Restore the data'
 
 run_upshift run toy --plans-dir "$plans" --answers "$answers" --yes --state-dir "$state"
 check_eq "run after an interrupted rollback: refused" "$T_RC" 2

@@ -331,6 +331,57 @@ test_reconnect_message(void **state)
 }
 
 static void
+test_fact_counts(void **state)
+{
+        struct tmp *t = *state;
+        struct plan *p;
+
+        t_write_text(t->file, "schema: 1\nid: t\ntitle: T\n"
+                              "detect:\n  version: {run: [x], match: '(.*)'}\n"
+                              "  facts:\n    keys: {run: [count], match: '(\\d+)', counts: true}\n"
+                              "    digest: [digest]\n");
+        p = load_ok(t->file);
+        assert_int_equal(p->detect.n_facts, 2);
+        assert_true(p->detect.facts[0].counts);
+        assert_string_equal(p->detect.facts[0].cmd.match, "(\\d+)");
+        assert_false(p->detect.facts[1].counts);
+        plan_free(p);
+
+        expect_error(t, true, "detect:\n  version: {run: [x], match: '(.*)'}\n"
+                              "  facts:\n    keys: {run: [count], counts: 2}\n",
+                     7, 34, "expected true or false", NULL);
+        expect_error(t, true, "detect:\n  version: {run: [x], match: '(.*)'}\n"
+                              "  facts:\n    keys: {run: [count], cuonts: true}\n",
+                     7, 26, "unknown key \"cuonts\" in a fact", "(did you mean \"counts\"?)",
+                     NULL);
+}
+
+static void
+test_backup_restore_on_rollback(void **state)
+{
+        struct tmp *t = *state;
+        struct plan *p;
+        char *text;
+
+        t_write_text(t->file, "schema: 1\nid: t\ntitle: T\n"
+                              "backup:\n  paths: [/var/lib/t]\n");
+        p = load_ok(t->file);
+        assert_false(p->backup.keep_data);
+        plan_free(p);
+        t_write_text(t->file, "schema: 1\nid: t\ntitle: T\n"
+                              "backup:\n  paths: [/var/lib/t]\n  restore_on_rollback: false\n");
+        p = load_ok(t->file);
+        assert_true(p->backup.keep_data);
+        text = describe(p, STEP_BACKUP);
+        assert_non_null(strstr(text, "a rollback keeps the data written since the upgrade"));
+        free(text);
+        plan_free(p);
+
+        expect_error(t, true, "backup:\n  restore_on_rollback: sometimes\n", 5, 24,
+                     "expected true or false", NULL);
+}
+
+static void
 test_qtype_names(void **state)
 {
         assert_string_equal(qtype_name(Q_FILE), "file");
@@ -652,6 +703,8 @@ main(void)
                 cmocka_unit_test(test_list_forms),
                 cmocka_unit_test(test_qtype_names),
                 cmocka_unit_test_setup_teardown(test_reconnect_message, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_backup_restore_on_rollback, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_fact_counts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_err_unknown_key, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_err_wrong_type, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_err_bad_regex, setup, teardown),
