@@ -10,6 +10,7 @@
 #include "engine/engine_int.h"
 #include "lib/i18n.h"
 #include "lib/service.h"
+#include "steps/serving.h"
 
 /* The old version answers, and every fact is what it was before. */
 static int
@@ -59,7 +60,13 @@ check_old(struct engine *e, struct step_ctx *ctx)
                 if (known && step_check(ctx, &same) < 0)
                         return STEP_FAILED;
         }
-        return STEP_OK;
+        /* The process that serves runs the old file (hop 1's), not merely the disk. */
+        if (engine_set_hop(e, 1, ctx->diag) < 0)
+                return STEP_FAILED;
+        r = serving_check(ctx, SERVING_OLD);
+        if (engine_set_hop(e, engine_hop_count(e), ctx->diag) < 0)
+                return STEP_FAILED;
+        return r;
 }
 
 /* One step's undo. A module with undo_each_hop (swap, detect) undoes every

@@ -17,6 +17,7 @@
 #include "lib/diag.h"
 #include "lib/exec.h"
 #include "lib/plan.h"
+#include "lib/sha256.h"
 
 /* A service with every ${...} already expanded. */
 struct service {
@@ -53,6 +54,14 @@ int  service_stop(const struct service *s, const struct runner *r, struct diag *
 /* Start; for pidfile, wait until the pid file names a live process. */
 int  service_start(const struct service *s, const struct runner *r, struct diag *d);
 void service_release(struct service *s);
+
+/* The executable process pid runs: *ret_path is where /proc/PID/exe says
+ * it was started from (new string), without the " (deleted)" the kernel
+ * adds when that name has since been replaced or removed (then
+ * *ret_deleted is true); hex is the SHA-256 of what it runs, read through
+ * /proc/PID/exe (the replaced file too). 0, or <0 with a message in d. */
+int  service_exe(pid_t pid, char **ret_path, bool *ret_deleted,
+                 char hex[SHA256_HEX_LEN + 1], struct diag *d);
 
 /* True when something accepts TCP connections on 127.0.0.1:port. */
 bool port_open(int port);

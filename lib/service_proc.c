@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "lib/i18n.h"
 #include "lib/service.h"
 #include "lib/service_int.h"
+#include "lib/sha256.h"
 #include "lib/util.h"
 
 #define SVC_CONNECT_MS          200
@@ -79,6 +81,40 @@ service_pidfile_live(const char *path, pid_t *ret_pid, struct diag *d)
         if (ret_pid != NULL)
                 *ret_pid = (pid_t)v;
         return 1;
+}
+
+int
+service_exe(pid_t pid, char **ret_path, bool *ret_deleted, char hex[SHA256_HEX_LEN + 1],
+            struct diag *d)
+{
+        static const char deleted[] = " (deleted)";
+        char link[64], buf[PATH_MAX + sizeof deleted];
+        size_t len, dl = sizeof deleted - 1;
+        ssize_t n;
+        bool gone = false;
+        int rc;
+
+        snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+        n = readlink(link, buf, sizeof buf - 1);
+        if (n < 0) {
+                rc = -errno;
+                /* TRANSLATORS: %1$d is a process id, then the system's reason. */
+                diag_set(d, _("cannot tell which executable pid %d runs: %s"), (int)pid,
+                         strerror(-rc));
+                return rc;
+        }
+        buf[n] = '\0';
+        len = (size_t)n;
+        if (len > dl && strcmp(buf + len - dl, deleted) == 0) {
+                buf[len - dl] = '\0';
+                gone = true;
+        }
+        rc = sha256_file(link, hex, NULL, d);
+        if (rc < 0)
+                return rc;
+        *ret_path = xstrdup(buf);
+        *ret_deleted = gone;
+        return 0;
 }
 
 bool

@@ -12,6 +12,7 @@
 #include "lib/util.h"
 #include "steps/describe.h"
 #include "steps/facts.h"
+#include "steps/serving.h"
 #include "steps/step.h"
 
 static bool
@@ -215,6 +216,8 @@ verify_run(struct step_ctx *ctx)
         for (size_t i = 0; i < p->verify.n_checks; i++)
                 if (step_check(ctx, &p->verify.checks[i]) < 0)
                         return STEP_FAILED;
+        if (serving_check(ctx, SERVING_NEW) != STEP_OK)
+                return STEP_FAILED;
         return last ? STEP_OK : stop_for_next_hop(ctx);
 }
 
