@@ -30,6 +30,7 @@ struct service {
         char   *stop_shell;
         char  **start_env;              /* NAME=value added to the start command's, or NULL */
         char  **stop_env;
+        char   *start_log;              /* a start command run detached writes here, or NULL */
         int     port;                   /* 0: none */
         long    timeout_ms;
 };
@@ -51,7 +52,12 @@ int  service_status(const struct service *s, const struct runner *r, pid_t *ret_
 /* Stop and wait until it is gone. Returns 0 or <0 with a message naming
  * what still runs. Stopping a stopped service succeeds. */
 int  service_stop(const struct service *s, const struct runner *r, struct diag *d);
-/* Start; for pidfile, wait until the pid file names a live process. */
+/* Start; for pidfile, wait until the pid file names a live process.
+ * Without a manager, a start command is run detached (its own session,
+ * output to start_log) when a pid file or port tells when the service is
+ * up: one that exits 0 daemonized; one still running once the service is
+ * up stays in the foreground and is left running as the service: returns
+ * 1. Else 0, or <0 with a message. */
 int  service_start(const struct service *s, const struct runner *r, struct diag *d);
 void service_release(struct service *s);
 

@@ -186,6 +186,11 @@ verify_run(struct step_ctx *ctx)
                         service_release(&s);
                         return STEP_FAILED;
                 }
+                if (r == 1)
+                        /* TRANSLATORS: %s is a log file. */
+                        step_say(ctx, OUT_INFO, _("the start command stays in the foreground: "
+                                                  "it is left running as the service, detached, "
+                                                  "its output in %s"), s.start_log);
         }
         service_release(&s);
         if (wait_ready(ctx) < 0)
