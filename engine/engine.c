@@ -360,6 +360,7 @@ engine_service(struct engine *e, struct service *ret, struct diag *d)
                 s.manager = (enum svc_manager)m;
         }
         s.timeout_ms = sp->timeout_ms ? sp->timeout_ms : 60000;
+        s.start_log = path_join(e->opts->state_dir, "service.log");
         if (vars_expand(&e->vars, sp->name ? sp->name : "", &s.name, d) < 0 ||
             (sp->pidfile && vars_expand(&e->vars, sp->pidfile, &s.pidfile, d) < 0) ||
             (sp->port && vars_expand(&e->vars, sp->port, &port, d) < 0) ||

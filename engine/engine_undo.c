@@ -13,6 +13,7 @@
 #include "lib/archive.h"
 #include "lib/i18n.h"
 #include "lib/service.h"
+#include "steps/serving.h"
 
 /* The old version answers, and every fact is what it was before. */
 static int
@@ -20,6 +21,7 @@ check_old(struct engine *e, struct step_ctx *ctx)
 {
         const struct plan *p = e->plan;
         const char *was = engine_fact(e, FACT_VERSION);
+        bool kept = p->backup.keep_data && p->backup.paths.n > 0;
         char *now = NULL;
         int r;
 
@@ -53,11 +55,9 @@ check_old(struct engine *e, struct step_ctx *ctx)
                 }
                 free(now);
         }
-        if (p->backup.keep_data && p->backup.paths.n > 0) {
+        if (kept)
                 engine_say(e, OUT_INFO, _("the data written since the upgrade was kept (restore_on_rollback: false): the facts of detect are not compared"));
-                return STEP_OK;
-        }
-        for (size_t i = 0; i < p->detect.n_facts; i++) {
+        for (size_t i = 0; !kept && i < p->detect.n_facts; i++) {
                 struct check same = {.same = p->detect.facts[i].name};
                 char *key = xasprintf(FACT_PLAN_PREFIX "%s", p->detect.facts[i].name);
                 bool known = engine_fact(e, key) != NULL;
@@ -66,7 +66,13 @@ check_old(struct engine *e, struct step_ctx *ctx)
                 if (known && step_check(ctx, &same) < 0)
                         return STEP_FAILED;
         }
-        return STEP_OK;
+        /* The process that serves runs the old file (hop 1's), not merely the disk. */
+        if (engine_set_hop(e, 1, ctx->diag) < 0)
+                return STEP_FAILED;
+        r = serving_check(ctx, SERVING_OLD);
+        if (engine_set_hop(e, engine_hop_count(e), ctx->diag) < 0)
+                return STEP_FAILED;
+        return r;
 }
 
 /* Will this rollback restore the data (migrate's undo still to run)? */

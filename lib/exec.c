@@ -95,8 +95,8 @@ close_fd(int *fd)
 /* The environment for the child: ours, with o->env on top. Built before
  * fork, so the child does not allocate. Frees with free() of the vector only
  * (the strings are borrowed). */
-static char **
-build_env(char *const *add)
+char **
+exec_env_new(char *const *add)
 {
         size_t nenv = 0, nadd = 0, n = 0, i, j;
         char **v;
@@ -450,6 +450,8 @@ exec_run(const struct exec_opts *o, struct exec_result *ret, struct diag *d)
                 diag_set(d, _("cannot run an empty command"));
                 return -EINVAL;
         }
+        if (o->detach_log != NULL)
+                return exec_spawn_detached(o, o->detach_log, &ret->pid, d);
         null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null_fd >= 0)
                 null_fd = fd_above_stdio(null_fd);
@@ -460,7 +462,7 @@ exec_run(const struct exec_opts *o, struct exec_result *ret, struct diag *d)
                 diag_set(d, _("cannot run \"%s\": %s"), argv[0], strerror(-rc));
                 goto fail;
         }
-        envp = build_env(o->env);
+        envp = exec_env_new(o->env);
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
         pid = fork();

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "lib/diag.h"
 
@@ -41,6 +42,10 @@ struct exec_opts {
          * NULL to log_fd. */
         void       (*on_notice)(void *ud, const char *text);
         long         notice_ms;
+        /* When set, exec_run starts the command detached with its output
+         * appended here (exec_spawn_detached), does not wait, and returns
+         * its pid in ret->pid. */
+        const char  *detach_log;
 };
 
 #define EXEC_NOTICE_MS 5000
@@ -52,6 +57,7 @@ struct exec_result {
         char   *out;                    /* captured stdout (NUL-terminated, at most EXEC_CAPTURE_MAX) */
         size_t  out_len;
         char   *err_tail;               /* last lines of stderr (up to 4 KiB), NUL-terminated */
+        pid_t   pid;                    /* with detach_log: the detached child */
 };
 
 /* Run and wait. Returns 0 when the command ran (whatever its exit status:
@@ -59,6 +65,18 @@ struct exec_result {
  * in d: 'cannot run "foo": No such file or directory'). */
 int  exec_run(const struct exec_opts *o, struct exec_result *ret, struct diag *d);
 void exec_result_release(struct exec_result *r);
+
+/* Start o's command detached and do not wait for it: its own session
+ * (setsid), stdin /dev/null, stdout and stderr appended to log_path
+ * (created 0600; /dev/null when NULL), o->env added, o->cwd; the other
+ * fields are ignored. It outlives its parent. *ret_pid is its pid (a child
+ * of the caller: reap it with waitpid). Returns 0, or -errno when it could
+ * not be started (message in d). */
+int  exec_spawn_detached(const struct exec_opts *o, const char *log_path, pid_t *ret_pid,
+                         struct diag *d);
+/* The environment a child gets: ours, with add ("K=V", NULL-terminated, or
+ * NULL) on top. free() the vector only: the strings are borrowed. */
+char **exec_env_new(char *const *add);
 
 /* Quote argv for display: words with spaces or quotes get single quotes. New string. */
 char *exec_argv_display(char *const *argv);

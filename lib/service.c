@@ -73,7 +73,8 @@ call_init(struct svc_call *c, const struct service *s, const struct runner *r)
 {
         c->s = s;
         c->r = r;
-        c->what = s->name != NULL ? s->name : s->pidfile != NULL ? s->pidfile : "service";
+        c->what = s->name != NULL && s->name[0] != '\0' ? s->name :
+                  s->pidfile != NULL ? s->pidfile : "service";
         c->timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : SVC_DEFAULT_TIMEOUT;
         c->deadline = now_ms() + c->timeout_ms;
         c->interrupt = NULL;
@@ -490,6 +491,37 @@ service_stop(const struct service *s, const struct runner *r, struct diag *d)
         return wait_for(&c, true, pid, failure.msg, d);
 }
 
+/* A start command run detached and watched (service_spawn_watch): 1 when
+ * it stays in the foreground as the service; exited 0: it daemonized, wait
+ * as after any start; else why it failed, and where its output is. */
+static int
+start_watched(struct svc_call *c, char *const *argv, const char *shell, const char *prefix,
+              struct diag *d)
+{
+        struct exec_result res = { .status = -1 };
+        size_t len;
+        int rc;
+
+        rc = service_spawn_watch(c->s, c->r, argv, shell, c->deadline, &c->interrupt,
+                                 &res.status, &res.err_tail, d);
+        res.timed_out = rc == -ETIMEDOUT;
+        res.interrupted = rc == -EINTR;
+        if (rc == 1 || (rc == 0 && res.status == 0)) {
+                rc = rc == 1 ? 1 : wait_for(c, false, 0, NULL, d);
+        } else if (rc < 0 && !res.timed_out && !res.interrupted) {
+                diag_prefix(d, "%s", prefix);
+        } else {
+                rc = cmd_failed(d, prefix, c, argv, shell, &res);
+                len = strlen(d->msg);
+                if (c->s->start_log != NULL)
+                        /* TRANSLATORS: follows why a start command failed; %s is a file. */
+                        snprintf(d->msg + len, sizeof d->msg - len, _(" (its output is in %s)"),
+                                 c->s->start_log);
+        }
+        exec_result_release(&res);
+        return rc;
+}
+
 int
 service_start(const struct service *s, const struct runner *r, struct diag *d)
 {
@@ -517,6 +549,9 @@ service_start(const struct service *s, const struct runner *r, struct diag *d)
         }
         if (s->manager == SVC_PIDFILE && service_pidfile_live(s->pidfile, NULL, d) == 1)
                 return 0;               /* already running */
+        if ((start_argv != NULL || start_shell != NULL) && !is_manager(s->manager) &&
+            (s->pidfile != NULL || s->port > 0))
+                return start_watched(&c, start_argv, start_shell, prefix, d);
         if (start_argv != NULL || start_shell != NULL) {
                 rc = run_cmd(&c, start_argv, start_shell, s->start_env, &res, d);
                 if (rc < 0) {
@@ -557,6 +592,8 @@ service_release(struct service *s)
         free(s->stop_shell);
         strv_free_null(s->start_env);
         strv_free_null(s->stop_env);
+        free(s->start_log);
+        s->start_log = NULL;
         s->name = s->pidfile = s->start_shell = s->stop_shell = NULL;
         s->start_argv = s->stop_argv = s->start_env = s->stop_env = NULL;
 }

@@ -17,6 +17,7 @@
 #include "lib/diag.h"
 #include "lib/exec.h"
 #include "lib/plan.h"
+#include "lib/sha256.h"
 
 /* A service with every ${...} already expanded. */
 struct service {
@@ -29,6 +30,7 @@ struct service {
         char   *stop_shell;
         char  **start_env;              /* NAME=value added to the start command's, or NULL */
         char  **stop_env;
+        char   *start_log;              /* a start command run detached writes here, or NULL */
         int     port;                   /* 0: none */
         long    timeout_ms;
 };
@@ -50,9 +52,22 @@ int  service_status(const struct service *s, const struct runner *r, pid_t *ret_
 /* Stop and wait until it is gone. Returns 0 or <0 with a message naming
  * what still runs. Stopping a stopped service succeeds. */
 int  service_stop(const struct service *s, const struct runner *r, struct diag *d);
-/* Start; for pidfile, wait until the pid file names a live process. */
+/* Start; for pidfile, wait until the pid file names a live process.
+ * Without a manager, a start command is run detached (its own session,
+ * output to start_log) when a pid file or port tells when the service is
+ * up: one that exits 0 daemonized; one still running once the service is
+ * up stays in the foreground and is left running as the service: returns
+ * 1. Else 0, or <0 with a message. */
 int  service_start(const struct service *s, const struct runner *r, struct diag *d);
 void service_release(struct service *s);
+
+/* The executable process pid runs: *ret_path is where /proc/PID/exe says
+ * it was started from (new string), without the " (deleted)" the kernel
+ * adds when that name has since been replaced or removed (then
+ * *ret_deleted is true); hex is the SHA-256 of what it runs, read through
+ * /proc/PID/exe (the replaced file too). 0, or <0 with a message in d. */
+int  service_exe(pid_t pid, char **ret_path, bool *ret_deleted,
+                 char hex[SHA256_HEX_LEN + 1], struct diag *d);
 
 /* True when something accepts TCP connections on 127.0.0.1:port. */
 bool port_open(int port);

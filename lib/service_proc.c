@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,14 +13,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/i18n.h"
 #include "lib/service.h"
 #include "lib/service_int.h"
+#include "lib/sha256.h"
 #include "lib/util.h"
 
 #define SVC_CONNECT_MS          200
+/* A start command watched: first after SVC_WATCH_FIRST_MS, then twice as
+ * long each time up to SVC_WATCH_MS. */
+#define SVC_WATCH_FIRST_MS      10
+#define SVC_WATCH_MS            100
+#define SVC_LOG_TAIL            4096    /* a failed start command's output shown */
 
 bool
 service_pid_alive(pid_t pid)
@@ -79,6 +89,113 @@ service_pidfile_live(const char *path, pid_t *ret_pid, struct diag *d)
         if (ret_pid != NULL)
                 *ret_pid = (pid_t)v;
         return 1;
+}
+
+int
+service_exe(pid_t pid, char **ret_path, bool *ret_deleted, char hex[SHA256_HEX_LEN + 1],
+            struct diag *d)
+{
+        static const char deleted[] = " (deleted)";
+        char link[64], buf[PATH_MAX + sizeof deleted];
+        size_t len, dl = sizeof deleted - 1;
+        ssize_t n;
+        bool gone = false;
+        int rc;
+
+        snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+        n = readlink(link, buf, sizeof buf - 1);
+        if (n < 0) {
+                rc = -errno;
+                /* TRANSLATORS: %1$d is a process id, then the system's reason. */
+                diag_set(d, _("cannot tell which executable pid %d runs: %s"), (int)pid,
+                         strerror(-rc));
+                return rc;
+        }
+        buf[n] = '\0';
+        len = (size_t)n;
+        if (len > dl && strcmp(buf + len - dl, deleted) == 0) {
+                buf[len - dl] = '\0';
+                gone = true;
+        }
+        rc = sha256_file(link, hex, NULL, d);
+        if (rc < 0)
+                return rc;
+        *ret_path = xstrdup(buf);
+        *ret_deleted = gone;
+        return 0;
+}
+
+/* The last SVC_LOG_TAIL bytes written to path after offset from, or NULL. */
+static char *
+log_since(const char *path, off_t from)
+{
+        char *buf;
+        ssize_t n;
+        off_t end;
+        int fd;
+
+        if (path == NULL || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+                return NULL;
+        end = lseek(fd, 0, SEEK_END);
+        if (end - from > SVC_LOG_TAIL)
+                from = end - SVC_LOG_TAIL;
+        buf = xmalloc(SVC_LOG_TAIL + 1);
+        n = end > from ? pread(fd, buf, (size_t)(end - from), from) : 0;
+        close(fd);
+        buf[n > 0 ? n : 0] = '\0';
+        return buf;
+}
+
+int
+service_spawn_watch(const struct service *s, const struct runner *r, char *const *argv,
+                    const char *shell, int64_t deadline,
+                    volatile sig_atomic_t **ret_interrupt, int *ret_status,
+                    char **ret_output, struct diag *d)
+{
+        const char *log = s->start_log != NULL ? s->start_log : "/dev/null";
+        struct exec_opts o = {
+                .argv = shell != NULL ? NULL : argv, .shell = shell, .env = s->start_env,
+                .log_fd = -1, .detach_log = log,
+        };
+        struct exec_result res;
+        struct diag ignore = {0};
+        long poll = SVC_WATCH_FIRST_MS;
+        struct stat sb;
+        off_t from = stat(log, &sb) == 0 ? sb.st_size : 0;
+        pid_t fpid;
+        bool ready, stop;
+        int rc, st;
+
+        rc = r->run(r->ud, &o, &res, d);
+        if (rc < 0)
+                return rc;
+        exec_result_release(&res);
+        *ret_interrupt = o.interrupt;
+        for (unsigned tries = 0; tries < 1000000; tries++) {
+                if (waitpid(res.pid, &st, WNOHANG) == res.pid) {
+                        *ret_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                        *ret_output = log_since(s->start_log, from);
+                        return 0;
+                }
+                /* Up while it runs: it is the service, unless the pid file
+                 * names another process (it daemonized and is exiting). */
+                fpid = 0;
+                ready = s->pidfile != NULL ? service_pidfile_live(s->pidfile, &fpid, &ignore) == 1 :
+                        port_open(s->port);
+                if (ready && (s->pidfile == NULL || fpid == res.pid))
+                        return 1;
+                stop = o.interrupt != NULL && *o.interrupt;
+                if (now_ms() >= deadline || stop) {
+                        if (ready && !stop)
+                                return 1;
+                        break;
+                }
+                nanosleep(&(struct timespec){ .tv_nsec = poll * 1000000L }, NULL);
+                poll = poll * 2 > SVC_WATCH_MS ? SVC_WATCH_MS : poll * 2;
+        }
+        kill(-res.pid, SIGTERM);
+        *ret_output = log_since(s->start_log, from);
+        return o.interrupt != NULL && *o.interrupt ? -EINTR : -ETIMEDOUT;
 }
 
 bool

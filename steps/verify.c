@@ -14,6 +14,7 @@
 #include "lib/util.h"
 #include "steps/describe.h"
 #include "steps/facts.h"
+#include "steps/serving.h"
 #include "steps/step.h"
 
 static bool
@@ -275,6 +276,11 @@ verify_run(struct step_ctx *ctx)
                         service_release(&s);
                         return STEP_FAILED;
                 }
+                if (r == 1)
+                        /* TRANSLATORS: %s is a log file. */
+                        step_say(ctx, OUT_INFO, _("the start command stays in the foreground: "
+                                                  "it is left running as the service, detached, "
+                                                  "its output in %s"), s.start_log);
         }
         service_release(&s);
         if (wait_ready(ctx) < 0)
@@ -306,6 +312,8 @@ verify_run(struct step_ctx *ctx)
         for (size_t i = 0; i < p->verify.n_checks; i++)
                 if (step_check(ctx, &p->verify.checks[i]) < 0)
                         return STEP_FAILED;
+        if (serving_check(ctx, SERVING_NEW) != STEP_OK)
+                return STEP_FAILED;
         return last ? STEP_OK : stop_for_next_hop(ctx);
 }
 

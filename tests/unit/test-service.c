@@ -167,24 +167,32 @@ test_start_command_fails(void **state)
 {
         struct fix *f = *state;
         char *argv[] = { "sh", "-c", "echo first >&2; echo port in use >&2; exit 4", NULL };
+        char *log = path_join(f->dir, "service.log"), *want;
         struct service s = {
                 .manager = SVC_PIDFILE, .name = "broken", .pidfile = f->pidfile,
-                .start_argv = argv, .timeout_ms = 5000,
+                .start_argv = argv, .timeout_ms = 5000, .start_log = log,
         };
         struct runner r = { .run = test_runner_run, .ud = f };
         struct diag d = {0};
 
+        /* Its output goes to the log, and the end of it into the message. */
         assert_true(service_start(&s, &r, &d) < 0);
-        assert_string_equal(d.msg, "cannot start service \"broken\": \"sh -c 'echo first >&2; "
-                            "echo port in use >&2; exit 4'\" exited with status 4: first; "
-                            "port in use");
+        want = xasprintf("cannot start service \"broken\": \"sh -c 'echo first >&2; "
+                         "echo port in use >&2; exit 4'\" exited with status 4: first; "
+                         "port in use (its output is in %s)", log);
+        assert_string_equal(d.msg, want);
+        free(want);
 
         diag_clear(&d);
         s.start_argv = NULL;
         s.start_shell = "exit 3";
         assert_true(service_start(&s, &r, &d) < 0);
-        assert_string_equal(d.msg, "cannot start service \"broken\": \"exit 3\" exited "
-                            "with status 3");
+        want = xasprintf("cannot start service \"broken\": \"exit 3\" exited with status 3 "
+                         "(its output is in %s)", log);
+        assert_string_equal(d.msg, want);
+        free(want);
+        s.start_log = NULL;
+        free(log);
 
         diag_clear(&d);
         s.start_shell = NULL;
@@ -449,7 +457,7 @@ static void
 test_interrupt_while_waiting(void **state)
 {
         struct fix *f = *state;
-        char *argv[] = { "true", NULL };
+        char *argv[] = { "sleep", "60", NULL };
         struct service s = {
                 .manager = SVC_PIDFILE, .name = "never", .pidfile = f->pidfile,
                 .start_argv = argv, .timeout_ms = 60000,
@@ -460,7 +468,37 @@ test_interrupt_while_waiting(void **state)
         /* The pidfile never appears; the interrupt ends the wait, not 60 s. */
         f->interrupt_after_run = true;
         assert_int_equal(service_start(&s, &r, &d), -EINTR);
-        assert_string_equal(d.msg, "waiting for service \"never\" was interrupted");
+        assert_string_equal(d.msg, "cannot start service \"never\": \"sleep 60\" was interrupted");
+}
+
+/* A start command that stays in the foreground and writes its own pid:
+ * once the pid file names it, it is the service, left running in a
+ * session of its own (1), not waited for until the timeout. */
+static void
+test_foreground_start(void **state)
+{
+        struct fix *f = *state;
+        char *script = xasprintf("echo $$ > '%s'; exec sleep 60", f->pidfile);
+        char *argv[] = { "sh", "-c", script, NULL };
+        struct service s = {
+                .manager = SVC_PIDFILE, .name = "fg", .pidfile = f->pidfile,
+                .start_argv = argv, .timeout_ms = 30000,
+        };
+        struct runner r = { .run = test_runner_run, .ud = f };
+        struct diag d = {0};
+        pid_t pid;
+        int i;
+
+        assert_int_equal(service_start(&s, &r, &d), 1);
+        pid = read_pid(f);
+        assert_false(t_pid_gone(pid));
+        assert_int_equal(getsid(pid), pid);
+        assert_int_equal(service_status(&s, &r, NULL, &d), 1);
+        assert_int_equal(service_stop(&s, &r, &d), 0);
+        for (i = 0; i < 5 && !t_pid_gone(pid); i++)
+                t_sleep_ms(20);
+        assert_true(t_pid_gone(pid));
+        free(script);
 }
 
 static void
@@ -483,6 +521,7 @@ main(int argc, char **argv)
                 cmocka_unit_test(test_manager_names),
                 cmocka_unit_test_setup_teardown(test_pidfile_start_status_stop, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_start_command_fails, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_foreground_start, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_start_times_out_without_pidfile, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_stop_times_out_without_sigkill, setup,

@@ -1,0 +1,111 @@
+/* exec_detach.c: a command started in a session of its own, not waited for
+ * (exec.h: exec_spawn_detached). */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/exec.h"
+#include "lib/i18n.h"
+#include "lib/util.h"
+
+/* In the child, after fork: only async-signal-safe calls. On failure the
+ * errno goes down err_w (close-on-exec: EOF means exec happened). */
+static _Noreturn void
+detached_child(char *const *argv, char **envp, const char *cwd, int in_fd, int out_fd,
+               int err_w)
+{
+        struct sigaction sa;
+        sigset_t none;
+        int e;
+
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < NSIG; sig++)
+                sigaction(sig, &sa, NULL);      /* fails harmlessly for KILL, STOP */
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (setsid() < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0 ||
+            (cwd != NULL && chdir(cwd) < 0))
+                goto fail;
+        /* It outlives us: none of our descriptors (the journal, the lock)
+         * may stay open in it, close-on-exec or not. err_w is. */
+        if (err_w > 3)
+                close_range(3, (unsigned)err_w - 1, 0);
+        close_range((unsigned)err_w + 1, ~0U, 0);
+        execvpe(argv[0], argv, envp);
+fail:
+        e = errno;
+        while (write(err_w, &e, sizeof e) < 0 && errno == EINTR)
+                ;
+        _exit(127);
+}
+
+int
+exec_spawn_detached(const struct exec_opts *o, const char *log_path, pid_t *ret_pid,
+                    struct diag *d)
+{
+        char *sh[] = { "/bin/sh", "-c", (char *)o->shell, NULL };
+        char *const *argv = o->shell != NULL ? sh : o->argv;
+        int in_fd, out_fd, p[2] = { -1, -1 }, e = 0, st;
+        sigset_t all, old;
+        char **envp;
+        ssize_t n;
+        pid_t pid;
+
+        in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        out_fd = open(log_path != NULL ? log_path : "/dev/null",
+                      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (in_fd < 0 || out_fd < 0 || pipe2(p, O_CLOEXEC) < 0) {
+                e = errno;
+                if (out_fd < 0 && log_path != NULL)
+                        /* TRANSLATORS: %1$s is a file, %2$s the system's reason. */
+                        diag_set(d, _("cannot open \"%s\": %s"), log_path, strerror(e));
+                else
+                        /* TRANSLATORS: %1$s is a program, %2$s why it failed. */
+                        diag_set(d, _("cannot run \"%s\": %s"), argv[0], strerror(e));
+                goto out;
+        }
+        envp = exec_env_new(o->env);
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        pid = fork();
+        if (pid == 0)
+                detached_child(argv, envp, o->cwd, in_fd, out_fd, p[1]);
+        e = pid < 0 ? errno : 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        free(envp);
+        close(p[1]);
+        p[1] = -1;
+        if (pid < 0) {
+                diag_set(d, _("cannot run \"%s\": %s"), argv[0], strerror(e));
+                goto out;
+        }
+        do
+                n = read(p[0], &e, sizeof e);
+        while (n < 0 && errno == EINTR);
+        if (n == (ssize_t)sizeof e) {
+                while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+                        ;
+                diag_set(d, _("cannot run \"%s\": %s"), argv[0], strerror(e));
+                goto out;
+        }
+        e = 0;
+        *ret_pid = pid;
+out:
+        if (in_fd >= 0)
+                close(in_fd);
+        if (out_fd >= 0)
+                close(out_fd);
+        if (p[0] >= 0)
+                close(p[0]);
+        if (p[1] >= 0)
+                close(p[1]);
+        return -e;
+}
