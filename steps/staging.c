@@ -222,6 +222,95 @@ staging_target(struct step_ctx *ctx, size_t i, char **ret)
         return 0;
 }
 
+/* Beneath a mapped directory ---------------------------------------------- */
+
+/* The mapped directory of entry e, as the plan says it now (ends in "/").
+ * New string, or NULL with the message in ctx->diag. */
+static char *
+map_root(struct step_ctx *ctx, const struct staged_entry *e)
+{
+        char *root = NULL;
+
+        if (e->map >= ctx->plan->swap.n_files ||
+            step_expand(ctx, ctx->plan->swap.files[e->map].target, &root) < 0)
+                return NULL;
+        return root;
+}
+
+/* path below root (root ending in "/", or where it leads): what follows. */
+static const char *
+below_root(const char *root, const char *path)
+{
+        size_t n = strlen(root);
+        char *real;
+        const char *rel = NULL;
+
+        if (strncmp(path, root, n) == 0)
+                return path + n;
+        real = realpath(root, NULL);
+        if (real != NULL) {
+                n = strlen(real);
+                if (strncmp(path, real, n) == 0 && path[n] == '/')
+                        rel = path + n + 1;
+        }
+        free(real);
+        return rel;
+}
+
+int
+staging_open_dir(struct step_ctx *ctx, const struct staged_entry *e, const char *path,
+                 const char **ret_name, bool *ret_missing)
+{
+        const char *slash = strrchr(path, '/'), *rel;
+        char *dir, *root;
+        int fd;
+
+        *ret_name = slash ? slash + 1 : path;
+        if (ret_missing)
+                *ret_missing = false;
+        if (!e->dir) {
+                dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
+                            : xstrdup(".");
+                fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                fd = fd < 0 ? -errno : fd;
+        } else {
+                if ((root = map_root(ctx, e)) == NULL)
+                        return STEP_FAILED;
+                if ((rel = below_root(root, path)) == NULL) {
+                        /* TRANSLATORS: a file, then the directory of the plan it
+                         * should be below. */
+                        diag_set(ctx->diag, _("\"%s\" is not below the mapped directory \"%s\": was the plan or its answers changed since detect?"),
+                                 path, root);
+                        free(root);
+                        return STEP_FAILED;
+                }
+                dir = xstrndup(rel, (size_t)(*ret_name - rel));
+                fd = fs_open_beneath(root, dir, FS_BENEATH_ANY);
+                if (fd == -ELOOP || fd == -EXDEV || fd == -ENOTDIR) {
+                        if (package_target_check(root, rel, ctx->diag) == 0)
+                                /* TRANSLATORS: a file, then the directory of the plan
+                                 * it is below. */
+                                diag_set(ctx->diag, _("\"%s\" would be written through a symlink below the mapped directory \"%s\": replace it with a directory (or remove it) and run again"),
+                                         path, root);
+                        free(root);
+                        free(dir);
+                        return STEP_FAILED;
+                }
+                free(root);
+        }
+        free(dir);
+        if (fd == -ENOENT && ret_missing) {
+                *ret_missing = true;
+                return STEP_FAILED;
+        }
+        if (fd < 0) {
+                diag_set(ctx->diag, _("cannot open the directory of \"%s\": %s"), path,
+                         strerror(-fd));
+                return STEP_FAILED;
+        }
+        return fd;
+}
+
 /* Staging one file ---------------------------------------------------------- */
 
 /* Make the missing directories above target, each journaled first
