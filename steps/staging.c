@@ -222,101 +222,12 @@ staging_target(struct step_ctx *ctx, size_t i, char **ret)
         return 0;
 }
 
-/* Beneath a mapped directory ---------------------------------------------- */
-
-/* The mapped directory of entry e, as the plan says it now (ends in "/").
- * New string, or NULL with the message in ctx->diag. */
-static char *
-map_root(struct step_ctx *ctx, const struct staged_entry *e)
-{
-        char *root = NULL;
-
-        if (e->map >= ctx->plan->swap.n_files ||
-            step_expand(ctx, ctx->plan->swap.files[e->map].target, &root) < 0)
-                return NULL;
-        return root;
-}
-
-/* path below root (root ending in "/", or where it leads): what follows. */
-static const char *
-below_root(const char *root, const char *path)
-{
-        size_t n = strlen(root);
-        char *real;
-        const char *rel = NULL;
-
-        if (strncmp(path, root, n) == 0)
-                return path + n;
-        real = realpath(root, NULL);
-        if (real != NULL) {
-                n = strlen(real);
-                if (strncmp(path, real, n) == 0 && path[n] == '/')
-                        rel = path + n + 1;
-        }
-        free(real);
-        return rel;
-}
-
-int
-staging_open_dir(struct step_ctx *ctx, const struct staged_entry *e, const char *path,
-                 const char **ret_name, bool *ret_missing)
-{
-        const char *slash = strrchr(path, '/'), *rel;
-        char *dir, *root;
-        int fd;
-
-        *ret_name = slash ? slash + 1 : path;
-        if (ret_missing)
-                *ret_missing = false;
-        if (!e->dir) {
-                dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
-                            : xstrdup(".");
-                fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                fd = fd < 0 ? -errno : fd;
-        } else {
-                if ((root = map_root(ctx, e)) == NULL)
-                        return STEP_FAILED;
-                if ((rel = below_root(root, path)) == NULL) {
-                        /* TRANSLATORS: a file, then the directory of the plan it
-                         * should be below. */
-                        diag_set(ctx->diag, _("\"%s\" is not below the mapped directory \"%s\": was the plan or its answers changed since detect?"),
-                                 path, root);
-                        free(root);
-                        return STEP_FAILED;
-                }
-                dir = xstrndup(rel, (size_t)(*ret_name - rel));
-                fd = fs_open_beneath(root, dir, FS_BENEATH_ANY);
-                if (fd == -ELOOP || fd == -EXDEV || fd == -ENOTDIR) {
-                        if (package_target_check(root, rel, ctx->diag) == 0)
-                                /* TRANSLATORS: a file, then the directory of the plan
-                                 * it is below. */
-                                diag_set(ctx->diag, _("\"%s\" would be written through a symlink below the mapped directory \"%s\": replace it with a directory (or remove it) and run again"),
-                                         path, root);
-                        free(root);
-                        free(dir);
-                        return STEP_FAILED;
-                }
-                free(root);
-        }
-        free(dir);
-        if (fd == -ENOENT && ret_missing) {
-                *ret_missing = true;
-                return STEP_FAILED;
-        }
-        if (fd < 0) {
-                diag_set(ctx->diag, _("cannot open the directory of \"%s\": %s"), path,
-                         strerror(-fd));
-                return STEP_FAILED;
-        }
-        return fd;
-}
-
 /* Staging one file ---------------------------------------------------------- */
 
 /* Make the missing directories above target, each journaled first
  * (swap.mkdir.K) so that undo can remove it again. */
 static int
-make_parents(struct step_ctx *ctx, const char *target)
+make_parents(struct step_ctx *ctx, const struct staged_entry *e, const char *target)
 {
         struct strv missing = {0};
         char *dir = path_dirname(target);
@@ -337,9 +248,7 @@ make_parents(struct step_ctx *ctx, const char *target)
 
                 if (swap_rec_set(ctx, SWAP_MKDIR, k, d) < 0) {
                         r = STEP_FAILED;
-                } else if (mkdir(d, 0755) < 0 && errno != EEXIST) {
-                        diag_set(ctx->diag, _("cannot create directory \"%s\": %s"), d,
-                                 strerror(errno));
+                } else if (staging_make_dir(ctx, e, d) < 0) {
                         r = STEP_FAILED;
                 } else if (fsync_dir_of(d, ctx->diag) < 0) {
                         r = STEP_FAILED;
@@ -364,9 +273,11 @@ staging_remove_dirs(struct step_ctx *ctx)
         }
 }
 
+/* Copy the staged file from to name in dir (to, for messages): never
+ * group- or world-writable, whatever mode says. */
 static int
-copy_staged(struct step_ctx *ctx, const char *from, const char *to, mode_t mode,
-            const struct stat *old, bool sync)
+copy_staged(struct step_ctx *ctx, const char *from, int dir, const char *name, const char *to,
+            mode_t mode, const struct stat *old, bool sync)
 {
         char *buf = NULL;
         size_t len = 0;
@@ -374,8 +285,8 @@ copy_staged(struct step_ctx *ctx, const char *from, const char *to, mode_t mode,
 
         if (read_file(from, &buf, &len, ctx->diag) < 0)
                 return STEP_FAILED;
-        unlink(to);
-        fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        unlinkat(dir, name, 0);
+        fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0) {
                 diag_set(ctx->diag, _("cannot create \"%s\": %s"), to, strerror(errno));
                 free(buf);
@@ -385,7 +296,7 @@ copy_staged(struct step_ctx *ctx, const char *from, const char *to, mode_t mode,
         free(buf);
         if (r == 0 && old && fchown(fd, old->st_uid, old->st_gid) < 0 && geteuid() == 0)
                 r = -errno;
-        if (r == 0 && fchmod(fd, mode) < 0)
+        if (r == 0 && fchmod(fd, mode & 07755) < 0)
                 r = -errno;
         if (r == 0 && sync && fsync(fd) < 0)
                 r = -errno;
@@ -393,40 +304,45 @@ copy_staged(struct step_ctx *ctx, const char *from, const char *to, mode_t mode,
                 r = -errno;
         if (r < 0) {
                 diag_set(ctx->diag, _("cannot write \"%s\": %s"), to, strerror(-r));
-                unlink(to);
+                unlinkat(dir, name, 0);
                 return STEP_FAILED;
         }
         return 0;
 }
 
 /* Write TARGET.upshift-new of entry i (e): the link, or a copy of
- * ${staging}/i; not read back. With sync, the copy is synced. */
+ * ${staging}/i; not read back. With sync, the copy is synced. Written in
+ * the target's directory opened beneath its mapped directory. */
 static int
 stage_write(struct step_ctx *ctx, size_t i, const struct staged_entry *e, const char *target,
             const char *new, bool sync)
 {
-        const char *staging = vars_get(ctx->vars, "staging");
+        const char *staging = vars_get(ctx->vars, "staging"), *tname;
         struct stat st;
         char *staged;
-        int r;
+        int dir, r = 0;
 
-        if (e->dir && make_parents(ctx, target) < 0)
+        if (e->dir && make_parents(ctx, e, target) < 0)
+                return STEP_FAILED;
+        if ((dir = staging_open_dir(ctx, e, target, &tname, NULL)) < 0)
                 return STEP_FAILED;
         if (e->link) {
-                if (unlink(new) < 0 && errno != ENOENT) {
+                if (unlinkat(dir, staging_path_last(new), 0) < 0 && errno != ENOENT) {
                         diag_set(ctx->diag, _("cannot remove \"%s\": %s"), new, strerror(errno));
-                        return STEP_FAILED;
-                }
-                if (symlink(e->link, new) < 0) {
+                        r = STEP_FAILED;
+                } else if (symlinkat(e->link, dir, staging_path_last(new)) < 0) {
                         diag_set(ctx->diag, _("cannot create the link \"%s\": %s"), new,
                                  strerror(errno));
-                        return STEP_FAILED;
+                        r = STEP_FAILED;
                 }
-                return 0;
+                close(dir);
+                return r;
         }
         staged = xasprintf("%s/%zu", staging, i);
-        r = copy_staged(ctx, staged, new, e->mode, stat(target, &st) == 0 ? &st : NULL, sync);
+        r = copy_staged(ctx, staged, dir, staging_path_last(new), new, e->mode,
+                        fstatat(dir, tname, &st, 0) == 0 ? &st : NULL, sync);
         free(staged);
+        close(dir);
         return r;
 }
 
@@ -640,20 +556,28 @@ staging_unstage(struct step_ctx *ctx, bool dirs)
         size_t n = staged_count(ctx), gone = 0;
 
         for (size_t i = 0; i < n; i++) {
-                const char *target = swap_rec(ctx, SWAP_TARGET, i);
+                const char *target = swap_rec(ctx, SWAP_TARGET, i), *name;
                 struct staged_entry e;
+                bool missing;
                 char *new;
+                int fd;
 
                 if (target == NULL)
                         continue;
                 staged_load(ctx, i, &e);
                 new = staging_new_path(ctx, target);
-                if (unlink(new) == 0) {
+                /* never through a link planted below a mapped directory */
+                fd = staging_open_dir(ctx, &e, new, &name, &missing);
+                if (fd >= 0 && unlinkat(fd, name, 0) == 0) {
                         if (e.dir)
                                 gone++;
                         else
                                 step_say(ctx, OUT_INFO, _("removed %s"), new);
                 }
+                if (fd >= 0)
+                        close(fd);
+                else if (!missing)
+                        diag_clear(ctx->diag);
                 free(new);
         }
         if (gone > 0)

@@ -127,6 +127,11 @@ int  staging_target(struct step_ctx *ctx, size_t i, char **ret);
  * exist is STEP_FAILED with *ret_missing set and no message. */
 int  staging_open_dir(struct step_ctx *ctx, const struct staged_entry *e, const char *path,
                       const char **ret_name, bool *ret_missing);
+/* mkdir d (0755), a directory above entry e's target: beneath its mapped
+ * directory when d is below it. 0 (made, or there already) or STEP_FAILED. */
+int  staging_make_dir(struct step_ctx *ctx, const struct staged_entry *e, const char *d);
+/* path's last component (a pointer into path). */
+const char *staging_path_last(const char *path);
 /* Make TARGET.upshift-new of entry i hold the new file (or link), checked
  * by hash: copied from the staging directory unless it is there already.
  * With sync, the copy and its directory entry are synced; without, the

@@ -117,19 +117,37 @@ swap_look(struct step_ctx *ctx, size_t i, struct swap_item *it)
         return 0;
 }
 
+/* The directory of item i's files, beneath its mapped directory
+ * (staging_open_dir); the target's last component in *ret_name. */
+static int
+swap_dir(struct step_ctx *ctx, size_t i, const struct swap_item *it, const char **ret_name)
+{
+        struct staged_entry e;
+
+        staged_load(ctx, i, &e);
+        return staging_open_dir(ctx, &e, it->target, ret_name, NULL);
+}
+
 /* Second pass: keep each old file as TARGET.upshift-old (a hard link; a
  * symlink stays a link). */
 static int
 swap_link_olds(struct step_ctx *ctx, struct swap_item *v, size_t n, struct strv *touched)
 {
         for (size_t i = 0; i < n; i++) {
+                const char *name;
+                int fd, r;
+
                 if (!v[i].swap || !v[i].exists || path_exists(v[i].old))
                         continue;
-                if (linkat(AT_FDCWD, v[i].target, AT_FDCWD, v[i].old, 0) < 0) {
+                if ((fd = swap_dir(ctx, i, &v[i], &name)) < 0)
+                        return STEP_FAILED;
+                r = linkat(fd, name, fd, staging_path_last(v[i].old), 0);
+                if (r < 0)
                         diag_set(ctx->diag, _("cannot keep the old file as \"%s\": %s"),
                                  v[i].old, strerror(errno));
+                close(fd);
+                if (r < 0)
                         return STEP_FAILED;
-                }
                 fault_fs_op();
                 strv_push(touched, v[i].old);
         }
@@ -143,7 +161,9 @@ swap_renames(struct step_ctx *ctx, struct swap_item *v, size_t n, size_t *per_ma
              struct strv *touched)
 {
         for (size_t i = 0; i < n; i++) {
+                const char *name;
                 char *t2 = NULL;
+                int fd, r;
 
                 if (!v[i].swap)
                         continue;
@@ -151,11 +171,15 @@ swap_renames(struct step_ctx *ctx, struct swap_item *v, size_t n, size_t *per_ma
                 if (staging_prestage_one(ctx, i, &t2, true) < 0)
                         return STEP_FAILED;
                 free(t2);
-                if (rename(v[i].new, v[i].target) < 0) {
+                if ((fd = swap_dir(ctx, i, &v[i], &name)) < 0)
+                        return STEP_FAILED;
+                r = renameat(fd, staging_path_last(v[i].new), fd, name);
+                if (r < 0)
                         diag_set(ctx->diag, _("cannot put \"%s\" in place: %s"), v[i].target,
                                  strerror(errno));
+                close(fd);
+                if (r < 0)
                         return STEP_FAILED;
-                }
                 fault_fs_op();
                 strv_push(touched, v[i].target);
                 if (v[i].dir)
