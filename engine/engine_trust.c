@@ -262,7 +262,8 @@ path_kind(const char *key)
         unsigned hop;
         int n = 0;
 
-        if (strcmp(key, FACT_BACKUP_PATH) == 0 || strcmp(key, FACT_BACKUP_PENDING) == 0)
+        if (strcmp(key, FACT_BACKUP_PATH) == 0 || strcmp(key, FACT_BACKUP_PENDING) == 0 ||
+            strcmp(key, FACT_DELTA_PATH) == 0 || strcmp(key, FACT_DELTA_PENDING) == 0)
                 return 'b';
         if (sscanf(key, "hop%u.%n", &hop, &n) == 1 && n > 0)
                 key += n;

@@ -127,6 +127,8 @@ tampered "a swapped target climbing out of the mapping" swap.target.0 "$root/opt
 tampered "a backup outside the backup directory" backup.path "$T_DIR/precious"
 tampered "an unfinished backup outside it" backup.pending "$T_DIR/precious"
 tampered "a directory made outside the plan's" swap.mkdir.0 "$T_DIR/real"
+tampered "a cold backup's second part outside it" backup.delta.path "$T_DIR/precious"
+tampered "an unfinished second part outside it" backup.delta.pending "$T_DIR/precious"
 
 # The journal as it was: rollback goes through.
 cp "$T_DIR/journal.good" "$state/journal"
