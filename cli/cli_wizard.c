@@ -131,7 +131,8 @@ start_worker(struct tui *t, const struct plan *p, const struct answers *a,
         pid_t pid;
         int r;
 
-        if (mkdir_p(o->state_dir, 0700, &d) < 0 || engine_check_state_dir(o->state_dir, &d) < 0 ||
+        if (engine_check_state_parents(o->state_dir, &d) < 0 ||
+            mkdir_p(o->state_dir, 0700, &d) < 0 || engine_check_state_dir(o->state_dir, &d) < 0 ||
                     (r = worker_listen(o->state_dir, &ws, &d)) < 0) {
                 tui_free(t);
                 cli_error(d.msg);

@@ -102,6 +102,11 @@ char *engine_default_state_dir(const char *plan_id);
  * group and others cannot write; else -errno with why in d
  * (engine_trust.c). */
 int   engine_check_state_dir(const char *dir, struct diag *d);
+/* 0 when every directory above dir that exists, as written and as
+ * resolved, belongs to root or the effective user and, when group or
+ * others may write it, has the sticky bit (as OpenSSH's StrictModes); else
+ * -EPERM (or -errno) with why in d. Made before dir is created. */
+int   engine_check_state_parents(const char *dir, struct diag *d);
 char *engine_default_backup_dir(const char *plan_id);
 
 /* Fill vs with what the plan's strings may use before anything has run:

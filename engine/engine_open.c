@@ -90,7 +90,8 @@ open_dir(struct engine *e, bool rollback, struct diag *d)
         }
         if (!rollback && !o->interactive && engine_validate_inputs(e->plan, e->answers, o, d) < 0)
                 return RUN_BAD_INPUT;
-        if (mkdir_p(o->state_dir, 0700, d) < 0 || engine_check_state_dir(o->state_dir, d) < 0)
+        if (engine_check_state_parents(o->state_dir, d) < 0 ||
+            mkdir_p(o->state_dir, 0700, d) < 0 || engine_check_state_dir(o->state_dir, d) < 0)
                 return RUN_BAD_INPUT;
         if (chmod(o->state_dir, 0700) < 0) {
                 diag_set(d, _("cannot make state directory \"%s\" private: %s"), o->state_dir,

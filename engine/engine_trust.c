@@ -56,6 +56,91 @@ engine_check_state_dir(const char *dir, struct diag *d)
         return 0;
 }
 
+/* One directory above the state directory dir: root's or the user's, and
+ * not one that group or others may write without the sticky bit. One that
+ * does not exist (yet) is made by upshift, 0700. */
+static int
+check_parent(const char *dir, const char *parent, struct diag *d)
+{
+        struct stat st;
+
+        if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode))
+                return 0;       /* made next, or mkdir says why not */
+        if (st.st_uid != 0 && st.st_uid != geteuid()) {
+                /* TRANSLATORS: the state directory, a directory above it, a uid. */
+                diag_set(d, _("state directory \"%s\" is inside \"%s\", which belongs to another user (uid %u) who could replace it: give one whose parents only you and root can change with --state-dir"),
+                         dir, parent, (unsigned)st.st_uid);
+                return -EPERM;
+        }
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0) {
+                /* TRANSLATORS: the state directory, a directory above it, its
+                 * mode such as 0777. */
+                diag_set(d, _("state directory \"%s\" is inside \"%s\", which group or others may write (mode %04o, no sticky bit) and so replace it: make it chmod go-w, or give another with --state-dir"),
+                         dir, parent, (unsigned)(st.st_mode & 07777));
+                return -EPERM;
+        }
+        return 0;
+}
+
+/* check_parent() of "/" and every ancestor of the absolute path abs; with
+ * self, of abs too. */
+static int
+check_ancestors(const char *dir, char *abs, bool self, struct diag *d)
+{
+        size_t n = strlen(abs);
+        int r = check_parent(dir, "/", d);
+
+        for (size_t i = 1; i <= n && r == 0; i++) {
+                char c = abs[i];
+
+                if (i < n ? c != '/' : !self)
+                        continue;
+                abs[i] = '\0';
+                r = check_parent(dir, abs, d);
+                abs[i] = c;
+        }
+        return r;
+}
+
+int
+engine_check_state_parents(const char *dir, struct diag *d)
+{
+        char *abs, *up, *real = NULL;
+        int r;
+
+        if (dir[0] == '/') {
+                abs = xstrdup(dir);
+        } else {
+                char *cwd = getcwd(NULL, 0);
+
+                if (cwd == NULL) {
+                        diag_set(d, _("cannot read the current directory: %s"), strerror(errno));
+                        return -errno;
+                }
+                abs = path_join(cwd, dir);
+                free(cwd);
+        }
+        /* as written */
+        r = check_ancestors(dir, abs, false, d);
+        /* as resolved: the nearest that exists, and every one above it */
+        up = path_dirname(abs);
+        while (r == 0 && real == NULL && strcmp(up, "/") != 0) {
+                char *next;
+
+                if ((real = realpath(up, NULL)) != NULL)
+                        break;
+                next = path_dirname(up);
+                free(up);
+                up = next;
+        }
+        if (r == 0 && real != NULL)
+                r = check_ancestors(dir, real, true, d);
+        free(real);
+        free(up);
+        free(abs);
+        return r;
+}
+
 /* path with "//" and "/./" taken out; NULL when it is relative or has a
  * ".." component. New string. */
 static char *
@@ -177,7 +262,8 @@ path_kind(const char *key)
         unsigned hop;
         int n = 0;
 
-        if (strcmp(key, FACT_BACKUP_PATH) == 0 || strcmp(key, FACT_BACKUP_PENDING) == 0)
+        if (strcmp(key, FACT_BACKUP_PATH) == 0 || strcmp(key, FACT_BACKUP_PENDING) == 0 ||
+            strcmp(key, FACT_DELTA_PATH) == 0 || strcmp(key, FACT_DELTA_PENDING) == 0)
                 return 'b';
         if (sscanf(key, "hop%u.%n", &hop, &n) == 1 && n > 0)
                 key += n;

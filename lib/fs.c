@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 #include "lib/fault.h"
 #include "lib/i18n.h"
@@ -247,4 +249,61 @@ path_exists(const char *path)
         struct stat st;
 
         return lstat(path, &st) == 0;
+}
+
+/* fs_open_beneath() without openat2: each component of rel opened from
+ * the one before with O_NOFOLLOW. */
+static int
+open_beneath_walk(int fd, const char *rel)
+{
+        for (const char *c = rel, *s; fd >= 0 && *c != '\0'; c = *s ? s + 1 : s) {
+                char *name;
+                int next;
+
+                s = strchrnul(c, '/');
+                name = xstrndup(c, (size_t)(s - c));
+                if (strcmp(name, "..") == 0) {
+                        next = -EXDEV;
+                } else if (*name == '\0' || strcmp(name, ".") == 0) {
+                        free(name);
+                        continue;
+                } else {
+                        next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (next < 0) {
+                                struct stat st;
+
+                                next = -errno;
+                                /* O_PATH|O_NOFOLLOW opens a link; O_DIRECTORY says ENOTDIR */
+                                if (next == -ENOTDIR && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                                    S_ISLNK(st.st_mode))
+                                        next = -ELOOP;
+                        }
+                }
+                free(name);
+                close(fd);
+                fd = next;
+        }
+        return fd;
+}
+
+int
+fs_open_beneath(const char *root, const char *rel, int how)
+{
+        struct open_how oh = {
+                .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC), r;
+
+        if (fd < 0)
+                return -errno;
+        if (how != FS_BENEATH_WALK) {
+                r = (int)syscall(SYS_openat2, fd, *rel ? rel : ".", &oh, sizeof oh);
+                if (r >= 0 || errno != ENOSYS) {
+                        r = r < 0 ? -errno : r;
+                        close(fd);
+                        return r;
+                }
+        }
+        return open_beneath_walk(fd, rel);
 }

@@ -94,6 +94,15 @@ int  write_file_atomic_like(const char *path, const void *buf, size_t len, mode_
 int  write_all(int fd, const void *buf, size_t len);
 /* Remove a tree (rm -rf), never following symbolic links. Missing is fine. */
 int  rm_tree(const char *path, struct diag *d);
+/* Open the directory rel below root, never leaving root: root itself is
+ * followed, but no symlink below it is, nor "..", nor a magic link
+ * (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+ * where openat2 is ENOSYS, or with walk, openat with O_NOFOLLOW at every
+ * component). rel "" or "." is root. Returns an O_PATH directory fd for
+ * the *at calls (the caller closes it), or -errno: -ELOOP or -EXDEV when a
+ * symlink or ".." is on the way, -ENOTDIR, -ENOENT. No message. */
+enum { FS_BENEATH_ANY = 0, FS_BENEATH_WALK = 1 };
+int  fs_open_beneath(const char *root, const char *rel, int how);
 char *path_join(const char *a, const char *b);
 /* Directory part / last part of a path, as new strings. */
 char *path_dirname(const char *path);

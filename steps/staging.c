@@ -227,7 +227,7 @@ staging_target(struct step_ctx *ctx, size_t i, char **ret)
 /* Make the missing directories above target, each journaled first
  * (swap.mkdir.K) so that undo can remove it again. */
 static int
-make_parents(struct step_ctx *ctx, const char *target)
+make_parents(struct step_ctx *ctx, const struct staged_entry *e, const char *target)
 {
         struct strv missing = {0};
         char *dir = path_dirname(target);
@@ -248,9 +248,7 @@ make_parents(struct step_ctx *ctx, const char *target)
 
                 if (swap_rec_set(ctx, SWAP_MKDIR, k, d) < 0) {
                         r = STEP_FAILED;
-                } else if (mkdir(d, 0755) < 0 && errno != EEXIST) {
-                        diag_set(ctx->diag, _("cannot create directory \"%s\": %s"), d,
-                                 strerror(errno));
+                } else if (staging_make_dir(ctx, e, d) < 0) {
                         r = STEP_FAILED;
                 } else if (fsync_dir_of(d, ctx->diag) < 0) {
                         r = STEP_FAILED;
@@ -275,9 +273,11 @@ staging_remove_dirs(struct step_ctx *ctx)
         }
 }
 
+/* Copy the staged file from to name in dir (to, for messages): never
+ * group- or world-writable, whatever mode says. */
 static int
-copy_staged(struct step_ctx *ctx, const char *from, const char *to, mode_t mode,
-            const struct stat *old, bool sync)
+copy_staged(struct step_ctx *ctx, const char *from, int dir, const char *name, const char *to,
+            mode_t mode, const struct stat *old, bool sync)
 {
         char *buf = NULL;
         size_t len = 0;
@@ -285,8 +285,8 @@ copy_staged(struct step_ctx *ctx, const char *from, const char *to, mode_t mode,
 
         if (read_file(from, &buf, &len, ctx->diag) < 0)
                 return STEP_FAILED;
-        unlink(to);
-        fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        unlinkat(dir, name, 0);
+        fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0) {
                 diag_set(ctx->diag, _("cannot create \"%s\": %s"), to, strerror(errno));
                 free(buf);
@@ -296,7 +296,7 @@ copy_staged(struct step_ctx *ctx, const char *from, const char *to, mode_t mode,
         free(buf);
         if (r == 0 && old && fchown(fd, old->st_uid, old->st_gid) < 0 && geteuid() == 0)
                 r = -errno;
-        if (r == 0 && fchmod(fd, mode) < 0)
+        if (r == 0 && fchmod(fd, mode & 07755) < 0)
                 r = -errno;
         if (r == 0 && sync && fsync(fd) < 0)
                 r = -errno;
@@ -304,40 +304,45 @@ copy_staged(struct step_ctx *ctx, const char *from, const char *to, mode_t mode,
                 r = -errno;
         if (r < 0) {
                 diag_set(ctx->diag, _("cannot write \"%s\": %s"), to, strerror(-r));
-                unlink(to);
+                unlinkat(dir, name, 0);
                 return STEP_FAILED;
         }
         return 0;
 }
 
 /* Write TARGET.upshift-new of entry i (e): the link, or a copy of
- * ${staging}/i; not read back. With sync, the copy is synced. */
+ * ${staging}/i; not read back. With sync, the copy is synced. Written in
+ * the target's directory opened beneath its mapped directory. */
 static int
 stage_write(struct step_ctx *ctx, size_t i, const struct staged_entry *e, const char *target,
             const char *new, bool sync)
 {
-        const char *staging = vars_get(ctx->vars, "staging");
+        const char *staging = vars_get(ctx->vars, "staging"), *tname;
         struct stat st;
         char *staged;
-        int r;
+        int dir, r = 0;
 
-        if (e->dir && make_parents(ctx, target) < 0)
+        if (e->dir && make_parents(ctx, e, target) < 0)
+                return STEP_FAILED;
+        if ((dir = staging_open_dir(ctx, e, target, &tname, NULL)) < 0)
                 return STEP_FAILED;
         if (e->link) {
-                if (unlink(new) < 0 && errno != ENOENT) {
+                if (unlinkat(dir, staging_path_last(new), 0) < 0 && errno != ENOENT) {
                         diag_set(ctx->diag, _("cannot remove \"%s\": %s"), new, strerror(errno));
-                        return STEP_FAILED;
-                }
-                if (symlink(e->link, new) < 0) {
+                        r = STEP_FAILED;
+                } else if (symlinkat(e->link, dir, staging_path_last(new)) < 0) {
                         diag_set(ctx->diag, _("cannot create the link \"%s\": %s"), new,
                                  strerror(errno));
-                        return STEP_FAILED;
+                        r = STEP_FAILED;
                 }
-                return 0;
+                close(dir);
+                return r;
         }
         staged = xasprintf("%s/%zu", staging, i);
-        r = copy_staged(ctx, staged, new, e->mode, stat(target, &st) == 0 ? &st : NULL, sync);
+        r = copy_staged(ctx, staged, dir, staging_path_last(new), new, e->mode,
+                        fstatat(dir, tname, &st, 0) == 0 ? &st : NULL, sync);
         free(staged);
+        close(dir);
         return r;
 }
 
@@ -551,20 +556,28 @@ staging_unstage(struct step_ctx *ctx, bool dirs)
         size_t n = staged_count(ctx), gone = 0;
 
         for (size_t i = 0; i < n; i++) {
-                const char *target = swap_rec(ctx, SWAP_TARGET, i);
+                const char *target = swap_rec(ctx, SWAP_TARGET, i), *name;
                 struct staged_entry e;
+                bool missing;
                 char *new;
+                int fd;
 
                 if (target == NULL)
                         continue;
                 staged_load(ctx, i, &e);
                 new = staging_new_path(ctx, target);
-                if (unlink(new) == 0) {
+                /* never through a link planted below a mapped directory */
+                fd = staging_open_dir(ctx, &e, new, &name, &missing);
+                if (fd >= 0 && unlinkat(fd, name, 0) == 0) {
                         if (e.dir)
                                 gone++;
                         else
                                 step_say(ctx, OUT_INFO, _("removed %s"), new);
                 }
+                if (fd >= 0)
+                        close(fd);
+                else if (!missing)
+                        diag_clear(ctx->diag);
                 free(new);
         }
         if (gone > 0)

@@ -118,6 +118,20 @@ void staging_settle(struct step_ctx *ctx, const struct strv *paths, int64_t writ
 /* The real path entry i goes to (journaled, else from the plan, a symlink
  * at the target followed). *ret is a new string. 0 or STEP_FAILED. */
 int  staging_target(struct step_ctx *ctx, size_t i, char **ret);
+/* The directory that holds path (entry e's target, or a file beside it),
+ * opened (O_PATH) for the *at calls that write there: for an entry below a
+ * mapped directory, beneath it (fs_open_beneath: never through a symlink
+ * or out of it, whatever was planted since detect looked), else as it is.
+ * *ret_name is path's last component. Returns the fd, or STEP_FAILED with
+ * the message in ctx->diag; with ret_missing, a directory that does not
+ * exist is STEP_FAILED with *ret_missing set and no message. */
+int  staging_open_dir(struct step_ctx *ctx, const struct staged_entry *e, const char *path,
+                      const char **ret_name, bool *ret_missing);
+/* mkdir d (0755), a directory above entry e's target: beneath its mapped
+ * directory when d is below it. 0 (made, or there already) or STEP_FAILED. */
+int  staging_make_dir(struct step_ctx *ctx, const struct staged_entry *e, const char *d);
+/* path's last component (a pointer into path). */
+const char *staging_path_last(const char *path);
 /* Make TARGET.upshift-new of entry i hold the new file (or link), checked
  * by hash: copied from the staging directory unless it is there already.
  * With sync, the copy and its directory entry are synced; without, the

@@ -117,19 +117,37 @@ swap_look(struct step_ctx *ctx, size_t i, struct swap_item *it)
         return 0;
 }
 
+/* The directory of item i's files, beneath its mapped directory
+ * (staging_open_dir); the target's last component in *ret_name. */
+static int
+swap_dir(struct step_ctx *ctx, size_t i, const struct swap_item *it, const char **ret_name)
+{
+        struct staged_entry e;
+
+        staged_load(ctx, i, &e);
+        return staging_open_dir(ctx, &e, it->target, ret_name, NULL);
+}
+
 /* Second pass: keep each old file as TARGET.upshift-old (a hard link; a
  * symlink stays a link). */
 static int
 swap_link_olds(struct step_ctx *ctx, struct swap_item *v, size_t n, struct strv *touched)
 {
         for (size_t i = 0; i < n; i++) {
+                const char *name;
+                int fd, r;
+
                 if (!v[i].swap || !v[i].exists || path_exists(v[i].old))
                         continue;
-                if (linkat(AT_FDCWD, v[i].target, AT_FDCWD, v[i].old, 0) < 0) {
+                if ((fd = swap_dir(ctx, i, &v[i], &name)) < 0)
+                        return STEP_FAILED;
+                r = linkat(fd, name, fd, staging_path_last(v[i].old), 0);
+                if (r < 0)
                         diag_set(ctx->diag, _("cannot keep the old file as \"%s\": %s"),
                                  v[i].old, strerror(errno));
+                close(fd);
+                if (r < 0)
                         return STEP_FAILED;
-                }
                 fault_fs_op();
                 strv_push(touched, v[i].old);
         }
@@ -143,7 +161,9 @@ swap_renames(struct step_ctx *ctx, struct swap_item *v, size_t n, size_t *per_ma
              struct strv *touched)
 {
         for (size_t i = 0; i < n; i++) {
+                const char *name;
                 char *t2 = NULL;
+                int fd, r;
 
                 if (!v[i].swap)
                         continue;
@@ -151,11 +171,15 @@ swap_renames(struct step_ctx *ctx, struct swap_item *v, size_t n, size_t *per_ma
                 if (staging_prestage_one(ctx, i, &t2, true) < 0)
                         return STEP_FAILED;
                 free(t2);
-                if (rename(v[i].new, v[i].target) < 0) {
+                if ((fd = swap_dir(ctx, i, &v[i], &name)) < 0)
+                        return STEP_FAILED;
+                r = renameat(fd, staging_path_last(v[i].new), fd, name);
+                if (r < 0)
                         diag_set(ctx->diag, _("cannot put \"%s\" in place: %s"), v[i].target,
                                  strerror(errno));
+                close(fd);
+                if (r < 0)
                         return STEP_FAILED;
-                }
                 fault_fs_op();
                 strv_push(touched, v[i].target);
                 if (v[i].dir)
@@ -298,64 +322,114 @@ swap_probe(struct step_ctx *ctx)
         return STEP_OK;
 }
 
-/* True when a and b are two names of one inode (links are not followed). */
+/* True when a and b, in dir fd, are two names of one inode (links are not
+ * followed). */
 static bool
-same_file(const char *a, const char *b)
+same_file(int fd, const char *a, const char *b)
 {
         struct stat sa, sb;
 
-        return lstat(a, &sa) == 0 && lstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+        return fstatat(fd, a, &sa, AT_SYMLINK_NOFOLLOW) == 0 &&
+               fstatat(fd, b, &sb, AT_SYMLINK_NOFOLLOW) == 0 && sa.st_dev == sb.st_dev &&
                sa.st_ino == sb.st_ino;
 }
 
+/* Before undo touches a file: every directory it would write in is opened
+ * beneath its mapped directory (staging_open_dir), as the swap did, so that
+ * a link planted since is refused before anything changes. */
+static int
+undo_beneath(struct step_ctx *ctx, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                const char *target = swap_rec(ctx, SWAP_TARGET, i), *name;
+                struct staged_entry e;
+                bool missing;
+                int fd;
+
+                staged_load(ctx, i, &e);
+                if (target == NULL || !e.dir)
+                        continue;
+                fd = staging_open_dir(ctx, &e, target, &name, &missing);
+                if (fd < 0 && !missing)
+                        return STEP_FAILED;
+                if (fd >= 0)
+                        close(fd);
+        }
+        return STEP_OK;
+}
+
+/* Undo entry i in dir fd (name: the target's last component): *ret_changed
+ * when a name changed. */
+static int
+undo_one(struct step_ctx *ctx, int fd, const char *target, const char *name, const char *was,
+         bool *ret_changed)
+{
+        char *old = xasprintf("%s%s", name, OLD_SUFFIX);
+        struct stat st;
+        int r = STEP_OK;
+
+        if (strcmp(was, "none") == 0) {
+                if (unlinkat(fd, name, 0) == 0)
+                        *ret_changed = true;
+                else if (errno != ENOENT) {
+                        diag_set(ctx->diag, _("cannot remove \"%s\": %s"), target, strerror(errno));
+                        r = STEP_FAILED;
+                }
+        } else if (same_file(fd, old, name)) {
+                /* Killed between the link and the rename: the target is
+                 * still the old file, under both names. rename() of one
+                 * name onto the other would do nothing. */
+                *ret_changed = true;
+                if (unlinkat(fd, old, 0) < 0) {
+                        diag_set(ctx->diag, _("cannot remove \"%s%s\": %s"), target, OLD_SUFFIX,
+                                 strerror(errno));
+                        r = STEP_FAILED;
+                }
+        } else if (fstatat(fd, old, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                *ret_changed = true;
+                if (renameat(fd, old, fd, name) < 0) {
+                        diag_set(ctx->diag, _("cannot put the old file back at \"%s\": %s"),
+                                 target, strerror(errno));
+                        r = STEP_FAILED;
+                }
+        }
+        free(old);
+        return r;
+}
+
 /* Undo: put the old files back, remove what was staged beside them and the
- * new files that had no old one. */
+ * new files that had no old one; nothing through a link planted below a
+ * mapped directory (undo_beneath). */
 static int
 swap_undo(struct step_ctx *ctx)
 {
         size_t n = staged_count(ctx);
-        size_t *per_map = xcalloc(ctx->plan->swap.n_files + 1, sizeof *per_map);
-        int r = STEP_OK;
+        size_t *per_map;
+        int r = undo_beneath(ctx, n);
 
+        if (r != STEP_OK)
+                return r;
+        per_map = xcalloc(ctx->plan->swap.n_files + 1, sizeof *per_map);
         staging_unstage(ctx, false);
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n && r == STEP_OK; i++) {
                 const char *target = swap_rec(ctx, SWAP_TARGET, i);
-                const char *was = swap_rec(ctx, SWAP_OLD, i);
-                bool changed = false;
+                const char *was = swap_rec(ctx, SWAP_OLD, i), *name;
+                bool changed = false, missing;
                 struct staged_entry e;
-                char *old;
+                int fd;
 
                 if (target == NULL || was == NULL)
                         continue;
                 staged_load(ctx, i, &e);
-                old = xasprintf("%s%s", target, OLD_SUFFIX);
-                if (strcmp(was, "none") == 0) {
-                        if (unlink(target) == 0)
-                                changed = true;
-                        else if (errno != ENOENT) {
-                                diag_set(ctx->diag, _("cannot remove \"%s\": %s"), target,
-                                         strerror(errno));
-                                r = STEP_FAILED;
-                        }
-                } else if (same_file(old, target)) {
-                        /* Killed between the link and the rename: the target
-                         * is still the old file, under both names. rename()
-                         * of one name onto the other would do nothing. */
-                        changed = true;
-                        if (unlink(old) < 0) {
-                                diag_set(ctx->diag, _("cannot remove \"%s\": %s"), old,
-                                         strerror(errno));
-                                r = STEP_FAILED;
-                        }
-                } else if (path_exists(old)) {
-                        changed = true;
-                        if (rename(old, target) < 0) {
-                                diag_set(ctx->diag, _("cannot put the old file back at \"%s\": %s"),
-                                         target, strerror(errno));
-                                r = STEP_FAILED;
-                        }
-                }
-                free(old);
+                fd = staging_open_dir(ctx, &e, target, &name, &missing);
+                if (fd < 0 && missing)
+                        continue;       /* nothing there to put back */
+                if (fd < 0)
+                        r = STEP_FAILED;
+                else
+                        r = undo_one(ctx, fd, target, name, was, &changed);
+                if (fd >= 0)
+                        close(fd);
                 if (r == STEP_OK && changed && fsync_dir_of(target, ctx->diag) < 0)
                         r = STEP_FAILED;
                 if (r != STEP_OK)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Nothing hostile gets in through the state directory (issue 13): a state
 # directory that is a symlink, that someone else owns, or that group or
-# others may write is refused before anything is written to it; a journal
+# others may write, or one inside a directory others could change, is
+# refused before anything is written to it; a journal
 # edited to name a path outside the state and backup directories and the
 # plan's swap targets (as the backup, or as a file the swap replaced) is
 # refused before rollback touches anything. Uses the toy service
@@ -62,6 +63,23 @@ else
 	echo "# skip: the other owner's case needs root"
 fi
 
+# A state directory inside a directory that others could change (as
+# OpenSSH's StrictModes): refused before it is made, inside one that group
+# or others may write without the sticky bit, however deep below.
+mkdir -p "$T_DIR/loose/mine"
+chmod 777 "$T_DIR/loose"
+chmod 700 "$T_DIR/loose/mine"
+for dir in "$T_DIR/loose/state" "$T_DIR/loose/mine/state"; do
+	err=$("$UPSHIFT" run "$plan" --answers "$answers" --yes --state-dir "$dir" 2>&1 >/dev/null)
+	rc=$?
+	check_eq "inside a loose parent ($dir): exit 2" "$rc" 2
+	check_eq "inside a loose parent ($dir): one line of error" "$(printf '%s\n' "$err" | grep -c .)" 1
+	check_match "inside a loose parent ($dir): the error names the parent" "$err" \
+		"state directory \"$dir\" is inside \"$T_DIR/loose\", which group or others may write"
+	check "inside a loose parent ($dir): the state directory was not made" test ! -e "$dir"
+	check_eq "inside a loose parent ($dir): the toy is untouched" "$(toy_tree)" "$old_tree"
+done
+
 # An upgrade in a good state directory, then its journal edited: a fact
 # record appended (with its CRC right) that names a path outside what the
 # plan declares. Rollback refuses it, exit 2, and changes nothing.
@@ -109,6 +127,8 @@ tampered "a swapped target climbing out of the mapping" swap.target.0 "$root/opt
 tampered "a backup outside the backup directory" backup.path "$T_DIR/precious"
 tampered "an unfinished backup outside it" backup.pending "$T_DIR/precious"
 tampered "a directory made outside the plan's" swap.mkdir.0 "$T_DIR/real"
+tampered "a cold backup's second part outside it" backup.delta.path "$T_DIR/precious"
+tampered "an unfinished second part outside it" backup.delta.pending "$T_DIR/precious"
 
 # The journal as it was: rollback goes through.
 cp "$T_DIR/journal.good" "$state/journal"

@@ -152,5 +152,34 @@ check_eq "planted after detect: no old file kept (nothing swapped)" "$(find "$ro
 run_upshift rollback "$T_DIR/plans/toy-plant.yaml" --answers "$answers" --yes --state-dir "$state"
 t_track "$(toy_pid || echo 0)"
 
+# A link planted after the swap (by the new release, or anyone, before a
+# rollback): rollback looks again beneath the mapped directory, and refuses
+# before it removes or renames a file through the link, instead of deleting
+# lib/extra/since (new in 0.80, so removed by rollback) outside.
+variant plain true || { echo "cannot build a package"; exit 1; }
+setup || { echo "cannot set up the toy sandbox"; exit 1; }
+before=$(toy_tree)
+run_upshift run "$plan" --answers "$answers" --yes --state-dir "$state"
+check_eq "planted after the swap: the upgrade goes through" "$T_RC" 0
+t_track "$(toy_pid || echo 0)"
+mkdir -p "$outside/extra" && echo outside > "$outside/extra/since" &&
+	rm -rf "$root/opt/toy/lib/extra" && ln -s "$outside/extra" "$root/opt/toy/lib/extra" ||
+	{ echo "cannot plant the link"; exit 1; }
+olds=$(find "$root" -name '*.upshift-old' | LC_ALL=C sort)
+run_upshift rollback "$plan" --answers "$answers" --yes --state-dir "$state"
+check "planted after the swap: the rollback fails" test "$T_RC" -ne 0 -a "$T_RC" -ne 4
+check_match "planted after the swap: the error names the link" "$T_OUT" \
+	"\"[^\"]*/opt/toy/lib/extra\" is a symlink below the mapped directory"
+check_eq "planted after the swap: nothing outside removed" "$(cat "$outside/extra/since" 2>&1)" outside
+check_eq "planted after the swap: no old file put back yet" \
+	"$(find "$root" -name '*.upshift-old' | LC_ALL=C sort)" "$olds"
+t_track "$(toy_pid || echo 0)"
+# The link removed, the rollback goes through.
+rm "$root/opt/toy/lib/extra"
+run_upshift rollback "$plan" --answers "$answers" --yes --state-dir "$state"
+check_eq "planted after the swap, link removed: the rollback goes through" "$T_RC" 4
+check_eq "planted after the swap, link removed: the old release is back" "$(toy_tree)" "$before"
+t_track "$(toy_pid || echo 0)"
+
 toy_stop
 t_done

@@ -37,8 +37,12 @@ t_cleanup() {
 }
 trap t_cleanup EXIT
 
-# Remember a PID this test started, so that cleanup stops it.
+# Remember a PID this test started, so that cleanup stops it. Anything but
+# a PID is ignored: "kill 0" would stop the whole process group (make too).
 t_track() {
+	case $1 in
+	'' | 0 | *[!0-9]*) return 0 ;;
+	esac
 	T_PIDS+=("$1")
 }
 

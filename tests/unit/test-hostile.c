@@ -19,6 +19,7 @@
 
 #include "lib/answers.h"
 #include "lib/exec.h"
+#include "engine/engine.h"
 #include "steps/step.h"
 #include "testlib.h"
 
@@ -307,6 +308,68 @@ test_reader_error_line(void **state)
         plan_free(p);
 }
 
+/* mkdir dir/name with mode (chmod: no umask); the path goes into buf. */
+static const char *
+mkdir_mode(const char *dir, const char *name, mode_t mode, char *buf, size_t n)
+{
+        snprintf(buf, n, "%s/%s", dir, name);
+        assert_int_equal(mkdir(buf, 0700), 0);
+        assert_int_equal(chmod(buf, mode), 0);
+        return buf;
+}
+
+/* engine_check_state_parents on dir/rel: its return, the message in d. */
+static int
+parents(const char *dir, const char *rel, struct diag *d)
+{
+        char path[512];
+
+        diag_clear(d);
+        snprintf(path, sizeof path, "%s/%s", dir, rel);
+        return engine_check_state_parents(path, d);
+}
+
+/* The directories above the state directory: each owned by root or the
+ * user, and none that group or others may write without the sticky bit
+ * (OpenSSH's StrictModes), found as written and as resolved. */
+static void
+test_state_dir_parents(void **state)
+{
+        const char *top = *state;
+        struct diag d = {0};
+        char buf[512], real[512];
+
+        assert_int_equal(parents(top, "state", &d), 0);
+        assert_int_equal(parents(top, "not/yet/made/state", &d), 0);
+        mkdir_mode(top, "loose", 0777, buf, sizeof buf);
+        assert_int_equal(parents(top, "loose/state", &d), -EPERM);
+        assert_non_null(strstr(d.msg, "/loose\""));
+        assert_non_null(strstr(d.msg, "0777"));
+        assert_null(strchr(d.msg, '\n'));
+        mkdir_mode(top, "loose/mine", 0700, buf, sizeof buf);
+        assert_int_equal(parents(top, "loose/mine/state", &d), -EPERM);
+        assert_non_null(strstr(d.msg, "/loose\""));
+        mkdir_mode(top, "group", 0770, buf, sizeof buf);
+        assert_int_equal(parents(top, "group/state", &d), -EPERM);
+        /* as /tmp: others may write, but not rename what is ours */
+        mkdir_mode(top, "sticky", 01777, buf, sizeof buf);
+        assert_int_equal(parents(top, "sticky/state", &d), 0);
+        /* a link to a loose directory, from a safe one */
+        snprintf(buf, sizeof buf, "%s/to-loose", top);
+        snprintf(real, sizeof real, "%s/loose/mine", top);
+        assert_int_equal(symlink(real, buf), 0);
+        assert_int_equal(parents(top, "to-loose/state", &d), -EPERM);
+        assert_non_null(strstr(d.msg, "/loose\""));
+        if (geteuid() == 0) {
+                mkdir_mode(top, "theirs", 0755, buf, sizeof buf);
+                assert_int_equal(chown(buf, 65534, 65534), 0);
+                assert_int_equal(parents(top, "theirs/state", &d), -EPERM);
+                assert_non_null(strstr(d.msg, "/theirs\""));
+                assert_non_null(strstr(d.msg, "65534"));
+        }
+        diag_clear(&d);
+}
+
 int
 main(void)
 {
@@ -318,6 +381,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_integer_range, t_setup_dir, t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_size_limits, t_setup_dir, t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_reader_error_line, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_state_dir_parents, t_setup_dir, t_teardown_dir),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

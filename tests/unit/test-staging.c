@@ -19,6 +19,7 @@
 
 #include "lib/kvlist.h"
 #include "lib/stamp.h"
+#include "lib/vars.h"
 #include "steps/staging.h"
 #include "testlib.h"
 
@@ -70,7 +71,16 @@ fake_hop(const struct step_host *h)
         return h->hop;
 }
 
+static void
+fake_say(struct step_host *h, enum out_kind kind, const char *msg)
+{
+        (void)h;
+        (void)kind;
+        (void)msg;
+}
+
 static const struct step_host_ops fake_ops = {
+        .say = fake_say,
         .fact_set = fake_fact_set,
         .fact = fake_fact,
         .fact_queue = fake_fact_queue,
@@ -283,6 +293,54 @@ test_stamps(void **state)
         free(dir);
 }
 
+/* A file of a mapped directory staged beside its target: never through a
+ * link planted below the mapped directory (refused, nothing written where
+ * it leads), and never group- or world-writable, whatever mode the journal
+ * says. */
+static void
+test_prestage_beneath(void **state)
+{
+        struct fixture *f = *state;
+        char *dir = t_mkdtemp("staging"), *t = NULL, buf[512], hex[SHA256_HEX_LEN + 1];
+        struct staged_entry e = { .member = "opt/y/lib/sub/f", .map = 1, .sha256 = hex,
+                                  .mode = 0777 };
+        struct vars vs = {0};
+        struct stat st;
+
+        assert_int_equal(t_sh("cd '%s' && mkdir -p root/lib outside/sub staging && "
+                              "echo new > staging/0 && ln -s ../../outside/sub root/lib/sub", dir), 0);
+        snprintf(buf, sizeof buf, "%s/staging/0", dir);
+        assert_int_equal(sha256_file(buf, hex, NULL, &f->diag), 0);
+        snprintf(buf, sizeof buf, "%s/staging", dir);
+        vars_set(&vs, "staging", buf);
+        snprintf(buf, sizeof buf, "%s/root", dir);
+        vars_set(&vs, "mroot", buf);
+        f->files[1].target = (char *)"${mroot}/";
+        f->ctx.vars = &vs;
+        staged_save(&f->ctx, 0, &e);
+        staged_count_save(&f->ctx, 1);
+        snprintf(buf, sizeof buf, "%s/root/lib/sub/f", dir);
+        swap_rec_queue(&f->ctx, SWAP_TARGET, 0, buf);
+        assert_int_equal(step_facts_commit(&f->ctx, &f->diag), 0);
+
+        assert_int_equal(staging_prestage_one(&f->ctx, 0, &t, true), STEP_FAILED);
+        assert_non_null(strstr(f->diag.msg, "/root/lib/sub\" is a symlink below the mapped directory"));
+        assert_int_equal(t_sh("test -z \"$(ls -A '%s/outside/sub')\"", dir), 0);
+        diag_clear(&f->diag);
+
+        /* the link replaced by a directory: staged, without write for others */
+        assert_int_equal(t_sh("cd '%s' && rm root/lib/sub && mkdir root/lib/sub", dir), 0);
+        assert_int_equal(staging_prestage_one(&f->ctx, 0, &t, true), STEP_OK);
+        snprintf(buf, sizeof buf, "%s/root/lib/sub/f.upshift-new", dir);
+        assert_int_equal(lstat(buf, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0755);
+
+        free(t);
+        vars_release(&vs);
+        t_rm_rf(dir);
+        free(dir);
+}
+
 int
 main(void)
 {
@@ -290,6 +348,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_plain, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dir_hop, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stamps, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_prestage_beneath, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +218,60 @@ test_step_keys(void **state)
         assert_int_equal(step_from_key("nope"), STEP_NONE);
 }
 
+/* fs_open_beneath() one way (how): directories below root open, and
+ * nothing that leaves root or passes a symlink does. */
+static void
+beneath_cases(const char *top, int how)
+{
+        char root[256], path[512];
+        int fd, r;
+
+        snprintf(root, sizeof root, "%s/root", top);
+        fd = fs_open_beneath(root, "a/b", how);
+        assert_true(fd >= 0);
+        /* the fd is the directory: a file made through it lands there */
+        assert_int_equal(mkdirat(fd, "made", 0700), 0);
+        close(fd);
+        snprintf(path, sizeof path, "%s/a/b/made", root);
+        assert_int_equal(access(path, F_OK), 0);
+        assert_int_equal(rmdir(path), 0);
+        fd = fs_open_beneath(root, "", how);
+        assert_true(fd >= 0);
+        close(fd);
+        /* a link to a directory outside, one inside, "..": refused */
+        r = fs_open_beneath(root, "out/deep", how);
+        assert_true(r == -ELOOP || r == -EXDEV);
+        r = fs_open_beneath(root, "out", how);
+        assert_true(r == -ELOOP || r == -EXDEV);
+        r = fs_open_beneath(root, "a/in", how);
+        assert_true(r == -ELOOP || r == -EXDEV);
+        r = fs_open_beneath(root, "a/../../outside", how);
+        assert_true(r == -ELOOP || r == -EXDEV);
+        assert_int_equal(fs_open_beneath(root, "a/missing", how), -ENOENT);
+        assert_int_equal(fs_open_beneath(root, "a/file", how), -ENOTDIR);
+        /* root itself is followed */
+        snprintf(root, sizeof root, "%s/root-link", top);
+        fd = fs_open_beneath(root, "a", how);
+        assert_true(fd >= 0);
+        close(fd);
+}
+
+static void
+test_open_beneath(void **state)
+{
+        char *top = t_mkdtemp("util");
+
+        (void)state;
+        assert_non_null(top);
+        assert_int_equal(t_sh("cd '%s' && mkdir -p root/a/b outside/deep && : > root/a/file && "
+                              "ln -s ../../outside root/out && ln -s b root/a/in && "
+                              "ln -s root root-link", top), 0);
+        beneath_cases(top, FS_BENEATH_ANY);
+        beneath_cases(top, FS_BENEATH_WALK);
+        assert_int_equal(t_rm_rf(top), 0);
+        free(top);
+}
+
 int
 main(void)
 {
@@ -230,6 +286,7 @@ main(void)
                 cmocka_unit_test(test_files),
                 cmocka_unit_test(test_diag),
                 cmocka_unit_test(test_step_keys),
+                cmocka_unit_test(test_open_beneath),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
