@@ -91,6 +91,17 @@ undo_step(struct engine *e, struct step_ctx *ctx, const struct step_module *m)
         return r;
 }
 
+/* The undo: of the commands step id ran (step_undo_cmds), before the
+ * step's own undo: they ran after what it undoes. Again in a rollback run
+ * again, for those that failed. */
+static int
+undo_cmds(struct engine *e, struct step_ctx *ctx, enum step_id id, unsigned *failed)
+{
+        e->current = id;
+        ctx->id = id;
+        return step_undo_cmds(ctx, failed);
+}
+
 enum run_outcome
 engine_undo_all(struct engine *e, struct diag *d)
 {
@@ -98,6 +109,7 @@ engine_undo_all(struct engine *e, struct diag *d)
                 .host = (struct step_host *)(void *)e, .ops = &engine_step_ops,
                 .plan = e->plan, .vars = &e->vars, .diag = d,
         };
+        unsigned failed = 0;
         char *was;
 
         if (!e->st.rolling_back) {
@@ -116,6 +128,8 @@ engine_undo_all(struct engine *e, struct diag *d)
                 const struct step_module *m = &e->mods[id];
                 enum step_status st = e->st.status[id];
 
+                if (undo_cmds(e, &ctx, id, &failed) < 0)
+                        return RUN_STEP_FAILED;
                 /* begun: a step of an earlier hop counts (status[] is the current hop's) */
                 if (((st == ST_PENDING || st == ST_SKIPPED) && !e->st.begun[id]) ||
                     e->st.undone[id])
@@ -150,6 +164,12 @@ engine_undo_all(struct engine *e, struct diag *d)
         diag_clear(d);
         if (check_old(e, &ctx) != STEP_OK) {
                 diag_prefix(d, _("the files and data are back, but"));
+                return RUN_STEP_FAILED;
+        }
+        if (failed > 0) {
+                /* TRANSLATORS: how many failed, then the rollback command */
+                diag_set(d, _("the files and data are back, but %u undo command(s) failed (said above): fix the cause and run them by hand, or run %s again"),
+                         failed, e->opts->rollback_cmd ? e->opts->rollback_cmd : "upshift rollback");
                 return RUN_STEP_FAILED;
         }
         was = xstrdup(engine_fact(e, FACT_VERSION) ? engine_fact(e, FACT_VERSION) : "?");
