@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "lib/plan.h"
+#include "steps/describe.h"
 #include "steps/step.h"
 #include "testlib.h"
 
@@ -109,6 +110,34 @@ test_undo_loads(void **state)
         plan_free(p);
 }
 
+/* upshift plan shows each undo below its command. */
+static void
+test_undo_described(void **state)
+{
+        struct plan *p = NULL;
+        struct diag d = {0};
+        struct vars vars = {0};
+        struct step_describe s = { .vars = &vars };
+        char *text = NULL;
+        size_t n = 0;
+
+        assert_int_equal(load(state,
+                              "disconnect:\n"
+                              "  run:\n"
+                              "    - {run: [acl, lock, app], undo: [acl, unlock, app]}\n",
+                              &p, &d), 0);
+        s.p = p;
+        s.out = open_memstream(&text, &n);
+        assert_non_null(s.out);
+        describe_step(&s, STEP_DISCONNECT);
+        fclose(s.out);
+        if (strstr(text, "$ acl lock app\n      undone by rollback with: $ acl unlock app\n") == NULL)
+                fail_msg("upshift plan shows:\n%s", text);
+        free(text);
+        vars_release(&vars);
+        plan_free(p);
+}
+
 static void
 test_undo_errors(void **state)
 {
@@ -137,6 +166,7 @@ main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_undo_loads, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_undo_described, t_setup_dir, t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_undo_errors, t_setup_dir, t_teardown_dir),
         };
 
