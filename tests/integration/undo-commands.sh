@@ -51,6 +51,9 @@ check_eq "the upgrade fails at stop (exit 1)" "$T_RC" 1
 check_match "because of the plan's stop command" "$T_OUT" "exit status 7"
 check_match "disconnect turned the account off" "$(app_flags)" "off"
 check_eq "and changed the setting" "$(samples)" 9
+order=$(grep -oh 'confirmed by --yes: Stop the service\|maxmemory-samples 7' "$state"/log/run-1-*.log | tr '\n' ' ')
+check_match "--yes confirms the stop before disconnect runs anything" "$order" \
+	'^confirmed by --yes: Stop the service maxmemory-samples 7 $'
 check "each completed command's undo is journaled" \
 	test "$(grep -c 'key: cmd_undo\.[0-9]*, value: "*disconnect 1 ' "$state/journal")" -eq 4
 
