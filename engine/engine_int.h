@@ -28,6 +28,7 @@ struct engine {
         unsigned                  hop;              /* current hop, from 1 (engine_hop.c) */
         struct strv               hops;             /* each hop's target, from detect */
         bool                      uninterruptible;  /* let a running command finish */
+        bool                      confirmed[STEP_COUNT];    /* asked ahead (engine_run.c) */
         bool                      ended;            /* the frontend's end was called */
         bool                      new_state_dir;    /* this run made the state directory */
         char                     *plan_text;        /* the plan file, or NULL (engine_plan.c) */

@@ -112,6 +112,52 @@ preflight_unstage(struct engine *e, struct step_ctx *ctx)
         ctx->diag = keep;
 }
 
+/* The engine's confirmation of a destructive step, once per process: a
+ * step confirmed ahead (confirm_ahead) is not asked again. RUN_DONE, or
+ * RUN_DECLINED with ctx->diag set. */
+static enum run_outcome
+confirm_step(struct engine *e, struct step_ctx *ctx, enum step_id id)
+{
+        const struct step_module *m = &e->mods[id];
+        const char *extra = e->plan->step[id].confirm;
+        char *why;
+        int r;
+
+        if (m->risk != RISK_DESTRUCTIVE || m->confirms_itself || e->confirmed[id])
+                return RUN_DONE;
+        why = extra ? xasprintf("%s %s", _(m->consequence), extra) : xstrdup(_(m->consequence));
+        r = engine_confirm(e, id, _(m->title), why);
+        free(why);
+        if (r != STEP_OK) {
+                diag_set(ctx->diag, _("step %s was not confirmed: nothing more was changed"),
+                         m->name);
+                return RUN_DECLINED;    /* "No: stop here": no failure screen */
+        }
+        e->confirmed[id] = true;
+        return RUN_DONE;
+}
+
+/* A reversible step that leads to a destructive one (disconnect turns
+ * clients away for the stop) asks the destructive step's confirmation
+ * first, so that "No: stop here" leaves the service as it was, its clients
+ * included. RUN_DONE, or RUN_DECLINED with ctx->diag set. */
+static enum run_outcome
+confirm_ahead(struct engine *e, struct step_ctx *ctx, enum step_id id)
+{
+        enum step_id next = (enum step_id)(id + 1);
+        enum run_outcome out;
+
+        if (e->mods[id].risk != RISK_REVERSIBLE || id + 1 >= STEP_COUNT ||
+            step_finished(e, next) || e->st.begun[next])
+                return RUN_DONE;
+        e->current = next;
+        ctx->id = next;
+        out = confirm_step(e, ctx, next);
+        e->current = id;
+        ctx->id = id;
+        return out;
+}
+
 /* Run one step to its end. RUN_DONE when it is done. */
 static enum run_outcome
 run_step(struct engine *e, struct step_ctx *ctx, enum step_id id)
@@ -143,19 +189,8 @@ run_step(struct engine *e, struct step_ctx *ctx, enum step_id id)
                 }
                 diag_clear(ctx->diag);
         }
-        if (m->risk == RISK_DESTRUCTIVE && !m->confirms_itself) {
-                const char *extra = e->plan->step[id].confirm;
-                char *why = extra ? xasprintf("%s %s", _(m->consequence), extra)
-                                  : xstrdup(_(m->consequence));
-
-                r = engine_confirm(e, id, _(m->title), why);
-                free(why);
-                if (r != STEP_OK) {
-                        diag_set(ctx->diag, _("step %s was not confirmed: nothing more was changed"),
-                                 m->name);
-                        return RUN_DECLINED;    /* "No: stop here": no failure screen */
-                }
-        }
+        if (confirm_step(e, ctx, id) != RUN_DONE)
+                return RUN_DECLINED;
         if (engine_event(e, "step_start", id, NULL, NULL, ctx->diag) < 0) {
                 diag_prefix(ctx->diag, _("stopping before step %s"), m->name);
                 return RUN_STEP_FAILED;
@@ -249,7 +284,8 @@ loop_step(struct engine *e, struct step_ctx *ctx, enum step_id id, bool *checked
                 return RUN_DONE;
         }
         if ((out = await_operator(e, id, d)) != RUN_DONE ||
-            (out = engine_ask_checklist(e, id, d)) != RUN_DONE)
+            (out = engine_ask_checklist(e, id, d)) != RUN_DONE ||
+            (out = confirm_ahead(e, ctx, id)) != RUN_DONE)
                 return out;
         for (unsigned tries = 0; tries < 100; tries++) {
                 enum fail_choice choice;

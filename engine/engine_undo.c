@@ -249,6 +249,62 @@ undo_step(struct engine *e, struct step_ctx *ctx, const struct step_module *m)
         return r;
 }
 
+/* The undo: of the commands step id ran (step_undo_cmds), before the
+ * step's own undo: they ran after what it undoes. Again in a rollback run
+ * again, for those that failed. */
+static int
+undo_cmds(struct engine *e, struct step_ctx *ctx, enum step_id id, unsigned *failed)
+{
+        e->current = id;
+        ctx->id = id;
+        return step_undo_cmds(ctx, failed);
+}
+
+/* Undo step id (not yet undone): its events, its label in the log and on
+ * screen. 0, or -1 with the message in ctx->diag. */
+static int
+undo_one_step(struct engine *e, struct step_ctx *ctx, enum step_id id)
+{
+        const struct step_module *m = &e->mods[id];
+        struct diag *d = ctx->diag;
+        int r;
+
+        if (engine_interrupted(e)) {
+                diag_set(d, _("interrupted before undoing %s"), m->name);
+                return -1;
+        }
+        e->current = id;
+        ctx->id = id;
+        diag_clear(d);
+        if (engine_event(e, "undo_start", id, NULL, NULL, d) < 0)
+                return -1;
+        /* What the undo does (migrate's: the data restore), in the
+         * log too. */
+        if (m->undo_label)
+                runlog_printf(&e->log, "%s: %s", m->undo_label,
+                              m->undo_what ? m->undo_what : "undo");
+        else
+                runlog_printf(&e->log, "%s: undo: %s", m->name,
+                              m->undo_what ? m->undo_what : "undo");
+        e->fe->ops->step_state(e->fe, id, ST_RUNNING, 0,
+                               m->undo_what ? _(m->undo_what) : _("undo"));
+        e->label = m->undo_label;
+        r = undo_step(e, ctx, m);
+        e->label = NULL;
+        if (r != STEP_OK) {
+                if (!diag_isset(d))
+                        diag_set(d, _("undoing %s failed"), m->name);
+                diag_prefix(d, _("rollback stopped at %s"), m->name);
+                engine_event(e, "undo_failed", id, "error", d->msg, NULL);
+                e->fe->ops->step_state(e->fe, id, ST_FAILED, 0, d->msg);
+                return -1;
+        }
+        if (engine_event(e, "undo_done", id, NULL, NULL, d) < 0)
+                return -1;
+        e->fe->ops->step_state(e->fe, id, ST_UNDONE, 0, NULL);
+        return 0;
+}
+
 enum run_outcome
 engine_undo_all(struct engine *e, struct diag *d)
 {
@@ -257,57 +313,33 @@ engine_undo_all(struct engine *e, struct diag *d)
                 .plan = e->plan, .vars = &e->vars, .diag = d,
         };
         bool keep = e->plan->backup.keep_data && e->plan->backup.paths.n > 0;
+        unsigned failed = 0;
         char *was, *replaced;
-        int r;
 
         if (!e->st.rolling_back && confirm_rollback(e, &ctx, d) < 0)
                 return RUN_STEP_FAILED;
         for (int i = STEP_COUNT - 1; i >= 0; i--) {
                 enum step_id id = (enum step_id)i;
-                const struct step_module *m = &e->mods[id];
                 enum step_status st = e->st.status[id];
 
+                if (undo_cmds(e, &ctx, id, &failed) < 0)
+                        return RUN_STEP_FAILED;
                 /* begun: a step of an earlier hop counts (status[] is the current hop's) */
                 if (((st == ST_PENDING || st == ST_SKIPPED) && !e->st.begun[id]) ||
                     e->st.undone[id])
                         continue;
-                if (engine_interrupted(e)) {
-                        diag_set(d, _("interrupted before undoing %s"), m->name);
+                if (undo_one_step(e, &ctx, id) < 0)
                         return RUN_STEP_FAILED;
-                }
-                e->current = id;
-                ctx.id = id;
-                diag_clear(d);
-                if (engine_event(e, "undo_start", id, NULL, NULL, d) < 0)
-                        return RUN_STEP_FAILED;
-                /* What the undo does (migrate's: the data restore), in the
-                 * log too. */
-                if (m->undo_label)
-                        runlog_printf(&e->log, "%s: %s", m->undo_label,
-                                      m->undo_what ? m->undo_what : "undo");
-                else
-                        runlog_printf(&e->log, "%s: undo: %s", m->name,
-                                      m->undo_what ? m->undo_what : "undo");
-                e->fe->ops->step_state(e->fe, id, ST_RUNNING, 0,
-                                       m->undo_what ? _(m->undo_what) : _("undo"));
-                e->label = m->undo_label;
-                r = undo_step(e, &ctx, m);
-                e->label = NULL;
-                if (r != STEP_OK) {
-                        if (!diag_isset(d))
-                                diag_set(d, _("undoing %s failed"), m->name);
-                        diag_prefix(d, _("rollback stopped at %s"), m->name);
-                        engine_event(e, "undo_failed", id, "error", d->msg, NULL);
-                        e->fe->ops->step_state(e->fe, id, ST_FAILED, 0, d->msg);
-                        return RUN_STEP_FAILED;
-                }
-                if (engine_event(e, "undo_done", id, NULL, NULL, d) < 0)
-                        return RUN_STEP_FAILED;
-                e->fe->ops->step_state(e->fe, id, ST_UNDONE, 0, NULL);
         }
         diag_clear(d);
         if (check_old(e, &ctx) != STEP_OK) {
                 diag_prefix(d, _("the files and data are back, but"));
+                return RUN_STEP_FAILED;
+        }
+        if (failed > 0) {
+                /* TRANSLATORS: how many failed, then the rollback command */
+                diag_set(d, _("the files and data are back, but %u undo command(s) failed (said above): fix the cause and run them by hand, or run %s again"),
+                         failed, e->opts->rollback_cmd ? e->opts->rollback_cmd : "upshift rollback");
                 return RUN_STEP_FAILED;
         }
         was = xstrdup(engine_fact(e, FACT_VERSION) ? engine_fact(e, FACT_VERSION) : "?");
@@ -322,7 +354,6 @@ engine_undo_all(struct engine *e, struct diag *d)
                 diag_set(d, _("%s is rolled back to %s (the data written since the upgrade is kept: restore_on_rollback: false)"),
                          e->plan->title, was);
         else
-                /* TRANSLATORS: plan title, version */
                 /* TRANSLATORS: plan title, version, where the replaced data is kept */
                 diag_set(d, _("%s is rolled back to %s and answers as before the upgrade%s"),
                          e->plan->title, was, replaced);

@@ -295,6 +295,7 @@ plan_free(struct plan *p)
         free(p->detect.checks);
         strv_release(&p->backup.paths);
         cmdlist_release(&p->backup.before);
+        free(p->undos.v);
         free(p->backup.compression);
         cmd_free(p->disconnect.clients);
         cmdlist_release(&p->disconnect.kick);

@@ -97,6 +97,9 @@ struct cmd {
         bool          lines;            /* the value is the list of lines (sorted) */
         bool          may_fail;         /* a non-zero exit is not an error */
         char         *foreach;          /* fact name: run once per line, as ${item}; or NULL */
+        struct cmd   *undo;             /* undo: what reverts it once it has run (argv, with
+                                           this one's env, cwd and timeout), or NULL; its
+                                           pos is the undo: value's */
         struct cond   when;
         struct pos    pos;
 };
@@ -272,6 +275,12 @@ struct plan {
                 size_t            n_checks;
         } verify;
 
+        /* Every command's undo (struct cmd undo), owned by its command. */
+        struct {
+                const struct cmd **v;
+                size_t             n;
+        } undos;
+
         /* A step's own part of the plan, when its module keeps it to itself
          * (struct plan_section data_size): zeroed storage for every such
          * step, present in the plan or not, filled by the step's parser.
@@ -297,6 +306,9 @@ void plan_free(struct plan *p);
 /* The own part of step id (struct plan own), or NULL when its module keeps
  * none. */
 const void *plan_step_data(const struct plan *p, enum step_id id);
+
+/* The undo: whose value is at line:col of the plan, or NULL. */
+const struct cmd *plan_undo_at(const struct plan *p, unsigned line, unsigned col);
 
 /* The question with that key, or NULL. */
 const struct question *plan_question(const struct plan *p, const char *key);

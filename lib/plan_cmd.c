@@ -13,7 +13,7 @@
 
 static const char *const cmd_keys[] = {
         "run", "shell", "env", "cwd", "timeout", "match", "ignore", "reject", "stream", "lines",
-        "may_fail", "when", "foreach", NULL,
+        "may_fail", "when", "foreach", "undo", NULL,
 };
 
 static const char *const cond_keys[] = {
@@ -43,6 +43,7 @@ cmd_release(struct cmd *cmd)
         free(cmd->ignore);
         free(cmd->reject);
         free(cmd->foreach);
+        cmd_free(cmd->undo);
         cond_release(&cmd->when);
         memset(cmd, 0, sizeof *cmd);
 }
@@ -174,6 +175,47 @@ pargv(struct pctx *c, const struct ynode *n, struct strv *ret)
         return pstrv(c, n, ret);
 }
 
+const struct cmd *
+plan_undo_at(const struct plan *p, unsigned line, unsigned col)
+{
+        for (size_t i = 0; i < p->undos.n; i++)
+                if (p->undos.v[i]->pos.line == line && p->undos.v[i]->pos.col == col)
+                        return p->undos.v[i];
+        return NULL;
+}
+
+/* undo: beside run: one command (a list of strings) run by rollback once
+ * cmd has run, with cmd's env, cwd and timeout. */
+static int
+pundo(struct pctx *c, const struct ynode *n, const struct ynode *u, struct cmd *cmd,
+      int run_index)
+{
+        struct plan *p = c->p;
+        struct cmd *undo;
+        int r;
+
+        if (!popt(n, "run"))
+                return perr(c, u, _("undo: goes beside run: (a command given as shell: "
+                                    "cannot have one)"));
+        if (run_index >= 0)
+                return perr(c, u, _("undo: reverts one command: give run: one command "
+                                    "(a list of strings), not a list of commands"));
+        if (popt(n, "foreach"))
+                return perr(c, u, _("undo: cannot be used with foreach:"));
+        undo = xcalloc(1, sizeof *undo);
+        cmd->undo = undo;
+        if ((r = pargv(c, u, &undo->argv)) < 0)
+                return r;
+        undo->pos = pnode_pos(u);
+        for (size_t i = 0; i < cmd->env.n; i++)
+                kvlist_set(&undo->env, cmd->env.v[i].key, cmd->env.v[i].value);
+        undo->cwd = cmd->cwd ? xstrdup(cmd->cwd) : NULL;
+        undo->timeout_ms = cmd->timeout_ms;
+        p->undos.v = xrealloc(p->undos.v, (p->undos.n + 1) * sizeof *p->undos.v);
+        p->undos.v[p->undos.n++] = undo;
+        return 0;
+}
+
 int
 pcmd_fields(struct pctx *c, const struct ynode *n, struct cmd *cmd,
             unsigned flags, int run_index)
@@ -222,6 +264,8 @@ pcmd_fields(struct pctx *c, const struct ynode *n, struct cmd *cmd,
                 return r;
         if ((v = popt(n, "foreach")) && (r = pforeach(c, v, cmd)) < 0)
                 return r;
+        if ((v = popt(n, "undo")) && (r = pundo(c, n, v, cmd, run_index)) < 0)
+                return r;
         return pitem_refs(c, first_ref, cmd->foreach != NULL);
 }
 
@@ -253,6 +297,9 @@ pcmd(struct pctx *c, const struct ynode *n, struct cmd *cmd)
                 return r;
         if ((v = popt(n, "foreach")))
                 return perr(c, v, _("foreach: is only for a command in a list of commands "
+                                    "(such as run:, before: or kick:)"));
+        if ((v = popt(n, "undo")))
+                return perr(c, v, _("undo: is only for a command in a list of commands "
                                     "(such as run:, before: or kick:)"));
         return pcmd_fields(c, n, cmd, 0, -1);
 }

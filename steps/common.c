@@ -1,5 +1,6 @@
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -335,6 +336,8 @@ step_run_cmdlist(struct step_ctx *ctx, const struct cmdlist *l)
                                         : step_run_cmd(ctx, &l->v[i], NULL, NULL);
 
                 if (r < 0)
+                        return STEP_FAILED;
+                if (r == 0 && l->v[i].undo && step_undo_record(ctx, &l->v[i]) < 0)
                         return STEP_FAILED;
         }
         return STEP_OK;

@@ -110,6 +110,8 @@ describe_cmd(struct step_describe *s, const char *label, const struct cmd *c)
         }
         fprintf(s->out, "\n");
         free(line);
+        if (c->undo)
+                describe_cmd(s, _("undone by rollback with"), c->undo);
 }
 
 void

@@ -261,8 +261,8 @@ detect_undo(struct step_ctx *ctx)
 static const char *const detect_keys[] = { "version", "facts", "checks", NULL };
 /* A fact's command takes counts: too. */
 static const char *const fact_keys[] = {
-        "run", "shell", "env", "cwd", "timeout", "match", "ignore", "lines",
-        "may_fail", "when", "counts", NULL,
+        "run", "shell", "env", "cwd", "timeout", "match", "ignore", "reject", "stream",
+        "lines", "may_fail", "when", "counts", NULL,
 };
 
 /* One fact: a command, or a command's mapping with counts:. */

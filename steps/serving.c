@@ -61,12 +61,19 @@ serving_entry(struct step_ctx *ctx, const char *path)
 
 static int
 serving_compare(struct step_ctx *ctx, enum serving_side side, const char *where,
-                pid_t pid, const char *shown, const char *hex, long i)
+                pid_t pid, const char *path, const char *shown, const char *hex, long i)
 {
         const char *newh = staged_get(ctx, (size_t)i, "sha256");
         const char *oldh = swap_rec(ctx, SWAP_OLD, (size_t)i);
         const char *want = side == SERVING_NEW ? newh : oldh;
         const char *what;
+        char disk[SHA256_HEX_LEN + 1];
+
+        /* Never swapped (the upgrade stopped before): the old file is the
+         * one still in place. */
+        if (side == SERVING_OLD && oldh == NULL &&
+            sha256_file(path, disk, NULL, NULL) == 0)
+                want = oldh = disk;
 
         if (want != NULL && strcmp(hex, want) == 0) {
                 /* TRANSLATORS: %1$s names the service ("port 6379"), %2$d is
@@ -125,7 +132,7 @@ serving_check(struct step_ctx *ctx, enum serving_side side)
                 step_say(ctx, OUT_INFO, _("pid %d runs %s, which the swap does not replace: "
                                           "not checked"), (int)pid, shown);
         else
-                r = serving_compare(ctx, side, where, pid, shown, hex, i);
+                r = serving_compare(ctx, side, where, pid, exe, shown, hex, i);
         free(shown);
         free(exe);
         free(where);

@@ -187,7 +187,17 @@ int  step_cond(struct step_ctx *ctx, const struct cond *c, bool *ret_holds);
  * or STEP_FAILED with the message in ctx->diag. */
 int  step_run_cmd(struct step_ctx *ctx, const struct cmd *c, char **ret_value,
                   int *ret_status);
+/* Each command of the list in order; once a command with undo: has run,
+ * that is journaled (FACT_CMD_UNDO_PREFIX) for step_undo_cmds(). */
 int  step_run_cmdlist(struct step_ctx *ctx, const struct cmdlist *l);
+/* Rollback: the undo: of every command of step ctx->id journaled as run
+ * and not yet undone, last first, each journaled once it has run. One that
+ * fails is said (the command and its exit status) and counted in
+ * *ret_failed, and the others go on. Returns 0, or STEP_FAILED (journal). */
+int  step_undo_cmds(struct step_ctx *ctx, unsigned *ret_failed);
+/* Command c, which has an undo:, has run: journal its undo (once: a step
+ * entered again after a crash runs it again). 0, or STEP_FAILED. */
+int  step_undo_record(struct step_ctx *ctx, const struct cmd *c);
 /* Expand a string against ctx->vars (message in ctx->diag on failure). */
 int  step_expand(struct step_ctx *ctx, const char *in, char **ret);
 /* Evaluate one check. Returns 0 when it passed or did not apply, 1 when it

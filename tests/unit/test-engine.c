@@ -471,7 +471,11 @@ test_refusal(void **state)
         assert_true(f.declined);
         assert_int_equal(f.exit_code, EXIT_STEPFAIL);
         assert_int_equal(seen(&f, STEP_STOP, ST_RUNNING), 0);
-        assert_int_equal(f.status[STEP_DISCONNECT], ST_DONE);
+        /* asked before disconnect: no client was turned away */
+        assert_int_equal(seen(&f, STEP_DISCONNECT, ST_RUNNING), 0);
+        assert_int_equal(calls(b, "disconnect"), 0);
+        assert_int_equal(f.status[STEP_BACKUP], ST_DONE);
+        assert_int_equal(f.status[STEP_DISCONNECT], ST_PENDING);
         assert_int_equal(f.status[STEP_STOP], ST_PENDING);
         /* the service still runs, the same process, the old file in place */
         assert_true(pid > 0);
@@ -481,6 +485,7 @@ test_refusal(void **state)
         replay(b, &st);
         assert_int_equal(st.status[STEP_STOP], ST_PENDING);
         assert_false(st.begun[STEP_STOP]);
+        assert_false(st.begun[STEP_DISCONNECT]);
         state_release(&st);
         assert_field(b, "run_end", "result", "declined");
         assert_field(b, "run_end", "exit", "1");

@@ -1,5 +1,6 @@
-/* test-plan-foreach.c: foreach: on commands and disconnect: disable: as the
- * plan loader reads them (lib/plan.h, lib/plan_cmd.c, lib/plan_disable.c). */
+/* test-plan-foreach.c: foreach: and undo: on commands and disconnect:
+ * disable: as the plan loader reads them (lib/plan.h, lib/plan_cmd.c,
+ * lib/plan_disable.c). */
 #include <config.h>
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "lib/plan.h"
+#include "steps/describe.h"
 #include "steps/step.h"
 #include "testlib.h"
 
@@ -189,6 +191,102 @@ test_disable_errors(void **state)
                      14, 17, "unknown variable \"${uot}\"");
 }
 
+static void
+test_undo_loads(void **state)
+{
+        struct plan *p = NULL;
+        struct diag d = {0};
+        const struct cmd *c, *u;
+
+        assert_int_equal(load(state,
+                              "disconnect:\n"                                           /* 12 */
+                              "  run:\n"                                                /* 13 */
+                              "    - run: [acl, lock, '${out}']\n"                     /* 14 */
+                              "      undo: [acl, unlock, '${out}']\n"                  /* 15 */
+                              "      env: {PGPASSWORD: '${out}'}\n"                      /* 16 */
+                              "      cwd: /srv\n"                                       /* 17 */
+                              "      timeout: 5s\n"                                     /* 18 */
+                              "      when: {version: '>=1.0'}\n"                        /* 19 */
+                              "    - [b, pause]\n"                                      /* 20 */
+                              "stop:\n"                                                 /* 21 */
+                              "  run: {run: [b, drain], undo: [b, undrain]}\n",         /* 22 */
+                              &p, &d), 0);
+        assert_non_null(p);
+        assert_int_equal(p->disconnect.run.n, 2);
+        c = &p->disconnect.run.v[0];
+        u = c->undo;
+        assert_non_null(u);
+        assert_int_equal(u->argv.n, 3);
+        assert_string_equal(u->argv.v[0], "acl");
+        assert_string_equal(u->argv.v[1], "unlock");
+        assert_string_equal(u->argv.v[2], "${out}");
+        /* the command's env, cwd and timeout; its when: is the command's */
+        assert_string_equal(kvlist_get(&u->env, "PGPASSWORD"), "${out}");
+        assert_string_equal(u->cwd, "/srv");
+        assert_int_equal(u->timeout_ms, 5000);
+        assert_false(u->when.set);
+        assert_true(c->when.set);
+        assert_int_equal(u->pos.line, 15);
+        assert_int_equal(u->pos.col, 13);
+        assert_null(p->disconnect.run.v[1].undo);
+        assert_non_null(p->stop.run.v[0].undo);
+        assert_string_equal(p->stop.run.v[0].undo->argv.v[1], "undrain");
+        /* found by where it is in the plan (the journal names it so) */
+        assert_ptr_equal(plan_undo_at(p, 15, 13), u);
+        assert_ptr_equal(plan_undo_at(p, 22, 32), p->stop.run.v[0].undo);
+        assert_null(plan_undo_at(p, 14, 13));
+        plan_free(p);
+}
+
+/* upshift plan shows each undo below its command. */
+static void
+test_undo_described(void **state)
+{
+        struct plan *p = NULL;
+        struct diag d = {0};
+        struct vars vars = {0};
+        struct step_describe s = { .vars = &vars };
+        char *text = NULL;
+        size_t n = 0;
+
+        assert_int_equal(load(state,
+                              "disconnect:\n"
+                              "  run:\n"
+                              "    - {run: [acl, lock, app], undo: [acl, unlock, app]}\n",
+                              &p, &d), 0);
+        s.p = p;
+        s.out = open_memstream(&text, &n);
+        assert_non_null(s.out);
+        describe_step(&s, STEP_DISCONNECT);
+        fclose(s.out);
+        if (strstr(text, "$ acl lock app\n      undone by rollback with: $ acl unlock app\n") == NULL)
+                fail_msg("upshift plan shows:\n%s", text);
+        free(text);
+        vars_release(&vars);
+        plan_free(p);
+}
+
+static void
+test_undo_errors(void **state)
+{
+        expect_error(state, "disconnect:\n  run:\n    - {run: [a], undo: b}\n", 14, 24,
+                     "expected a list of strings");
+        expect_error(state, "disconnect:\n  run:\n    - {shell: 'a', undo: [b]}\n", 14, 26,
+                     "undo: goes beside run:");
+        expect_error(state, "disconnect:\n  run:\n    - {run: [[a], [c]], undo: [b]}\n", 14, 31,
+                     "undo: reverts one command");
+        expect_error(state, "disconnect:\n  run:\n    - {run: [a, '${item}'], foreach: uids, undo: [b]}\n",
+                     14, 50, "undo: cannot be used with foreach:");
+        expect_error(state, "disconnect:\n  run:\n    - {run: [a], undo: []}\n", 14, 24,
+                     "a command needs at least the program");
+        expect_error(state, "disconnect:\n  run:\n    - {run: [a], undo: [b, '${usr}']}\n", 14, 28,
+                     "unknown variable \"${usr}\"");
+        expect_error(state, "disconnect:\n  clients: {run: [a], undo: [b]}\n", 13, 29,
+                     "undo: is only for a command in a list of commands");
+        expect_error(state, "verify:\n  checks:\n    - {run: [a], undo: [b]}\n", 14, 18,
+                     "unknown key \"undo\" in a check");
+}
+
 int
 main(void)
 {
@@ -201,6 +299,9 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_foreach_errors, t_setup_dir, t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_disable_loads, t_setup_dir, t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_disable_errors, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_undo_loads, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_undo_described, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_undo_errors, t_setup_dir, t_teardown_dir),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
