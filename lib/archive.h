@@ -59,7 +59,11 @@ struct backup_opts {
         void       *ud;
         /* When set, it is asked about every entry, and an entry that is not
          * a directory is archived only when it says so (a partial backup:
-         * directories are always archived). */
+         * directories are always archived). It is given a file's lstat, and
+         * only the files it takes are opened (then fstat'ed: the entry has
+         * the stat of what was read, and select is asked again when the name
+         * led to another file by then). The progress total of a partial
+         * backup is 0: it is not measured first. */
         member_select_fn select;
         /* When set, called for every entry archived; non-zero (a -errno,
          * with the message in the diag) stops the backup. */
