@@ -419,7 +419,10 @@ bk_run(struct bk *b, char *const *paths, size_t n, const char *comp,
                 diag_set(b->d, "%s", archive_error_string(b->a));
                 return -EINVAL;
         }
-        r = backup_set_filter(b->a, comp, b->o != NULL ? b->o->level : 0, true, b->d);
+        /* A partial backup is a few files: compressed on this thread,
+         * waiting on no worker of zstd's. */
+        r = backup_set_filter(b->a, comp, b->o != NULL ? b->o->level : 0,
+                              b->o == NULL || b->o->select == NULL, b->d);
         if (r < 0)
                 return r;
         /* No zero padding after the compressed stream: zstd refuses it.
