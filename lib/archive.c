@@ -212,17 +212,50 @@ bk_open_typed(int atfd, const char *name, unsigned char dtype, struct stat *ret_
         return 0;
 }
 
-/* src is opened as name relative to atfd (its directory, or AT_FDCWD). */
+/* Open the file or directory st says src is, and fstat it: the stat the
+ * entry is archived with is the one of what was read. *ret_other says the
+ * name led to another file than st's by then. Returns 0 with *ret_fd set,
+ * 0 with *ret_fd -1 when it is gone or replaced by a symlink, or -errno. */
+static int
+bk_open(struct bk *b, int atfd, const char *name, const char *src, bool top,
+        struct stat *st, int *ret_fd, bool *ret_other)
+{
+        struct stat fst;
+        int fd = openat(atfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+                        (top ? 0 : O_NOFOLLOW) | (S_ISDIR(st->st_mode) ? O_DIRECTORY : 0));
+        int r;
+
+        if (fd < 0 && !top && (errno == ENOENT || errno == ELOOP))
+                return 0;               /* gone or replaced meanwhile */
+        if (fd < 0 || fstat(fd, &fst) < 0) {
+                r = -errno;
+                diag_set(b->d, _("cannot back up \"%s\": %s"), src, strerror(-r));
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
+        *ret_other = fst.st_dev != st->st_dev || fst.st_ino != st->st_ino ||
+                     (fst.st_mode & S_IFMT) != (st->st_mode & S_IFMT);
+        *st = fst;
+        *ret_fd = fd;
+        return 0;
+}
+
+/* src is opened as name relative to atfd (its directory, or AT_FDCWD).
+ * In a partial backup (select) a file is looked at with one lstat, and
+ * opened only when select takes it. */
 static int
 bk_walk(struct bk *b, int atfd, const char *name, const char *src, const char *member,
         bool top, unsigned char dtype)
 {
+        member_select_fn select = b->o != NULL ? b->o->select : NULL;
         struct archive_entry *e;
         const char *link;
         struct stat st;
+        bool asked = false, other = false;
         int fd = -1, r = 0;
 
-        if (!top && (dtype == DT_REG || dtype == DT_DIR) &&
+        if (select == NULL && !top && (dtype == DT_REG || dtype == DT_DIR) &&
             bk_open_typed(atfd, name, dtype, &st, &fd) == 0 && fd < 0)
                 return 0;               /* gone or replaced meanwhile */
         /* A path given by the plan is followed when it is a symlink (like
@@ -236,26 +269,22 @@ bk_walk(struct bk *b, int atfd, const char *name, const char *src, const char *m
         }
         if (S_ISSOCK(st.st_mode))
                 return 0;               /* like tar: sockets cannot be archived */
+        if (select != NULL && member[0] != '\0' && !S_ISDIR(st.st_mode)) {
+                if (!select(b->o->hook_ud, member, &st))
+                        return 0;       /* left out, and not opened */
+                asked = true;
+        }
         if (fd < 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
-                struct stat fst;
-
-                fd = openat(atfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-                            (top ? 0 : O_NOFOLLOW) | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
-                if (fd < 0 && !top && (errno == ENOENT || errno == ELOOP))
-                        return 0;       /* gone or replaced meanwhile */
-                if (fd < 0 || fstat(fd, &fst) < 0) {
-                        r = -errno;
-                        diag_set(b->d, _("cannot back up \"%s\": %s"), src, strerror(-r));
-                        if (fd >= 0)
-                                close(fd);
+                r = bk_open(b, atfd, name, src, top, &st, &fd, &other);
+                if (r < 0 || fd < 0)
                         return r;
-                }
-                st = fst;
         }
         if (member[0] == '\0')          /* backing up "/" itself: no entry for it */
                 return fd >= 0 ? bk_children(b, fd, src, member) : 0;
-        if (b->o != NULL && b->o->select != NULL &&
-            !b->o->select(b->o->hook_ud, member, &st) && !S_ISDIR(st.st_mode)) {
+        /* A directory is asked about once open; a file again only when its
+         * name led to another file than the one select was asked about. */
+        if (select != NULL && (!asked || other) &&
+            !select(b->o->hook_ud, member, &st) && !S_ISDIR(st.st_mode)) {
                 if (fd >= 0)
                         close(fd);
                 return 0;
@@ -390,7 +419,10 @@ bk_run(struct bk *b, char *const *paths, size_t n, const char *comp,
                 diag_set(b->d, "%s", archive_error_string(b->a));
                 return -EINVAL;
         }
-        r = backup_set_filter(b->a, comp, b->o != NULL ? b->o->level : 0, true, b->d);
+        /* A partial backup is a few files: compressed on this thread,
+         * waiting on no worker of zstd's. */
+        r = backup_set_filter(b->a, comp, b->o != NULL ? b->o->level : 0,
+                              b->o == NULL || b->o->select == NULL, b->d);
         if (r < 0)
                 return r;
         /* No zero padding after the compressed stream: zstd refuses it.
@@ -438,9 +470,13 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
                 diag_set(d, _("invalid backup name \"%s\""), name != NULL ? name : "");
                 return -EINVAL;
         }
-        r = archive_measure(paths, n, &b.total, d);
-        if (r < 0)
-                return r;
+        /* A partial backup's total is unknown (0): measuring it would stat
+         * every file once more. */
+        if (o == NULL || o->select == NULL) {
+                r = archive_measure(paths, n, &b.total, d);
+                if (r < 0)
+                        return r;
+        }
         r = mkdir_p(dest_dir, 0700, d);
         if (r < 0)
                 return r;

@@ -17,10 +17,12 @@
  * as zeros, which compress to almost nothing; restores make holes of runs
  * of zeros again. Sockets are left out, as tar does.
  *
- * zstd runs with one thread per CPU (libarchive's zstd:threads); the level
+ * zstd runs with one thread per CPU (libarchive's zstd:threads), except in
+ * a partial backup (backup_opts.select: a few files); the level
  * is the plan's (backup_opts.level, 0 for the compressor's default: 3 for
  * zstd, 6 for gzip and xz). The files are hashed for the manifest on a
- * thread of their own as they are read (archive_hasher.c). Per member the
+ * thread of their own as they are read once there is more than 1 MiB of
+ * them (archive_hasher.c). Per member the
  * backup makes one stat (a file readdir names as regular or a directory is
  * opened and fstat'ed, looked up relative to its directory) and asks for
  * xattrs and ACLs only when flistxattr lists some, and not at all on a
@@ -59,7 +61,11 @@ struct backup_opts {
         void       *ud;
         /* When set, it is asked about every entry, and an entry that is not
          * a directory is archived only when it says so (a partial backup:
-         * directories are always archived). */
+         * directories are always archived). It is given a file's lstat, and
+         * only the files it takes are opened (then fstat'ed: the entry has
+         * the stat of what was read, and select is asked again when the name
+         * led to another file by then). The progress total of a partial
+         * backup is 0: it is not measured first. */
         member_select_fn select;
         /* When set, called for every entry archived; non-zero (a -errno,
          * with the message in the diag) stops the backup. */

@@ -5,8 +5,11 @@
  * HASHER_SLOTS buffers and marks where each member ends; a full buffer
  * (which may hold many small members, or part of a big one) is handed to
  * the hasher thread, which hashes it with one reused SHA-256 context. So
- * the handing over costs a lock per buffer, not per member. When the
- * thread cannot be started, each buffer is hashed where it is handed over.
+ * the handing over costs a lock per buffer, not per member. The first
+ * buffer is hashed where it is handed over, and the thread started only
+ * for a second one: a backup of a few files (the delta of a cold backup,
+ * inside the downtime) waits on no other thread. When the thread cannot be
+ * started, each buffer is hashed where it is handed over.
  */
 #include <config.h>
 
@@ -68,7 +71,6 @@ hasher_start(struct hasher *h)
         h->c = sha256_new();
         pthread_mutex_init(&h->mu, NULL);
         pthread_cond_init(&h->cond, NULL);
-        h->threaded = pthread_create(&h->thread, NULL, hasher_main, h) == 0;
 }
 
 /* Hand the slot being filled over (or hash it here without a thread) and
@@ -78,6 +80,8 @@ hasher_push(struct hasher *h)
 {
         struct hslot *s = &h->slots[h->head];
 
+        if (!h->threaded && h->pushed++ == 1)
+                h->threaded = pthread_create(&h->thread, NULL, hasher_main, h) == 0;
         if (!h->threaded) {
                 hash_slot(h, s);
                 s->len = 0;

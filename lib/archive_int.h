@@ -122,7 +122,8 @@ struct hslot {
 };
 struct hasher {
         pthread_t        thread;
-        bool             threaded;
+        bool             threaded;      /* the thread runs */
+        size_t           pushed;        /* buffers handed over before it did */
         pthread_mutex_t  mu;
         pthread_cond_t   cond;
         struct hslot     slots[HASHER_SLOTS];

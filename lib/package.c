@@ -144,7 +144,7 @@ extract_entry(struct pkg *p, struct archive *a, struct archive_entry *e, size_t 
 
                 if (fds[k] < 0)
                         continue;
-                if (r == 0 && (fsync(fds[k]) < 0 || close(fds[k]) < 0)) {
+                if (r == 0 && close(fds[k]) < 0) {
                         r = -errno;
                         diag_set(p->d, _("cannot write \"%s\": %s"), sf->path, strerror(-r));
                 } else if (r != 0) {
@@ -219,7 +219,7 @@ stage_bare(struct pkg *p, struct staged *s)
                         diag_set(p->d, _("cannot write \"%s\": %s"), sf->path, strerror(-r));
         }
         sha256_final_hex(c, sf->sha256);
-        if (out >= 0 && r == 0 && (fsync(out) < 0 || close(out) < 0)) {
+        if (out >= 0 && r == 0 && close(out) < 0) {
                 r = -errno;
                 diag_set(p->d, _("cannot write \"%s\": %s"), sf->path, strerror(-r));
         } else if (out >= 0 && r != 0) {
@@ -481,6 +481,20 @@ pkg_close(struct pkg *p)
         close(p->fd);
 }
 
+/* The staged files and their entries to disk: one syncfs, not an fsync each. */
+static int
+sync_staged(const char *dir, struct diag *d)
+{
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r = fd < 0 || syncfs(fd) < 0 ? -errno : 0;
+
+        if (r < 0)      /* TRANSLATORS: a directory, then the system's reason. */
+                diag_set(d, _("cannot sync the filesystem of \"%s\": %s"), dir, strerror(-r));
+        if (fd >= 0)
+                close(fd);
+        return r;
+}
+
 int
 package_stage(const char *pkg, const char *want_sha256, char *const *members, size_t n,
               const char *staging_dir, const struct stage_opts *o, struct staged *ret,
@@ -507,10 +521,9 @@ package_stage(const char *pkg, const char *want_sha256, char *const *members, si
         }
         p.buf = xmalloc(PKG_BUF);
         r = stage(&p, want_sha256, members, n, staging_dir, &s);
-        if (r == 0) {
+        if (r == 0 && (r = sync_staged(staging_dir, d)) == 0) {
                 s.version = p.version;
                 p.version = NULL;
-                fsync_dir(staging_dir, NULL);
                 *ret = s;
         } else {
                 for (size_t j = 0; j < s.n; j++)

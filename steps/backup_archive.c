@@ -166,7 +166,7 @@ backup_archive_write(struct step_ctx *ctx, const struct backup_kind *k, struct s
 {
         struct progress pb = { ctx, _("backup") };
         const char *dir = vars_get(ctx->vars, "backup_dir");
-        char *path, *name, size[32], human[32];
+        char *path, *name, human[32];
         int r;
 
         o->progress = on_progress;
@@ -187,10 +187,6 @@ backup_archive_write(struct step_ctx *ctx, const struct backup_kind *k, struct s
         free(path);
         if (r < 0)
                 return STEP_FAILED;
-        snprintf(size, sizeof size, "%llu", (unsigned long long)res->size);
-        if (step_fact_set(ctx, k->path, res->path, ctx->diag) < 0 ||
-            step_fact_set(ctx, k->size, size, ctx->diag) < 0)
-                return STEP_FAILED;
         bytes_format(human, sizeof human, res->size);
         step_say(ctx, OUT_INFO, _("archive written: %s, %zu members"), human, res->members);
         return STEP_OK;
@@ -198,18 +194,27 @@ backup_archive_write(struct step_ctx *ctx, const struct backup_kind *k, struct s
 
 int
 backup_archive_check(struct step_ctx *ctx, const struct backup_kind *k,
-                     const struct backup_result *res)
+                     const struct backup_result *res, const char *const *facts)
 {
-        char sum[SHA256_HEX_LEN + 1];
+        char sum[SHA256_HEX_LEN + 1], size[32];
 
         step_say(ctx, OUT_INFO, _("reading the archive back to verify every member"));
         if (verify(ctx, res->path, NULL, sum) < 0) {
                 diag_prefix(ctx->diag, _("the backup failed verification"));
                 return STEP_FAILED;
         }
-        /* The archive's SHA-256 as verify read it back from the disk. */
-        if (step_fact_set(ctx, k->sha256, sum, ctx->diag) < 0 ||
-            step_fact_set(ctx, k->verified, "yes", ctx->diag) < 0)
+        /* One batch, one sync: the archive and what names it (written and
+         * synced by now), its SHA-256 as verify read it back from the disk,
+         * verified last. A crash before it leaves the pending archive, which
+         * the next attempt removes. */
+        snprintf(size, sizeof size, "%llu", (unsigned long long)res->size);
+        step_fact_queue(ctx, k->path, res->path);
+        step_fact_queue(ctx, k->size, size);
+        for (size_t i = 0; facts != NULL && facts[i] != NULL; i += 2)
+                step_fact_queue(ctx, facts[i], facts[i + 1]);
+        step_fact_queue(ctx, k->sha256, sum);
+        step_fact_queue(ctx, k->verified, "yes");
+        if (step_facts_commit(ctx, ctx->diag) < 0)
                 return STEP_FAILED;
         step_say(ctx, OUT_INFO, _("backup verified: every member matches its SHA-256; "
                                   "archive SHA-256 %s"), sum);
@@ -222,6 +227,8 @@ backup_archive_full(struct step_ctx *ctx, bool live)
         struct backup_opts o = {0};
         struct backup_result res = {0};
         struct strv paths = {0};
+        const char *facts[] = { FACT_BACKUP_MANIFEST_SHA256, NULL,
+                                FACT_BACKUP_LIVE, live ? "yes" : "no", NULL };
         int r = STEP_FAILED;
 
         backup_archive_options(ctx, &o);
@@ -231,10 +238,10 @@ backup_archive_full(struct step_ctx *ctx, bool live)
         if (live && backup_stamps_begin(ctx, &o) < 0)
                 goto out;
         if (backup_archive_write(ctx, &kind_full, &paths, &o, &res) < 0 ||
-            step_fact_set(ctx, FACT_BACKUP_MANIFEST_SHA256, res.manifest_sha256, ctx->diag) < 0 ||
-            (live && backup_stamps_end(ctx, &o, res.path) < 0) ||
-            step_fact_set(ctx, FACT_BACKUP_LIVE, live ? "yes" : "no", ctx->diag) < 0 ||
-            backup_archive_check(ctx, &kind_full, &res) < 0)
+            (live && backup_stamps_end(ctx, &o, res.path) < 0))
+                goto out;
+        facts[1] = res.manifest_sha256;
+        if (backup_archive_check(ctx, &kind_full, &res, facts) < 0)
                 goto out;
         /* What the online commands wrote is in the verified archive now. */
         if (work_used(ctx) && rm_tree(vars_get(ctx->vars, "backup_work"), ctx->diag) < 0)

@@ -37,13 +37,15 @@ struct backup_kind {
 extern const struct backup_kind backup_kind_delta;
 /* Remove the unverified archive an interrupted attempt of this kind left. */
 int  backup_archive_drop_pending(struct step_ctx *ctx, const struct backup_kind *k);
-/* Write the archive of paths (journaled as pending first, then its path,
- * SHA-256 and size) with o's compression and hooks. */
+/* Write the archive of paths (journaled as pending first) with o's
+ * compression and hooks. */
 int  backup_archive_write(struct step_ctx *ctx, const struct backup_kind *k, struct strv *paths,
                           struct backup_opts *o, struct backup_result *res);
-/* Read it back, check every member, journal it verified. */
+/* Read it back, check every member, then journal in one batch (one sync)
+ * its path and size, facts (key, value pairs, NULL after the last; may be
+ * NULL), its SHA-256, and verified. */
 int  backup_archive_check(struct step_ctx *ctx, const struct backup_kind *k,
-                          const struct backup_result *res);
+                          const struct backup_result *res, const char *const *facts);
 
 /* steps/backup_delta.c: a cold backup in two parts. */
 /* Keep the stamp (lib/stamp.h) of every file the backup in o archives, in

@@ -197,19 +197,17 @@ delta_removed(const struct delta_walk *w, struct strbuf *ret, size_t *n)
         }
 }
 
-/* Write DELTA.removed (0600, synced) and journal its SHA-256. */
+/* Write DELTA.removed (0600, synced); its SHA-256 into hex. */
 static int
-removed_write(struct step_ctx *ctx, const char *delta, const struct strbuf *names)
+removed_write(struct step_ctx *ctx, const char *delta, const struct strbuf *names,
+              char hex[SHA256_HEX_LEN + 1])
 {
         char *path = xasprintf("%s%s", delta, REMOVED_SUFFIX);
-        char hex[SHA256_HEX_LEN + 1];
         int r;
 
         sha256_buf(names->buf, names->len, hex);
         r = write_file_atomic(path, names->buf != NULL ? names->buf : "", names->len, 0600,
                               ctx->diag);
-        if (r == 0)
-                r = step_fact_set(ctx, FACT_DELTA_REMOVED_SHA256, hex, ctx->diag);
         free(path);
         return r < 0 ? STEP_FAILED : STEP_OK;
 }
@@ -248,6 +246,8 @@ delta_write(struct step_ctx *ctx, struct kvlist *stamps)
         struct backup_result res = {0};
         struct strv paths = {0};
         struct strbuf removed = {0};
+        char hex[SHA256_HEX_LEN + 1];
+        const char *facts[] = { FACT_DELTA_REMOVED_SHA256, hex, NULL };
         size_t nremoved = 0;
         int r = STEP_FAILED;
 
@@ -262,8 +262,8 @@ delta_write(struct step_ctx *ctx, struct kvlist *stamps)
         /* TRANSLATORS: files changed or new, files in all, files gone */
         step_say(ctx, OUT_INFO, _("%zu of %zu files changed or are new since the live backup; %zu are gone"),
                  w.changed, w.files, nremoved);
-        if (removed_write(ctx, res.path, &removed) < 0 ||
-            backup_archive_check(ctx, &backup_kind_delta, &res) < 0)
+        if (removed_write(ctx, res.path, &removed, hex) < 0 ||
+            backup_archive_check(ctx, &backup_kind_delta, &res, facts) < 0)
                 goto out;
         r = STEP_OK;
 out:

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -271,6 +272,58 @@ test_verify_sum_untouched_on_failure(void **state)
         backup_result_release(&res);
 }
 
+/* A partial backup (select) looks at every file with a stat and opens only
+ * those it takes: inotify sees no open of a file left out. */
+static bool
+only_small007(void *ud, const char *member, const struct stat *st)
+{
+        size_t *asked = ud;
+
+        (*asked)++;
+        return S_ISDIR(st->st_mode) || strstr(member, "/sub/small007") != NULL;
+}
+
+static void
+test_select_opens_only_taken(void **state)
+{
+        struct fx *f = *state;
+        size_t asked = 0;
+        struct backup_opts o = { .select = only_small007, .hook_ud = &asked };
+        struct backup_result res = {0};
+        char *paths[] = { f->src }, *sub = xasprintf("%s/sub", f->src), *list;
+        char buf[64 * 1024] __attribute__((aligned(8)));
+        struct diag d = {0};
+        size_t opened = 0;
+        ssize_t n;
+        int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+        assert_true(in >= 0);
+        assert_true(inotify_add_watch(in, f->src, IN_OPEN) >= 0);
+        assert_true(inotify_add_watch(in, sub, IN_OPEN) >= 0);
+        assert_int_equal(archive_backup(paths, 1, f->dest, "p.tar.zst", &o, &res, &d), 0);
+        assert_int_equal(asked, 304);   /* srv, sub, big, empty, 300 small */
+        /* the events of the opens are queued by the time open() returned */
+        while ((n = read(in, buf, sizeof buf)) > 0) {
+                for (char *p = buf; p < buf + n;) {
+                        const struct inotify_event *ev = (const void *)p;
+
+                        if (ev->len > 0 && !(ev->mask & IN_ISDIR)) {
+                                assert_string_equal(ev->name, "small007");
+                                opened++;
+                        }
+                        p += sizeof *ev + ev->len;
+                }
+        }
+        assert_int_equal(opened, 1);
+        assert_int_equal(archive_verify(res.path, NULL, NULL, NULL, &d), 0);
+        list = xasprintf("test \"$(tar -tf '%s' | grep -c small)\" = 1", res.path);
+        assert_int_equal(t_sh("%s", list), 0);
+        close(in);
+        free(list);
+        free(sub);
+        backup_result_release(&res);
+}
+
 int
 main(void)
 {
@@ -280,6 +333,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_xattrs_acls_flags_kept, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_verify_sum_untouched_on_failure, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_select_opens_only_taken, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
