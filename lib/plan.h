@@ -112,6 +112,7 @@ struct migration {
         struct cmdlist  run;
         char           *point_of_no_return;   /* message, or NULL */
         struct cmd     *probe;                /* "already done?" command, or NULL */
+        bool            online;               /* runs in verify, once the service is ready */
         struct pos      pos;
 };
 
