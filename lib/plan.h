@@ -138,6 +138,7 @@ struct migration {
         struct cmd     *probe;                /* "already done?" command, or NULL */
         bool            keeps_data;           /* changes_data: false: not confirmed, run
                                                  again when interrupted */
+        bool            online;               /* runs in verify, once the service is ready */
         struct pos      pos;
 };
 

@@ -15,7 +15,11 @@
  * In a path of several hops migrate runs once per hop, with ${target} the
  * hop's target and ${hop_from} the version before it, so that when:
  * {target: ...} picks each hop's migrations; the facts carry the hop's key
- * prefix (hop2.migrate.started.N). One restore undoes every hop's. */
+ * prefix (hop2.migrate.started.N). One restore undoes every hop's.
+ *
+ * A migration with online: true is skipped here: verify runs it through
+ * migrate_run_some() once the new version is started and ready, with the
+ * same facts and rules; the downtime ends before it (verify.ready_at). */
 #include <config.h>
 
 #include <stdlib.h>
@@ -24,6 +28,7 @@
 #include "lib/i18n.h"
 #include "steps/backup_archive.h"
 #include "steps/describe.h"
+#include "steps/migrate.h"
 #include "steps/step.h"
 
 static const char step_migrate_consequence[] =
@@ -71,8 +76,74 @@ in_doubt(struct step_ctx *ctx, const struct migration *m, size_t i, bool failed)
         return STEP_FAILED;
 }
 
+/* Confirm, journal and run migration i (not done before). */
 static int
-migrate_run(struct step_ctx *ctx)
+migrate_one(struct step_ctx *ctx, const struct migration *m, size_t i, bool *confirmed)
+{
+        char started[64], done[64];
+        int r;
+
+        step_hop_key(ctx, started, sizeof started, "migrate.started.%zu", i);
+        step_hop_key(ctx, done, sizeof done, "migrate.done.%zu", i);
+        if (step_fact(ctx, started) != NULL && m->keeps_data) {
+                step_say(ctx, OUT_INFO, _("migration %zu (changes_data: false) was "
+                                          "interrupted: running it again"), i + 1);
+        } else if (step_fact(ctx, started) != NULL) {
+                bool failed = strcmp(step_fact(ctx, started), "failed") == 0;
+
+                r = in_doubt(ctx, m, i, failed);
+                if (r < 0)
+                        return STEP_FAILED;
+                if (r == 1)
+                        return step_fact_set(ctx, done, "yes", ctx->diag) < 0 ? STEP_FAILED : 1;
+                /* Running again: in doubt if the process dies now. */
+                if (failed && step_fact_set(ctx, started, "yes", ctx->diag) < 0)
+                        return STEP_FAILED;
+        } else {
+                char *msg = NULL;
+
+                if (m->point_of_no_return &&
+                    step_expand(ctx, m->point_of_no_return, &msg) < 0)
+                        return STEP_FAILED;
+                if (msg)
+                        step_say(ctx, OUT_WARN, _("point of no return: %s"), msg);
+                if ((msg || !*confirmed) && !m->keeps_data &&
+                    step_confirm(ctx, STEP_MIGRATE,
+                                 msg ? _("Run the migration") : _("Migrate data"),
+                                 msg ? NULL : _(step_migrate_consequence),
+                                 msg) != STEP_OK) {
+                        diag_set(ctx->diag, _("the migration was not confirmed"));
+                        free(msg);
+                        return STEP_ABORT;
+                }
+                free(msg);
+                *confirmed = *confirmed || !m->keeps_data;
+                if (step_fact_set(ctx, started, "yes", ctx->diag) < 0)
+                        return STEP_FAILED;
+        }
+        if (m->online)
+                step_say(ctx, OUT_INFO, _("online migration %zu, the service running"), i + 1);
+        step_set_interruptible(ctx, false);
+        r = step_run_cmdlist(ctx, &m->run);
+        step_set_interruptible(ctx, true);
+        if (r < 0) {
+                struct diag ignored = {0};
+
+                /* It ended, with an error: failed, not in doubt. */
+                (void)step_fact_set(ctx, started, "failed", &ignored);
+                return STEP_FAILED;
+        }
+        if (step_fact_set(ctx, done, "yes", ctx->diag) < 0)
+                return STEP_FAILED;
+        if (step_interrupted(ctx)) {
+                diag_set(ctx->diag, _("interrupted after migration %zu finished"), i + 1);
+                return STEP_FAILED;
+        }
+        return 0;
+}
+
+int
+migrate_run_some(struct step_ctx *ctx, bool online, size_t *ret_ran)
 {
         const struct plan *p = ctx->plan;
         bool confirmed = false;
@@ -80,80 +151,52 @@ migrate_run(struct step_ctx *ctx)
 
         for (size_t i = 0; i < p->migrate.n; i++) {
                 const struct migration *m = &p->migrate.v[i];
-                char started[64], done[64];
+                char done[64];
                 bool holds;
                 int r;
 
+                if (m->online != online)
+                        continue;
                 if (step_cond(ctx, &m->when, &holds) < 0)
                         return STEP_FAILED;
                 if (!holds)
                         continue;
-                step_hop_key(ctx, started, sizeof started, "migrate.started.%zu", i);
                 step_hop_key(ctx, done, sizeof done, "migrate.done.%zu", i);
                 if (step_fact(ctx, done) != NULL) {
                         step_say(ctx, OUT_INFO, _("migration %zu was done before"), i + 1);
                         continue;
                 }
-                if (step_fact(ctx, started) != NULL && m->keeps_data) {
-                        step_say(ctx, OUT_INFO, _("migration %zu (changes_data: false) was "
-                                                  "interrupted: running it again"), i + 1);
-                } else if (step_fact(ctx, started) != NULL) {
-                        bool failed = strcmp(step_fact(ctx, started), "failed") == 0;
-
-                        r = in_doubt(ctx, m, i, failed);
-                        if (r < 0)
-                                return STEP_FAILED;
-                        if (r == 1) {
-                                if (step_fact_set(ctx, done, "yes", ctx->diag) < 0)
-                                        return STEP_FAILED;
-                                continue;
-                        }
-                        /* Running again: in doubt if the process dies now. */
-                        if (failed && step_fact_set(ctx, started, "yes", ctx->diag) < 0)
-                                return STEP_FAILED;
-                } else {
-                        char *msg = NULL;
-
-                        if (m->point_of_no_return &&
-                            step_expand(ctx, m->point_of_no_return, &msg) < 0)
-                                return STEP_FAILED;
-                        if (msg)
-                                step_say(ctx, OUT_WARN, _("point of no return: %s"), msg);
-                        if ((msg || !confirmed) && !m->keeps_data &&
-                            step_confirm(ctx, STEP_MIGRATE,
-                                         msg ? _("Run the migration") : _("Migrate data"),
-                                         msg ? NULL : _(step_migrate_consequence),
-                                         msg) != STEP_OK) {
-                                diag_set(ctx->diag, _("the migration was not confirmed"));
-                                free(msg);
-                                return STEP_ABORT;
-                        }
-                        free(msg);
-                        confirmed = confirmed || !m->keeps_data;
-                        if (step_fact_set(ctx, started, "yes", ctx->diag) < 0)
-                                return STEP_FAILED;
-                }
-                step_set_interruptible(ctx, false);
-                r = step_run_cmdlist(ctx, &m->run);
-                step_set_interruptible(ctx, true);
-                if (r < 0) {
-                        struct diag ignored = {0};
-
-                        /* It ended, with an error: failed, not in doubt. */
-                        (void)step_fact_set(ctx, started, "failed", &ignored);
-                        return STEP_FAILED;
-                }
-                if (step_fact_set(ctx, done, "yes", ctx->diag) < 0)
-                        return STEP_FAILED;
-                ran++;
-                if (step_interrupted(ctx)) {
-                        diag_set(ctx->diag, _("interrupted after migration %zu finished"), i + 1);
-                        return STEP_FAILED;
-                }
+                r = migrate_one(ctx, m, i, &confirmed);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        ran++;
         }
-        if (ran == 0)
-                step_say(ctx, OUT_INFO, _("nothing to migrate for this version"));
+        if (ret_ran)
+                *ret_ran = ran;
         return STEP_OK;
+}
+
+bool
+migrate_any(const struct plan *p, bool online)
+{
+        for (size_t i = 0; i < p->migrate.n; i++)
+                if (p->migrate.v[i].online == online)
+                        return true;
+        return false;
+}
+
+static int
+migrate_run(struct step_ctx *ctx)
+{
+        size_t ran = 0;
+        int r = migrate_run_some(ctx, false, &ran);
+
+        if (r == STEP_OK && ran == 0)
+                step_say(ctx, OUT_INFO, migrate_any(ctx->plan, true)
+                         ? _("nothing to migrate with the service stopped: the online migrations run once it is ready")
+                         : _("nothing to migrate for this version"));
+        return r;
 }
 
 /* Undo: the data paths back from the verified backup. */
@@ -167,7 +210,7 @@ migrate_undo(struct step_ctx *ctx)
 
 static const char *const migrate_keys[] = { "steps", NULL };
 static const char *const migration_keys[] = {
-        "when", "run", "point_of_no_return", "probe", "changes_data", NULL,
+        "when", "run", "point_of_no_return", "probe", "changes_data", "online", NULL,
 };
 
 /* changes_data: false: a command that changes nothing (a configuration
@@ -213,6 +256,8 @@ pmigration(struct pctx *c, const struct ynode *n, struct migration *m)
                 return r;
         if ((v = popt(n, "probe")) && (r = pcmd_new(c, v, &m->probe)) < 0)
                 return r;
+        if ((v = popt(n, "online")) && (r = pbool(c, v, &m->online)) < 0)
+                return r;
         return pchanges_data(c, n, m);
 }
 
@@ -241,20 +286,22 @@ migrate_parse(struct pctx *c, const struct ynode *n)
         return 0;
 }
 
-static void
-migrate_describe(struct step_describe *s)
+void
+migrate_describe_some(struct step_describe *s, bool online)
 {
         const struct plan *p = s->p;
 
-        if (p->migrate.n == 0)
-                fprintf(s->out, _("      nothing to migrate\n"));
         for (size_t i = 0; i < p->migrate.n; i++) {
                 const struct vrange *t = p->migrate.v[i].when.target;
 
+                if (p->migrate.v[i].online != online)
+                        continue;
                 /* In a hop, only what its target runs. */
                 if (s->hop > 0 && t &&
                     !vrange_match_as(t, p->version_scheme, vars_get(s->vars, "target")))
                         continue;
+                if (online)
+                        fprintf(s->out, _("      online migration %zu, the service running:\n"), i + 1);
                 describe_cond(s, &p->migrate.v[i].when);
                 if (p->migrate.v[i].keeps_data)
                         fprintf(s->out, _("      changes no data (not confirmed)\n"));
@@ -266,6 +313,16 @@ migrate_describe(struct step_describe *s)
                 }
                 describe_cmds(s, NULL, &p->migrate.v[i].run);
         }
+}
+
+static void
+migrate_describe(struct step_describe *s)
+{
+        if (!migrate_any(s->p, false))
+                fprintf(s->out, migrate_any(s->p, true)
+                        ? _("      nothing to migrate with the service stopped (see verify for the online migrations)\n")
+                        : _("      nothing to migrate\n"));
+        migrate_describe_some(s, false);
 }
 
 const struct step_module step_migrate = {

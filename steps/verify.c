@@ -1,5 +1,6 @@
-/* verify: start the service, wait until it is ready, run the checks and
- * compare facts with those captured in detect. */
+/* verify: start the service, wait until it is ready, run the plan's online
+ * migrations (steps/migrate.h), then run the checks and compare facts with
+ * those captured in detect. */
 #include <config.h>
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include "lib/util.h"
 #include "steps/describe.h"
 #include "steps/facts.h"
+#include "steps/migrate.h"
 #include "steps/serving.h"
 #include "steps/step.h"
 
@@ -293,6 +295,10 @@ verify_run(struct step_ctx *ctx)
                         return STEP_FAILED;
         }
         step_say(ctx, OUT_INFO, _("the service is ready"));
+        /* After ready_at: the downtime does not include them. */
+        r = migrate_run_some(ctx, true, NULL);
+        if (r < 0)
+                return r;
         r = step_run_cmd(ctx, &p->detect.version, &after, NULL);
         if (r != 0) {
                 diag_prefix(ctx->diag, _("cannot tell the version after the upgrade"));
@@ -376,6 +382,7 @@ verify_describe(struct step_describe *s)
                         free(u);
                 }
         }
+        migrate_describe_some(s, true);
         describe_cmd(s, _("version"), &p->detect.version);
         describe_checks(s, p->verify.checks, p->verify.n_checks);
         if (s->hop > 0 && s->hop < s->n_hops)

@@ -228,7 +228,8 @@ review_summary(FILE *f, const struct review *rv)
                 char bound[32];
 
                 for (size_t i = 0; i < p->migrate.n; i++)
-                        migrations += p->migrate.v[i].run.n;
+                        if (!p->migrate.v[i].online)    /* after ready: not downtime */
+                                migrations += p->migrate.v[i].run.n;
                 duration_format(bound, sizeof bound, stop + ready);
                 if (migrations)
                         /* TRANSLATORS: a duration, then a number of commands */

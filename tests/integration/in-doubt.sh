@@ -10,19 +10,24 @@
 redis_upgrade_setup
 mark=$T_DIR/migrated
 once=$T_DIR/killed-once
-# plan_with PROBE: the Redis plan with a migration that leaves a mark, then
-# kills upshift (its parent) the first time, as a crash would.
+# plan_with PROBE [online]: the Redis plan with a migration that leaves a
+# mark, then kills upshift (its parent) the first time, as a crash would.
+# Online, the mark is what the server answers to PING.
 plan_with() {
 	mkdir -p "$T_DIR/plans"
-	python3 - "$PLANS_DIR/redis.yaml" "$T_DIR/plans/redis.yaml" "$mark" "$once" "$1" <<'PY'
+	python3 - "$PLANS_DIR/redis.yaml" "$T_DIR/plans/redis.yaml" "$mark" "$once" "$1" "${2:-}" \
+		"$REDIS_BIN/redis-cli -h 127.0.0.1 -p $REDIS_PORT ping" <<'PY'
 import sys
-src, dst, mark, once, probe = sys.argv[1:6]
+src, dst, mark, once, probe, online, ping = sys.argv[1:8]
 s = open(src).read()
+word = "$(%s)" % ping if online else "run"
 m = '''migrate:
-  - run: [sh, -c, 'echo run >> %s; if [ ! -e %s ]; then touch %s; kill -9 $PPID; sleep 5; fi']
-''' % (mark, once, once)
+  - run: [sh, -c, 'echo %s >> %s; if [ ! -e %s ]; then touch %s; kill -9 $PPID; sleep 5; fi']
+''' % (word, mark, once, once)
 if probe:
     m += "    probe: [sh, -c, 'test -s %s']\n" % mark
+if online:
+    m += "    online: true\n"
 s = s.replace("migrate: []\n", m)
 open(dst, "w").write(s)
 PY
@@ -68,6 +73,26 @@ check_eq "the probe decides: the upgrade finishes" "$T_RC" 0
 check_match "it says the probe found it finished" "$T_OUT" 'its probe says it finished'
 check_eq "the migration did not run again" "$(lines)" 1
 check_eq "the data is the same" "$(redis_digest)" "$digest"
+t_track "$(redis_pid)"
+
+# 4. Online: killed inside a migration that runs once the new server is
+# ready; the resume starts verify again and the same rules apply.
+plan_with "" online
+start_over
+run_upshift "${run[@]}" --answers "$answers"
+check_eq "online: the crash inside the migration kills the run" "$T_RC" 137
+check_eq "online: it ran with the server answering" "$(cat "$mark" 2>/dev/null)" PONG
+check "online: journal: verify.ready_at before the migration started" \
+	test "$(grep -n -m1 'key: verify.ready_at' "$state/journal" | cut -d: -f1)" \
+	-lt "$(grep -n -m1 'key: migrate.started.0' "$state/journal" | cut -d: -f1)"
+t_track "$(redis_pid)"
+run_upshift "${run[@]}" --answers "$answers"
+check_eq "online: in doubt, no probe, no policy: exit 1" "$T_RC" 1
+check_match "online: it says the migration is in doubt" "$T_OUT" 'migration 1 was interrupted.*on_doubt: rerun'
+check_eq "online: it did not run the migration again" "$(lines)" 1
+run_upshift "${run[@]}" --answers "$T_DIR/rerun.yaml"
+check_eq "online: on_doubt: rerun finishes the upgrade" "$T_RC" 0
+check_eq "online: having run it again, with the server answering" "$(cat "$mark" 2>/dev/null | tr '\n' ' ')" "PONG PONG "
 t_track "$(redis_pid)"
 
 t_done

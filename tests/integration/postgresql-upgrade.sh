@@ -72,6 +72,14 @@ check_match "plan: verify waits for pg_isready" "$T_OUT" \
 	"ready: \\$ $PG_BIN/pg_isready -h 127.0.0.1 -p $port"
 check_match "plan: verify checks SELECT version() for 15.20" "$T_OUT" 'must match /\^PostgreSQL 15\.20 /'
 check_match "plan: verify compares the row counts" "$T_OUT" 'row_counts is the same'
+# The online migration is listed under verify, after the readiness check.
+ready_line=$(printf '%s\n' "$T_OUT" | grep -n -m1 'ready: \$ .*pg_isready' | cut -d: -f1)
+online_line=$(printf '%s\n' "$T_OUT" | grep -n -m1 'online migration 1, the service running' | cut -d: -f1)
+check_eq "plan: vacuumdb --analyze-in-stages is the online migration's command" \
+	"$(printf '%s\n' "$T_OUT" | sed -n "$((${online_line:-0} + 1))p" | sed 's/^ *//')" \
+	"\$ runuser -u $PG_OS_USER -- $PG_BIN/vacuumdb -h 127.0.0.1 -p $port -U postgres --all --analyze-in-stages"
+check "plan: the online migration comes after verify's readiness check" \
+	test "${online_line:-0}" -gt "${ready_line:-999999}"
 
 # upshift answers gives a template that loads once filled.
 run_upshift answers postgresql --plans-dir "$PLANS_DIR"
@@ -170,6 +178,39 @@ check "the journal says it was verified" grep -q 'key: backup.delta.verified, va
 for s in detect backup disconnect stop swap migrate verify reconnect; do
 	check "journal: $s done" grep -q "ev: step_done, step: $s[,}]" "$state/journal"
 done
+
+# The online migration: vacuumdb ran in verify, after the new server was
+# ready (verify.ready_at journaled first), and its ANALYZE is newer than
+# that; the downtime reported is stop.at to verify.ready_at, without it.
+jline() {
+	grep -n -m1 "$1" "$state/journal" | cut -d: -f1
+}
+check "journal: the migrate step ran no migration" \
+	test "$(sed -n "$(jline 'ev: step_start, step: migrate'),$(jline 'ev: step_done, step: migrate')p" \
+		"$state/journal" | grep -c 'migrate\.started')" = 0
+check "journal: verify started before verify.ready_at" test "$(jline 'ev: step_start, step: verify')" -lt "$(jline 'key: verify.ready_at')"
+check "journal: verify.ready_at before the online migration started" \
+	test "$(jline 'key: verify.ready_at')" -lt "$(jline 'key: migrate.started.0')"
+check "journal: the online migration done before verify was done" \
+	test "$(jline 'key: migrate.done.0')" -lt "$(jline 'ev: step_done, step: verify')"
+stop_at=$(sed -n 's/.*key: stop.at, value: "\{0,1\}\([0-9]*\)"\{0,1\}}.*/\1/p' "$state/journal" | head -n 1)
+ready_at=$(sed -n 's/.*key: verify.ready_at, value: "\{0,1\}\([0-9]*\)"\{0,1\}}.*/\1/p' "$state/journal" | head -n 1)
+analyzed_ms=$(psql_ -d bench -c "SELECT (extract(epoch FROM last_analyze) * 1000)::bigint
+	FROM pg_stat_user_tables WHERE relname = 'pgbench_accounts'")
+check "pgbench_accounts was analyzed after the new server was ready" \
+	test "${analyzed_ms:-0}" -ge "${ready_at:-999999999999999}"
+check_match "vacuumdb's stages are in the run's output" "$(cat "$T_DIR/run.out")" \
+	'Generating default \(full\) optimizer statistics'
+down_ms=$(( ${ready_at:-0} - ${stop_at:-0} ))
+if [ "$down_ms" -lt 10000 ]; then
+	down=$(awk -v ms="$down_ms" 'BEGIN { printf "%.1fs", ms / 1000 }')
+elif [ "$down_ms" -lt 60000 ]; then
+	down=$((down_ms / 1000))s
+else
+	down=$(printf '%dm%02ds' $((down_ms / 60000)) $((down_ms / 1000 % 60)))
+fi
+check_match "the downtime reported is stop to ready ($down), not the online migration" \
+	"$(cat "$T_DIR/run.out")" "downtime: $down \\(from stop to ready[;)]"
 run_upshift status postgresql --plans-dir "$PLANS_DIR" --state-dir "$state"
 check_match "upshift status says it finished" "$T_OUT" 'finished: nothing left to do'
 

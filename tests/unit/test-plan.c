@@ -250,6 +250,8 @@ test_full(void **state)
         assert_string_equal(kvlist_get(&p->migrate.v[1].when.facts, "role"), "^master$");
         assert_string_equal(kvlist_get(&p->migrate.v[1].when.answers, "mode"), "safe");
         assert_int_equal(p->migrate.v[1].run.n, 1);
+        assert_false(p->migrate.v[0].online);
+        assert_true(p->migrate.v[1].online);
         assert_string_equal(p->step[STEP_MIGRATE].confirm, "The data format changes.");
 
         /* Verify. */
