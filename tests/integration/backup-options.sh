@@ -39,14 +39,8 @@ check "the manifest checks the online RDB too" sh -c "cd '$T_DIR/x' && sha256sum
 # a file written, one rewritten in place, one removed), verified, before
 # the swap. A rollback restores the two together: the data directory is
 # as it was at the stop, and what was written after the upgrade is gone.
-redis_plan_variant 'backup:
-' 'backup:
-  cold: true
-' '  confirm: "Redis saves its dataset on shutdown (SHUTDOWN SAVE)."
-' '  confirm: "Redis saves its dataset on shutdown (SHUTDOWN SAVE)."
-  run:
-    - [sh, -c, '\''echo late > "$0/late"; echo new > "$0/changed"; rm "$0/gone"'\'', "${data_dir}"]
-' || { echo "cannot write the plan"; exit 1; }
+redis_plan_cold 'echo late > "$0/late"; echo new > "$0/changed"; rm "$0/gone"' ||
+	{ echo "cannot write the plan"; exit 1; }
 redis_answers "$answers"
 redis_reset "$T_DIR/state-cold" || { echo "cannot reset the sandbox"; exit 1; }
 data=$REDIS_DIR/data

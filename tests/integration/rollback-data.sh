@@ -77,14 +77,8 @@ check_match "it is said before anything is undone" "$order" 'restores the data f
 # command writes 16 MiB of random bytes into the data directory just
 # before the stop, so the second part (made inside stop) takes a while:
 # the report counts it in the backup's time (and it is in the downtime).
-redis_plan_variant 'backup:
-' 'backup:
-  cold: true
-' '  confirm: "Redis saves its dataset on shutdown (SHUTDOWN SAVE)."
-' '  confirm: "Redis saves its dataset on shutdown (SHUTDOWN SAVE)."
-  run:
-    - [sh, -c, '\''head -c 16777216 /dev/urandom > "$0/late.bin"'\'', "${data_dir}"]
-' || { echo "cannot write the plan"; exit 1; }
+redis_plan_cold 'head -c 16777216 /dev/urandom > "$0/late.bin"' ||
+	{ echo "cannot write the plan"; exit 1; }
 redis_reset "$state" || { echo "cannot reset the sandbox"; exit 1; }
 run_upshift run redis --plans-dir "$TUI_PLANS" --answers "$answers" --yes --state-dir "$state"
 check_eq "the cold upgrade exits 0" "$T_RC" 0

@@ -228,3 +228,17 @@ open(dst, "w").write(s)
 PY
 	TUI_PLANS=$T_DIR/plans
 }
+
+# redis_plan_cold SCRIPT: the plan as redis_plan_variant writes it, with a
+# cold backup and a stop that first runs "sh -c SCRIPT DATA_DIR" (so $0 is
+# the data directory), for tests of what changes just before the stop.
+redis_plan_cold() {
+	redis_plan_variant 'backup:
+' 'backup:
+  cold: true
+' '  confirm: "Redis saves its dataset on shutdown (SHUTDOWN SAVE)."
+' "  confirm: \"Redis saves its dataset on shutdown (SHUTDOWN SAVE).\"
+  run:
+    - [sh, -c, '$1', \"\${data_dir}\"]
+"
+}
