@@ -40,7 +40,9 @@ struct bk {
         struct hasher     h;            /* hashes the regular files' data */
         struct entry_meta meta;
         struct strv       hashed;       /* their members, in the order hashed */
-        uint64_t          done, total;
+        uint64_t          done;
+        struct measure_job total;       /* the progress total, measured meanwhile */
+        bool              measuring;    /* total was started */
         int64_t           last_progress;
         size_t            members;
         const struct backup_opts *o;
@@ -58,7 +60,7 @@ bk_progress(struct bk *b, bool force)
         if (!force && now - b->last_progress < PROGRESS_MS)
                 return;
         b->last_progress = now;
-        b->o->progress(b->o->ud, b->done, b->total);
+        b->o->progress(b->o->ud, b->done, b->measuring ? measure_total(&b->total) : 0);
 }
 
 /* Writes go through here. A failed write is remembered and the rest is
@@ -470,13 +472,6 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
                 diag_set(d, _("invalid backup name \"%s\""), name != NULL ? name : "");
                 return -EINVAL;
         }
-        /* A partial backup's total is unknown (0): measuring it would stat
-         * every file once more. */
-        if (o == NULL || o->select == NULL) {
-                r = archive_measure(paths, n, &b.total, d);
-                if (r < 0)
-                        return r;
-        }
         r = mkdir_p(dest_dir, 0700, d);
         if (r < 0)
                 return r;
@@ -493,7 +488,18 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
         if (o == NULL || !o->sha256_later)
                 b.arch = sha256_new();
         b.last_progress = now_ms();
+        /* The progress total is measured on another thread while the walk
+         * goes on; a partial backup's stays unknown (0): measuring it would
+         * stat every file once more. */
+        b.measuring = o != NULL && o->progress != NULL && o->select == NULL;
+        if (b.measuring)
+                measure_start(&b.total, paths, n);
         r = bk_run(&b, paths, n, comp, &res);
+        if (b.measuring) {
+                measure_join(&b.total);
+                if (r == 0)
+                        bk_progress(&b, true);  /* the last, with the total known */
+        }
         if (r == 0 && fsync(fd) < 0) {
                 r = -errno;
                 diag_set(d, "%s", strerror(-r));

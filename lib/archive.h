@@ -27,11 +27,13 @@
  * opened and fstat'ed, looked up relative to its directory) and asks for
  * xattrs and ACLs only when flistxattr lists some, and not at all on a
  * filesystem without xattrs or file flags (archive_meta.c); the walk that
- * measures the data for the progress total before it makes one more.
+ * measures the data for the progress total (only when there is a progress
+ * callback) runs meanwhile on a thread of its own (measure_start()).
  */
 #ifndef UPSHIFT_ARCHIVE_H
 #define UPSHIFT_ARCHIVE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,7 +67,7 @@ struct backup_opts {
          * only the files it takes are opened (then fstat'ed: the entry has
          * the stat of what was read, and select is asked again when the name
          * led to another file by then). The progress total of a partial
-         * backup is 0: it is not measured first. */
+         * backup is 0: it is not measured. */
         member_select_fn select;
         /* When set, called for every entry archived; non-zero (a -errno,
          * with the message in the diag) stops the backup. */
@@ -91,6 +93,21 @@ struct backup_result {
 
 /* Sum of the sizes of the regular files under paths (for estimates). */
 int  archive_measure(char *const *paths, size_t n, uint64_t *ret_bytes, struct diag *d);
+
+/* archive_measure on a thread of its own, so that a backup's progress
+ * total costs its walk nothing: measure_total() is 0 (unknown) until the
+ * thread has finished, then the sum (0 again if it failed: the backup's
+ * own walk reports what is wrong). paths must outlive measure_join(). */
+struct measure_job {
+        pthread_t         thread;
+        char *const      *paths;
+        size_t            n;
+        _Atomic uint64_t  total;
+        bool              running;
+};
+void     measure_start(struct measure_job *j, char *const *paths, size_t n);
+uint64_t measure_total(struct measure_job *j);
+void     measure_join(struct measure_job *j);
 
 /* Estimate the size of the archive archive_backup() would write, for a
  * free-space check before it. *ret_raw is the bytes of file data (as

@@ -6,6 +6,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,4 +238,41 @@ archive_measure(char *const *paths, size_t n, uint64_t *ret_bytes, struct diag *
         if (r == 0)
                 *ret_bytes = sum;
         return r;
+}
+
+static void *
+measure_main(void *ud)
+{
+        struct measure_job *j = ud;
+        struct diag ignored = {0};
+        uint64_t sum = 0;
+
+        if (archive_measure(j->paths, j->n, &sum, &ignored) == 0)
+                atomic_store(&j->total, sum);
+        return NULL;
+}
+
+void
+measure_start(struct measure_job *j, char *const *paths, size_t n)
+{
+        j->paths = paths;
+        j->n = n;
+        atomic_init(&j->total, 0);
+        j->running = pthread_create(&j->thread, NULL, measure_main, j) == 0;
+        if (!j->running)
+                (void)measure_main(j);  /* no thread to be had: measure first */
+}
+
+uint64_t
+measure_total(struct measure_job *j)
+{
+        return atomic_load(&j->total);
+}
+
+void
+measure_join(struct measure_job *j)
+{
+        if (j->running)
+                pthread_join(j->thread, NULL);
+        j->running = false;
 }
