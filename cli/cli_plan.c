@@ -43,8 +43,8 @@ show_hops(struct step_describe *s, const char *state_dir)
                 /* TRANSLATORS: hop number, how many, then two versions. */
                 fprintf(s->out, _("\nHop %u of %zu: %s to %s\n"), h, hops.n,
                         vars_get(s->vars, "hop_from"), hops.v[h - 1]);
-                if (p->swap.package) {
-                        char *pkg = describe_str(s, p->swap.package);
+                for (size_t k = 0; k < p->swap.n_pkgs; k++) {
+                        char *pkg = describe_str(s, p->swap.pkgs[k].package);
 
                         fprintf(s->out, _("      package %s\n"), pkg);
                         free(pkg);

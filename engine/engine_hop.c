@@ -106,16 +106,15 @@ engine_plan_has_hops(const struct plan *p)
         return false;
 }
 
-int
-engine_check_package(const struct plan *p, struct vars *vs, struct diag *d)
+/* One package of the swap: readable, and its SHA-256 when given. */
+static int
+check_one_package(const struct swap_pkg *sp, struct vars *vs, struct diag *d)
 {
         char *pkg = NULL, *sum = NULL, got[SHA256_HEX_LEN + 1];
         int r = 0;
 
-        if (p->swap.package == NULL || p->swap.n_files == 0)
-                return 0;
-        if (vars_expand(vs, p->swap.package, &pkg, d) < 0 ||
-            (p->swap.sha256 && vars_expand(vs, p->swap.sha256, &sum, d) < 0)) {
+        if (vars_expand(vs, sp->package, &pkg, d) < 0 ||
+            (sp->sha256 && vars_expand(vs, sp->sha256, &sum, d) < 0)) {
                 r = -ENOENT;
         } else if (access(pkg, R_OK) != 0) {
                 r = -errno;
@@ -132,6 +131,18 @@ engine_check_package(const struct plan *p, struct vars *vs, struct diag *d)
         }
         free(pkg);
         free(sum);
+        return r;
+}
+
+int
+engine_check_package(const struct plan *p, struct vars *vs, struct diag *d)
+{
+        int r = 0;
+
+        if (p->swap.package == NULL || p->swap.n_files == 0)
+                return 0;
+        for (size_t k = 0; r == 0 && k < p->swap.n_pkgs; k++)
+                r = check_one_package(&p->swap.pkgs[k], vs, d);
         return r;
 }
 

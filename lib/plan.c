@@ -302,8 +302,12 @@ plan_free(struct plan *p)
         cmdlist_release(&p->disconnect.run);
         disable_release(p->disconnect.disable, p->disconnect.n_disable);
         cmdlist_release(&p->stop.run);
-        free(p->swap.package);
-        free(p->swap.sha256);
+        for (size_t i = 0; i < p->swap.n_pkgs; i++) {
+                free(p->swap.pkgs[i].name);
+                free(p->swap.pkgs[i].package);
+                free(p->swap.pkgs[i].sha256);
+        }
+        free(p->swap.pkgs);
         for (size_t i = 0; i < p->swap.n_files; i++) {
                 free(p->swap.files[i].member);
                 free(p->swap.files[i].target);

@@ -180,8 +180,18 @@ struct service_spec {
 
 struct filemap {
         char       *member;             /* path inside the package ("usr/bin/x") */
+        size_t      pkg;                /* index in swap.pkgs of its package */
         char       *target;             /* where it goes (may hold ${...}) */
         bool        dir;                /* both end in "/": every file under member */
+        struct pos  pos;
+};
+
+/* One package of the swap: the files of swap.files[first .. first + n_files). */
+struct swap_pkg {
+        char       *name;               /* packages:'s key; NULL for the package: form */
+        char       *package;            /* package file (may hold ${...}) */
+        char       *sha256;             /* expected SHA-256, or NULL */
+        size_t      first, n_files;
         struct pos  pos;
 };
 
@@ -256,8 +266,14 @@ struct plan {
         } stop;
 
         struct {
+                /* pkgs[0]'s, not owned (NULL: no package): the whole swap
+                 * for the package: form, the first package for packages: */
                 char          *package; /* package file (may hold ${...}) */
                 char          *sha256;  /* expected SHA-256 (may be "" after expansion) */
+                /* Every package (one for the package: form), each owning
+                 * its strings; files are in the packages' order. */
+                struct swap_pkg *pkgs;
+                size_t          n_pkgs;
                 struct filemap *files;
                 size_t          n_files;
                 struct cmdlist  run;    /* vendor installer instead of files */

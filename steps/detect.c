@@ -73,11 +73,13 @@ stage_package(struct step_ctx *ctx)
 
         if (p->swap.package == NULL || p->swap.n_files == 0)
                 return STEP_OK;
-        if (step_expand(ctx, p->swap.package, &pkg) < 0)
-                return STEP_FAILED;
-        step_say(ctx, OUT_INFO, _("staging %zu file(s) from package %s"),
-                   p->swap.n_files, pkg);
-        free(pkg);
+        for (size_t k = 0; k < p->swap.n_pkgs; k++) {
+                if (step_expand(ctx, p->swap.pkgs[k].package, &pkg) < 0)
+                        return STEP_FAILED;
+                step_say(ctx, OUT_INFO, _("staging %zu file(s) from package %s"),
+                           p->swap.pkgs[k].n_files, pkg);
+                free(pkg);
+        }
         if (stage_check(p, ctx->vars, vars_get(ctx->vars, "staging"),
                         step_strict_packages(ctx), &st, &dir_targets, ctx->diag) < 0)
                 return STEP_FAILED;
@@ -333,8 +335,9 @@ detect_describe(struct step_describe *s)
         for (size_t i = 0; i < p->detect.n_facts; i++)
                 describe_cmd(s, p->detect.facts[i].name, &p->detect.facts[i].cmd);
         describe_checks(s, p->detect.checks, p->detect.n_checks);
-        if (p->swap.package) {
-                char *pkg = describe_str(s, p->swap.package), *sum = describe_str(s, p->swap.sha256);
+        for (size_t k = 0; k < p->swap.n_pkgs; k++) {
+                char *pkg = describe_str(s, p->swap.pkgs[k].package);
+                char *sum = describe_str(s, p->swap.pkgs[k].sha256);
 
                 fprintf(s->out, _("      stage the package %s%s%s\n"), pkg, *sum ? _(", SHA-256 ") : "", sum);
                 free(pkg);

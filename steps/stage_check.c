@@ -3,6 +3,8 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,12 +27,13 @@ stage_check_targets_free(const struct plan *p, char **dir_targets)
 
 /* Each staged file against what it replaces. */
 static int
-check_files(const struct plan *p, struct vars *vs, const char *pkg, const struct staged *st,
+check_files(const struct plan *p, struct vars *vs, const struct staged *st,
             char **dir_targets, struct diag *d)
 {
         for (size_t i = 0; i < st->n; i++) {
                 const struct staged_file *f = &st->files[i];
-                char *t = NULL;
+                const struct filemap *fm = &p->swap.files[f->request];
+                char *t = NULL, *pkg = NULL;
                 int r;
 
                 if (f->rel != NULL && dir_targets[f->request] != NULL) {
@@ -40,11 +43,14 @@ check_files(const struct plan *p, struct vars *vs, const char *pkg, const struct
                                 return r;
                         }
                         t = xasprintf("%s%s", dir_targets[f->request], f->rel);
-                } else if ((r = vars_expand(vs, p->swap.files[f->request].target, &t, d)) < 0) {
+                } else if ((r = vars_expand(vs, fm->target, &t, d)) < 0) {
                         return r;
                 }
-                r = package_mode_check(pkg, f, t, d);
+                r = vars_expand(vs, p->swap.pkgs[fm->pkg].package, &pkg, d);
+                if (r == 0)
+                        r = package_mode_check(pkg, f, t, d);
                 free(t);
+                free(pkg);
                 if (r < 0) {
                         d->code = EXIT_USAGE;
                         return r;
@@ -53,38 +59,119 @@ check_files(const struct plan *p, struct vars *vs, const char *pkg, const struct
         return 0;
 }
 
+/* The files of a package after the first, staged in dir, moved to
+ * staging_dir/<first + j>: ${staging}/i is the swap's file i whatever
+ * package holds it. The renames are synced with the directory. */
+static int
+move_staged(struct staged *st, const char *dir, const char *staging_dir, size_t first,
+            struct diag *d)
+{
+        int fd, r = 0;
+
+        for (size_t j = 0; j < st->n; j++) {
+                char *to = xasprintf("%s/%zu", staging_dir, first + j);
+
+                if (st->files[j].link == NULL && rename(st->files[j].path, to) < 0) {
+                        r = -errno;
+                        /* TRANSLATORS: a staged file, then the system's reason. */
+                        diag_set(d, _("cannot move \"%s\" into the staging directory: %s"),
+                                 st->files[j].path, strerror(-r));
+                        free(to);
+                        return r;
+                }
+                free(st->files[j].path);
+                st->files[j].path = to;
+        }
+        rmdir(dir);
+        fd = open(staging_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) < 0) {
+                r = -errno;
+                diag_set(d, _("cannot sync \"%s\": %s"), staging_dir, strerror(-r));
+        }
+        if (fd >= 0)
+                close(fd);
+        return r;
+}
+
+/* Package k of p staged and appended to all (its requests made indexes of
+ * p->swap.files). The first package is staged in staging_dir itself, the
+ * others in staging_dir/pkg.K first. Its version and SHA-256 are the
+ * swap's, and only its version is checked against ${target}. */
+static int
+stage_one(const struct plan *p, size_t k, struct vars *vs, const char *staging_dir,
+          struct stage_opts o, struct staged *all, struct diag *d)
+{
+        const struct swap_pkg *sp = &p->swap.pkgs[k];
+        struct staged st = {0};
+        struct strv members = {0};
+        char *pkg = NULL, *sum = NULL;
+        char *dir = k == 0 ? xstrdup(staging_dir) : xasprintf("%s/pkg.%zu", staging_dir, k);
+        int r = vars_expand(vs, sp->package, &pkg, d);
+
+        if (r == 0 && sp->sha256 != NULL)
+                r = vars_expand(vs, sp->sha256, &sum, d);
+        for (size_t i = 0; i < sp->n_files; i++)
+                strv_push(&members, p->swap.files[sp->first + i].member);
+        if (k > 0)
+                o.want_version = NULL;
+        if (r == 0 && (r = package_stage(pkg, sum, members.v, members.n, dir, &o, &st, d)) < 0)
+                d->code = EXIT_USAGE;   /* nothing was changed */
+        if (r == 0 && k > 0 && (r = move_staged(&st, dir, staging_dir, all->n, d)) < 0) {
+                for (size_t j = 0; j < st.n; j++)
+                        if (st.files[j].link == NULL)
+                                unlink(st.files[j].path);
+                rmdir(dir);
+        }
+        if (r == 0) {
+                all->files = xrealloc(all->files, (all->n + st.n + 1) * sizeof *all->files);
+                for (size_t j = 0; j < st.n; j++) {
+                        st.files[j].request += sp->first;
+                        all->files[all->n++] = st.files[j];
+                }
+                for (size_t j = 0; j < st.hostile.n; j++)
+                        strv_push(&all->hostile, st.hostile.v[j]);
+                if (k == 0) {
+                        all->version = st.version;
+                        st.version = NULL;
+                        memcpy(all->sha256, st.sha256, sizeof all->sha256);
+                }
+                free(st.files);
+                st.files = NULL;
+                st.n = 0;
+        }
+        staged_release(&st);
+        strv_release(&members);
+        free(dir);
+        free(pkg);
+        free(sum);
+        return r;
+}
+
 int
 stage_check(const struct plan *p, struct vars *vs, const char *staging_dir, bool strict,
             struct staged *ret, char ***ret_dir_targets, struct diag *d)
 {
         struct staged st = {0};
-        struct strv members = {0};
-        char *pkg = NULL, *sum = NULL, **dir_targets;
+        char **dir_targets;
         struct stage_opts opts = {
                 .allow_setid = p->swap.allow_setid,
                 .max_bytes = p->swap.max_bytes,
                 .strict = strict,
                 .want_version = vars_get(vs, "target"),
         };
-        int r;
+        int r = 0;
 
         if (p->swap.package == NULL || p->swap.n_files == 0)
                 return 0;
         dir_targets = xcalloc(p->swap.n_files, sizeof *dir_targets);
-        r = vars_expand(vs, p->swap.package, &pkg, d);
-        if (r == 0 && p->swap.sha256 != NULL)
-                r = vars_expand(vs, p->swap.sha256, &sum, d);
-        for (size_t i = 0; r == 0 && i < p->swap.n_files; i++) {
-                strv_push(&members, p->swap.files[i].member);
+        for (size_t i = 0; r == 0 && i < p->swap.n_files; i++)
                 if (p->swap.files[i].dir)
                         r = vars_expand(vs, p->swap.files[i].target, &dir_targets[i], d);
-        }
-        if (r == 0) {
-                r = package_stage(pkg, sum, members.v, members.n, staging_dir, &opts, &st, d);
-                if (r < 0)
-                        d->code = EXIT_USAGE;   /* nothing was changed */
-        }
-        if (r == 0 && (r = check_files(p, vs, pkg, &st, dir_targets, d)) < 0) {
+        for (size_t k = 0; r == 0 && k < p->swap.n_pkgs; k++)
+                r = stage_one(p, k, vs, staging_dir, opts, &st, d);
+        if (r == 0)
+                r = check_files(p, vs, &st, dir_targets, d);
+        if (r < 0) {
                 for (size_t j = 0; j < st.n; j++)
                         if (st.files[j].link == NULL)
                                 unlink(st.files[j].path);
@@ -98,9 +185,6 @@ stage_check(const struct plan *p, struct vars *vs, const char *staging_dir, bool
                 }
         }
         stage_check_targets_free(p, dir_targets);
-        strv_release(&members);
-        free(pkg);
-        free(sum);
         return r;
 }
 
@@ -114,16 +198,26 @@ stage_check_dry(const struct plan *p, struct vars *vs, bool strict, char **ret_w
         const char *tmp = getenv("TMPDIR");
         int r;
 
-        if (p->swap.package == NULL || p->swap.n_files == 0 ||
-            vars_expand(vs, p->swap.package, &pkg, NULL) < 0 || stat(pkg, &sb) < 0 ||
-            !S_ISREG(sb.st_mode) ||
-            (p->swap.sha256 != NULL && (vars_expand(vs, p->swap.sha256, &sum, NULL) < 0 ||
-                                        sum[0] == '<'))) {
-                free(pkg);
-                free(sum);
+        if (p->swap.package == NULL || p->swap.n_files == 0)
                 return 1;
+        for (size_t k = 0; k < p->swap.n_pkgs; k++) {
+                const struct swap_pkg *sp = &p->swap.pkgs[k];
+                bool ready = vars_expand(vs, sp->package, &pkg, NULL) == 0 &&
+                             stat(pkg, &sb) == 0 && S_ISREG(sb.st_mode) &&
+                             (sp->sha256 == NULL ||
+                              (vars_expand(vs, sp->sha256, &sum, NULL) == 0 && sum[0] != '<'));
+
+                free(sum);
+                sum = NULL;
+                if (!ready) {
+                        free(pkg);
+                        return 1;
+                }
+                if (k + 1 < p->swap.n_pkgs) {
+                        free(pkg);
+                        pkg = NULL;
+                }
         }
-        free(sum);
         dir = xasprintf("%s/upshift-plan.XXXXXX", tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
         if (mkdtemp(dir) == NULL) {
                 r = -errno;

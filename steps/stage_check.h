@@ -19,7 +19,9 @@
 #include "lib/plan.h"
 #include "lib/vars.h"
 
-/* Stage the swap's package of p into staging_dir and check it, with vs the
+/* Stage the swap's packages of p (each of swap.pkgs, in order: the files
+ * of all of them numbered together, ${staging}/i being file i) into
+ * staging_dir and check them, with vs the
  * (hop's) variables: package, sha256, target, the targets' own. Entries the
  * plan does not map that would be refused if it did are listed in
  * ret->hostile (package_hostile_text), or with strict (--strict-packages)

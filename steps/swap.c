@@ -40,6 +40,7 @@
 #include "steps/describe.h"
 #include "steps/facts.h"
 #include "steps/staging.h"
+#include "steps/swap_plan.h"
 #include "steps/step.h"
 
 #define OLD_SUFFIX ".upshift-old"
@@ -447,85 +448,13 @@ swap_undo(struct step_ctx *ctx)
         return r;
 }
 
-/* The plan's swap: section ------------------------------------------------ */
-
-static const char *const swap_keys[] = {
-        "package", "sha256", "files", "run", "allow_setid", "max_size", NULL,
-};
-
-static int
-swap_parse(struct pctx *c, const struct ynode *n)
-{
-        struct plan *p = c->p;
-        struct ynode *v, *files = popt(n, "files");
-        int r;
-
-        if ((r = psection_keys(c, n, swap_keys, "swap")) < 0)
-                return r;
-        if (files == NULL && popt(n, "run") == NULL)
-                return perr(c, n, _("swap needs files: (what to take from the package) "
-                                    "or run: (an installer), or both"));
-        if ((v = popt(n, "package")) && (r = pstr(c, v, &p->swap.package)) < 0)
-                return r;
-        if ((v = popt(n, "sha256")) && (r = pstr(c, v, &p->swap.sha256)) < 0)
-                return r;
-        if (p->swap.sha256 && !strstr(p->swap.sha256, "${") &&
-            (strlen(p->swap.sha256) != 64 ||
-             strspn(p->swap.sha256, "0123456789abcdefABCDEF") != 64))
-                return perr(c, v, _("expected 64 hexadecimal digits (a SHA-256)"));
-        if ((v = popt(n, "run")) && (r = pcmdlist(c, v, &p->swap.run)) < 0)
-                return r;
-        if ((v = popt(n, "allow_setid")) && (r = pbool(c, v, &p->swap.allow_setid)) < 0)
-                return r;
-        if ((v = popt(n, "max_size"))) {
-                if (v->kind != YNODE_SCALAR || size_parse(v->str, &p->swap.max_bytes) < 0)
-                        return perr(c, v, _("expected a size such as 512M or 2G"));
-        }
-        if (files == NULL)
-                return 0;
-        if (files->kind != YNODE_MAP)
-                return perr(c, files, _("expected a mapping of package members to "
-                                        "target paths"));
-        if (p->swap.package == NULL)
-                return pmissing(c, n, "package", _("swap (files: come from a package)"));
-        p->swap.files = xcalloc(files->n + 1, sizeof *p->swap.files);
-        for (size_t i = 0; i < files->n; i++) {
-                struct filemap *fm = &p->swap.files[i];
-                const struct ynode *k = files->pairs[i].key;
-                const char *m = k->str;
-
-                p->swap.n_files = i + 1;
-                if (*m == '\0' || *m == '/' || strcmp(m, "..") == 0 ||
-                    str_startswith(m, "../") || strstr(m, "/../") || str_endswith(m, "/.."))
-                        return perr(c, k, _("bad package member \"%s\" (expected a "
-                                            "relative path without \"..\")"), m);
-                fm->member = xstrdup(m);
-                fm->pos = pnode_pos(k);
-                if ((r = pstr(c, files->pairs[i].value, &fm->target)) < 0)
-                        return r;
-                fm->dir = str_endswith(m, "/");
-                if (fm->dir && !str_endswith(fm->target, "/"))
-                        /* TRANSLATORS: a package member ending in "/", then its target. */
-                        return perr(c, files->pairs[i].value,
-                                    _("\"%s\" is a directory of the package, so its target "
-                                      "must be a directory too: end \"%s\" with \"/\""),
-                                    m, fm->target);
-                if (!fm->dir && str_endswith(fm->target, "/"))
-                        return perr(c, files->pairs[i].value,
-                                    _("the target \"%s\" ends in \"/\" but \"%s\" is one "
-                                      "file: end the member with \"/\" to map a directory, "
-                                      "or name the target file"), fm->target, m);
-        }
-        return 0;
-}
-
 /* A files: mapping of a directory: every file below it in the package,
  * when the package can be read now; else the mapping itself. */
 static void
 swap_describe_dir(struct step_describe *s, const struct filemap *fm, const char *t)
 {
         struct strv members = {0}, rels = {0}, links = {0};
-        char *pkg = describe_str(s, s->p->swap.package), *const one[] = { fm->member };
+        char *pkg = describe_str(s, s->p->swap.pkgs[fm->pkg].package), *const one[] = { fm->member };
 
         if (strstr(pkg, "${") != NULL || access(pkg, R_OK) != 0 ||
             package_list(pkg, one, 1, &members, &rels, &links, NULL) < 0) {

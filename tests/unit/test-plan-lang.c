@@ -1,5 +1,5 @@
 /* test-plan-lang.c: the plan language's additions of issue 14 (plan.h,
- * man/upshift-plan.5): version_scheme:, ${package_version}, facts as values. */
+ * man/upshift-plan.5): version_scheme:, ${package_version}, facts as values, swap: packages:. */
 #include <config.h>
 
 #include <errno.h>
@@ -222,6 +222,58 @@ test_disconnect(void **state)
                                   "  on_timeout: continue\n"));
 }
 
+/* swap: packages: every package with its own file, SHA-256 and files, the
+ * files in the packages' order; the package: form is one package. */
+static void
+test_swap_packages(void **state)
+{
+        const char *dir = *state;
+        struct plan *p = load_ok(dir,
+                "swap:\n"
+                "  packages:\n"
+                "    server:\n"
+                "      package: /p/server.deb\n"
+                "      sha256: \"${target}\"\n"
+                "      files:\n"
+                "        usr/lib/srv/: /opt/srv/\n"
+                "        usr/bin/srv: /usr/bin/srv\n"
+                "    client:\n"
+                "      package: /p/client.deb\n"
+                "      files: {usr/bin/cli: /usr/bin/cli}\n");
+
+        assert_int_equal(p->swap.n_pkgs, 2);
+        assert_string_equal(p->swap.pkgs[0].name, "server");
+        assert_string_equal(p->swap.pkgs[0].package, "/p/server.deb");
+        assert_string_equal(p->swap.pkgs[0].sha256, "${target}");
+        assert_int_equal(p->swap.pkgs[0].first, 0);
+        assert_int_equal(p->swap.pkgs[0].n_files, 2);
+        assert_string_equal(p->swap.pkgs[1].name, "client");
+        assert_null(p->swap.pkgs[1].sha256);
+        assert_int_equal(p->swap.pkgs[1].first, 2);
+        assert_int_equal(p->swap.pkgs[1].n_files, 1);
+        assert_int_equal(p->swap.n_files, 3);
+        assert_true(p->swap.files[0].dir);
+        assert_int_equal(p->swap.files[1].pkg, 0);
+        assert_int_equal(p->swap.files[2].pkg, 1);
+        assert_string_equal(p->swap.files[2].target, "/usr/bin/cli");
+        /* swap.package is the first package's: there is a package to stage. */
+        assert_ptr_equal(p->swap.package, p->swap.pkgs[0].package);
+        plan_free(p);
+
+        p = load_ok(dir, "swap:\n  package: /p/one.deb\n  files: {usr/bin/x: /usr/bin/x}\n");
+        assert_int_equal(p->swap.n_pkgs, 1);
+        assert_null(p->swap.pkgs[0].name);
+        assert_int_equal(p->swap.pkgs[0].n_files, 1);
+        assert_string_equal(p->swap.package, "/p/one.deb");
+        plan_free(p);
+
+        /* An installer only: no package. */
+        p = load_ok(dir, "swap:\n  run: [installer]\n");
+        assert_int_equal(p->swap.n_pkgs, 0);
+        assert_null(p->swap.package);
+        plan_free(p);
+}
+
 /* Each misuse of tests/data/bad-plans: its file, position and words. */
 static void
 test_bad_plans(void **state)
@@ -241,6 +293,11 @@ test_bad_plans(void **state)
                 { "changes-data-not-bool.yaml", "9:19", "expected true or false" },
                 { "on-timeout-unknown.yaml", "9:15", "unknown on_timeout \"maybe\"" },
                 { "on-timeout-without-clients.yaml", "9:15", "needs clients:" },
+                { "swap-packages-and-package.yaml", "11:3", "swap has package: beside packages:" },
+                { "swap-package-without-files.yaml", "18:7", "missing required key \"files\"" },
+                { "swap-packages-duplicate.yaml", "17:5", "duplicate key \"tool\"" },
+                { "swap-packages-same-target.yaml", "21:32",
+                  "is a target of package \"tool\" already (line 17)" },
         };
 
         (void)state;
@@ -263,6 +320,8 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_shell, t_setup_dir, t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_changes_data, t_setup_dir, t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_disconnect, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_swap_packages, t_setup_dir,
+                                                t_teardown_dir),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
