@@ -39,6 +39,7 @@
 #include "lib/util.h"
 #include "steps/describe.h"
 #include "steps/facts.h"
+#include "steps/hot.h"
 #include "steps/staging.h"
 #include "steps/step.h"
 
@@ -293,7 +294,9 @@ swap_run(struct step_ctx *ctx)
         free(per_map);
         if (r != STEP_OK)
                 return r;
-        return step_run_cmdlist(ctx, &ctx->plan->swap.run);
+        if (step_run_cmdlist(ctx, &ctx->plan->swap.run) < 0)
+                return STEP_FAILED;
+        return hot_reload(ctx, SERVING_NEW);
 }
 
 /* After a crash inside swap: done when every target already holds the new
@@ -319,7 +322,7 @@ swap_probe(struct step_ctx *ctx)
         }
         /* Done: what detect staged for files that were new already is not needed. */
         staging_unstage(ctx, false);
-        return STEP_OK;
+        return hot_reload(ctx, SERVING_NEW);
 }
 
 /* True when a and b, in dir fd, are two names of one inode (links are not
@@ -444,13 +447,13 @@ swap_undo(struct step_ctx *ctx)
                 staging_remove_dirs(ctx);
         }
         free(per_map);
-        return r;
+        return r == STEP_OK ? hot_reload(ctx, SERVING_OLD) : r;
 }
 
 /* The plan's swap: section ------------------------------------------------ */
 
 static const char *const swap_keys[] = {
-        "package", "sha256", "files", "run", "allow_setid", "max_size", NULL,
+        "package", "sha256", "files", "run", "allow_setid", "max_size", "hot", "reload", NULL,
 };
 
 static int
@@ -474,6 +477,8 @@ swap_parse(struct pctx *c, const struct ynode *n)
              strspn(p->swap.sha256, "0123456789abcdefABCDEF") != 64))
                 return perr(c, v, _("expected 64 hexadecimal digits (a SHA-256)"));
         if ((v = popt(n, "run")) && (r = pcmdlist(c, v, &p->swap.run)) < 0)
+                return r;
+        if ((r = hot_parse(c, n)) < 0)
                 return r;
         if ((v = popt(n, "allow_setid")) && (r = pbool(c, v, &p->swap.allow_setid)) < 0)
                 return r;
@@ -563,6 +568,7 @@ swap_describe(struct step_describe *s)
                 free(t);
         }
         describe_cmds(s, NULL, &p->swap.run);
+        hot_describe(s);
 }
 
 const struct step_module step_swap = {

@@ -241,6 +241,8 @@ test_bad_plans(void **state)
                 { "changes-data-not-bool.yaml", "9:19", "expected true or false" },
                 { "on-timeout-unknown.yaml", "9:15", "unknown on_timeout \"maybe\"" },
                 { "on-timeout-without-clients.yaml", "9:15", "needs clients:" },
+                { "hot-without-reload.yaml", "10:8", "hot: true needs reload:" },
+                { "reload-without-hot.yaml", "10:11", "reload: is for a hot swap" },
         };
 
         (void)state;
