@@ -85,18 +85,25 @@ client() {
 		curl -s -o /dev/null -m 5 -w '%{http_code}\n' "http://127.0.0.1:$port/" || true
 	done > "$2"
 }
+# upshift_under_load SUBCOMMAND CLIENTFILE OUTFILE: upshift run or rollback
+# while a client sends requests, their statuses in CLIENTFILE.
+upshift_under_load() {
+	local cpid
+	client 100000 "$2" &
+	cpid=$!
+	t_track "$cpid"
+	wait_for 20 test -s "$2"
+	run_upshift "$1" "$dir/plan.yaml" --answers "$dir/answers.yaml" --yes --state-dir "$dir/state"
+	printf '%s\n' "$T_OUT" > "$3"
+	kill "$cpid"
+	wait "$cpid" 2>/dev/null
+}
 # failed FILE: the requests of FILE that did not get a 200.
 failed() {
 	grep -cv '^200$' "$1"
 }
 
-client 100000 "$dir/client1" &
-cpid=$!
-t_track "$cpid"
-wait_for 20 test -s "$dir/client1"
-run_upshift run "$dir/plan.yaml" --answers "$dir/answers.yaml" --yes --state-dir "$dir/state"
-printf '%s\n' "$T_OUT" > "$dir/run.out"
-kill "$cpid"; wait "$cpid" 2>/dev/null
+upshift_under_load run "$dir/client1" "$dir/run.out"
 check_eq "the run exits 0" "$T_RC" 0
 [ "$T_RC" = 0 ] || tail -n 20 "$dir/run.out" | sed 's/^/#   /'
 check_match "stop is skipped" "$T_OUT" 'stop.*skipped|skipped.*stop'
@@ -109,13 +116,7 @@ check_eq "no request failed during the upgrade" "$(failed "$dir/client1")" 0
 check_match "the report says no downtime" "$T_OUT" 'downtime: none \(hot swap'
 check_match "verify checked the serving process" "$T_OUT" "\(pid $master\) runs .*haproxy: the new file"
 
-client 100000 "$dir/client2" &
-cpid=$!
-t_track "$cpid"
-wait_for 20 test -s "$dir/client2"
-run_upshift rollback "$dir/plan.yaml" --answers "$dir/answers.yaml" --yes --state-dir "$dir/state"
-printf '%s\n' "$T_OUT" > "$dir/rollback.out"
-kill "$cpid"; wait "$cpid" 2>/dev/null
+upshift_under_load rollback "$dir/client2" "$dir/rollback.out"
 check_eq "the rollback exits 4 (rolled back)" "$T_RC" 4
 [ "$T_RC" = 4 ] || tail -n 20 "$dir/rollback.out" | sed 's/^/#   /'
 check_eq "the old binary is back on disk" "$(sha256sum < "$bin" | cut -d' ' -f1)" "$old_sha"
