@@ -78,6 +78,7 @@ printf 'package: %s\nroot: %s\nport: %s\nbackup_dir: %s/backups\n' \
 run_upshift plan "$dir/plan.yaml" --answers "$dir/answers.yaml"
 check_eq "the plan loads" "$T_RC" 0
 check_match "upshift plan says the swap is hot" "$T_OUT" 'hot swap: swapped while the service runs'
+check_match "and that stop is skipped" "$T_OUT" 'stop: skipped \(a hot swap'
 
 # client COUNT FILE: COUNT requests one after the other, each status in FILE.
 client() {
