@@ -39,6 +39,9 @@ engine_report(struct engine *e, struct run_report *rep, enum run_outcome o, cons
         }
         rep->hops = e->st.n_hops;
         rep->downtime_ms = a && b ? strtoll(b, NULL, 10) - strtoll(a, NULL, 10) : -1;
+        /* A hot swap never stops: its downtime is the reload's, measured. */
+        if (a == NULL && engine_fact(e, FACT_HOT_DOWN_MS) != NULL)
+                rep->downtime_ms = strtoll(engine_fact(e, FACT_HOT_DOWN_MS), NULL, 10);
         /* A cold backup's second part is backup time, though stop made it. */
         if (engine_fact(e, FACT_DELTA_MS) != NULL && rep->step_ms[STEP_BACKUP] >= 0) {
                 int64_t x = strtoll(engine_fact(e, FACT_DELTA_MS), NULL, 10);

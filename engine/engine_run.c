@@ -263,6 +263,26 @@ loop_preflight(struct engine *e, struct step_ctx *ctx, enum step_id id, bool *ch
         return RUN_DONE;
 }
 
+/* A step the plan leaves out (a hot swap's stop): journaled as skipped,
+ * neither confirmed nor run. True when it was (or the journal failed: *ret
+ * says which). */
+static bool
+skip_step(struct engine *e, struct step_ctx *ctx, enum step_id id, enum run_outcome *ret)
+{
+        const char *why;
+
+        e->current = id;
+        ctx->id = id;
+        if (e->mods[id].skip == NULL || (why = e->mods[id].skip(ctx)) == NULL)
+                return false;
+        *ret = RUN_DONE;
+        if (engine_event(e, "step_skipped", id, "why", why, ctx->diag) < 0)
+                *ret = RUN_STEP_FAILED;
+        else
+                e->fe->ops->step_state(e->fe, id, ST_SKIPPED, 0, why);
+        return true;
+}
+
 /* One step of the run, unless it finished before: preflight first when it
  * is the first step after detect; a failure offers retry or rollback.
  * *ret_over when a rollback ended the run. */
@@ -283,6 +303,8 @@ loop_step(struct engine *e, struct step_ctx *ctx, enum step_id id, bool *checked
                                        _("done in an earlier run"));
                 return RUN_DONE;
         }
+        if (skip_step(e, ctx, id, &out))
+                return out;
         if ((out = await_operator(e, id, d)) != RUN_DONE ||
             (out = engine_ask_checklist(e, id, d)) != RUN_DONE ||
             (out = confirm_ahead(e, ctx, id)) != RUN_DONE)

@@ -314,6 +314,7 @@ plan_free(struct plan *p)
         }
         free(p->swap.files);
         cmdlist_release(&p->swap.run);
+        cmdlist_release(&p->swap.reload);
         for (size_t i = 0; i < p->migrate.n; i++) {
                 cond_release(&p->migrate.v[i].when);
                 cmdlist_release(&p->migrate.v[i].run);

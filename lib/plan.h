@@ -279,6 +279,8 @@ struct plan {
                 struct cmdlist  run;    /* vendor installer instead of files */
                 bool            allow_setid;    /* accept setuid/setgid members */
                 uint64_t        max_bytes;      /* staging limit; 0: 4 GiB */
+                bool            hot;    /* swapped while serving: no stop */
+                struct cmdlist  reload; /* hot: makes the server re-execute */
         } swap;
 
         struct {

@@ -177,6 +177,12 @@ describe_step(struct step_describe *s, enum step_id id)
         const struct step_module *m = step_registry[id];
         const struct plan *p = s->p;
 
+        if (p->swap.hot && (id == STEP_DISCONNECT || id == STEP_STOP)) {
+                /* TRANSLATORS: a step's number and key ("stop") */
+                fprintf(s->out, _("\n%d. %s: skipped (a hot swap: the service keeps running)\n"),
+                        (int)id + 1, step_key(id));
+                return;
+        }
         fprintf(s->out, "\n%d. %s: %s%s\n   %s\n", (int)id + 1, step_key(id), _(m->title),
                m->risk == RISK_DESTRUCTIVE && (id != STEP_MIGRATE || p->migrate.n > 0)
                        ? _("  [asks for confirmation]") : "", _(m->what));

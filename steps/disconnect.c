@@ -8,6 +8,7 @@
 
 #include "lib/i18n.h"
 #include "lib/util.h"
+#include "steps/hot.h"
 #include "steps/disable.h"
 #include "steps/describe.h"
 #include "steps/facts.h"
@@ -241,5 +242,6 @@ const struct step_module step_disconnect = {
                   .release = disconnect_plan_release },
         .describe = disconnect_describe,
         .run = disconnect_run,
+        .skip = hot_skip,
         .undo = disconnect_undo,
 };

@@ -1,6 +1,7 @@
 /* serving.c: the process that serves runs the swapped file (serving.h). */
 #include <config.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,4 +138,33 @@ serving_check(struct step_ctx *ctx, enum serving_side side)
         free(exe);
         free(where);
         return r;
+}
+
+int
+serving_runs(struct step_ctx *ctx, enum serving_side side)
+{
+        char hex[SHA256_HEX_LEN + 1], *exe = NULL;
+        struct service s = {0};
+        struct diag why = {0};
+        const char *want;
+        bool deleted = false;
+        pid_t pid = 0;
+        long i;
+        int r;
+
+        if (step_service(ctx, &s, &why) < 0)
+                return -EINVAL;
+        r = service_status(&s, step_runner(ctx), &pid, &why);
+        service_release(&s);
+        if (r != 1 || pid <= 0)
+                return r == 0 ? 0 : -ESRCH;
+        if (service_exe(pid, &exe, &deleted, hex, &why) < 0)
+                return 0;       /* gone meanwhile: a reload replaces it */
+        i = serving_entry(ctx, exe);
+        free(exe);
+        if (i < 0)
+                return -ENOENT;
+        want = side == SERVING_NEW ? staged_get(ctx, (size_t)i, "sha256")
+                                   : swap_rec(ctx, SWAP_OLD, (size_t)i);
+        return want != NULL && strcmp(want, hex) == 0;
 }

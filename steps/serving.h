@@ -23,4 +23,9 @@ enum serving_side {
  * it runs and what to do. For SERVING_OLD the caller makes hop 1 current. */
 int  serving_check(struct step_ctx *ctx, enum serving_side side);
 
+/* Quietly: 1 when the process serving runs side's file, 0 when it does not
+ * (or none is running), a negative errno when it cannot be told (no pid,
+ * an executable the swap does not replace). */
+int  serving_runs(struct step_ctx *ctx, enum serving_side side);
+
 #endif

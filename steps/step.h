@@ -119,6 +119,10 @@ struct step_module {
         int (*run)(struct step_ctx *ctx);
         /* roll back what run did, from journal facts */
         int (*undo)(struct step_ctx *ctx);
+        /* Optional: why the step has nothing to do in this plan (a hot
+         * swap's stop), or NULL. The engine journals it as skipped and
+         * neither confirms nor runs nor undoes it. */
+        const char *(*skip)(struct step_ctx *ctx);
 };
 
 /* The modules, in step order (STEP_LIST), NULL-terminated. */

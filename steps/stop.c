@@ -10,6 +10,7 @@
 #include "steps/backup_archive.h"
 #include "steps/describe.h"
 #include "steps/facts.h"
+#include "steps/hot.h"
 #include "steps/step.h"
 
 static int
@@ -143,5 +144,6 @@ const struct step_module step_stop = {
         .check = stop_check,
         .probe = stop_probe,
         .run = stop_run,
+        .skip = hot_skip,
         .undo = stop_undo,
 };

@@ -39,6 +39,7 @@
 #include "lib/util.h"
 #include "steps/describe.h"
 #include "steps/facts.h"
+#include "steps/hot.h"
 #include "steps/staging.h"
 #include "steps/swap_plan.h"
 #include "steps/step.h"
@@ -294,7 +295,9 @@ swap_run(struct step_ctx *ctx)
         free(per_map);
         if (r != STEP_OK)
                 return r;
-        return step_run_cmdlist(ctx, &ctx->plan->swap.run);
+        if (step_run_cmdlist(ctx, &ctx->plan->swap.run) < 0)
+                return STEP_FAILED;
+        return hot_reload(ctx, SERVING_NEW);
 }
 
 /* After a crash inside swap: done when every target already holds the new
@@ -320,7 +323,7 @@ swap_probe(struct step_ctx *ctx)
         }
         /* Done: what detect staged for files that were new already is not needed. */
         staging_unstage(ctx, false);
-        return STEP_OK;
+        return hot_reload(ctx, SERVING_NEW);
 }
 
 /* True when a and b, in dir fd, are two names of one inode (links are not
@@ -445,7 +448,7 @@ swap_undo(struct step_ctx *ctx)
                 staging_remove_dirs(ctx);
         }
         free(per_map);
-        return r;
+        return r == STEP_OK ? hot_reload(ctx, SERVING_OLD) : r;
 }
 
 /* A files: mapping of a directory: every file below it in the package,
@@ -492,6 +495,7 @@ swap_describe(struct step_describe *s)
                 free(t);
         }
         describe_cmds(s, NULL, &p->swap.run);
+        hot_describe(s);
 }
 
 const struct step_module step_swap = {

@@ -9,10 +9,12 @@
 #include "lib/i18n.h"
 #include "lib/plan.h"
 #include "lib/util.h"
+#include "steps/hot.h"
 #include "steps/swap_plan.h"
 
 static const char *const swap_keys[] = {
-        "package", "sha256", "packages", "files", "run", "allow_setid", "max_size", NULL,
+        "package", "sha256", "packages", "files", "run", "allow_setid", "max_size", "hot",
+        "reload", NULL,
 };
 
 static const char *const pkg_keys[] = { "package", "sha256", "files", NULL };
@@ -167,6 +169,8 @@ swap_parse(struct pctx *c, const struct ynode *n)
                 return perr(c, n, _("swap needs files: (what to take from the package), "
                                     "packages: (several packages) or run: (an installer)"));
         if ((v = popt(n, "run")) && (r = pcmdlist(c, v, &p->swap.run)) < 0)
+                return r;
+        if ((r = hot_parse(c, n)) < 0)
                 return r;
         if ((v = popt(n, "allow_setid")) && (r = pbool(c, v, &p->swap.allow_setid)) < 0)
                 return r;

@@ -15,6 +15,7 @@
 #include "lib/util.h"
 #include "steps/describe.h"
 #include "steps/facts.h"
+#include "steps/hot.h"
 #include "steps/migrate.h"
 #include "steps/serving.h"
 #include "steps/step.h"
@@ -107,6 +108,24 @@ ready_try(struct step_ctx *ctx, const char *url, const char *shown, int64_t dead
         /* one try never blocks longer than 5 s, nor past the deadline */
         return ready_http_try(ctx, url, shown,
                               left < 200 ? 200 : left > 5000 ? 5000 : (long)left);
+}
+
+int
+verify_ready_once(struct step_ctx *ctx)
+{
+        const struct ready_spec *rs = &ctx->plan->verify.ready;
+        char *url = NULL, *shown = NULL;
+        int r = STEP_FAILED;
+
+        if (rs->cmd == NULL && rs->http == NULL)
+                return STEP_OK;
+        if (rs->http == NULL ||
+            (step_expand(ctx, rs->http, &url) == 0 &&
+             vars_expand_masked(ctx->vars, rs->http, &shown, ctx->diag) == 0))
+                r = ready_try(ctx, url, shown, now_ms() + 1000);
+        free(url);
+        free(shown);
+        return r;
 }
 
 /* Without a plan's interval:, readiness is tried again after READY_FIRST_MS,
@@ -270,7 +289,7 @@ verify_run(struct step_ctx *ctx)
 
         if (step_service(ctx, &s, ctx->diag) < 0)
                 return STEP_FAILED;
-        if (s.manager != SVC_NONE) {
+        if (s.manager != SVC_NONE && !p->swap.hot) {
                 step_say(ctx, OUT_INFO, _("starting the service (%s)"),
                            service_manager_name(s.manager));
                 r = service_start(&s, step_runner(ctx), ctx->diag);
@@ -330,6 +349,11 @@ verify_undo(struct step_ctx *ctx)
         struct service s = {0};
         int r;
 
+        if (ctx->plan->swap.hot) {
+                step_say(ctx, OUT_INFO, _("hot swap: the service keeps running (the swap's "
+                                          "undo reloads it onto the old file)"));
+                return STEP_OK;
+        }
         if (step_service(ctx, &s, ctx->diag) < 0)
                 return STEP_FAILED;
         step_say(ctx, OUT_INFO, _("stopping the new version"));

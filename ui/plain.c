@@ -281,7 +281,15 @@ plain_end(struct frontend *fe, const struct run_report *r)
         if (r->hops > 1)
                 fprintf(p->out, _("            (swap, migrate and verify: the sum over the %u hops)\n"),
                         r->hops);
-        if (r->downtime_ms >= 0 && r->backup_delta_ms > 0) {
+        if (r->downtime_ms == 0 && r->status[STEP_STOP] == ST_SKIPPED) {
+                fprintf(p->out, _("  downtime: none (hot swap: the readiness check answered "
+                                  "throughout the reload)\n"));
+        } else if (r->downtime_ms > 0 && r->status[STEP_STOP] == ST_SKIPPED) {
+                duration_format(d, sizeof d, r->downtime_ms);
+                /* TRANSLATORS: a duration */
+                fprintf(p->out, _("  downtime: %s (hot swap: the readiness check failed "
+                                  "during the reload)\n"), d);
+        } else if (r->downtime_ms >= 0 && r->backup_delta_ms > 0) {
                 char b[32];
 
                 duration_format(d, sizeof d, r->downtime_ms);

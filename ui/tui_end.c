@@ -160,7 +160,15 @@ tui_draw_end(struct tui *t, int y, int x, int h, int w)
         }
         if (t->run.code == 0 && r->downtime_ms >= 0) {
                 duration_format(d, sizeof d, r->downtime_ms);
-                s = xasprintf(_("Downtime: %s (from the stop until it was ready)"), d);
+                if (r->status[STEP_STOP] != ST_SKIPPED)
+                        s = xasprintf(_("Downtime: %s (from the stop until it was ready)"), d);
+                else if (r->downtime_ms == 0)
+                        s = xstrdup(_("No downtime: a hot swap, and the readiness check "
+                                      "answered throughout the reload."));
+                else
+                        /* TRANSLATORS: a duration */
+                        s = xasprintf(_("Downtime: %s (a hot swap: the readiness check failed "
+                                        "during the reload)"), d);
                 row += tui_para(t, y + row, x, w, 2, s, 0);
                 free(s);
         }

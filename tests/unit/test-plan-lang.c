@@ -298,6 +298,8 @@ test_bad_plans(void **state)
                 { "swap-packages-duplicate.yaml", "17:5", "duplicate key \"tool\"" },
                 { "swap-packages-same-target.yaml", "21:32",
                   "is a target of package \"tool\" already (line 17)" },
+                { "hot-without-reload.yaml", "10:8", "hot: true needs reload:" },
+                { "reload-without-hot.yaml", "10:11", "reload: is for a hot swap" },
         };
 
         (void)state;
