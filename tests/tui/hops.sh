@@ -37,9 +37,22 @@ for v in 0.30.0 0.80.2 1.0.0; do
 	tui_type "$LK_DIR/pkgs/lakeFS_${v}_Linux_x86_64.tar.gz"
 	tui_keys Enter
 done
-# The checklists were confirmed by the saved answers: not asked again.
 check_screen "the review" "Start the upgrade" 30
 check_screen "the review shows the path" "Upgrade path: 0.30.0, 0.80.2, 1.0.0" 5
+tui_keys Enter
+# A checklist is confirmed per upgrade: the yes in the saved answers was
+# not given for this one (no journal holds it), so each is asked, once for
+# the whole path: migrate's at the first hop, not again at the others;
+# then reconnect's.
+check_screen "the disconnect checklist is asked for this upgrade" "Checklist before disconnect" 120
+tui_keys Enter
+check_screen "the migrate checklist is asked for this upgrade" "Checklist before migrate" 120
+tui_keys Enter
+# Its second item: Enter on the first moved there.
+check_screen "Enter goes to the migrate checklist's second item" \
+	"▸ A snapshot of lakeFS's database exists" 30
+tui_keys Enter
+check_screen "the reconnect checklist is asked for this upgrade" "Checklist before reconnect" 300
 tui_keys Enter
 check_screen "the path ends upgraded" "upgraded: 0.25.0" 300
 check_screen "the end screen says the hop steps' times are their sums" \
