@@ -60,21 +60,28 @@ serving_entry(struct step_ctx *ctx, const char *path)
         return -1;
 }
 
+/* The SHA-256 of entry i's old file: swap.old's, or when the swap never
+ * reached it (the upgrade stopped before), the file still in place at
+ * path (hashed into disk). NULL when neither can be told. */
+static const char *
+serving_old(struct step_ctx *ctx, long i, const char *path, char disk[SHA256_HEX_LEN + 1])
+{
+        const char *oldh = swap_rec(ctx, SWAP_OLD, (size_t)i);
+
+        if (oldh == NULL && sha256_file(path, disk, NULL, NULL) == 0)
+                oldh = disk;
+        return oldh;
+}
+
 static int
 serving_compare(struct step_ctx *ctx, enum serving_side side, const char *where,
                 pid_t pid, const char *path, const char *shown, const char *hex, long i)
 {
         const char *newh = staged_get(ctx, (size_t)i, "sha256");
-        const char *oldh = swap_rec(ctx, SWAP_OLD, (size_t)i);
+        char disk[SHA256_HEX_LEN + 1];
+        const char *oldh = serving_old(ctx, i, path, disk);
         const char *want = side == SERVING_NEW ? newh : oldh;
         const char *what;
-        char disk[SHA256_HEX_LEN + 1];
-
-        /* Never swapped (the upgrade stopped before): the old file is the
-         * one still in place. */
-        if (side == SERVING_OLD && oldh == NULL &&
-            sha256_file(path, disk, NULL, NULL) == 0)
-                want = oldh = disk;
 
         if (want != NULL && strcmp(hex, want) == 0) {
                 /* TRANSLATORS: %1$s names the service ("port 6379"), %2$d is
@@ -143,7 +150,7 @@ serving_check(struct step_ctx *ctx, enum serving_side side)
 int
 serving_runs(struct step_ctx *ctx, enum serving_side side)
 {
-        char hex[SHA256_HEX_LEN + 1], *exe = NULL;
+        char hex[SHA256_HEX_LEN + 1], disk[SHA256_HEX_LEN + 1], *exe = NULL;
         struct service s = {0};
         struct diag why = {0};
         const char *want;
@@ -161,10 +168,12 @@ serving_runs(struct step_ctx *ctx, enum serving_side side)
         if (service_exe(pid, &exe, &deleted, hex, &why) < 0)
                 return 0;       /* gone meanwhile: a reload replaces it */
         i = serving_entry(ctx, exe);
-        free(exe);
-        if (i < 0)
+        if (i < 0) {
+                free(exe);
                 return -ENOENT;
+        }
         want = side == SERVING_NEW ? staged_get(ctx, (size_t)i, "sha256")
-                                   : swap_rec(ctx, SWAP_OLD, (size_t)i);
+                                   : serving_old(ctx, i, exe, disk);
+        free(exe);
         return want != NULL && strcmp(want, hex) == 0;
 }
