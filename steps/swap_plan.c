@@ -33,21 +33,44 @@ parse_sha256(struct pctx *c, const struct ynode *v, char **ret)
         return 0;
 }
 
-/* The target t of package pkg, unless another package maps it already. */
+/* The target of fm (the last mapping, of package fm->pkg), unless another
+ * package maps it already, maps a directory it is below, or maps a target
+ * below it when it is a directory: files of two packages could then land on
+ * one path, and a rollback could not tell whose old file to put back. The
+ * targets are compared as written (before ${...} is expanded). */
 static int
-check_target(struct pctx *c, const struct ynode *v, size_t pkg, const char *t)
+check_target(struct pctx *c, const struct ynode *v, const struct filemap *fm)
 {
         const struct plan *p = c->p;
+        const char *t = fm->target;
 
         for (size_t i = 0; i + 1 < p->swap.n_files; i++) {
                 const struct filemap *o = &p->swap.files[i];
+                const char *name = p->swap.pkgs[o->pkg].name;
 
-                if (o->pkg != pkg && strcmp(o->target, t) == 0)
+                if (o->pkg == fm->pkg)
+                        continue;
+                if (strcmp(o->target, t) == 0)
                         /* TRANSLATORS: a target path, two package names, a line number. */
                         return perr(c, v, _("\"%s\" is a target of package \"%s\" already "
                                              "(line %u): two packages cannot install the "
-                                             "same file"), t, p->swap.pkgs[o->pkg].name,
-                                    o->pos.line);
+                                             "same file"), t, name, o->pos.line);
+                if (o->dir && str_startswith(t, o->target))
+                        /* TRANSLATORS: a target path, a directory, a package name, a line number. */
+                        return perr(c, v, _("\"%s\" is below \"%s\", which package \"%s\" "
+                                             "maps as a directory (line %u): two packages "
+                                             "cannot install into one directory; map the "
+                                             "files of one of them by name, or a directory "
+                                             "the other does not install into"),
+                                    t, o->target, name, o->pos.line);
+                if (fm->dir && str_startswith(o->target, t))
+                        /* TRANSLATORS: a directory, a target path, a package name, a line number. */
+                        return perr(c, v, _("the directory \"%s\" holds \"%s\", a target of "
+                                             "package \"%s\" (line %u): two packages cannot "
+                                             "install into one directory; map the files of "
+                                             "one of them by name, or a directory the other "
+                                             "does not install into"),
+                                    t, o->target, name, o->pos.line);
         }
         return 0;
 }
@@ -81,7 +104,7 @@ parse_filemap(struct pctx *c, const struct ynode *k, const struct ynode *v, size
                 return perr(c, v, _("the target \"%s\" ends in \"/\" but \"%s\" is one "
                                     "file: end the member with \"/\" to map a directory, "
                                     "or name the target file"), fm->target, m);
-        return p->swap.n_pkgs > 1 ? check_target(c, v, pkg, fm->target) : 0;
+        return p->swap.n_pkgs > 1 ? check_target(c, v, fm) : 0;
 }
 
 /* A package: name (NULL for the package: form), its package:, sha256:

@@ -298,6 +298,10 @@ test_bad_plans(void **state)
                 { "swap-packages-duplicate.yaml", "17:5", "duplicate key \"tool\"" },
                 { "swap-packages-same-target.yaml", "21:32",
                   "is a target of package \"tool\" already (line 17)" },
+                { "swap-packages-inside-dir.yaml", "21:29",
+                  "is below \"/opt/tool/\", which package \"tool\" maps as a directory (line 16)" },
+                { "swap-packages-dir-over-target.yaml", "21:26",
+                  "holds \"/opt/tool/bin/tool\", a target of package \"tool\" (line 16)" },
                 { "hot-without-reload.yaml", "10:8", "hot: true needs reload:" },
                 { "reload-without-hot.yaml", "10:11", "reload: is for a hot swap" },
         };
