@@ -163,7 +163,8 @@ pg_bare() {
 	t0=$(now_ms)
 	pg_as "$PG_BIN/pg_ctl" stop -w -t 120 -D "$PG_DATA" -m fast > /dev/null 2>&1 || return 1
 	wait_for 60 pid_gone "$pid" || return 1
-	cp -a "$d/new/usr/." "$d/root/usr/" || return 1
+	# the files the plan swaps, from its three packages (tests/lib/postgresql.sh)
+	pg_copy_new || return 1
 	pg_as "$PG_BIN/pg_ctl" start -w -t 120 -D "$PG_DATA" -l "$PG_LOG" > /dev/null 2>&1 || return 1
 	poll_ready "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres
 	t1=$(now_ms)

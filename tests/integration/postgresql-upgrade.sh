@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# A real PostgreSQL minor upgrade in scripted mode: postgresql-15
-# 15.18-0+deb12u1 -> 15.20-0+deb12u1, run as an unprivileged user, with a
-# pgbench database and pgbench clients writing while the upgrade runs.
+# A real PostgreSQL minor upgrade in scripted mode: postgresql-15,
+# postgresql-client-15 and libpq5 15.18-0+deb12u1 -> 15.20-0+deb12u1,
+# swapped in one step by the shipped plan, run as an unprivileged user, with
+# a pgbench database and pgbench clients writing while the upgrade runs.
 # Asserts on PostgreSQL's own data: the rows pgbench reported committed are
-# all there, TPC-B's balances still add up, the running server says 15.20.
+# all there, TPC-B's balances still add up, the running server says 15.20;
+# a file of each package is 15.20's after the upgrade and 15.18's after the
+# rollback.
 . "$UPSHIFT_SRCDIR/tests/lib/common.sh"
 . "$UPSHIFT_SRCDIR/tests/lib/postgresql.sh"
 
@@ -24,7 +27,12 @@ counts() {
 		(SELECT count(*) FROM pgbench_branches) || ' ' || (SELECT count(*) FROM pgbench_tellers)"
 }
 counts_before=$(counts)
-psql_sha=$(sha256sum "$PG_BIN/psql" | cut -d' ' -f1)
+# One file of each of the three packages: its old copy kept, to compare.
+while read -r pkg f; do
+	cp -a "$PG_ROOT/$f" "$T_DIR/old.$(basename "$f")"
+	check "$pkg: $f differs between 15.18 and 15.20" \
+		sh -c "! cmp -s '$PG_ROOT/$f' '$(pg_new_file "$pkg" "$f")'"
+done <<<"$PG_SWAPPED_FILES"
 check_eq "300,000 accounts, 3 branches, 30 tellers before" "$counts_before" "300000 3 30"
 databases_before=$(psql_ -d postgres -c 'SELECT datname FROM pg_database ORDER BY 1')
 
@@ -66,6 +74,12 @@ check_match "plan: the server binary is swapped in the sandbox" "$T_OUT" \
 	"$PG_BIN/postgres <- usr/lib/postgresql/15/bin/postgres"
 check_match "plan: share/ is swapped in the sandbox" "$T_OUT" \
 	"$PG_ROOT/usr/share/postgresql/15/postgres.bki <- usr/share/postgresql/15/postgres.bki"
+check_match "plan: psql (postgresql-client-15) is swapped in the sandbox" "$T_OUT" \
+	"$PG_BIN/psql <- usr/lib/postgresql/15/bin/psql"
+check_match "plan: libpq (libpq5) is swapped in the sandbox" "$T_OUT" \
+	"$PG_ROOT/usr/lib/x86_64-linux-gnu/libpq.so.5.15 <- usr/lib/x86_64-linux-gnu/libpq.so.5.15"
+check_match "plan: detect stages the client package" "$T_OUT" "stage the package ${PG_NEW_CLIENT_DEB//+/\\+}"
+check_match "plan: detect stages the libpq5 package" "$T_OUT" "stage the package ${PG_NEW_LIBPQ_DEB//+/\\+}"
 check_match "plan: clients are listed from pg_stat_activity" "$T_OUT" \
 	"clients: .*-p $port -U postgres -d bench .*pg_stat_activity"
 check_match "plan: verify waits for pg_isready" "$T_OUT" \
@@ -86,8 +100,12 @@ run_upshift answers postgresql --plans-dir "$PLANS_DIR"
 check_eq "upshift answers exits 0" "$T_RC" 0
 printf '%s\n' "$T_OUT" > "$T_DIR/template.yaml"
 check_match "the template asks for the package" "$T_OUT" '^package:'
+check_match "the template asks for the client package" "$T_OUT" '^package_client:'
+check_match "the template asks for the libpq5 package" "$T_OUT" '^package_libpq:'
 check_match "the template gives the default data directory" "$T_OUT" '^data_dir: /var/lib/postgresql/15/main$'
 sed -e "s|^package:.*|package: $PG_NEW_DEB|" \
+    -e "s|^package_client:.*|package_client: $PG_NEW_CLIENT_DEB|" \
+    -e "s|^package_libpq:.*|package_libpq: $PG_NEW_LIBPQ_DEB|" \
     -e "s|^pg_root:.*|pg_root: $PG_ROOT|" \
     -e "s|^port:.*|port: 6543|" \
     -e "s|^database:.*|database: appdb|" \
@@ -136,9 +154,9 @@ check "the postgres binary is the 15.20 package's" cmp -s "$PG_BIN/postgres" "$n
 check_eq "the running postmaster is the new binary" \
 	"$(sha256sum "/proc/$(pg_pid)/exe" 2>/dev/null | cut -d' ' -f1)" \
 	"$(sha256sum "$new_postgres" | cut -d' ' -f1)"
-# Every file of the new package below the two mapped directories is in
-# place, byte for byte; links stay links; the client package's files are
-# untouched.
+# Every file of the new server package below usr/lib/postgresql/15 and
+# usr/share/postgresql/15 is in place, byte for byte (its programs mapped by
+# name, lib/ and share/ as directories); links stay links.
 (cd "$T_DIR/pg/new" && find usr/lib/postgresql/15 usr/share/postgresql/15 -type f -print0 |
 	xargs -0 sha256sum) > "$T_DIR/new.sha256"
 files=$(wc -l < "$T_DIR/new.sha256")
@@ -147,7 +165,14 @@ differ=$(cd "$PG_ROOT" && sha256sum -c --quiet "$T_DIR/new.sha256" 2>&1 | tee "$
 check_eq "bin/postmaster is still a link to postgres" "$(readlink "$PG_BIN/postmaster")" postgres
 check "more than 1,000 files in the package's two directories" test "$files" -gt 1000
 check_eq "every one of them is in place, as in the package" "$differ" 0
-check_eq "psql (client package) is untouched" "$(sha256sum "$PG_BIN/psql" | cut -d' ' -f1)" "$psql_sha"
+# The client package's programs and libpq5's library: 15.20's too.
+while read -r pkg f; do
+	check "after the upgrade $f ($pkg) is 15.20's" cmp -s "$PG_ROOT/$f" "$(pg_new_file "$pkg" "$f")"
+done <<<"$PG_SWAPPED_FILES"
+for b in "$T_DIR/pg/new-client/usr/lib/postgresql/15/bin/"*; do
+	cmp -s "$b" "$PG_BIN/$(basename "$b")" || echo "$b"
+done > "$T_DIR/client-differ.txt"
+check_eq "every program of postgresql-client-15 is 15.20's" "$(cat "$T_DIR/client-differ.txt")" ""
 check_eq "the same databases after" "$(psql_ -d postgres -c 'SELECT datname FROM pg_database ORDER BY 1')" \
 	"$databases_before"
 check_eq "the same accounts, branches and tellers after" "$(counts)" "$counts_before"
@@ -232,6 +257,9 @@ check_match "the rollback checked and restored both parts" "$T_OUT" \
 	"checking .*-changed\.tar\.zst, what changed before the stop"
 check_match "SELECT version() says 15.18 again" "$(psql_ -d bench -c 'SELECT version()')" \
 	'^PostgreSQL 15\.18 '
+while read -r pkg f; do
+	check "after the rollback $f ($pkg) is 15.18's again" cmp -s "$PG_ROOT/$f" "$T_DIR/old.$(basename "$f")"
+done <<<"$PG_SWAPPED_FILES"
 check_eq "the history is as it was at the stop" "$(history)" "$history_after"
 sums=$(psql_ -d bench -c "SELECT (SELECT sum(abalance) FROM pgbench_accounts) || ' ' ||
 	(SELECT sum(tbalance) FROM pgbench_tellers) || ' ' || (SELECT sum(bbalance) FROM pgbench_branches) || ' ' ||

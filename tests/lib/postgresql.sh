@@ -35,20 +35,30 @@ pg_as() {
 	runuser -u "$PG_OS_USER" -- "$@"
 }
 
-# pg_sandbox DIR: unpack postgresql-15 and postgresql-client-15 of the
-# old version into DIR/root and the new server package into DIR/new; initdb
-# the cluster (superuser "postgres", trust authentication: it listens on
-# 127.0.0.1 and in a socket directory only this user can enter).
+# pg_sandbox DIR: unpack the three packages plans/postgresql.yaml swaps
+# (postgresql-15, postgresql-client-15, libpq5) of the old version into
+# DIR/root, and each new one into a directory of its own (DIR/new,
+# DIR/new-client, DIR/new-libpq: PG_NEW_DEB, PG_NEW_CLIENT_DEB and
+# PG_NEW_LIBPQ_DEB are their files); initdb the cluster (superuser
+# "postgres", trust authentication: it listens on 127.0.0.1 and in a socket
+# directory only this user can enter).
 pg_sandbox() {
-	local dir=$1 client_deb
+	local dir=$1 client_deb libpq_deb
 	pg_os_user || return 1
 	PG_OLD_DEB=$(fetch_deb postgresql-15 "$PG_OLD_VERSION") || return 1
 	PG_NEW_DEB=$(fetch_deb postgresql-15 "$PG_NEW_VERSION") || return 1
+	PG_NEW_CLIENT_DEB=$(fetch_deb postgresql-client-15 "$PG_NEW_VERSION") || return 1
+	PG_NEW_LIBPQ_DEB=$(fetch_deb libpq5 "$PG_NEW_VERSION") || return 1
 	client_deb=$(fetch_deb postgresql-client-15 "$PG_OLD_VERSION") || return 1
-	mkdir -p "$dir/root" "$dir/new" "$dir/pg/data" "$dir/pg/run" || return 1
+	libpq_deb=$(fetch_deb libpq5 "$PG_OLD_VERSION") || return 1
+	mkdir -p "$dir/root" "$dir/new" "$dir/new-client" "$dir/new-libpq" "$dir/pg/data" \
+		"$dir/pg/run" || return 1
 	dpkg-deb -x "$PG_OLD_DEB" "$dir/root" || return 1
 	dpkg-deb -x "$client_deb" "$dir/root" || return 1
+	dpkg-deb -x "$libpq_deb" "$dir/root" || return 1
 	dpkg-deb -x "$PG_NEW_DEB" "$dir/new" || return 1
+	dpkg-deb -x "$PG_NEW_CLIENT_DEB" "$dir/new-client" || return 1
+	dpkg-deb -x "$PG_NEW_LIBPQ_DEB" "$dir/new-libpq" || return 1
 	chown -R "$PG_OS_USER:" "$dir/pg" || return 1
 	chmod 0700 "$dir/pg" "$dir/pg/data" || return 1
 	PG_DIR=$dir
@@ -118,11 +128,42 @@ pg_stop() {
 	wait_for 60 sh -c "! kill -0 $pid 2>/dev/null"
 }
 
+# pg_new_file PACKAGE FILE: the new PACKAGE's copy of FILE (a path below
+# the root, as usr/lib/postgresql/15/bin/psql), in the sandbox's DIR/new*.
+pg_new_file() {
+	case $1 in
+	postgresql-15) echo "$PG_DIR/new/$2" ;;
+	postgresql-client-15) echo "$PG_DIR/new-client/$2" ;;
+	libpq5) echo "$PG_DIR/new-libpq/$2" ;;
+	esac
+}
+
+# One file of each package the plan swaps, "PACKAGE FILE" a line: their
+# old and new copies differ.
+PG_SWAPPED_FILES="postgresql-15 usr/lib/postgresql/15/bin/postgres
+postgresql-client-15 usr/lib/postgresql/15/bin/psql
+libpq5 usr/lib/x86_64-linux-gnu/libpq.so.5.15"
+
+# The files plans/postgresql.yaml swaps, from the new packages to the
+# sandbox's root as the plan maps them (what a bare upgrade copies).
+pg_copy_new() {
+	local b bins=()
+	for b in "$PG_DIR/new/usr/lib/postgresql/15/bin/"* "$PG_DIR/new-client/usr/lib/postgresql/15/bin/"*; do
+		[ -L "$b" ] || bins+=("$b")	# bin/postmaster: the same link in every release
+	done
+	cp -a "$PG_DIR/new/usr/lib/postgresql/15/lib/." "$PG_ROOT/usr/lib/postgresql/15/lib/" &&
+		cp -a "$PG_DIR/new/usr/share/postgresql/15/." "$PG_ROOT/usr/share/postgresql/15/" &&
+		cp -a "${bins[@]}" "$PG_BIN/" &&
+		cp -a "$PG_DIR/new-libpq/usr/lib/x86_64-linux-gnu/libpq.so.5.15" "$PG_ROOT/usr/lib/x86_64-linux-gnu/"
+}
+
 # An answers file for plans/postgresql.yaml pointing at the sandbox.
 pg_answers() {
 	local file=$1 pkg=${2:-$PG_NEW_DEB}
 	cat > "$file" <<ANS
 package: $pkg
+package_client: $PG_NEW_CLIENT_DEB
+package_libpq: $PG_NEW_LIBPQ_DEB
 pg_root: $PG_ROOT
 os_user: $PG_OS_USER
 data_dir: $PG_DATA
