@@ -87,8 +87,11 @@ stage_package(struct step_ctx *ctx)
                 char *text = package_hostile_text(&st);
 
                 /* TRANSLATORS: package_hostile_text(): "3 entries the plan ...". */
-                step_say(ctx, OUT_WARN, _("the package holds %s; --strict-packages refuses "
-                                          "such a package"), text);
+                step_say(ctx, OUT_WARN, p->swap.n_pkgs > 1
+                         /* TRANSLATORS: the same, each entry naming its package. */
+                         ? _("the packages hold %s; --strict-packages refuses such a package")
+                         : _("the package holds %s; --strict-packages refuses such a package"),
+                         text);
                 free(text);
         }
         if (hfact_set(ctx, FACT_PACKAGE_SHA256, st.sha256) < 0 ||

@@ -128,8 +128,16 @@ stage_one(const struct plan *p, size_t k, struct vars *vs, const char *staging_d
                         st.files[j].request += sp->first;
                         all->files[all->n++] = st.files[j];
                 }
+                /* With several packages, each entry says whose it is. */
                 for (size_t j = 0; j < st.hostile.n; j++)
-                        strv_push(&all->hostile, st.hostile.v[j]);
+                        if (p->swap.n_pkgs > 1)
+                                /* TRANSLATORS: an entry of a package and why it would
+                                 * be refused, then the package's name in the plan. */
+                                strv_push_take(&all->hostile,
+                                               xasprintf(_("%s in package %s"),
+                                                         st.hostile.v[j], sp->name));
+                        else
+                                strv_push(&all->hostile, st.hostile.v[j]);
                 if (k == 0) {
                         all->version = st.version;
                         st.version = NULL;
@@ -233,8 +241,12 @@ stage_check_dry(const struct plan *p, struct vars *vs, bool strict, char **ret_w
                 char *text = package_hostile_text(&st);
 
                 /* TRANSLATORS: a package, then package_hostile_text(). */
-                *ret_warning = xasprintf(_("package \"%s\" holds %s; --strict-packages "
-                                           "refuses such a package"), pkg, text);
+                *ret_warning = p->swap.n_pkgs > 1
+                        /* TRANSLATORS: package_hostile_text(), each entry naming its package. */
+                        ? xasprintf(_("the packages hold %s; --strict-packages refuses "
+                                      "such a package"), text)
+                        : xasprintf(_("package \"%s\" holds %s; --strict-packages "
+                                      "refuses such a package"), pkg, text);
                 free(text);
         }
         for (size_t j = 0; j < st.n; j++)

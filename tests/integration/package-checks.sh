@@ -181,5 +181,37 @@ check_eq "planted after the swap, link removed: the rollback goes through" "$T_R
 check_eq "planted after the swap, link removed: the old release is back" "$(toy_tree)" "$before"
 t_track "$(toy_pid || echo 0)"
 
+# Two packages (swap: packages:), each holding an entry the plan does not
+# map that would be refused if it did: the one warning line says which
+# package each entry comes from.
+variant unmapped sh -c 'mkdir -p opt/other && mkfifo opt/other/fifo' ||
+	{ echo "cannot build a package"; exit 1; }
+mkdir -p "$T_DIR/extra/opt/extra/bin" && printf '#!/bin/sh\necho extra\n' > "$T_DIR/extra/opt/extra/bin/tool" &&
+	chmod 0755 "$T_DIR/extra/opt/extra/bin/tool" && mkfifo "$T_DIR/extra/opt/extra/pipe" &&
+	tar -C "$T_DIR/extra" -czf "$T_DIR/extra.tar.gz" opt || { echo "cannot build the extra package"; exit 1; }
+echo "extra: $T_DIR/extra.tar.gz" >> "$answers"
+awk '
+	/^swap:/ { skip = 1; print "swap:\n  packages:\n    toy:\n      package: \"${package}\"\n" \
+		"      files:\n        opt/toy/: \"${root}/opt/toy/\"\n    toy-extra:\n" \
+		"      package: \"${extra}\"\n      files:\n" \
+		"        opt/extra/bin/tool: \"${root}/opt/toy-extra-tool\"\n"; next }
+	skip && /^[a-z]/ { skip = 0 }
+	skip { next }
+	/^ask:/ { print; print "  - {key: extra, text: The extra package, type: file}"; next }
+	{ print }
+' "$plan" > "$T_DIR/toy-two.yaml"
+setup || { echo "cannot set up the toy sandbox"; exit 1; }
+err=$("$UPSHIFT" plan "$T_DIR/toy-two.yaml" --answers "$answers" 2>&1 >/dev/null)
+check_eq "two packages, unmapped entries: upshift plan exits 0" "$?" 0
+check_eq "two packages, unmapped entries: upshift plan warns in one line" "$(printf '%s\n' "$err" | grep -c .)" 1
+check_match "two packages, unmapped entries: upshift plan names each entry's package" "$err" \
+	'2 entries the plan does not map .*: opt/other/fifo \(a FIFO\) in package toy, opt/extra/pipe \(a FIFO\) in package toy-extra; '
+run_upshift run "$T_DIR/toy-two.yaml" --answers "$answers" --yes --state-dir "$state"
+check_eq "two packages, unmapped entries: the upgrade goes through" "$T_RC" 0
+check_match "two packages, unmapped entries: the warning names each entry's package" "$T_OUT" \
+	'2 entries the plan does not map .*: opt/other/fifo \(a FIFO\) in package toy, opt/extra/pipe \(a FIFO\) in package toy-extra; '
+check "two packages: the extra package's file is in place" cmp -s "$root/opt/toy-extra-tool" "$T_DIR/extra/opt/extra/bin/tool"
+t_track "$(toy_pid || echo 0)"
+
 toy_stop
 t_done
