@@ -41,6 +41,9 @@ parse_sha256(struct pctx *c, const struct ynode *v, char **ret)
 static int
 check_target(struct pctx *c, const struct ynode *v, const struct filemap *fm)
 {
+        static const char into_one[] = N_("two packages cannot install into one directory; "
+                                          "map the files of one of them by name, or a "
+                                          "directory the other does not install into");
         const struct plan *p = c->p;
         const char *t = fm->target;
 
@@ -56,21 +59,17 @@ check_target(struct pctx *c, const struct ynode *v, const struct filemap *fm)
                                              "(line %u): two packages cannot install the "
                                              "same file"), t, name, o->pos.line);
                 if (o->dir && str_startswith(t, o->target))
-                        /* TRANSLATORS: a target path, a directory, a package name, a line number. */
+                        /* TRANSLATORS: a target path, a directory, a package name, a
+                         * line number, then "two packages cannot install into...". */
                         return perr(c, v, _("\"%s\" is below \"%s\", which package \"%s\" "
-                                             "maps as a directory (line %u): two packages "
-                                             "cannot install into one directory; map the "
-                                             "files of one of them by name, or a directory "
-                                             "the other does not install into"),
-                                    t, o->target, name, o->pos.line);
+                                             "maps as a directory (line %u): %s"),
+                                    t, o->target, name, o->pos.line, _(into_one));
                 if (fm->dir && str_startswith(o->target, t))
-                        /* TRANSLATORS: a directory, a target path, a package name, a line number. */
-                        return perr(c, v, _("the directory \"%s\" holds \"%s\", a target of "
-                                             "package \"%s\" (line %u): two packages cannot "
-                                             "install into one directory; map the files of "
-                                             "one of them by name, or a directory the other "
-                                             "does not install into"),
-                                    t, o->target, name, o->pos.line);
+                        /* TRANSLATORS: a directory, a target path, a package name, a
+                         * line number, then "two packages cannot install into...". */
+                        return perr(c, v, _("the directory \"%s\" holds \"%s\", a target "
+                                             "of package \"%s\" (line %u): %s"),
+                                    t, o->target, name, o->pos.line, _(into_one));
         }
         return 0;
 }
