@@ -198,6 +198,9 @@ status_of(const struct cli *c, const char *label, const char *dir)
         printf(_("  version %s -> target %s\n"),
                kvlist_get(&st.facts, FACT_VERSION) ? kvlist_get(&st.facts, FACT_VERSION) : "?",
                st.target ? st.target : "?");
+        if (kvlist_get(&st.facts, FACT_PACKAGES))
+                /* TRANSLATORS: each package of the swap with its version (FACT_PACKAGES). */
+                printf(_("  packages %s\n"), kvlist_get(&st.facts, FACT_PACKAGES));
         if (st.n_hops > 1) {
                 char *list = strv_join(hops.v, hops.n, ", ");
 

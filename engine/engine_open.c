@@ -25,7 +25,9 @@ engine_report(struct engine *e, struct run_report *rep, enum run_outcome o, cons
         rep->plan_title = e->plan->title;
         rep->version_before = engine_fact(e, FACT_VERSION);
         rep->version_after = engine_fact(e, FACT_VERSION_AFTER);
-        rep->package_version = engine_fact(e, FACT_PACKAGE_VERSION);
+        /* Several packages: every one with its version (FACT_PACKAGES). */
+        rep->package_version = engine_fact(e, FACT_PACKAGES) ? engine_fact(e, FACT_PACKAGES)
+                               : engine_fact(e, FACT_PACKAGE_VERSION);
         free(e->version_change);
         e->version_change = version_change(e->plan->version_scheme, rep->version_before,
                                            rep->version_after);

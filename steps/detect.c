@@ -59,6 +59,43 @@ journal_staged(struct step_ctx *ctx, const struct staged_file *f, size_t i, bool
         return 0;
 }
 
+/* Several packages (swap: packages:): FACT_PACKAGES, each name with its
+ * version, the version said once when all say the same one, and
+ * FACT_PACKAGES_SHA256, each name with its SHA-256. */
+static int
+journal_packages(struct step_ctx *ctx, const struct stage_pkgs *pkgs)
+{
+        const struct plan *p = ctx->plan;
+        struct strbuf names = {0}, sums = {0};
+        bool same = true;
+        char *text;
+        int r;
+
+        if (p->swap.n_pkgs < 2 || pkgs->versions.n != p->swap.n_pkgs ||
+            pkgs->sha256.n != p->swap.n_pkgs)
+                return 0;
+        for (size_t k = 0; k < p->swap.n_pkgs; k++)
+                same = same && pkgs->versions.v[k][0] != '\0' &&
+                       strcmp(pkgs->versions.v[k], pkgs->versions.v[0]) == 0;
+        for (size_t k = 0; k < p->swap.n_pkgs; k++) {
+                const char *v = pkgs->versions.v[k];
+
+                strbuf_addf(&names, "%s%s%s%s", k > 0 ? ", " : "", p->swap.pkgs[k].name,
+                            same || *v == '\0' ? "" : " ", same ? "" : v);
+                strbuf_addf(&sums, "%s%s %s", k > 0 ? ", " : "", p->swap.pkgs[k].name,
+                            pkgs->sha256.v[k]);
+        }
+        if (same)
+                strbuf_addf(&names, " %s", pkgs->versions.v[0]);
+        text = strbuf_detach(&names);
+        step_say(ctx, OUT_INFO, _("packages: %s"), text);
+        r = hfact_set(ctx, FACT_PACKAGES, text) < 0 ||
+            hfact_set(ctx, FACT_PACKAGES_SHA256, sums.buf ? sums.buf : "") < 0 ? -1 : 0;
+        free(text);
+        strbuf_release(&sums);
+        return r;
+}
+
 /* Stage the swap's package into ${staging}, checked as stage_check() does
  * (a directory mapping stands for every file below it), and journal what
  * was staged. */
@@ -67,6 +104,7 @@ stage_package(struct step_ctx *ctx)
 {
         const struct plan *p = ctx->plan;
         struct staged st = {0};
+        struct stage_pkgs pkgs = {0};
         char *pkg = NULL, **dir_targets = NULL;
         bool dirs = has_dir_mapping(p);
         int r = STEP_FAILED;
@@ -81,7 +119,7 @@ stage_package(struct step_ctx *ctx)
                 free(pkg);
         }
         if (stage_check(p, ctx->vars, vars_get(ctx->vars, "staging"),
-                        step_strict_packages(ctx), &st, &dir_targets, ctx->diag) < 0)
+                        step_strict_packages(ctx), &st, &pkgs, &dir_targets, ctx->diag) < 0)
                 return STEP_FAILED;
         if (st.hostile.n > 0) {
                 char *text = package_hostile_text(&st);
@@ -95,7 +133,8 @@ stage_package(struct step_ctx *ctx)
                 free(text);
         }
         if (hfact_set(ctx, FACT_PACKAGE_SHA256, st.sha256) < 0 ||
-            (st.version && hfact_set(ctx, FACT_PACKAGE_VERSION, st.version) < 0))
+            (st.version && hfact_set(ctx, FACT_PACKAGE_VERSION, st.version) < 0) ||
+            journal_packages(ctx, &pkgs) < 0)
                 goto out;
         if (st.version)
                 vars_set(ctx->vars, "package_version", st.version);
@@ -116,6 +155,7 @@ stage_package(struct step_ctx *ctx)
         r = staging_prestage(ctx);
 out:
         stage_check_targets_free(p, dir_targets);
+        stage_pkgs_release(&pkgs);
         staged_release(&st);
         return r;
 }

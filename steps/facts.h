@@ -24,6 +24,12 @@
 #define FACT_PLAN_PREFIX        "fact."         /* + NAME: a plan fact captured */
 #define FACT_PACKAGE_SHA256     "package.sha256"        /* the staged package; per hop */
 #define FACT_PACKAGE_VERSION    "package.version"       /* its version, if it says; per hop */
+/* With several packages (swap: packages:), every one: "NAME VERSION, ..."
+ * (a name alone when its package says no version), or "NAME, NAME VERSION"
+ * when they all say the same version (package_list_text); and "NAME SHA256,
+ * ..."; per hop */
+#define FACT_PACKAGES           "packages"
+#define FACT_PACKAGES_SHA256    "packages.sha256"
 
 /* backup (and a cold backup in stop) */
 #define FACT_BACKUP_PENDING     "backup.pending"        /* journaled before the archive exists */

@@ -16,6 +16,13 @@
 #include "steps/stage_check.h"
 
 void
+stage_pkgs_release(struct stage_pkgs *pkgs)
+{
+        strv_release(&pkgs->versions);
+        strv_release(&pkgs->sha256);
+}
+
+void
 stage_check_targets_free(const struct plan *p, char **dir_targets)
 {
         if (dir_targets == NULL)
@@ -94,12 +101,12 @@ move_staged(struct staged *st, const char *dir, const char *staging_dir, size_t 
 }
 
 /* Package k of p staged and appended to all (its requests made indexes of
- * p->swap.files). The first package is staged in staging_dir itself, the
+ * p->swap.files), its version and SHA-256 to pkgs. The first package is staged in staging_dir itself, the
  * others in staging_dir/pkg.K first. Its version and SHA-256 are the
  * swap's, and only its version is checked against ${target}. */
 static int
 stage_one(const struct plan *p, size_t k, struct vars *vs, const char *staging_dir,
-          struct stage_opts o, struct staged *all, struct diag *d)
+          struct stage_opts o, struct staged *all, struct stage_pkgs *pkgs, struct diag *d)
 {
         const struct swap_pkg *sp = &p->swap.pkgs[k];
         struct staged st = {0};
@@ -138,6 +145,8 @@ stage_one(const struct plan *p, size_t k, struct vars *vs, const char *staging_d
                                                          st.hostile.v[j], sp->name));
                         else
                                 strv_push(&all->hostile, st.hostile.v[j]);
+                strv_push(&pkgs->versions, st.version ? st.version : "");
+                strv_push(&pkgs->sha256, st.sha256);
                 if (k == 0) {
                         all->version = st.version;
                         st.version = NULL;
@@ -157,9 +166,11 @@ stage_one(const struct plan *p, size_t k, struct vars *vs, const char *staging_d
 
 int
 stage_check(const struct plan *p, struct vars *vs, const char *staging_dir, bool strict,
-            struct staged *ret, char ***ret_dir_targets, struct diag *d)
+            struct staged *ret, struct stage_pkgs *ret_pkgs, char ***ret_dir_targets,
+            struct diag *d)
 {
         struct staged st = {0};
+        struct stage_pkgs pkgs = {0};
         char **dir_targets;
         struct stage_opts opts = {
                 .allow_setid = p->swap.allow_setid,
@@ -176,7 +187,7 @@ stage_check(const struct plan *p, struct vars *vs, const char *staging_dir, bool
                 if (p->swap.files[i].dir)
                         r = vars_expand(vs, p->swap.files[i].target, &dir_targets[i], d);
         for (size_t k = 0; r == 0 && k < p->swap.n_pkgs; k++)
-                r = stage_one(p, k, vs, staging_dir, opts, &st, d);
+                r = stage_one(p, k, vs, staging_dir, opts, &st, &pkgs, d);
         if (r == 0)
                 r = check_files(p, vs, &st, dir_targets, d);
         if (r < 0) {
@@ -191,7 +202,12 @@ stage_check(const struct plan *p, struct vars *vs, const char *staging_dir, bool
                         *ret_dir_targets = dir_targets;
                         dir_targets = NULL;
                 }
+                if (ret_pkgs != NULL) {
+                        *ret_pkgs = pkgs;
+                        pkgs = (struct stage_pkgs){0};
+                }
         }
+        stage_pkgs_release(&pkgs);
         stage_check_targets_free(p, dir_targets);
         return r;
 }
@@ -236,7 +252,7 @@ stage_check_dry(const struct plan *p, struct vars *vs, bool strict, char **ret_w
                 free(pkg);
                 return r;
         }
-        r = stage_check(p, vs, dir, strict, &st, NULL, d);
+        r = stage_check(p, vs, dir, strict, &st, NULL, NULL, d);
         if (r == 0 && st.hostile.n > 0) {
                 char *text = package_hostile_text(&st);
 

@@ -19,6 +19,14 @@
 #include "lib/plan.h"
 #include "lib/vars.h"
 
+/* Each package of the swap, in the plan's order: its version ("" when it
+ * says none) and its SHA-256 (stage_check). Release with
+ * stage_pkgs_release. */
+struct stage_pkgs {
+        struct strv versions, sha256;
+};
+void stage_pkgs_release(struct stage_pkgs *pkgs);
+
 /* Stage the swap's packages of p (each of swap.pkgs, in order: the files
  * of all of them numbered together, ${staging}/i being file i) into
  * staging_dir and check them, with vs the
@@ -28,13 +36,15 @@
  * refuse the package. On success
  * *ret holds the staged files and *ret_dir_targets (when not NULL) one
  * string per mapping of p->swap.files: its target expanded for a directory
- * mapping, else NULL (free with stage_check_targets_free). Returns 0 (also
+ * mapping, else NULL (free with stage_check_targets_free), and *ret_pkgs
+ * (when not NULL) each package's version and SHA-256. Returns 0 (also
  * when the plan has no package to stage), or a negative errno with the
  * message in d and, for a refused package, d->code its exit code
  * (EXIT_USAGE: the package; EXIT_INHIBITED: what is in place). Nothing is
  * left in staging_dir on failure. */
 int  stage_check(const struct plan *p, struct vars *vs, const char *staging_dir, bool strict,
-                 struct staged *ret, char ***ret_dir_targets, struct diag *d);
+                 struct staged *ret, struct stage_pkgs *ret_pkgs, char ***ret_dir_targets,
+                 struct diag *d);
 void stage_check_targets_free(const struct plan *p, char **dir_targets);
 
 /* The same in a temporary directory removed afterwards. 1 when there is

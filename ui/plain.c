@@ -257,7 +257,10 @@ plain_end(struct frontend *fe, const struct run_report *r)
         fprintf(p->out, _("%s upgraded: %s -> %s"), r->plan_title,
                 r->version_before ? r->version_before : "?",
                 r->version_after ? r->version_after : "?");
-        if (r->package_version)
+        /* A version has no space; several packages ("NAME VERSION, ...") do. */
+        if (r->package_version && strchr(r->package_version, ' '))
+                fprintf(p->out, _(" (packages %s)"), r->package_version);
+        else if (r->package_version)
                 fprintf(p->out, _(" (package %s)"), r->package_version);
         fprintf(p->out, "\n");
         if (r->version_change)

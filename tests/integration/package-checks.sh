@@ -212,6 +212,12 @@ check_match "two packages, unmapped entries: the warning names each entry's pack
 	'2 entries the plan does not map .*: opt/other/fifo \(a FIFO\) in package toy, opt/extra/pipe \(a FIFO\) in package toy-extra; '
 check "two packages: the extra package's file is in place" cmp -s "$root/opt/toy-extra-tool" "$T_DIR/extra/opt/extra/bin/tool"
 t_track "$(toy_pid || echo 0)"
+# The report, the journal and upshift status name both packages (a .tar.gz
+# says no version: the names alone).
+check_match "two packages: the report names both" "$T_OUT" 'upgraded: 0\.30\.0 -> 0\.80\.2 \(packages toy, toy-extra\)'
+check "two packages: the journal names both" grep -Eq 'key: packages, value: "?toy, toy-extra"?}' "$state/journal"
+run_upshift status "$T_DIR/toy-two.yaml" --state-dir "$state"
+check_match "two packages: upshift status names both" "$T_OUT" '^  packages toy, toy-extra$'
 
 toy_stop
 t_done

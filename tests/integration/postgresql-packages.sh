@@ -54,10 +54,17 @@ echo "$T_OUT" > "$T_DIR/run.out"
 check_eq "upshift run exits 0" "$T_RC" 0
 [ "$T_RC" = 0 ] || sed 's/^/#   /' "$T_DIR/run.out" | tail -n 40
 t_track "$(pg_pid)"
-for staged in "17 file\\(s\\) from package $(re "$PG_NEW_DEB")" \
-	"18 file\\(s\\) from package $(re "$client_new")" "1 file\\(s\\) from package $(re "$libpq_new")"; do
-	check_match "detect staged the three packages: $staged" "$(cat "$T_DIR/run.out")" "staging $staged"
-done
+while read -r n deb; do
+	check_match "detect staged $n file(s) from $(basename "$deb")" "$(cat "$T_DIR/run.out")" \
+		"staging $n file\\(s\\) from package $(re "$deb")"
+done <<STAGED
+17 $PG_NEW_DEB
+18 $client_new
+1 $libpq_new
+STAGED
+check "the journal has the SHA-256 of each of the three packages" grep -Eq \
+	"key: packages.sha256, value: \"?postgresql-15 $(sum "$PG_NEW_DEB"), postgresql-client-15 $(sum "$client_new"), libpq5 $(sum "$libpq_new")\"?}" \
+	"$state/journal"
 check_match "SELECT version() says 15.20" "$(psql_ -d postgres -c 'SELECT version()')" '^PostgreSQL 15\.20 '
 while read -r pkg f; do
 	check "after the upgrade $f ($pkg) is 15.20's" cmp -s "$PG_ROOT/$f" "$(pg_new_file "$pkg" "$f")"

@@ -173,6 +173,11 @@ for b in "$T_DIR/pg/new-client/usr/lib/postgresql/15/bin/"*; do
 	cmp -s "$b" "$PG_BIN/$(basename "$b")" || echo "$b"
 done > "$T_DIR/client-differ.txt"
 check_eq "every program of postgresql-client-15 is 15.20's" "$(cat "$T_DIR/client-differ.txt")" ""
+pkgs='postgresql-15, postgresql-client-15, libpq5 15\.20-0\+deb12u1'
+check_match "the report names the three packages and their version" "$(cat "$T_DIR/run.out")" \
+	"upgraded: 15\\.18 -> 15\\.20 \\(packages $pkgs\\)"
+check "the journal names the three packages and their version" \
+	grep -Eq "key: packages, value: \"?$pkgs\"?}" "$state/journal"
 check_eq "the same databases after" "$(psql_ -d postgres -c 'SELECT datname FROM pg_database ORDER BY 1')" \
 	"$databases_before"
 check_eq "the same accounts, branches and tellers after" "$(counts)" "$counts_before"
@@ -238,6 +243,7 @@ check_match "the downtime reported is stop to ready ($down), not the online migr
 	"$(cat "$T_DIR/run.out")" "downtime: $down \\(from stop to ready[;)]"
 run_upshift status postgresql --plans-dir "$PLANS_DIR" --state-dir "$state"
 check_match "upshift status says it finished" "$T_OUT" 'finished: nothing left to do'
+check_match "upshift status names the three packages and their version" "$T_OUT" "^  packages $pkgs\$"
 
 # A second run has nothing left to do and leaves the server alone.
 pid_before=$(pg_pid)
