@@ -3,7 +3,7 @@
  * ui/proto.h frames a message (TYPE KEY=VALUE ...); this header says what
  * each type carries. Every message has its type in enum pmsg_type, its
  * name in pmsg_name(), a struct, and an encode/decode pair side by side in
- * proto_msg.c:
+ * proto_msg.c (the end message's in proto_end.c):
  *
  *     pmsg_X_encode(const struct pmsg_X *x, struct proto_msg *ret)
  *             sets up *ret (caller-owned, release it) as that message; the
