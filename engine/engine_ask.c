@@ -251,7 +251,7 @@ ask_one_by_one(struct asking *a, struct group *g)
                         f->value = v ? v : xstrdup("");
                         if (check_group(a, &(struct group){ .fields = f, .n = 1 }))
                                 break;
-                        fe->ops->output(fe, OUT_WARN, f->error);
+                        fe->ops->output(fe, OUT_WARN, engine_line_label(a->e), f->error);
                 }
                 free(def);
         }

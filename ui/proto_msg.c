@@ -239,6 +239,7 @@ pmsg_out_encode(const struct pmsg_out *x, struct proto_msg *ret)
         proto_init(ret, "out");
         proto_set(ret, "kind", proto_kind_name(x->kind));
         proto_set(ret, "text", x->text);
+        proto_set(ret, "label", x->label);
 }
 
 void
@@ -248,6 +249,7 @@ pmsg_out_decode(const struct proto_msg *m, struct pmsg_out *ret)
 
         ret->kind = kind < 0 ? OUT_INFO : (enum out_kind)kind;
         ret->text = proto_get(m, "text") ? proto_get(m, "text") : "";
+        ret->label = proto_get(m, "label");
 }
 
 void

@@ -145,6 +145,7 @@ void pmsg_state_decode(const struct proto_msg *m, struct pmsg_state *ret);
 struct pmsg_out {
         enum out_kind kind;
         const char   *text;
+        const char   *label;            /* frontend.h's output label, or NULL */
 };
 void pmsg_out_encode(const struct pmsg_out *x, struct proto_msg *ret);
 void pmsg_out_decode(const struct proto_msg *m, struct pmsg_out *ret);

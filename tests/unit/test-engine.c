@@ -50,7 +50,7 @@ struct fake {
 };
 
 static void fk_begin(struct frontend *fe, const struct run_info *ri) { (void)fe, (void)ri; }
-static void fk_output(struct frontend *fe, enum out_kind k, const char *l) { (void)fe, (void)k, (void)l; }
+static void fk_output(struct frontend *fe, enum out_kind k, const char *lb, const char *l) { (void)fe, (void)k, (void)lb, (void)l; }
 static void
 fk_progress(struct frontend *fe, const char *what, uint64_t done, uint64_t total)
 {

@@ -382,6 +382,21 @@ test_msg_state_out_skip(void **state)
         proto_release(&m);
         proto_release(&w);
 
+        /* A line of the restore says so (label), after its text. */
+        o.label = "restore";
+        pmsg_out_encode(&o, &m);
+        line = wire(&m, &w);
+        assert_string_equal(line, "out kind=stderr text=x\\sy label=restore\n");
+        pmsg_out_decode(&w, &o2);
+        assert_string_equal(o2.label, "restore");
+        free(line);
+        proto_release(&m);
+        proto_release(&w);
+        proto_init(&w, "out");
+        pmsg_out_decode(&w, &o2);
+        assert_null(o2.label);
+        proto_release(&w);
+
         pmsg_skip_encode(&s, &m);
         line = wire(&m, &w);
         assert_string_equal(line, "skip n=12\n");
