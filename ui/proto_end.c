@@ -33,6 +33,8 @@ pmsg_end_encode(const struct run_report *x, struct proto_msg *ret)
         proto_set(ret, "backup_sha256", x->backup_sha256);
         proto_set_int(ret, "backup_size", (long long)x->backup_size);
         proto_set_int(ret, "downtime_ms", x->downtime_ms);
+        if (x->backup_delta_ms > 0)
+                proto_set_int(ret, "backup_delta_ms", x->backup_delta_ms);
         proto_set(ret, "log", x->log_path);
         proto_set(ret, "state_dir", x->state_dir);
         proto_set(ret, "resume", x->resume_hint);
@@ -65,6 +67,7 @@ pmsg_end_decode(const struct proto_msg *m, struct run_report *ret)
         ret->backup_sha256 = proto_get(m, "backup_sha256");
         ret->backup_size = (uint64_t)proto_get_int(m, "backup_size", 0);
         ret->downtime_ms = proto_get_int(m, "downtime_ms", -1);
+        ret->backup_delta_ms = proto_get_int(m, "backup_delta_ms", 0);
         ret->log_path = proto_get(m, "log");
         ret->state_dir = proto_get(m, "state_dir");
         ret->resume_hint = proto_get(m, "resume");

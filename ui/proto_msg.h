@@ -250,7 +250,8 @@ void pmsg_review_encode(const struct pmsg_review *x, struct proto_msg *ret);
 void pmsg_review_decode(const struct proto_msg *m, struct pmsg_review *ret);
 
 /* end: frontend.h's struct run_report. Decoded: exit_code EXIT_STEPFAIL,
- * downtime_ms and step_ms -1, hops 1, status ST_PENDING when absent. */
+ * downtime_ms and step_ms -1, hops 1, backup_delta_ms 0, status
+ * ST_PENDING when absent. */
 void pmsg_end_encode(const struct run_report *x, struct proto_msg *ret);
 void pmsg_end_decode(const struct proto_msg *m, struct run_report *ret);
 

@@ -3,7 +3,8 @@
 # the data restore's lines say "restore:" (not shown as migrate's), the
 # check after the undo "check:", in the log pane and in the log searched
 # with /. The toy service (tests/lib/toy.sh), upgraded by a scripted run
-# first, rolled back in the wizard at 80x24.
+# first, rolled back in the wizard at 80x24; the end screen's summary is
+# whole (issue 14).
 . "$UPSHIFT_SRCDIR/tests/lib/common.sh"
 . "$UPSHIFT_SRCDIR/tests/lib/toy.sh"
 . "$UPSHIFT_SRCDIR/tests/lib/tui.sh"
@@ -26,6 +27,12 @@ check_screen "the rollback asks for confirmation" "Yes: Roll back the upgrade" 6
 tui_keys Down Enter
 check_screen "the end screen says it was rolled back" "Rolled back" 120
 toy_track
+# The summary, to its end: where the replaced data is kept, and its size.
+if tui_wait_re '\([0-9.]+ [KMG]?i?B\)' 5; then
+	ok "the end screen's summary is whole, to the replaced data's size"
+else
+	not_ok "the end screen's summary is whole, to the replaced data's size" "$(tui_screen | sed 's/^/| /')"
+fi
 # The log full screen (f); searched (/) for the check's first line and the
 # restore's: each is shown with its label.
 tui_type "f"
