@@ -16,18 +16,13 @@ fixed=$T_DIR/backup-works
 # The toy plan with a checklist before disconnect, and a backup command
 # that fails until $fixed exists (a run that stops before the checklist).
 mkdir -p "$plans"
-python3 - "$UPSHIFT_SRCDIR/tests/data/plans/toy.yaml" "$plans/toy.yaml" "$fixed" <<'PY'
-import sys
-src, dst, fixed = sys.argv[1:4]
-s = open(src).read()
-def rep(a, b):
-    global s
-    assert a in s, a
-    s = s.replace(a, b, 1)
-rep("stop: {}\n", "disconnect:\n  checklist: [{key: writers_paused, text: Writers are paused}]\n\nstop: {}\n")
-rep("""  paths: ["${root}/data"]\n""", """  paths: ["${root}/data"]\n  before: [[test, -e, "%s"]]\n""" % fixed)
-open(dst, "w").write(s)
-PY
+toy_plan "$plans/toy.yaml" \
+	'stop: {}' 'disconnect:
+  checklist: [{key: writers_paused, text: Writers are paused}]
+
+stop: {}' \
+	'  paths: ["${root}/data"]' "  paths: [\"\${root}/data\"]
+  before: [[test, -e, \"$fixed\"]]" || { echo "cannot write the plan"; exit 1; }
 toy_release 0.80.2 "$pkg" || { echo "cannot build the release"; exit 1; }
 toy_answers "$answers" "$root" "$pkg"
 echo "writers_paused: yes" >> "$answers"

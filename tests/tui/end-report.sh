@@ -19,27 +19,19 @@ pkg=$T_DIR/toy-$new.tar.gz
 # cold backup whose second part, made in stop, has 16 MiB more to archive
 # (the stop writes them into the data directory first).
 mkdir -p "$plans"
-python3 - "$UPSHIFT_SRCDIR/tests/data/plans/toy.yaml" "$plans/toy.yaml" "$new" <<'PY'
-import sys
-src, dst, new = sys.argv[1:4]
-s = open(src).read()
-def rep(a, b):
-    global s
-    assert a in s, a
-    s = s.replace(a, b, 1)
-rep("target: 0.80.2\n", 'version_scheme: debian\ntarget: "%s"\n' % new)
-rep("min_version: 0.25.0\n", "")
-rep("match: 'v(\\d+\\.\\d+\\.\\d+)'", "match: 'v(\\S+)'")
-rep("backup:\n", "backup:\n  cold: true\n")
-rep("stop: {}\n", """stop:
+toy_plan "$plans/toy.yaml" \
+	'target: 0.80.2' "version_scheme: debian
+target: \"$new\"" \
+	'min_version: 0.25.0' '' \
+	"match: 'v(\\d+\\.\\d+\\.\\d+)'" "match: 'v(\\S+)'" \
+	'backup:' 'backup:
+  cold: true' \
+	'stop: {}' 'stop:
   run:
-    - [sh, -c, 'head -c 16777216 /dev/urandom > "$0/late.bin"', "${root}/data"]
-""")
-rep("""migrate:
-  - run: [["${root}/opt/toy/bin/toyctl", migrate, "${root}/data"]]
-""", "migrate: []\n")
-open(dst, "w").write(s)
-PY
+    - [sh, -c, '"'"'head -c 16777216 /dev/urandom > "$0/late.bin"'"'"', "${root}/data"]' \
+	'migrate:
+  - run: [["${root}/opt/toy/bin/toyctl", migrate, "${root}/data"]]' 'migrate: []' ||
+	{ echo "cannot write the plan"; exit 1; }
 toy_sandbox "$root" "$old" && toy_start || { echo "cannot set up the toy sandbox"; exit 1; }
 toy_release "$new" "$pkg" || { echo "cannot build the release"; exit 1; }
 mkdir -p "$state" && chmod 700 "$state"
