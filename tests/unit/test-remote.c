@@ -283,18 +283,27 @@ test_bye_says_last_info(void **state)
 {
         struct fixture *f = *state;
         struct proto_msg m;
+        bool labelled = false;
 
         f->fe->ops->output(f->fe, OUT_INFO, NULL, "first");
         f->fe->ops->output(f->fe, OUT_INFO, NULL, "nothing left to do: this upgrade has finished");
-        f->fe->ops->output(f->fe, OUT_STDOUT, NULL, "a command's line");
+        f->fe->ops->output(f->fe, OUT_STDOUT, "restore", "a command's line");
         f->fe->ops->output(f->fe, OUT_WARN, NULL, "a warning");
         remote_bye(f->fe, 0);
         for (int i = 0; i < 20; i++) {
                 next_msg(f, &m);
                 if (strcmp(m.type, "bye") == 0)
                         break;
+                /* A line's label travels with it; none for the run's own. */
+                if (strcmp(m.type, "out") == 0 && strcmp(proto_get(&m, "text"), "a command's line") == 0) {
+                        assert_string_equal(proto_get(&m, "label"), "restore");
+                        labelled = true;
+                } else if (strcmp(m.type, "out") == 0) {
+                        assert_null(proto_get(&m, "label"));
+                }
                 proto_release(&m);
         }
+        assert_true(labelled);
         assert_string_equal(m.type, "bye");
         assert_int_equal(proto_get_int(&m, "code", -1), 0);
         assert_string_equal(proto_get(&m, "message"), "nothing left to do: this upgrade has finished");
