@@ -106,19 +106,25 @@ engine_sleep(struct engine *e, long ms)
         return !engine_interrupted(e);
 }
 
+const char *
+engine_line_label(const struct engine *e)
+{
+        return e->label ? e->label : step_key(e->current);
+}
+
 void
 engine_say(struct engine *e, enum out_kind kind, const char *fmt, ...)
 {
+        const char *label = engine_line_label(e);
         va_list ap;
         char *msg;
 
         va_start(ap, fmt);
         msg = xvasprintf(fmt, ap);
         va_end(ap);
-        runlog_printf(&e->log, "%s%s%s",
-                      e->label ? e->label : step_key(e->current) ? step_key(e->current) : "upshift",
+        runlog_printf(&e->log, "%s%s%s", label ? label : "upshift",
                       kind == OUT_CMD ? ": $ " : kind == OUT_WARN ? ": warning: " : ": ", msg);
-        e->fe->ops->output(e->fe, kind, msg);
+        e->fe->ops->output(e->fe, kind, label, msg);
         free(msg);
 }
 
@@ -249,7 +255,7 @@ on_line(void *ud, int fd, const char *line)
 {
         struct engine *e = ud;
 
-        e->fe->ops->output(e->fe, fd == 2 ? OUT_STDERR : OUT_STDOUT, line);
+        e->fe->ops->output(e->fe, fd == 2 ? OUT_STDERR : OUT_STDOUT, engine_line_label(e), line);
 }
 
 /* A command that runs for long says so, in the log and to the operator. */

@@ -251,7 +251,7 @@ ask_one_by_one(struct asking *a, struct group *g)
                         f->value = v ? v : xstrdup("");
                         if (check_group(a, &(struct group){ .fields = f, .n = 1 }))
                                 break;
-                        fe->ops->output(fe, OUT_WARN, f->error);
+                        fe->ops->output(fe, OUT_WARN, engine_line_label(a->e), f->error);
                 }
                 free(def);
         }
@@ -466,7 +466,9 @@ engine_ask(struct engine *e, struct diag *d)
 
 /* A checklist item the operator confirmed in this upgrade: the fact
  * "checklist.KEY". A "yes" in the answers saved with an earlier upgrade
- * (one rolled back) is not a confirmation of this one: asked again. */
+ * (one rolled back) is not a confirmation of this one: asked again; nor
+ * is one this upgrade was started with (its answers file) when no run of
+ * it reached the checklist. Which of the two is said. */
 #define CHECKLIST_FACT "checklist."
 
 static bool
@@ -476,10 +478,17 @@ confirmed_now(struct engine *e, const struct question *q)
         bool now = engine_fact(e, fk) != NULL;
 
         free(fk);
-        if (!now)
-                engine_say(e, OUT_INFO, _("checklist: \"%s\" was confirmed for an earlier upgrade, not this one: asking again"),
+        if (now)
+                return true;
+        /* This run's run_start is journaled: an earlier run of this
+         * upgrade saved the answers, else an earlier upgrade did. */
+        if (e->st.upgrade_runs > 1)
+                engine_say(e, OUT_INFO, _("checklist: \"%s\" is yes in the answers this upgrade was started with, but no run of it has confirmed this checklist yet: asking now"),
                            q->key);
-        return now;
+        else
+                engine_say(e, OUT_INFO, _("checklist: \"%s\" is yes in the answers saved with an earlier upgrade, not confirmed for this one: asking again"),
+                           q->key);
+        return false;
 }
 
 enum run_outcome

@@ -43,6 +43,9 @@ struct engine {
         char                     *version_change;   /* the report's, or NULL */
 };
 
+/* What the run log and the frontend label a line with now: e->label, the
+ * current step's key, or NULL (the run itself: "upshift" in the log). */
+const char *engine_line_label(const struct engine *e);
 /* Append r to the journal and fold it into e->st; releases r. */
 int  engine_journal(struct engine *e, struct jrec *r, struct diag *d);
 /* A record {ev, step?, k: v?}. A failure to write it is said in d (which

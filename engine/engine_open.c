@@ -150,7 +150,7 @@ open_state(struct engine *e, bool rollback, bool *ret_over, struct diag *d)
                         char *hist = path_join(e->opts->state_dir, "history");
 
                         if (!path_exists(hist)) {
-                                e->fe->ops->output(e->fe, OUT_INFO, _("nothing to clean: no finished upgrade kept old files"));
+                                e->fe->ops->output(e->fe, OUT_INFO, NULL, _("nothing to clean: no finished upgrade kept old files"));
                                 *ret_over = true;
                         }
                         free(hist);
@@ -165,12 +165,12 @@ open_state(struct engine *e, bool rollback, bool *ret_over, struct diag *d)
                         e->next_upgrade = true;
                         return RUN_DONE;
                 }
-                e->fe->ops->output(e->fe, OUT_INFO, _("nothing left to do: this upgrade has finished"));
+                e->fe->ops->output(e->fe, OUT_INFO, NULL, _("nothing left to do: this upgrade has finished"));
                 *ret_over = true;
                 return RUN_DONE;
         }
         if (rollback && !e->st.started && !e->st.rolling_back) {
-                e->fe->ops->output(e->fe, OUT_INFO, e->st.rolled_back
+                e->fe->ops->output(e->fe, OUT_INFO, NULL, e->st.rolled_back
                                    ? _("nothing to roll back: the upgrade was rolled back already")
                                    : _("nothing to roll back: no step of an upgrade has started"));
                 *ret_over = true;

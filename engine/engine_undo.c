@@ -15,7 +15,9 @@
 #include "lib/service.h"
 #include "steps/serving.h"
 
-/* The old version answers, and every fact is what it was before. */
+/* The old version answers, and every fact is what it was before. Its
+ * lines are labelled "check" (by its caller): not with the last step
+ * undone, nor as the run itself. */
 static int
 check_old(struct engine *e, struct step_ctx *ctx)
 {
@@ -315,6 +317,7 @@ engine_undo_all(struct engine *e, struct diag *d)
         bool keep = e->plan->backup.keep_data && e->plan->backup.paths.n > 0;
         unsigned failed = 0;
         char *was, *replaced;
+        int r;
 
         if (!e->st.rolling_back && confirm_rollback(e, &ctx, d) < 0)
                 return RUN_STEP_FAILED;
@@ -332,7 +335,10 @@ engine_undo_all(struct engine *e, struct diag *d)
                         return RUN_STEP_FAILED;
         }
         diag_clear(d);
-        if (check_old(e, &ctx) != STEP_OK) {
+        e->label = "check";
+        r = check_old(e, &ctx);
+        e->label = NULL;
+        if (r != STEP_OK) {
                 diag_prefix(d, _("the files and data are back, but"));
                 return RUN_STEP_FAILED;
         }

@@ -119,7 +119,13 @@ struct frontend_ops {
                         const char *consequence, const char *point_of_no_return);
         void (*step_state)(struct frontend *fe, enum step_id step, enum step_status st,
                            int64_t ms, const char *note);
-        void (*output)(struct frontend *fe, enum out_kind kind, const char *line);
+        /* label: what the line is about, as the run log labels it: a
+         * step's key, an undo's label (migrate's "restore": the data
+         * restore), "check" (the check after a rollback that the old
+         * version answers as before), or NULL: the run itself (the run
+         * log's "upshift"). */
+        void (*output)(struct frontend *fe, enum out_kind kind, const char *label,
+                       const char *line);
         /* what: short label; total 0 when unknown. */
         void (*progress)(struct frontend *fe, const char *what, uint64_t done,
                          uint64_t total);

@@ -102,6 +102,7 @@ apply_run(struct run_state *s, const char *ev, const struct jrec *r, const char 
                 if (jrec_get(r, "action") && strcmp(jrec_get(r, "action"), "run") == 0)
                         s->rolled_back = false;
                 s->runs++;
+                s->upgrade_runs++;
                 s->live = true;
                 if (jrec_get(r, "target"))
                         replace(&s->target, jrec_get(r, "target"));

@@ -44,6 +44,7 @@
 
 struct run_state {
         int               runs;                 /* run_start records */
+        int               upgrade_runs;         /* those of the current upgrade */
         bool              started;              /* any step started */
         bool              complete;             /* every step done */
         bool              live;                 /* last run_start has no run_end */

@@ -15,6 +15,8 @@ struct plain {
         FILE           *out, *err, *in;
         bool            interactive;
         enum step_id    step;
+        char           *label;          /* the last output line's label (its
+                                           progress lines take it), or NULL */
         int64_t         last_progress;
         int64_t         progress_t0;
         char           *progress_what;
@@ -124,6 +126,8 @@ plain_step_state(struct frontend *fe, enum step_id step, enum step_status st, in
         char d[32];
 
         p->step = step;
+        free(p->label);
+        p->label = NULL;
         stamp(p, p->out);
         duration_format(d, sizeof d, ms);
         switch (st) {
@@ -156,11 +160,13 @@ plain_step_state(struct frontend *fe, enum step_id step, enum step_status st, in
 }
 
 static void
-plain_output(struct frontend *fe, enum out_kind kind, const char *line)
+plain_output(struct frontend *fe, enum out_kind kind, const char *label, const char *line)
 {
         struct plain *p = P(fe);
-        const char *who = step_key(p->step) ? step_key(p->step) : "upshift";
+        const char *who = label ? label : "upshift";
 
+        free(p->label);
+        p->label = label ? xstrdup(label) : NULL;
         stamp(p, p->out);
         switch (kind) {
         case OUT_CMD:
@@ -184,6 +190,7 @@ static void
 plain_progress(struct frontend *fe, const char *what, uint64_t done, uint64_t total)
 {
         struct plain *p = P(fe);
+        const char *who = p->label ? p->label : step_key(p->step) ? step_key(p->step) : "upshift";
         int64_t now = now_ms();
         char a[32], b[32], rate[32], eta[32];
 
@@ -200,7 +207,7 @@ plain_progress(struct frontend *fe, const char *what, uint64_t done, uint64_t to
         stamp(p, p->out);
         if (total == 0) {
                 duration_format(a, sizeof a, now - p->progress_t0);
-                fprintf(p->out, _("%s: %s... (%s)\n"), step_key(p->step), what, a);
+                fprintf(p->out, _("%s: %s... (%s)\n"), who, what, a);
         } else {
                 double secs = (double)(now - p->progress_t0) / 1000.0;
                 double bps = secs > 0 ? (double)done / secs : 0;
@@ -211,7 +218,7 @@ plain_progress(struct frontend *fe, const char *what, uint64_t done, uint64_t to
                 duration_format(eta, sizeof eta,
                                 bps > 0 ? (int64_t)((double)(total - (done < total ? done : total)) / bps * 1000) : 0);
                 /* TRANSLATORS: label, percent, done, total, rate, time left */
-                fprintf(p->out, _("%s: %s %3d%% (%s of %s, %s/s, %s left)\n"), step_key(p->step),
+                fprintf(p->out, _("%s: %s %3d%% (%s of %s, %s/s, %s left)\n"), who,
                         what, (int)(done * 100 / total), a, b, rate, eta);
         }
         fflush(p->out);
@@ -346,5 +353,6 @@ plain_free(struct frontend *fe)
                 return;
         p = P(fe);
         free(p->progress_what);
+        free(p->label);
         free(p);
 }

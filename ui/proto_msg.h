@@ -3,7 +3,7 @@
  * ui/proto.h frames a message (TYPE KEY=VALUE ...); this header says what
  * each type carries. Every message has its type in enum pmsg_type, its
  * name in pmsg_name(), a struct, and an encode/decode pair side by side in
- * proto_msg.c:
+ * proto_msg.c (the end message's in proto_end.c):
  *
  *     pmsg_X_encode(const struct pmsg_X *x, struct proto_msg *ret)
  *             sets up *ret (caller-owned, release it) as that message; the
@@ -145,6 +145,7 @@ void pmsg_state_decode(const struct proto_msg *m, struct pmsg_state *ret);
 struct pmsg_out {
         enum out_kind kind;
         const char   *text;
+        const char   *label;            /* frontend.h's output label, or NULL */
 };
 void pmsg_out_encode(const struct pmsg_out *x, struct proto_msg *ret);
 void pmsg_out_decode(const struct proto_msg *m, struct pmsg_out *ret);
@@ -249,7 +250,8 @@ void pmsg_review_encode(const struct pmsg_review *x, struct proto_msg *ret);
 void pmsg_review_decode(const struct proto_msg *m, struct pmsg_review *ret);
 
 /* end: frontend.h's struct run_report. Decoded: exit_code EXIT_STEPFAIL,
- * downtime_ms and step_ms -1, hops 1, status ST_PENDING when absent. */
+ * downtime_ms and step_ms -1, hops 1, backup_delta_ms 0, status
+ * ST_PENDING when absent. */
 void pmsg_end_encode(const struct run_report *x, struct proto_msg *ret);
 void pmsg_end_decode(const struct proto_msg *m, struct run_report *ret);
 

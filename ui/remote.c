@@ -47,7 +47,7 @@ static void
 encode_line(const struct remote *r, uint64_t seq, struct strbuf *to)
 {
         const struct remote_line *l = &r->ring[seq % REMOTE_RING];
-        struct pmsg_out out = { .kind = (enum out_kind)l->kind, .text = l->text };
+        struct pmsg_out out = { .kind = (enum out_kind)l->kind, .label = l->label, .text = l->text };
         struct proto_msg m;
 
         pmsg_out_encode(&out, &m);
@@ -149,11 +149,13 @@ remote_step_state(struct frontend *fe, enum step_id step, enum step_status st, i
 }
 
 void
-remote_note_locked(struct remote *r, enum out_kind kind, const char *line)
+remote_note_locked(struct remote *r, enum out_kind kind, const char *label, const char *line)
 {
         struct remote_line *l = &r->ring[r->seq_next % REMOTE_RING];
         size_t len = strlen(line);
 
+        free(l->label);
+        l->label = label ? xstrdup(label) : NULL;
         free(l->text);
         l->text = len > REMOTE_LINE_MAX ? xasprintf("%.*s...", REMOTE_LINE_MAX, line)
                                         : xstrdup(line);
@@ -164,12 +166,12 @@ remote_note_locked(struct remote *r, enum out_kind kind, const char *line)
 }
 
 static void
-remote_output(struct frontend *fe, enum out_kind kind, const char *line)
+remote_output(struct frontend *fe, enum out_kind kind, const char *label, const char *line)
 {
         struct remote *r = R(fe);
 
         pthread_mutex_lock(&r->mu);
-        remote_note_locked(r, kind, line);
+        remote_note_locked(r, kind, label, line);
         pthread_mutex_unlock(&r->mu);
         if (kind == OUT_INFO) {
                 free(r->last_info);
@@ -439,8 +441,10 @@ remote_free(struct frontend *fe)
                 close(r->wake[0]);
                 close(r->wake[1]);
         }
-        for (size_t i = 0; i < REMOTE_RING; i++)
+        for (size_t i = 0; i < REMOTE_RING; i++) {
                 free(r->ring[i].text);
+                free(r->ring[i].label);
+        }
         free(r->snap_plan);
         free(r->snap_begin);
         for (int i = 0; i < STEP_COUNT; i++)

@@ -16,6 +16,7 @@
 
 struct remote_line {
         char          *text;
+        char          *label;           /* frontend.h's output label, or NULL */
         unsigned char  kind;            /* enum out_kind */
 };
 
@@ -76,8 +77,10 @@ void        remote_hello(const struct remote *r, struct proto_msg *m);
 const char *remote_action(const struct remote *r);
 /* remote_snapshot with mu held. */
 void        remote_snapshot_locked(struct remote *r, struct strbuf *out);
-/* A line into the ring, as if the engine had said it (mu held). */
-void        remote_note_locked(struct remote *r, enum out_kind kind, const char *text);
+/* A line into the ring, as if the engine had said it (mu held); label as
+ * frontend.h's output has it (NULL: the run itself). */
+void        remote_note_locked(struct remote *r, enum out_kind kind, const char *label,
+                               const char *text);
 /* Queue m after the log lines before it (mu held). */
 void        remote_send_locked(struct remote *r, const struct proto_msg *m);
 /* Keep m, encoded, in a snapshot slot (NULL empties it; mu held). */

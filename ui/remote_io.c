@@ -95,7 +95,7 @@ lose_locked(struct remote *r)
         r->o.fd = -1;
         proto_reader_release(&r->rd);
         proto_release(&r->client);
-        remote_note_locked(r, OUT_INFO, _("the wizard went away: the running step goes on, and the next question waits for an operator to attach"));
+        remote_note_locked(r, OUT_INFO, NULL, _("the wizard went away: the running step goes on, and the next question waits for an operator to attach"));
 }
 
 /* Send one short message at once, to a client that is not attached (it
@@ -322,7 +322,7 @@ accept_locked(struct remote *r)
                 send_refused(fd, why);
                 close(fd);
                 r->refused++;
-                remote_note_locked(r, OUT_WARN, why);
+                remote_note_locked(r, OUT_WARN, NULL, why);
                 audit(r, "upshift: %s", why);
                 free(why);
                 return;

@@ -120,29 +120,95 @@ tui_resume_key(struct tui *t, int key, wint_t wc, bool is_key)
         return true;
 }
 
+/* The heading of an upgrade that finished, and under it what the plain
+ * report says beside it: the versions when they do not fit the heading,
+ * and the revision when only it changed. Returns the rows used below the
+ * heading's blank row. */
+static int
+draw_end_upgraded(struct tui *t, int y, int x, int w)
+{
+        const struct run_report *r = &t->run.report;
+        const char *before = r->version_before ? r->version_before : "?";
+        char *s, *v = NULL;
+        int row = 0;
+
+        /* TRANSLATORS: plan title, version before, version after */
+        s = xasprintf(_("%s upgraded: %s %s %s"), t->run.title, before, t->g.arrow,
+                      r->version_after);
+        if (tui_text_width(s) > w - 2) {
+                free(s);
+                /* TRANSLATORS: the end screen's heading when the versions
+                 * do not fit in it: they follow on a line of their own */
+                s = xasprintf(_("%s upgraded"), t->run.title);
+                /* TRANSLATORS: version before, an arrow, version after */
+                v = xasprintf(_("Version: %s %s %s"), before, t->g.arrow, r->version_after);
+        }
+        tui_attr_on(t, TA_DONE);
+        mvaddstr(y, x, t->g.done);
+        tui_attr_off(t, TA_DONE);
+        tui_heading(t, y, x + 2, w - 2, -1, s);
+        free(s);
+        if (v)
+                row += tui_para(t, y + 2 + row, x, w, 2, v, 0);
+        free(v);
+        if (r->version_change) {
+                /* TRANSLATORS: the revisions before and after ("deb12u3 ->
+                 * deb12u4"): only the package's revision changed */
+                s = xasprintf(_("Revision: %s"), r->version_change);
+                row += tui_para(t, y + 2 + row, x, w, 1, s, 0);
+                free(s);
+        }
+        return row;
+}
+
+/* What the downtime was, as the plain report says it (new string). */
+static char *
+downtime_text(const struct run_report *r)
+{
+        char d[32], b[32];
+
+        duration_format(d, sizeof d, r->downtime_ms);
+        if (r->status[STEP_STOP] == ST_SKIPPED && r->downtime_ms == 0)
+                return xstrdup(_("No downtime: a hot swap, and the readiness check "
+                                 "answered throughout the reload."));
+        if (r->status[STEP_STOP] == ST_SKIPPED)
+                /* TRANSLATORS: a duration */
+                return xasprintf(_("Downtime: %s (a hot swap: the readiness check failed "
+                                   "during the reload)"), d);
+        if (r->backup_delta_ms <= 0)
+                return xasprintf(_("Downtime: %s (from the stop until it was ready)"), d);
+        duration_format(b, sizeof b, r->backup_delta_ms);
+        /* TRANSLATORS: the downtime, then the part of it the backup took */
+        return xasprintf(_("Downtime: %s (from the stop until it was ready; %s of it the "
+                           "cold backup's second part)"), d, b);
+}
+
+/* Rows for a paragraph of at most want rows from row: it stops above the
+ * menu (at h - 2). */
+static int
+end_rows(int want, int row, int h)
+{
+        int room = h - 2 - row;
+
+        return room < want ? (room > 0 ? room : 0) : want;
+}
+
 void
 tui_draw_end(struct tui *t, int y, int x, int h, int w)
 {
         const struct run_report *r = &t->run.report;
         const char *items[] = { _("Leave"), NULL };
         int row = 2;
-        char *s, size[32], d[32];
+        char *s, size[32];
 
         if (t->run.code == 0 && r->version_after) {
-                /* TRANSLATORS: plan title, version before, version after */
-                s = xasprintf(_("%s upgraded: %s %s %s"), t->run.title,
-                              r->version_before ? r->version_before : "?",
-                              t->g.arrow, r->version_after);
-                tui_attr_on(t, TA_DONE);
-                mvaddstr(y, x, t->g.done);
-                tui_attr_off(t, TA_DONE);
-                tui_heading(t, y, x + 2, w - 2, -1, s);
-                free(s);
+                row += draw_end_upgraded(t, y, x, w);
         } else if (t->run.code == 0) {
                 tui_heading(t, y, x, w, -1, r->message ? r->message : _("Nothing left to do"));
         } else if (t->run.code == EXIT_ROLLEDBACK) {
                 tui_heading(t, y, x, w, -1, _("Rolled back"));
-                row += tui_para(t, y + row, x, w, 3, r->message, TA_WARN);
+                /* Six rows: where the replaced data is kept, a long path. */
+                row += tui_para(t, y + row, x, w, 6, r->message, TA_WARN);
         } else {
                 tui_attr_on(t, TA_FAIL);
                 mvaddstr(y, x, t->g.fail);
@@ -159,29 +225,20 @@ tui_draw_end(struct tui *t, int y, int x, int h, int w)
                 free(s);
         }
         if (t->run.code == 0 && r->downtime_ms >= 0) {
-                duration_format(d, sizeof d, r->downtime_ms);
-                if (r->status[STEP_STOP] != ST_SKIPPED)
-                        s = xasprintf(_("Downtime: %s (from the stop until it was ready)"), d);
-                else if (r->downtime_ms == 0)
-                        s = xstrdup(_("No downtime: a hot swap, and the readiness check "
-                                      "answered throughout the reload."));
-                else
-                        /* TRANSLATORS: a duration */
-                        s = xasprintf(_("Downtime: %s (a hot swap: the readiness check failed "
-                                        "during the reload)"), d);
-                row += tui_para(t, y + row, x, w, 2, s, 0);
+                s = downtime_text(r);
+                row += tui_para(t, y + row, x, w, end_rows(3, row, h), s, 0);
                 free(s);
         }
         if (r->hops > 1) {
                 /* TRANSLATORS: the number of hops of an upgrade path */
                 s = xasprintf(_("Path of %lld hops: the times of swap, migrate and verify are their sums."),
                               (long long)r->hops);
-                row += tui_para(t, y + row, x, w, 2, s, 0);
+                row += tui_para(t, y + row, x, w, end_rows(2, row, h), s, 0);
                 free(s);
         }
         if (r->log_path != NULL) {
                 s = xasprintf(_("Log: %s"), r->log_path);
-                row += tui_para(t, y + row, x, w, 3, s, 0);
+                row += tui_para(t, y + row, x, w, end_rows(3, row, h), s, 0);
                 free(s);
         }
         if (r->resume_hint != NULL && t->run.code != 0 && t->run.code != EXIT_ROLLEDBACK) {
@@ -189,12 +246,12 @@ tui_draw_end(struct tui *t, int y, int x, int h, int w)
                               ? _("What was done is kept; when you are ready, resume with:\n  %s")
                               : _("What was done is kept; fix the cause, then resume with:\n  %s"),
                               r->resume_hint);
-                row += 1 + tui_para(t, y + row + 1, x, w, 4, s, 0);
+                row += 1 + tui_para(t, y + row + 1, x, w, end_rows(4, row + 1, h), s, 0);
                 free(s);
         } else if (t->run.code == 0 && r->version_after && t->o.rollback_cmd) {
                 s = xasprintf(_("To roll back: %s (data from the backup, old files back)"),
                               t->o.rollback_cmd);
-                row += 1 + tui_para(t, y + row + 1, x, w, 4, s, 0);
+                row += 1 + tui_para(t, y + row + 1, x, w, end_rows(4, row + 1, h), s, 0);
                 free(s);
         }
         tui_menu(t, y + h - 2, x, w, items, 0);

@@ -99,6 +99,7 @@ struct tui_step {
 struct tui_logline {
         unsigned char  kind;            /* enum out_kind, or TUI_SKIP */
         uint64_t       skipped;
+        char          *label;           /* shown before the line, or NULL */
         char          *text;
 };
 #define TUI_SKIP 255
@@ -262,7 +263,8 @@ void tui_edit_draw(struct tui *t, struct tui_edit *e, int y, int x, int w, bool 
                    bool focused);
 
 /* tui_log.c */
-void tui_log_add(struct tui_log *l, enum out_kind kind, const char *text);
+/* A line; label (or NULL) is shown before it ("restore: "). */
+void tui_log_add(struct tui_log *l, enum out_kind kind, const char *label, const char *text);
 void tui_log_skip(struct tui_log *l, uint64_t n);
 void tui_log_release(struct tui_log *l);
 void tui_log_load_file(struct tui_log *l, const char *path);

@@ -22,7 +22,8 @@ push(struct tui_log *l)
                 x = &l->line[l->head];
                 l->head = (l->head + 1) % TUI_LOG_LINES;
                 free(x->text);
-                x->text = NULL;
+                free(x->label);
+                x->text = x->label = NULL;
         }
         /* Keep a scrolled view where it is. */
         if (l->scroll > 0 && l->scroll + 1 < l->n)
@@ -41,13 +42,14 @@ tui_log_at(const struct tui_log *l, size_t up)
 }
 
 void
-tui_log_add(struct tui_log *l, enum out_kind kind, const char *text)
+tui_log_add(struct tui_log *l, enum out_kind kind, const char *label, const char *text)
 {
         struct tui_logline *x = push(l);
         size_t len = strlen(text);
 
         x->kind = (unsigned char)kind;
         x->skipped = 0;
+        x->label = label ? xstrdup(label) : NULL;
         x->text = xstrndup(text, len > TUI_LOG_WIDTH ? TUI_LOG_WIDTH : len);
 }
 
@@ -65,7 +67,7 @@ tui_log_skip(struct tui_log *l, uint64_t n)
         x = push(l);
         x->kind = TUI_SKIP;
         x->skipped = n;
-        x->text = NULL;
+        x->text = x->label = NULL;
 }
 
 void
@@ -73,7 +75,8 @@ tui_log_release(struct tui_log *l)
 {
         for (size_t i = 0; i < TUI_LOG_LINES; i++) {
                 free(l->line[i].text);
-                l->line[i].text = NULL;
+                free(l->line[i].label);
+                l->line[i].text = l->line[i].label = NULL;
         }
         l->n = l->head = l->scroll = 0;
         l->have_match = false;
@@ -101,12 +104,12 @@ tui_log_load_file(struct tui_log *l, const char *path)
                 /* TRANSLATORS: a log file's path */
                 char *msg = xasprintf(_("cannot open the log %s"), path ? path : "");
 
-                tui_log_add(l, OUT_WARN, msg);
+                tui_log_add(l, OUT_WARN, NULL, msg);
                 free(msg);
                 return;
         }
         while (getline(&line, &cap, f) >= 0)
-                tui_log_add(l, OUT_STDOUT, str_rtrim(line));
+                tui_log_add(l, OUT_STDOUT, NULL, str_rtrim(line));
         free(line);
         fclose(f);
 }
@@ -212,7 +215,12 @@ tui_log_draw(struct tui *t, int y, int x, int h, int w)
                         tui_put(t, y + 1 + r, x + 1, w - 2, s);
                         free(s);
                 } else {
-                        used = tui_put(t, y + 1 + r, x + 1, w - 2, prefix_of(xl));
+                        used = 0;
+                        if (xl->label) {
+                                used = tui_put(t, y + 1 + r, x + 1, w - 2, xl->label);
+                                used += tui_put(t, y + 1 + r, x + 1 + used, w - 2 - used, ": ");
+                        }
+                        used += tui_put(t, y + 1 + r, x + 1 + used, w - 2 - used, prefix_of(xl));
                         tui_put(t, y + 1 + r, x + 1 + used, w - 2 - used, xl->text);
                 }
                 if (hit)

@@ -172,11 +172,23 @@ static void
 msg_out(struct tui *t, struct proto_msg *m)
 {
         struct pmsg_out x;
+        const char *label;
 
         pmsg_out_decode(m, &x);
-        tui_log_add(&t->log, x.kind, x.text);
-        if (x.kind == OUT_INFO || x.kind == OUT_WARN)
+        /* A line about something else than the step on screen (the
+         * restore, the check after a rollback) says what it is about. */
+        label = x.label && (t->run.current < 0 ||
+                            strcmp(x.label, step_key((enum step_id)t->run.current)) != 0)
+                ? x.label : NULL;
+        tui_log_add(&t->log, x.kind, label, x.text);
+        if ((x.kind == OUT_INFO || x.kind == OUT_WARN) && label) {
+                char *s = xasprintf("%s: %s", label, x.text);
+
+                tui_set(&t->run.info, s);
+                free(s);
+        } else if (x.kind == OUT_INFO || x.kind == OUT_WARN) {
                 tui_set(&t->run.info, x.text);
+        }
 }
 
 static void

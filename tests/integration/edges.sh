@@ -123,8 +123,8 @@ toy_track
 out=$(cd / && { for _ in $(seq 1 4); do echo; done; for _ in $(seq 1 20); do echo no; done; } |
 	TERM=dumb timeout 120 script -qec "$UPSHIFT run toy --plans-dir $T_DIR/plans2 --state-dir $state" /dev/null 2>&1)
 check_match "the next upgrade asks for the checklist again" "$out" 'the checklist before step disconnect'
-check_match "and says why" "$out" 'writers_paused" was confirmed for an earlier upgrade, not this one: asking again'
-check_match "the log says so too" "$(cat "$state"/log/run-*.log)" 'was confirmed for an earlier upgrade, not this one'
+check_match "and says why" "$out" 'writers_paused" is yes in the answers saved with an earlier upgrade, not confirmed for this one: asking again'
+check_match "the log says so too" "$(cat "$state"/log/run-*.log)" 'is yes in the answers saved with an earlier upgrade, not confirmed for this one'
 check_match "not confirmed now: nothing more was changed" "$out" 'checklist before step disconnect was not confirmed'
 check "the service was not stopped" toy_running
 check_eq "the old version serves" "$(toy_version)" 0.30.0

@@ -186,3 +186,19 @@ toy_track() {
 	local pid
 	pid=$(toy_pid) && t_track "$pid"
 }
+
+# toy_plan OUT [FROM TO]...: the toy plan (tests/data/plans/toy.yaml)
+# written to OUT with each FROM text replaced, once, by TO; fails when a
+# FROM is not in it (the plan changed under the test).
+toy_plan() {
+	python3 - "$UPSHIFT_SRCDIR/tests/data/plans/toy.yaml" "$@" <<'PY'
+import sys
+src, dst, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
+s = open(src).read()
+for a, b in zip(pairs[::2], pairs[1::2]):
+    if a not in s:
+        sys.exit("toy_plan: not in the plan: %r" % a)
+    s = s.replace(a, b, 1)
+open(dst, "w").write(s)
+PY
+}

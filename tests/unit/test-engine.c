@@ -50,7 +50,7 @@ struct fake {
 };
 
 static void fk_begin(struct frontend *fe, const struct run_info *ri) { (void)fe, (void)ri; }
-static void fk_output(struct frontend *fe, enum out_kind k, const char *l) { (void)fe, (void)k, (void)l; }
+static void fk_output(struct frontend *fe, enum out_kind k, const char *lb, const char *l) { (void)fe, (void)k, (void)lb, (void)l; }
 static void
 fk_progress(struct frontend *fe, const char *what, uint64_t done, uint64_t total)
 {
@@ -450,6 +450,7 @@ test_resume(void **state)
         replay(b, &st);
         assert_true(st.complete);
         assert_int_equal(st.runs, 2);
+        assert_int_equal(st.upgrade_runs, 2);   /* both of this upgrade */
         state_release(&st);
 }
 
@@ -524,6 +525,8 @@ test_rollback(void **state)
         replay(b, &st);
         assert_true(st.rolled_back);
         assert_false(st.rolling_back);
+        assert_int_equal(st.runs, 2);
+        assert_int_equal(st.upgrade_runs, 0);   /* rolled back: the next starts afresh */
         state_release(&st);
         assert_field(b, "rollback_end", "result", "done");
         assert_field(b, "run_end", "result", "rolled_back");

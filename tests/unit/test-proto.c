@@ -382,6 +382,21 @@ test_msg_state_out_skip(void **state)
         proto_release(&m);
         proto_release(&w);
 
+        /* A line of the restore says so (label), after its text. */
+        o.label = "restore";
+        pmsg_out_encode(&o, &m);
+        line = wire(&m, &w);
+        assert_string_equal(line, "out kind=stderr text=x\\sy label=restore\n");
+        pmsg_out_decode(&w, &o2);
+        assert_string_equal(o2.label, "restore");
+        free(line);
+        proto_release(&m);
+        proto_release(&w);
+        proto_init(&w, "out");
+        pmsg_out_decode(&w, &o2);
+        assert_null(o2.label);
+        proto_release(&w);
+
         pmsg_skip_encode(&s, &m);
         line = wire(&m, &w);
         assert_string_equal(line, "skip n=12\n");
@@ -535,10 +550,27 @@ test_msg_end(void **state)
         assert_null(b.resume_hint);
         assert_true(b.declined);
         assert_int_equal(b.hops, 2);
+        assert_null(b.version_change);
+        assert_int_equal(b.backup_delta_ms, 0);
         for (int i = 0; i < STEP_COUNT; i++) {
                 assert_int_equal(b.status[i], a.status[i]);
                 assert_int_equal(b.step_ms[i], a.step_ms[i]);
         }
+        free(line);
+        proto_release(&m);
+        proto_release(&w);
+
+        /* A Debian revision update with a cold backup: the revisions and
+         * the backup's second part, after the downtime they are part of. */
+        a.version_change = "deb12u3 -> deb12u4";
+        a.backup_delta_ms = 1500;
+        pmsg_end_encode(&a, &m);
+        line = wire(&m, &w);
+        assert_non_null(strstr(line, " version_change=deb12u3\\s->\\sdeb12u4 "));
+        assert_non_null(strstr(line, " downtime_ms=4000 backup_delta_ms=1500 "));
+        pmsg_end_decode(&w, &b);
+        assert_string_equal(b.version_change, "deb12u3 -> deb12u4");
+        assert_int_equal(b.backup_delta_ms, 1500);
         free(line);
         proto_release(&m);
         proto_release(&w);

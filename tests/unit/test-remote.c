@@ -151,7 +151,7 @@ test_lines_batched_in_order(void **state)
                 char line[32];
 
                 snprintf(line, sizeof line, "line %d", i);
-                f->fe->ops->output(f->fe, OUT_STDOUT, line);
+                f->fe->ops->output(f->fe, OUT_STDOUT, NULL, line);
         }
         f->fe->ops->step_state(f->fe, STEP_BACKUP, ST_DONE, 12, NULL);
         for (;;) {
@@ -272,7 +272,7 @@ test_lost_client(void **state)
         assert_int_equal(f->interrupt, SIGHUP);
         assert_true(remote_lost(f->fe));
         /* Nothing blocks any more. */
-        f->fe->ops->output(f->fe, OUT_INFO, "after");
+        f->fe->ops->output(f->fe, OUT_INFO, NULL, "after");
         assert_int_equal(f->fe->ops->failure(f->fe, STEP_VERIFY, "x", "/log"), FAIL_QUIT);
 }
 
@@ -283,18 +283,27 @@ test_bye_says_last_info(void **state)
 {
         struct fixture *f = *state;
         struct proto_msg m;
+        bool labelled = false;
 
-        f->fe->ops->output(f->fe, OUT_INFO, "first");
-        f->fe->ops->output(f->fe, OUT_INFO, "nothing left to do: this upgrade has finished");
-        f->fe->ops->output(f->fe, OUT_STDOUT, "a command's line");
-        f->fe->ops->output(f->fe, OUT_WARN, "a warning");
+        f->fe->ops->output(f->fe, OUT_INFO, NULL, "first");
+        f->fe->ops->output(f->fe, OUT_INFO, NULL, "nothing left to do: this upgrade has finished");
+        f->fe->ops->output(f->fe, OUT_STDOUT, "restore", "a command's line");
+        f->fe->ops->output(f->fe, OUT_WARN, NULL, "a warning");
         remote_bye(f->fe, 0);
         for (int i = 0; i < 20; i++) {
                 next_msg(f, &m);
                 if (strcmp(m.type, "bye") == 0)
                         break;
+                /* A line's label travels with it; none for the run's own. */
+                if (strcmp(m.type, "out") == 0 && strcmp(proto_get(&m, "text"), "a command's line") == 0) {
+                        assert_string_equal(proto_get(&m, "label"), "restore");
+                        labelled = true;
+                } else if (strcmp(m.type, "out") == 0) {
+                        assert_null(proto_get(&m, "label"));
+                }
                 proto_release(&m);
         }
+        assert_true(labelled);
         assert_string_equal(m.type, "bye");
         assert_int_equal(proto_get_int(&m, "code", -1), 0);
         assert_string_equal(proto_get(&m, "message"), "nothing left to do: this upgrade has finished");
@@ -315,7 +324,7 @@ test_confirm_point_of_no_return(void **state)
 
         skip_hello_plan(f);
         for (int i = 0; i < 2; i++) {
-                f->fe->ops->output(f->fe, OUT_WARN, "point of no return: not this one");
+                f->fe->ops->output(f->fe, OUT_WARN, NULL, "point of no return: not this one");
                 c.ponr = i ? "the data format changes for good" : NULL;
                 assert_int_equal(pthread_create(&th, NULL, call_confirm, &c), 0);
                 for (next_msg(f, &m); !proto_is(&m, "confirm"); next_msg(f, &m)) {

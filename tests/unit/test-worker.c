@@ -570,7 +570,7 @@ test_end_before_first_client(void **state)
         struct proto_msg m;
         bool line = false, bye = false;
 
-        f->fe->ops->output(f->fe, OUT_INFO, "nothing left to do");
+        f->fe->ops->output(f->fe, OUT_INFO, NULL, "nothing left to do");
         remote_bye(f->fe, 0);
         assert_int_equal(pthread_create(&f->call.th, NULL, call_free, &f->call), 0);
         f->call.started = true;
