@@ -550,7 +550,7 @@ service_start(const struct service *s, const struct runner *r, struct diag *d)
         if (s->manager == SVC_PIDFILE && service_pidfile_live(s->pidfile, NULL, d) == 1)
                 return 0;               /* already running */
         if ((start_argv != NULL || start_shell != NULL) && !is_manager(s->manager) &&
-            (s->pidfile != NULL || s->port > 0))
+            (s->pidfile != NULL || s->port > 0 || s->ready != NULL))
                 return start_watched(&c, start_argv, start_shell, prefix, d);
         if (start_argv != NULL || start_shell != NULL) {
                 rc = run_cmd(&c, start_argv, start_shell, s->start_env, &res, d);

@@ -29,6 +29,11 @@
  * long each time up to SVC_WATCH_MS. */
 #define SVC_WATCH_FIRST_MS      10
 #define SVC_WATCH_MS            100
+/* The plan's ready check, while a start command is watched: first at once,
+ * then after SVC_READY_FIRST_MS, twice as long each time up to SVC_READY_MS
+ * (it runs a command or asks over HTTP: fewer tries than a pid file read). */
+#define SVC_READY_FIRST_MS      50
+#define SVC_READY_MS            500
 #define SVC_LOG_TAIL            4096    /* a failed start command's output shown */
 
 bool
@@ -146,6 +151,53 @@ log_since(const char *path, off_t from)
         return buf;
 }
 
+/* Write pid to the pid file, for a foreground command that does not: as
+ * start-stop-daemon --make-pidfile does. Best effort: status and stop then
+ * find it, and a server that writes the file itself later writes the same. */
+static void
+pidfile_make(const char *path, pid_t pid)
+{
+        struct diag ignore = {0};
+        char buf[32];
+        int n = snprintf(buf, sizeof buf, "%d\n", (int)pid);
+
+        write_file_atomic(path, buf, (size_t)n, 0644, &ignore);
+}
+
+/* Tries of the plan's ready check while a start command is watched. */
+struct watch {
+        int64_t next_ready;
+        long    gap;
+};
+
+/* Is the watched command (pid) up as the service? 1: the pid file names
+ * it; or the pid file names no live process, and the port answers or the
+ * ready check says so (its pid is then written to the pid file). 2: the
+ * pid file names another live process (it daemonized). 0: not yet. */
+static int
+watch_up(const struct service *s, pid_t pid, struct watch *w)
+{
+        struct diag ignore = {0};
+        siginfo_t si = {0};
+        pid_t fpid = 0;
+        bool up;
+
+        if (s->pidfile != NULL && service_pidfile_live(s->pidfile, &fpid, &ignore) == 1)
+                return fpid == pid ? 1 : 2;
+        up = s->port > 0 && port_open(s->port);
+        if (!up && s->ready != NULL && now_ms() >= w->next_ready) {
+                up = s->ready(s->ready_ud) == 1;
+                w->next_ready = now_ms() + w->gap;
+                w->gap = w->gap * 2 > SVC_READY_MS ? SVC_READY_MS : w->gap * 2;
+        }
+        if (!up || waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+            si.si_pid != 0)
+                return 0;               /* not up, or exited meanwhile: its status tells */
+        if (s->pidfile != NULL && service_pidfile_live(s->pidfile, NULL, &ignore) != 1)
+                pidfile_make(s->pidfile, pid);
+        return 1;
+}
+
 int
 service_spawn_watch(const struct service *s, const struct runner *r, char *const *argv,
                     const char *shell, int64_t deadline,
@@ -158,13 +210,12 @@ service_spawn_watch(const struct service *s, const struct runner *r, char *const
                 .log_fd = -1, .detach_log = log,
         };
         struct exec_result res;
-        struct diag ignore = {0};
+        struct watch w = { .next_ready = 0, .gap = SVC_READY_FIRST_MS };
         long poll = SVC_WATCH_FIRST_MS;
         struct stat sb;
         off_t from = stat(log, &sb) == 0 ? sb.st_size : 0;
-        pid_t fpid;
-        bool ready, stop;
-        int rc, st;
+        bool stop;
+        int rc, st, up;
 
         rc = r->run(r->ud, &o, &res, d);
         if (rc < 0)
@@ -179,14 +230,12 @@ service_spawn_watch(const struct service *s, const struct runner *r, char *const
                 }
                 /* Up while it runs: it is the service, unless the pid file
                  * names another process (it daemonized and is exiting). */
-                fpid = 0;
-                ready = s->pidfile != NULL ? service_pidfile_live(s->pidfile, &fpid, &ignore) == 1 :
-                        port_open(s->port);
-                if (ready && (s->pidfile == NULL || fpid == res.pid))
+                up = watch_up(s, res.pid, &w);
+                if (up == 1)
                         return 1;
                 stop = o.interrupt != NULL && *o.interrupt;
                 if (now_ms() >= deadline || stop) {
-                        if (ready && !stop)
+                        if (up == 2 && !stop)
                                 return 1;
                         break;
                 }

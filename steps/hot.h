@@ -29,5 +29,10 @@ void hot_describe(struct step_describe *s);
 /* verify.c: one readiness try of verify: ready: (STEP_OK when the plan has
  * none); STEP_FAILED with why in ctx->diag. */
 int  verify_ready_once(struct step_ctx *ctx);
+/* verify.c: service_start(s), with the plan's ready check (when it has
+ * one) as what tells that a start command still running is up; says so
+ * when it is left running as the service. service_start's return. */
+struct service;
+int  verify_service_start(struct step_ctx *ctx, struct service *s);
 
 #endif

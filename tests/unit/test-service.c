@@ -501,6 +501,46 @@ test_foreground_start(void **state)
         free(script);
 }
 
+/* The plan's ready check: 1 once the start command left its mark. */
+static int
+mark_ready(void *ud)
+{
+        return access(ud, F_OK) == 0;
+}
+
+/* A foreground start command that writes no pid file, with no port: the
+ * plan's ready check tells that it is up while it runs. It is the service,
+ * and its pid is written to the pid file, so status and stop find it. */
+static void
+test_foreground_start_ready_check(void **state)
+{
+        struct fix *f = *state;
+        char *mark = xasprintf("%s/mark", f->dir);
+        char *script = xasprintf("touch '%s'; exec sleep 60", mark);
+        char *argv[] = { "sh", "-c", script, NULL };
+        struct service s = {
+                .manager = SVC_PIDFILE, .name = "fg", .pidfile = f->pidfile,
+                .start_argv = argv, .timeout_ms = 30000,
+                .ready = mark_ready, .ready_ud = mark,
+        };
+        struct runner r = { .run = test_runner_run, .ud = f };
+        struct diag d = {0};
+        pid_t pid;
+        int i;
+
+        assert_int_equal(service_start(&s, &r, &d), 1);
+        pid = read_pid(f);
+        assert_false(t_pid_gone(pid));
+        assert_int_equal(getsid(pid), pid);
+        assert_int_equal(service_status(&s, &r, NULL, &d), 1);
+        assert_int_equal(service_stop(&s, &r, &d), 0);
+        for (i = 0; i < 5 && !t_pid_gone(pid); i++)
+                t_sleep_ms(20);
+        assert_true(t_pid_gone(pid));
+        free(script);
+        free(mark);
+}
+
 static void
 test_status_without_anything_to_ask(void **state)
 {
@@ -522,6 +562,8 @@ main(int argc, char **argv)
                 cmocka_unit_test_setup_teardown(test_pidfile_start_status_stop, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_start_command_fails, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_foreground_start, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_foreground_start_ready_check, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_start_times_out_without_pidfile, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_stop_times_out_without_sigkill, setup,
