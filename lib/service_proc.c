@@ -1,5 +1,6 @@
 /* service_proc.c: is a process alive, what a pidfile names, does a port
- * answer (service_int.h, service.h). */
+ * answer, a start command watched; service_release (service_int.h,
+ * service.h). */
 #include <config.h>
 
 #include <arpa/inet.h>
@@ -273,4 +274,33 @@ port_open(int port)
         }
         close(fd);
         return open_;
+}
+
+static void
+strv_free_null(char **v)
+{
+        if (v == NULL)
+                return;
+        for (char **p = v; *p != NULL; p++)
+                free(*p);
+        free(v);
+}
+
+void
+service_release(struct service *s)
+{
+        if (s == NULL)
+                return;
+        free(s->name);
+        free(s->pidfile);
+        strv_free_null(s->start_argv);
+        free(s->start_shell);
+        strv_free_null(s->stop_argv);
+        free(s->stop_shell);
+        strv_free_null(s->start_env);
+        strv_free_null(s->stop_env);
+        free(s->start_log);
+        s->start_log = NULL;
+        s->name = s->pidfile = s->start_shell = s->stop_shell = NULL;
+        s->start_argv = s->stop_argv = s->start_env = s->stop_env = NULL;
 }

@@ -220,6 +220,26 @@ test_start_times_out_without_pidfile(void **state)
         free(want);
 }
 
+/* Nothing to watch (no manager, pid file, port nor ready check): a start
+ * command still running at the timeout fails the start, and the message
+ * says what the plan must give for a foreground command to work. */
+static void
+test_start_nothing_to_watch_says_what_to_give(void **state)
+{
+        struct fix *f = *state;
+        char *argv[] = { "sleep", "60", NULL };
+        struct service s = {
+                .manager = SVC_NONE, .name = "fg", .start_argv = argv, .timeout_ms = 300,
+        };
+        struct runner r = { .run = test_runner_run, .ud = f };
+        struct diag d = {0};
+
+        assert_int_equal(service_start(&s, &r, &d), -ETIMEDOUT);
+        assert_non_null(strstr(d.msg, "\"sleep 60\" did not finish within 0.3s"));
+        assert_non_null(strstr(d.msg, "stays in the foreground"));
+        assert_non_null(strstr(d.msg, "verify: ready:"));
+}
+
 static void
 test_stop_times_out_without_sigkill(void **state)
 {
@@ -566,6 +586,8 @@ main(int argc, char **argv)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_start_times_out_without_pidfile, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_start_nothing_to_watch_says_what_to_give,
+                                                setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stop_times_out_without_sigkill, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_failing_stop_command_but_process_exits,
