@@ -19,7 +19,7 @@ const char *hot_skip(struct step_ctx *ctx);
 /* After the files are in place (side SERVING_NEW: the swap; SERVING_OLD:
  * its undo): run reload: and poll readiness until the serving process runs
  * that side's file and a little longer, counting failed polls. Journals the
- * downtime measured (FACT_HOT_DOWN_MS) after the swap. STEP_OK at once when
+ * downtime measured (FACT_HOT_DOWN_MS, the hop's) after the swap. STEP_OK at once when
  * the swap is not hot or the reload was done; STEP_FAILED with ctx->diag. */
 int  hot_reload(struct step_ctx *ctx, enum serving_side side);
 

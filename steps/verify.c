@@ -368,7 +368,8 @@ verify_run(struct step_ctx *ctx)
                         return STEP_FAILED;
         if (serving_check(ctx, SERVING_NEW) != STEP_OK)
                 return STEP_FAILED;
-        return last ? STEP_OK : stop_for_next_hop(ctx);
+        /* A hot swap's next hop reloads the service: it keeps running. */
+        return last || p->swap.hot ? STEP_OK : stop_for_next_hop(ctx);
 }
 
 /* Undo: stop the new version if verify started it; stop's undo starts the old. */
