@@ -12,15 +12,8 @@
 root=$T_DIR/root
 state=$T_DIR/state
 answers=$T_DIR/answers.yaml
-for v in 0.30.0 0.80.2 1.0.0; do
-	toy_release "$v" "$T_DIR/toy-$v.tar.gz" || { echo "cannot build release $v"; exit 1; }
-done
-{
-	echo "root: $root"
-	echo "backup_dir: $T_DIR/backups"
-	echo "package:"
-	for v in 0.30.0 0.80.2 1.0.0; do echo "  $v: $T_DIR/toy-$v.tar.gz"; done
-} > "$answers"
+toy_hop_releases || { echo "cannot build the releases"; exit 1; }
+toy_hop_answers "$answers" "$root"
 plan=$T_DIR/toy-hops.yaml
 python3 - "$UPSHIFT_SRCDIR/tests/data/plans/toy-hops.yaml" "$plan" <<'PY' || { echo "cannot write the plan"; exit 1; }
 import sys

@@ -491,6 +491,27 @@ test_interrupt_while_waiting(void **state)
         assert_string_equal(d.msg, "cannot start service \"never\": \"sleep 60\" was interrupted");
 }
 
+/* s starts as a foreground command left running as the service (1), in a
+ * session of its own, named by the pid file; status and stop find it. */
+static void
+assert_foreground_service(struct fix *f, const struct service *s)
+{
+        struct runner r = { .run = test_runner_run, .ud = f };
+        struct diag d = {0};
+        pid_t pid;
+        int i;
+
+        assert_int_equal(service_start(s, &r, &d), 1);
+        pid = read_pid(f);
+        assert_false(t_pid_gone(pid));
+        assert_int_equal(getsid(pid), pid);
+        assert_int_equal(service_status(s, &r, NULL, &d), 1);
+        assert_int_equal(service_stop(s, &r, &d), 0);
+        for (i = 0; i < 5 && !t_pid_gone(pid); i++)
+                t_sleep_ms(20);
+        assert_true(t_pid_gone(pid));
+}
+
 /* A start command that stays in the foreground and writes its own pid:
  * once the pid file names it, it is the service, left running in a
  * session of its own (1), not waited for until the timeout. */
@@ -504,20 +525,8 @@ test_foreground_start(void **state)
                 .manager = SVC_PIDFILE, .name = "fg", .pidfile = f->pidfile,
                 .start_argv = argv, .timeout_ms = 30000,
         };
-        struct runner r = { .run = test_runner_run, .ud = f };
-        struct diag d = {0};
-        pid_t pid;
-        int i;
 
-        assert_int_equal(service_start(&s, &r, &d), 1);
-        pid = read_pid(f);
-        assert_false(t_pid_gone(pid));
-        assert_int_equal(getsid(pid), pid);
-        assert_int_equal(service_status(&s, &r, NULL, &d), 1);
-        assert_int_equal(service_stop(&s, &r, &d), 0);
-        for (i = 0; i < 5 && !t_pid_gone(pid); i++)
-                t_sleep_ms(20);
-        assert_true(t_pid_gone(pid));
+        assert_foreground_service(f, &s);
         free(script);
 }
 
@@ -543,20 +552,8 @@ test_foreground_start_ready_check(void **state)
                 .start_argv = argv, .timeout_ms = 30000,
                 .ready = mark_ready, .ready_ud = mark,
         };
-        struct runner r = { .run = test_runner_run, .ud = f };
-        struct diag d = {0};
-        pid_t pid;
-        int i;
 
-        assert_int_equal(service_start(&s, &r, &d), 1);
-        pid = read_pid(f);
-        assert_false(t_pid_gone(pid));
-        assert_int_equal(getsid(pid), pid);
-        assert_int_equal(service_status(&s, &r, NULL, &d), 1);
-        assert_int_equal(service_stop(&s, &r, &d), 0);
-        for (i = 0; i < 5 && !t_pid_gone(pid); i++)
-                t_sleep_ms(20);
-        assert_true(t_pid_gone(pid));
+        assert_foreground_service(f, &s);
         free(script);
         free(mark);
 }
