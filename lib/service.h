@@ -60,12 +60,12 @@ int  service_stop(const struct service *s, const struct runner *r, struct diag *
  * Without a manager, a start command is run detached (its own session,
  * output to start_log) when a pid file, port or ready check tells when the
  * service is up: one that exits 0 daemonized; one still running once the
- * service is up (the pid file names it; or, the pid file naming no other
- * live process, the port answers or ready says so) stays in the
- * foreground and is left running as the service: returns 1. When the pid
- * file does not name it, its pid is written there (as start-stop-daemon
- * --make-pidfile does), so that status and stop find it. Else 0, or <0
- * with a message. */
+ * service is up (the pid file names it; or, the pid file naming no live
+ * process, ready says so; or, without a pid file, the port answers or
+ * ready says so) stays in the foreground and is left running as the
+ * service: returns 1. When the pid file does not name it, its pid is
+ * written there (as start-stop-daemon --make-pidfile does), so that status
+ * and stop find it. Else 0, or <0 with a message. */
 int  service_start(const struct service *s, const struct runner *r, struct diag *d);
 void service_release(struct service *s);
 

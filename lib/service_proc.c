@@ -172,9 +172,12 @@ struct watch {
 };
 
 /* Is the watched command (pid) up as the service? 1: the pid file names
- * it; or the pid file names no live process, and the port answers or the
- * ready check says so (its pid is then written to the pid file). 2: the
- * pid file names another live process (it daemonized). 0: not yet. */
+ * it; or, the pid file naming no live process (or without one), the ready
+ * check says so, or without a pid file the port answers (its pid is then
+ * written to the pid file). 2: the pid file names another live process (it
+ * daemonized). 0: not yet, or the pid file cannot be read. With a pid file
+ * the port does not tell: a daemon listens before it writes its pid file
+ * while its launcher (pg_ctl start -w) still runs. */
 static int
 watch_up(const struct service *s, pid_t pid, struct watch *w)
 {
@@ -182,10 +185,13 @@ watch_up(const struct service *s, pid_t pid, struct watch *w)
         siginfo_t si = {0};
         pid_t fpid = 0;
         bool up;
+        int named = s->pidfile != NULL ? service_pidfile_live(s->pidfile, &fpid, &ignore) : 0;
 
-        if (s->pidfile != NULL && service_pidfile_live(s->pidfile, &fpid, &ignore) == 1)
+        if (named == 1)
                 return fpid == pid ? 1 : 2;
-        up = s->port > 0 && port_open(s->port);
+        if (named < 0)
+                return 0;
+        up = s->pidfile == NULL && s->port > 0 && port_open(s->port);
         if (!up && s->ready != NULL && now_ms() >= w->next_ready) {
                 up = s->ready(s->ready_ud) == 1;
                 w->next_ready = now_ms() + w->gap;
@@ -194,8 +200,12 @@ watch_up(const struct service *s, pid_t pid, struct watch *w)
         if (!up || waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
             si.si_pid != 0)
                 return 0;               /* not up, or exited meanwhile: its status tells */
-        if (s->pidfile != NULL && service_pidfile_live(s->pidfile, NULL, &ignore) != 1)
-                pidfile_make(s->pidfile, pid);
+        if (s->pidfile == NULL)
+                return 1;
+        named = service_pidfile_live(s->pidfile, &fpid, &ignore);      /* written meanwhile? */
+        if (named != 0)
+                return named < 0 ? 0 : fpid == pid ? 1 : 2;
+        pidfile_make(s->pidfile, pid);
         return 1;
 }
 

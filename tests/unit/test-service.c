@@ -365,6 +365,44 @@ test_port_wait(void **state)
         free(start);
 }
 
+/* A launcher (pg_ctl start -w) still running while its daemon listens but
+ * has not yet written its pid file: the port does not make the launcher
+ * the service, nor is its pid written there. It exits 0 once the daemon
+ * (here: this test process, listening) wrote its pid: daemonized. */
+static void
+test_port_open_before_pidfile_is_not_foreground(void **state)
+{
+        struct fix *f = *state;
+        struct sockaddr_in sa = { .sin_family = AF_INET };
+        socklen_t len = sizeof sa;
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        char *script, *buf = NULL;
+        struct diag d = {0};
+
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+        assert_int_equal(listen(fd, 8), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+        script = xasprintf("sleep 0.3; echo %d > '%s'", (int)getpid(), f->pidfile);
+        {
+                char *argv[] = { "sh", "-c", script, NULL };
+                struct service s = {
+                        .manager = SVC_PIDFILE, .name = "launcher", .pidfile = f->pidfile,
+                        .start_argv = argv, .port = ntohs(sa.sin_port), .timeout_ms = 30000,
+                };
+                struct runner r = { .run = test_runner_run, .ud = f };
+
+                assert_true(port_open(s.port));
+                assert_int_equal(service_start(&s, &r, &d), 0);
+        }
+        assert_int_equal(read_file(f->pidfile, &buf, NULL, &d), 0);
+        assert_int_equal(atoi(buf), (int)getpid());
+        close(fd);
+        free(buf);
+        free(script);
+}
+
 /* A stand-in for systemctl or service, on PATH, that logs its arguments. */
 static void
 fake_manager(struct fix *f, const char *name)
@@ -579,6 +617,8 @@ main(int argc, char **argv)
                 cmocka_unit_test_setup_teardown(test_pidfile_start_status_stop, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_start_command_fails, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_foreground_start, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_port_open_before_pidfile_is_not_foreground,
+                                                setup, teardown),
                 cmocka_unit_test_setup_teardown(test_foreground_start_ready_check, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_start_times_out_without_pidfile, setup,
