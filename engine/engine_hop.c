@@ -60,18 +60,24 @@ engine_hop_vars(const struct plan *p, const struct strv *hops, unsigned hop,
         return answers_apply_hop(p, vs, target, d);
 }
 
+const char *
+engine_hop_fact(const struct engine *e, unsigned hop, const char *key)
+{
+        char k[128];
+
+        if (hop <= 1)
+                return engine_fact(e, key);
+        snprintf(k, sizeof k, "hop%u.%s", hop, key);
+        return engine_fact(e, k);
+}
+
 /* ${package_version}: the version detect read from this hop's package. */
 static void
 engine_hop_package_version(struct engine *e, unsigned hop)
 {
-        char key[64];
-        const char *v;
+        const char *v = engine_hop_fact(e, hop, FACT_PACKAGE_VERSION);
 
-        if (hop > 1)
-                snprintf(key, sizeof key, "hop%u.%s", hop, FACT_PACKAGE_VERSION);
-        else
-                snprintf(key, sizeof key, "%s", FACT_PACKAGE_VERSION);
-        if ((v = engine_fact(e, key)) != NULL)
+        if (v != NULL)
                 vars_set(&e->vars, "package_version", v);
 }
 

@@ -88,6 +88,9 @@ int  engine_check_journal_paths(const struct engine *e, const struct vars *vs,
                                 struct diag *d);
 /* engine_hop.c: true when the plan has path: stops or per_hop questions. */
 bool engine_plan_has_hops(const struct plan *p);
+/* engine_hop.c: the fact key of hop (from 1), as steps journal it
+ * (step_hop_key: "hopN." before key after hop 1), or NULL. */
+const char *engine_hop_fact(const struct engine *e, unsigned hop, const char *key);
 /* The package (in vs) is readable and matches its SHA-256: 0, or a
  * negative errno with the message in d. */
 int  engine_check_package(const struct plan *p, struct vars *vs, struct diag *d);

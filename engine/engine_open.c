@@ -14,6 +14,21 @@
 #include "engine/engine_int.h"
 #include "lib/i18n.h"
 
+/* A hot swap's downtime: the sum of every hop's measured one, or -1 when
+ * none was journaled. */
+static int64_t
+hot_down_ms(const struct engine *e)
+{
+        int64_t sum = -1;
+        unsigned n = e->st.n_hops > 1 ? e->st.n_hops : 1;
+        const char *v;
+
+        for (unsigned hop = 1; hop <= n; hop++)
+                if ((v = engine_hop_fact(e, hop, FACT_HOT_DOWN_MS)) != NULL)
+                        sum = (sum < 0 ? 0 : sum) + strtoll(v, NULL, 10);
+        return sum;
+}
+
 void
 engine_report(struct engine *e, struct run_report *rep, enum run_outcome o, const char *msg)
 {
@@ -42,8 +57,8 @@ engine_report(struct engine *e, struct run_report *rep, enum run_outcome o, cons
         rep->hops = e->st.n_hops;
         rep->downtime_ms = a && b ? strtoll(b, NULL, 10) - strtoll(a, NULL, 10) : -1;
         /* A hot swap never stops: its downtime is the reload's, measured. */
-        if (a == NULL && engine_fact(e, FACT_HOT_DOWN_MS) != NULL)
-                rep->downtime_ms = strtoll(engine_fact(e, FACT_HOT_DOWN_MS), NULL, 10);
+        if (a == NULL && hot_down_ms(e) >= 0)
+                rep->downtime_ms = hot_down_ms(e);
         /* A cold backup's second part is backup time, though stop made it. */
         if (engine_fact(e, FACT_DELTA_MS) != NULL && rep->step_ms[STEP_BACKUP] >= 0) {
                 int64_t x = strtoll(engine_fact(e, FACT_DELTA_MS), NULL, 10);

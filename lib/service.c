@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,18 @@ static char *
 cmd_display(char *const *argv, const char *shell)
 {
         return shell != NULL ? xstrdup(shell) : exec_argv_display(argv);
+}
+
+/* Add to the end of d's message. */
+static void __attribute__((format(printf, 2, 3)))
+msg_append(struct diag *d, const char *fmt, ...)
+{
+        size_t len = strlen(d->msg);
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(d->msg + len, sizeof d->msg - len, fmt, ap);
+        va_end(ap);
 }
 
 /* The last few lines of what a failed command said, on one line. */
@@ -381,7 +394,6 @@ wait_for(struct svc_call *c, bool stopping, pid_t pid, const char *failure,
          struct diag *d)
 {
         char why[PATH_MAX + 64], tbuf[32];
-        size_t len;
         int64_t now;
         long poll = SVC_POLL_FIRST_MS;
         int rc;
@@ -412,10 +424,9 @@ wait_for(struct svc_call *c, bool stopping, pid_t pid, const char *failure,
                 diag_set(d, _("service \"%s\" did not start within %s: %s"), c->what, tbuf,
                          why);
         if (failure != NULL && failure[0] != '\0') {
-                len = strlen(d->msg);
                 /* TRANSLATORS: follows "... pid 123 still runs"; %s says how
                  * the stop command failed. */
-                snprintf(d->msg + len, sizeof d->msg - len, _(" (after %s)"), failure);
+                msg_append(d, _(" (after %s)"), failure);
         }
         return -ETIMEDOUT;
 }
@@ -499,7 +510,6 @@ start_watched(struct svc_call *c, char *const *argv, const char *shell, const ch
               struct diag *d)
 {
         struct exec_result res = { .status = -1 };
-        size_t len;
         int rc;
 
         rc = service_spawn_watch(c->s, c->r, argv, shell, c->deadline, &c->interrupt,
@@ -512,11 +522,9 @@ start_watched(struct svc_call *c, char *const *argv, const char *shell, const ch
                 diag_prefix(d, "%s", prefix);
         } else {
                 rc = cmd_failed(d, prefix, c, argv, shell, &res);
-                len = strlen(d->msg);
                 if (c->s->start_log != NULL)
                         /* TRANSLATORS: follows why a start command failed; %s is a file. */
-                        snprintf(d->msg + len, sizeof d->msg - len, _(" (its output is in %s)"),
-                                 c->s->start_log);
+                        msg_append(d, _(" (its output is in %s)"), c->s->start_log);
         }
         exec_result_release(&res);
         return rc;
@@ -550,7 +558,7 @@ service_start(const struct service *s, const struct runner *r, struct diag *d)
         if (s->manager == SVC_PIDFILE && service_pidfile_live(s->pidfile, NULL, d) == 1)
                 return 0;               /* already running */
         if ((start_argv != NULL || start_shell != NULL) && !is_manager(s->manager) &&
-            (s->pidfile != NULL || s->port > 0))
+            (s->pidfile != NULL || s->port > 0 || s->ready != NULL))
                 return start_watched(&c, start_argv, start_shell, prefix, d);
         if (start_argv != NULL || start_shell != NULL) {
                 rc = run_cmd(&c, start_argv, start_shell, s->start_env, &res, d);
@@ -560,6 +568,13 @@ service_start(const struct service *s, const struct runner *r, struct diag *d)
                 }
                 if (res.status != 0 || res.timed_out || res.interrupted) {
                         rc = cmd_failed(d, prefix, &c, start_argv, start_shell, &res);
+                        if (res.timed_out && !is_manager(s->manager))
+                                /* TRANSLATORS: follows "... did not finish within 60s";
+                                 * plan keys, not to be translated. */
+                                msg_append(d, "%s", _("; if it stays in the foreground, give "
+                                                      "the plan's service: pidfile: or port:, "
+                                                      "or a verify: ready: check, so that "
+                                                      "upshift can tell when it is up"));
                         exec_result_release(&res);
                         return rc;
                 }
@@ -567,33 +582,4 @@ service_start(const struct service *s, const struct runner *r, struct diag *d)
         }
 
         return wait_for(&c, false, 0, NULL, d);
-}
-
-static void
-strv_free_null(char **v)
-{
-        if (v == NULL)
-                return;
-        for (char **p = v; *p != NULL; p++)
-                free(*p);
-        free(v);
-}
-
-void
-service_release(struct service *s)
-{
-        if (s == NULL)
-                return;
-        free(s->name);
-        free(s->pidfile);
-        strv_free_null(s->start_argv);
-        free(s->start_shell);
-        strv_free_null(s->stop_argv);
-        free(s->stop_shell);
-        strv_free_null(s->start_env);
-        strv_free_null(s->stop_env);
-        free(s->start_log);
-        s->start_log = NULL;
-        s->name = s->pidfile = s->start_shell = s->stop_shell = NULL;
-        s->start_argv = s->stop_argv = s->start_env = s->stop_env = NULL;
 }

@@ -31,6 +31,10 @@ struct service {
         char  **start_env;              /* NAME=value added to the start command's, or NULL */
         char  **stop_env;
         char   *start_log;              /* a start command run detached writes here, or NULL */
+        /* The plan's own readiness check, or NULL: 1 ready, 0 not yet. A
+         * start command still running when it says ready is the service. */
+        int    (*ready)(void *ud);
+        void    *ready_ud;
         int     port;                   /* 0: none */
         long    timeout_ms;
 };
@@ -54,10 +58,14 @@ int  service_status(const struct service *s, const struct runner *r, pid_t *ret_
 int  service_stop(const struct service *s, const struct runner *r, struct diag *d);
 /* Start; for pidfile, wait until the pid file names a live process.
  * Without a manager, a start command is run detached (its own session,
- * output to start_log) when a pid file or port tells when the service is
- * up: one that exits 0 daemonized; one still running once the service is
- * up stays in the foreground and is left running as the service: returns
- * 1. Else 0, or <0 with a message. */
+ * output to start_log) when a pid file, port or ready check tells when the
+ * service is up: one that exits 0 daemonized; one still running once the
+ * service is up (the pid file names it; or, the pid file naming no live
+ * process, ready says so; or, without a pid file, the port answers or
+ * ready says so) stays in the foreground and is left running as the
+ * service: returns 1. When the pid file does not name it, its pid is
+ * written there (as start-stop-daemon --make-pidfile does), so that status
+ * and stop find it. Else 0, or <0 with a message. */
 int  service_start(const struct service *s, const struct runner *r, struct diag *d);
 void service_release(struct service *s);
 

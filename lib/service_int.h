@@ -21,10 +21,12 @@ int  service_pidfile_live(const char *path, pid_t *ret_pid, struct diag *d);
 /* Start the service's start command (argv, or shell) detached, through
  * the runner (exec_opts.detach_log: its own session, its output appended
  * to s->start_log) and watch it until it exits, or the service is up (s's
- * pid file names it, or without a pid file s's port answers) while it
- * still runs, or deadline (now_ms()) passes, or the runner's interrupt
- * flag (handed back in *ret_interrupt) is set. 0: it exited, its status
- * (128+N: killed by signal N) in *ret_status and the end of what it wrote
+ * pid file names it; or, the pid file naming no live process, s->ready
+ * says so, or without a pid file s's port answers: then its pid is
+ * written to the pid file) while it still runs, or deadline (now_ms())
+ * passes, or the runner's interrupt flag (handed back in *ret_interrupt)
+ * is set. 0: it exited, its status (128+N: killed by signal N) in
+ * *ret_status and the end of what it wrote
  * to the log in *ret_output (new string, or NULL; also on -ETIMEDOUT and
  * -EINTR); 1: it still runs and the service is up (also at the deadline
  * when the pid file names another live process): it is the service, in

@@ -1,5 +1,6 @@
 /* service_proc.c: is a process alive, what a pidfile names, does a port
- * answer (service_int.h, service.h). */
+ * answer, a start command watched; service_release (service_int.h,
+ * service.h). */
 #include <config.h>
 
 #include <arpa/inet.h>
@@ -29,6 +30,11 @@
  * long each time up to SVC_WATCH_MS. */
 #define SVC_WATCH_FIRST_MS      10
 #define SVC_WATCH_MS            100
+/* The plan's ready check, while a start command is watched: first at once,
+ * then after SVC_READY_FIRST_MS, twice as long each time up to SVC_READY_MS
+ * (it runs a command or asks over HTTP: fewer tries than a pid file read). */
+#define SVC_READY_FIRST_MS      50
+#define SVC_READY_MS            500
 #define SVC_LOG_TAIL            4096    /* a failed start command's output shown */
 
 bool
@@ -146,6 +152,63 @@ log_since(const char *path, off_t from)
         return buf;
 }
 
+/* Write pid to the pid file, for a foreground command that does not: as
+ * start-stop-daemon --make-pidfile does. Best effort: status and stop then
+ * find it, and a server that writes the file itself later writes the same. */
+static void
+pidfile_make(const char *path, pid_t pid)
+{
+        struct diag ignore = {0};
+        char buf[32];
+        int n = snprintf(buf, sizeof buf, "%d\n", (int)pid);
+
+        write_file_atomic(path, buf, (size_t)n, 0644, &ignore);
+}
+
+/* Tries of the plan's ready check while a start command is watched. */
+struct watch {
+        int64_t next_ready;
+        long    gap;
+};
+
+/* Is the watched command (pid) up as the service? 1: the pid file names
+ * it; or, the pid file naming no live process (or without one), the ready
+ * check says so, or without a pid file the port answers (its pid is then
+ * written to the pid file). 2: the pid file names another live process (it
+ * daemonized). 0: not yet, or the pid file cannot be read. With a pid file
+ * the port does not tell: a daemon listens before it writes its pid file
+ * while its launcher (pg_ctl start -w) still runs. */
+static int
+watch_up(const struct service *s, pid_t pid, struct watch *w)
+{
+        struct diag ignore = {0};
+        siginfo_t si = {0};
+        pid_t fpid = 0;
+        bool up;
+        int named = s->pidfile != NULL ? service_pidfile_live(s->pidfile, &fpid, &ignore) : 0;
+
+        if (named == 1)
+                return fpid == pid ? 1 : 2;
+        if (named < 0)
+                return 0;
+        up = s->pidfile == NULL && s->port > 0 && port_open(s->port);
+        if (!up && s->ready != NULL && now_ms() >= w->next_ready) {
+                up = s->ready(s->ready_ud) == 1;
+                w->next_ready = now_ms() + w->gap;
+                w->gap = w->gap * 2 > SVC_READY_MS ? SVC_READY_MS : w->gap * 2;
+        }
+        if (!up || waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+            si.si_pid != 0)
+                return 0;               /* not up, or exited meanwhile: its status tells */
+        if (s->pidfile == NULL)
+                return 1;
+        named = service_pidfile_live(s->pidfile, &fpid, &ignore);      /* written meanwhile? */
+        if (named != 0)
+                return named < 0 ? 0 : fpid == pid ? 1 : 2;
+        pidfile_make(s->pidfile, pid);
+        return 1;
+}
+
 int
 service_spawn_watch(const struct service *s, const struct runner *r, char *const *argv,
                     const char *shell, int64_t deadline,
@@ -158,13 +221,12 @@ service_spawn_watch(const struct service *s, const struct runner *r, char *const
                 .log_fd = -1, .detach_log = log,
         };
         struct exec_result res;
-        struct diag ignore = {0};
+        struct watch w = { .next_ready = 0, .gap = SVC_READY_FIRST_MS };
         long poll = SVC_WATCH_FIRST_MS;
         struct stat sb;
         off_t from = stat(log, &sb) == 0 ? sb.st_size : 0;
-        pid_t fpid;
-        bool ready, stop;
-        int rc, st;
+        bool stop;
+        int rc, st, up;
 
         rc = r->run(r->ud, &o, &res, d);
         if (rc < 0)
@@ -179,14 +241,12 @@ service_spawn_watch(const struct service *s, const struct runner *r, char *const
                 }
                 /* Up while it runs: it is the service, unless the pid file
                  * names another process (it daemonized and is exiting). */
-                fpid = 0;
-                ready = s->pidfile != NULL ? service_pidfile_live(s->pidfile, &fpid, &ignore) == 1 :
-                        port_open(s->port);
-                if (ready && (s->pidfile == NULL || fpid == res.pid))
+                up = watch_up(s, res.pid, &w);
+                if (up == 1)
                         return 1;
                 stop = o.interrupt != NULL && *o.interrupt;
                 if (now_ms() >= deadline || stop) {
-                        if (ready && !stop)
+                        if (up == 2 && !stop)
                                 return 1;
                         break;
                 }
@@ -224,4 +284,33 @@ port_open(int port)
         }
         close(fd);
         return open_;
+}
+
+static void
+strv_free_null(char **v)
+{
+        if (v == NULL)
+                return;
+        for (char **p = v; *p != NULL; p++)
+                free(*p);
+        free(v);
+}
+
+void
+service_release(struct service *s)
+{
+        if (s == NULL)
+                return;
+        free(s->name);
+        free(s->pidfile);
+        strv_free_null(s->start_argv);
+        free(s->start_shell);
+        strv_free_null(s->stop_argv);
+        free(s->stop_shell);
+        strv_free_null(s->start_env);
+        strv_free_null(s->stop_env);
+        free(s->start_log);
+        s->start_log = NULL;
+        s->name = s->pidfile = s->start_shell = s->stop_shell = NULL;
+        s->start_argv = s->stop_argv = s->start_env = s->stop_env = NULL;
 }

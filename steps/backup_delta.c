@@ -274,30 +274,38 @@ out:
         return r;
 }
 
-bool
-backup_cold_done(struct step_ctx *ctx)
+/* Is the cold backup in two parts (by the journal): the backup step's
+ * archive, taken while the service ran, and the delta that completes it?
+ * Else it is one archive, made once the service has stopped (a journal
+ * from before live backups). */
+static bool
+cold_is_delta(struct step_ctx *ctx)
 {
         const char *live = step_fact(ctx, FACT_BACKUP_LIVE);
 
+        return live != NULL && strcmp(live, "yes") == 0;
+}
+
+bool
+backup_cold_done(struct step_ctx *ctx)
+{
         if (ctx->plan->backup.paths.n == 0 && step_fact(ctx, FACT_BACKUP_PENDING) == NULL)
                 return true;            /* nothing to archive */
-        if (live != NULL && strcmp(live, "yes") == 0)
-                return step_fact(ctx, FACT_DELTA_VERIFIED) != NULL;
-        return step_fact(ctx, FACT_BACKUP_VERIFIED) != NULL;
+        return step_fact(ctx, cold_is_delta(ctx) ? FACT_DELTA_VERIFIED
+                                                 : FACT_BACKUP_VERIFIED) != NULL;
 }
 
 int
 backup_delta_make(struct step_ctx *ctx)
 {
         const char *base = step_fact(ctx, FACT_BACKUP_PATH);
-        const char *live = step_fact(ctx, FACT_BACKUP_LIVE);
         struct kvlist stamps = {0};
         char *spath;
         int r;
 
         /* Verified in backup, and verified again before any restore: not
          * read here, inside the downtime. */
-        if (base == NULL || live == NULL || strcmp(live, "yes") != 0 ||
+        if (!cold_is_delta(ctx) || base == NULL ||
             step_fact(ctx, FACT_BACKUP_VERIFIED) == NULL || access(base, R_OK) != 0)
                 return backup_archive_make(ctx, false);   /* a cold backup from a journal before */
         if (delta_done(ctx)) {

@@ -58,7 +58,7 @@
 #define FACT_DISCONNECT_CLIENTS "disconnect.clients"    /* clients seen before draining */
 #define FACT_CMD_UNDO_PREFIX    "cmd_undo."     /* + N: "STEP HOP LINE:COL", the undo: of a
                                                    command that has run (+ N.done: undone) */
-#define FACT_HOT_DOWN_MS        "swap.hot.down_ms"      /* a hot swap's measured downtime */
+#define FACT_HOT_DOWN_MS        "swap.hot.down_ms"      /* a hot swap's measured downtime (per hop: "hopN." before it) */
 #define FACT_STOP_AT            "stop.at"               /* wall-clock ms: downtime began */
 #define FACT_SWAP_BEGUN         "swap.begun"            /* the first swap of the upgrade began */
 #define FACT_VERIFY_READY_AT    "verify.ready_at"       /* wall-clock ms: downtime ended */

@@ -83,7 +83,7 @@ static int
 hot_report(struct step_ctx *ctx, enum serving_side side, const struct hot_poll *hp)
 {
         int64_t down = hp->failed ? hp->last - hp->first + HOT_POLL_MS : 0;
-        char d[32], ms[32];
+        char d[32], ms[32], key[64];
 
         if (!hp->switched)
                 step_say(ctx, OUT_WARN, side == SERVING_NEW
@@ -103,7 +103,9 @@ hot_report(struct step_ctx *ctx, enum serving_side side, const struct hot_poll *
         if (side != SERVING_NEW)
                 return STEP_OK;
         snprintf(ms, sizeof ms, "%lld", (long long)down);
-        return step_fact_set(ctx, FACT_HOT_DOWN_MS, ms, ctx->diag) < 0 ? STEP_FAILED : STEP_OK;
+        /* Each hop's own: the report sums them (engine_report). */
+        step_hop_key(ctx, key, sizeof key, "%s", FACT_HOT_DOWN_MS);
+        return step_fact_set(ctx, key, ms, ctx->diag) < 0 ? STEP_FAILED : STEP_OK;
 }
 
 int

@@ -19,7 +19,7 @@ const char *hot_skip(struct step_ctx *ctx);
 /* After the files are in place (side SERVING_NEW: the swap; SERVING_OLD:
  * its undo): run reload: and poll readiness until the serving process runs
  * that side's file and a little longer, counting failed polls. Journals the
- * downtime measured (FACT_HOT_DOWN_MS) after the swap. STEP_OK at once when
+ * downtime measured (FACT_HOT_DOWN_MS, the hop's) after the swap. STEP_OK at once when
  * the swap is not hot or the reload was done; STEP_FAILED with ctx->diag. */
 int  hot_reload(struct step_ctx *ctx, enum serving_side side);
 
@@ -29,5 +29,10 @@ void hot_describe(struct step_describe *s);
 /* verify.c: one readiness try of verify: ready: (STEP_OK when the plan has
  * none); STEP_FAILED with why in ctx->diag. */
 int  verify_ready_once(struct step_ctx *ctx);
+/* verify.c: service_start(s), with the plan's ready check (when it has
+ * one) as what tells that a start command still running is up; says so
+ * when it is left running as the service. service_start's return. */
+struct service;
+int  verify_service_start(struct step_ctx *ctx, struct service *s);
 
 #endif

@@ -109,7 +109,7 @@ stop_undo(struct step_ctx *ctx)
 
         if (step_service(ctx, &s, ctx->diag) < 0)
                 return STEP_FAILED;
-        r = service_start(&s, step_runner(ctx), ctx->diag);
+        r = verify_service_start(ctx, &s);
         service_release(&s);
         return r < 0 ? STEP_FAILED : STEP_OK;
 }

@@ -128,6 +128,40 @@ verify_ready_once(struct step_ctx *ctx)
         return r;
 }
 
+/* struct service's ready: one try of the plan's ready check, its failure
+ * kept out of ctx->diag. */
+static int
+verify_ready_probe(void *ud)
+{
+        struct step_ctx *ctx = ud;
+        struct diag *keep = ctx->diag, quiet = {0};
+        int r;
+
+        ctx->diag = &quiet;
+        r = verify_ready_once(ctx);
+        ctx->diag = keep;
+        return r == STEP_OK;
+}
+
+int
+verify_service_start(struct step_ctx *ctx, struct service *s)
+{
+        const struct ready_spec *rs = &ctx->plan->verify.ready;
+        int r;
+
+        if (rs->cmd != NULL || rs->http != NULL) {
+                s->ready = verify_ready_probe;
+                s->ready_ud = ctx;
+        }
+        r = service_start(s, step_runner(ctx), ctx->diag);
+        if (r == 1)
+                /* TRANSLATORS: %s is a log file. */
+                step_say(ctx, OUT_INFO, _("the start command stays in the foreground: "
+                                          "it is left running as the service, detached, "
+                                          "its output in %s"), s->start_log);
+        return r;
+}
+
 /* Without a plan's interval:, readiness is tried again after READY_FIRST_MS,
  * then after twice as long each time, up to READY_MAX_MS: a service that
  * starts fast is seen ready as soon as it is, a slow one costs few tries. */
@@ -292,16 +326,11 @@ verify_run(struct step_ctx *ctx)
         if (s.manager != SVC_NONE && !p->swap.hot) {
                 step_say(ctx, OUT_INFO, _("starting the service (%s)"),
                            service_manager_name(s.manager));
-                r = service_start(&s, step_runner(ctx), ctx->diag);
+                r = verify_service_start(ctx, &s);
                 if (r < 0) {
                         service_release(&s);
                         return STEP_FAILED;
                 }
-                if (r == 1)
-                        /* TRANSLATORS: %s is a log file. */
-                        step_say(ctx, OUT_INFO, _("the start command stays in the foreground: "
-                                                  "it is left running as the service, detached, "
-                                                  "its output in %s"), s.start_log);
         }
         service_release(&s);
         if (wait_ready(ctx) < 0)
@@ -339,7 +368,8 @@ verify_run(struct step_ctx *ctx)
                         return STEP_FAILED;
         if (serving_check(ctx, SERVING_NEW) != STEP_OK)
                 return STEP_FAILED;
-        return last ? STEP_OK : stop_for_next_hop(ctx);
+        /* A hot swap's next hop reloads the service: it keeps running. */
+        return last || p->swap.hot ? STEP_OK : stop_for_next_hop(ctx);
 }
 
 /* Undo: stop the new version if verify started it; stop's undo starts the old. */

@@ -4,6 +4,9 @@
 # runs: upshift leaves it running, detached, as the service, instead of
 # waiting for it to exit and killing it. The run finishes with the new
 # server up, and a rollback with the same plan finishes too.
+# Then the same without a pid file written by the server nor a port: the
+# plan's own ready check (redis-cli PING) tells when it is up, and upshift
+# writes the pid file for it, as start-stop-daemon --make-pidfile does.
 . "$UPSHIFT_SRCDIR/tests/lib/common.sh"
 . "$UPSHIFT_SRCDIR/tests/lib/redis.sh"
 
@@ -36,6 +39,27 @@ check_match "upshift says the start command stays in the foreground" "$T_OUT" \
 	'stays in the foreground'
 
 upshift_expect "the rollback exits 4 (rolled back)" 4 rollback
+check "the server answers after the rollback" redis_ours_answers
+check_eq "the running server is the old binary" "$(redis_running_binary_sha 2>/dev/null)" "$old_sha"
+
+# The ready check alone: the server writes no pid file, the plan names no port.
+redis_plan_variant \
+	'start: ["${bin_dir}/redis-server", "${config}"]' \
+	'start: ["${bin_dir}/redis-server", "${config}", --daemonize, "no", --pidfile, ""]' \
+	'  port: "${port}"
+  timeout: 60s' '  timeout: 30s' || { echo "cannot write the plan variant"; exit 1; }
+state=$T_DIR/state-ready
+upshift_expect "with the ready check only, the run exits 0" 0 run
+check "the server answers after upshift exited" redis_ours_answers
+check_eq "the running server is the new binary" "$(redis_running_binary_sha 2>/dev/null)" "$new_sha"
+check_eq "the data is the same" "$(redis_digest 2>/dev/null)" "$digest"
+check_match "upshift says the start command stays in the foreground" "$T_OUT" \
+	'stays in the foreground'
+check_match "the pid file upshift wrote names the server" \
+	"$(readlink "/proc/$(redis_pid)/exe" 2>/dev/null)" 'redis-check-rdb'
+upshift_expect "with the ready check only, the rollback exits 4 (rolled back)" 4 rollback
+check_match "the rollback leaves the old server in the foreground too" "$T_OUT" \
+	'stays in the foreground'
 check "the server answers after the rollback" redis_ours_answers
 check_eq "the running server is the old binary" "$(redis_running_binary_sha 2>/dev/null)" "$old_sha"
 redis_stop

@@ -17,25 +17,13 @@ root=$T_DIR/root
 state=$T_DIR/state
 answers=$T_DIR/answers.yaml
 
-for v in 0.30.0 0.80.2 1.0.0; do
-	toy_release "$v" "$T_DIR/toy-$v.tar.gz" || { echo "cannot build release $v"; exit 1; }
-done
+toy_hop_releases || { echo "cannot build the releases"; exit 1; }
 old_tree=$(toy_release_tree 0.25.0)
 new_tree=$(toy_release_tree 1.0.0)
 
 # write_answers FILE [EXTRA LINES]: the package of each hop, as a map.
 write_answers() {
-	local f=$1
-	shift
-	{
-		echo "root: $root"
-		echo "backup_dir: $T_DIR/backups"
-		echo "package:"
-		for v in 0.30.0 0.80.2 1.0.0; do
-			echo "  $v: $T_DIR/toy-$v.tar.gz"
-		done
-		printf '%s\n' "$@"
-	} > "$f"
+	toy_hop_answers "$1" "$root" "${@:2}"
 }
 write_answers "$answers"
 run=(run "$plan" --answers "$answers" --yes --state-dir "$state")

@@ -181,6 +181,32 @@ toy_answers() {
 	printf 'root: %s\npackage: %s\nbackup_dir: %s\n' "$2" "$3" "$T_DIR/backups" > "$1"
 }
 
+# toy_hop_releases: the releases of tests/data/plans/toy-hops.yaml's hops,
+# as $T_DIR/toy-VERSION.tar.gz.
+TOY_HOPS="0.30.0 0.80.2 1.0.0"
+toy_hop_releases() {
+	local v
+	for v in $TOY_HOPS; do
+		toy_release "$v" "$T_DIR/toy-$v.tar.gz" || return 1
+	done
+}
+
+# toy_hop_answers FILE ROOT [EXTRA LINES]: answers for toy-hops.yaml: the
+# package of each hop, as a map, then the extra lines.
+toy_hop_answers() {
+	local f=$1 root=$2 v
+	shift 2
+	{
+		echo "root: $root"
+		echo "backup_dir: $T_DIR/backups"
+		echo "package:"
+		for v in $TOY_HOPS; do
+			echo "  $v: $T_DIR/toy-$v.tar.gz"
+		done
+		printf '%s\n' "$@"
+	} > "$f"
+}
+
 # The server upshift started, for cleanup (never pid 0: kill 0 is the group).
 toy_track() {
 	local pid

@@ -220,6 +220,26 @@ test_start_times_out_without_pidfile(void **state)
         free(want);
 }
 
+/* Nothing to watch (no manager, pid file, port nor ready check): a start
+ * command still running at the timeout fails the start, and the message
+ * says what the plan must give for a foreground command to work. */
+static void
+test_start_nothing_to_watch_says_what_to_give(void **state)
+{
+        struct fix *f = *state;
+        char *argv[] = { "sleep", "60", NULL };
+        struct service s = {
+                .manager = SVC_NONE, .name = "fg", .start_argv = argv, .timeout_ms = 300,
+        };
+        struct runner r = { .run = test_runner_run, .ud = f };
+        struct diag d = {0};
+
+        assert_int_equal(service_start(&s, &r, &d), -ETIMEDOUT);
+        assert_non_null(strstr(d.msg, "\"sleep 60\" did not finish within 0.3s"));
+        assert_non_null(strstr(d.msg, "stays in the foreground"));
+        assert_non_null(strstr(d.msg, "verify: ready:"));
+}
+
 static void
 test_stop_times_out_without_sigkill(void **state)
 {
@@ -343,6 +363,44 @@ test_port_wait(void **state)
         assert_false(port_open(port));
         assert_true(t_pid_gone(pid));
         free(start);
+}
+
+/* A launcher (pg_ctl start -w) still running while its daemon listens but
+ * has not yet written its pid file: the port does not make the launcher
+ * the service, nor is its pid written there. It exits 0 once the daemon
+ * (here: this test process, listening) wrote its pid: daemonized. */
+static void
+test_port_open_before_pidfile_is_not_foreground(void **state)
+{
+        struct fix *f = *state;
+        struct sockaddr_in sa = { .sin_family = AF_INET };
+        socklen_t len = sizeof sa;
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        char *script, *buf = NULL;
+        struct diag d = {0};
+
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+        assert_int_equal(listen(fd, 8), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+        script = xasprintf("sleep 0.3; echo %d > '%s'", (int)getpid(), f->pidfile);
+        {
+                char *argv[] = { "sh", "-c", script, NULL };
+                struct service s = {
+                        .manager = SVC_PIDFILE, .name = "launcher", .pidfile = f->pidfile,
+                        .start_argv = argv, .port = ntohs(sa.sin_port), .timeout_ms = 30000,
+                };
+                struct runner r = { .run = test_runner_run, .ud = f };
+
+                assert_true(port_open(s.port));
+                assert_int_equal(service_start(&s, &r, &d), 0);
+        }
+        assert_int_equal(read_file(f->pidfile, &buf, NULL, &d), 0);
+        assert_int_equal(atoi(buf), (int)getpid());
+        close(fd);
+        free(buf);
+        free(script);
 }
 
 /* A stand-in for systemctl or service, on PATH, that logs its arguments. */
@@ -471,6 +529,27 @@ test_interrupt_while_waiting(void **state)
         assert_string_equal(d.msg, "cannot start service \"never\": \"sleep 60\" was interrupted");
 }
 
+/* s starts as a foreground command left running as the service (1), in a
+ * session of its own, named by the pid file; status and stop find it. */
+static void
+assert_foreground_service(struct fix *f, const struct service *s)
+{
+        struct runner r = { .run = test_runner_run, .ud = f };
+        struct diag d = {0};
+        pid_t pid;
+        int i;
+
+        assert_int_equal(service_start(s, &r, &d), 1);
+        pid = read_pid(f);
+        assert_false(t_pid_gone(pid));
+        assert_int_equal(getsid(pid), pid);
+        assert_int_equal(service_status(s, &r, NULL, &d), 1);
+        assert_int_equal(service_stop(s, &r, &d), 0);
+        for (i = 0; i < 5 && !t_pid_gone(pid); i++)
+                t_sleep_ms(20);
+        assert_true(t_pid_gone(pid));
+}
+
 /* A start command that stays in the foreground and writes its own pid:
  * once the pid file names it, it is the service, left running in a
  * session of its own (1), not waited for until the timeout. */
@@ -484,21 +563,37 @@ test_foreground_start(void **state)
                 .manager = SVC_PIDFILE, .name = "fg", .pidfile = f->pidfile,
                 .start_argv = argv, .timeout_ms = 30000,
         };
-        struct runner r = { .run = test_runner_run, .ud = f };
-        struct diag d = {0};
-        pid_t pid;
-        int i;
 
-        assert_int_equal(service_start(&s, &r, &d), 1);
-        pid = read_pid(f);
-        assert_false(t_pid_gone(pid));
-        assert_int_equal(getsid(pid), pid);
-        assert_int_equal(service_status(&s, &r, NULL, &d), 1);
-        assert_int_equal(service_stop(&s, &r, &d), 0);
-        for (i = 0; i < 5 && !t_pid_gone(pid); i++)
-                t_sleep_ms(20);
-        assert_true(t_pid_gone(pid));
+        assert_foreground_service(f, &s);
         free(script);
+}
+
+/* The plan's ready check: 1 once the start command left its mark. */
+static int
+mark_ready(void *ud)
+{
+        return access(ud, F_OK) == 0;
+}
+
+/* A foreground start command that writes no pid file, with no port: the
+ * plan's ready check tells that it is up while it runs. It is the service,
+ * and its pid is written to the pid file, so status and stop find it. */
+static void
+test_foreground_start_ready_check(void **state)
+{
+        struct fix *f = *state;
+        char *mark = xasprintf("%s/mark", f->dir);
+        char *script = xasprintf("touch '%s'; exec sleep 60", mark);
+        char *argv[] = { "sh", "-c", script, NULL };
+        struct service s = {
+                .manager = SVC_PIDFILE, .name = "fg", .pidfile = f->pidfile,
+                .start_argv = argv, .timeout_ms = 30000,
+                .ready = mark_ready, .ready_ud = mark,
+        };
+
+        assert_foreground_service(f, &s);
+        free(script);
+        free(mark);
 }
 
 static void
@@ -522,8 +617,14 @@ main(int argc, char **argv)
                 cmocka_unit_test_setup_teardown(test_pidfile_start_status_stop, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_start_command_fails, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_foreground_start, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_port_open_before_pidfile_is_not_foreground,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_foreground_start_ready_check, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_start_times_out_without_pidfile, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_start_nothing_to_watch_says_what_to_give,
+                                                setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stop_times_out_without_sigkill, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_failing_stop_command_but_process_exits,
