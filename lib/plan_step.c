@@ -13,7 +13,8 @@
 
 /* A check's own keys, beside those of its command (pcmd_keys()). */
 static const char *const check_own_keys[] = {
-        "same", "fail", "warn", "when", "at_least", "at_most", "differs", "within", NULL,
+        "same", "fail", "warn", "when", "at_least", "at_most", "differs", "within",
+        "changes_data", NULL,
 };
 
 /* ready:'s own keys, beside those of its command. */
@@ -40,6 +41,29 @@ static const char *const service_keys[] = {
         "systemd", "sysv", "openrc", "manager", "name", "pidfile", "start", "stop",
         "port", "timeout", NULL,
 };
+
+/* changes_data: of a check with a command. A check is never confirmed as a
+ * data change nor a point of no return, and runs again on resume: false
+ * says so (a configuration test, as in a migration); true is refused. */
+static int
+pcheck_changes_data(struct pctx *c, const struct ynode *n)
+{
+        struct ynode *v = popt(n, "changes_data");
+        bool changes = false;
+        int r;
+
+        if (v == NULL)
+                return 0;
+        if (!popt(n, "run") && !popt(n, "shell"))
+                return perr(c, v, _("changes_data: needs run: or shell: in the same check"));
+        if ((r = pbool(c, v, &changes)) < 0)
+                return r;
+        if (changes)
+                return perr(c, v, _("a check's command cannot change data (checks are not "
+                                    "confirmed, journaled or undone): make it a migration, "
+                                    "with online: true if it needs the service running"));
+        return 0;
+}
 
 int
 pcheck(struct pctx *c, const struct ynode *n, struct check *ck)
@@ -74,6 +98,8 @@ pcheck(struct pctx *c, const struct ynode *n, struct check *ck)
                 pname_add(&c->facts_used, v->str, v);
         }
         if ((r = pcheck_compare(c, n, ck)) < 0)
+                return r;
+        if ((r = pcheck_changes_data(c, n)) < 0)
                 return r;
         if ((v = popt(n, "fail")) && (r = pstr(c, v, &ck->fail)) < 0)
                 return r;

@@ -212,6 +212,25 @@ test_changes_data(void **state)
         plan_free(p);
 }
 
+/* changes_data: false on a check with a command (a configuration test):
+ * accepted in detect and verify; what every check is. */
+static void
+test_check_changes_data(void **state)
+{
+        struct plan *p = load_ok(*state,
+                                 "  checks:\n"
+                                 "    - {run: [nginx, -t], changes_data: false}\n"
+                                 "verify:\n"
+                                 "  checks:\n"
+                                 "    - {shell: 'app check', changes_data: false, warn: w}\n");
+
+        assert_int_equal(p->detect.n_checks, 1);
+        assert_non_null(p->detect.checks[0].cmd);
+        assert_int_equal(p->verify.n_checks, 1);
+        assert_string_equal(p->verify.checks[0].warn, "w");
+        plan_free(p);
+}
+
 /* keys: joined with " " (keys is freed). */
 static char *
 keys_text(const char **keys)
@@ -357,6 +376,10 @@ test_bad_plans(void **state)
                   "is a target of package \"tool\" already (line 17)" },
                 { "hot-without-reload.yaml", "10:8", "hot: true needs reload:" },
                 { "reload-without-hot.yaml", "10:11", "reload: is for a hot swap" },
+                { "check-changes-data-true.yaml", "9:21",
+                  "a check's command cannot change data" },
+                { "check-changes-data-without-run.yaml", "12:21",
+                  "changes_data: needs run: or shell: in the same check" },
         };
 
         (void)state;
@@ -380,6 +403,8 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_changes_data, t_setup_dir, t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_disconnect, t_setup_dir, t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_cmd_keys, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_check_changes_data, t_setup_dir,
+                                                t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_swap_packages, t_setup_dir,
                                                 t_teardown_dir),
         };
