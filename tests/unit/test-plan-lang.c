@@ -380,6 +380,19 @@ test_bad_plans(void **state)
                   "a check's command cannot change data" },
                 { "check-changes-data-without-run.yaml", "12:21",
                   "changes_data: needs run: or shell: in the same check" },
+                { "at-least-not-a-fact.yaml", "14:18", "expected the name of a fact" },
+                { "within-not-a-percentage.yaml", "14:28", "expected a percentage such as 5%" },
+                { "reject-bad-regex.yaml", "11:35", "bad regular expression" },
+                { "shell-not-a-string.yaml", "11:14", "expected a string, not a list" },
+                { "ready-url-not-http.yaml", "16:11", "expected an http:// or https:// URL" },
+                { "ready-env-with-http.yaml", "17:10", "env: needs run: or shell: in the same" },
+                { "ready-http-and-run.yaml", "16:5", "ready: takes exactly one of" },
+                { "before-drain-not-commands.yaml", "11:17", "expected a list of commands" },
+                { "swap-packages-not-a-mapping.yaml", "11:13",
+                  "expected a mapping of package names" },
+                { "swap-package-not-a-mapping.yaml", "12:11",
+                  "expected a mapping with package:, sha256: and files:" },
+                { "swap-package-bad-sha256.yaml", "14:15", "expected 64 hexadecimal digits" },
         };
 
         (void)state;
