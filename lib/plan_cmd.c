@@ -11,10 +11,62 @@
 #include "lib/plan_int.h"
 #include "lib/vars.h"
 
-static const char *const cmd_keys[] = {
-        "run", "shell", "env", "cwd", "timeout", "match", "ignore", "reject", "stream", "lines",
-        "may_fail", "when", "foreach", "undo", NULL,
+/* Every key of a command mapping, and the other mappings that take it
+ * (pcmd_keys()): the one list the command keys of checks, facts and ready:
+ * are built from. The late ones come after the mapping's own keys: pkeys()
+ * suggests the first of equally close keys, and lists them in this order. */
+static const struct {
+        const char *name;
+        unsigned    in;                 /* PCMD_IN_* */
+        bool        late;
+} cmd_key_table[] = {
+        { "run",      PCMD_IN_CHECK | PCMD_IN_FACT | PCMD_IN_READY | PCMD_IN_RUN, false },
+        { "shell",    PCMD_IN_CHECK | PCMD_IN_FACT | PCMD_IN_READY | PCMD_IN_RUN, false },
+        { "env",      PCMD_IN_CHECK | PCMD_IN_FACT | PCMD_IN_READY, false },
+        { "cwd",      PCMD_IN_CHECK | PCMD_IN_FACT | PCMD_IN_READY, false },
+        { "timeout",  PCMD_IN_CHECK | PCMD_IN_FACT, false },
+        { "match",    PCMD_IN_CHECK | PCMD_IN_FACT | PCMD_IN_READY | PCMD_IN_HTTP, false },
+        { "ignore",   PCMD_IN_CHECK | PCMD_IN_FACT | PCMD_IN_READY, false },
+        { "lines",    PCMD_IN_CHECK | PCMD_IN_FACT, false },
+        { "may_fail", PCMD_IN_CHECK | PCMD_IN_FACT, false },
+        { "when",     PCMD_IN_FACT, false },
+        { "reject",   PCMD_IN_CHECK | PCMD_IN_FACT | PCMD_IN_READY | PCMD_IN_HTTP, true },
+        { "stream",   PCMD_IN_CHECK | PCMD_IN_FACT | PCMD_IN_READY | PCMD_IN_HTTP, true },
+        { "foreach",  0, true },
+        { "undo",     0, true },
 };
+
+const char **
+pcmd_keys(unsigned in, unsigned not_in, const char *const *own)
+{
+        size_t n = 0, n_own = 0;
+        const char **keys;
+
+        while (own && own[n_own])
+                n_own++;
+        keys = xcalloc(ARRAY_SIZE(cmd_key_table) + n_own + 1, sizeof *keys);
+        for (int late = 0; late < 2; late++) {
+                for (size_t i = 0; i < ARRAY_SIZE(cmd_key_table); i++)
+                        if (cmd_key_table[i].late == (late == 1) &&
+                            (cmd_key_table[i].in & in) == in &&
+                            (cmd_key_table[i].in & not_in) == 0)
+                                keys[n++] = cmd_key_table[i].name;
+                for (size_t i = 0; late == 0 && i < n_own; i++)
+                        keys[n++] = own[i];
+        }
+        return keys;
+}
+
+/* pkeys() with the keys of a command mapping. */
+static int
+pcmd_check_keys(struct pctx *c, const struct ynode *n)
+{
+        const char **keys = pcmd_keys(0, 0, NULL);
+        int r = pkeys(c, n, keys, _("a command"));
+
+        free(keys);
+        return r;
+}
 
 static const char *const cond_keys[] = {
         "version", "target", "facts", "answers", NULL,
@@ -293,7 +345,7 @@ pcmd(struct pctx *c, const struct ynode *n, struct cmd *cmd)
         if (n->kind != YNODE_MAP)
                 return perr(c, n, _("expected a command: a list such as [redis-cli, ping] "
                                     "or a mapping with run: or shell:"));
-        if ((r = pkeys(c, n, cmd_keys, _("a command"))) < 0)
+        if ((r = pcmd_check_keys(c, n)) < 0)
                 return r;
         if ((v = popt(n, "foreach")))
                 return perr(c, v, _("foreach: is only for a command in a list of commands "
@@ -334,7 +386,7 @@ pcmd_multi(struct pctx *c, const struct ynode *n, struct cmdlist *l)
         struct ynode *run = popt(n, "run");
         int r;
 
-        if ((r = pkeys(c, n, cmd_keys, _("a command"))) < 0)
+        if ((r = pcmd_check_keys(c, n)) < 0)
                 return r;
         if (run && run->kind == YNODE_SEQ && run->n > 0 &&
             run->items[0]->kind == YNODE_SEQ) {

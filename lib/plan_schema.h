@@ -112,6 +112,18 @@ bool pis_key(const char *s, bool plan_id);
  * run_index. */
 int  pcmd_fields(struct pctx *c, const struct ynode *n, struct cmd *cmd,
                  unsigned flags, int run_index);
+/* Where a command key is allowed besides a command mapping (pcmd_keys()). */
+enum {
+        PCMD_IN_CHECK = 1 << 0,         /* a check with run: or shell: */
+        PCMD_IN_FACT  = 1 << 1,         /* a fact of detect */
+        PCMD_IN_READY = 1 << 2,         /* ready: with run: or shell: */
+        PCMD_IN_HTTP  = 1 << 3,         /* ready: with http: too */
+        PCMD_IN_RUN   = 1 << 4,         /* run: and shell: themselves */
+};
+/* The command keys allowed in every place of in and in none of not_in
+ * (in 0: every command key), then own (NULL-terminated, or NULL): a new
+ * NULL-terminated array for pkeys(), to free(); the strings are static. */
+const char **pcmd_keys(unsigned in, unsigned not_in, const char *const *own);
 /* One COMMAND: an argv list or a command mapping. */
 int  pcmd(struct pctx *c, const struct ynode *n, struct cmd *cmd);
 /* Same, into a new struct cmd. */

@@ -11,34 +11,70 @@
 #include "lib/i18n.h"
 #include "lib/plan_int.h"
 
-static const char *const check_keys[] = {
-        "run", "shell", "env", "cwd", "timeout", "match", "ignore", "lines",
-        "may_fail", "same", "fail", "warn", "when", "reject", "stream", "at_least", "at_most",
-        "differs", "within", NULL,
+/* A check's own keys, beside those of its command (pcmd_keys()). */
+static const char *const check_own_keys[] = {
+        "same", "fail", "warn", "when", "at_least", "at_most", "differs", "within",
+        "changes_data", NULL,
 };
 
-static const char *const ready_keys[] = {
-        "run", "shell", "env", "cwd", "match", "ignore", "http", "timeout",
-        "interval", "ca_file", "cert_file", "key_file", "follow_redirects", "reject",
-        "stream", NULL,
+/* ready:'s own keys, beside those of its command. */
+static const char *const ready_own_keys[] = {
+        "http", "timeout", "interval", "ca_file", "cert_file", "key_file",
+        "follow_redirects", NULL,
 };
+
+/* The first key of n that is in keys (NULL-terminated, freed here), or NULL;
+ * its name in *ret_key. */
+static struct ynode *
+pfirst_of(const struct ynode *n, const char **keys, const char **ret_key)
+{
+        struct ynode *v = NULL;
+
+        for (size_t i = 0; keys[i] && v == NULL; i++)
+                if ((v = popt(n, keys[i])))
+                        *ret_key = keys[i];
+        free(keys);
+        return v;
+}
 
 static const char *const service_keys[] = {
         "systemd", "sysv", "openrc", "manager", "name", "pidfile", "start", "stop",
         "port", "timeout", NULL,
 };
 
+/* changes_data: of a check with a command. A check is never confirmed as a
+ * data change nor a point of no return, and runs again on resume: false
+ * says so (a configuration test, as in a migration); true is refused. */
+static int
+pcheck_changes_data(struct pctx *c, const struct ynode *n)
+{
+        struct ynode *v = popt(n, "changes_data");
+        bool changes = false;
+        int r;
+
+        if (v == NULL)
+                return 0;
+        if (!popt(n, "run") && !popt(n, "shell"))
+                return perr(c, v, _("changes_data: needs run: or shell: in the same check"));
+        if ((r = pbool(c, v, &changes)) < 0)
+                return r;
+        if (changes)
+                return perr(c, v, _("a check's command cannot change data (checks are not "
+                                    "confirmed, journaled or undone): make it a migration, "
+                                    "with online: true if it needs the service running"));
+        return 0;
+}
+
 int
 pcheck(struct pctx *c, const struct ynode *n, struct check *ck)
 {
-        static const char *const cmd_only[] = {
-                "env", "cwd", "timeout", "match", "ignore", "lines", "may_fail", "reject",
-                "stream", NULL,
-        };
+        const char **keys = pcmd_keys(PCMD_IN_CHECK, 0, check_own_keys), *key = NULL;
         struct ynode *v;
         int r;
 
-        if ((r = pkeys(c, n, check_keys, _("a check"))) < 0)
+        r = pkeys(c, n, keys, _("a check"));
+        free(keys);
+        if (r < 0)
                 return r;
         ck->pos = pnode_pos(n);
         if (!popt(n, "run") && !popt(n, "shell") && !pcheck_has_compare(n) &&
@@ -51,12 +87,9 @@ pcheck(struct pctx *c, const struct ynode *n, struct check *ck)
                 ck->cmd = xcalloc(1, sizeof *ck->cmd);
                 if ((r = pcmd_fields(c, n, ck->cmd, PCMD_NO_WHEN, -1)) < 0)
                         return r;
-        } else {
-                for (size_t i = 0; cmd_only[i]; i++)
-                        if ((v = popt(n, cmd_only[i])))
-                                /* TRANSLATORS: %s is a key such as "match". */
-                                return perr(c, v, _("%s: needs run: or shell: in the "
-                                                    "same check"), cmd_only[i]);
+        } else if ((v = pfirst_of(n, pcmd_keys(PCMD_IN_CHECK, PCMD_IN_RUN, NULL), &key))) {
+                /* TRANSLATORS: %s is a key such as "match". */
+                return perr(c, v, _("%s: needs run: or shell: in the same check"), key);
         }
         if ((v = popt(n, "same"))) {
                 if (v->kind != YNODE_SCALAR)
@@ -65,6 +98,8 @@ pcheck(struct pctx *c, const struct ynode *n, struct check *ck)
                 pname_add(&c->facts_used, v->str, v);
         }
         if ((r = pcheck_compare(c, n, ck)) < 0)
+                return r;
+        if ((r = pcheck_changes_data(c, n)) < 0)
                 return r;
         if ((v = popt(n, "fail")) && (r = pstr(c, v, &ck->fail)) < 0)
                 return r;
@@ -99,9 +134,9 @@ static int
 pready_http(struct pctx *c, const struct ynode *n, const struct ynode *url,
             struct ready_spec *rs)
 {
-        static const char *const cmd_only[] = { "env", "cwd", "ignore", NULL };
         static const char *const tls[] = { "ca_file", "cert_file", "key_file", NULL };
         char **tls_ret[] = { &rs->ca_file, &rs->cert_file, &rs->key_file };
+        const char *key = NULL;
         struct ynode *v;
         int r;
 
@@ -110,11 +145,10 @@ pready_http(struct pctx *c, const struct ynode *n, const struct ynode *url,
         if (!str_startswith(rs->http, "http://") && !str_startswith(rs->http, "https://") &&
             !str_startswith(rs->http, "${"))
                 return perr(c, url, _("expected an http:// or https:// URL"));
-        for (size_t i = 0; cmd_only[i]; i++)
-                if ((v = popt(n, cmd_only[i])))
-                        /* TRANSLATORS: %s is a key such as "env". */
-                        return perr(c, v, _("%s: needs run: or shell: in the same ready"),
-                                    cmd_only[i]);
+        v = pfirst_of(n, pcmd_keys(PCMD_IN_READY, PCMD_IN_HTTP | PCMD_IN_RUN, NULL), &key);
+        if (v)
+                /* TRANSLATORS: %s is a key such as "env". */
+                return perr(c, v, _("%s: needs run: or shell: in the same ready"), key);
         for (size_t i = 0; tls[i]; i++) {
                 if ((v = popt(n, tls[i])) == NULL)
                         continue;
@@ -138,12 +172,16 @@ pready_http(struct pctx *c, const struct ynode *n, const struct ynode *url,
 int
 pready(struct pctx *c, const struct ynode *n, struct ready_spec *rs)
 {
+        const char **keys;
         struct ynode *v;
         int given = 0, r;
 
         if (ynode_is_null(n))
                 return 0;
-        if ((r = pkeys(c, n, ready_keys, _("ready"))) < 0)
+        keys = pcmd_keys(PCMD_IN_READY, 0, ready_own_keys);
+        r = pkeys(c, n, keys, _("ready"));
+        free(keys);
+        if (r < 0)
                 return r;
         rs->pos = pnode_pos(n);
         given = !!popt(n, "run") + !!popt(n, "shell") + !!popt(n, "http");

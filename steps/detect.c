@@ -304,22 +304,23 @@ detect_undo(struct step_ctx *ctx)
 /* The plan's detect: section ---------------------------------------------- */
 
 static const char *const detect_keys[] = { "version", "facts", "checks", NULL };
-/* A fact's command takes counts: too. */
-static const char *const fact_keys[] = {
-        "run", "shell", "env", "cwd", "timeout", "match", "ignore", "reject", "stream",
-        "lines", "may_fail", "when", "counts", NULL,
-};
+/* A fact's own key, beside those of its command (pcmd_keys()). */
+static const char *const fact_own_keys[] = { "counts", NULL };
 
 /* One fact: a command, or a command's mapping with counts:. */
 static int
 pfact(struct pctx *c, const struct ynode *n, struct fact *f)
 {
+        const char **keys;
         struct ynode *v;
         int r;
 
         if (n->kind != YNODE_MAP)
                 return pcmd(c, n, &f->cmd);
-        if ((r = pkeys(c, n, fact_keys, _("a fact"))) < 0)
+        keys = pcmd_keys(PCMD_IN_FACT, 0, fact_own_keys);
+        r = pkeys(c, n, keys, _("a fact"));
+        free(keys);
+        if (r < 0)
                 return r;
         if ((v = popt(n, "counts")) && (r = pbool(c, v, &f->counts)) < 0)
                 return r;

@@ -3,7 +3,8 @@
 # changes nothing is not confirmed as a data change, and when upshift dies
 # while it runs it is run again on resume, where a data-changing migration
 # without a probe stops as in doubt. A service of files; the migration kills
-# its parent (upshift, by the pid the shell was given) once.
+# its parent (upshift, by the pid the shell was given) once. The same key on
+# a check.
 . "$UPSHIFT_SRCDIR/tests/lib/common.sh"
 . "$UPSHIFT_SRCDIR/tests/lib/filesvc.sh"
 
@@ -44,5 +45,24 @@ filesvc_run
 check "changes: the resumed run stops" test "$T_RC" != 0
 check_match "changes: as in doubt" "$T_OUT" 'migration 1 was interrupted and the plan has no probe'
 check_eq "changes: the migration did not run again" "$(cat "$dir/tested" 2>/dev/null)" ""
+
+# On a check, changes_data: false says what every check is: not confirmed
+# as a data change, and when upshift dies while it runs it is run again on
+# resume. (changes_data: true on a check is refused: tests/data/bad-plans.)
+filesvc_new check
+{ filesvc_head check; cat <<PLAN; } > "$dir/plan.yaml"
+swap:
+  run: [[sh, -c, 'echo 2.0 > "\$1/ver"', sh, "\${dir}"]]
+verify:
+  checks:
+    - run: [sh, -c, '[ -e "\$1/crashed" ] || { : > "\$1/crashed"; kill -9 \$PPID; exit 1; }; echo ok >> "\$1/checked"', sh, "\${dir}"]
+      changes_data: false
+PLAN
+filesvc_run
+check_eq "check: the first run was killed (SIGKILL) in the check" "$T_RC" 137
+filesvc_run
+check_eq "check: the resumed run exits 0" "$T_RC" 0
+[ "$T_RC" = 0 ] || printf '%s\n' "$T_OUT" | tail -n 15 | sed 's/^/#   /'
+check_eq "check: the check ran to its end once" "$(cat "$dir/checked" 2>/dev/null)" ok
 
 t_done

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# A hot swap (upshift-plan(5), swap: hot:): Debian's haproxy 2.6.12-1+deb12u3
-# in master-worker mode is upgraded to +deb12u4 while it serves. Stop and
-# disconnect are skipped, reload: (kill -USR2 to the master) re-executes it
-# from the swapped file; a client sends requests throughout and none may
-# fail; the master's /proc/PID/exe is then the new file. The rollback
-# reloads onto the old file the same way, again with no failed request.
+# A hot swap (upshift-plan(5), swap: hot:) with the shipped plans/haproxy.yaml:
+# Debian's haproxy 2.6.12-1+deb12u3 in master-worker mode is upgraded to
+# +deb12u4 while it serves. Stop and disconnect are skipped, reload: (SIGUSR2
+# to the master) re-executes it from the swapped file; a client sends
+# requests throughout and none may fail; the master's /proc/PID/exe is then
+# the new file. The rollback reloads onto the old file the same way, again
+# with no failed request. Detect refuses a configuration haproxy refuses.
 . "$UPSHIFT_SRCDIR/tests/lib/common.sh"
 
 OLD=2.6.12-1+deb12u3
@@ -43,42 +44,35 @@ wait_for 20 curl -sf -o /dev/null "http://127.0.0.1:$port/" || exit 1
 master=$(head -n 1 "$dir/haproxy.pid")
 t_track "$master"
 
-cat > "$dir/plan.yaml" <<'PLAN'
-schema: 1
-id: haproxy-hot
-title: HAProxy, hot
-target: 2.6.12-1+deb12u4
-version_scheme: debian
-ask:
-  - {key: package, text: New haproxy package, type: file}
-  - {key: root, text: Root haproxy is unpacked in, type: dir}
-  - {key: port, text: Port, type: integer}
-service:
-  manager: pidfile
-  pidfile: "${root}/../haproxy.pid"
-  start: ["${root}/usr/sbin/haproxy", -W, -D, -p, "${root}/../haproxy.pid", -f, "${root}/../haproxy.cfg"]
-  port: "${port}"
-detect:
-  version: {run: ["${root}/usr/sbin/haproxy", -v], match: 'HAProxy version (\S+)'}
-swap:
-  package: "${package}"
-  files:
-    usr/sbin/haproxy: "${root}/usr/sbin/haproxy"
-  hot: true
-  reload:
-    - shell: 'kill -USR2 "$(head -n 1 "$root/../haproxy.pid")"'
-verify:
-  ready:
-    http: "http://127.0.0.1:${port}/"
-    timeout: 30s
-PLAN
-printf 'package: %s\nroot: %s\nport: %s\nbackup_dir: %s/backups\n' \
-	"$new_deb" "$dir/root" "$port" "$dir" > "$dir/answers.yaml"
+# answers FILE CONFIG: the shipped plan's answers for this sandbox.
+answers() {
+	cat > "$1" <<ANSWERS
+package: $new_deb
+haproxy_bin: $bin
+config: $2
+url: http://127.0.0.1:$port/
+service_manager: pidfile
+pidfile: $dir/haproxy.pid
+backup_dir: $dir/backups
+ANSWERS
+}
+answers "$dir/answers.yaml" "$dir/haproxy.cfg"
 
-run_upshift plan "$dir/plan.yaml" --answers "$dir/answers.yaml"
-check_eq "the plan loads" "$T_RC" 0
+run_upshift plan haproxy --plans-dir "$PLANS_DIR" --answers "$dir/answers.yaml"
+check_eq "the shipped plan loads" "$T_RC" 0
+[ "$T_RC" = 0 ] || printf '#   %s\n' "$T_OUT"
 check_match "upshift plan says the swap is hot" "$T_OUT" 'hot swap: swapped while the service runs'
 check_match "and that stop is skipped" "$T_OUT" 'stop: skipped \(a hot swap'
+
+# Detect refuses a configuration the running binary refuses: a reload
+# would leave the old master serving. Nothing changes.
+printf 'frontend web\n    bind 127.0.0.1:%s\n    no-such-keyword\n' "$port" > "$dir/bad.cfg"
+answers "$dir/bad-answers.yaml" "$dir/bad.cfg"
+run_upshift run haproxy --plans-dir "$PLANS_DIR" --answers "$dir/bad-answers.yaml" --yes \
+	--state-dir "$dir/bad-state"
+check_eq "a configuration haproxy refuses: refused (exit 3)" "$T_RC" 3
+check_match "saying why" "$T_OUT" "haproxy refuses its configuration $dir/bad.cfg"
+check_eq "the binary is untouched" "$(sha256sum < "$bin" | cut -d' ' -f1)" "$old_sha"
 
 # client COUNT FILE: COUNT requests one after the other, each status in FILE.
 client() {
@@ -94,7 +88,7 @@ upshift_under_load() {
 	cpid=$!
 	t_track "$cpid"
 	wait_for 20 test -s "$2"
-	run_upshift "$1" "$dir/plan.yaml" --answers "$dir/answers.yaml" --yes --state-dir "$dir/state"
+	run_upshift "$1" haproxy --plans-dir "$PLANS_DIR" --answers "$dir/answers.yaml" --yes --state-dir "$dir/state"
 	printf '%s\n' "$T_OUT" > "$3"
 	kill "$cpid"
 	wait "$cpid" 2>/dev/null

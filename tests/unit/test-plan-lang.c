@@ -14,6 +14,7 @@
 
 #include "lib/hops.h"
 #include "lib/plan.h"
+#include "lib/plan_schema.h"
 #include "steps/step.h"
 #include "testlib.h"
 
@@ -211,6 +212,81 @@ test_changes_data(void **state)
         plan_free(p);
 }
 
+/* changes_data: false on a check with a command (a configuration test):
+ * accepted in detect and verify; what every check is. */
+static void
+test_check_changes_data(void **state)
+{
+        struct plan *p = load_ok(*state,
+                                 "  checks:\n"
+                                 "    - {run: [nginx, -t], changes_data: false}\n"
+                                 "verify:\n"
+                                 "  checks:\n"
+                                 "    - {shell: 'app check', changes_data: false, warn: w}\n");
+
+        assert_int_equal(p->detect.n_checks, 1);
+        assert_non_null(p->detect.checks[0].cmd);
+        assert_int_equal(p->verify.n_checks, 1);
+        assert_string_equal(p->verify.checks[0].warn, "w");
+        plan_free(p);
+}
+
+/* keys: joined with " " (keys is freed). */
+static char *
+keys_text(const char **keys)
+{
+        size_t n = 0;
+        char *s;
+
+        while (keys[n])
+                n++;
+        s = strv_join((char *const *)keys, n, " ");
+        free(keys);
+        return s;
+}
+
+/* The command keys of commands, checks, facts and ready: come from one
+ * table (pcmd_keys()), each list as it was when they were four. */
+static void
+test_cmd_keys(void **state)
+{
+        static const char *const check_own[] = { "same", "fail", "warn", "when", NULL };
+        static const struct {
+                unsigned in, not_in;
+                const char *const *own;
+                const char *want;
+        } t[] = {
+                { 0, 0, NULL, "run shell env cwd timeout match ignore lines may_fail when "
+                              "reject stream foreach undo" },
+                { PCMD_IN_CHECK, 0, check_own, "run shell env cwd timeout match ignore lines "
+                                               "may_fail same fail warn when reject stream" },
+                { PCMD_IN_CHECK, PCMD_IN_RUN, NULL, "env cwd timeout match ignore lines "
+                                                    "may_fail reject stream" },
+                { PCMD_IN_FACT, 0, NULL, "run shell env cwd timeout match ignore lines "
+                                         "may_fail when reject stream" },
+                { PCMD_IN_READY, 0, NULL, "run shell env cwd match ignore reject stream" },
+                { PCMD_IN_READY, PCMD_IN_HTTP | PCMD_IN_RUN, NULL, "env cwd ignore" },
+        };
+        struct diag d = {0};
+
+        for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+                char *got = keys_text(pcmd_keys(t[i].in, t[i].not_in, t[i].own));
+
+                assert_string_equal(got, t[i].want);
+                free(got);
+        }
+        /* Equally close to same: and stream:, a check's own key first. */
+        assert_null(load_text(*state, "verify:\n  checks:\n    - {seam: x}\n", &d));
+        assert_non_null(strstr(d.msg, "(did you mean \"same\"?)"));
+        /* In a fact and in a ready:, the command's keys are checked. */
+        assert_null(load_text(*state, "  facts:\n    n: {run: [a], coutns: true}\n", &d));
+        assert_non_null(strstr(d.msg, "(did you mean \"counts\"?)"));
+        assert_null(load_text(*state, "verify:\n  ready: {http: 'http://h/', env: {A: b}}\n",
+                              &d));
+        assert_non_null(strstr(d.msg, "env: needs run: or shell: in the same ready"));
+        diag_clear(&d);
+}
+
 /* disconnect: before_drain:, on_timeout: (kept by the module; what
  * upshift plan shows of them: tests/integration/disconnect-options.sh) */
 static void
@@ -304,6 +380,23 @@ test_bad_plans(void **state)
                   "holds \"/opt/tool/bin/tool\", a target of package \"tool\" (line 16)" },
                 { "hot-without-reload.yaml", "10:8", "hot: true needs reload:" },
                 { "reload-without-hot.yaml", "10:11", "reload: is for a hot swap" },
+                { "check-changes-data-true.yaml", "9:21",
+                  "a check's command cannot change data" },
+                { "check-changes-data-without-run.yaml", "12:21",
+                  "changes_data: needs run: or shell: in the same check" },
+                { "at-least-not-a-fact.yaml", "14:18", "expected the name of a fact" },
+                { "within-not-a-percentage.yaml", "14:28", "expected a percentage such as 5%" },
+                { "reject-bad-regex.yaml", "11:35", "bad regular expression" },
+                { "shell-not-a-string.yaml", "11:14", "expected a string, not a list" },
+                { "ready-url-not-http.yaml", "16:11", "expected an http:// or https:// URL" },
+                { "ready-env-with-http.yaml", "17:10", "env: needs run: or shell: in the same" },
+                { "ready-http-and-run.yaml", "16:5", "ready: takes exactly one of" },
+                { "before-drain-not-commands.yaml", "11:17", "expected a list of commands" },
+                { "swap-packages-not-a-mapping.yaml", "11:13",
+                  "expected a mapping of package names" },
+                { "swap-package-not-a-mapping.yaml", "12:11",
+                  "expected a mapping with package:, sha256: and files:" },
+                { "swap-package-bad-sha256.yaml", "14:15", "expected 64 hexadecimal digits" },
         };
 
         (void)state;
@@ -326,6 +419,9 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_shell, t_setup_dir, t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_changes_data, t_setup_dir, t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_disconnect, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_cmd_keys, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_check_changes_data, t_setup_dir,
+                                                t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_swap_packages, t_setup_dir,
                                                 t_teardown_dir),
         };
