@@ -30,8 +30,8 @@ static const struct {
         { "lines",    PCMD_IN_CHECK | PCMD_IN_FACT, false },
         { "may_fail", PCMD_IN_CHECK | PCMD_IN_FACT, false },
         { "when",     PCMD_IN_FACT, false },
-        { "reject",   PCMD_IN_CHECK | PCMD_IN_FACT | PCMD_IN_READY | PCMD_IN_HTTP, true },
-        { "stream",   PCMD_IN_CHECK | PCMD_IN_FACT | PCMD_IN_READY | PCMD_IN_HTTP, true },
+        { "reject",   PCMD_IN_CHECK | PCMD_IN_FACT | PCMD_IN_READY, true },
+        { "stream",   PCMD_IN_CHECK | PCMD_IN_FACT | PCMD_IN_READY, true },
         { "foreach",  0, true },
         { "undo",     0, true },
 };

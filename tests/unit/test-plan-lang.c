@@ -246,7 +246,8 @@ keys_text(const char **keys)
 }
 
 /* The command keys of commands, checks, facts and ready: come from one
- * table (pcmd_keys()), each list as it was when they were four. */
+ * table (pcmd_keys()), each list as it was when they were four; reject:
+ * and stream: read a command's output, so beside http: they are refused. */
 static void
 test_cmd_keys(void **state)
 {
@@ -265,7 +266,7 @@ test_cmd_keys(void **state)
                 { PCMD_IN_FACT, 0, NULL, "run shell env cwd timeout match ignore lines "
                                          "may_fail when reject stream" },
                 { PCMD_IN_READY, 0, NULL, "run shell env cwd match ignore reject stream" },
-                { PCMD_IN_READY, PCMD_IN_HTTP | PCMD_IN_RUN, NULL, "env cwd ignore" },
+                { PCMD_IN_READY, PCMD_IN_HTTP | PCMD_IN_RUN, NULL, "env cwd ignore reject stream" },
         };
         struct diag d = {0};
 
@@ -390,6 +391,7 @@ test_bad_plans(void **state)
                 { "shell-not-a-string.yaml", "11:14", "expected a string, not a list" },
                 { "ready-url-not-http.yaml", "16:11", "expected an http:// or https:// URL" },
                 { "ready-env-with-http.yaml", "17:10", "env: needs run: or shell: in the same" },
+                { "ready-reject-with-http.yaml", "17:13", "reject: needs run: or shell: in the same" },
                 { "ready-http-and-run.yaml", "16:5", "ready: takes exactly one of" },
                 { "before-drain-not-commands.yaml", "11:17", "expected a list of commands" },
                 { "swap-packages-not-a-mapping.yaml", "11:13",
