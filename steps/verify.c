@@ -416,7 +416,10 @@ verify_describe(struct step_describe *s)
 {
         const struct plan *p = s->p;
 
-        describe_service(s, _("start"), p->service.start);
+        if (p->swap.hot)
+                fprintf(s->out, _("      the service keeps running (reloaded by the swap)\n"));
+        else
+                describe_service(s, _("start"), p->service.start);
         describe_cmd(s, _("ready"), p->verify.ready.cmd);
         if (p->verify.ready.http) {
                 char *u = describe_str(s, p->verify.ready.http);

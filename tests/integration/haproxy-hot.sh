@@ -63,6 +63,8 @@ check_eq "the shipped plan loads" "$T_RC" 0
 [ "$T_RC" = 0 ] || printf '#   %s\n' "$T_OUT"
 check_match "upshift plan says the swap is hot" "$T_OUT" 'hot swap: swapped while the service runs'
 check_match "and that stop is skipped" "$T_OUT" 'stop: skipped \(a hot swap'
+check_eq "and that verify starts nothing" "$(printf "%s\n" "$T_OUT" | grep -c "start the service (")" 0
+check_match "but says the service keeps running" "$T_OUT" 'the service keeps running \(reloaded by the swap\)'
 
 # Detect refuses a configuration the running binary refuses: a reload
 # would leave the old master serving. Nothing changes.
