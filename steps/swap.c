@@ -200,13 +200,15 @@ swap_link_olds(struct step_ctx *ctx, struct swap_item *v, size_t n, struct strv 
                 const char *name;
                 int fd;
 
-                if (!v[i].swap || !v[i].exists || path_exists(v[i].old))
+                if (!v[i].swap || !v[i].exists)
                         continue;
                 if ((fd = swap_dir(ctx, i, &v[i], &name, &c)) < 0) {
                         r = STEP_FAILED;
                         break;
                 }
                 if (linkat(fd, name, fd, staging_path_last(v[i].old), 0) < 0) {
+                        if (errno == EEXIST)
+                                continue;       /* kept by a run before this one */
                         diag_set(ctx->diag, _("cannot keep the old file as \"%s\": %s"),
                                  v[i].old, strerror(errno));
                         r = STEP_FAILED;
