@@ -66,13 +66,13 @@ swap_items_free(struct swap_item *v, size_t n)
         free(v);
 }
 
-/* The directory the last file of a pass was in: the files of one
- * directory come one after another, and each pass looks at (or opens) a
- * directory once for all of them, not once per file. */
+/* The directory the last file of a pass was in: the files of one come one
+ * after another, and a pass looks at (or opens) it once for all of them. */
 struct swap_dircache {
         size_t  map;
         char   *dir;                    /* the target up to its last '/' */
         int     fd;                     /* opened beneath the mapping, or -1 */
+        bool    touched;                /* a path in it is in the pass's list */
 };
 
 #define SWAP_DIRCACHE_INIT { .fd = -1 }
@@ -90,8 +90,7 @@ swap_dircache_release(struct swap_dircache *c)
 static bool
 swap_dircache_hit(const struct swap_dircache *c, size_t map, const char *target)
 {
-        const char *slash = strrchr(target, '/');
-        size_t n = slash ? (size_t)(slash - target) + 1 : 0;
+        size_t n = (size_t)(staging_path_last(target) - target);
 
         return c->dir != NULL && c->map == map && strlen(c->dir) == n &&
                strncmp(c->dir, target, n) == 0;
@@ -100,12 +99,21 @@ swap_dircache_hit(const struct swap_dircache *c, size_t map, const char *target)
 static void
 swap_dircache_set(struct swap_dircache *c, size_t map, const char *target, int fd)
 {
-        const char *slash = strrchr(target, '/');
-
         swap_dircache_release(c);
         c->map = map;
-        c->dir = xstrndup(target, slash ? (size_t)(slash - target) + 1 : 0);
+        c->dir = xstrndup(target, (size_t)(staging_path_last(target) - target));
         c->fd = fd;
+}
+
+/* What the pass changed, for staging_sync (which syncs each filesystem
+ * once): the first path changed in c's directory, not every one (the
+ * names a pass makes there are all in that directory's filesystem). */
+static void
+swap_dircache_touched(struct swap_dircache *c, const char *path, struct strv *touched)
+{
+        if (!c->touched)
+                strv_push(touched, path);
+        c->touched = true;
 }
 
 /* A file below a mapped directory is never written through a symlink,
@@ -215,7 +223,7 @@ swap_link_olds(struct step_ctx *ctx, struct swap_item *v, size_t n, struct strv 
                         break;
                 }
                 fault_fs_op();
-                strv_push(touched, v[i].old);
+                swap_dircache_touched(&c, v[i].old, touched);
         }
         swap_dircache_release(&c);
         return r;
@@ -254,7 +262,7 @@ swap_renames(struct step_ctx *ctx, struct swap_item *v, size_t n, size_t *per_ma
                         break;
                 }
                 fault_fs_op();
-                strv_push(touched, v[i].target);
+                swap_dircache_touched(&c, v[i].target, touched);
                 if (v[i].dir)
                         per_map[v[i].map]++;
                 else if (v[i].exists)
