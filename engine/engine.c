@@ -163,6 +163,8 @@ engine_confirm(struct engine *e, enum step_id step, const char *what, const char
         return confirm_ponr(e, step, what, consequence, NULL);
 }
 
+static int facts_commit_with(struct engine *e, struct jrec *last, struct diag *d);
+
 int
 engine_journal(struct engine *e, struct jrec *r, struct diag *d)
 {
@@ -171,11 +173,10 @@ engine_journal(struct engine *e, struct jrec *r, struct diag *d)
 
         if (d == NULL)
                 d = &local;
-        /* What was queued comes first, as it was said first. */
-        if ((ret = engine_facts_commit(e, d)) < 0) {
-                jrec_release(r);
-                return ret;
-        }
+        /* What was queued comes first, as it was said first: in the same
+         * write and sync as r. */
+        if (e->queued_keys.n > 0)
+                return facts_commit_with(e, r, d);
         ret = journal_append(e->journal, r, d);
         if (ret < 0)
                 e->journal_failed = true;
@@ -214,30 +215,43 @@ engine_fact_queue(struct engine *e, const char *key, const char *value)
         strv_push(&e->queued_values, value);
 }
 
-int
-engine_facts_commit(struct engine *e, struct diag *d)
+/* The queued facts, then last (when not NULL: taken), in one batch. */
+static int
+facts_commit_with(struct engine *e, struct jrec *last, struct diag *d)
 {
-        size_t n = e->queued_keys.n;
+        size_t nq = e->queued_keys.n, n = nq + (last != NULL);
         struct jrec *rs;
         int ret = 0;
 
         if (n == 0)
                 return 0;
         rs = xcalloc(n, sizeof *rs);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < nq; i++)
                 fact_record(e, &rs[i], e->queued_keys.v[i], e->queued_values.v[i]);
+        if (last != NULL)
+                rs[nq] = *last;         /* moved: released below */
         ret = journal_append_many(e->journal, rs, n, d);
+        if (ret < 0 && last != NULL)
+                e->journal_failed = true;
         for (size_t i = 0; i < n; i++) {
                 if (ret == 0)
                         ret = state_apply(&e->st, &rs[i], d);
-                if (ret == 0 && e->fe->ops->fact)
+                if (ret == 0 && i < nq && e->fe->ops->fact)
                         e->fe->ops->fact(e->fe, e->queued_keys.v[i], e->queued_values.v[i]);
                 jrec_release(&rs[i]);
         }
+        if (last != NULL)
+                *last = (struct jrec){0};
         free(rs);
         strv_release(&e->queued_keys);
         strv_release(&e->queued_values);
         return ret;
+}
+
+int
+engine_facts_commit(struct engine *e, struct diag *d)
+{
+        return facts_commit_with(e, NULL, d);
 }
 
 const char *

@@ -272,8 +272,8 @@ stream_read(struct runstate *rs, struct stream *s)
         stream_lines(rs, s, false);
 }
 
-static int
-open_pidfd(pid_t pid)
+int
+exec_pidfd_open(pid_t pid)
 {
 #ifdef SYS_pidfd_open
         int fd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -350,7 +350,7 @@ supervise(struct runstate *rs, pid_t pid, int out_r, int err_r)
         int64_t start = now_ms(), now, term_at = 0, kill_at = 0, reap_at = 0;
         int64_t deadline = o->timeout_ms > 0 ? start + o->timeout_ms : INT64_MAX;
         int64_t notice_at = start + (o->notice_ms > 0 ? o->notice_ms : EXEC_NOTICE_MS);
-        int pidfd = open_pidfd(pid);
+        int pidfd = exec_pidfd_open(pid);
         bool reaped = false, killing = false, killed = false;
 
         for (;;) {

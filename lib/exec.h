@@ -74,6 +74,9 @@ void exec_result_release(struct exec_result *r);
  * not be started (message in d). */
 int  exec_spawn_detached(const struct exec_opts *o, const char *log_path, pid_t *ret_pid,
                          struct diag *d);
+/* A pidfd of pid (close-on-exec): poll() says POLLIN once it has exited.
+ * -1 when the kernel has none (then poll for the exit with waitpid). */
+int  exec_pidfd_open(pid_t pid);
 /* The environment a child gets: ours, with add ("K=V", NULL-terminated, or
  * NULL) on top. free() the vector only: the strings are borrowed. */
 char **exec_env_new(char *const *add);

@@ -222,40 +222,52 @@ service_spawn_watch(const struct service *s, const struct runner *r, char *const
         };
         struct exec_result res;
         struct watch w = { .next_ready = 0, .gap = SVC_READY_FIRST_MS };
-        long poll = SVC_WATCH_FIRST_MS;
+        long wait = SVC_WATCH_FIRST_MS;
         struct stat sb;
         off_t from = stat(log, &sb) == 0 ? sb.st_size : 0;
         bool stop;
-        int rc, st, up;
+        int rc, st, up, pidfd;
 
         rc = r->run(r->ud, &o, &res, d);
         if (rc < 0)
                 return rc;
         exec_result_release(&res);
         *ret_interrupt = o.interrupt;
+        /* The sleeps below end as soon as the command exits (a start
+         * command that waits until the service is ready, as pg_ctl -w). */
+        pidfd = exec_pidfd_open(res.pid);
         for (unsigned tries = 0; tries < 1000000; tries++) {
                 if (waitpid(res.pid, &st, WNOHANG) == res.pid) {
                         *ret_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
                         *ret_output = log_since(s->start_log, from);
-                        return 0;
+                        rc = 0;
+                        goto out;
                 }
                 /* Up while it runs: it is the service, unless the pid file
                  * names another process (it daemonized and is exiting). */
                 up = watch_up(s, res.pid, &w);
+                rc = 1;
                 if (up == 1)
-                        return 1;
+                        goto out;
                 stop = o.interrupt != NULL && *o.interrupt;
                 if (now_ms() >= deadline || stop) {
                         if (up == 2 && !stop)
-                                return 1;
+                                goto out;
                         break;
                 }
-                nanosleep(&(struct timespec){ .tv_nsec = poll * 1000000L }, NULL);
-                poll = poll * 2 > SVC_WATCH_MS ? SVC_WATCH_MS : poll * 2;
+                if (pidfd >= 0)
+                        poll(&(struct pollfd){ .fd = pidfd, .events = POLLIN }, 1, (int)wait);
+                else
+                        nanosleep(&(struct timespec){ .tv_nsec = wait * 1000000L }, NULL);
+                wait = wait * 2 > SVC_WATCH_MS ? SVC_WATCH_MS : wait * 2;
         }
         kill(-res.pid, SIGTERM);
         *ret_output = log_since(s->start_log, from);
-        return o.interrupt != NULL && *o.interrupt ? -EINTR : -ETIMEDOUT;
+        rc = o.interrupt != NULL && *o.interrupt ? -EINTR : -ETIMEDOUT;
+out:
+        if (pidfd >= 0)
+                close(pidfd);
+        return rc;
 }
 
 bool

@@ -66,22 +66,78 @@ swap_items_free(struct swap_item *v, size_t n)
         free(v);
 }
 
+/* The directory the last file of a pass was in: the files of one come one
+ * after another, and a pass looks at (or opens) it once for all of them. */
+struct swap_dircache {
+        size_t  map;
+        char   *dir;                    /* the target up to its last '/' */
+        int     fd;                     /* opened beneath the mapping, or -1 */
+        bool    touched;                /* a path in it is in the pass's list */
+};
+
+#define SWAP_DIRCACHE_INIT { .fd = -1 }
+
+static void
+swap_dircache_release(struct swap_dircache *c)
+{
+        free(c->dir);
+        if (c->fd >= 0)
+                close(c->fd);
+        *c = (struct swap_dircache)SWAP_DIRCACHE_INIT;
+}
+
+/* Is target in c's directory, of the same mapping? */
+static bool
+swap_dircache_hit(const struct swap_dircache *c, size_t map, const char *target)
+{
+        size_t n = (size_t)(staging_path_last(target) - target);
+
+        return c->dir != NULL && c->map == map && strlen(c->dir) == n &&
+               strncmp(c->dir, target, n) == 0;
+}
+
+static void
+swap_dircache_set(struct swap_dircache *c, size_t map, const char *target, int fd)
+{
+        swap_dircache_release(c);
+        c->map = map;
+        c->dir = xstrndup(target, (size_t)(staging_path_last(target) - target));
+        c->fd = fd;
+}
+
+/* What the pass changed, for staging_sync (which syncs each filesystem
+ * once): the first path changed in c's directory, not every one (the
+ * names a pass makes there are all in that directory's filesystem). */
+static void
+swap_dircache_touched(struct swap_dircache *c, const char *path, struct strv *touched)
+{
+        if (!c->touched)
+                strv_push(touched, path);
+        c->touched = true;
+}
+
 /* A file below a mapped directory is never written through a symlink,
  * even one planted below the target since detect looked
- * (package_target_check). */
+ * (package_target_check, which looks at the directories only: once per
+ * directory, c). */
 static int
-swap_beneath(struct step_ctx *ctx, const struct staged_entry *e, const char *target)
+swap_beneath(struct step_ctx *ctx, const struct staged_entry *e, const char *target,
+             struct swap_dircache *c)
 {
         char *root = NULL;
         size_t n;
         int r = 0;
 
+        if (swap_dircache_hit(c, e->map, target))
+                return 0;
         if (step_expand(ctx, ctx->plan->swap.files[e->map].target, &root) < 0)
                 return STEP_FAILED;
         n = strlen(root);
         if (strncmp(target, root, n) == 0 && package_target_check(root, target + n, ctx->diag) < 0)
                 r = STEP_FAILED;
         free(root);
+        if (r == 0)
+                swap_dircache_set(c, e->map, target, -1);
         return r;
 }
 
@@ -89,7 +145,7 @@ swap_beneath(struct step_ctx *ctx, const struct staged_entry *e, const char *tar
  * old file's hash is queued (swap.old.N.sha256), journaled with the others
  * before any file is touched. */
 static int
-swap_look(struct step_ctx *ctx, size_t i, struct swap_item *it)
+swap_look(struct step_ctx *ctx, size_t i, struct swap_item *it, struct swap_dircache *c)
 {
         char now[SHA256_HEX_LEN + 1] = "";
         struct staged_entry e;
@@ -99,7 +155,7 @@ swap_look(struct step_ctx *ctx, size_t i, struct swap_item *it)
         it->dir = e.dir;
         it->map = e.map;
         if (staging_target(ctx, i, &it->target) < 0 ||
-            (e.dir && e.map < ctx->plan->swap.n_files && swap_beneath(ctx, &e, it->target) < 0))
+            (e.dir && e.map < ctx->plan->swap.n_files && swap_beneath(ctx, &e, it->target, c) < 0))
                 return STEP_FAILED;
         it->old = xasprintf("%s%s", it->target, OLD_SUFFIX);
         it->new = staging_new_path(ctx, it->target);
@@ -120,14 +176,24 @@ swap_look(struct step_ctx *ctx, size_t i, struct swap_item *it)
 }
 
 /* The directory of item i's files, beneath its mapped directory
- * (staging_open_dir); the target's last component in *ret_name. */
+ * (staging_open_dir), kept open in c for the next file in it (c owns it:
+ * do not close it); the target's last component in *ret_name. */
 static int
-swap_dir(struct step_ctx *ctx, size_t i, const struct swap_item *it, const char **ret_name)
+swap_dir(struct step_ctx *ctx, size_t i, const struct swap_item *it, const char **ret_name,
+         struct swap_dircache *c)
 {
         struct staged_entry e;
+        int fd;
 
+        if (c->fd >= 0 && swap_dircache_hit(c, it->map, it->target)) {
+                *ret_name = staging_path_last(it->target);
+                return c->fd;
+        }
         staged_load(ctx, i, &e);
-        return staging_open_dir(ctx, &e, it->target, ret_name, NULL);
+        fd = staging_open_dir(ctx, &e, it->target, ret_name, NULL);
+        if (fd >= 0)
+                swap_dircache_set(c, it->map, it->target, fd);
+        return fd;
 }
 
 /* Second pass: keep each old file as TARGET.upshift-old (a hard link; a
@@ -135,25 +201,32 @@ swap_dir(struct step_ctx *ctx, size_t i, const struct swap_item *it, const char 
 static int
 swap_link_olds(struct step_ctx *ctx, struct swap_item *v, size_t n, struct strv *touched)
 {
-        for (size_t i = 0; i < n; i++) {
-                const char *name;
-                int fd, r;
+        struct swap_dircache c = SWAP_DIRCACHE_INIT;
+        int r = 0;
 
-                if (!v[i].swap || !v[i].exists || path_exists(v[i].old))
+        for (size_t i = 0; i < n && r == 0; i++) {
+                const char *name;
+                int fd;
+
+                if (!v[i].swap || !v[i].exists)
                         continue;
-                if ((fd = swap_dir(ctx, i, &v[i], &name)) < 0)
-                        return STEP_FAILED;
-                r = linkat(fd, name, fd, staging_path_last(v[i].old), 0);
-                if (r < 0)
+                if ((fd = swap_dir(ctx, i, &v[i], &name, &c)) < 0) {
+                        r = STEP_FAILED;
+                        break;
+                }
+                if (linkat(fd, name, fd, staging_path_last(v[i].old), 0) < 0) {
+                        if (errno == EEXIST)
+                                continue;       /* kept by a run before this one */
                         diag_set(ctx->diag, _("cannot keep the old file as \"%s\": %s"),
                                  v[i].old, strerror(errno));
-                close(fd);
-                if (r < 0)
-                        return STEP_FAILED;
+                        r = STEP_FAILED;
+                        break;
+                }
                 fault_fs_op();
-                strv_push(touched, v[i].old);
+                swap_dircache_touched(&c, v[i].old, touched);
         }
-        return 0;
+        swap_dircache_release(&c);
+        return r;
 }
 
 /* Third pass: each new file (checked by hash, staged again if it went) by
@@ -162,28 +235,34 @@ static int
 swap_renames(struct step_ctx *ctx, struct swap_item *v, size_t n, size_t *per_map,
              struct strv *touched)
 {
-        for (size_t i = 0; i < n; i++) {
+        struct swap_dircache c = SWAP_DIRCACHE_INIT;
+        int r = 0;
+
+        for (size_t i = 0; i < n && r == 0; i++) {
                 const char *name;
                 char *t2 = NULL;
-                int fd, r;
+                int fd;
 
                 if (!v[i].swap)
                         continue;
                 /* Normally ready since detect; checked by hash all the same. */
-                if (staging_prestage_one(ctx, i, &t2, true) < 0)
-                        return STEP_FAILED;
+                if (staging_prestage_one(ctx, i, &t2, true) < 0) {
+                        r = STEP_FAILED;
+                        break;
+                }
                 free(t2);
-                if ((fd = swap_dir(ctx, i, &v[i], &name)) < 0)
-                        return STEP_FAILED;
-                r = renameat(fd, staging_path_last(v[i].new), fd, name);
-                if (r < 0)
+                if ((fd = swap_dir(ctx, i, &v[i], &name, &c)) < 0) {
+                        r = STEP_FAILED;
+                        break;
+                }
+                if (renameat(fd, staging_path_last(v[i].new), fd, name) < 0) {
                         diag_set(ctx->diag, _("cannot put \"%s\" in place: %s"), v[i].target,
                                  strerror(errno));
-                close(fd);
-                if (r < 0)
-                        return STEP_FAILED;
+                        r = STEP_FAILED;
+                        break;
+                }
                 fault_fs_op();
-                strv_push(touched, v[i].target);
+                swap_dircache_touched(&c, v[i].target, touched);
                 if (v[i].dir)
                         per_map[v[i].map]++;
                 else if (v[i].exists)
@@ -192,7 +271,8 @@ swap_renames(struct step_ctx *ctx, struct swap_item *v, size_t n, size_t *per_ma
                 else
                         step_say(ctx, OUT_INFO, _("%s put in place (a new file)"), v[i].target);
         }
-        return 0;
+        swap_dircache_release(&c);
+        return r;
 }
 
 /* The swap in group commits: every old file's hash journaled in one batch,
@@ -203,11 +283,12 @@ static int
 swap_files(struct step_ctx *ctx, size_t n, size_t *per_map)
 {
         struct swap_item *v = xcalloc(n ? n : 1, sizeof *v);
+        struct swap_dircache c = SWAP_DIRCACHE_INIT;
         struct strv touched = {0};
         int r = STEP_FAILED;
 
         for (size_t i = 0; i < n; i++)
-                if (swap_look(ctx, i, &v[i]) < 0)
+                if (swap_look(ctx, i, &v[i], &c) < 0)
                         goto out;
         if (step_facts_commit(ctx, ctx->diag) < 0 ||
             swap_link_olds(ctx, v, n, &touched) < 0 || staging_sync(ctx, &touched) < 0)
@@ -217,10 +298,14 @@ swap_files(struct step_ctx *ctx, size_t n, size_t *per_map)
                 goto out;
         for (size_t i = 0; i < n; i++)
                 swap_rec_queue(ctx, SWAP_DONE, i, "yes");
-        if (step_facts_commit(ctx, ctx->diag) < 0)
+        /* Nothing reads swap.done.N back: unless commands or a reload come
+         * next, they go out with the step's end, in its write and sync. */
+        if ((ctx->plan->swap.run.n > 0 || ctx->plan->swap.hot) &&
+            step_facts_commit(ctx, ctx->diag) < 0)
                 goto out;
         r = STEP_OK;
 out:
+        swap_dircache_release(&c);
         strv_release(&touched);
         swap_items_free(v, n);
         return r;
