@@ -65,6 +65,6 @@ second=$(toy_pid)
 upshift_http rollback 4
 check_eq "0.30.0 is back" "$(toy_version)" 0.30.0
 check "the server answers after the rollback" curl -sf -o /dev/null "http://127.0.0.1:$port/items"
-check "the rollback stopped the new server" test -n "$second" -a ! -e "/proc/${second:-0}"
+check "the rollback stopped the new server" pid_gone "${second:-0}"
 toy_stop
 t_done
