@@ -293,7 +293,6 @@ bk_walk(struct bk *b, int atfd, const char *name, const char *src, const char *m
         }
 
         e = archive_entry_new();
-        archive_entry_copy_sourcepath(e, src);
         archive_entry_copy_pathname(e, member);
         r = entry_meta_fill(&b->meta, e, fd, src, &st, b->d);
         if (r < 0)

@@ -93,6 +93,8 @@ entry_meta_fill(struct entry_meta *m, struct archive_entry *e, int fd, const cha
         names_and_flags(m, fs, e, fd, st);
         return 0;
 full:
+        /* libarchive looks the file up by it where it has no fd */
+        archive_entry_copy_sourcepath(e, src);
         if (archive_read_disk_entry_from_file(m->disk, e, fd, st) < ARCHIVE_WARN) {
                 int r = -(archive_errno(m->disk) > 0 ? archive_errno(m->disk) : EIO);
 
