@@ -30,9 +30,13 @@
  * long each time up to SVC_WATCH_MS. */
 #define SVC_WATCH_FIRST_MS      10
 #define SVC_WATCH_MS            100
-/* The plan's ready check, while a start command is watched: first at once,
- * then after SVC_READY_FIRST_MS, twice as long each time up to SVC_READY_MS
- * (it runs a command or asks over HTTP: fewer tries than a pid file read). */
+/* The plan's ready check, while a start command is watched: first after
+ * SVC_READY_START_MS (most start commands daemonize and exit sooner, and a
+ * check that runs meanwhile hides their exit until it ends: it cost Redis's
+ * downtime a PING), then after SVC_READY_FIRST_MS, twice as long each time
+ * up to SVC_READY_MS (it runs a command or asks over HTTP: fewer tries than
+ * a pid file read). */
+#define SVC_READY_START_MS      200
 #define SVC_READY_FIRST_MS      50
 #define SVC_READY_MS            500
 #define SVC_LOG_TAIL            4096    /* a failed start command's output shown */
@@ -221,7 +225,8 @@ service_spawn_watch(const struct service *s, const struct runner *r, char *const
                 .log_fd = -1, .detach_log = log,
         };
         struct exec_result res;
-        struct watch w = { .next_ready = 0, .gap = SVC_READY_FIRST_MS };
+        struct watch w = { .next_ready = now_ms() + SVC_READY_START_MS,
+                           .gap = SVC_READY_FIRST_MS };
         long wait = SVC_WATCH_FIRST_MS;
         struct stat sb;
         off_t from = stat(log, &sb) == 0 ? sb.st_size : 0;
