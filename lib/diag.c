@@ -73,6 +73,20 @@ diag_prefix(struct diag *d, const char *fmt, ...)
                 snprintf(d->msg, sizeof d->msg, "%s: %s", pre, old);
 }
 
+void
+diag_append(struct diag *d, const char *fmt, ...)
+{
+        size_t len;
+        va_list ap;
+
+        if (d == NULL)
+                return;
+        len = strlen(d->msg);
+        va_start(ap, fmt);
+        vsnprintf(d->msg + len, sizeof d->msg - len, fmt, ap);
+        va_end(ap);
+}
+
 bool
 diag_isset(const struct diag *d)
 {

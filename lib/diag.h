@@ -37,6 +37,10 @@ void diag_set_at(struct diag *d, const char *file, unsigned line, unsigned col,
 void diag_prefix(struct diag *d, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
+/* Add to the end of the current message (cut at DIAG_MAX). */
+void diag_append(struct diag *d, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
 /* True when a message is set. */
 bool diag_isset(const struct diag *d);
 

@@ -9,7 +9,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,18 +104,6 @@ static char *
 cmd_display(char *const *argv, const char *shell)
 {
         return shell != NULL ? xstrdup(shell) : exec_argv_display(argv);
-}
-
-/* Add to the end of d's message. */
-static void __attribute__((format(printf, 2, 3)))
-msg_append(struct diag *d, const char *fmt, ...)
-{
-        size_t len = strlen(d->msg);
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(d->msg + len, sizeof d->msg - len, fmt, ap);
-        va_end(ap);
 }
 
 /* The last few lines of what a failed command said, on one line. */
@@ -426,7 +413,7 @@ wait_for(struct svc_call *c, bool stopping, pid_t pid, const char *failure,
         if (failure != NULL && failure[0] != '\0') {
                 /* TRANSLATORS: follows "... pid 123 still runs"; %s says how
                  * the stop command failed. */
-                msg_append(d, _(" (after %s)"), failure);
+                diag_append(d, _(" (after %s)"), failure);
         }
         return -ETIMEDOUT;
 }
@@ -524,7 +511,7 @@ start_watched(struct svc_call *c, char *const *argv, const char *shell, const ch
                 rc = cmd_failed(d, prefix, c, argv, shell, &res);
                 if (c->s->start_log != NULL)
                         /* TRANSLATORS: follows why a start command failed; %s is a file. */
-                        msg_append(d, _(" (its output is in %s)"), c->s->start_log);
+                        diag_append(d, _(" (its output is in %s)"), c->s->start_log);
         }
         exec_result_release(&res);
         return rc;
@@ -571,7 +558,7 @@ service_start(const struct service *s, const struct runner *r, struct diag *d)
                         if (res.timed_out && !is_manager(s->manager))
                                 /* TRANSLATORS: follows "... did not finish within 60s";
                                  * plan keys, not to be translated. */
-                                msg_append(d, "%s", _("; if it stays in the foreground, give "
+                                diag_append(d, "%s", _("; if it stays in the foreground, give "
                                                       "the plan's service: pidfile: or port:, "
                                                       "or a verify: ready: check, so that "
                                                       "upshift can tell when it is up"));
