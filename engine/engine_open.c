@@ -34,6 +34,7 @@ engine_report(struct engine *e, struct run_report *rep, enum run_outcome o, cons
 {
         const char *a = engine_fact(e, FACT_STOP_AT), *b = engine_fact(e, FACT_VERIFY_READY_AT);
         const char *size = engine_fact(e, FACT_BACKUP_SIZE);
+        int64_t hot;
 
         memset(rep, 0, sizeof *rep);
         rep->plan_id = e->plan->id;
@@ -41,8 +42,9 @@ engine_report(struct engine *e, struct run_report *rep, enum run_outcome o, cons
         rep->version_before = engine_fact(e, FACT_VERSION);
         rep->version_after = engine_fact(e, FACT_VERSION_AFTER);
         /* Several packages: every one with its version (FACT_PACKAGES). */
-        rep->package_version = engine_fact(e, FACT_PACKAGES) ? engine_fact(e, FACT_PACKAGES)
-                               : engine_fact(e, FACT_PACKAGE_VERSION);
+        rep->package_version = engine_fact(e, FACT_PACKAGES);
+        if (rep->package_version == NULL)
+                rep->package_version = engine_fact(e, FACT_PACKAGE_VERSION);
         free(e->version_change);
         e->version_change = version_change(e->plan->version_scheme, rep->version_before,
                                            rep->version_after);
@@ -57,8 +59,8 @@ engine_report(struct engine *e, struct run_report *rep, enum run_outcome o, cons
         rep->hops = e->st.n_hops;
         rep->downtime_ms = a && b ? strtoll(b, NULL, 10) - strtoll(a, NULL, 10) : -1;
         /* A hot swap never stops: its downtime is the reload's, measured. */
-        if (a == NULL && hot_down_ms(e) >= 0)
-                rep->downtime_ms = hot_down_ms(e);
+        if (a == NULL && (hot = hot_down_ms(e)) >= 0)
+                rep->downtime_ms = hot;
         /* A cold backup's second part is backup time, though stop made it. */
         if (engine_fact(e, FACT_DELTA_MS) != NULL && rep->step_ms[STEP_BACKUP] >= 0) {
                 int64_t x = strtoll(engine_fact(e, FACT_DELTA_MS), NULL, 10);
