@@ -6,7 +6,8 @@
 #
 # For Redis (redis-tools 7.0.15 deb12u7 -> deb12u10) and PostgreSQL 15
 # (15.18 -> 15.20, run as an unprivileged user: needs root), the same
-# sandbox the tests use is made once and copied afresh for every trial.
+# sandbox the tests use is made once and copied afresh for every trial,
+# the copy written out to the disk (sync) before its server starts.
 # Trials alternate A B A B (BENCH_PAIRS pairs, default 5: the by-hand
 # figure alone varies by 40 % from pair to pair):
 #   A  upshift run PLAN --yes: downtime is the journal's stop.at (the stop
@@ -84,6 +85,12 @@ upshift_trial() {
 	echo "$(($(fact "$j" verify.ready_at) - $(fact "$j" stop.at))) $(step_ms "$j" detect) $(step_ms "$j" swap)"
 }
 
+# settle: the fresh copy written out before the trial, as the files of an
+# installed service are: otherwise the copy's writeback runs inside the
+# measured window, and `cp -a` over files never written out only drops
+# their dirty pages where over installed files it frees their blocks.
+settle() { sync; }
+
 # --- Redis -----------------------------------------------------------------
 
 redis_pristine=$B/redis-pristine
@@ -101,6 +108,7 @@ redis_fresh() {
 	rm -rf "$1" && cp -a "$redis_pristine" "$1" || return 1
 	sed -i "s#$redis_pristine#$1#g" "$1/redis.conf" || return 1
 	REDIS_DIR=$1 REDIS_BIN=$1/root/usr/bin
+	settle
 	redis_start
 }
 redis_upshift() {
@@ -145,6 +153,7 @@ pg_fresh() {
 	pg_as sed -i "s#$pg_pristine#$1#g" "$1/pg/data/postgresql.conf" || return 1
 	PG_DIR=$1 PG_ROOT=$1/root PG_BIN=$1/root/usr/lib/postgresql/15/bin
 	PG_DATA=$1/pg/data PG_RUN=$1/pg/run PG_LOG=$1/pg/postgresql.log
+	settle
 	pg_start
 }
 pg_upshift() {
