@@ -113,7 +113,7 @@ int  archive_read_member(struct archive *a, const char *path, const char *name, 
  * i-th member is hex[i] once hasher_finish() has returned (the caller frees
  * hex). One context is reused for every member. */
 #define HASHER_SLOTS 8
-#define HASHER_SLOT_SIZE (1024 * 1024)
+#define HASHER_SLOT_SIZE (256 * 1024)
 struct hslot {
         char    *buf;
         size_t   len;
