@@ -144,11 +144,32 @@ child_fail(int status_fd, int stage)
         _exit(127);
 }
 
-/* In the child, after fork: only async-signal-safe calls from here on. */
-static _Noreturn void
-child_run(char *const *argv, char **envp, const char *cwd, int null_fd,
-          int out_w, int err_w, int status_w)
+pid_t
+exec_vfork(void (*child)(void *arg), void *arg)
 {
+        pid_t pid = vfork();
+
+        if (pid == 0) {
+                child(arg);
+                _exit(127);
+        }
+        return pid;
+}
+
+/* What child_run needs, built before the child starts. */
+struct child_args {
+        char *const *argv;
+        char       **envp;
+        const char  *cwd;
+        int          null_fd, out_w, err_w, status_w;
+};
+
+/* In the child, after vfork: only async-signal-safe calls from here on. */
+static void
+child_run(void *arg)
+{
+        const struct child_args *c = arg;
+        int status_w = c->status_w;
         struct sigaction sa;
         sigset_t none;
         int sig;
@@ -160,12 +181,12 @@ child_run(char *const *argv, char **envp, const char *cwd, int null_fd,
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         setpgid(0, 0);
-        if (child_move_fd(null_fd, 0) < 0 || child_move_fd(out_w, 1) < 0 ||
-            child_move_fd(err_w, 2) < 0)
+        if (child_move_fd(c->null_fd, 0) < 0 || child_move_fd(c->out_w, 1) < 0 ||
+            child_move_fd(c->err_w, 2) < 0)
                 child_fail(status_w, CHILD_SETUP);
-        if (cwd != NULL && chdir(cwd) < 0)
+        if (c->cwd != NULL && chdir(c->cwd) < 0)
                 child_fail(status_w, CHILD_CHDIR);
-        execvpe(argv[0], argv, envp);
+        execvpe(c->argv[0], c->argv, c->envp);
         child_fail(status_w, CHILD_EXEC);
 }
 
@@ -465,9 +486,9 @@ exec_run(const struct exec_opts *o, struct exec_result *ret, struct diag *d)
         envp = exec_env_new(o->env);
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
-        pid = fork();
-        if (pid == 0)
-                child_run(argv, envp, o->cwd, null_fd, outp[1], errp[1], stp[1]);
+        pid = exec_vfork(child_run, &(struct child_args){
+                .argv = argv, .envp = envp, .cwd = o->cwd, .null_fd = null_fd,
+                .out_w = outp[1], .err_w = errp[1], .status_w = stp[1] });
         rc = pid < 0 ? -errno : 0;
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         free(envp);

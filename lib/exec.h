@@ -74,6 +74,14 @@ void exec_result_release(struct exec_result *r);
  * not be started (message in d). */
 int  exec_spawn_detached(const struct exec_opts *o, const char *log_path, pid_t *ret_pid,
                          struct diag *d);
+/* Start a child that runs child(arg), which must end in exec or _exit
+ * and call only async-signal-safe functions. The child borrows our memory
+ * until then (vfork): a fork would copy the page tables of our heap (tens
+ * of MiB in a large swap) and leave every page of it copy-on-write, so
+ * that each page we wrote afterwards took a fault, inside the downtime.
+ * Call with every signal blocked; the child resets them before unblocking.
+ * Returns the pid, or -1 with errno. */
+pid_t exec_vfork(void (*child)(void *arg), void *arg);
 /* A pidfd of pid (close-on-exec): poll() says POLLIN once it has exited.
  * -1 when the kernel has none (then poll for the exit with waitpid). */
 int  exec_pidfd_open(pid_t pid);

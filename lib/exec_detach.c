@@ -15,12 +15,21 @@
 #include "lib/i18n.h"
 #include "lib/util.h"
 
-/* In the child, after fork: only async-signal-safe calls. On failure the
+/* What detached_child needs, built before the child starts. */
+struct detached_args {
+        char *const *argv;
+        char       **envp;
+        const char  *cwd;
+        int          in_fd, out_fd, err_w;
+};
+
+/* In the child, after vfork: only async-signal-safe calls. On failure the
  * errno goes down err_w (close-on-exec: EOF means exec happened). */
-static _Noreturn void
-detached_child(char *const *argv, char **envp, const char *cwd, int in_fd, int out_fd,
-               int err_w)
+static void
+detached_child(void *arg)
 {
+        const struct detached_args *c = arg;
+        int err_w = c->err_w;
         struct sigaction sa;
         sigset_t none;
         int e;
@@ -31,15 +40,15 @@ detached_child(char *const *argv, char **envp, const char *cwd, int in_fd, int o
                 sigaction(sig, &sa, NULL);      /* fails harmlessly for KILL, STOP */
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        if (setsid() < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0 ||
-            (cwd != NULL && chdir(cwd) < 0))
+        if (setsid() < 0 || dup2(c->in_fd, 0) < 0 || dup2(c->out_fd, 1) < 0 ||
+            dup2(c->out_fd, 2) < 0 || (c->cwd != NULL && chdir(c->cwd) < 0))
                 goto fail;
         /* It outlives us: none of our descriptors (the journal, the lock)
          * may stay open in it, close-on-exec or not. err_w is. */
         if (err_w > 3)
                 close_range(3, (unsigned)err_w - 1, 0);
         close_range((unsigned)err_w + 1, ~0U, 0);
-        execvpe(argv[0], argv, envp);
+        execvpe(c->argv[0], c->argv, c->envp);
 fail:
         e = errno;
         while (write(err_w, &e, sizeof e) < 0 && errno == EINTR)
@@ -75,9 +84,9 @@ exec_spawn_detached(const struct exec_opts *o, const char *log_path, pid_t *ret_
         envp = exec_env_new(o->env);
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
-        pid = fork();
-        if (pid == 0)
-                detached_child(argv, envp, o->cwd, in_fd, out_fd, p[1]);
+        pid = exec_vfork(detached_child, &(struct detached_args){
+                .argv = argv, .envp = envp, .cwd = o->cwd, .in_fd = in_fd, .out_fd = out_fd,
+                .err_w = p[1] });
         e = pid < 0 ? errno : 0;
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         free(envp);

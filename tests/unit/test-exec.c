@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -453,6 +454,48 @@ test_headline(void **state)
         }
 }
 
+/* A detached command (exec_spawn_detached, started by vfork): its own
+ * session, its output appended to the log, the environment and directory
+ * asked for, none of our descriptors; a program that is missing is said. */
+static void
+test_detached(void **state)
+{
+        char *dir = *state, *log = path_join(dir, "out.log"), *text, *want, *real;
+        char *env[] = { "UPSHIFT_TEST_DETACHED=yes", NULL };
+        char script[256];
+        char *argv[] = { "sh", "-c", script, NULL };
+        char *missing[] = { "upshift-no-such-program", NULL };
+        struct exec_opts o = { .argv = argv, .env = env, .cwd = dir };
+        struct diag d = {0};
+        pid_t pid = -1;
+        int st, fd = open("/dev/null", O_RDONLY);        /* inherited by a fork */
+
+        assert_true(fd > 2);
+        snprintf(script, sizeof script,
+                 "echo \"sid $(cut -d' ' -f6 /proc/$$/stat) pid $$\"; pwd -P; "
+                 "echo \"env $UPSHIFT_TEST_DETACHED\"; "
+                 "if [ -e /proc/$$/fd/%d ]; then echo leaked; fi; echo err >&2", fd);
+        t_write_text(log, "before\n");
+        assert_int_equal(exec_spawn_detached(&o, log, &pid, &d), 0);
+        assert_true(pid > 0);
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        real = realpath(dir, NULL);
+        assert_non_null(real);
+        want = xasprintf("before\nsid %d pid %d\n%s\nenv yes\nerr\n", (int)pid, (int)pid, real);
+        text = t_slurp(log, NULL);
+        assert_string_equal(text, want);
+        free(text);
+        free(want);
+        free(real);
+
+        o.argv = missing;
+        assert_int_equal(exec_spawn_detached(&o, log, &pid, &d), -ENOENT);
+        assert_non_null(strstr(d.msg, "cannot run \"upshift-no-such-program\""));
+        close(fd);
+        free(log);
+}
+
 int
 main(void)
 {
@@ -474,6 +517,7 @@ main(void)
                 cmocka_unit_test(test_daemon_holding_pipes),
                 cmocka_unit_test_setup_teardown(test_still_running_notice, t_setup_dir,
                                                 t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_detached, t_setup_dir, t_teardown_dir),
                 cmocka_unit_test(test_argv_display),
                 cmocka_unit_test(test_headline),
         };
