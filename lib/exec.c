@@ -92,38 +92,6 @@ close_fd(int *fd)
         *fd = -1;
 }
 
-/* The environment for the child: ours, with o->env on top. Built before
- * fork, so the child does not allocate. Frees with free() of the vector only
- * (the strings are borrowed). */
-char **
-exec_env_new(char *const *add)
-{
-        size_t nenv = 0, nadd = 0, n = 0, i, j;
-        char **v;
-
-        while (environ != NULL && environ[nenv] != NULL)
-                nenv++;
-        while (add != NULL && add[nadd] != NULL)
-                nadd++;
-        v = xcalloc(nenv + nadd + 1, sizeof *v);
-        for (i = 0; i < nenv; i++) {
-                const char *eq = strchr(environ[i], '=');
-                size_t klen = eq != NULL ? (size_t)(eq - environ[i]) : strlen(environ[i]);
-                bool replaced = false;
-
-                for (j = 0; j < nadd && !replaced; j++)
-                        replaced = strncmp(add[j], environ[i], klen) == 0 &&
-                                   add[j][klen] == '=';
-                if (!replaced)
-                        v[n++] = environ[i];
-        }
-        for (j = 0; j < nadd; j++)
-                if (strchr(add[j], '=') != NULL)
-                        v[n++] = add[j];
-        v[n] = NULL;
-        return v;
-}
-
 static int
 child_move_fd(int from, int to)
 {
@@ -142,18 +110,6 @@ child_fail(int status_fd, int stage)
                 n = write(status_fd, &rep, sizeof rep);
         while (n < 0 && errno == EINTR);
         _exit(127);
-}
-
-pid_t
-exec_vfork(void (*child)(void *arg), void *arg)
-{
-        pid_t pid = vfork();
-
-        if (pid == 0) {
-                child(arg);
-                _exit(127);
-        }
-        return pid;
 }
 
 /* What child_run needs, built before the child starts. */
