@@ -29,6 +29,11 @@ manifest_add_line(struct strbuf *sb, const char *hex, const char *member)
                 strbuf_addch(sb, '\\');
         strbuf_adds(sb, hex);
         strbuf_adds(sb, "  ");
+        if (!esc) {
+                strbuf_adds(sb, member);
+                strbuf_addch(sb, '\n');
+                return;
+        }
         for (const char *p = member; *p != '\0'; p++) {
                 if (esc && *p == '\\')
                         strbuf_adds(sb, "\\\\");
