@@ -38,6 +38,8 @@ struct bk {
         struct link_seen *links;
         size_t            nlinks, links_alloc;
         struct hasher     h;            /* hashes the regular files' data */
+        struct ahead      ahead;        /* opens and reads small files ahead */
+        bool              use_ahead;
         struct entry_meta meta;
         struct strv       hashed;       /* their members, in the order hashed */
         uint64_t          done;
@@ -156,8 +158,74 @@ bk_data(struct bk *b, int fd, const char *src, const char *member, uint64_t size
         return r;
 }
 
+/* bk_data for a file read ahead: its len bytes are in buf. */
+static int
+bk_data_mem(struct bk *b, const char *member, const char *buf, size_t len)
+{
+        int r = 0;
+
+        strv_push(&b->hashed, member);
+        if (len > 0 && (archive_write_data(b->a, buf, len) != (la_ssize_t)len || b->werr != 0))
+                r = bk_write_error(b);
+        if (r == 0) {
+                hasher_add(&b->h, buf, len);
+                b->done += len;
+                bk_progress(b, false);
+        }
+        hasher_end(&b->h);
+        return r;
+}
+
 static int bk_walk(struct bk *b, int atfd, const char *name, const char *src,
                    const char *member, bool top, unsigned char dtype);
+static int bk_entry(struct bk *b, int fd, struct stat *st, const char *src,
+                    const char *member, const struct ahead_rec *rec);
+
+/* A run of n names readdir says are regular files, read ahead on the
+ * read-ahead thread (archive_ahead.c). */
+static int
+bk_regular_run(struct bk *b, int at, const char *src, const char *member,
+               char *const *names, size_t n)
+{
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                struct ahead_rec *rec = ahead_next(&b->ahead);
+                char *csrc = path_join(src, names[i]);
+                char *cmem = member[0] != '\0' ? path_join(member, names[i])
+                                               : xstrdup(names[i]);
+
+                if (rec->kind == AHEAD_NAME) {
+                        /* It may be a directory by now: what is below it is
+                         * not read ahead, the thread is still on this run. */
+                        b->use_ahead = false;
+                        r = bk_walk(b, at, names[i], csrc, cmem, false, DT_REG);
+                        b->use_ahead = true;
+                } else {
+                        r = bk_entry(b, rec->fd, &rec->st, csrc, cmem, rec);
+                }
+                rec->fd = -1;           /* bk_entry closed it */
+                ahead_done(&b->ahead);
+                free(csrc);
+                free(cmem);
+        }
+        ahead_end(&b->ahead);
+        return r;
+}
+
+/* How many names from i on readdir says are regular files, when that is
+ * enough of them to read ahead; else 0. */
+static size_t
+bk_regular_names(const struct bk *b, const unsigned char *types, size_t i, size_t n)
+{
+        size_t j = i;
+
+        if (!b->use_ahead)
+                return 0;
+        while (j < n && types[j] == DT_REG)
+                j++;
+        return j - i >= 4 ? j - i : 0;
+}
 
 static int
 bk_children(struct bk *b, int dirfd, const char *src, const char *member)
@@ -168,10 +236,16 @@ bk_children(struct bk *b, int dirfd, const char *src, const char *member)
         int r = archive_dir_typed(dirfd, src, &names, &types, b->d);
 
         for (size_t i = 0; r == 0 && i < names.n; i++) {
-                char *csrc = path_join(src, names.v[i]);
-                char *cmem = member[0] != '\0' ? path_join(member, names.v[i])
-                                               : xstrdup(names.v[i]);
+                size_t run = at >= 0 ? bk_regular_names(b, types, i, names.n) : 0;
+                char *csrc, *cmem;
 
+                if (run > 0 && ahead_begin(&b->ahead, at, names.v + i, run) == 0) {
+                        r = bk_regular_run(b, at, src, member, names.v + i, run);
+                        i += run - 1;
+                        continue;
+                }
+                csrc = path_join(src, names.v[i]);
+                cmem = member[0] != '\0' ? path_join(member, names.v[i]) : xstrdup(names.v[i]);
                 r = bk_walk(b, at >= 0 ? at : AT_FDCWD, at >= 0 ? names.v[i] : csrc, csrc,
                             cmem, false, types[i]);
                 free(csrc);
@@ -195,54 +269,6 @@ bk_link_target(struct bk *b, const struct stat *st, const char *member)
         return NULL;
 }
 
-/* bk_walk for a file or directory that readdir said is one (dtype): it is
- * opened without an lstat first, and its one stat is the fstat. Returns 1
- * to say: look with lstat instead (it was neither, or changed). */
-static int
-bk_open_typed(int atfd, const char *name, unsigned char dtype, struct stat *ret_st, int *ret_fd)
-{
-        int fd = openat(atfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
-                        (dtype == DT_DIR ? O_DIRECTORY : 0));
-
-        if (fd < 0)
-                return errno == ENOENT || errno == ELOOP ? 0 : 1;
-        if (fstat(fd, ret_st) < 0 || !(S_ISREG(ret_st->st_mode) || S_ISDIR(ret_st->st_mode))) {
-                close(fd);
-                return 1;
-        }
-        *ret_fd = fd;
-        return 0;
-}
-
-/* Open the file or directory st says src is, and fstat it: the stat the
- * entry is archived with is the one of what was read. *ret_other says the
- * name led to another file than st's by then. Returns 0 with *ret_fd set,
- * 0 with *ret_fd -1 when it is gone or replaced by a symlink, or -errno. */
-static int
-bk_open(struct bk *b, int atfd, const char *name, const char *src, bool top,
-        struct stat *st, int *ret_fd, bool *ret_other)
-{
-        struct stat fst;
-        int fd = openat(atfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-                        (top ? 0 : O_NOFOLLOW) | (S_ISDIR(st->st_mode) ? O_DIRECTORY : 0));
-        int r;
-
-        if (fd < 0 && !top && (errno == ENOENT || errno == ELOOP))
-                return 0;               /* gone or replaced meanwhile */
-        if (fd < 0 || fstat(fd, &fst) < 0) {
-                r = -errno;
-                diag_set(b->d, _("cannot back up \"%s\": %s"), src, strerror(-r));
-                if (fd >= 0)
-                        close(fd);
-                return r;
-        }
-        *ret_other = fst.st_dev != st->st_dev || fst.st_ino != st->st_ino ||
-                     (fst.st_mode & S_IFMT) != (st->st_mode & S_IFMT);
-        *st = fst;
-        *ret_fd = fd;
-        return 0;
-}
-
 /* src is opened as name relative to atfd (its directory, or AT_FDCWD).
  * In a partial backup (select) a file is looked at with one lstat, and
  * opened only when select takes it. */
@@ -251,14 +277,12 @@ bk_walk(struct bk *b, int atfd, const char *name, const char *src, const char *m
         bool top, unsigned char dtype)
 {
         member_select_fn select = b->o != NULL ? b->o->select : NULL;
-        struct archive_entry *e;
-        const char *link;
         struct stat st;
         bool asked = false, other = false;
         int fd = -1, r = 0;
 
         if (select == NULL && !top && (dtype == DT_REG || dtype == DT_DIR) &&
-            bk_open_typed(atfd, name, dtype, &st, &fd) == 0 && fd < 0)
+            archive_open_typed(atfd, name, dtype, &st, &fd) == 0 && fd < 0)
                 return 0;               /* gone or replaced meanwhile */
         /* A path given by the plan is followed when it is a symlink (like
          * bsdtar -H); everything below it is archived as it is. */
@@ -277,7 +301,7 @@ bk_walk(struct bk *b, int atfd, const char *name, const char *src, const char *m
                 asked = true;
         }
         if (fd < 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
-                r = bk_open(b, atfd, name, src, top, &st, &fd, &other);
+                r = archive_open_stat(atfd, name, src, top, &st, &fd, &other, b->d);
                 if (r < 0 || fd < 0)
                         return r;
         }
@@ -291,18 +315,35 @@ bk_walk(struct bk *b, int atfd, const char *name, const char *src, const char *m
                         close(fd);
                 return 0;
         }
+        return bk_entry(b, fd, &st, src, member, NULL);
+}
 
-        e = archive_entry_new();
+/* Archive member, whose stat is st, open on fd (or fd -1: not a regular
+ * file or directory), which is closed. rec: what the read-ahead thread
+ * knows of it already, or NULL. */
+static int
+bk_entry(struct bk *b, int fd, struct stat *st, const char *src, const char *member,
+         const struct ahead_rec *rec)
+{
+        struct archive_entry *e = archive_entry_new();
+        const char *link;
+        int r;
+
         archive_entry_copy_pathname(e, member);
-        r = entry_meta_fill(&b->meta, e, fd, src, &st, b->d);
+        if (rec != NULL && rec->probed) {
+                entry_meta_known(&b->meta, e, st, rec->flags);
+                r = 0;
+        } else {
+                r = entry_meta_fill(&b->meta, e, fd, src, st, b->d);
+        }
         if (r < 0)
                 goto out;
         archive_entry_copy_pathname(e, member);
         archive_entry_sparse_clear(e);
         if (b->o != NULL && b->o->seen != NULL &&
-            (r = b->o->seen(b->o->hook_ud, member, &st)) < 0)
+            (r = b->o->seen(b->o->hook_ud, member, st)) < 0)
                 goto out;
-        link = bk_link_target(b, &st, member);
+        link = bk_link_target(b, st, member);
         if (link != NULL) {
                 archive_entry_copy_hardlink(e, link);
                 archive_entry_set_size(e, 0);
@@ -313,9 +354,11 @@ bk_walk(struct bk *b, int atfd, const char *name, const char *src, const char *m
         }
         b->members++;
         bk_progress(b, false);
-        if (S_ISREG(st.st_mode) && link == NULL)
-                r = bk_data(b, fd, src, member, (uint64_t)st.st_size);
-        else if (S_ISDIR(st.st_mode)) {
+        if (S_ISREG(st->st_mode) && link == NULL && rec != NULL && rec->kind == AHEAD_READ)
+                r = bk_data_mem(b, member, rec->buf, (size_t)st->st_size);
+        else if (S_ISREG(st->st_mode) && link == NULL)
+                r = bk_data(b, fd, src, member, (uint64_t)st->st_size);
+        else if (S_ISDIR(st->st_mode)) {
                 r = bk_children(b, fd, src, member);
                 fd = -1;                /* consumed */
         }
@@ -324,50 +367,6 @@ out:
         if (fd >= 0)
                 close(fd);
         return r;
-}
-
-int
-backup_set_filter(struct archive *a, const char *comp, int level, bool threads,
-                  struct diag *d)
-{
-        char buf[32];
-        int r;
-
-        if (strcmp(comp, "zstd") == 0)
-                r = archive_write_add_filter_zstd(a);
-        else if (strcmp(comp, "gzip") == 0)
-                r = archive_write_add_filter_gzip(a);
-        else if (strcmp(comp, "xz") == 0)
-                r = archive_write_add_filter_xz(a);
-        else if (strcmp(comp, "none") == 0)
-                return 0;
-        else {
-                /* TRANSLATORS: %s is what the plan asked for; keep the names. */
-                diag_set(d, _("unknown compression \"%s\" (expected zstd, gzip, xz or none)"),
-                         comp);
-                return -EINVAL;
-        }
-        if (r < ARCHIVE_WARN) {
-                diag_set(d, _("cannot use %s compression: %s"), comp, archive_error_string(a));
-                return -ENOTSUP;
-        }
-        if (level > 0) {
-                snprintf(buf, sizeof buf, "%d", level);
-                if (archive_write_set_filter_option(a, comp, "compression-level", buf)
-                    < ARCHIVE_WARN) {
-                        /* TRANSLATORS: %d is a number, %s a compression name. */
-                        diag_set(d, _("invalid compression level %d for %s"), level, comp);
-                        return -EINVAL;
-                }
-        }
-        if (threads && strcmp(comp, "zstd") == 0) {
-                long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-                /* libarchive 3.6 knows "threads"; older ones warn, which is fine. */
-                snprintf(buf, sizeof buf, "%ld", cpus > 0 ? cpus : 1);
-                archive_write_set_filter_option(a, "zstd", "threads", buf);
-        }
-        return 0;
 }
 
 /* Write the manifest as the last member, owned by us, mode 0600, once the
@@ -493,7 +492,12 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
         b.measuring = o != NULL && o->progress != NULL && o->select == NULL;
         if (b.measuring)
                 measure_start(&b.total, paths, n);
+        /* A partial backup looks at each file with one lstat, before select
+         * says whether to open it: nothing to read ahead. */
+        b.use_ahead = o == NULL || o->select == NULL;
+        ahead_init(&b.ahead);
         r = bk_run(&b, paths, n, comp, &res);
+        ahead_release(&b.ahead);
         if (b.measuring) {
                 measure_join(&b.total);
                 if (r == 0)

@@ -1,7 +1,8 @@
 /* archive_estimate.c: how big will the backup be? The data is walked the
  * way archive_backup() walks it, windows sampled from it are compressed in
  * memory with the backup's compressor and level, and the ratio found is
- * applied to all of it (archive.h says the method). */
+ * applied to all of it (archive.h says the method). And the compressor
+ * both use: backup_set_filter(). */
 #include <config.h>
 
 #include <errno.h>
@@ -217,5 +218,49 @@ archive_estimate(char *const *paths, size_t n, const struct backup_opts *o,
                 over = e.members * EST_MEMBER_PACKED + e.name_bytes / 2;
         *ret_raw = e.raw;
         *ret_estimate = data + over + EST_TAIL;
+        return 0;
+}
+
+int
+backup_set_filter(struct archive *a, const char *comp, int level, bool threads,
+                  struct diag *d)
+{
+        char buf[32];
+        int r;
+
+        if (strcmp(comp, "zstd") == 0)
+                r = archive_write_add_filter_zstd(a);
+        else if (strcmp(comp, "gzip") == 0)
+                r = archive_write_add_filter_gzip(a);
+        else if (strcmp(comp, "xz") == 0)
+                r = archive_write_add_filter_xz(a);
+        else if (strcmp(comp, "none") == 0)
+                return 0;
+        else {
+                /* TRANSLATORS: %s is what the plan asked for; keep the names. */
+                diag_set(d, _("unknown compression \"%s\" (expected zstd, gzip, xz or none)"),
+                         comp);
+                return -EINVAL;
+        }
+        if (r < ARCHIVE_WARN) {
+                diag_set(d, _("cannot use %s compression: %s"), comp, archive_error_string(a));
+                return -ENOTSUP;
+        }
+        if (level > 0) {
+                snprintf(buf, sizeof buf, "%d", level);
+                if (archive_write_set_filter_option(a, comp, "compression-level", buf)
+                    < ARCHIVE_WARN) {
+                        /* TRANSLATORS: %d is a number, %s a compression name. */
+                        diag_set(d, _("invalid compression level %d for %s"), level, comp);
+                        return -EINVAL;
+                }
+        }
+        if (threads && strcmp(comp, "zstd") == 0) {
+                long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+                /* libarchive 3.6 knows "threads"; older ones warn, which is fine. */
+                snprintf(buf, sizeof buf, "%ld", cpus > 0 ? cpus : 1);
+                archive_write_set_filter_option(a, "zstd", "threads", buf);
+        }
         return 0;
 }

@@ -57,6 +57,22 @@ typedef int (*walk_fn)(void *ud, const char *src, const char *rel, const struct 
  * the walk are skipped. Returns 0, fn's non-zero value, or -errno. */
 int   archive_walk(char *const *paths, size_t n, walk_fn fn, void *ud, struct diag *d);
 
+/* For a backup's walk, name in atfd, which readdir said is a regular file
+ * or a directory (dtype): opened without an lstat first, its one stat the
+ * fstat. Returns 0 with *ret_fd set, 0 with *ret_fd untouched when it is
+ * gone or is a symlink by now, or 1: look with lstat instead (it is
+ * neither, or cannot be opened). */
+int   archive_open_typed(int atfd, const char *name, unsigned char dtype, struct stat *ret_st,
+                         int *ret_fd);
+/* Open the file or directory st says src (name in atfd) is, and fstat it:
+ * the stat the entry is archived with is the one of what was read (*st).
+ * *ret_other says the name led to another file than st's by then. Returns
+ * 0 with *ret_fd set, 0 with *ret_fd untouched when it is gone or replaced
+ * by a symlink (unless top: the plan's own path is followed), or -errno
+ * with the message in d. */
+int   archive_open_stat(int atfd, const char *name, const char *src, bool top,
+                        struct stat *st, int *ret_fd, bool *ret_other, struct diag *d);
+
 /* Add the compression filter comp ("zstd", "gzip", "xz", "none") at level
  * (0: the default) to a writer; with threads, zstd uses one per CPU. */
 int   backup_set_filter(struct archive *a, const char *comp, int level, bool threads,
@@ -165,7 +181,64 @@ struct entry_meta {
  * have. Returns 0 or -errno with the message in d. */
 int  entry_meta_fill(struct entry_meta *m, struct archive_entry *e, int fd, const char *src,
                      const struct stat *st, struct diag *d);
+/* The first half of entry_meta_fill for the regular file or directory open
+ * on fd, without m->disk (so on any thread, with an m of its own): 0 when
+ * it has no xattr and no ACL, with its file flags (0 if none) in
+ * *ret_flags; 1 when it has some, or they cannot be listed (then only
+ * entry_meta_fill can fill its entry). */
+int  entry_meta_probe(struct entry_meta *m, int fd, const struct stat *st, int *ret_flags);
+/* The second half, after entry_meta_probe() said 0: e from st, the owner
+ * names and flags. */
+void entry_meta_known(struct entry_meta *m, struct archive_entry *e, const struct stat *st,
+                      int flags);
 void entry_meta_release(struct entry_meta *m);
+
+/* A backup's read-ahead thread (archive_ahead.c): for a run of names in one
+ * directory that readdir says are regular files, it opens, stats, probes
+ * (entry_meta_probe) and reads small files ahead of the backup's thread, in
+ * order. Each name gives one record, of one of these kinds: */
+#define AHEAD_SLOTS 256
+#define AHEAD_SMALL (64 * 1024)         /* read ahead whole up to this size */
+enum ahead_kind {
+        AHEAD_NAME,             /* nothing done: look at the name as always */
+        AHEAD_OPEN,             /* a regular file open on fd, with st (and
+                                   flags when probed): read it from fd */
+        AHEAD_READ,             /* probed, and its st.st_size bytes in buf */
+};
+struct ahead_rec {
+        enum ahead_kind kind;
+        int          fd;                /* AHEAD_OPEN: the taker closes it */
+        struct stat  st;
+        bool         probed;            /* no xattr, no ACL; flags are its flags */
+        int          flags;
+        char        *buf;
+        size_t       alloc;
+};
+struct ahead {
+        pthread_t        thread;
+        bool             running, failed;
+        pthread_mutex_t  mu;
+        pthread_cond_t   reader, writer;
+        struct entry_meta caps;         /* the thread's own, for entry_meta_probe */
+        int              dirfd;         /* the run: names[0..n) in dirfd */
+        char *const     *names;
+        size_t           n, produced, consumed;
+        bool             job, cancel, stop, reader_waits, writer_waits;
+        struct ahead_rec recs[AHEAD_SLOTS];
+};
+void ahead_init(struct ahead *a);
+/* Start reading names[0..n) in dirfd ahead (both must last until
+ * ahead_end()). -1 when no thread can be started: do without. */
+int  ahead_begin(struct ahead *a, int dirfd, char *const *names, size_t n);
+/* The next name's record, in order (waits for it); give it back with
+ * ahead_done() before the next call. At most n calls per run. */
+struct ahead_rec *ahead_next(struct ahead *a);
+void ahead_done(struct ahead *a);
+/* End the run, also before every record was taken (closing what was
+ * opened ahead). */
+void ahead_end(struct ahead *a);
+/* Stop the thread and free it all. */
+void ahead_release(struct ahead *a);
 
 /* Restoring (archive_restore.c, archive_swap.c). */
 

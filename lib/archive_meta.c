@@ -46,54 +46,60 @@ unsupported(int e)
         return e == ENOTSUP || e == EOPNOTSUPP || e == ENOTTY || e == ENOSYS;
 }
 
-/* Owner names and file flags, as libarchive sets them. */
-static void
-names_and_flags(struct entry_meta *m, struct fs_caps *fs, struct archive_entry *e, int fd,
-                const struct stat *st)
+int
+entry_meta_probe(struct entry_meta *m, int fd, const struct stat *st, int *ret_flags)
 {
-        const char *name;
+        struct fs_caps *fs = caps_of(m, st->st_dev);
         int flags = 0;
 
+        if (fs->xattrs) {
+                ssize_t n = flistxattr(fd, NULL, 0);
+
+                if (n < 0 && unsupported(errno))
+                        fs->xattrs = false;
+                else if (n != 0)
+                        return 1;       /* xattrs, an ACL, or an error: libarchive says */
+        }
+        if (fs->flags && ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0) {
+                if (unsupported(errno))
+                        fs->flags = false;
+                flags = 0;
+        }
+        *ret_flags = flags;
+        return 0;
+}
+
+void
+entry_meta_known(struct entry_meta *m, struct archive_entry *e, const struct stat *st,
+                 int flags)
+{
+        const char *name;
+
+        archive_entry_copy_stat(e, st);
         name = archive_read_disk_uname(m->disk, (la_int64_t)st->st_uid);
         if (name != NULL)
                 archive_entry_copy_uname(e, name);
         name = archive_read_disk_gname(m->disk, (la_int64_t)st->st_gid);
         if (name != NULL)
                 archive_entry_copy_gname(e, name);
-        if (!fs->flags)
-                return;
-        if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
-                if (flags != 0)
-                        archive_entry_set_fflags(e, (unsigned long)flags, 0);
-        } else if (unsupported(errno)) {
-                fs->flags = false;
-        }
+        if (flags != 0)
+                archive_entry_set_fflags(e, (unsigned long)flags, 0);
 }
 
 int
 entry_meta_fill(struct entry_meta *m, struct archive_entry *e, int fd, const char *src,
                 const struct stat *st, struct diag *d)
 {
-        struct fs_caps *fs;
-        ssize_t n = 0;
+        int flags;
 
-        archive_entry_copy_stat(e, st);
-        if (fd < 0 || !(S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)))
-                goto full;              /* symlinks and the like: rare */
-        fs = caps_of(m, st->st_dev);
-        if (fs->xattrs) {
-                n = flistxattr(fd, NULL, 0);
-                if (n < 0 && unsupported(errno)) {
-                        fs->xattrs = false;
-                        n = 0;
-                }
+        if (fd >= 0 && (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) &&
+            entry_meta_probe(m, fd, st, &flags) == 0) {
+                entry_meta_known(m, e, st, flags);
+                return 0;
         }
-        if (n != 0)
-                goto full;              /* xattrs, an ACL, or an error: libarchive says */
-        names_and_flags(m, fs, e, fd, st);
-        return 0;
-full:
-        /* libarchive looks the file up by it where it has no fd */
+        /* Symlinks and the like (rare), and files with xattrs: libarchive,
+         * which looks the file up by its path where it has no fd. */
+        archive_entry_copy_stat(e, st);
         archive_entry_copy_sourcepath(e, src);
         if (archive_read_disk_entry_from_file(m->disk, e, fd, st) < ARCHIVE_WARN) {
                 int r = -(archive_errno(m->disk) > 0 ? archive_errno(m->disk) : EIO);

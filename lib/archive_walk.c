@@ -1,6 +1,7 @@
 /* archive_walk.c: walking the data paths the way a backup does (sorted
  * names, hard links once, the top path followed when it is a symlink),
- * for archive_measure() and the estimate; path normalisation. */
+ * for archive_measure() and the estimate; opening what a backup's walk
+ * finds; path normalisation. */
 #include <config.h>
 
 #include <dirent.h>
@@ -217,6 +218,48 @@ archive_walk(char *const *paths, size_t n, walk_fn fn, void *ud, struct diag *d)
         }
         links_free(w.links, w.n);
         return r;
+}
+
+int
+archive_open_typed(int atfd, const char *name, unsigned char dtype, struct stat *ret_st,
+                   int *ret_fd)
+{
+        int fd = openat(atfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+                        (dtype == DT_DIR ? O_DIRECTORY : 0));
+
+        if (fd < 0)
+                return errno == ENOENT || errno == ELOOP ? 0 : 1;
+        if (fstat(fd, ret_st) < 0 || !(S_ISREG(ret_st->st_mode) || S_ISDIR(ret_st->st_mode))) {
+                close(fd);
+                return 1;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+int
+archive_open_stat(int atfd, const char *name, const char *src, bool top, struct stat *st,
+                  int *ret_fd, bool *ret_other, struct diag *d)
+{
+        struct stat fst;
+        int fd = openat(atfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+                        (top ? 0 : O_NOFOLLOW) | (S_ISDIR(st->st_mode) ? O_DIRECTORY : 0));
+        int r;
+
+        if (fd < 0 && !top && (errno == ENOENT || errno == ELOOP))
+                return 0;               /* gone or replaced meanwhile */
+        if (fd < 0 || fstat(fd, &fst) < 0) {
+                r = -errno;
+                diag_set(d, _("cannot back up \"%s\": %s"), src, strerror(-r));
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
+        *ret_other = fst.st_dev != st->st_dev || fst.st_ino != st->st_ino ||
+                     (fst.st_mode & S_IFMT) != (st->st_mode & S_IFMT);
+        *st = fst;
+        *ret_fd = fd;
+        return 0;
 }
 
 static int

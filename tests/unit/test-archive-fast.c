@@ -1,7 +1,8 @@
 /* test-archive-fast.c: what makes backups fast without changing them: the
  * archive's SHA-256 taken by verify (sha256_later, archive_verify_sum), the
- * members hashed on a thread of their own with one reused context, and a
- * file's xattrs, ACL and flags asked for only when it has some. */
+ * members hashed on a thread of their own with one reused context, a
+ * file's xattrs, ACL and flags asked for only when it has some, and small
+ * files read ahead on a thread of their own (archive_ahead.c). */
 #include <config.h>
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -25,6 +27,7 @@
 #include <cmocka.h>
 
 #include "lib/archive.h"
+#include "lib/archive_int.h"
 #include "lib/sha256.h"
 #include "lib/util.h"
 #include "testlib.h"
@@ -324,6 +327,289 @@ test_select_opens_only_taken(void **state)
         backup_result_release(&res);
 }
 
+/* What a backup holds of each member, in order, as one line each: name,
+ * type and mode, owner, mtime, size, hard link target, file flags, xattr
+ * and ACL count, and the SHA-256 of its data. The manifest's mtime (the
+ * time it was written) is left out. */
+static char *
+members_of(const char *archive)
+{
+        struct archive *a = archive_read_new();
+        struct archive_entry *e;
+        struct strbuf sb = {0};
+        char *buf = xmalloc(65536);
+
+        archive_read_support_filter_all(a);
+        archive_read_support_format_all(a);
+        assert_int_equal(archive_read_open_filename(a, archive, 65536), ARCHIVE_OK);
+        while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+                struct sha256 *c = sha256_new();
+                char hex[SHA256_HEX_LEN + 1], *line;
+                unsigned long set, clear;
+                const char *hard = archive_entry_hardlink(e);
+                bool manifest = strcmp(archive_entry_pathname(e), ARCHIVE_MANIFEST) == 0;
+                la_ssize_t n;
+
+                while ((n = archive_read_data(a, buf, 65536)) > 0)
+                        sha256_update(c, buf, (size_t)n);
+                assert_true(n == 0);
+                sha256_final_hex(c, hex);
+                archive_entry_fflags(e, &set, &clear);
+                line = xasprintf("%s %o %s:%s %lld.%ld %lld %s %lx %d %d %s\n",
+                                 archive_entry_pathname(e), (unsigned)archive_entry_mode(e),
+                                 archive_entry_uname(e) ? archive_entry_uname(e) : "",
+                                 archive_entry_gname(e) ? archive_entry_gname(e) : "",
+                                 manifest ? 0LL : (long long)archive_entry_mtime(e),
+                                 manifest ? 0L : archive_entry_mtime_nsec(e),
+                                 (long long)archive_entry_size(e), hard ? hard : "-", set,
+                                 archive_entry_xattr_count(e),
+                                 archive_entry_acl_count(e, ARCHIVE_ENTRY_ACL_TYPE_ACCESS), hex);
+                strbuf_adds(&sb, line);
+                free(line);
+        }
+        archive_read_free(a);
+        free(buf);
+        return strbuf_detach(&sb);
+}
+
+static bool
+take_all(void *ud, const char *member, const struct stat *st)
+{
+        (void)ud;
+        (void)member;
+        (void)st;
+        return true;
+}
+
+/* A run of regular files longer than the read-ahead ring, holding a file
+ * too big to read ahead, hard links, an xattr, a file flag and an empty
+ * file, is archived as a partial backup taking every file archives it (a
+ * partial backup reads nothing ahead). */
+static void
+test_read_ahead_same_members(void **state)
+{
+        struct fx *f = *state;
+        struct backup_opts all = { .compression = "none" };
+        struct backup_opts each = { .compression = "none", .select = take_all };
+        struct backup_result ra = {0}, rb = {0};
+        char *paths[] = { f->src }, *big = xcalloc(1, AHEAD_SMALL + 4097);
+        char *x = fx_put(f, "sub/small150x", "x\n", 2), *nd = fx_put(f, "sub/small151n", "n\n", 2);
+        char *la = xasprintf("%s/sub/small152l", f->src), *mine, *theirs, *line;
+        struct diag d = {0};
+        int fd, fl = 0;
+
+        free(fx_put(f, "sub/small150big", big, AHEAD_SMALL + 4097));
+        free(fx_put(f, "sub/small150empty", "", 0));
+        for (int i = 0; i < AHEAD_SLOTS; i++) {
+                char name[32];
+
+                snprintf(name, sizeof name, "sub/more%04d", i);
+                free(fx_put(f, name, big + i, (size_t)i));
+        }
+        assert_int_equal(link(x, la), 0);
+        if (setxattr(x, "user.upshift", "kept", 4, 0) < 0)
+                print_message("no user xattrs on %s: that part is skipped\n", f->base);
+        fd = open(nd, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        if (ioctl(fd, FS_IOC_GETFLAGS, &fl) == 0) {
+                fl |= FS_NODUMP_FL;
+                if (ioctl(fd, FS_IOC_SETFLAGS, &fl) < 0)
+                        print_message("no file flags on %s: that part is skipped\n", f->base);
+        }
+        close(fd);
+        assert_int_equal(archive_backup(paths, 1, f->dest, "ahead.tar", &all, &ra, &d), 0);
+        assert_int_equal(archive_backup(paths, 1, f->dest, "each.tar", &each, &rb, &d), 0);
+        assert_int_equal(ra.members, rb.members);
+        assert_true(ra.members > 300 + AHEAD_SLOTS);
+        mine = members_of(ra.path);
+        theirs = members_of(rb.path);
+        assert_string_equal(mine, theirs);
+        line = strstr(mine, "/sub/small152l ");        /* the second name: a hard link */
+        assert_non_null(line);
+        *strchr(line, '\n') = '\0';
+        assert_non_null(strstr(line, "/sub/small150x "));
+        assert_int_equal(archive_verify(ra.path, NULL, NULL, NULL, &d), 0);
+        backup_result_release(&ra);
+        backup_result_release(&rb);
+        free(mine);
+        free(theirs);
+        free(big);
+        free(x);
+        free(nd);
+        free(la);
+}
+
+/* A name readdir said was a regular file is a directory by the time it is
+ * read ahead: the backup walks into it as it always did, while the run it
+ * was in is still being read ahead. */
+struct swap_later {
+        const char *src;
+        bool        done;
+};
+
+static int
+swap_later_to_dir(void *ud, const char *member, const struct stat *st)
+{
+        struct swap_later *w = ud;
+        char *p;
+
+        (void)st;
+        if (w->done || strstr(member, "/run/f0000") == NULL)
+                return 0;
+        /* The reader is at most AHEAD_SLOTS names ahead: f0400 is not read yet. */
+        w->done = true;
+        p = xasprintf("%s/run/f0400", w->src);
+        assert_int_equal(unlink(p), 0);
+        assert_int_equal(mkdir(p, 0755), 0);
+        for (int i = 0; i < 10; i++) {
+                char *q = xasprintf("%s/g%d", p, i);
+                int fd = open(q, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+                assert_true(fd >= 0);
+                assert_int_equal(write_all(fd, "g\n", 2), 0);
+                close(fd);
+                free(q);
+        }
+        free(p);
+        return 0;
+}
+
+static void
+test_read_ahead_name_became_dir(void **state)
+{
+        struct fx *f = *state;
+        struct swap_later w = { .src = f->src };
+        struct backup_opts o = { .compression = "none", .seen = swap_later_to_dir,
+                                 .hook_ud = &w };
+        struct backup_result res = {0};
+        char *paths[] = { f->src }, *run = xasprintf("%s/run", f->src);
+        struct diag d = {0};
+
+        assert_int_equal(mkdir(run, 0755), 0);
+        for (int i = 0; i < AHEAD_SLOTS + 300; i++) {
+                char name[32];
+
+                snprintf(name, sizeof name, "run/f%04d", i);
+                free(fx_put(f, name, name + 4, 5));    /* its own name */
+        }
+        assert_int_equal(archive_backup(paths, 1, f->dest, "dir.tar", &o, &res, &d), 0);
+        assert_true(w.done);
+        assert_int_equal(archive_verify(res.path, NULL, NULL, NULL, &d), 0);
+        /* every file archived whole, each with its own data */
+        assert_int_equal(t_sh("mkdir '%s/x' && tar -xf '%s' -C '%s/x' && cd '%s/x'/*/*/srv/run && "
+                              "test -f f0400/g9 && test \"$(ls | wc -l)\" = %d && "
+                              "for f in f*; do test -d $f || test \"$(cat $f)\" = $f || "
+                              "exit 1; done",
+                              f->base, res.path, f->base, f->base, AHEAD_SLOTS + 300), 0);
+        backup_result_release(&res);
+        free(run);
+}
+
+static int
+open_fds(void)
+{
+        DIR *dir = opendir("/proc/self/fd");
+        int n = 0;
+
+        assert_non_null(dir);
+        while (readdir(dir) != NULL)
+                n++;
+        closedir(dir);
+        return n;
+}
+
+/* Each name gives one record, in order: what is not a regular file (or is
+ * gone) only its name, a big file or one with xattrs opened, a small one
+ * read; a run longer than the ring is handed over whole; a run ended early
+ * leaves nothing open. */
+static void
+test_ahead_records(void **state)
+{
+        struct fx *f = *state;
+        struct ahead a;
+        char *sub = xasprintf("%s/sub", f->src), *x = fx_put(f, "x", "x\n", 2);
+        char *ln = xasprintf("%s/link", f->src);
+        char *names[] = { "sub", "gone", "link", "big", "empty", "x" };
+        enum ahead_kind want[] = { AHEAD_NAME, AHEAD_NAME, AHEAD_NAME, AHEAD_OPEN, AHEAD_READ,
+                                   AHEAD_READ };
+        struct strv many = {0};
+        bool xattrs = setxattr(x, "user.upshift", "kept", 4, 0) == 0;
+        int dfd = open(f->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC), sfd, fds;
+
+        assert_true(dfd >= 0);
+        assert_int_equal(symlink("big", ln), 0);
+        if (xattrs)
+                want[5] = AHEAD_OPEN;
+        ahead_init(&a);
+        fds = open_fds();
+        assert_int_equal(ahead_begin(&a, dfd, names, 6), 0);
+        for (size_t i = 0; i < 6; i++) {
+                struct ahead_rec *r = ahead_next(&a);
+
+                assert_int_equal(r->kind, want[i]);
+                if (r->kind == AHEAD_NAME) {
+                        assert_int_equal(r->fd, -1);
+                } else {
+                        struct stat st;
+
+                        assert_int_equal(fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW), 0);
+                        assert_int_equal(r->st.st_ino, st.st_ino);
+                }
+                if (i == 3) {           /* big: open at its start, probed */
+                        char c;
+
+                        assert_true(r->fd >= 0);
+                        assert_true(r->probed);
+                        assert_int_equal(read(r->fd, &c, 1), 1);
+                        assert_int_equal(c, 0);
+                        close(r->fd);
+                        r->fd = -1;
+                }
+                if (i == 5 && xattrs) {
+                        assert_false(r->probed);
+                        close(r->fd);
+                        r->fd = -1;
+                }
+                if (i == 5 && !xattrs)
+                        assert_memory_equal(r->buf, "x\n", 2);
+                ahead_done(&a);
+        }
+        ahead_end(&a);
+        assert_int_equal(open_fds(), fds);
+
+        /* sub/small000..299: more than the ring holds, in order */
+        sfd = open(sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(sfd >= 0);
+        for (int i = 0; i < 300; i++)
+                strv_push_take(&many, xasprintf("small%03d", i));
+        assert_int_equal(ahead_begin(&a, sfd, many.v, many.n), 0);
+        for (int i = 0; i < 300; i++) {
+                struct ahead_rec *r = ahead_next(&a);
+
+                assert_int_equal(r->kind, AHEAD_READ);
+                assert_int_equal(r->st.st_size, i * 37);
+                ahead_done(&a);
+        }
+        ahead_end(&a);
+        /* ended after 3 of 300, with the rest read ahead or being read */
+        assert_int_equal(ahead_begin(&a, dfd, names + 3, 1), 0);
+        ahead_end(&a);
+        assert_int_equal(ahead_begin(&a, sfd, many.v, many.n), 0);
+        for (int i = 0; i < 3; i++) {
+                assert_int_equal(ahead_next(&a)->st.st_size, i * 37);
+                ahead_done(&a);
+        }
+        ahead_end(&a);
+        assert_int_equal(open_fds(), fds + 1);  /* sfd */
+        ahead_release(&a);
+        close(sfd);
+        close(dfd);
+        strv_release(&many);
+        free(sub);
+        free(x);
+        free(ln);
+}
+
 int
 main(void)
 {
@@ -334,6 +620,10 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_verify_sum_untouched_on_failure, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_select_opens_only_taken, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_read_ahead_same_members, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_read_ahead_name_became_dir, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_ahead_records, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
