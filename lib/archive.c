@@ -41,7 +41,6 @@ struct bk {
         struct ahead      ahead;        /* opens and reads small files ahead */
         bool              use_ahead;
         struct entry_meta meta;
-        struct strv       hashed;       /* their members, in the order hashed */
         uint64_t          done;
         struct measure_job total;       /* the progress total, measured meanwhile */
         bool              measuring;    /* total was started */
@@ -119,7 +118,6 @@ bk_data(struct bk *b, int fd, const char *src, const char *member, uint64_t size
         uint64_t left = size;
         int r = 0;
 
-        strv_push(&b->hashed, member);
         while (left > 0) {
                 size_t room;
                 char *buf = hasher_room(&b->h, &room);
@@ -154,7 +152,7 @@ bk_data(struct bk *b, int fd, const char *src, const char *member, uint64_t size
                 b->done += (uint64_t)n;
                 bk_progress(b, false);
         }
-        hasher_end(&b->h);
+        hasher_end(&b->h, xstrdup(member));
         return r;
 }
 
@@ -164,7 +162,6 @@ bk_data_mem(struct bk *b, const char *member, const char *buf, size_t len)
 {
         int r = 0;
 
-        strv_push(&b->hashed, member);
         if (len > 0 && (archive_write_data(b->a, buf, len) != (la_ssize_t)len || b->werr != 0))
                 r = bk_write_error(b);
         if (r == 0) {
@@ -172,7 +169,7 @@ bk_data_mem(struct bk *b, const char *member, const char *buf, size_t len)
                 b->done += len;
                 bk_progress(b, false);
         }
-        hasher_end(&b->h);
+        hasher_end(&b->h, xstrdup(member));
         return r;
 }
 
@@ -375,19 +372,13 @@ static int
 bk_manifest(struct bk *b, char hex[SHA256_HEX_LEN + 1])
 {
         struct archive_entry *e = archive_entry_new();
-        struct strbuf sb = {0};
-        struct sha256 *c = sha256_new();
+        struct strbuf *sb = &b->h.manifest;
         size_t len;
         int r = 0;
 
         hasher_finish(&b->h);
-        for (size_t i = 0; i < b->hashed.n && i < b->h.nhex; i++)
-                manifest_add_line(&sb, b->h.hex[i], b->hashed.v[i]);
-        free(b->h.hex);
-        b->h.hex = NULL;
-        len = sb.len;
-        sha256_update(c, sb.buf, len);
-        sha256_final_hex(c, hex);
+        memcpy(hex, b->h.manifest_sha256, SHA256_HEX_LEN + 1);
+        len = sb->len;
         archive_entry_copy_pathname(e, ARCHIVE_MANIFEST);
         archive_entry_set_filetype(e, AE_IFREG);
         archive_entry_set_perm(e, 0600);
@@ -396,11 +387,10 @@ bk_manifest(struct bk *b, char hex[SHA256_HEX_LEN + 1])
         archive_entry_set_mtime(e, time(NULL), 0);
         archive_entry_set_size(e, (la_int64_t)len);
         if (archive_write_header(b->a, e) < ARCHIVE_WARN ||
-            (len > 0 && archive_write_data(b->a, sb.buf, len) != (la_ssize_t)len) ||
+            (len > 0 && archive_write_data(b->a, sb->buf, len) != (la_ssize_t)len) ||
             b->werr != 0)
                 r = bk_write_error(b);
         archive_entry_free(e);
-        strbuf_release(&sb);
         return r;
 }
 
@@ -553,7 +543,7 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
         links_free(b.links, b.nlinks);
         entry_meta_release(&b.meta);
         free(b.h.hex);
-        strv_release(&b.hashed);
+        strbuf_release(&b.h.manifest);
         return r;
 }
 

@@ -29,10 +29,21 @@ hash_slot(struct hasher *h, struct hslot *s)
         size_t pos = 0;
 
         for (size_t i = 0; i < s->nends; i++) {
+                char hex[SHA256_HEX_LEN + 1];
+                size_t at = h->manifest.len;
+
                 sha256_update(h->c, s->buf + pos, s->ends[i] - pos);
-                xgrow((void **)&h->hex, &h->hex_alloc, h->nhex + 1, sizeof *h->hex);
-                sha256_final_reset(h->c, h->hex[h->nhex++]);
                 pos = s->ends[i];
+                if (s->names[i] == NULL) {
+                        xgrow((void **)&h->hex, &h->hex_alloc, h->nhex + 1, sizeof *h->hex);
+                        sha256_final_reset(h->c, h->hex[h->nhex++]);
+                        continue;
+                }
+                sha256_final_reset(h->c, hex);
+                manifest_add_line(&h->manifest, hex, s->names[i]);
+                sha256_update(h->mc, h->manifest.buf + at, h->manifest.len - at);
+                free(s->names[i]);
+                s->names[i] = NULL;
         }
         sha256_update(h->c, s->buf + pos, s->len - pos);
 }
@@ -69,6 +80,7 @@ hasher_start(struct hasher *h)
         for (size_t i = 0; i < HASHER_SLOTS; i++)
                 h->slots[i].buf = xmalloc(HASHER_SLOT_SIZE);
         h->c = sha256_new();
+        h->mc = sha256_new();
         pthread_mutex_init(&h->mu, NULL);
         pthread_cond_init(&h->cond, NULL);
 }
@@ -142,11 +154,13 @@ hasher_add(struct hasher *h, const void *data, size_t len)
 }
 
 void
-hasher_end(struct hasher *h)
+hasher_end(struct hasher *h, char *name)
 {
         struct hslot *s = &h->slots[h->head];
 
         xgrow((void **)&s->ends, &s->ends_alloc, s->nends + 1, sizeof *s->ends);
+        xgrow((void **)&s->names, &s->names_alloc, s->nends + 1, sizeof *s->names);
+        s->names[s->nends] = name;
         s->ends[s->nends++] = s->len;
 }
 
@@ -167,9 +181,12 @@ hasher_finish(struct hasher *h)
         }
         sha256_final_hex(h->c, junk);
         h->c = NULL;
+        sha256_final_hex(h->mc, h->manifest_sha256);
+        h->mc = NULL;
         for (size_t i = 0; i < HASHER_SLOTS; i++) {
                 free(h->slots[i].buf);
                 free(h->slots[i].ends);
+                free(h->slots[i].names);
         }
         pthread_mutex_destroy(&h->mu);
         pthread_cond_destroy(&h->cond);

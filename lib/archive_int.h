@@ -127,14 +127,18 @@ int  archive_read_member(struct archive *a, const char *path, const char *name, 
 /* Hashing members on a thread of their own (archive_hasher.c). The caller
  * gives each member's data in order, then hasher_end(); the SHA-256 of the
  * i-th member is hex[i] once hasher_finish() has returned (the caller frees
- * hex). One context is reused for every member. */
+ * hex). One context is reused for every member. A member ended with its
+ * name gets a manifest line instead (manifest_add_line()), written on the
+ * thread as its hash is known: the manifest and its SHA-256 are ready when
+ * hasher_finish() returns (the caller releases manifest). */
 #define HASHER_SLOTS 8
 #define HASHER_SLOT_SIZE (256 * 1024)
 struct hslot {
         char    *buf;
         size_t   len;
         size_t  *ends;                  /* offsets where a member ends */
-        size_t   nends, ends_alloc;
+        char   **names;                 /* and its name, or NULL */
+        size_t   nends, ends_alloc, names_alloc;
 };
 struct hasher {
         pthread_t        thread;
@@ -151,6 +155,9 @@ struct hasher {
         struct sha256   *c;
         char           (*hex)[SHA256_HEX_LEN + 1];
         size_t           nhex, hex_alloc;
+        struct strbuf    manifest;
+        struct sha256   *mc;            /* of manifest, as it is written */
+        char             manifest_sha256[SHA256_HEX_LEN + 1];
 };
 void  hasher_start(struct hasher *h);
 /* Where to put the current member's next bytes: *ret_len of room (at least
@@ -159,8 +166,9 @@ char *hasher_room(struct hasher *h, size_t *ret_len);
 void  hasher_commit(struct hasher *h, size_t n);
 /* Copy len bytes of the current member (data NULL: zeros, a hole). */
 void  hasher_add(struct hasher *h, const void *data, size_t len);
-/* The current member ends here (after an error too, to keep the order). */
-void  hasher_end(struct hasher *h);
+/* The current member ends here (after an error too, to keep the order).
+ * name: NULL, or the member's name for the manifest (taken). */
+void  hasher_end(struct hasher *h, char *name);
 /* Hash what is left, stop the thread, free the buffers. */
 void  hasher_finish(struct hasher *h);
 

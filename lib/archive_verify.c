@@ -58,7 +58,7 @@ hash_member(struct archive *a, struct archive_entry *e, struct hasher *h,
         }
         if (r == 0 && archive_entry_size_is_set(e) && (uint64_t)archive_entry_size(e) > pos)
                 hasher_add(h, NULL, (uint64_t)archive_entry_size(e) - pos);
-        hasher_end(h);                  /* ends the member even after an error */
+        hasher_end(h, NULL);            /* ends the member even after an error */
         return r;
 }
 

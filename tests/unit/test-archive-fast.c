@@ -115,6 +115,9 @@ test_sha256_from_verify(void **state)
         assert_int_equal(t_sh("mkdir '%s/x' && tar -xf '%s' -C '%s/x' && cd '%s/x' && "
                               "sha256sum --quiet -c " ARCHIVE_MANIFEST, f->base, res.path,
                               f->base, f->base), 0);
+        /* the manifest's own SHA-256, taken as the hasher thread wrote it */
+        assert_int_equal(t_sh("test \"$(sha256sum < '%s/x/" ARCHIVE_MANIFEST "' | cut -d' ' -f1)\" "
+                              "= %s", f->base, res.manifest_sha256), 0);
         backup_result_release(&res);
 }
 
