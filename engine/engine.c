@@ -215,6 +215,18 @@ engine_fact_queue(struct engine *e, const char *key, const char *value)
         strv_push(&e->queued_values, value);
 }
 
+void
+engine_note_set(struct engine *e, const char *key, const char *value)
+{
+        kvlist_set(&e->notes, key, value);
+}
+
+const char *
+engine_note(const struct engine *e, const char *key)
+{
+        return kvlist_get(&e->notes, key);
+}
+
 /* The queued facts, then last (when not NULL: taken), in one batch. */
 static int
 facts_commit_with(struct engine *e, struct jrec *last, struct diag *d)
@@ -459,6 +471,18 @@ host_fact_queue(struct step_host *h, const char *key, const char *value)
         engine_fact_queue(HOST(h), key, value);
 }
 
+static void
+host_note_set(struct step_host *h, const char *key, const char *value)
+{
+        engine_note_set(HOST(h), key, value);
+}
+
+static const char *
+host_note(const struct step_host *h, const char *key)
+{
+        return engine_note(CHOST(h), key);
+}
+
 static int
 host_facts_commit(struct step_host *h, struct diag *d)
 {
@@ -552,6 +576,8 @@ const struct step_host_ops engine_step_ops = {
         .fact = host_fact,
         .fact_queue = host_fact_queue,
         .facts_commit = host_facts_commit,
+        .note_set = host_note_set,
+        .note = host_note,
         .exec = host_exec,
         .runner = host_runner,
         .service = host_service,

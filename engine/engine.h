@@ -142,6 +142,12 @@ const char *engine_fact(const struct engine *e, const char *key);
  * other record journaled (a fact set, a step's end) commits them first. */
 void        engine_fact_queue(struct engine *e, const char *key, const char *value);
 int         engine_facts_commit(struct engine *e, struct diag *d);
+/* A note: what a step's preflight found out, for its run in this process
+ * (the backup's data size, measured by its space check). Kept in memory
+ * only, never journaled: a run resumed elsewhere runs the preflight again.
+ * engine_note() is NULL when there is none. */
+void        engine_note_set(struct engine *e, const char *key, const char *value);
+const char *engine_note(const struct engine *e, const char *key);
 
 /* Run a command with the run's log, the frontend's output, the interrupt
  * flag and the plan's env filled in (o->env, when set, is added after the

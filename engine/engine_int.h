@@ -37,6 +37,7 @@ struct engine {
         struct answers           *asked;            /* what engine_ask gathered, or NULL */
         struct strv               queued_keys;      /* facts queued, not journaled yet */
         struct strv               queued_values;
+        struct kvlist             notes;            /* engine_note_set(): memory only */
         bool                      clean;            /* upshift clean */
         bool                      next_upgrade;     /* the last upgrade finished: keep its
                                                        old files, start afresh */

@@ -388,6 +388,7 @@ engine_close(struct engine *e, enum run_outcome o, struct diag *d)
         e->version_change = NULL;
         strv_release(&e->queued_keys);
         strv_release(&e->queued_values);
+        kvlist_release(&e->notes);
         return o;
 }
 

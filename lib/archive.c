@@ -53,6 +53,7 @@ struct bk {
 static void
 bk_progress(struct bk *b, bool force)
 {
+        uint64_t total = 0;
         int64_t now;
 
         if (b->o == NULL || b->o->progress == NULL)
@@ -61,7 +62,11 @@ bk_progress(struct bk *b, bool force)
         if (!force && now - b->last_progress < PROGRESS_MS)
                 return;
         b->last_progress = now;
-        b->o->progress(b->o->ud, b->done, b->measuring ? measure_total(&b->total) : 0);
+        if (b->measuring)
+                total = measure_total(&b->total);
+        else if (b->o->select == NULL)
+                total = b->o->total > b->done ? b->o->total : b->done;
+        b->o->progress(b->o->ud, b->done, total);
 }
 
 /* Writes go through here. A failed write is remembered and the rest is
@@ -476,10 +481,10 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
         if (o == NULL || !o->sha256_later)
                 b.arch = sha256_new();
         b.last_progress = now_ms();
-        /* The progress total is measured on another thread while the walk
-         * goes on; a partial backup's stays unknown (0): measuring it would
-         * stat every file once more. */
-        b.measuring = o != NULL && o->progress != NULL && o->select == NULL;
+        /* The progress total, unless the caller knows it, is measured on
+         * another thread while the walk goes on; a partial backup's stays
+         * unknown (0): measuring it would stat every file once more. */
+        b.measuring = o != NULL && o->progress != NULL && o->select == NULL && o->total == 0;
         if (b.measuring)
                 measure_start(&b.total, paths, n);
         /* A partial backup looks at each file with one lstat, before select

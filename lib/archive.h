@@ -22,13 +22,15 @@
  * is the plan's (backup_opts.level, 0 for the compressor's default: 3 for
  * zstd, 6 for gzip and xz). The files are hashed for the manifest on a
  * thread of their own as they are read once there is more than 1 MiB of
- * them (archive_hasher.c). Per member the
- * backup makes one stat (a file readdir names as regular or a directory is
- * opened and fstat'ed, looked up relative to its directory) and asks for
- * xattrs and ACLs only when flistxattr lists some, and not at all on a
- * filesystem without xattrs or file flags (archive_meta.c); the walk that
- * measures the data for the progress total (only when there is a progress
- * callback) runs meanwhile on a thread of its own (measure_start()).
+ * them (archive_hasher.c), which also writes the manifest as it goes. Per
+ * member the backup makes one stat (a file readdir names as regular or a
+ * directory is opened and fstat'ed, looked up relative to its directory)
+ * and asks for xattrs and ACLs only when flistxattr lists some, and not at
+ * all on a filesystem without xattrs or file flags (archive_meta.c); runs
+ * of regular files are opened and read ahead on a thread of their own
+ * (archive_ahead.c). The progress total is the caller's (backup_opts.total)
+ * or else, when there is a progress callback, measured meanwhile on a
+ * thread of its own (measure_start()).
  */
 #ifndef UPSHIFT_ARCHIVE_H
 #define UPSHIFT_ARCHIVE_H
@@ -61,6 +63,11 @@ struct backup_opts {
                                          * takes it from archive_verify_sum() */
         progress_fn progress;
         void       *ud;
+        /* The data's size, when the caller has just measured it (the
+         * backup step's space check): the progress total is then this, or
+         * what was read once that is more, and the data is not walked a
+         * second time to measure it. 0: measured meanwhile. */
+        uint64_t    total;
         /* When set, it is asked about every entry, and an entry that is not
          * a directory is archived only when it says so (a partial backup:
          * directories are always archived). It is given a file's lstat, and

@@ -3,6 +3,8 @@
  * step may run. */
 #include <config.h>
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -37,6 +39,8 @@ backup_check(struct step_ctx *ctx)
                 r = STEP_FAILED;
                 goto out;
         }
+        snprintf(c, sizeof c, "%" PRIu64, raw);
+        step_note_set(ctx, NOTE_BACKUP_BYTES, c);
         /* The backup directory may not exist yet: measure its nearest parent. */
         probe = xstrdup(dir);
         while (statvfs(probe, &vfs) < 0 && strcmp(probe, "/") != 0) {

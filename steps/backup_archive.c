@@ -232,6 +232,10 @@ backup_archive_full(struct step_ctx *ctx, bool live)
         int r = STEP_FAILED;
 
         backup_archive_options(ctx, &o);
+        /* The space check has just measured the data: the progress total,
+         * unless the plan's backup commands have run since. */
+        if (ctx->plan->backup.before.n == 0 && step_note(ctx, NOTE_BACKUP_BYTES) != NULL)
+                o.total = strtoull(step_note(ctx, NOTE_BACKUP_BYTES), NULL, 10);
         if (backup_archive_drop_pending(ctx, &kind_full) < 0 ||
             backup_archive_paths(ctx, &paths) < 0)
                 return STEP_FAILED;

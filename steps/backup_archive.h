@@ -12,6 +12,11 @@
 #include "lib/util.h"
 #include "steps/step.h"
 
+/* The note (step_note_set) backup's check leaves for its run: the bytes of
+ * data it measured, the progress total of the full backup when no backup
+ * command runs in between (one could add data). */
+#define NOTE_BACKUP_BYTES "backup.data_bytes"
+
 /* Compression and level into o: the answers' built-in keys, else the plan's. */
 void backup_archive_options(struct step_ctx *ctx, struct backup_opts *o);
 /* Append the expanded data paths to *ret, and ${backup_work} when online

@@ -52,6 +52,18 @@ step_fact_queue(struct step_ctx *ctx, const char *key, const char *value)
         ctx->ops->fact_queue(ctx->host, key, value);
 }
 
+void
+step_note_set(struct step_ctx *ctx, const char *key, const char *value)
+{
+        ctx->ops->note_set(ctx->host, key, value);
+}
+
+const char *
+step_note(const struct step_ctx *ctx, const char *key)
+{
+        return ctx->ops->note(ctx->host, key);
+}
+
 int
 step_facts_commit(struct step_ctx *ctx, struct diag *d)
 {

@@ -58,6 +58,8 @@ struct step_host_ops {
         const char *(*fact)(const struct step_host *h, const char *key);
         void (*fact_queue)(struct step_host *h, const char *key, const char *value);
         int  (*facts_commit)(struct step_host *h, struct diag *d);
+        void (*note_set)(struct step_host *h, const char *key, const char *value);
+        const char *(*note)(const struct step_host *h, const char *key);
         int  (*exec)(struct step_host *h, struct exec_opts *o, struct exec_result *ret,
                      struct diag *d);
         const struct runner *(*runner)(struct step_host *h);
@@ -111,7 +113,8 @@ struct step_module {
         /* what `upshift plan` and the wizard's review show of its part of
          * the plan, below its title (steps/describe.h); or NULL */
         void (*describe)(struct step_describe *s);
-        /* preflight: reads only, never changes anything */
+        /* preflight: reads only, never changes anything (it may leave a
+         * note for run: step_note_set) */
         int (*check)(struct step_ctx *ctx);
         /* after a crash: STEP_OK = already done, STEP_FAILED = run again */
         int (*probe)(struct step_ctx *ctx);
@@ -159,6 +162,10 @@ const char *step_fact(const struct step_ctx *ctx, const char *key);
  * doing what a queued fact announces. */
 void step_fact_queue(struct step_ctx *ctx, const char *key, const char *value);
 int  step_facts_commit(struct step_ctx *ctx, struct diag *d);
+/* What a check found out, for the run in the same process to use
+ * (engine_note_set): memory only, so a check may leave one. */
+void step_note_set(struct step_ctx *ctx, const char *key, const char *value);
+const char *step_note(const struct step_ctx *ctx, const char *key);
 int  step_exec(struct step_ctx *ctx, struct exec_opts *o, struct exec_result *ret,
                struct diag *d);
 const struct runner *step_runner(struct step_ctx *ctx);
