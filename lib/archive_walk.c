@@ -334,12 +334,15 @@ measure_main(void *ud)
         for (size_t i = 0; i < j->n; i++) {
                 char *p = archive_abs_normalise(j->paths[i]);
                 struct stat st;
-
                 int fd;
 
-                /* A data path is followed when it is a symlink. */
-                if (stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
-                    !link_seen_before(&links, &n, &alloc, &st, NULL, NULL))
+                /* A data path is followed when it is a symlink; one that
+                 * cannot be looked at is the backup's walk's to report. */
+                if (stat(p, &st) < 0) {
+                        free(p);
+                        continue;
+                }
+                if (S_ISREG(st.st_mode) && !link_seen_before(&links, &n, &alloc, &st, NULL, NULL))
                         sum += (uint64_t)st.st_size;
                 else if (S_ISDIR(st.st_mode) &&
                          (fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)

@@ -508,6 +508,31 @@ test_read_ahead_name_became_dir(void **state)
         free(run);
 }
 
+/* The progress total's walk beside the backup (no names kept, directories
+ * not statted) sums what archive_measure() sums: hard links once, symlinks
+ * not followed below the data path. */
+static void
+test_measure_job_sums_as_measure(void **state)
+{
+        struct fx *f = *state;
+        char *a = xasprintf("%s/sub/small001", f->src), *l = xasprintf("%s/sub/hard", f->src);
+        char *s = xasprintf("%s/sub/sym", f->src), *paths[] = { f->src, a };
+        struct measure_job j;
+        struct diag d = {0};
+        uint64_t want = 0;
+
+        assert_int_equal(link(a, l), 0);
+        assert_int_equal(symlink("../big", s), 0);
+        assert_int_equal(archive_measure(paths, 2, &want, &d), 0);
+        assert_int_equal(want, BIG + 300 * 299 / 2 * 37);
+        measure_start(&j, paths, 2);
+        measure_join(&j);
+        assert_int_equal(measure_total(&j), want);
+        free(a);
+        free(l);
+        free(s);
+}
+
 static int
 open_fds(void)
 {
@@ -627,6 +652,8 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_read_ahead_name_became_dir, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_ahead_records, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_measure_job_sums_as_measure, setup,
+                                                teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
