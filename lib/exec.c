@@ -126,16 +126,7 @@ child_run(void *arg)
 {
         const struct child_args *c = arg;
         int status_w = c->status_w;
-        struct sigaction sa;
-        sigset_t none;
-        int sig;
 
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = SIG_DFL;
-        for (sig = 1; sig < NSIG; sig++)
-                sigaction(sig, &sa, NULL);      /* fails harmlessly for KILL, STOP */
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
         setpgid(0, 0);
         if (child_move_fd(c->null_fd, 0) < 0 || child_move_fd(c->out_w, 1) < 0 ||
             child_move_fd(c->err_w, 2) < 0)

@@ -79,8 +79,8 @@ int  exec_spawn_detached(const struct exec_opts *o, const char *log_path, pid_t 
  * until then (vfork): a fork would copy the page tables of our heap (tens
  * of MiB in a large swap) and leave every page of it copy-on-write, so
  * that each page we wrote afterwards took a fault, inside the downtime.
- * Call with every signal blocked; the child resets them before unblocking.
- * Returns the pid, or -1 with errno. */
+ * Call with every signal blocked: child runs with every signal at its
+ * default disposition and none blocked. Returns the pid, or -1 with errno. */
 pid_t exec_vfork(void (*child)(void *arg), void *arg);
 /* A pidfd of pid (close-on-exec): poll() says POLLIN once it has exited.
  * -1 when the kernel has none (then poll for the exit with waitpid). */

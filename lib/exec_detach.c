@@ -30,16 +30,8 @@ detached_child(void *arg)
 {
         const struct detached_args *c = arg;
         int err_w = c->err_w;
-        struct sigaction sa;
-        sigset_t none;
         int e;
 
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = SIG_DFL;
-        for (int sig = 1; sig < NSIG; sig++)
-                sigaction(sig, &sa, NULL);      /* fails harmlessly for KILL, STOP */
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
         if (setsid() < 0 || dup2(c->in_fd, 0) < 0 || dup2(c->out_fd, 1) < 0 ||
             dup2(c->out_fd, 2) < 0 || (c->cwd != NULL && chdir(c->cwd) < 0))
                 goto fail;

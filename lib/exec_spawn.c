@@ -2,6 +2,7 @@
  * for exec_run and exec_spawn_detached. */
 #include <config.h>
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,16 @@ exec_vfork(void (*child)(void *arg), void *arg)
         pid_t pid = vfork();
 
         if (pid == 0) {
+                struct sigaction sa;
+                sigset_t none;
+
+                /* Our handlers and mask are not the command's. */
+                memset(&sa, 0, sizeof sa);
+                sa.sa_handler = SIG_DFL;
+                for (int sig = 1; sig < NSIG; sig++)
+                        sigaction(sig, &sa, NULL);      /* fails harmlessly for KILL, STOP */
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
                 child(arg);
                 _exit(127);
         }

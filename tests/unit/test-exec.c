@@ -496,6 +496,55 @@ test_detached(void **state)
         free(log);
 }
 
+/* A command starts with the signals we ignore or block at their defaults
+ * (an ignored signal and the blocked mask would survive its exec): for
+ * exec_run and for a detached command. status holds a /proc/PID/status. */
+static void
+assert_sigs_default(const char *status)
+{
+        const char *blk = strstr(status, "SigBlk:"), *ign = strstr(status, "SigIgn:");
+        unsigned long long b = ~0ULL, i = ~0ULL;
+
+        assert_non_null(blk);
+        assert_non_null(ign);
+        assert_int_equal(sscanf(blk, "SigBlk: %llx", &b), 1);
+        assert_int_equal(sscanf(ign, "SigIgn: %llx", &i), 1);
+        assert_int_equal(b & (1ULL << (SIGUSR1 - 1)), 0);
+        assert_int_equal(i & (1ULL << (SIGPIPE - 1)), 0);
+}
+
+static void
+test_signals_reset(void **state)
+{
+        char *dir = *state, *log = path_join(dir, "sig.log"), *text;
+        char *argv[] = { "grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status", NULL };
+        struct exec_opts o = { .argv = argv };
+        struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
+        sigset_t usr1, old_mask;
+        struct exec_result r;
+        struct diag d = {0};
+        pid_t pid = -1;
+        int st;
+
+        sigemptyset(&usr1);
+        sigaddset(&usr1, SIGUSR1);
+        assert_int_equal(sigaction(SIGPIPE, &ign, &old_pipe), 0);
+        assert_int_equal(sigprocmask(SIG_BLOCK, &usr1, &old_mask), 0);
+        assert_int_equal(exec_run(&o, &r, &d), 0);
+        assert_int_equal(r.status, 0);
+        assert_sigs_default(r.out);
+        exec_result_release(&r);
+        assert_int_equal(exec_spawn_detached(&o, log, &pid, &d), 0);
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        text = t_slurp(log, NULL);
+        assert_sigs_default(text);
+        free(text);
+        assert_int_equal(sigprocmask(SIG_SETMASK, &old_mask, NULL), 0);
+        assert_int_equal(sigaction(SIGPIPE, &old_pipe, NULL), 0);
+        free(log);
+}
+
 int
 main(void)
 {
@@ -518,6 +567,8 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_still_running_notice, t_setup_dir,
                                                 t_teardown_dir),
                 cmocka_unit_test_setup_teardown(test_detached, t_setup_dir, t_teardown_dir),
+                cmocka_unit_test_setup_teardown(test_signals_reset, t_setup_dir,
+                                                t_teardown_dir),
                 cmocka_unit_test(test_argv_display),
                 cmocka_unit_test(test_headline),
         };
