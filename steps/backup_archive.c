@@ -227,6 +227,7 @@ backup_archive_full(struct step_ctx *ctx, bool live)
         struct backup_opts o = {0};
         struct backup_result res = {0};
         struct strv paths = {0};
+        const char *noted;
         const char *facts[] = { FACT_BACKUP_MANIFEST_SHA256, NULL,
                                 FACT_BACKUP_LIVE, live ? "yes" : "no", NULL };
         int r = STEP_FAILED;
@@ -234,8 +235,8 @@ backup_archive_full(struct step_ctx *ctx, bool live)
         backup_archive_options(ctx, &o);
         /* The space check has just measured the data: the progress total,
          * unless the plan's backup commands have run since. */
-        if (ctx->plan->backup.before.n == 0 && step_note(ctx, NOTE_BACKUP_BYTES) != NULL)
-                o.total = strtoull(step_note(ctx, NOTE_BACKUP_BYTES), NULL, 10);
+        if (ctx->plan->backup.before.n == 0 && (noted = step_note(ctx, NOTE_BACKUP_BYTES)))
+                o.total = strtoull(noted, NULL, 10);
         if (backup_archive_drop_pending(ctx, &kind_full) < 0 ||
             backup_archive_paths(ctx, &paths) < 0)
                 return STEP_FAILED;
