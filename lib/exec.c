@@ -41,6 +41,7 @@ struct stream {
         int             fd;             /* read end, or -1 at EOF */
         int             which;          /* 1 or 2 */
         struct strbuf   partial;        /* bytes after the last newline */
+        bool            ended;          /* EOF seen, partial not yet flushed */
 };
 
 struct runstate {
@@ -225,7 +226,9 @@ stream_read(struct runstate *rs, struct stream *s)
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return;
         if (n <= 0) {
-                stream_lines(rs, s, true);
+                /* The partial line waits for the other pipe's read in this
+                 * round: what the child wrote there came first. */
+                s->ended = true;
                 close_fd(&s->fd);
                 return;
         }
@@ -381,6 +384,11 @@ supervise(struct runstate *rs, pid_t pid, int out_r, int err_r)
                 for (i = 0; i < 2; i++)
                         if (s[i].fd >= 0 && pfd[i].revents != 0)
                                 stream_read(rs, &s[i]);
+                for (i = 0; i < 2; i++)
+                        if (s[i].ended) {
+                                stream_lines(rs, &s[i], true);
+                                s[i].ended = false;
+                        }
         }
         for (int i = 0; i < 2; i++) {
                 if (s[i].fd >= 0) {
