@@ -508,6 +508,70 @@ test_read_ahead_name_became_dir(void **state)
         free(run);
 }
 
+/* A name readdir said was a regular file is a FIFO by the time it is
+ * opened: the backup neither blocks on it (no writer will ever come) nor
+ * reads it; it is archived as the FIFO it now is. Both ways a file is
+ * opened are taken: inside a run read ahead, and the last file of a
+ * directory, which is opened where the backup walks. */
+struct to_fifo {
+        const char *src;
+        bool        done;
+};
+
+static int
+to_fifo(void *ud, const char *member, const struct stat *st)
+{
+        struct to_fifo *w = ud;
+        static const char *const later[] = { "run/f0400", "zz/z" };
+
+        (void)st;
+        if (w->done || strstr(member, "/run/f0000") == NULL)
+                return 0;
+        w->done = true;
+        for (size_t i = 0; i < sizeof later / sizeof *later; i++) {
+                char *p = xasprintf("%s/%s", w->src, later[i]);
+
+                assert_int_equal(unlink(p), 0);
+                assert_int_equal(mkfifo(p, 0644), 0);
+                free(p);
+        }
+        return 0;
+}
+
+static void
+test_name_became_fifo(void **state)
+{
+        struct fx *f = *state;
+        struct to_fifo w = { .src = f->src };
+        struct backup_opts o = { .compression = "none", .seen = to_fifo, .hook_ud = &w };
+        struct backup_result res = {0};
+        char *paths[] = { f->src }, *run = xasprintf("%s/run", f->src);
+        char *tail = xasprintf("%s/zz", f->src);
+        struct diag d = {0};
+
+        /* A blocked open would wait for ever: SIGALRM fails the test. */
+        alarm(120);
+        assert_int_equal(mkdir(run, 0755), 0);
+        assert_int_equal(mkdir(tail, 0755), 0);
+        free(fx_put(f, "zz/z", "z\n", 2));
+        for (int i = 0; i < AHEAD_SLOTS + 300; i++) {
+                char name[32];
+
+                snprintf(name, sizeof name, "run/f%04d", i);
+                free(fx_put(f, name, name + 4, 5));
+        }
+        assert_int_equal(archive_backup(paths, 1, f->dest, "fifo.tar", &o, &res, &d), 0);
+        alarm(0);
+        assert_true(w.done);
+        assert_int_equal(archive_verify(res.path, NULL, NULL, NULL, &d), 0);
+        assert_int_equal(t_sh("tar -tvf '%s' | grep -q '^p.*/srv/run/f0400$' && "
+                              "tar -tvf '%s' | grep -q '^p.*/srv/zz/z$'",
+                              res.path, res.path), 0);
+        backup_result_release(&res);
+        free(run);
+        free(tail);
+}
+
 /* The progress total's walk beside the backup (no names kept, directories
  * not statted) sums what archive_measure() sums: hard links once, symlinks
  * not followed below the data path. */
@@ -651,6 +715,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_read_ahead_same_members, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_read_ahead_name_became_dir, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_name_became_fifo, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ahead_records, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_measure_job_sums_as_measure, setup,
                                                 teardown),
