@@ -442,6 +442,23 @@ test_read_ahead_same_members(void **state)
         free(la);
 }
 
+/* srv/run: a run of regular files longer than the read-ahead ring, each
+ * holding its own name. */
+static void
+put_long_run(const struct fx *f)
+{
+        char *run = xasprintf("%s/run", f->src);
+
+        assert_int_equal(mkdir(run, 0755), 0);
+        for (int i = 0; i < AHEAD_SLOTS + 300; i++) {
+                char name[32];
+
+                snprintf(name, sizeof name, "run/f%04d", i);
+                free(fx_put(f, name, name + 4, 5));
+        }
+        free(run);
+}
+
 /* A name readdir said was a regular file is a directory by the time it is
  * read ahead: the backup walks into it as it always did, while the run it
  * was in is still being read ahead. */
@@ -485,16 +502,10 @@ test_read_ahead_name_became_dir(void **state)
         struct backup_opts o = { .compression = "none", .seen = swap_later_to_dir,
                                  .hook_ud = &w };
         struct backup_result res = {0};
-        char *paths[] = { f->src }, *run = xasprintf("%s/run", f->src);
+        char *paths[] = { f->src };
         struct diag d = {0};
 
-        assert_int_equal(mkdir(run, 0755), 0);
-        for (int i = 0; i < AHEAD_SLOTS + 300; i++) {
-                char name[32];
-
-                snprintf(name, sizeof name, "run/f%04d", i);
-                free(fx_put(f, name, name + 4, 5));    /* its own name */
-        }
+        put_long_run(f);
         assert_int_equal(archive_backup(paths, 1, f->dest, "dir.tar", &o, &res, &d), 0);
         assert_true(w.done);
         assert_int_equal(archive_verify(res.path, NULL, NULL, NULL, &d), 0);
@@ -505,7 +516,6 @@ test_read_ahead_name_became_dir(void **state)
                               "exit 1; done",
                               f->base, res.path, f->base, f->base, AHEAD_SLOTS + 300), 0);
         backup_result_release(&res);
-        free(run);
 }
 
 /* A name readdir said was a regular file is a FIFO by the time it is
@@ -513,15 +523,10 @@ test_read_ahead_name_became_dir(void **state)
  * reads it; it is archived as the FIFO it now is. Both ways a file is
  * opened are taken: inside a run read ahead, and the last file of a
  * directory, which is opened where the backup walks. */
-struct to_fifo {
-        const char *src;
-        bool        done;
-};
-
 static int
 to_fifo(void *ud, const char *member, const struct stat *st)
 {
-        struct to_fifo *w = ud;
+        struct swap_later *w = ud;
         static const char *const later[] = { "run/f0400", "zz/z" };
 
         (void)st;
@@ -542,24 +547,17 @@ static void
 test_name_became_fifo(void **state)
 {
         struct fx *f = *state;
-        struct to_fifo w = { .src = f->src };
+        struct swap_later w = { .src = f->src };
         struct backup_opts o = { .compression = "none", .seen = to_fifo, .hook_ud = &w };
         struct backup_result res = {0};
-        char *paths[] = { f->src }, *run = xasprintf("%s/run", f->src);
-        char *tail = xasprintf("%s/zz", f->src);
+        char *paths[] = { f->src }, *tail = xasprintf("%s/zz", f->src);
         struct diag d = {0};
 
         /* A blocked open would wait for ever: SIGALRM fails the test. */
         alarm(120);
-        assert_int_equal(mkdir(run, 0755), 0);
+        put_long_run(f);
         assert_int_equal(mkdir(tail, 0755), 0);
         free(fx_put(f, "zz/z", "z\n", 2));
-        for (int i = 0; i < AHEAD_SLOTS + 300; i++) {
-                char name[32];
-
-                snprintf(name, sizeof name, "run/f%04d", i);
-                free(fx_put(f, name, name + 4, 5));
-        }
         assert_int_equal(archive_backup(paths, 1, f->dest, "fifo.tar", &o, &res, &d), 0);
         alarm(0);
         assert_true(w.done);
@@ -568,7 +566,6 @@ test_name_became_fifo(void **state)
                               "tar -tvf '%s' | grep -q '^p.*/srv/zz/z$'",
                               res.path, res.path), 0);
         backup_result_release(&res);
-        free(run);
         free(tail);
 }
 
