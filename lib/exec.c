@@ -227,7 +227,7 @@ stream_read(struct runstate *rs, struct stream *s)
                 return;
         if (n <= 0) {
                 /* The partial line waits for the other pipe's read in this
-                 * round: what the child wrote there came first. */
+                 * round, which the child may have written before it. */
                 s->ended = true;
                 close_fd(&s->fd);
                 return;
