@@ -41,7 +41,6 @@ struct stream {
         int             fd;             /* read end, or -1 at EOF */
         int             which;          /* 1 or 2 */
         struct strbuf   partial;        /* bytes after the last newline */
-        bool            ended;          /* EOF seen, partial not yet flushed */
 };
 
 struct runstate {
@@ -227,8 +226,8 @@ stream_read(struct runstate *rs, struct stream *s)
                 return;
         if (n <= 0) {
                 /* The partial line waits for the other pipe's read in this
-                 * round, which the child may have written before it. */
-                s->ended = true;
+                 * round, which the child may have written before it:
+                 * supervise() flushes it. */
                 close_fd(&s->fd);
                 return;
         }
@@ -385,10 +384,8 @@ supervise(struct runstate *rs, pid_t pid, int out_r, int err_r)
                         if (s[i].fd >= 0 && pfd[i].revents != 0)
                                 stream_read(rs, &s[i]);
                 for (i = 0; i < 2; i++)
-                        if (s[i].ended) {
+                        if (s[i].fd < 0)        /* at EOF: empty after the first */
                                 stream_lines(rs, &s[i], true);
-                                s[i].ended = false;
-                        }
         }
         for (int i = 0; i < 2; i++) {
                 if (s[i].fd >= 0) {
