@@ -41,9 +41,7 @@ ahead_fill(struct ahead *a, struct ahead_rec *r, const char *name)
         r->fd = -1;
         r->probed = false;
         r->flags = 0;
-        /* O_NONBLOCK (as tar): a name that is a FIFO by now does not block
-         * the open, waiting for a writer. Regular files ignore it. */
-        fd = openat(a->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+        fd = openat(a->dirfd, name, ARCHIVE_OPEN_FLAGS | O_NOFOLLOW);
         if (fd < 0)
                 return;                 /* gone or not a file: the name is looked at */
         if (fstat(fd, &r->st) < 0 || !S_ISREG(r->st.st_mode)) {

@@ -122,8 +122,7 @@ sample_fn(void *ud, const char *src, const char *rel, const struct stat *st, boo
                 if (want > end - ws)
                         want = (size_t)(end - ws);
                 if (fd < 0)
-                        fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
-                                  O_NONBLOCK);
+                        fd = open(src, ARCHIVE_OPEN_FLAGS | O_NOFOLLOW);
                 got = fd >= 0 ? pread(fd, e->win + e->win_len, want, (off_t)(ws - e->pos))
                               : -1;
                 if (got < 0) {

@@ -21,6 +21,11 @@
 
 #define ARCHIVE_READ_BLOCK (1024 * 1024)
 #define ARCHIVE_PROGRESS_MS 250
+/* How the backup opens what it reads (O_NOFOLLOW added below the data
+ * paths). O_NONBLOCK, as tar: a name that became a FIFO since it was
+ * listed does not block the open, waiting for a writer; the fstat that
+ * follows sees it. Regular files ignore it. */
+#define ARCHIVE_OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
 
 /* Lexically normalise path into an absolute path without "." and ".."
  * components, without a trailing "/" (except for "/" itself). New string. */

@@ -224,8 +224,7 @@ int
 archive_open_typed(int atfd, const char *name, unsigned char dtype, struct stat *ret_st,
                    int *ret_fd)
 {
-        /* O_NONBLOCK: see archive_ahead.c. */
-        int fd = openat(atfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK |
+        int fd = openat(atfd, name, ARCHIVE_OPEN_FLAGS | O_NOFOLLOW |
                         (dtype == DT_DIR ? O_DIRECTORY : 0));
 
         if (fd < 0)
@@ -243,7 +242,7 @@ archive_open_stat(int atfd, const char *name, const char *src, bool top, struct 
                   int *ret_fd, bool *ret_other, struct diag *d)
 {
         struct stat fst;
-        int fd = openat(atfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+        int fd = openat(atfd, name, ARCHIVE_OPEN_FLAGS |
                         (top ? 0 : O_NOFOLLOW) | (S_ISDIR(st->st_mode) ? O_DIRECTORY : 0));
         int r;
 
