@@ -19,13 +19,11 @@
 
 #include "lib/archive.h"
 #include "lib/archive_int.h"
+#include "lib/flush.h"
 #include "lib/i18n.h"
 #include "lib/util.h"
 
 #define PROGRESS_MS 250
-/* Start writing the archive out every WRITEBACK bytes, so that the fsync at
- * the end has little left to wait for. */
-#define WRITEBACK (32 * 1024 * 1024)
 
 struct bk {
         struct archive   *a;
@@ -33,8 +31,7 @@ struct bk {
         int               fd;           /* the archive being written */
         int               werr;         /* errno of the first failed write */
         struct sha256    *arch;         /* of the archive, as it is written, or NULL */
-        uint64_t          written;      /* archive bytes written */
-        uint64_t          synced;       /* up to where writeback was started */
+        struct flusher    fl;           /* makes it durable as it is written */
         struct link_seen *links;
         size_t            nlinks, links_alloc;
         struct hasher     h;            /* hashes the regular files' data */
@@ -87,13 +84,7 @@ bk_write_cb(struct archive *a, void *ud, const void *buf, size_t len)
         if (b->werr == 0) {
                 if (b->arch != NULL)
                         sha256_update(b->arch, buf, len);
-                b->written += len;
-                if (b->written - b->synced >= WRITEBACK) {
-                        sync_file_range(b->fd, (off_t)b->synced,
-                                        (off_t)(b->written - b->synced),
-                                        SYNC_FILE_RANGE_WRITE);
-                        b->synced = b->written;
-                }
+                flusher_wrote(&b->fl, len);
         }
         return (la_ssize_t)len;
 }
@@ -457,7 +448,7 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
         struct backup_result res = {0};
         struct bk b = { .o = o, .d = d };
         struct stat st;
-        int fd, r;
+        int fd, r, fr;
 
         if (name == NULL || name[0] == '\0' || strchr(name, '/') != NULL ||
             strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
@@ -478,6 +469,7 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
                 return r;
         }
         b.fd = fd;
+        flusher_init(&b.fl, fd);
         if (o == NULL || !o->sha256_later)
                 b.arch = sha256_new();
         b.last_progress = now_ms();
@@ -498,8 +490,9 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
                 if (r == 0)
                         bk_progress(&b, true);  /* the last, with the total known */
         }
-        if (r == 0 && fsync(fd) < 0) {
-                r = -errno;
+        fr = flusher_finish(&b.fl, r == 0);
+        if (r == 0 && fr < 0) {
+                r = fr;
                 diag_set(d, "%s", strerror(-r));
         }
         if (close(fd) < 0 && r == 0) {
@@ -510,7 +503,7 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
          * all of the file. */
         if (b.arch != NULL)
                 sha256_final_hex(b.arch, res.sha256);
-        res.size = b.written;
+        res.size = b.fl.written;
         if (r == 0)
                 r = fsync_dir(dest_dir, d);
         if (r == 0 && (stat(res.path, &st) < 0 || !S_ISREG(st.st_mode) ||

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,8 @@ static struct {
         long          fail_at;          /* 0: none */
         int           fail_errno;
         unsigned long writes;
+        long          flush_fail_at;    /* 0: none */
+        atomic_ulong  flushes;          /* counted on the flushers' threads */
 } fault = {.crash_after = -1};
 
 void
@@ -24,6 +27,11 @@ fault_init(void)
         const char *env = getenv("UPSHIFT_FAULT");
         char *copy, *save = NULL;
 
+        /* Counted from here: a test may set faults again. */
+        fault.crash_after = -1;
+        fault.crash_fsop = fault.fail_at = fault.flush_fail_at = 0;
+        fault.fsops = fault.writes = 0;
+        atomic_store(&fault.flushes, 0);
         if (env == NULL)
                 return;
         copy = strdup(env);
@@ -47,6 +55,8 @@ fault_init(void)
                 } else if (strcmp(t, "eio-at-write") == 0) {
                         fault.fail_at = n;
                         fault.fail_errno = EIO;
+                } else if (strcmp(t, "eio-at-flush") == 0) {
+                        fault.flush_fail_at = n;
                 }
         }
         free(copy);
@@ -78,6 +88,16 @@ fault_write(void)
         fault.writes++;
         if (fault.fail_at > 0 && fault.writes == (unsigned long)fault.fail_at)
                 return -fault.fail_errno;
+        return 0;
+}
+
+int
+fault_flush(void)
+{
+        unsigned long n = atomic_fetch_add(&fault.flushes, 1) + 1;
+
+        if (fault.flush_fail_at > 0 && n == (unsigned long)fault.flush_fail_at)
+                return -EIO;
         return 0;
 }
 

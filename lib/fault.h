@@ -13,8 +13,11 @@
  *   enospc-at-write=N      the Nth write (write_all, backup archive writes,
  *                          counted from 1) fails with ENOSPC
  *   eio-at-write=N         the same with EIO
+ *   eio-at-flush=N         the Nth fdatasync a flusher (flush.h) makes in
+ *                          the background fails with EIO
  * The counters are the one piece of process-wide mutable state in upshift;
- * they exist only in fault-injection builds.
+ * they exist only in fault-injection builds, and fault_init() sets them
+ * back to 0.
  */
 #ifndef UPSHIFT_FAULT_H
 #define UPSHIFT_FAULT_H
@@ -30,12 +33,14 @@ void fault_crash(void);
 /* After a link or rename of the swap: SIGKILL when it is the one asked for. */
 void fault_fs_op(void);
 int  fault_write(void);
+int  fault_flush(void);
 #else
 static inline void fault_init(void) {}
 static inline bool fault_crash_after(unsigned long seq) { (void)seq; return false; }
 static inline void fault_crash(void) {}
 static inline void fault_fs_op(void) {}
 static inline int  fault_write(void) { return 0; }
+static inline int  fault_flush(void) { return 0; }
 #endif
 
 #endif
