@@ -17,8 +17,9 @@
 # 1,000 to a directory). Dropping the page cache needs root and is not
 # reliable in containers, so instead each tree is read once before
 # anything is timed: every run reads it from memory, the same for upshift
-# and for tar. The runs alternate (upshift, tar, upshift, tar, ...) so that
-# a machine busy with other work slows both alike. Before each timed
+# and for tar. The runs alternate, A B B A (upshift first in odd runs, tar
+# first in even ones), so that a machine busy with other work slows both
+# alike and neither always follows the other. Before each timed
 # command, untimed, the filesystem is written out (sync -f): the fsync a
 # command ends with then waits for its own writes only, not for the tree
 # just written or the archives just deleted (their blocks are discarded at
@@ -91,20 +92,30 @@ if [ "$mib" -gt 0 ]; then
         read -r total est < <("$bb" estimate "$work/data")
 
         u_t=() z_t=() zs_t=() g_t=() v_t=()
-        for run in $(seq 1 "$runs"); do
-                rm -rf "$work/out" "$work/t.tar.zst" "$work/t.tar.gz"
-
+        big_upshift() {
                 settle
                 t0=$(now)
                 read -r u_size raw < <("$bb" backup --total "$total" "$work/data" "$work/out" u.tar.zst)
                 u_t+=("$(since "$t0")")
-
+        }
+        big_tar() {
                 settle
                 t0=$(now)
                 tar -cf - -C "$work" data | zstd -T0 -3 -q > "$work/t.tar.zst"
                 z_t+=("$(since "$t0")")
                 sync "$work/t.tar.zst"
                 zs_t+=("$(since "$t0")")
+        }
+        for run in $(seq 1 "$runs"); do
+                rm -rf "$work/out" "$work/t.tar.zst" "$work/t.tar.gz"
+
+                if [ $((run % 2)) -eq 1 ]; then
+                        big_upshift
+                        big_tar
+                else
+                        big_tar
+                        big_upshift
+                fi
 
                 # In no ratio, and ten times slower than the rest: once.
                 if [ "$run" -eq 1 ]; then
@@ -146,18 +157,29 @@ if [ "$small" -gt 0 ]; then
         tar -cf - -C "$work" small > /dev/null
         read -r stotal _ < <("$bb" estimate "$work/small")
         su_t=() sz_t=()
-        for run in $(seq 1 "$runs"); do
-                rm -rf "$work/sout" "$work/s.tar.zst"
+        small_upshift() {
                 settle
                 t0=$(now)
                 read -r su_size _ < <("$bb" backup --total "$stotal" "$work/small" "$work/sout" \
                         u.tar.zst)
                 su_t+=("$(since "$t0")")
+        }
+        small_tar() {
                 settle
                 t0=$(now)
                 tar -cf - -C "$work" small | zstd -T0 -3 -q > "$work/s.tar.zst"
                 sync "$work/s.tar.zst"
                 sz_t+=("$(since "$t0")")
+        }
+        for run in $(seq 1 "$runs"); do
+                rm -rf "$work/sout" "$work/s.tar.zst"
+                if [ $((run % 2)) -eq 1 ]; then
+                        small_upshift
+                        small_tar
+                else
+                        small_tar
+                        small_upshift
+                fi
                 echo "small run $run: upshift $(secs "${su_t[-1]}") s," \
                      "tar|zstd+fsync $(secs "${sz_t[-1]}") s"
         done
