@@ -28,10 +28,10 @@
 struct bk {
         struct archive   *a;
         struct archive   *disk;
-        int               fd;           /* the archive being written */
         int               werr;         /* errno of the first failed write */
         struct sha256    *arch;         /* of the archive, as it is written, or NULL */
-        struct flusher    fl;           /* makes it durable as it is written */
+        struct flusher    fl;           /* the archive being written (fl.fd), made
+                                         * durable as it is written */
         struct link_seen *links;
         size_t            nlinks, links_alloc;
         struct hasher     h;            /* hashes the regular files' data */
@@ -76,7 +76,7 @@ bk_write_cb(struct archive *a, void *ud, const void *buf, size_t len)
         struct bk *b = ud;
 
         if (b->werr == 0) {
-                int r = write_all(b->fd, buf, len);
+                int r = write_all(b->fl.fd, buf, len);
 
                 if (r < 0)
                         b->werr = -r;
@@ -468,7 +468,6 @@ archive_backup(char *const *paths, size_t n, const char *dest_dir, const char *n
                 free(res.path);
                 return r;
         }
-        b.fd = fd;
         flusher_init(&b.fl, fd);
         if (o == NULL || !o->sha256_later)
                 b.arch = sha256_new();
